@@ -1,0 +1,68 @@
+"""jiema (解码): one decoder core — lattices and Numba Viterbi — for many structured-prediction tasks.
+
+Importing jiema is cheap: names are loaded on first use, so `import jiema` pulls in neither
+Numba-compiled kernels nor any task's heavy dependencies (torch never).
+"""
+
+from __future__ import annotations
+
+from importlib import import_module
+from typing import TYPE_CHECKING, Any
+
+__version__ = "0.1.0"
+
+from pluggy import HookimplMarker
+
+hookimpl = HookimplMarker("jiema")
+
+_LAZY = {
+    # lattices and results
+    "Trellis": "jiema.lattice",
+    "CandidateLattice": "jiema.lattice",
+    "WordLattice": "jiema.lattice",
+    "Path": "jiema.lattice",
+    "BatchPath": "jiema.lattice",
+    "Marginals": "jiema.lattice",
+    # transitions
+    "DenseTransitions": "jiema.transitions",
+    "BigramModel": "jiema.bigram",
+    # decoding
+    "viterbi": "jiema.decode",
+    "kbest": "jiema.decode",
+    "marginals": "jiema.decode",
+    # plugin host and deployment
+    "Engine": "jiema.engine",
+    "default_engine": "jiema.engine",
+    "Task": "jiema.registry",
+    "Component": "jiema.registry",
+    "ModelSpec": "jiema.registry",
+    "ModelCard": "jiema.models",
+    "errors": "jiema.errors",
+}
+
+__all__ = ["__version__", "hookimpl", *sorted(_LAZY)]
+
+
+def __getattr__(name: str) -> Any:
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module 'jiema' has no attribute {name!r}")
+    mod = import_module(module)
+    value = mod if name == "errors" else getattr(mod, name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(_LAZY))
+
+
+if TYPE_CHECKING:  # pragma: no cover
+    from . import errors
+    from .bigram import BigramModel
+    from .decode import kbest, marginals, viterbi
+    from .engine import Engine, default_engine
+    from .lattice import BatchPath, CandidateLattice, Marginals, Path, Trellis, WordLattice
+    from .models import ModelCard
+    from .registry import Component, ModelSpec, Task
+    from .transitions import DenseTransitions

@@ -1,0 +1,217 @@
+"""The three lattice kinds and what decoding returns; plain arrays, no object per node.
+
+Scores are natural-log scores. Constructors validate (shape, dtype, NaN/+inf, ranges)
+so the private kernels can trust their inputs.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from ._validate import as_index, as_scores, check_range
+from .errors import LengthsError, ShapeError
+
+
+@dataclass(frozen=True, eq=False)
+class Trellis:
+    """Dense emissions `(N, K)`; a batch is a ragged concatenation split by `lengths` (hmmlearn style)."""
+
+    emissions: np.ndarray
+    lengths: np.ndarray
+
+    @classmethod
+    def single(cls, emissions: object) -> Trellis:
+        em = as_scores(emissions, "emissions", 2)
+        _check_k(em.shape[1])
+        return cls(em, np.array([em.shape[0]], dtype=np.int64))
+
+    @classmethod
+    def from_ragged(cls, emissions: object, lengths: object) -> Trellis:
+        em = as_scores(emissions, "emissions", 2)
+        _check_k(em.shape[1])
+        ln = as_index(lengths, "lengths")
+        if (ln < 0).any():
+            raise LengthsError(f"lengths must be >= 0, got {ln.min()}")
+        if int(ln.sum()) != em.shape[0]:
+            raise LengthsError(
+                f"lengths add up to {int(ln.sum())} but emissions have {em.shape[0]} rows"
+            )
+        return cls(em, ln)
+
+    @classmethod
+    def from_padded(cls, emissions: object, lengths: object) -> Trellis:
+        """`(B, T, K)` padded emissions; only the first `lengths[b]` steps of row b are used."""
+        em = as_scores(emissions, "emissions", 3)
+        _check_k(em.shape[2])
+        ln = as_index(lengths, "lengths")
+        if ln.shape[0] != em.shape[0]:
+            raise LengthsError(f"lengths has {ln.shape[0]} entries for a batch of {em.shape[0]}")
+        if ln.size and ((ln < 0).any() or ln.max() > em.shape[1]):
+            raise LengthsError(f"lengths must lie in [0, {em.shape[1]}], got {ln.min()}..{ln.max()}")
+        mask = np.arange(em.shape[1])[None, :] < ln[:, None]
+        return cls(np.ascontiguousarray(em[mask]), ln)
+
+    @property
+    def n_labels(self) -> int:
+        return int(self.emissions.shape[1])
+
+    @property
+    def n_sequences(self) -> int:
+        return int(self.lengths.shape[0])
+
+    @property
+    def offsets(self) -> np.ndarray:
+        """`(B + 1,)` start row of each sequence."""
+        return np.concatenate(([0], np.cumsum(self.lengths))).astype(np.int64)
+
+    def sequence(self, i: int) -> np.ndarray:
+        off = self.offsets
+        return self.emissions[off[i] : off[i + 1]]
+
+
+@dataclass(frozen=True, eq=False)
+class CandidateLattice:
+    """Per position a variable number of candidates (CSR): position t owns
+    `labels[offsets[t]:offsets[t+1]]` and their `scores`. Labels are vocabulary ids."""
+
+    offsets: np.ndarray
+    labels: np.ndarray
+    scores: np.ndarray
+
+    @classmethod
+    def from_arrays(
+        cls, offsets: object, labels: object, scores: object, vocab_size: int | None = None
+    ) -> CandidateLattice:
+        off = as_index(offsets, "offsets")
+        lab = as_index(labels, "labels")
+        sc = as_scores(scores, "scores", 1)
+        if off.size == 0 or off[0] != 0 or (np.diff(off) < 0).any():
+            raise ShapeError("offsets must start at 0 and be non-decreasing, length T + 1")
+        if off[-1] != lab.shape[0] or lab.shape[0] != sc.shape[0]:
+            raise ShapeError(
+                f"offsets end at {int(off[-1])} but there are {lab.shape[0]} labels and {sc.shape[0]} scores"
+            )
+        check_range(lab, "labels", 0, vocab_size if vocab_size is not None else np.iinfo(np.int64).max)
+        return cls(off, lab, sc)
+
+    @classmethod
+    def from_lists(cls, candidates: list[list[tuple[int, float]]], vocab_size: int | None = None) -> CandidateLattice:
+        """Convenience for small inputs: per position a list of `(label, score)`."""
+        offsets = np.zeros(len(candidates) + 1, dtype=np.int64)
+        offsets[1:] = np.cumsum([len(c) for c in candidates])
+        labels = [lab for c in candidates for lab, _ in c]
+        scores = [s for c in candidates for _, s in c]
+        return cls.from_arrays(offsets, np.array(labels, dtype=np.int64),
+                               np.array(scores, dtype=np.float64), vocab_size)
+
+    @property
+    def n_positions(self) -> int:
+        return int(self.offsets.shape[0] - 1)
+
+
+@dataclass(frozen=True, eq=False)
+class WordLattice:
+    """A DAG over character boundaries 0..n. Edge i spans `[starts[i], ends[i])` with a label
+    (vocabulary id, or -1 when unlabelled) and a score. Edges are sorted by end (then start, then
+    input order); edges ending at boundary e are `end_offsets[e]:end_offsets[e+1]`."""
+
+    n: int
+    starts: np.ndarray
+    ends: np.ndarray
+    labels: np.ndarray
+    scores: np.ndarray
+    end_offsets: np.ndarray
+
+    @classmethod
+    def from_edges(
+        cls, n: int, starts: object, ends: object, labels: object, scores: object
+    ) -> WordLattice:
+        if int(n) < 0:
+            raise ShapeError(f"n (number of characters) must be >= 0, got {n}")
+        n = int(n)
+        st = as_index(starts, "starts")
+        en = as_index(ends, "ends")
+        lab = as_index(labels, "labels")
+        sc = as_scores(scores, "scores", 1)
+        m = st.shape[0]
+        if not (en.shape[0] == lab.shape[0] == sc.shape[0] == m):
+            raise ShapeError(
+                f"starts, ends, labels, scores must have one length; got {m}, {en.shape[0]}, {lab.shape[0]}, {sc.shape[0]}"
+            )
+        check_range(st, "starts", 0, max(n, 1))
+        check_range(en, "ends", 1, n + 1)
+        if m and (st >= en).any():
+            i = int(np.flatnonzero(st >= en)[0])
+            raise ShapeError(f"edge {i} has start {int(st[i])} >= end {int(en[i])}")
+        check_range(lab, "labels", -1, np.iinfo(np.int64).max)
+        order = np.lexsort((np.arange(m), st, en))
+        st, en, lab, sc = st[order], en[order], lab[order], sc[order]
+        end_offsets = np.zeros(n + 2, dtype=np.int64)
+        np.add.at(end_offsets, en + 1, 1)
+        end_offsets = np.cumsum(end_offsets)
+        return cls(n, st, en, lab, np.ascontiguousarray(sc), end_offsets)
+
+    @property
+    def n_edges(self) -> int:
+        return int(self.starts.shape[0])
+
+
+@dataclass(frozen=True, eq=False)
+class Path:
+    """A best path. `nodes` index the lattice (label id per step for a Trellis, candidate index
+    for a CandidateLattice, edge index for a WordLattice); `labels` are the label ids."""
+
+    labels: np.ndarray
+    nodes: np.ndarray
+    score: float
+
+    def __len__(self) -> int:
+        return int(self.labels.shape[0])
+
+
+@dataclass(frozen=True, eq=False)
+class BatchPath:
+    """Best paths of a Trellis batch, ragged like its input."""
+
+    labels: np.ndarray
+    scores: np.ndarray
+    lengths: np.ndarray
+
+    def __len__(self) -> int:
+        return int(self.lengths.shape[0])
+
+    @property
+    def offsets(self) -> np.ndarray:
+        return np.concatenate(([0], np.cumsum(self.lengths))).astype(np.int64)
+
+    def __getitem__(self, i: int) -> Path:
+        off = self.offsets
+        lab = self.labels[off[i] : off[i + 1]]
+        return Path(lab, lab, float(self.scores[i]))
+
+    def padded(self, fill: int = -1) -> np.ndarray:
+        """`(B, max(lengths))` labels, `fill` after each sequence's end."""
+        out = np.full((len(self), int(self.lengths.max(initial=0))), fill, dtype=np.int64)
+        mask = np.arange(out.shape[1])[None, :] < self.lengths[:, None]
+        out[mask] = self.labels
+        return out
+
+
+@dataclass(frozen=True, eq=False)
+class Marginals:
+    """Posterior probabilities, laid out like the lattice's scores (`(N, K)` for a Trellis, one per
+    candidate, one per edge), and the log-partition `log_z` (one per sequence for a batch)."""
+
+    posteriors: np.ndarray
+    log_z: np.ndarray
+
+    def confidence(self) -> np.ndarray:
+        """Trellis only: the largest posterior at each position."""
+        return self.posteriors.max(axis=1)
+
+
+def _check_k(k: int) -> None:
+    if k == 0:
+        raise ShapeError("emissions must have at least one label (K = 0 given)")
