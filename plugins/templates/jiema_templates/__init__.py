@@ -1,0 +1,1 @@
+"""jiema templates plugin."""
