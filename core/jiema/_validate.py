@@ -21,7 +21,8 @@ def as_scores(a: object, name: str, ndim: int | tuple[int, ...]) -> np.ndarray:
         else:
             raise DTypeError(f"{name} must be float32 or float64 log-scores, got dtype {arr.dtype}")
     arr = np.ascontiguousarray(arr)
-    if arr.size and not np.all(np.isfinite(arr) | np.isneginf(arr)):
+    # one vectorised pass: max() is NaN if any entry is NaN, +inf if any is +inf
+    if arr.size and not arr.max() < np.inf:
         bad = np.argwhere(~(np.isfinite(arr) | np.isneginf(arr)))[0]
         raise InvalidValueError(
             f"{name} must hold finite log-scores or -inf; found {arr[tuple(bad)]} at index {tuple(int(i) for i in bad)}"
