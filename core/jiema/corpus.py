@@ -81,6 +81,10 @@ def read_lines(
     if errors not in ("strict", "record"):
         raise InvalidInputError(f"errors must be 'strict' or 'record', got {errors!r}")
     for source in _iter_sources(sources):
+        if isinstance(source, bytes | bytearray):
+            raise InvalidInputError(
+                f"a source must be a path, '-' or a binary stream, got bytes {bytes(source)[:40]!r}"
+            )
         name = _source_name(source)
         if isinstance(source, str | os.PathLike):
             if os.fspath(source) == STDIN:
