@@ -159,14 +159,14 @@ def _run_partition(
 
 
 def _reduce_partition(partition: Iterable[Any], combine: Callable[[Any, Any], Any]) -> list[Any]:
-    """0 or 1 values: a partition may be empty, and reduce() needs at least one."""
+    """A list of 0 or 1 values: a partition may be empty, and reduce() needs at least one."""
     values = list(partition)
     return [functools.reduce(combine, values)] if values else []
 
 
-def _reduce_parts(parts: Iterable[list[Any]], combine: Callable[[Any, Any], Any]) -> Any:
-    values = [v for part in parts for v in part]
-    return functools.reduce(combine, values) if values else None
+def _reduce_parts(parts: Iterable[list[Any]], combine: Callable[[Any, Any], Any]) -> list[Any]:
+    """Same shape in as out (0 or 1 values), as Dask's tree reduction feeds outputs back in."""
+    return _reduce_partition((v for part in parts for v in part), combine)
 
 
 def _map_dask(
@@ -188,7 +188,7 @@ def _map_dask(
     else:
         bag = bag_module.from_sequence(list(items), partition_size=partition_size)
     mapped = bag.map_partitions(
-        _run_partition, token, factory, settings, combine is None, token=f"jiema-map-{token}"
+        _run_partition, token, factory, settings, combine is None, token="jiema-map"
     )
     if combine is None:
         collection = mapped
@@ -205,7 +205,9 @@ def _map_dask(
         if owned is not None:
             client.close()
             owned.close()
-    return list(result) if combine is None else result
+    if combine is None:
+        return list(result)
+    return result[0] if result else None
 
 
 def _client(distributed: Any, scheduler: Any) -> tuple[Any, Any]:
