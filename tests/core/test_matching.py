@@ -221,3 +221,8 @@ def reachable_end_fast(lat: WordLattice, text: str) -> bool:
         interior[a + 1 : b] = True
     assert not interior[lat.starts].any() and not interior[lat.ends].any()
     return bool((has_out | interior)[: lat.n].all())
+
+
+def test_compat_matching_folds_other_width_forms():
+    assert triples(*DictionaryMatcher(["¥"], compat=True).find("价￥")) == [(1, 2, 0)]
+    assert triples(*DictionaryMatcher(["¥"]).find("价￥")) == []

@@ -158,7 +158,9 @@ class Dictionary:
             else:
                 entries.append(parsed)
         _raise_problems(name, problems, "'word [freq] [tag]' with freq a non-negative integer")
-        return cls(entries)
+        d = cls()
+        d._add_parsed(entries)
+        return d
 
     @classmethod
     def loads(cls, text: str, *, comments: bool = True) -> Dictionary:
@@ -189,6 +191,22 @@ class Dictionary:
             f.write(text)
 
     # --- editing ----------------------------------------------------------------------------
+
+    def _add_parsed(self, entries: list[tuple[str, int | None, str | None]]) -> None:
+        """`add_word` for entries the file parser already checked; the fast path for big files."""
+        ids, words, freqs, tags, live = self._ids, self._words, self._freqs, self._tags, self._live
+        for word, freq, tag in entries:
+            i = ids.get(word)
+            if freq is None or i is not None:  # suggestions and duplicates: the general path
+                self.add_word(word, freq, tag)
+                continue
+            ids[word] = len(words)
+            words.append(word)
+            freqs.append(freq)
+            tags.append(tag)
+            live.append(True)
+            self._total += freq
+        self._version += 1
 
     def add_word(self, word: str, freq: int | None = None, tag: str | None = None) -> int:
         """Add or update a word and return its id.
@@ -345,6 +363,11 @@ class Dictionary:
     def oov_log_prob(self) -> float:
         """The log-probability of a frequency-1 word, `-log(total)`: jieba's score for unknowns."""
         return -math.log(max(self._total, 1))
+
+    def _present(self) -> tuple[list[int], list[str]]:
+        """(ids, words) of present words in id order, for bulk consumers such as the matcher."""
+        ids = [i for i, live in enumerate(self._live) if live]
+        return ids, [self._words[i] for i in ids]
 
     def _cached_arrays(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         if self._arrays is None or self._arrays[0] != self._version:

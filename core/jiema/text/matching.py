@@ -66,9 +66,12 @@ class DictionaryMatcher:
     def _build(self) -> None:
         import ahocorasick
 
+        present, words = self.dictionary._present()
+        # words hold no whitespace, so one normalisation pass over the joined words is exact
+        normalised = normalize_width("\n".join(words), compat=self.compat)
         keys: dict[str, list[int]] = {}
-        for word, entry in self.dictionary.items():
-            keys.setdefault(normalize_width(word, compat=self.compat), []).append(entry.id)
+        for key, i in zip(normalised.split("\n") if present else (), present, strict=True):
+            keys.setdefault(key, []).append(i)
         if not keys:
             self._automaton = None
         else:
