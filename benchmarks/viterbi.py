@@ -270,6 +270,8 @@ def main() -> None:
         notes.append(f"(e) {e.get('note', '')}")
     except ImportError:
         notes.append("case (e) not available (benchmarks/viterbi_candidate.py not importable)")
+    except Exception as exc:  # another helper's script: report, keep our table
+        notes.append(f"case (e) not available: case_e() failed with {exc!r}")
 
     widths = [max(len(str(r[i])) for r in [head, *rows]) for i in range(len(head))]
     line = "  ".join("-" * w for w in widths)

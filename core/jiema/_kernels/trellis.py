@@ -70,10 +70,10 @@ def _best_of_4(d0, d1, d2, d3, b0, b1, b2, b3):
 
 
 @njit(cache=True, nogil=True)
-def _forward_k4(em, a, start, bp, last, normalise):
+def _forward_k4(em, a, start, bp, normalise):
     """The K = 4 case (SBME tagging): scores held in registers, and the four backpointers of a
     step packed 2 bits each into one byte of `bp` (1 byte per step instead of a 32-byte delta
-    row; backtracking is then a shift per step). `last` receives the final scores."""
+    row; backtracking is then a shift per step). Returns (ok, the four final scores)."""
     t_len = em.shape[0]
     d0 = start[0] + em[0, 0]
     d1 = start[1] + em[0, 1]
@@ -98,16 +98,12 @@ def _forward_k4(em, a, start, bp, last, normalise):
             w = d3 if d3 > d2 else d2
             m = w if w > u else u
             if m == -np.inf:
-                return False
+                return False, m, m, m, m
             d0 -= m
             d1 -= m
             d2 -= m
             d3 -= m
-    last[0] = d0
-    last[1] = d1
-    last[2] = d2
-    last[3] = d3
-    return True
+    return True, d0, d1, d2, d3
 
 
 @njit(cache=True, nogil=True)
@@ -177,12 +173,16 @@ def _viterbi_into(em, a, start, end, a64, start64, end64, delta, bp, out, normal
     For float64 the forward pass adds in path order, so its final value is the path score
     bit for bit; float32 (normalised) recomputes it in float64 along the path."""
     k = em.shape[1]
-    last = np.empty(k, dtype=em.dtype)
     if k == 4:
-        if not _forward_k4(em, a, start, bp, last, normalise):
+        ok, d0, d1, d2, d3 = _forward_k4(em, a, start, bp, normalise)
+        if not ok:
             return -np.inf
-        y, best = _final_label(last, end)
-        if y < 0:
+        # lowest label with the best final score (strict > keeps the first)
+        y, best = 0, d0 + end[0]
+        for j, v in ((1, d1 + end[1]), (2, d2 + end[2]), (3, d3 + end[3])):
+            if v > best:
+                y, best = j, v
+        if best == -np.inf:
             return -np.inf
         _backtrack_k4(bp, y, out)
     else:
@@ -209,7 +209,7 @@ def viterbi_one(em, a, start, end, a64, start64, end64, normalise):
     else:
         delta = np.empty((t_len, k), dtype=em.dtype)
         bp = np.empty(0, dtype=np.uint8)
-    out = np.zeros(t_len, dtype=np.int64)
+    out = np.empty(t_len, dtype=np.int64)  # every entry is written when a path exists
     score = _viterbi_into(em, a, start, end, a64, start64, end64, delta, bp, out, normalise)
     return out, score
 
@@ -220,7 +220,7 @@ def viterbi_batch(em, offsets, a, start, end, a64, start64, end64, normalise):
     a sequence with no path scores -inf (the caller raises)."""
     n_seq = offsets.shape[0] - 1
     n, k = em.shape
-    labels = np.zeros(n, dtype=np.int64)
+    labels = np.empty(n, dtype=np.int64)  # every entry is written when a path exists
     scores = np.zeros(n_seq, dtype=np.float64)
     if k == 4:
         delta = np.empty((0, k), dtype=em.dtype)
