@@ -1,0 +1,116 @@
+"""Model files: weights as safetensors plus a JSON model card beside them (never a pickle).
+
+Layout: `NAME.safetensors` with `NAME.json` (the card) in the same folder; the card's `files`
+lists the weight files relative to the card. A folder holding exactly one card also names a model.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from .errors import ModelFileError
+
+CARD_SUFFIX = ".json"
+WEIGHTS_SUFFIX = ".safetensors"
+
+
+class ModelCard(BaseModel):
+    """What a model is, what it was trained on (and under which licence), and how well it does."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    name: str
+    component: str = Field(description="versioned component name the weights load into")
+    task: str
+    description: str = ""
+    files: list[str] = Field(default_factory=list, description="weight files, relative to the card")
+    vocabulary_size: int | None = None
+    labels: list[str] | None = None
+    hyperparameters: dict[str, Any] = Field(default_factory=dict)
+    training_data: str = ""
+    licence: str = ""
+    scores: dict[str, float] = Field(default_factory=dict)
+
+
+def card_path_for(weights: str | Path) -> Path:
+    """The card that sits beside a weights file: same stem, `.json`."""
+    return Path(weights).with_suffix(CARD_SUFFIX)
+
+
+def load_card(path: str | Path) -> ModelCard:
+    """Read and validate a model card; ModelFileError says which file and what is wrong."""
+    path = Path(path)
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError as exc:
+        raise ModelFileError(f"model card {path} does not exist") from exc
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise ModelFileError(f"model card {path} is not readable JSON: {exc}") from exc
+    try:
+        return ModelCard.model_validate(data)
+    except ValidationError as exc:
+        raise ModelFileError(f"model card {path} is invalid: {exc}") from exc
+
+
+def save_card(card: ModelCard, path: str | Path) -> Path:
+    path = Path(path)
+    path.write_text(card.model_dump_json(indent=2) + "\n", encoding="utf-8")
+    return path
+
+
+def find_model_files(path: str | Path) -> tuple[Path, ModelCard]:
+    """`(weights file, card)` for a safetensors file, a card, or a folder with exactly one card."""
+    path = Path(path)
+    if path.is_dir():
+        cards = sorted(path.glob("*" + CARD_SUFFIX))
+        if len(cards) != 1:
+            found = ", ".join(c.name for c in cards) or "none"
+            raise ModelFileError(
+                f"model folder {path} must hold exactly one model card (*.json); found: {found}"
+            )
+        path = cards[0]
+    if path.suffix == CARD_SUFFIX:
+        card_path = path
+        card = load_card(card_path)
+        if not card.files:
+            raise ModelFileError(f"model card {card_path} lists no weight files in 'files'")
+        weights = card_path.parent / card.files[0]
+    elif path.suffix == WEIGHTS_SUFFIX:
+        weights = path
+        card = load_card(card_path_for(path))
+    else:
+        raise ModelFileError(
+            f"{path} is not a model: expected a {WEIGHTS_SUFFIX} file, its {CARD_SUFFIX} card, "
+            "or a folder holding one card"
+        )
+    if not weights.is_file():
+        raise ModelFileError(f"weights file {weights} does not exist")
+    return weights, card
+
+
+def load_tensors(path: str | Path) -> dict[str, Any]:
+    """All tensors of a safetensors file as NumPy arrays (no torch needed, nothing unpickled)."""
+    from safetensors import SafetensorError
+    from safetensors.numpy import load_file
+
+    try:
+        return load_file(str(path))
+    except (OSError, SafetensorError) as exc:
+        raise ModelFileError(f"cannot read weights {path}: {exc}") from exc
+
+
+def save_model(tensors: dict[str, Any], card: ModelCard, weights: str | Path) -> tuple[Path, Path]:
+    """Write `weights` (safetensors) and its card beside it; the card lists the weights file."""
+    from safetensors.numpy import save_file
+
+    weights = Path(weights)
+    if weights.suffix != WEIGHTS_SUFFIX:
+        raise ModelFileError(f"weights file must end in {WEIGHTS_SUFFIX}, got {weights}")
+    save_file(tensors, str(weights))
+    if weights.name not in card.files:
+        card = card.model_copy(update={"files": [weights.name, *card.files]})
+    return weights, save_card(card, card_path_for(weights))

@@ -1,0 +1,1 @@
+"""Registers the captcha task with jiema (filled in by its issue)."""

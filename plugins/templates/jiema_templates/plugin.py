@@ -1,0 +1,1 @@
+"""Registers the templates task with jiema (filled in by its issue)."""
