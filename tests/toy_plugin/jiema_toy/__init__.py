@@ -1,0 +1,1 @@
+"""A toy third-party jiema plugin (see README.md); everything lives in `jiema_toy.plugin`."""
