@@ -7,14 +7,13 @@ import warnings
 from importlib import metadata
 
 import click
-import pytest
-from pydantic import BaseModel, ConfigDict
-
 import jiema
+import pytest
 from jiema import plugins as host_mod
 from jiema.cli import build_cli
 from jiema.errors import DuplicateNameError, PluginError
 from jiema.plugins import PluginWarning
+from pydantic import BaseModel, ConfigDict
 
 toy = pytest.importorskip(
     "jiema_toy.plugin", reason="the toy plugin is installed by: pip install -e tests/toy_plugin"
