@@ -96,8 +96,14 @@ class PluginHost:
         with self._lock:
             if self._loaded:
                 return
+            eps = {ep.value: ep for ep in metadata.entry_points(group=ENTRY_POINT_GROUP)}
             for obj in self._explicit:
-                self._add(obj, _plugin_name(obj), distribution=None)
+                # a module that is also an installed entry point keeps that plugin's name
+                ep = eps.get(getattr(obj, "__name__", None))  # type: ignore[arg-type]
+                if ep is not None and isinstance(obj, ModuleType):
+                    self._add(obj, ep.name, distribution=getattr(ep, "dist", None))
+                else:
+                    self._add(obj, _plugin_name(obj), distribution=None)
             if self._load_entry_points:
                 for ep in _selected_entry_points():
                     self._add_entry_point(ep)
