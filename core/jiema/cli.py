@@ -79,6 +79,7 @@ def build_cli(engine: Engine | None = None) -> click.Group:
     base = engine if engine is not None else Engine(config=config_path())
 
     @click.group(
+        "jiema",
         cls=_JiemaGroup,
         context_settings={"help_option_names": ["-h", "--help"]},
         help="jiema (解码): one decoder core — lattices and Viterbi — for Chinese text and images.",

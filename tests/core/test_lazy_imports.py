@@ -1,0 +1,43 @@
+"""`import jiema` and `jiema --help` stay light: no torch, and no numba for --help."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+PROBE = "import sys; {body}; print(sorted(m for m in ('torch', 'numba') if m in sys.modules))"
+
+
+def loaded_after(body: str) -> str:
+    code = PROBE.format(body=body)
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 0, proc.stderr
+    return proc.stdout.strip().splitlines()[-1]
+
+
+def test_import_jiema_imports_neither_torch_nor_numba():
+    assert loaded_after("import jiema; jiema.hookimpl") == "[]"
+
+
+def test_help_imports_neither_torch_nor_numba():
+    body = (
+        "from jiema.cli import main\n"
+        "try:\n    main(['--help'])\nexcept SystemExit as e:\n    assert e.code == 0\n"
+        "print()"
+    )
+    assert loaded_after(body) == "[]"
+
+
+def test_listing_plugins_and_building_a_config_never_imports_torch():
+    body = (
+        "import jiema\n"
+        "e = jiema.Engine()\n"
+        "e.plugin_info(); e.config\n"
+        "from jiema.cli import main\n"
+        "try:\n    main(['plugins'])\nexcept SystemExit:\n    pass\n"
+        "print('torch' in sys.modules)"
+    )
+    code = "import sys\n" + body
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.strip().splitlines()[-1] == "False"
