@@ -211,7 +211,8 @@ class PluginHost:
                                 f"{other.plugin!r} and plugin {name!r}"
                             )
             except Exception as exc:
-                self._fail(name, self._entries[name].builtin, _describe(exc), exc)
+                reason = f"failed to register: {_describe(exc)}"
+                self._fail(name, self._entries[name].builtin, reason, exc)
                 continue
             for kind, records in staged.items():
                 committed[kind].update(records)
@@ -272,7 +273,8 @@ class PluginHost:
                             )
                 except Exception as exc:
                     _restore_groups(saved)
-                    self._fail(name, self._entries[name].builtin, _describe(exc), exc)
+                    reason = f"failed to add its commands: {_describe(exc)}"
+                    self._fail(name, self._entries[name].builtin, reason, exc)
                     continue
                 for path in after:
                     owners.setdefault(path, name)
