@@ -1,0 +1,161 @@
+"""Word-lattice (DAG) decoding against brute-force enumeration of every chain 0 -> n."""
+
+from __future__ import annotations
+
+import itertools
+import math
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from jiema import BigramModel, DenseTransitions, WordLattice, kbest, marginals, viterbi
+from jiema.errors import LabelRangeError, NoPathError
+
+K = 3
+V = 4
+
+
+def _csr(model: BigramModel, a: int, b: int) -> float:
+    row = model.indices[model.indptr[a]:model.indptr[a + 1]]
+    k = int(np.searchsorted(row, b))
+    if k < row.size and row[k] == b:
+        return float(model.logp[model.indptr[a] + k])
+    return float(model.row_default[a])
+
+
+def _score(lat: WordLattice, trans, edges: tuple[int, ...]) -> float:
+    s = sum(float(lat.scores[e]) for e in edges)
+    labels = [int(lat.labels[e]) for e in edges]
+    if isinstance(trans, DenseTransitions) and labels:
+        s += trans.start[labels[0]] + trans.end[labels[-1]]
+        s += sum(trans.log_matrix[a, b] for a, b in itertools.pairwise(labels))
+    elif isinstance(trans, BigramModel) and labels:
+        s += trans.start[labels[0]] + sum(_csr(trans, a, b) for a, b in itertools.pairwise(labels))
+    return s
+
+
+def _chains(lat: WordLattice) -> list[tuple[int, ...]]:
+    out: list[tuple[int, ...]] = []
+
+    def walk(at: int, acc: tuple[int, ...]) -> None:
+        if at == lat.n:
+            out.append(acc)
+            return
+        for e in range(lat.n_edges):
+            if lat.starts[e] == at:
+                walk(int(lat.ends[e]), (*acc, e))
+
+    walk(0, ())
+    return out
+
+
+@st.composite
+def _cases(draw):
+    n = draw(st.integers(0, 5))
+    m = draw(st.integers(0, 9)) if n else 0
+    starts, ends = [], []
+    for _ in range(m):
+        s = draw(st.integers(0, n - 1))
+        starts.append(s)
+        ends.append(draw(st.integers(s + 1, min(n, s + 3))))
+    kind = draw(st.sampled_from(["none", "dense", "bigram"]))
+    high = {"none": V, "dense": K, "bigram": V}[kind]
+    low = -1 if kind == "none" else 0
+    labels = [draw(st.integers(low, high - 1)) for _ in range(m)]
+    scores = [-math.inf if draw(st.integers(0, 9)) == 0 else draw(st.floats(-5, 0))
+              for _ in range(m)]
+    lat = WordLattice.from_edges(n, starts, ends, labels, np.array(scores, dtype=float))
+    if kind == "dense":
+        mat = np.array(draw(st.lists(st.floats(-4, 0), min_size=K * K, max_size=K * K)))
+        vec = st.lists(st.floats(-2, 0), min_size=K, max_size=K)
+        allowed = np.array(draw(st.lists(st.booleans(), min_size=K * K, max_size=K * K)))
+        trans = DenseTransitions.from_arrays(mat.reshape(K, K), draw(vec), draw(vec),
+                                             allowed=(allowed | (mat > -1)).reshape(K, K))
+    elif kind == "bigram":
+        c = np.array(draw(st.lists(st.integers(0, 6), min_size=V * V, max_size=V * V)))
+        p, x = np.divmod(np.arange(V * V), V)
+        trans = BigramModel.from_counts(draw(st.lists(st.integers(0, 9), min_size=V, max_size=V)),
+                                        p, x, c, alpha=0.5, threshold=draw(st.sampled_from([1, 3])))
+    else:
+        trans = None
+    return lat, trans
+
+
+@settings(deadline=None, max_examples=100)
+@given(_cases())
+def test_viterbi_kbest_marginals_match_enumeration(case) -> None:
+    lat, trans = case
+    scored = sorted(((_score(lat, trans, p), p) for p in _chains(lat)), key=lambda sp: -sp[0])
+    finite = [(s, p) for s, p in scored if s > -math.inf]
+    if not finite:
+        for call in (lambda: viterbi(lat, trans), lambda: kbest(lat, trans, 2),
+                     lambda: marginals(lat, trans)):
+            with pytest.raises(NoPathError):
+                call()
+        return
+    best = viterbi(lat, trans)
+    assert best.score == pytest.approx(finite[0][0], abs=1e-9)
+    assert _score(lat, trans, tuple(best.nodes)) == pytest.approx(best.score, abs=1e-9)
+    np.testing.assert_array_equal(best.labels, lat.labels[best.nodes])
+    if len(finite) == 1 or finite[0][0] - finite[1][0] > 1e-6:
+        assert tuple(best.nodes) == finite[0][1]
+
+    top = kbest(lat, trans, 4)
+    np.testing.assert_allclose([p.score for p in top], [s for s, _ in finite[:4]], atol=1e-9)
+    assert len({tuple(p.nodes) for p in top}) == len(top)
+    for p in top:
+        assert _score(lat, trans, tuple(p.nodes)) == pytest.approx(p.score, abs=1e-9)
+
+    m = marginals(lat, trans)
+    log_z = np.logaddexp.reduce([s for s, _ in finite])
+    assert m.log_z.shape == (1,)
+    assert m.log_z[0] == pytest.approx(log_z, abs=1e-9)
+    want = np.zeros(lat.n_edges)
+    for s, p in finite:
+        want[list(p)] += math.exp(s - log_z)
+    np.testing.assert_allclose(m.posteriors, want, atol=1e-9)
+
+
+def _segment_lattice() -> WordLattice:
+    # 0-1-2-3 with words [0,2) and [1,3): edges sorted by end then start
+    return WordLattice.from_edges(3, [0, 0, 1, 1, 2], [1, 2, 2, 3, 3], [-1] * 5,
+                                  [-1.0, -1.5, -1.0, -2.0, -0.5])
+
+
+def test_small_dag_by_hand() -> None:
+    lat = _segment_lattice()
+    p = viterbi(lat)
+    assert p.nodes.tolist() == [1, 4] and p.score == pytest.approx(-2.0)
+    assert [q.nodes.tolist() for q in kbest(lat, None, 5)] == [[1, 4], [0, 2, 4], [0, 3]]
+    post = marginals(lat).posteriors
+    z = math.exp(-2.0) + math.exp(-2.5) + math.exp(-3.0)
+    assert post[4] == pytest.approx((math.exp(-2.0) + math.exp(-2.5)) / z)
+
+
+def test_unreachable_end_and_empty() -> None:
+    gap = WordLattice.from_edges(3, [0, 2], [1, 3], [-1, -1], [0.0, 0.0])
+    with pytest.raises(NoPathError, match="boundary 3"):
+        viterbi(gap)
+    with pytest.raises(NoPathError):
+        marginals(gap)
+    empty = WordLattice.from_edges(0, [], [], [], [])
+    assert len(viterbi(empty)) == 0 and viterbi(empty).score == 0.0
+    assert marginals(empty).log_z.tolist() == [0.0]
+
+
+def test_unlabelled_edges_need_no_transitions() -> None:
+    lat = _segment_lattice()
+    with pytest.raises(LabelRangeError, match="-1"):
+        viterbi(lat, DenseTransitions.uniform(2))
+    with pytest.raises(LabelRangeError):
+        kbest(lat, BigramModel.from_counts(np.ones(3), [], [], []), 2)
+
+
+def test_word_bigram_changes_the_segmentation() -> None:
+    # words: 0 "ab" [0,2), 1 "a" [0,1), 2 "bc" [1,3), 3 "c" [2,3)
+    lat = WordLattice.from_edges(3, [0, 0, 1, 2], [2, 1, 3, 3], [0, 1, 2, 3],
+                                 [-1.0, -1.2, -1.2, -1.0])
+    assert viterbi(lat).labels.tolist() == [0, 3]
+    model = BigramModel.from_counts([10] * 4, [1, 0, 0], [2, 3, 0], [50, 1, 30], alpha=0.01)
+    assert viterbi(lat, model).labels.tolist() == [1, 2]
