@@ -1,4 +1,4 @@
-"""jiema (解码): one decoder core — lattices and Numba Viterbi — for many structured-prediction tasks.
+"""jiema (解码): one decoder core (lattices, Numba Viterbi) for structured-prediction tasks.
 
 Importing jiema is cheap: names are loaded on first use, so `import jiema` pulls in neither
 Numba-compiled kernels nor any task's heavy dependencies (torch never).
@@ -34,6 +34,7 @@ _LAZY = {
     "Engine": "jiema.engine",
     "default_engine": "jiema.engine",
     "Task": "jiema.registry",
+    "Stage": "jiema.registry",
     "Component": "jiema.registry",
     "ModelSpec": "jiema.registry",
     "ModelCard": "jiema.models",
@@ -58,11 +59,18 @@ def __dir__() -> list[str]:
 
 
 if TYPE_CHECKING:  # pragma: no cover
-    from . import errors
-    from .bigram import BigramModel
-    from .decode import kbest, marginals, viterbi
-    from .engine import Engine, default_engine
-    from .lattice import BatchPath, CandidateLattice, Marginals, Path, Trellis, WordLattice
-    from .models import ModelCard
-    from .registry import Component, ModelSpec, Task
-    from .transitions import DenseTransitions
+    from . import errors  # noqa: F401
+    from .bigram import BigramModel  # noqa: F401
+    from .decode import kbest, marginals, viterbi  # noqa: F401
+    from .engine import Engine, default_engine  # noqa: F401
+    from .lattice import (  # noqa: F401
+        BatchPath,
+        CandidateLattice,
+        Marginals,
+        Path,
+        Trellis,
+        WordLattice,
+    )
+    from .models import ModelCard  # noqa: F401
+    from .registry import Component, ModelSpec, Stage, Task  # noqa: F401
+    from .transitions import DenseTransitions  # noqa: F401

@@ -14,7 +14,9 @@ def as_scores(a: object, name: str, ndim: int | tuple[int, ...]) -> np.ndarray:
     arr = np.asarray(a)
     dims = (ndim,) if isinstance(ndim, int) else ndim
     if arr.ndim not in dims:
-        raise ShapeError(f"{name} must have {' or '.join(map(str, dims))} dimension(s), got shape {arr.shape}")
+        raise ShapeError(
+            f"{name} must have {' or '.join(map(str, dims))} dimension(s), got shape {arr.shape}"
+        )
     if arr.dtype.type not in FLOAT_DTYPES:
         if arr.dtype.kind in "iub" and arr.size == 0:
             arr = arr.astype(np.float64)
@@ -25,7 +27,8 @@ def as_scores(a: object, name: str, ndim: int | tuple[int, ...]) -> np.ndarray:
     if arr.size and not arr.max() < np.inf:
         bad = np.argwhere(~(np.isfinite(arr) | np.isneginf(arr)))[0]
         raise InvalidValueError(
-            f"{name} must hold finite log-scores or -inf; found {arr[tuple(bad)]} at index {tuple(int(i) for i in bad)}"
+            f"{name} must hold finite log-scores or -inf; "
+            f"found {arr[tuple(bad)]} at index {tuple(int(i) for i in bad)}"
         )
     return arr
 
@@ -49,4 +52,6 @@ def check_range(arr: np.ndarray, name: str, low: int, high: int) -> None:
     lo, hi = int(arr.min()), int(arr.max())
     if lo < low or hi >= high:
         bad = int(np.flatnonzero((arr < low) | (arr >= high))[0])
-        raise LabelRangeError(f"{name}[{bad}] = {int(arr.flat[bad])} is outside the valid range [{low}, {high})")
+        raise LabelRangeError(
+            f"{name}[{bad}] = {int(arr.flat[bad])} is outside the valid range [{low}, {high})"
+        )

@@ -18,8 +18,11 @@ Transitions = DenseTransitions | BigramModel | None
 LatticeLike = Trellis | CandidateLattice | WordLattice | np.ndarray
 
 
-def as_lattice(lattice: object, lengths: object | None = None) -> Trellis | CandidateLattice | WordLattice:
-    """Arrays become a Trellis: `(T, K)` one sequence, `(N, K)` + lengths ragged, `(B, T, K)` + lengths padded."""
+def as_lattice(
+    lattice: object, lengths: object | None = None
+) -> Trellis | CandidateLattice | WordLattice:
+    """Arrays become a Trellis: `(T, K)` one sequence, `(N, K)` + lengths ragged,
+    `(B, T, K)` + lengths padded."""
     if isinstance(lattice, Trellis | CandidateLattice | WordLattice):
         if lengths is not None:
             raise InvalidInputError("lengths is only accepted with a plain emissions array")
@@ -34,7 +37,9 @@ def as_lattice(lattice: object, lengths: object | None = None) -> Trellis | Cand
     return Trellis.from_ragged(arr, lengths)
 
 
-def viterbi(lattice: LatticeLike, transitions: Transitions = None, *, lengths: object | None = None) -> Path | BatchPath:
+def viterbi(
+    lattice: LatticeLike, transitions: Transitions = None, *, lengths: object | None = None
+) -> Path | BatchPath:
     """Best path. A Trellis with one sequence (or a 2-D array without lengths) gives a Path;
     a batch (lengths given, or a 3-D array) gives a BatchPath decoded in parallel over sequences."""
     lat = as_lattice(lattice, lengths)
@@ -63,7 +68,9 @@ def kbest(lattice: LatticeLike, transitions: Transitions = None, k: int = 5) -> 
     return kbest_graph(lat, transitions, k)
 
 
-def marginals(lattice: LatticeLike, transitions: Transitions = None, *, lengths: object | None = None) -> Marginals:
+def marginals(
+    lattice: LatticeLike, transitions: Transitions = None, *, lengths: object | None = None
+) -> Marginals:
     """Forward-backward posteriors and log-partition."""
     lat = as_lattice(lattice, lengths)
     if isinstance(lat, Trellis):

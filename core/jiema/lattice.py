@@ -16,7 +16,8 @@ from .errors import LengthsError, ShapeError
 
 @dataclass(frozen=True, eq=False)
 class Trellis:
-    """Dense emissions `(N, K)`; a batch is a ragged concatenation split by `lengths` (hmmlearn style)."""
+    """Dense emissions `(N, K)`; a batch is a ragged concatenation split by `lengths`
+    (the hmmlearn convention)."""
 
     emissions: np.ndarray
     lengths: np.ndarray
@@ -49,7 +50,9 @@ class Trellis:
         if ln.shape[0] != em.shape[0]:
             raise LengthsError(f"lengths has {ln.shape[0]} entries for a batch of {em.shape[0]}")
         if ln.size and ((ln < 0).any() or ln.max() > em.shape[1]):
-            raise LengthsError(f"lengths must lie in [0, {em.shape[1]}], got {ln.min()}..{ln.max()}")
+            raise LengthsError(
+                f"lengths must lie in [0, {em.shape[1]}], got {ln.min()}..{ln.max()}"
+            )
         mask = np.arange(em.shape[1])[None, :] < ln[:, None]
         return cls(np.ascontiguousarray(em[mask]), ln)
 
@@ -91,20 +94,29 @@ class CandidateLattice:
             raise ShapeError("offsets must start at 0 and be non-decreasing, length T + 1")
         if off[-1] != lab.shape[0] or lab.shape[0] != sc.shape[0]:
             raise ShapeError(
-                f"offsets end at {int(off[-1])} but there are {lab.shape[0]} labels and {sc.shape[0]} scores"
+                f"offsets end at {int(off[-1])} but there are "
+                f"{lab.shape[0]} labels and {sc.shape[0]} scores"
             )
-        check_range(lab, "labels", 0, vocab_size if vocab_size is not None else np.iinfo(np.int64).max)
+        check_range(
+            lab, "labels", 0, vocab_size if vocab_size is not None else np.iinfo(np.int64).max
+        )
         return cls(off, lab, sc)
 
     @classmethod
-    def from_lists(cls, candidates: list[list[tuple[int, float]]], vocab_size: int | None = None) -> CandidateLattice:
+    def from_lists(
+        cls, candidates: list[list[tuple[int, float]]], vocab_size: int | None = None
+    ) -> CandidateLattice:
         """Convenience for small inputs: per position a list of `(label, score)`."""
         offsets = np.zeros(len(candidates) + 1, dtype=np.int64)
         offsets[1:] = np.cumsum([len(c) for c in candidates])
         labels = [lab for c in candidates for lab, _ in c]
         scores = [s for c in candidates for _, s in c]
-        return cls.from_arrays(offsets, np.array(labels, dtype=np.int64),
-                               np.array(scores, dtype=np.float64), vocab_size)
+        return cls.from_arrays(
+            offsets,
+            np.array(labels, dtype=np.int64),
+            np.array(scores, dtype=np.float64),
+            vocab_size,
+        )
 
     @property
     def n_positions(self) -> int:
@@ -138,7 +150,8 @@ class WordLattice:
         m = st.shape[0]
         if not (en.shape[0] == lab.shape[0] == sc.shape[0] == m):
             raise ShapeError(
-                f"starts, ends, labels, scores must have one length; got {m}, {en.shape[0]}, {lab.shape[0]}, {sc.shape[0]}"
+                "starts, ends, labels, scores must have one length; "
+                f"got {m}, {en.shape[0]}, {lab.shape[0]}, {sc.shape[0]}"
             )
         check_range(st, "starts", 0, max(n, 1))
         check_range(en, "ends", 1, n + 1)

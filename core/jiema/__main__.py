@@ -1,0 +1,5 @@
+"""`python -m jiema` runs the CLI."""
+
+from jiema.cli import main
+
+main()
