@@ -7,6 +7,7 @@ import math
 
 import numpy as np
 import pytest
+from graph_oracle import check_against_enumeration
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from jiema import BigramModel, DenseTransitions, WordLattice, kbest, marginals, viterbi
@@ -86,35 +87,7 @@ def _cases(draw):
 @given(_cases())
 def test_viterbi_kbest_marginals_match_enumeration(case) -> None:
     lat, trans = case
-    scored = sorted(((_score(lat, trans, p), p) for p in _chains(lat)), key=lambda sp: -sp[0])
-    finite = [(s, p) for s, p in scored if s > -math.inf]
-    if not finite:
-        for call in (lambda: viterbi(lat, trans), lambda: kbest(lat, trans, 2),
-                     lambda: marginals(lat, trans)):
-            with pytest.raises(NoPathError):
-                call()
-        return
-    best = viterbi(lat, trans)
-    assert best.score == pytest.approx(finite[0][0], abs=1e-9)
-    assert _score(lat, trans, tuple(best.nodes)) == pytest.approx(best.score, abs=1e-9)
-    np.testing.assert_array_equal(best.labels, lat.labels[best.nodes])
-    if len(finite) == 1 or finite[0][0] - finite[1][0] > 1e-6:
-        assert tuple(best.nodes) == finite[0][1]
-
-    top = kbest(lat, trans, 4)
-    np.testing.assert_allclose([p.score for p in top], [s for s, _ in finite[:4]], atol=1e-9)
-    assert len({tuple(p.nodes) for p in top}) == len(top)
-    for p in top:
-        assert _score(lat, trans, tuple(p.nodes)) == pytest.approx(p.score, abs=1e-9)
-
-    m = marginals(lat, trans)
-    log_z = np.logaddexp.reduce([s for s, _ in finite])
-    assert m.log_z.shape == (1,)
-    assert m.log_z[0] == pytest.approx(log_z, abs=1e-9)
-    want = np.zeros(lat.n_edges)
-    for s, p in finite:
-        want[list(p)] += math.exp(s - log_z)
-    np.testing.assert_allclose(m.posteriors, want, atol=1e-9)
+    check_against_enumeration(lat, trans, _chains(lat), _score, k=4)
 
 
 def _segment_lattice() -> WordLattice:

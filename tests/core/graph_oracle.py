@@ -1,0 +1,48 @@
+"""One brute-force oracle for the graph decoders (candidate and word lattices share kernels)."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Iterable
+
+import numpy as np
+import pytest
+from jiema import kbest, marginals, viterbi
+from jiema.errors import NoPathError
+
+
+def check_against_enumeration(
+    lat, trans, paths: Iterable[tuple[int, ...]], score: Callable, k: int
+) -> np.ndarray | None:
+    """Compare viterbi, kbest and marginals with the enumeration of every path (node tuples) and
+    their scores. Returns the posteriors for further lattice-specific checks (None: no path)."""
+    scored = sorted(((score(lat, trans, p), p) for p in paths), key=lambda sp: -sp[0])
+    finite = [(s, p) for s, p in scored if s > -math.inf]
+    if not finite:
+        for call in (lambda: viterbi(lat, trans), lambda: kbest(lat, trans, k),
+                     lambda: marginals(lat, trans)):
+            with pytest.raises(NoPathError):
+                call()
+        return None
+    best = viterbi(lat, trans)
+    assert best.score == pytest.approx(finite[0][0], abs=1e-9)
+    assert score(lat, trans, tuple(best.nodes)) == pytest.approx(best.score, abs=1e-9)
+    np.testing.assert_array_equal(best.labels, lat.labels[best.nodes])
+    if len(finite) == 1 or finite[0][0] - finite[1][0] > 1e-6:
+        assert tuple(best.nodes) == finite[0][1]
+
+    top = kbest(lat, trans, k)
+    np.testing.assert_allclose([p.score for p in top], [s for s, _ in finite[:k]], atol=1e-9)
+    assert len({tuple(p.nodes) for p in top}) == len(top)
+    for p in top:
+        assert score(lat, trans, tuple(p.nodes)) == pytest.approx(p.score, abs=1e-9)
+
+    m = marginals(lat, trans)
+    log_z = np.logaddexp.reduce([s for s, _ in finite])
+    assert m.log_z.shape == (1,)
+    assert m.log_z[0] == pytest.approx(log_z, abs=1e-9)
+    want = np.zeros(lat.labels.shape[0])
+    for s, p in finite:
+        want[list(p)] += math.exp(s - log_z)
+    np.testing.assert_allclose(m.posteriors, want, atol=1e-9)
+    return m.posteriors
