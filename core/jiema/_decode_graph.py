@@ -149,7 +149,8 @@ def kbest_graph(lat: Graph, transitions: Transitions, k: int) -> list[Path]:
     tr = _trans(transitions, ed.labels)
     if ed.n == 0:
         return [_empty_path()]
-    edges, offsets, scores = kg.kbest_edges(ed.n, ed.starts, ed.labels, ed.scores,
+    edges, offsets, scores = kg.kbest_edges(  # type: ignore[call-arg]  # numba Dispatcher
+        ed.n, ed.starts, ed.labels, ed.scores,
                                             ed.end_offsets, *tr.args(), int(k))
     if scores.shape[0] == 0:
         raise _no_path(ed)

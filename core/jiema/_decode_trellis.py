@@ -17,9 +17,13 @@ import threading
 
 import numpy as np
 
+from .bigram import BigramModel
 from .errors import InvalidInputError, NoPathError, ShapeError
 from .lattice import BatchPath, Marginals, Path, Trellis
 from .transitions import DenseTransitions
+
+# A BigramModel is accepted by the type only to be rejected with a clear error.
+Transitions = DenseTransitions | BigramModel | None
 
 _PARALLEL_LOCK = threading.Lock()
 
@@ -49,7 +53,7 @@ def _no_path(b: int | None) -> NoPathError:
 
 
 def viterbi_trellis(
-    lat: Trellis, transitions: DenseTransitions | None, batch: bool
+    lat: Trellis, transitions: Transitions, batch: bool
 ) -> Path | BatchPath:
     """Best path of each sequence (ties: lowest predecessor id, then lowest final label)."""
     from ._kernels import trellis as kern
@@ -83,7 +87,7 @@ def viterbi_trellis(
     return BatchPath(labels, scores, lat.lengths.copy())
 
 
-def kbest_trellis(lat: Trellis, transitions: DenseTransitions | None, k: int) -> list[Path]:
+def kbest_trellis(lat: Trellis, transitions: Transitions, k: int) -> list[Path]:
     """Exact k best paths of one sequence, best first; equal scores in reverse-lexicographic
     order of the labels (lower last label first, then lower previous label, ...), so the first
     path is the Viterbi path. Fewer than k are returned when fewer finite paths exist."""
@@ -108,7 +112,7 @@ def kbest_trellis(lat: Trellis, transitions: DenseTransitions | None, k: int) ->
     return [Path(labels[i], labels[i], float(scores[i])) for i in range(scores.shape[0])]
 
 
-def marginals_trellis(lat: Trellis, transitions: DenseTransitions | None) -> Marginals:
+def marginals_trellis(lat: Trellis, transitions: Transitions) -> Marginals:
     """Forward-backward in log space: posteriors (N, K) that sum to 1 per position, and log Z per
     sequence (0 for an empty sequence)."""
     from ._kernels import trellis as kern

@@ -177,8 +177,8 @@ def plugins_command(ctx: click.Context, as_json: bool) -> None:
         for model in sorted(reg.models.values(), key=lambda m: m.name):
             if model.plugin == info.name:
                 click.echo(f"  model {model.name} -> {model.component}")
-    for skipped in engine.skipped_plugins:
-        click.echo(f"skipped {skipped.name}: {skipped.reason}")
+    for skip in engine.skipped_plugins:
+        click.echo(f"skipped {skip.name}: {skip.reason}")
 
 
 @click.command("models")
@@ -211,8 +211,8 @@ def models_command(ctx: click.Context, as_json: bool) -> None:
         if card.vocabulary_size is not None:
             click.echo(f"  vocabulary size: {card.vocabulary_size}")
         if card.training_data or card.licence:
-            data, licence = card.training_data or "?", card.licence or "?"
-            click.echo(f"  trained on: {data} (licence: {licence})")
+            trained, licence = card.training_data or "?", card.licence or "?"
+            click.echo(f"  trained on: {trained} (licence: {licence})")
         if card.scores:
             click.echo("  scores: " + ", ".join(f"{k}={v:g}" for k, v in card.scores.items()))
         click.echo(f"  file: {spec.path}")
@@ -253,6 +253,7 @@ def demo_decode(observations: list[str]) -> tuple[list[str], float]:
     import numpy as np
 
     from .decode import viterbi
+    from .lattice import Path
     from .transitions import DenseTransitions
 
     index = {s: i for i, s in enumerate(_DEMO_SYMBOLS)}
@@ -267,6 +268,7 @@ def demo_decode(observations: list[str]) -> tuple[list[str], float]:
         np.log(np.array(_DEMO_TRANSITIONS)), np.log(np.array(_DEMO_START))
     )
     path = viterbi(emissions, transitions)
+    assert isinstance(path, Path)  # one (T, K) sequence gives one Path
     return [_DEMO_STATES[i] for i in path.labels], float(np.exp(path.score))
 
 

@@ -157,8 +157,8 @@ def build_schema(registry: Registry) -> _Schema:
                     default_model = variant
                 variants.append(Annotated[variant, Tag(comp_name)])
             assert default_model is not None  # the host drops tasks with dangling defaults
-            stage_type = Annotated[
-                Union[tuple(variants)],  # noqa: UP007 - a runtime-built union
+            stage_type = Annotated[  # type: ignore[valid-type]
+                Union[tuple(variants)],  # noqa: UP007 - a union built at run time
                 Discriminator(_component_of(stage.default)),
             ]
             stage_fields[f"s{j}"] = (
@@ -254,14 +254,14 @@ def _explain(err: Mapping[str, Any], schema: _Schema, registry: Registry) -> str
         task, stage = key_loc[0], key_loc[1]
         stage_kind = registry.tasks[task].stages[stage].kind
         tag = err.get("ctx", {}).get("tag")
-        valid = _names(registry.components_of(stage_kind))
+        names = _names(registry.components_of(stage_kind))
         return (
             f"{dotted}.component: unknown component {tag!r} for stage kind {stage_kind!r}; "
-            f"valid: {valid}"
+            f"valid: {names}"
         )
     if kind in ("union_tag_not_found", "model_type") and len(loc) == 1:
-        valid = _names(schema.valid_keys.get(tuple(loc)))
-        return f"{dotted}: must be a table of stages (valid: {valid}), got {err['input']!r}"
+        names = _names(schema.valid_keys.get(tuple(loc)))
+        return f"{dotted}: must be a table of stages (valid: {names}), got {err['input']!r}"
     if kind in ("union_tag_not_found", "model_type") and len(loc) == 2:
         return f"{dotted}: must be a table (keys: {', '.join(STAGE_KEYS)}), got {err['input']!r}"
     return f"{dotted}: {err['msg']} (got {err.get('input')!r})"

@@ -7,6 +7,8 @@ states the lowest id wins too. k-best lists break ties the same way, in order.
 
 from __future__ import annotations
 
+from typing import Any, cast
+
 import numpy as np
 
 from .bigram import BigramModel
@@ -49,7 +51,7 @@ def viterbi(
         if isinstance(lattice, Trellis):
             batch = lat.n_sequences != 1
         else:
-            batch = lengths is not None or np.ndim(lattice) == 3
+            batch = lengths is not None or np.ndim(cast(Any, lattice)) == 3
         return viterbi_trellis(lat, transitions, batch=batch)
     from ._decode_graph import viterbi_graph
 

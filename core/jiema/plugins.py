@@ -18,7 +18,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, replace
 from importlib import metadata
 from types import MappingProxyType, ModuleType
-from typing import Any
+from typing import Any, cast
 
 import pluggy
 
@@ -337,8 +337,9 @@ def _make_register(
     plugin: str, kind: str, record_type: type, records: dict[str, Any]
 ) -> Callable[..., Any]:
     def register(*args: Any, **kwargs: Any) -> Any:
+        record: Any
         if len(args) == 1 and not kwargs and isinstance(args[0], record_type):
-            record = replace(args[0], plugin=plugin)
+            record = replace(cast(Any, args[0]), plugin=plugin)
         else:
             kwargs["plugin"] = plugin
             record = record_type(*args, **kwargs)

@@ -6,6 +6,7 @@ fills in `plugin`. Names are unique across all loaded plugins.
 
 from __future__ import annotations
 
+import os
 import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
@@ -179,7 +180,9 @@ class Registry:
     def kinds(self) -> list[str]:
         return sorted({c.kind for c in self.components.values()})
 
-    def resolve_model(self, ref: str | Path, *, base_dir: str | Path | None = None) -> ModelSpec:
+    def resolve_model(
+        self, ref: str | Path, *, base_dir: str | os.PathLike[str] | None = None
+    ) -> ModelSpec:
         """A registered model name, or a path (relative to `base_dir`) to a safetensors file,
         its card, or a folder with one card. An unknown name lists the valid ones."""
         if isinstance(ref, str) and ref in self.models:

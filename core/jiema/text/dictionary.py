@@ -298,7 +298,7 @@ class Dictionary:
     # --- lookup -----------------------------------------------------------------------------
 
     def __contains__(self, word: object) -> bool:
-        i = self._ids.get(word)  # type: ignore[arg-type]
+        i = self._ids.get(word)  # type: ignore[call-overload]
         return i is not None and self._live[i]
 
     def __len__(self) -> int:
