@@ -121,8 +121,8 @@ def run_reading_command(
     """Read every input and print its result; returns the exit status (0: all read, 1: some
     failed). Errors go into the record with `--jsonl`, to stderr in plain mode."""
     items = list(inputs)
-    out = out if out is not None else click.get_text_stream("stdout")
-    err = err if err is not None else click.get_text_stream("stderr")
+    out = out if out is not None else sys.stdout  # looked up now: CliRunner swaps it
+    err = err if err is not None else sys.stderr
     many = len(items) > 1
     failed = 0
     for record in read_all(items, read_one, progress=progress):
