@@ -1,1 +1,69 @@
-"""Registers the segment task with jiema (filled in by its issue)."""
+"""Registers the segment task, its dictionary component, the shipped dictionary and the CLI."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import jiema
+from jiema.registry import Stage
+from pydantic import BaseModel, ConfigDict
+
+from .dictionary_model import COMPONENT, DEFAULT_MODEL, TASK, default_dictionary_path
+
+
+class DictOptions(BaseModel):
+    """Options of `segment.dict.v1`: an optional jieba-format user dictionary to add."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    user_dict: str | None = None
+
+
+def make_dict_segmenter(options: DictOptions, model: Any) -> Any:
+    from .dictionary_model import load_dictionary_model
+    from .segmenter import Segmenter
+
+    path = model.path if model is not None else default_dictionary_path()
+    return Segmenter(load_dictionary_model(path), user_dict=options.user_dict)
+
+
+def segment_factory(engine: jiema.Engine, config: Any) -> Any:
+    """The `segment` pipeline: text -> list of words, by the configured segmenter."""
+    return engine.build(config["segmenter"]).cut
+
+
+@jiema.hookimpl
+def register_tasks(register: Any) -> None:
+    register(
+        TASK,
+        factory=segment_factory,
+        stages={"segmenter": Stage("segment.segmenter", COMPONENT, model=DEFAULT_MODEL)},
+        input_type=str,
+        output_type="list[str]",
+        description="Chinese word segmentation (dictionary mode: word DAG + Viterbi).",
+    )
+
+
+@jiema.hookimpl
+def register_components(register: Any) -> None:
+    register(
+        "segment.segmenter",
+        COMPONENT,
+        factory=make_dict_segmenter,
+        options=DictOptions,
+        description="Dictionary word lattice with unigram log-probabilities, best path by Viterbi.",
+    )
+
+
+@jiema.hookimpl
+def register_models(register: Any) -> None:
+    path = default_dictionary_path()
+    if path.is_file():  # absent only while `jiema train dictionary` builds it the first time
+        register(DEFAULT_MODEL, component=COMPONENT, path=path)
+
+
+@jiema.hookimpl
+def register_commands(cli: Any) -> None:
+    from .cli import add_commands
+
+    add_commands(cli)

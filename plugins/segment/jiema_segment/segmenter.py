@@ -1,0 +1,197 @@
+"""Dictionary-mode word segmentation: a word DAG from a dictionary, best path by Viterbi.
+
+Each line's lattice has one edge per dictionary occurrence (unigram log-probability), a whole
+edge for every digit/Latin run, and a single-character edge for every character nothing else
+covers; `jiema.viterbi` picks the best path. Matching runs on width-normalised text; the words
+returned are slices of the original text, so `"".join(words) == text` always holds.
+
+Many lines are decoded in one lattice, joined by `\\n`: no dictionary word or run contains a
+newline, so every path passes through it and the joint best path is the best path of each line.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterable, Iterator
+from typing import Literal
+
+import numpy as np
+from jiema.errors import InvalidInputError, JiemaError
+from jiema.text import Dictionary, DictionaryMatcher
+
+Mode = Literal["dict", "fcn"]
+MODES = ("dict", "fcn")
+# characters per joint lattice: big enough to amortise per-call overhead, small enough for memory
+BATCH_CHARS = 1 << 16
+
+
+class ModeNotAvailableError(JiemaError, NotImplementedError):
+    """A segment mode that is planned but not shipped in this version."""
+
+
+def check_mode(mode: str) -> None:
+    """`dict` works; `fcn` (the neural tagger) is not shipped yet; anything else is a typo."""
+    if mode == "fcn":
+        raise ModeNotAvailableError(
+            "segment mode 'fcn' (the neural tagger) is not yet available in this version of "
+            "jiema_segment; use mode='dict'"
+        )
+    if mode not in MODES:
+        raise InvalidInputError(
+            f"unknown segment mode {mode!r}; expected one of {', '.join(MODES)}"
+        )
+
+
+class Segmenter:
+    """Cuts text into words with a dictionary (the shipped `pd98-dict` by default).
+
+    `dictionary`: a `jiema.text.Dictionary`, a path to a jieba-format dictionary file (`word
+    [freq] [tag]`), a dictionary model (.safetensors), or None for the shipped default.
+    `user_dict`: an optional jieba-format file whose words are added (a missing frequency is
+    suggested so the word comes out whole). Thread-safe for reading; `add_word`/`del_word`
+    change the dictionary for every later call.
+    """
+
+    def __init__(
+        self,
+        dictionary: Dictionary | str | os.PathLike | None = None,
+        *,
+        user_dict: str | os.PathLike | Iterable[str] | None = None,
+        mode: Mode = "dict",
+    ) -> None:
+        check_mode(mode)
+        self.mode = mode
+        self.dictionary = _as_dictionary(dictionary)
+        self.matcher = DictionaryMatcher(self.dictionary)
+        if user_dict is not None:
+            self.load_user_dict(user_dict)
+
+    def load_user_dict(self, source: str | os.PathLike | Iterable[str]) -> None:
+        """Add every entry of a jieba-format file (or lines); missing frequencies are suggested
+        against this dictionary (so the word comes out whole), given ones are kept."""
+        if not isinstance(source, str | os.PathLike):
+            source = list(source)
+        user = Dictionary.load(source)  # validates the whole file, errors name the lines
+        for word, (freq, tag) in _explicit_entries(source).items():
+            if word in user:
+                self.add_word(word, freq, tag)
+
+    def add_word(self, word: str, freq: int | None = None, tag: str | None = None) -> int:
+        """Add or update a word (`freq=None`: just enough to come out whole). Returns its id."""
+        return self.matcher.add_word(word, freq, tag)
+
+    def del_word(self, word: str) -> bool:
+        """Remove a word; False if it was not in the dictionary."""
+        return self.matcher.del_word(word)
+
+    def cut(self, text: str) -> list[str]:
+        """The words of `text`, in order; `"".join(result) == text`."""
+        if not isinstance(text, str):
+            raise InvalidInputError(f"text must be a str, got {type(text).__name__}")
+        if "\n" in text:
+            pieces = text.split("\n")
+            out: list[str] = []
+            for i, words in enumerate(self.cut_lines(pieces)):
+                if i:
+                    out.append("\n")
+                out.extend(words)
+            return out
+        return next(iter(self.cut_lines([text])))
+
+    def cut_lines(self, lines: Iterable[str]) -> Iterator[list[str]]:
+        """The words of each line (no newlines inside), streaming, decoded in joint batches."""
+        batch: list[str] = []
+        size = 0
+        for line in lines:
+            batch.append(line)
+            size += len(line) + 1
+            if size >= BATCH_CHARS:
+                yield from self._cut_batch(batch)
+                batch, size = [], 0
+        if batch:
+            yield from self._cut_batch(batch)
+
+    def _cut_batch(self, lines: list[str]) -> list[list[str]]:
+        import jiema
+
+        text = "\n".join(lines)
+        if not text:
+            return [[] for _ in lines]
+        lattice = self.matcher.lattice(text)
+        path = jiema.viterbi(lattice)
+        ends = lattice.ends[path.nodes]
+        starts = np.concatenate(([0], ends[:-1]))
+        words = [text[s:e] for s, e in zip(starts.tolist(), ends.tolist(), strict=True)]
+        out: list[list[str]] = [[]]
+        for w in words:
+            if w == "\n":
+                out.append([])
+            else:
+                out[-1].append(w)
+        return out
+
+    def __call__(self, text: str) -> list[str]:
+        return self.cut(text)
+
+
+def _explicit_entries(
+    source: str | os.PathLike | list[str],
+) -> dict[str, tuple[int | None, str | None]]:
+    """word -> (frequency or None when the line gives none, tag) for a validated user file."""
+    if isinstance(source, str | os.PathLike):
+        from jiema.corpus import read_lines
+
+        lines: Iterable[str] = (rec.text for rec in read_lines(source))
+    else:
+        lines = source
+    out: dict[str, tuple[int | None, str | None]] = {}
+    for number, text in enumerate(lines):
+        fields = (text.removeprefix("\ufeff") if number == 0 else text).split()
+        if not fields or fields[0].startswith("#"):
+            continue
+        given = len(fields) > 1 and fields[1].isascii() and fields[1].isdigit()
+        freq = int(fields[1]) if given else None
+        tag = fields[-1] if len(fields) == 3 or (len(fields) == 2 and freq is None) else None
+        out[fields[0]] = (freq, tag)
+    return out
+
+
+def _as_dictionary(dictionary: Dictionary | str | os.PathLike | None) -> Dictionary:
+    from .dictionary_model import default_dictionary_path, load_dictionary_model
+
+    if dictionary is None:
+        return load_dictionary_model(default_dictionary_path())
+    if isinstance(dictionary, Dictionary):
+        return dictionary
+    if isinstance(dictionary, str | os.PathLike):
+        path = os.fspath(dictionary)
+        if path.endswith((".safetensors", ".json")) or os.path.isdir(path):
+            return load_dictionary_model(path)
+        return Dictionary.load(path)
+    raise InvalidInputError(
+        "dictionary must be a Dictionary, a path to a jieba-format file or dictionary model, "
+        f"or None; got {type(dictionary).__name__}"
+    )
+
+
+_DEFAULT: Segmenter | None = None
+
+
+def default_segmenter() -> Segmenter:
+    """One shared Segmenter over the shipped dictionary, built on first use."""
+    global _DEFAULT
+    if _DEFAULT is None:
+        _DEFAULT = Segmenter()
+    return _DEFAULT
+
+
+def cut(
+    text: str,
+    mode: Mode = "dict",
+    user_dict: str | os.PathLike | Iterable[str] | None = None,
+) -> list[str]:
+    """Cut `text` into words. `mode="dict"`: the shipped dictionary (plus `user_dict`, a
+    jieba-format file, if given: then a fresh Segmenter is built for this call)."""
+    check_mode(mode)
+    seg = default_segmenter() if user_dict is None else Segmenter(user_dict=user_dict)
+    return seg.cut(text)
