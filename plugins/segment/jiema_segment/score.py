@@ -97,54 +97,47 @@ def read_word_list(path: str | os.PathLike) -> set[bytes]:
 
 
 def matched(truth: list[bytes], test: list[bytes]) -> list[bool]:
-    """For each gold word, whether it is in a longest common subsequence with `test`.
-
-    When both lines hold the same characters they are cut at the boundaries the two
-    segmentations share and each piece is aligned alone (small tables); otherwise one table.
-    """
-    if b"".join(truth) == b"".join(test):
-        out: list[bool] = []
-        i = j = 0
-        pos_t = pos_p = 0
-        start_i = start_j = 0
-        while i < len(truth) or j < len(test):
-            if pos_t <= pos_p and i < len(truth):
-                pos_t += len(truth[i])
-                i += 1
+    """For each gold word, whether a shortest edit script (Myers' O(ND) diff, as `diff` runs)
+    keeps it: the words of a longest common subsequence of the two lines."""
+    n, m = len(truth), len(test)
+    if truth == test:
+        return [True] * n
+    v = {1: 0}
+    trace: list[dict[int, int]] = []
+    for d in range(n + m + 1):
+        trace.append(v.copy())
+        for k in range(-d, d + 1, 2):
+            if k == -d or (k != d and v[k - 1] < v[k + 1]):
+                x = v[k + 1]
             else:
-                pos_p += len(test[j])
-                j += 1
-            if pos_t == pos_p:
-                a, b = truth[start_i:i], test[start_j:j]
-                out.extend([True] * len(a) if a == b else _lcs(a, b))
-                start_i, start_j = i, j
-        return out
-    return _lcs(truth, test)
+                x = v[k - 1] + 1
+            y = x - k
+            while x < n and y < m and truth[x] == test[y]:
+                x += 1
+                y += 1
+            v[k] = x
+            if x >= n and y >= m:
+                return _backtrack(trace, n, m)
+    raise AssertionError("unreachable: an edit script of length n + m always exists")
 
 
-def _lcs(a: list[bytes], b: list[bytes]) -> list[bool]:
-    n, m = len(a), len(b)
-    if not n:
-        return []
-    if not m:
-        return [False] * n
-    table = [[0] * (m + 1) for _ in range(n + 1)]
-    for i in range(n - 1, -1, -1):
-        row, below = table[i], table[i + 1]
-        ai = a[i]
-        for j in range(m - 1, -1, -1):
-            row[j] = below[j + 1] + 1 if ai == b[j] else max(below[j], row[j + 1])
+def _backtrack(trace: list[dict[int, int]], n: int, m: int) -> list[bool]:
     hit = [False] * n
-    i = j = 0
-    while i < n and j < m:
-        if a[i] == b[j]:
-            hit[i] = True
-            i += 1
-            j += 1
-        elif table[i + 1][j] >= table[i][j + 1]:
-            i += 1
+    x, y = n, m
+    for d in range(len(trace) - 1, -1, -1):
+        v = trace[d]
+        k = x - y
+        if k == -d or (k != d and v.get(k - 1, -1) < v.get(k + 1, -1)):
+            prev_k = k + 1
         else:
-            j += 1
+            prev_k = k - 1
+        prev_x = v.get(prev_k, 0) if d else 0
+        prev_y = prev_x - prev_k if d else 0
+        while x > prev_x and y > prev_y:
+            x -= 1
+            y -= 1
+            hit[x] = True
+        x, y = prev_x, prev_y
     return hit
 
 
