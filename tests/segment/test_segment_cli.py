@@ -58,6 +58,7 @@ def test_invalid_utf8_names_file_and_byte_offset(cli, runner, tmp_path):
     result = runner.invoke(cli, ["segment", str(src)])
     assert result.exit_code != 0
     assert str(src) in result.output and "9" in result.output  # 7 bytes line 1, then 'ab'
+    assert result.stdout == "北京\n"  # the lines before the bad one are written
     result = runner.invoke(cli, ["segment", "--jsonl", str(src)])
     assert result.exit_code == 1
     records = [json.loads(line) for line in result.stdout.splitlines()]

@@ -99,17 +99,19 @@ def _stream(seg: Any, sources: list[str], out: Any, delimiter: str, jsonl: bool)
             out.write(delimiter.join(words or ()) + "\n")
 
     size = 0
-    for rec in records:
-        pending.append(rec)
-        size += len(rec.text)
-        if size >= 1 << 16:
-            for item in flush():
-                emit(*item)
-            out.flush()
-            size = 0
-    for item in flush():
-        emit(*item)
-    out.flush()
+    try:
+        for rec in records:
+            pending.append(rec)
+            size += len(rec.text)
+            if size >= 1 << 16:
+                for item in flush():
+                    emit(*item)
+                out.flush()
+                size = 0
+    finally:  # a bad byte (strict mode) still leaves every line before it written
+        for item in flush():
+            emit(*item)
+        out.flush()
     if failed:
         sys.stderr.write(f"jiema: {failed} input line(s) could not be read\n")
     return EXIT_SOME_FAILED if failed else EXIT_OK
