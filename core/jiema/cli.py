@@ -20,7 +20,7 @@ import click
 
 from . import __version__
 from .engine import Engine, default_engine
-from .errors import ConfigError, JiemaError
+from .errors import ConfigError, JiemaError, UnknownNameError
 
 CORE_GROUPS = ("train", "eval", "discover")
 
@@ -69,6 +69,15 @@ class _JiemaGroup(click.Group):
             return super().invoke(ctx)
         except JiemaError as exc:
             raise click.ClickException(str(exc)) from exc
+
+
+def core_group(cli: click.Group, name: str) -> click.Group:
+    """One of the core's groups (`train`, `eval`, `discover`), for `register_commands` hooks."""
+    if name not in CORE_GROUPS:
+        raise UnknownNameError(f"no core group {name!r}; valid: {', '.join(CORE_GROUPS)}")
+    group = cli.commands[name]
+    assert isinstance(group, click.Group)
+    return group
 
 
 def build_cli(engine: Engine | None = None) -> click.Group:

@@ -7,7 +7,7 @@ states the lowest id wins too. k-best lists break ties the same way, in order.
 
 from __future__ import annotations
 
-from typing import Any, cast
+from typing import Any, cast, overload
 
 import numpy as np
 
@@ -37,6 +37,21 @@ def as_lattice(
     if lengths is None:
         return Trellis.single(arr)
     return Trellis.from_ragged(arr, lengths)
+
+
+@overload
+def viterbi(
+    lattice: CandidateLattice | WordLattice,
+    transitions: Transitions = None,
+    *,
+    lengths: None = None,
+) -> Path: ...
+
+
+@overload
+def viterbi(
+    lattice: Trellis | np.ndarray, transitions: Transitions = None, *, lengths: object | None = None
+) -> Path | BatchPath: ...
 
 
 def viterbi(

@@ -7,6 +7,7 @@ lists the weight files relative to the card. A folder holding exactly one card a
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 from typing import Any
 
@@ -36,12 +37,12 @@ class ModelCard(BaseModel):
     scores: dict[str, float] = Field(default_factory=dict)
 
 
-def card_path_for(weights: str | Path) -> Path:
+def card_path_for(weights: str | os.PathLike[str]) -> Path:
     """The card that sits beside a weights file: same stem, `.json`."""
     return Path(weights).with_suffix(CARD_SUFFIX)
 
 
-def load_card(path: str | Path) -> ModelCard:
+def load_card(path: str | os.PathLike[str]) -> ModelCard:
     """Read and validate a model card; ModelFileError says which file and what is wrong."""
     path = Path(path)
     try:
@@ -56,13 +57,13 @@ def load_card(path: str | Path) -> ModelCard:
         raise ModelFileError(f"model card {path} is invalid: {exc}") from exc
 
 
-def save_card(card: ModelCard, path: str | Path) -> Path:
+def save_card(card: ModelCard, path: str | os.PathLike[str]) -> Path:
     path = Path(path)
     path.write_text(card.model_dump_json(indent=2) + "\n", encoding="utf-8")
     return path
 
 
-def find_model_files(path: str | Path) -> tuple[Path, ModelCard]:
+def find_model_files(path: str | os.PathLike[str]) -> tuple[Path, ModelCard]:
     """`(weights file, card)` for a safetensors file, a card, or a folder with exactly one card."""
     path = Path(path)
     if path.is_dir():
@@ -92,7 +93,7 @@ def find_model_files(path: str | Path) -> tuple[Path, ModelCard]:
     return weights, card
 
 
-def load_tensors(path: str | Path) -> dict[str, Any]:
+def load_tensors(path: str | os.PathLike[str]) -> dict[str, Any]:
     """All tensors of a safetensors file as NumPy arrays (no torch needed, nothing unpickled)."""
     from safetensors import SafetensorError
     from safetensors.numpy import load_file
@@ -103,7 +104,9 @@ def load_tensors(path: str | Path) -> dict[str, Any]:
         raise ModelFileError(f"cannot read weights {path}: {exc}") from exc
 
 
-def save_model(tensors: dict[str, Any], card: ModelCard, weights: str | Path) -> tuple[Path, Path]:
+def save_model(
+    tensors: dict[str, Any], card: ModelCard, weights: str | os.PathLike[str]
+) -> tuple[Path, Path]:
     """Write `weights` (safetensors) and its card beside it; the card lists the weights file."""
     from safetensors.numpy import save_file
 

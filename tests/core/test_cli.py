@@ -10,16 +10,11 @@ import sys
 import jiema
 import pytest
 from click.testing import CliRunner
-from jiema.cli import build_cli
+from jiema.cli import build_cli, core_group
+from jiema.errors import UnknownNameError
 
 toy = pytest.importorskip(
     "jiema_toy.plugin", reason="the toy plugin is installed by: pip install -e tests/toy_plugin"
-)
-needs_kernels = pytest.mark.skipif(
-    not hasattr(jiema, "viterbi") or __import__("importlib").util.find_spec(
-        "jiema._decode_trellis"
-    ) is None,
-    reason="the trellis kernels (jiema._decode_trellis) are not there yet",
 )
 
 
@@ -104,7 +99,6 @@ def test_config_check(cli, runner, tmp_path):
     assert result.stdout == ""
 
 
-@needs_kernels
 def test_reading_command_plain_and_global_config(cli, runner, texts, tmp_path):
     (one, two), _ = texts
     result = runner.invoke(cli, ["toy", one])
@@ -119,7 +113,6 @@ def test_reading_command_plain_and_global_config(cli, runner, texts, tmp_path):
     assert runner.invoke(cli, ["eval", "toy"]).stdout == "accuracy: 3/3\n"
 
 
-@needs_kernels
 def test_reading_command_jsonl_keeps_going_after_a_bad_input(cli, runner, texts, tmp_path):
     (one, two), latin1 = texts
     missing = str(tmp_path / "missing.txt")
@@ -134,7 +127,6 @@ def test_reading_command_jsonl_keeps_going_after_a_bad_input(cli, runner, texts,
     assert "2 of 4 input(s) failed" in result.stderr
 
 
-@needs_kernels
 def test_model_option_takes_a_name_or_a_path_and_lists_valid_names(cli, runner, texts):
     (one, _), _ = texts
     assert runner.invoke(cli, ["toy", "--model", "sticky", one]).stdout == "qUEUE AAA b\n"
@@ -153,7 +145,6 @@ def test_jiema_errors_are_one_line_messages(cli, runner, tmp_path):
     assert "Error: invalid config" in result.stderr and "Traceback" not in result.stderr
 
 
-@needs_kernels
 def test_demo_decodes_the_weather_hmm(cli, runner):
     result = runner.invoke(cli, ["demo"])
     assert result.exit_code == 0
@@ -164,7 +155,6 @@ def test_demo_decodes_the_weather_hmm(cli, runner):
     assert runner.invoke(cli, ["demo", "sneezy"]).exit_code == 2
 
 
-@needs_kernels
 def test_real_subprocess_through_the_entry_point(texts):
     (one, _), latin1 = texts
     env = {**os.environ, "JIEMA_LOAD_PLUGINS": "toy"}
@@ -183,3 +173,9 @@ def test_real_subprocess_through_the_entry_point(texts):
         capture_output=True, text=True, env=env, timeout=120,
     )
     assert proc.returncode == 2 and "No such command 'toy'" in proc.stderr
+
+
+def test_core_group_gives_plugins_the_typed_core_groups(cli):
+    assert core_group(cli, "eval").commands["toy"].name == "toy"
+    with pytest.raises(UnknownNameError, match="valid: train, eval, discover"):
+        core_group(cli, "toy")

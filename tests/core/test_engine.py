@@ -15,7 +15,6 @@ from jiema.errors import ConfigError, ModelFileError, UnknownNameError
 toy = pytest.importorskip(
     "jiema_toy.plugin", reason="the toy plugin is installed by: pip install -e tests/toy_plugin"
 )
-pytest.importorskip("jiema._decode_trellis", reason="the trellis kernels are not there yet")
 
 LOUD = {"shout": {"emissions": {"options": {"vowel_score": 5.0}}}}
 

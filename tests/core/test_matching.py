@@ -187,8 +187,7 @@ def test_a_path_always_exists_and_no_edge_cuts_a_run(words, text):
     assert set(range(len(text))) - inside <= singles
 
 
-def test_decodes_with_viterbi_when_available():
-    pytest.importorskip("jiema._decode_graph")
+def test_lattice_decodes_with_viterbi():
     import jiema
 
     d = Dictionary.loads("科学 100\n空间 50\n科学空间 34\n")
