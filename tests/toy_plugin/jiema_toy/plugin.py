@@ -12,7 +12,7 @@ from typing import Any
 
 import click
 import jiema
-from jiema.cli import pass_engine
+from jiema.cli import core_group, pass_engine
 from jiema.output import (
     exit_with,
     inputs_argument,
@@ -147,7 +147,7 @@ def register_commands(cli: click.Group) -> None:
 
         exit_with(run_reading_command(inputs, read_one, jsonl=jsonl))
 
-    @cli.commands["eval"].command("toy")
+    @core_group(cli, "eval").command("toy")
     @pass_engine
     def eval_toy(engine: jiema.Engine) -> None:
         """Accuracy of the shout task on its three built-in examples."""
