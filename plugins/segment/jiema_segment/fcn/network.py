@@ -1,0 +1,43 @@
+"""The torch network: character embeddings, gated residual dilated 1-D convolutions with same
+padding, a 1x1 output convolution and log-softmax over S/B/M/E.
+
+Imported only inside functions (it imports torch at the top); use `import_network()`.
+Padded positions are zeroed after every layer, so a sequence scores the same alone or padded in a
+batch.
+"""
+
+from __future__ import annotations
+
+import math
+
+import torch
+from torch import nn
+
+from .settings import FCNSettings
+
+
+class GatedConvTagger(nn.Module):
+    def __init__(self, vocab_size: int, settings: FCNSettings) -> None:
+        super().__init__()
+        if settings.kernel % 2 != 1:
+            raise ValueError(f"kernel must be odd for same padding, got {settings.kernel}")
+        d, k = settings.dim, settings.kernel
+        self.embed = nn.Embedding(vocab_size, d, padding_idx=0)
+        dil = [settings.dilations[i % len(settings.dilations)] for i in range(settings.layers)]
+        self.convs = nn.ModuleList(
+            nn.Conv1d(d, 2 * d, k, padding=r * (k - 1) // 2, dilation=r) for r in dil
+        )
+        self.drop = nn.Dropout(settings.dropout)
+        self.out = nn.Conv1d(d, 4, 1)
+        self.scale = math.sqrt(0.5)
+
+    def forward(self, ids: torch.Tensor, mask: torch.Tensor | None = None) -> torch.Tensor:
+        """`ids` (B, T) int64, `mask` (B, T) bool or None -> (B, T, 4) log-probabilities."""
+        h = self.embed(ids).transpose(1, 2)
+        m = None if mask is None else mask.unsqueeze(1).to(h.dtype)
+        for conv in self.convs:
+            a, g = conv(self.drop(h)).chunk(2, dim=1)
+            h = (h + a * torch.sigmoid(g)) * self.scale
+            if m is not None:
+                h = h * m
+        return torch.log_softmax(self.out(self.drop(h)), dim=1).transpose(1, 2)

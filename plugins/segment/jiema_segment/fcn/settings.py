@@ -1,0 +1,34 @@
+"""Option sets of the FCN tagger: network shape (stored in the model card) and training run."""
+
+from __future__ import annotations
+
+from pydantic import BaseModel, ConfigDict, Field
+
+
+class FCNSettings(BaseModel):
+    """Shape of the gated residual convolution stack; stored in the card so a file rebuilds."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    dim: int = Field(96, ge=4, description="embedding and channel width")
+    layers: int = Field(5, ge=1)
+    kernel: int = Field(3, ge=1, description="odd width of every convolution")
+    dilations: tuple[int, ...] = Field((1, 2, 4), description="cycled over the layers")
+    dropout: float = Field(0.1, ge=0.0, lt=1.0)
+
+
+class TrainOptions(BaseModel):
+    """One training run of `jiema train segment`."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    epochs: int = Field(10, ge=1)
+    batch_chars: int = Field(4000, ge=16, description="padded characters per batch")
+    lr: float = Field(2e-3, gt=0)
+    dev_fraction: float = Field(0.05, ge=0.0, lt=1.0, description="every 1/f-th line is dev")
+    min_count: int = Field(2, ge=1, description="rarer characters train the UNK embedding")
+    patience: int = Field(2, ge=1, description="epochs without a better dev F before stopping")
+    checkpoint_minutes: float = Field(5.0, gt=0)
+    seed: int = 0
+    threads: int | None = Field(None, ge=1)
+    max_lines: int | None = Field(None, ge=1, description="use only the first N lines (tests)")

@@ -1,0 +1,187 @@
+"""Running a trained FCN tagger: log-probabilities by length-bucketed batches, hard decoding
+from a weighted word list, best SBME path by the core's trellis Viterbi.
+
+Hard decoding adds log(factor) to the tag log-probabilities of every occurrence of a listed word
+(S for one character; B, M..., E for longer ones). Overlapping occurrences add up (their factors
+multiply); nothing is renormalised, because Viterbi only compares relative scores.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterable, Mapping
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from jiema.errors import InvalidInputError
+
+from .settings import FCNSettings
+from .vocab import B, CharVocab, E, M, S, words_from_tags
+
+COMPONENT = "segment.fcn.v1"
+# A plain word list (no `,factor`) multiplies its words' tag probabilities by this: enough to win
+# against a confident model split on most in-list words, small enough that a model's strong
+# evidence still overrides a spurious overlapping match.
+DEFAULT_HARD_FACTOR = 3.0
+# characters per forward batch (padded); sequences are sorted by length first
+BATCH_CHARS = 1 << 15
+
+
+@lru_cache(maxsize=1)
+def sbme_transitions() -> Any:
+    """The SBME grammar: S/E -> S/B, B/M -> M/E, start in {S,B}, end in {S,E}."""
+    from jiema import DenseTransitions
+
+    allowed = np.zeros((4, 4), dtype=bool)
+    allowed[[S, S, E, E], [S, B, S, B]] = True
+    allowed[[B, B, M, M], [M, E, M, E]] = True
+    start = np.array([True, True, False, False])
+    end = np.array([True, False, False, True])
+    return DenseTransitions.from_allowed(allowed, start, end)
+
+
+def decode_tags(emissions: list[np.ndarray]) -> list[np.ndarray]:
+    """Best SBME tag sequence of each (T, 4) log-probability array, one batched Viterbi."""
+    import jiema
+
+    if not emissions:
+        return []
+    lengths = np.array([e.shape[0] for e in emissions], dtype=np.int64)
+    keep = lengths > 0
+    out = [np.zeros(0, dtype=np.int64) for _ in emissions]
+    if not keep.any():
+        return out
+    stacked = np.concatenate([e for e in emissions if e.shape[0]]).astype(np.float64, copy=False)
+    path = jiema.viterbi(
+        jiema.Trellis.from_ragged(stacked, lengths[keep]), sbme_transitions(), lengths=None
+    )
+    offs = np.concatenate(([0], np.cumsum(lengths[keep])))
+    for j, i in enumerate(np.flatnonzero(keep).tolist()):
+        out[i] = path.labels[offs[j] : offs[j + 1]]
+    return out
+
+
+class HardDictionary:
+    """A weighted word list for hard decoding (`word,factor` lines; plain words get `default`)."""
+
+    def __init__(self, factors: Mapping[str, float]) -> None:
+        from jiema.text import Dictionary, DictionaryMatcher
+
+        bad = [w for w, f in factors.items() if not (np.isfinite(f) and f > 0)]
+        if bad:
+            raise InvalidInputError(
+                f"hard-decoding factors must be finite and > 0; bad for: {', '.join(bad[:5])}"
+            )
+        self.dictionary = Dictionary.from_words(factors)
+        self.matcher = DictionaryMatcher(self.dictionary)
+        self._log = np.zeros(self.dictionary.vocab_size + 1, dtype=np.float64)
+        for word, factor in factors.items():
+            self._log[self.dictionary.id_of(word)] = np.log(factor)
+
+    @classmethod
+    def load(
+        cls, source: str | os.PathLike | Iterable[str], default: float = DEFAULT_HARD_FACTOR
+    ) -> HardDictionary:
+        from jiema.text.dictionary import load_weighted_words
+
+        return cls(load_weighted_words(source, default))
+
+    def __len__(self) -> int:
+        return len(self.dictionary)
+
+    def apply(self, text: str, emissions: np.ndarray) -> np.ndarray:
+        """`emissions` (T, 4) plus log(factor) on the tags of every occurrence (a new array)."""
+        starts, ends, ids = self.matcher.find(text)
+        em = np.array(emissions, dtype=np.float64, copy=True)
+        if starts.shape[0] == 0:
+            return em
+        logf = self._log[ids]
+        n = ends - starts
+        one = n == 1
+        np.add.at(em[:, S], starts[one], logf[one])
+        long_ = ~one
+        np.add.at(em[:, B], starts[long_], logf[long_])
+        np.add.at(em[:, E], ends[long_] - 1, logf[long_])
+        inner = np.maximum(n[long_] - 2, 0)
+        if inner.sum():
+            reps = np.repeat(np.arange(inner.shape[0]), inner)
+            within = np.arange(reps.shape[0]) - np.repeat(np.cumsum(inner) - inner, inner)
+            np.add.at(em[:, M], starts[long_][reps] + 1 + within, logf[long_][reps])
+        return em
+
+
+class FCNTagger:
+    """A loaded FCN model: `log_probs(lines)` and `cut_lines(lines, hard)`."""
+
+    def __init__(self, network: Any, vocab: CharVocab, settings: FCNSettings, card: Any = None):
+        self.network = network.eval()
+        self.vocab = vocab
+        self.settings = settings
+        self.card = card
+
+    @classmethod
+    def load(cls, path: str | os.PathLike) -> FCNTagger:
+        """From a safetensors file, its card, or a folder holding one model card."""
+        from jiema.models import find_model_files
+
+        from ._torch import import_network, require_torch
+
+        torch = require_torch()
+        network_mod = import_network()
+        from safetensors.torch import load_file
+
+        weights, card = find_model_files(path)
+        tensors = load_file(str(weights))
+        vocab = CharVocab.from_codepoints(tensors.pop("vocab.codepoints").numpy())
+        settings = FCNSettings.model_validate(card.hyperparameters.get("network", {}))
+        net = network_mod.GatedConvTagger(len(vocab), settings)
+        net.load_state_dict({k.removeprefix("net."): v.float() for k, v in tensors.items()})
+        del torch
+        return cls(net, vocab, settings, card)
+
+    def log_probs(self, lines: list[str]) -> list[np.ndarray]:
+        """(len(line), 4) float32 log-probabilities of S/B/M/E for each line."""
+        from ._torch import require_torch
+
+        torch = require_torch()
+        ids = [self.vocab.encode(t) for t in lines]
+        out: list[np.ndarray] = [np.zeros((0, 4), dtype=np.float32)] * len(lines)
+        order = sorted(range(len(ids)), key=lambda i: ids[i].shape[0])
+        with torch.inference_mode():
+            i = 0
+            while i < len(order):
+                longest = max(ids[order[i]].shape[0], 1)
+                j = i + max(1, BATCH_CHARS // longest)
+                # sorted ascending: the last member is the longest, shrink until it fits
+                while j - i > 1 and ids[order[min(j, len(order)) - 1]].shape[0] * (j - i) > (
+                    BATCH_CHARS
+                ):
+                    j = i + (j - i) // 2
+                group = order[i:j]
+                i = j
+                t = max(ids[k].shape[0] for k in group)
+                if t == 0:
+                    continue
+                batch = np.zeros((len(group), t), dtype=np.int64)
+                for r, k in enumerate(group):
+                    batch[r, : ids[k].shape[0]] = ids[k]
+                x = torch.from_numpy(batch)
+                lp = self.network(x, x != 0 if len(group) > 1 else None).numpy()
+                for r, k in enumerate(group):
+                    out[k] = lp[r, : ids[k].shape[0]]
+        return out
+
+    def cut_lines(self, lines: list[str], hard: HardDictionary | None = None) -> list[list[str]]:
+        """Words of each line; `"".join(words) == line`."""
+        ems = self.log_probs(lines)
+        if hard is not None:
+            ems = [hard.apply(t, e) if len(t) else e for t, e in zip(lines, ems, strict=True)]
+        tags = decode_tags(ems)
+        return [words_from_tags(t, g) for t, g in zip(lines, tags, strict=True)]
+
+
+def model_path_default() -> Path:
+    """Where the shipped default FCN model lives (it may be absent)."""
+    return Path(__file__).resolve().parent.parent / "models" / "pd98-fcn.safetensors"

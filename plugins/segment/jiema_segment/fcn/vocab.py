@@ -1,0 +1,79 @@
+"""Characters to ids (width-normalised, UNK for the unknown) and words <-> S/B/M/E tags."""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Iterable
+
+import numpy as np
+from jiema.text.width import normalize_width
+
+TAGS = ("S", "B", "M", "E")
+S, B, M, E = range(4)
+PAD, UNK = 0, 1
+
+
+class CharVocab:
+    """Id 0 pads, id 1 is UNK, ids 2.. are characters (after width normalisation).
+
+    Lookup goes through a dense code-point table, so encoding a line is a few NumPy calls."""
+
+    def __init__(self, chars: Iterable[str]) -> None:
+        self.chars: list[str] = []
+        seen: set[str] = set()
+        for ch in chars:
+            ch = normalize_width(ch)
+            if len(ch) == 1 and ch not in seen:
+                seen.add(ch)
+                self.chars.append(ch)
+        codes = np.array([ord(c) for c in self.chars], dtype=np.int64)
+        self._table = np.full(int(codes.max(initial=0)) + 2, UNK, dtype=np.int64)
+        self._table[codes] = np.arange(2, 2 + codes.shape[0])
+
+    @classmethod
+    def count(cls, lines: Iterable[str], min_count: int = 1) -> CharVocab:
+        """Characters seen at least `min_count` times, most frequent first."""
+        counts: Counter[str] = Counter()
+        for line in lines:
+            counts.update(normalize_width(line))
+        return cls(ch for ch, n in counts.most_common() if n >= min_count)
+
+    @classmethod
+    def from_codepoints(cls, codes: np.ndarray) -> CharVocab:
+        return cls(chr(int(c)) for c in codes)
+
+    def codepoints(self) -> np.ndarray:
+        return np.array([ord(c) for c in self.chars], dtype=np.int32)
+
+    def __len__(self) -> int:
+        """Embedding rows: characters plus PAD and UNK."""
+        return len(self.chars) + 2
+
+    def encode(self, text: str) -> np.ndarray:
+        """int64 ids of the width-normalised characters of `text` (UNK when unknown)."""
+        codes = np.frombuffer(normalize_width(text).encode("utf-32-le"), dtype=np.uint32)
+        codes = np.minimum(codes.astype(np.int64), self._table.shape[0] - 1)
+        return self._table[codes]
+
+
+def tags_for_words(words: Iterable[str]) -> np.ndarray:
+    """S for a one-character word; B, M..., E for a longer one."""
+    out: list[int] = []
+    for w in words:
+        n = len(w)
+        if n == 1:
+            out.append(S)
+        elif n > 1:
+            out.append(B)
+            out.extend([M] * (n - 2))
+            out.append(E)
+    return np.array(out, dtype=np.int64)
+
+
+def words_from_tags(text: str, tags: np.ndarray) -> list[str]:
+    """Cut `text` after every S or E tag (a valid SBME path; anything else ends at the end)."""
+    ends = np.flatnonzero((tags == S) | (tags == E)) + 1
+    if ends.shape[0] == 0 or ends[-1] != len(text):
+        ends = np.append(ends, len(text))
+    starts = np.concatenate(([0], ends[:-1]))
+    return [text[s:e] for s, e in zip(starts.tolist(), ends.tolist(), strict=True) if e > s]

@@ -1,0 +1,154 @@
+"""FCN tagger pieces on tiny inputs: vocabulary, tags, grammar, hard decoding, train + export."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+from jiema.errors import MissingExtraError
+from jiema_segment.fcn import CharVocab, FCNSettings, TrainOptions, tags_for_words, words_from_tags
+from jiema_segment.fcn.tagger import HardDictionary, decode_tags
+from jiema_segment.fcn.vocab import B, E, M, S
+
+pytest.importorskip("torch")
+
+CORPUS = [
+    "迈向/v  充满/v  希望/n  的/u  新/a  世纪/n",
+    "中共中央/nt  总书记/n  、/w  国家/n  主席/n",
+    "我们/r  的/u  希望/n  在/p  新/a  世纪/n  。/w",
+    "国家/n  充满/v  希望/n  。/w",
+] * 6
+
+
+def test_vocab_normalises_width_and_maps_unknown_to_unk():
+    vocab = CharVocab.count(["ＡＢ希望", "希望"], min_count=1)
+    assert len(vocab) == 4 + 2
+    ids = vocab.encode("AB希望龘")
+    assert ids[:4].tolist() == vocab.encode("ＡＢ希望")[:4].tolist()
+    assert ids[4] == 1 and (ids[:4] >= 2).all()
+    assert vocab.encode("").shape == (0,)
+    again = CharVocab.from_codepoints(vocab.codepoints())
+    assert again.encode("AB希望龘").tolist() == ids.tolist()
+
+
+def test_tags_round_trip():
+    words = ["中共中央", "、", "国家", "主席"]
+    tags = tags_for_words(words)
+    assert tags.tolist() == [B, M, M, E, S, B, E, B, E]
+    assert words_from_tags("".join(words), tags) == words
+
+
+def test_viterbi_follows_the_sbme_grammar():
+    # the argmax B B E is ungrammatical; the best legal path is B M E or S B E
+    em = np.log(np.array([[0.1, 0.8, 0.05, 0.05], [0.1, 0.5, 0.4, 0.0 + 1e-9],
+                          [0.1, 0.1, 0.1, 0.7]]))
+    tags = decode_tags([em, np.zeros((0, 4))])
+    assert tags[0].tolist() == [B, M, E]
+    assert tags[1].shape == (0,)
+    # starting with M or ending with B is impossible
+    em2 = np.log(np.array([[0.01, 0.01, 0.97, 0.01], [0.01, 0.97, 0.01, 0.01]]))
+    assert decode_tags([em2])[0].tolist() in ([B, E], [S, S])
+
+
+def test_hard_dictionary_adds_log_factors_and_overlaps_multiply():
+    hard = HardDictionary({"微信号": 10.0, "信": 2.0, "微信": 3.0})
+    em = hard.apply("关注微信号", np.zeros((5, 4)))
+    lf = np.log
+    assert em[2, B] == pytest.approx(lf(10) + lf(3))
+    assert em[3, M] == pytest.approx(lf(10))
+    assert em[3, E] == pytest.approx(lf(3))
+    assert em[3, S] == pytest.approx(lf(2))
+    assert em[4, E] == pytest.approx(lf(10))
+    assert em[0].tolist() == [0, 0, 0, 0]
+    with pytest.raises(Exception, match="positive"):
+        HardDictionary.load(["微信号,0"])
+
+
+def test_hard_dictionary_plain_words_get_the_default_factor():
+    hard = HardDictionary.load(["微信号", "二维码,5"], default=4.0)
+    em = hard.apply("二维码微信号", np.zeros((6, 4)))
+    assert em[0, B] == pytest.approx(np.log(5.0))
+    assert em[3, B] == pytest.approx(np.log(4.0))
+
+
+@pytest.fixture(scope="module")
+def trained(tmp_path_factory):
+    from jiema_segment.fcn.train import Trainer
+
+    root = tmp_path_factory.mktemp("fcn")
+    corpus = root / "pd.txt"
+    corpus.write_text("\n".join(CORPUS) + "\n", encoding="utf-8")
+    settings = FCNSettings(dim=16, layers=2, dilations=(1, 2), dropout=0.0)
+    options = TrainOptions(epochs=2, batch_chars=64, lr=0.02, dev_fraction=0.25, min_count=1)
+    trainer = Trainer([str(corpus)], root / "run", settings, options, log=lambda s: None)
+    scores = trainer.run(progress=False)
+    return root, corpus, trainer, scores
+
+
+def test_training_writes_checkpoints_and_dev_scores(trained):
+    root, _, trainer, scores = trained
+    assert (root / "run" / "last.safetensors").is_file()
+    assert (root / "run" / "best.safetensors").is_file()
+    state = json.loads((root / "run" / "last.json").read_text(encoding="utf-8"))
+    assert state["epoch"] == 2 and len(state["history"]) == 2
+    assert 0.0 <= scores["dev_f"] <= 1.0
+    assert trainer.history[-1]["train_loss"] < 1.4  # below uniform log(4)
+
+
+def test_resume_continues_from_the_checkpoint(trained):
+    from jiema_segment.fcn.train import Trainer
+
+    root, corpus, trainer, _ = trained
+    state = json.loads((root / "run" / "last.json").read_text(encoding="utf-8"))
+    state["options"]["epochs"] = 3
+    (root / "run" / "last.json").write_text(json.dumps(state), encoding="utf-8")
+    again = Trainer([str(corpus)], root / "run", resume=True, log=lambda s: None)
+    assert again.epoch == 2 and again.vocab.chars == trainer.vocab.chars
+    for a, b in zip(again.net.state_dict().values(), trainer.net.state_dict().values(),
+                    strict=True):
+        assert np.allclose(a.numpy(), b.numpy())
+    assert len(again.opt.state_dict()["state"]) == len(list(again.net.parameters()))
+    again.run(progress=False)
+    assert again.epoch == 3
+
+
+def test_export_and_load_give_the_same_log_probs(trained):
+    from jiema.models import load_card
+    from jiema_segment.fcn.tagger import FCNTagger
+    from jiema_segment.fcn.train import export_model
+
+    root, _, _, _ = trained
+    (root / "m").mkdir()
+    weights, card_path = export_model(root / "run", root / "m" / "tiny.safetensors",
+                                      extra_scores={"x": 1.0})
+    card = load_card(card_path)
+    assert card.component == "segment.fcn.v1" and card.labels == ["S", "B", "M", "E"]
+    assert card.scores["x"] == 1.0 and "dev_f" in card.scores
+    assert card.hyperparameters["network"]["dim"] == 16
+    tagger = FCNTagger.load(weights)
+    lines = ["国家充满希望。", "", "新世纪", "龘"]
+    lps = tagger.log_probs(lines)
+    assert [lp.shape for lp in lps] == [(7, 4), (0, 4), (3, 4), (1, 4)]
+    alone = tagger.log_probs(["新世纪"])[0]
+    assert np.allclose(alone, lps[2], atol=1e-5)  # padding in a batch changes nothing
+    assert np.allclose(np.exp(lps[0]).sum(1), 1.0, atol=1e-5)
+    cut = tagger.cut_lines(lines)
+    assert ["".join(w) for w in cut] == lines
+
+
+def test_missing_torch_names_the_extra(monkeypatch):
+    import builtins
+
+    from jiema_segment.fcn._torch import require_torch
+
+    real = builtins.__import__
+
+    def fake(name, *args, **kwargs):
+        if name == "torch" or name.startswith("torch."):
+            raise ImportError("no torch")
+        return real(name, *args, **kwargs)
+
+    monkeypatch.setattr(builtins, "__import__", fake)
+    with pytest.raises(MissingExtraError, match=r"jiema\[torch\]"):
+        require_torch()
