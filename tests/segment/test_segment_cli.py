@@ -73,8 +73,9 @@ def test_user_dict_and_mode_fcn(cli, runner, tmp_path):
     user.write_text("在北京\n", encoding="utf-8")
     result = runner.invoke(cli, ["segment", "--user-dict", str(user), str(src)])
     assert result.stdout == "我们 在北京\n"
-    result = runner.invoke(cli, ["segment", "--mode", "fcn", str(src)])
-    assert result.exit_code != 0 and "not yet available" in result.output
+    # --mode fcn is tested in test_fcn_segment.py
+    result = runner.invoke(cli, ["segment", "--hard-dict", str(user), str(src)])
+    assert result.exit_code != 0 and "--hard-dict needs --mode fcn" in result.output
 
 
 PD = (

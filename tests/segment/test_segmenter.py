@@ -10,7 +10,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from jiema.errors import DictionaryFormatError, InvalidInputError
 from jiema.text import Dictionary
-from jiema_segment import ModeNotAvailableError, Segmenter, cut
+from jiema_segment import Segmenter, cut
 from jiema_segment import segmenter as segmenter_module
 
 
@@ -91,10 +91,9 @@ def test_empty_text_and_newlines():
 
 
 def test_modes():
-    with pytest.raises(ModeNotAvailableError, match="not yet available"):
-        Segmenter(tiny(), mode="fcn")
-    with pytest.raises(ModeNotAvailableError, match="not yet available"):
-        cut("北京", mode="fcn")
+    # mode="fcn" is tested in test_fcn_segment.py
+    with pytest.raises(InvalidInputError, match="need mode='fcn'"):
+        Segmenter(tiny(), hard=["北京,2"])
     with pytest.raises(InvalidInputError, match="unknown segment mode 'hmm'"):
         Segmenter(tiny(), mode="hmm")  # type: ignore[arg-type]
     with pytest.raises(InvalidInputError, match="text must be a str"):

@@ -1,4 +1,4 @@
-"""`jiema segment`, `jiema train dictionary` and `jiema eval segment`."""
+"""`jiema segment`, `jiema train dictionary`, `jiema train segment` and `jiema eval segment`."""
 
 from __future__ import annotations
 
@@ -15,16 +15,43 @@ from jiema.output import EXIT_OK, EXIT_SOME_FAILED, Record, exit_with
 def add_commands(cli: click.Group) -> None:
     cli.add_command(segment_command)
     cli.commands["train"].add_command(train_dictionary_command)
+    cli.commands["train"].add_command(train_segment_command)
     cli.commands["eval"].add_command(eval_segment_command)
 
 
-def _segmenter(engine: Any, mode: str, user_dict: str | None) -> Any:
+def _segmenter(
+    engine: Any, mode: str, user_dict: str | None, hard_dict: str | None = None,
+    hard_default: float | None = None, model: str | None = None,
+) -> Any:
+    from .fcn.tagger import COMPONENT as FCN_COMPONENT
+    from .fcn.tagger import FCN_MODEL
     from .segmenter import Segmenter, check_mode
 
     check_mode(mode)
-    seg = engine.build(engine.task_config("segment")["segmenter"])  # a fresh one per build
+    if mode == "fcn":
+        stage = engine.task_config("segment")["segmenter"]
+        if stage.component == FCN_COMPONENT and model is None:
+            seg = engine.build(stage)
+            if hard_default is not None:
+                seg.hard_default = hard_default
+        else:
+            if model is None and FCN_MODEL in engine.models:
+                model = FCN_MODEL
+            spec = engine.resolve_model(model) if model is not None else None
+            seg = Segmenter(
+                mode="fcn", model=spec.path if spec is not None else None,
+                hard_default=hard_default,
+            )
+        if hard_dict is not None:
+            seg.load_hard(hard_dict)
+    else:
+        if hard_dict is not None:
+            raise click.UsageError("--hard-dict needs --mode fcn")
+        seg = engine.build(engine.task_config("segment")["segmenter"])  # a fresh one per build
     if not isinstance(seg, Segmenter):
         raise click.UsageError("the configured segment component does not take a user dictionary")
+    if mode != seg.mode:
+        raise click.UsageError(f"the configured segmenter is mode {seg.mode!r}, not {mode!r}")
     if user_dict is not None:
         seg.load_user_dict(user_dict)
     return seg
@@ -33,9 +60,18 @@ def _segmenter(engine: Any, mode: str, user_dict: str | None) -> Any:
 @click.command("segment")
 @click.argument("inputs", nargs=-1, metavar="[FILE...|-]")
 @click.option("--mode", type=click.Choice(["dict", "fcn"]), default="dict", show_default=True,
-              help="dict: dictionary word lattice (fcn, the neural tagger, is not yet available).")
+              help="dict: dictionary word lattice; fcn: the neural tagger (needs torch).")
+@click.option("--model", default=None,
+              help="fcn mode: a registered model name or a path (default: the shipped pd98-fcn).")
 @click.option("--user-dict", type=click.Path(exists=True, dir_okay=False), default=None,
-              help="A jieba-format user dictionary (word [freq] [tag]) to add.")
+              help="A jieba-format user dictionary (word [freq] [tag]) to add "
+                   "(fcn mode: its words join the hard-decoding list).")
+@click.option("--hard-dict", type=click.Path(exists=True, dir_okay=False), default=None,
+              help="fcn mode: hard-decoding list, `word,factor` lines (e.g. 科学空间,10); "
+                   "a plain word gets --hard-default.")
+@click.option("--hard-default", type=click.FloatRange(min=0, min_open=True), default=None,
+              help="fcn mode: factor of plain words in --hard-dict / --user-dict "
+                   "(default: jiema_segment.fcn.tagger.DEFAULT_HARD_FACTOR).")
 @click.option("--out", "out_path", type=click.Path(dir_okay=False, writable=True), default=None,
               help="Write the result here instead of standard output.")
 @click.option("--delimiter", default=" ", show_default=True, help="Between words.")
@@ -46,7 +82,10 @@ def segment_command(
     engine: Any,
     inputs: tuple[str, ...],
     mode: str,
+    model: str | None,
     user_dict: str | None,
+    hard_dict: str | None,
+    hard_default: float | None,
     out_path: str | None,
     delimiter: str,
     jsonl: bool,
@@ -57,7 +96,7 @@ def segment_command(
     the input is not a word: it separates words and never appears in the output. Invalid UTF-8
     stops the run with the file name and byte offset (with --jsonl it becomes that line's record).
     """
-    seg = _segmenter(engine, mode, user_dict)
+    seg = _segmenter(engine, mode, user_dict, hard_dict, hard_default, model)
     sources = list(inputs) or ["-"]
     out = open(out_path, "w", encoding="utf-8", newline="\n") if out_path else sys.stdout
     try:
@@ -160,6 +199,74 @@ def train_dictionary_command(
     else:
         dictionary.save(out)
     click.echo(f"{len(dictionary)} words, total frequency {dictionary.total} -> {out}", err=True)
+
+
+@click.command("segment")
+@click.option("--corpus", "corpora", multiple=True, required=True,
+              type=click.Path(exists=True, dir_okay=False),
+              help="Segmented corpus: People's Daily word/tag lines or bakeoff (space-separated). "
+                   "Repeat for several.")
+@click.option("--out", "out_dir", default="runs/segment-fcn", show_default=True,
+              type=click.Path(file_okay=False),
+              help="Run folder: checkpoints (last, best) and the exported model.")
+@click.option("--epochs", type=click.IntRange(min=1), default=10, show_default=True)
+@click.option("--resume", is_flag=True, help="Continue from the run folder's last checkpoint.")
+@click.option("--dim", type=click.IntRange(min=4), default=96, show_default=True)
+@click.option("--layers", type=click.IntRange(min=1), default=5, show_default=True)
+@click.option("--kernel", type=click.IntRange(min=1), default=3, show_default=True)
+@click.option("--dilations", default="1,2,4", show_default=True, help="Cycled over the layers.")
+@click.option("--dropout", type=click.FloatRange(0, 1, max_open=True), default=0.1,
+              show_default=True)
+@click.option("--batch-chars", type=click.IntRange(min=16), default=4000, show_default=True)
+@click.option("--lr", type=click.FloatRange(min=0, min_open=True), default=2e-3,
+              show_default=True)
+@click.option("--dev-fraction", type=click.FloatRange(0, 1, max_open=True), default=0.05,
+              show_default=True)
+@click.option("--patience", type=click.IntRange(min=1), default=2, show_default=True,
+              help="Stop after this many epochs without a better dev F.")
+@click.option("--checkpoint-minutes", type=click.FloatRange(min=0, min_open=True), default=5.0,
+              show_default=True)
+@click.option("--max-lines", type=click.IntRange(min=1), default=None,
+              help="Use only the first N corpus lines.")
+@click.option("--name", default="segment-fcn", show_default=True, help="Exported model name.")
+@click.option("--training-data", default=None, help="What the corpus is, for the model card.")
+@click.option("--licence", default=None, help="The corpus licence, for the model card.")
+@click.option("--quiet", is_flag=True, help="No progress bar.")
+def train_segment_command(
+    corpora: tuple[str, ...], out_dir: str, epochs: int, resume: bool, dim: int, layers: int,
+    kernel: int, dilations: str, dropout: float, batch_chars: int, lr: float,
+    dev_fraction: float, patience: int, checkpoint_minutes: float, max_lines: int | None,
+    name: str, training_data: str | None, licence: str | None, quiet: bool,
+) -> None:
+    """Train the FCN S/B/M/E tagger; export the best dev-F network as OUT/NAME.safetensors."""
+    from .fcn import FCNSettings, TrainOptions
+    from .fcn.train import DEFAULT_LICENCE, DEFAULT_TRAINING_DATA, Trainer, export_model
+
+    try:
+        dil = tuple(int(d) for d in dilations.split(","))
+    except ValueError as exc:
+        raise click.BadParameter(f"expected comma-separated integers, got {dilations!r}",
+                                 param_hint="--dilations") from exc
+    settings = FCNSettings(dim=dim, layers=layers, kernel=kernel, dilations=dil, dropout=dropout)
+    options = TrainOptions(
+        epochs=epochs, batch_chars=batch_chars, lr=lr, dev_fraction=dev_fraction,
+        patience=patience, checkpoint_minutes=checkpoint_minutes, max_lines=max_lines,
+    )
+    trainer = Trainer(list(corpora), out_dir, settings, options, resume=resume,
+                      log=lambda s: click.echo(s, err=True))
+    if resume and trainer.epoch:
+        trainer.options.epochs = epochs  # a resumed run may be given more epochs
+    scores = trainer.run(progress=not quiet)
+    weights, card = export_model(
+        out_dir, Path(out_dir) / f"{name}.safetensors", name=name,
+        training_data=training_data if training_data is not None else DEFAULT_TRAINING_DATA
+        if any("peoples_daily" in Path(c).name for c in corpora)
+        else ", ".join(Path(c).name for c in corpora),
+        licence=licence if licence is not None else DEFAULT_LICENCE
+        if any("peoples_daily" in Path(c).name for c in corpora) else "",
+    )
+    shown = ", ".join(f"{k}={v:.4f}" for k, v in scores.items())
+    click.echo(f"best: {shown} -> {weights} (+ {card.name})", err=True)
 
 
 @click.command("segment")

@@ -1,4 +1,4 @@
-"""Registers the segment task, its dictionary component, the shipped dictionary and the CLI."""
+"""Registers the segment task, its dictionary and FCN components, the shipped models and the CLI."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ from typing import Any
 
 import jiema
 from jiema.registry import Stage
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, Field
 
 from .dictionary_model import COMPONENT, DEFAULT_MODEL, TASK, default_dictionary_path
 
@@ -25,6 +25,29 @@ def make_dict_segmenter(options: DictOptions, model: Any) -> Any:
 
     path = model.path if model is not None else default_dictionary_path()
     return Segmenter(load_dictionary_model(path), user_dict=options.user_dict)
+
+
+class FCNOptions(BaseModel):
+    """Options of `segment.fcn.v1`: hard-decoding list (`word,factor` lines; plain words get
+    `hard_default`) and a jieba-format user dictionary (its words join the hard list)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    hard_dict: str | None = None
+    hard_default: float | None = Field(None, gt=0)
+    user_dict: str | None = None
+
+
+def make_fcn_segmenter(options: FCNOptions, model: Any) -> Any:
+    from .segmenter import Segmenter
+
+    return Segmenter(
+        mode="fcn",
+        model=model.path if model is not None else None,
+        hard=options.hard_dict,
+        hard_default=options.hard_default,
+        user_dict=options.user_dict,
+    )
 
 
 def segment_factory(engine: jiema.Engine, config: Any) -> Any:
@@ -53,6 +76,15 @@ def register_components(register: Any) -> None:
         options=DictOptions,
         description="Dictionary word lattice with unigram log-probabilities, best path by Viterbi.",
     )
+    from .fcn.tagger import COMPONENT as FCN_COMPONENT
+
+    register(
+        "segment.segmenter",
+        FCN_COMPONENT,
+        factory=make_fcn_segmenter,
+        options=FCNOptions,
+        description="FCN S/B/M/E tagger (PyTorch) + SBME Viterbi, optional hard-decoding list.",
+    )
 
 
 @jiema.hookimpl
@@ -60,6 +92,12 @@ def register_models(register: Any) -> None:
     path = default_dictionary_path()
     if path.is_file():  # absent only while `jiema train dictionary` builds it the first time
         register(DEFAULT_MODEL, component=COMPONENT, path=path)
+    from .fcn.tagger import COMPONENT as FCN_COMPONENT
+    from .fcn.tagger import FCN_MODEL, model_path_default
+
+    fcn_path = model_path_default()
+    if fcn_path.is_file():  # registered only once a trained model ships
+        register(FCN_MODEL, component=FCN_COMPONENT, path=fcn_path)
 
 
 @jiema.hookimpl

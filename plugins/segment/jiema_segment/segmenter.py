@@ -12,7 +12,8 @@ newline, so every path passes through it and the joint best path is the best pat
 from __future__ import annotations
 
 import os
-from collections.abc import Iterable, Iterator
+import re
+from collections.abc import Iterable, Iterator, Mapping
 from typing import Literal
 
 import numpy as np
@@ -23,6 +24,7 @@ Mode = Literal["dict", "fcn"]
 MODES = ("dict", "fcn")
 # characters per joint lattice: big enough to amortise per-call overhead, small enough for memory
 BATCH_CHARS = 1 << 16
+_WHITESPACE = re.compile(r"(\s+)")
 
 
 class ModeNotAvailableError(JiemaError, NotImplementedError):
@@ -30,12 +32,7 @@ class ModeNotAvailableError(JiemaError, NotImplementedError):
 
 
 def check_mode(mode: str) -> None:
-    """`dict` works; `fcn` (the neural tagger) is not shipped yet; anything else is a typo."""
-    if mode == "fcn":
-        raise ModeNotAvailableError(
-            "segment mode 'fcn' (the neural tagger) is not yet available in this version of "
-            "jiema_segment; use mode='dict'"
-        )
+    """`dict` and `fcn` exist; anything else is a typo."""
     if mode not in MODES:
         raise InvalidInputError(
             f"unknown segment mode {mode!r}; expected one of {', '.join(MODES)}"
@@ -43,13 +40,18 @@ def check_mode(mode: str) -> None:
 
 
 class Segmenter:
-    """Cuts text into words with a dictionary (the shipped `pd98-dict` by default).
+    """Cuts text into words with a dictionary (`mode="dict"`, the shipped `pd98-dict` by default)
+    or with the neural tagger (`mode="fcn"`, the shipped `pd98-fcn` or `model=PATH`).
 
     `dictionary`: a `jiema.text.Dictionary`, a path to a jieba-format dictionary file (`word
     [freq] [tag]`), a dictionary model (.safetensors), or None for the shipped default.
     `user_dict`: an optional jieba-format file whose words are added (a missing frequency is
     suggested so the word comes out whole). Thread-safe for reading; `add_word`/`del_word`
     change the dictionary for every later call.
+
+    FCN mode: `hard` is a hard-decoding word list (`word,factor` lines, a file, or a mapping
+    word -> factor; plain words get `hard_default`); a `user_dict` (jieba format) is added to it
+    with `hard_default` per word. `add_word`/`del_word` edit that list (needs torch).
     """
 
     def __init__(
@@ -58,30 +60,97 @@ class Segmenter:
         *,
         user_dict: str | os.PathLike | Iterable[str] | None = None,
         mode: Mode = "dict",
+        model: str | os.PathLike | None = None,
+        hard: str | os.PathLike | Iterable[str] | Mapping[str, float] | None = None,
+        hard_default: float | None = None,
     ) -> None:
         check_mode(mode)
         self.mode = mode
+        if mode == "fcn":
+            from .fcn.tagger import DEFAULT_HARD_FACTOR, FCNTagger, model_path_default
+
+            path = model if model is not None else model_path_default()
+            if model is None and not os.path.isfile(path):
+                raise ModeNotAvailableError(
+                    f"segment mode 'fcn' needs a model: none is shipped at {path}; pass "
+                    "model=PATH (from `jiema train segment`) or use mode='dict'"
+                )
+            self.tagger = FCNTagger.load(path)
+            self.hard_default = DEFAULT_HARD_FACTOR if hard_default is None else hard_default
+            self._hard_words: dict[str, float] = {}
+            self._hard = None
+            if hard is not None:
+                self.load_hard(hard)
+            if user_dict is not None:
+                self.load_user_dict(user_dict)
+            return
+        if hard is not None:
+            raise InvalidInputError("hard-decoding lists (hard=...) need mode='fcn'")
         self.dictionary = _as_dictionary(dictionary)
         self.matcher = DictionaryMatcher(self.dictionary)
         if user_dict is not None:
             self.load_user_dict(user_dict)
+
+    def load_hard(
+        self, source: str | os.PathLike | Iterable[str] | Mapping[str, float]
+    ) -> None:
+        """FCN mode: add a hard-decoding list (`word,factor` lines; plain words get the default)."""
+        from jiema.text.dictionary import load_weighted_words
+
+        self._need_fcn("hard-decoding lists")
+        if isinstance(source, Mapping):
+            words = {str(w): float(f) for w, f in source.items()}
+            bad = [w for w, f in words.items() if not (np.isfinite(f) and f > 0)]
+            if bad:
+                raise InvalidInputError(
+                    "hard-decoding factors must be finite and > 0; bad for: "
+                    + ", ".join(bad[:5])
+                )
+        else:
+            words = load_weighted_words(source, self.hard_default)
+        self._hard_words.update(words)
+        self._hard = None
+
+    def _need_fcn(self, what: str) -> None:
+        if self.mode != "fcn":
+            raise InvalidInputError(f"{what} need mode='fcn'")
+
+    def _hard_dictionary(self) -> object | None:
+        if self._hard is None and self._hard_words:
+            from .fcn.tagger import HardDictionary
+
+            self._hard = HardDictionary(self._hard_words)
+        return self._hard
 
     def load_user_dict(self, source: str | os.PathLike | Iterable[str]) -> None:
         """Add every entry of a jieba-format file (or lines); missing frequencies are suggested
         against this dictionary (so the word comes out whole), given ones are kept."""
         if not isinstance(source, str | os.PathLike):
             source = list(source)
+        if self.mode == "fcn":  # a jieba-format user dictionary is a hard-decoding list
+            user_words = Dictionary.load(source)
+            self.load_hard({w: self.hard_default for w in user_words})
+            return
         user = Dictionary.load(source)  # validates the whole file, errors name the lines
         for word, (freq, tag) in _explicit_entries(source).items():
             if word in user:
                 self.add_word(word, freq, tag)
 
     def add_word(self, word: str, freq: int | None = None, tag: str | None = None) -> int:
-        """Add or update a word (`freq=None`: just enough to come out whole). Returns its id."""
+        """Add or update a word (`freq=None`: just enough to come out whole). Returns its id.
+
+        FCN mode: the word joins the hard-decoding list with the default factor (returns -1)."""
+        if self.mode == "fcn":
+            self.load_hard({word: self.hard_default})
+            return -1
         return self.matcher.add_word(word, freq, tag)
 
     def del_word(self, word: str) -> bool:
-        """Remove a word; False if it was not in the dictionary."""
+        """Remove a word; False if it was not in the dictionary (FCN: the hard list)."""
+        if self.mode == "fcn":
+            found = self._hard_words.pop(word, None) is not None
+            self._hard = None
+            return found
         return self.matcher.del_word(word)
 
     def cut(self, text: str) -> list[str]:
@@ -112,6 +181,8 @@ class Segmenter:
             yield from self._cut_batch(batch)
 
     def _cut_batch(self, lines: list[str]) -> list[list[str]]:
+        if self.mode == "fcn":
+            return self._cut_batch_fcn(lines)
         import jiema
 
         text = "\n".join(lines)
@@ -128,6 +199,25 @@ class Segmenter:
                 out.append([])
             else:
                 out[-1].append(w)
+        return out
+
+    def _cut_batch_fcn(self, lines: list[str]) -> list[list[str]]:
+        """Whitespace runs are words of their own (as in dict mode); the text between them is
+        tagged, every piece of every line in one batch."""
+        pieces = [_WHITESPACE.split(line) for line in lines]
+        chunks = [p for parts in pieces for p in parts[::2] if p]
+        cut = iter(self.tagger.cut_lines(chunks, self._hard_dictionary()))  # type: ignore[arg-type]
+        out: list[list[str]] = []
+        for parts in pieces:
+            words: list[str] = []
+            for i, part in enumerate(parts):
+                if not part:
+                    continue
+                if i % 2:
+                    words.append(part)
+                else:
+                    words.extend(next(cut))
+            out.append(words)
         return out
 
     def __call__(self, text: str) -> list[str]:
@@ -174,24 +264,28 @@ def _as_dictionary(dictionary: Dictionary | str | os.PathLike | None) -> Diction
     )
 
 
-_DEFAULT: Segmenter | None = None
+_DEFAULTS: dict[str, Segmenter] = {}
 
 
-def default_segmenter() -> Segmenter:
-    """One shared Segmenter over the shipped dictionary, built on first use."""
-    global _DEFAULT
-    if _DEFAULT is None:
-        _DEFAULT = Segmenter()
-    return _DEFAULT
+def default_segmenter(mode: Mode = "dict") -> Segmenter:
+    """One shared Segmenter per mode over the shipped model, built on first use."""
+    check_mode(mode)
+    seg = _DEFAULTS.get(mode)
+    if seg is None:
+        seg = _DEFAULTS[mode] = Segmenter(mode=mode)
+    return seg
 
 
 def cut(
     text: str,
     mode: Mode = "dict",
     user_dict: str | os.PathLike | Iterable[str] | None = None,
+    hard: str | os.PathLike | Iterable[str] | Mapping[str, float] | None = None,
 ) -> list[str]:
-    """Cut `text` into words. `mode="dict"`: the shipped dictionary (plus `user_dict`, a
-    jieba-format file, if given: then a fresh Segmenter is built for this call)."""
+    """Cut `text` into words. `mode="dict"`: the shipped dictionary; `mode="fcn"`: the shipped
+    neural tagger (needs torch), with `hard` as a hard-decoding list. With `user_dict` (a
+    jieba-format file) or `hard`, a fresh Segmenter is built for this call."""
     check_mode(mode)
-    seg = default_segmenter() if user_dict is None else Segmenter(user_dict=user_dict)
-    return seg.cut(text)
+    if user_dict is None and hard is None:
+        return default_segmenter(mode).cut(text)
+    return Segmenter(mode=mode, user_dict=user_dict, hard=hard).cut(text)

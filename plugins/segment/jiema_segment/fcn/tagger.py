@@ -21,12 +21,15 @@ from .settings import FCNSettings
 from .vocab import B, CharVocab, E, M, S, words_from_tags
 
 COMPONENT = "segment.fcn.v1"
+FCN_MODEL = "pd98-fcn"
 # A plain word list (no `,factor`) multiplies its words' tag probabilities by this: enough to win
 # against a confident model split on most in-list words, small enough that a model's strong
 # evidence still overrides a spurious overlapping match.
 DEFAULT_HARD_FACTOR = 3.0
 # characters per forward batch (padded); sequences are sorted by length first
 BATCH_CHARS = 1 << 15
+# longest piece run at once; longer lines run as overlapping windows
+WINDOW = 4096
 
 
 @lru_cache(maxsize=1)
@@ -141,36 +144,50 @@ class FCNTagger:
         del torch
         return cls(net, vocab, settings, card)
 
+    @property
+    def context(self) -> int:
+        """How many characters on each side can change a position's scores."""
+        st = self.settings
+        dil = [st.dilations[i % len(st.dilations)] for i in range(st.layers)]
+        return sum(r * (st.kernel - 1) // 2 for r in dil)
+
     def log_probs(self, lines: list[str]) -> list[np.ndarray]:
-        """(len(line), 4) float32 log-probabilities of S/B/M/E for each line."""
+        """(len(line), 4) float32 log-probabilities of S/B/M/E for each line.
+
+        Lines longer than `WINDOW` run as overlapping windows (overlap >= the receptive field),
+        so a 1 MB line takes bounded memory and gives the same scores as in one piece."""
         from ._torch import require_torch
 
         torch = require_torch()
         ids = [self.vocab.encode(t) for t in lines]
-        out: list[np.ndarray] = [np.zeros((0, 4), dtype=np.float32)] * len(lines)
-        order = sorted(range(len(ids)), key=lambda i: ids[i].shape[0])
+        out = [np.zeros((n.shape[0], 4), dtype=np.float32) for n in ids]
+        margin = self.context
+        # pieces: (line, core start, core end, window start, window end)
+        pieces: list[tuple[int, int, int, int, int]] = []
+        for k, x in enumerate(ids):
+            n = x.shape[0]
+            for a in range(0, n, WINDOW):
+                b = min(n, a + WINDOW)
+                pieces.append((k, a, b, max(0, a - margin), min(n, b + margin)))
+        order = sorted(range(len(pieces)), key=lambda i: pieces[i][4] - pieces[i][3])
         with torch.inference_mode():
             i = 0
             while i < len(order):
-                longest = max(ids[order[i]].shape[0], 1)
-                j = i + max(1, BATCH_CHARS // longest)
-                # sorted ascending: the last member is the longest, shrink until it fits
-                while j - i > 1 and ids[order[min(j, len(order)) - 1]].shape[0] * (j - i) > (
-                    BATCH_CHARS
-                ):
-                    j = i + (j - i) // 2
-                group = order[i:j]
+                j = i + 1
+                while j < len(order) and (pieces[order[j]][4] - pieces[order[j]][3]) * (
+                    j + 1 - i
+                ) <= BATCH_CHARS:
+                    j += 1
+                group = [pieces[q] for q in order[i:j]]
                 i = j
-                t = max(ids[k].shape[0] for k in group)
-                if t == 0:
-                    continue
+                t = max(p[4] - p[3] for p in group)
                 batch = np.zeros((len(group), t), dtype=np.int64)
-                for r, k in enumerate(group):
-                    batch[r, : ids[k].shape[0]] = ids[k]
+                for r, (k, _, _, ws, we) in enumerate(group):
+                    batch[r, : we - ws] = ids[k][ws:we]
                 x = torch.from_numpy(batch)
                 lp = self.network(x, x != 0 if len(group) > 1 else None).numpy()
-                for r, k in enumerate(group):
-                    out[k] = lp[r, : ids[k].shape[0]]
+                for r, (k, a, b, ws, _) in enumerate(group):
+                    out[k][a:b] = lp[r, a - ws : b - ws]
         return out
 
     def cut_lines(self, lines: list[str], hard: HardDictionary | None = None) -> list[list[str]]:
@@ -184,4 +201,4 @@ class FCNTagger:
 
 def model_path_default() -> Path:
     """Where the shipped default FCN model lives (it may be absent)."""
-    return Path(__file__).resolve().parent.parent / "models" / "pd98-fcn.safetensors"
+    return Path(__file__).resolve().parent.parent / "models" / f"{FCN_MODEL}.safetensors"

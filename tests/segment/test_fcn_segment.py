@@ -1,0 +1,120 @@
+"""FCN mode end to end on a tiny model trained here: Segmenter, hard decoding, CLI, registry."""
+
+from __future__ import annotations
+
+import jiema
+import jiema_segment.plugin as plugin
+import numpy as np
+import pytest
+from click.testing import CliRunner
+from jiema.cli import build_cli
+from jiema.errors import DictionaryFormatError, InvalidInputError
+from jiema_segment import Segmenter
+
+pytest.importorskip("torch")
+
+CORPUS = (
+    "扫描/v  二维码/n  ，/w  关注/v  微信/n  。/w\n"
+    "我们/r  关注/v  国家/n  的/u  新/a  世纪/n  。/w\n"
+    "\n"
+    "国家/n  充满/v  希望/n  ，/w  我们/r  扫描/v  文件/n  。/w\n"
+) * 4
+
+
+@pytest.fixture(scope="module")
+def model(tmp_path_factory):
+    root = tmp_path_factory.mktemp("fcnseg")
+    corpus = root / "pd.txt"
+    corpus.write_text(CORPUS, encoding="utf-8")
+    cli = build_cli(jiema.Engine(plugins=[plugin], load_entry_points=False))
+    result = CliRunner().invoke(cli, [
+        "train", "segment", "--corpus", str(corpus), "--out", str(root / "run"), "--epochs", "3",
+        "--dim", "16", "--layers", "2", "--dilations", "1,2", "--dropout", "0", "--lr", "0.02",
+        "--batch-chars", "64", "--dev-fraction", "0.25", "--name", "tiny", "--quiet",
+    ])
+    assert result.exit_code == 0, result.output
+    assert "best: " in result.output and "dev_f=" in result.output
+    return root / "run" / "tiny.safetensors"
+
+
+def test_fcn_segmenter_keeps_the_text(model):
+    seg = Segmenter(mode="fcn", model=model)
+    for text in ["扫描二维码，关注微信号。", "", "Ａ 我们  关注\t国家", "龘龘"]:
+        words = seg.cut(text)
+        assert "".join(words) == text
+        assert all(w.isspace() or not any(c.isspace() for c in w) for w in words)
+    assert seg.cut("我们 国家")[1] == " "
+    assert seg.cut("北京\n\n的")[1:3] == ["\n", "\n"]
+    assert [len(w) for w in seg.cut_lines(["", "我们", ""])][::2] == [0, 0]
+
+
+def test_hard_decoding_forces_listed_words(model):
+    seg = Segmenter(mode="fcn", model=model, hard={"微信号": 1e6, "二维码": 1e6})
+    words = seg.cut("扫描二维码，关注微信号。")
+    assert "微信号" in words and "二维码" in words
+    # a factor < 1 discourages: a huge penalty on 微信号 and on the single-char 号 reading
+    seg2 = Segmenter(mode="fcn", model=model, hard={"微信号": 1e-9, "号": 1e6})
+    words = seg2.cut("关注微信号。")
+    assert "微信号" not in words and "号" in words
+    # add_word / del_word edit the hard list (default factor)
+    seg3 = Segmenter(mode="fcn", model=model, hard_default=1e6)
+    seg3.add_word("注微")
+    assert "注微" in seg3.cut("关注微信号")
+    assert seg3.del_word("注微") and not seg3.del_word("注微")
+
+
+def test_user_dict_is_a_hard_list_in_fcn_mode(model, tmp_path):
+    user = tmp_path / "user.txt"
+    user.write_text("注微信 3 n\n", encoding="utf-8")
+    seg = Segmenter(mode="fcn", model=model, user_dict=user, hard_default=1e6)
+    assert "注微信" in seg.cut("关注微信号")
+
+
+def test_long_line_windows_give_the_same_scores(model, monkeypatch):
+    from jiema_segment.fcn import tagger as tagger_module
+
+    seg = Segmenter(mode="fcn", model=model)
+    text = "扫描二维码，关注微信号。我们关注国家的新世纪。" * 20
+    whole = seg.tagger.log_probs([text])[0]
+    monkeypatch.setattr(tagger_module, "WINDOW", 7)
+    pieces = seg.tagger.log_probs([text, "我们"])
+    assert np.allclose(whole, pieces[0], atol=1e-5)
+    assert pieces[1].shape == (2, 4)
+
+
+def test_missing_model_and_bad_options(model):
+    from jiema_segment import ModeNotAvailableError
+    from jiema_segment.fcn.tagger import model_path_default
+
+    if not model_path_default().is_file():
+        with pytest.raises(ModeNotAvailableError, match="needs a model"):
+            Segmenter(mode="fcn")
+    with pytest.raises(DictionaryFormatError, match="positive"):
+        Segmenter(mode="fcn", model=model, hard=["微信号,-1"])
+    with pytest.raises(InvalidInputError, match="finite and > 0"):
+        Segmenter(mode="fcn", model=model, hard={"微信号": 0.0})
+
+
+def test_cli_segment_fcn_with_hard_dict(model, tmp_path):
+    src = tmp_path / "in.txt"
+    src.write_text("扫描二维码，关注微信号。\n\n我们 国家\n", encoding="utf-8")
+    hard = tmp_path / "hard.txt"
+    hard.write_text("微信号,1000000\n二维码\n", encoding="utf-8")
+    cli = build_cli(jiema.Engine(plugins=[plugin], load_entry_points=False))
+    result = CliRunner().invoke(cli, [
+        "segment", "--mode", "fcn", "--model", str(model), "--hard-dict", str(hard),
+        "--hard-default", "1000000", str(src),
+    ])
+    assert result.exit_code == 0, result.output
+    lines = result.stdout.split("\n")
+    assert len(lines) == 4 and lines[1] == "" and lines[3] == ""
+    assert "微信号" in lines[0].split(" ") and "二维码" in lines[0].split(" ")
+    assert lines[0].replace(" ", "") == "扫描二维码，关注微信号。"
+    assert lines[2].replace(" ", "") == "我们国家"
+
+
+def test_fcn_component_through_the_engine(model):
+    engine = jiema.Engine(plugins=[plugin], load_entry_points=False)
+    assert "segment.fcn.v1" in engine.components_of("segment.segmenter")
+    seg = engine.component("segment.fcn.v1", options={"hard_dict": None}, model=str(model))
+    assert seg.mode == "fcn" and "".join(seg.cut("我们关注")) == "我们关注"
