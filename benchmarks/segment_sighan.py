@@ -1,6 +1,12 @@
-"""Dictionary-mode segmentation on the SIGHAN 2005 PKU test, side by side with jieba.
+"""Dictionary and FCN segmentation on the SIGHAN 2005 PKU test, side by side with jieba.
 
     python benchmarks/segment_sighan.py [--data ../shared/data/icwb2] [--repeat 3]
+        [--fcn-model PATH] [--hard-default F] [--no-fcn]
+
+Rows: dictionary mode, FCN mode (the shipped pd98-fcn or --fcn-model), FCN + hard decoding with
+`pku_training_words` as a plain word list (factor --hard-default), jieba. With FCN, the MSR test
+text is also cut with `msr_training_words` as the hard list, reporting how many output words
+are in that list (its gold is not available).
 
 Accuracy: the official perl `score` script and `jiema eval segment` on the same output (both
 must agree). Speed: characters per second over the whole test text, best of --repeat runs,
@@ -65,6 +71,10 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--data", type=Path, default=DEFAULT_DATA)
     parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument("--fcn-model", default=None, help="default: the shipped pd98-fcn")
+    parser.add_argument("--hard-default", type=float, default=None,
+                        help="factor of the plain hard-decoding word list (default: the shipped)")
+    parser.add_argument("--no-fcn", action="store_true")
     args = parser.parse_args()
     data: Path = args.data
     if not (data / "pku_test.utf8").is_file():
@@ -77,9 +87,28 @@ def main() -> None:
     ).stdout.split())
 
     from jiema_segment import Segmenter
+    from jiema_segment.fcn.tagger import model_path_default
 
     seg = Segmenter()
     seg.cut("预热")
+    runners: dict[str, object] = {"jiema": seg}
+    labels = {"jiema": "jiema dict mode (pd98-dict)", "jieba": "jieba 0.42 precise, HMM on"}
+    fcn_model = args.fcn_model or (model_path_default() if model_path_default().is_file() else None)
+    fcn_load = None
+    if fcn_model is not None and not args.no_fcn:
+        t0 = time.perf_counter()
+        fcn = Segmenter(mode="fcn", model=fcn_model)
+        fcn.cut("预热")
+        fcn_load = time.perf_counter() - t0
+        hard = Segmenter(mode="fcn", model=fcn_model, hard_default=args.hard_default,
+                         hard=data / "pku_training_words.utf8")
+        hard.cut("预热")
+        runners["fcn"] = fcn
+        runners["fcn+hard"] = hard
+        name = Path(fcn_model).stem
+        labels["fcn"] = f"jiema fcn mode ({name})"
+        labels["fcn+hard"] = (f"jiema fcn ({name}) + hard pku_training_words "
+                              f"(x{hard.hard_default:g})")
 
     import jieba
 
@@ -88,23 +117,28 @@ def main() -> None:
     jieba.initialize()
     jieba_load = time.perf_counter() - t0
 
-    def run_jiema() -> list[list[str]]:
-        return [[w for w in words if not w.isspace()] for words in seg.cut_lines(lines)]
+    def run_with(segmenter: object):
+        def run() -> list[list[str]]:
+            return [[w for w in words if not w.isspace()]
+                    for words in segmenter.cut_lines(lines)]  # type: ignore[attr-defined]
+        return run
 
     def run_jieba() -> list[list[str]]:
         return [[w for w in jieba.cut(line, HMM=True) if not w.isspace()] for line in lines]
 
-    best = {"jiema": float("inf"), "jieba": float("inf")}
+    fns = {name: run_with(s) for name, s in runners.items()}
+    fns["jieba"] = run_jieba
+    best = {name: float("inf") for name in fns}
     outputs: dict[str, list[list[str]]] = {}
     for _ in range(args.repeat):
-        for name, fn in (("jiema", run_jiema), ("jieba", run_jieba)):
+        for name, fn in fns.items():
             t0 = time.perf_counter()
             outputs[name] = fn()
             best[name] = min(best[name], time.perf_counter() - t0)
 
     rows = []
     with tempfile.TemporaryDirectory() as tmp:
-        for name in ("jiema", "jieba"):
+        for name in fns:
             pred = Path(tmp) / f"{name}.txt"
             pred.write_text("".join(" ".join(ws) + "\n" for ws in outputs[name]), encoding="utf-8")
             perl = perl_score(data, pred)
@@ -116,8 +150,7 @@ def main() -> None:
             "IV recall", "chars/s", "x jieba")
     print("| " + " | ".join(head) + " |")
     print("|" + "---|" * len(head))
-    jieba_speed = rows[1][3]
-    labels = {"jiema": "jiema dict mode (pd98-dict)", "jieba": "jieba 0.42 precise, HMM on"}
+    jieba_speed = rows[-1][3]
     for name, perl, ours, speed in rows:
         f_perl = perl.get("F MEASURE", "n/a (no perl)")
         print("| " + " | ".join((
@@ -133,6 +166,25 @@ def main() -> None:
                 print(f"  !! {name}: jiema eval differs from perl on {differ}")
     print(f"\nload: jiema Segmenter() {load_s:.3f} s + first decode {first_s:.3f} s "
           f"(fresh process); jieba.initialize() {jieba_load:.3f} s (from its cache)")
+    if fcn_load is not None:
+        print(f"load: jiema Segmenter(mode='fcn') + first decode {fcn_load:.3f} s "
+              "(in this process, torch import included)")
+        msr = data / "msr_test.utf8"
+        if msr.is_file():
+            msr_words = set(
+                (data / "msr_training_words.utf8").read_text(encoding="utf-8").split()
+            )
+            msr_seg = Segmenter(mode="fcn", model=fcn_model, hard_default=args.hard_default,
+                                hard=data / "msr_training_words.utf8")
+            msr_lines = msr.read_text(encoding="utf-8").splitlines()
+            out_words = [w for ws in msr_seg.cut_lines(msr_lines) for w in ws if not w.isspace()]
+            plain = [w for ws in runners["fcn"].cut_lines(msr_lines)  # type: ignore[attr-defined]
+                     for w in ws if not w.isspace()]
+            inside = sum(w in msr_words for w in out_words)
+            inside_plain = sum(w in msr_words for w in plain)
+            print(f"MSR test with msr_training_words as the hard list: {inside}/{len(out_words)} "
+                  f"output words ({inside / len(out_words):.1%}) are in the list "
+                  f"(FCN without it: {inside_plain / len(plain):.1%})")
 
 
 if __name__ == "__main__":
