@@ -59,8 +59,9 @@ def _segmenter(
 
 @click.command("segment")
 @click.argument("inputs", nargs=-1, metavar="[FILE...|-]")
-@click.option("--mode", type=click.Choice(["dict", "fcn"]), default="dict", show_default=True,
-              help="dict: dictionary word lattice; fcn: the neural tagger (needs torch).")
+@click.option("--mode", type=click.Choice(["dict", "fcn"]), default=None,
+              help="dict: dictionary word lattice; fcn: the neural tagger (needs torch). "
+                   "Default: jiema_segment.segmenter.default_mode().")
 @click.option("--model", default=None,
               help="fcn mode: a registered model name or a path (default: the shipped pd98-fcn).")
 @click.option("--user-dict", type=click.Path(exists=True, dir_okay=False), default=None,
@@ -81,7 +82,7 @@ def _segmenter(
 def segment_command(
     engine: Any,
     inputs: tuple[str, ...],
-    mode: str,
+    mode: str | None,
     model: str | None,
     user_dict: str | None,
     hard_dict: str | None,
@@ -96,6 +97,9 @@ def segment_command(
     the input is not a word: it separates words and never appears in the output. Invalid UTF-8
     stops the run with the file name and byte offset (with --jsonl it becomes that line's record).
     """
+    from .segmenter import default_mode
+
+    mode = mode or default_mode()
     seg = _segmenter(engine, mode, user_dict, hard_dict, hard_default, model)
     sources = list(inputs) or ["-"]
     out = open(out_path, "w", encoding="utf-8", newline="\n") if out_path else sys.stdout

@@ -31,6 +31,23 @@ class ModeNotAvailableError(JiemaError, NotImplementedError):
     """A segment mode that is planned but not shipped in this version."""
 
 
+# Whether `jiema segment` and `cut()` use the neural tagger out of the box: only when its measured
+# F on the PKU test (benchmarks/segment_sighan.py) beats dictionary mode's.
+FCN_IS_DEFAULT = False
+
+
+def default_mode() -> Mode:
+    """`fcn` when it is the measured better mode, its model ships and torch is installed."""
+    if FCN_IS_DEFAULT:
+        import importlib.util
+
+        from .fcn.tagger import model_path_default
+
+        if model_path_default().is_file() and importlib.util.find_spec("torch") is not None:
+            return "fcn"
+    return "dict"
+
+
 def check_mode(mode: str) -> None:
     """`dict` and `fcn` exist; anything else is a typo."""
     if mode not in MODES:
@@ -267,8 +284,10 @@ def _as_dictionary(dictionary: Dictionary | str | os.PathLike | None) -> Diction
 _DEFAULTS: dict[str, Segmenter] = {}
 
 
-def default_segmenter(mode: Mode = "dict") -> Segmenter:
-    """One shared Segmenter per mode over the shipped model, built on first use."""
+def default_segmenter(mode: Mode | None = None) -> Segmenter:
+    """One shared Segmenter per mode over the shipped model, built on first use (mode None:
+    `default_mode()`)."""
+    mode = mode or default_mode()
     check_mode(mode)
     seg = _DEFAULTS.get(mode)
     if seg is None:
@@ -278,13 +297,15 @@ def default_segmenter(mode: Mode = "dict") -> Segmenter:
 
 def cut(
     text: str,
-    mode: Mode = "dict",
+    mode: Mode | None = None,
     user_dict: str | os.PathLike | Iterable[str] | None = None,
     hard: str | os.PathLike | Iterable[str] | Mapping[str, float] | None = None,
 ) -> list[str]:
-    """Cut `text` into words. `mode="dict"`: the shipped dictionary; `mode="fcn"`: the shipped
-    neural tagger (needs torch), with `hard` as a hard-decoding list. With `user_dict` (a
+    """Cut `text` into words (mode None: `default_mode()`). `mode="dict"`: the shipped
+    dictionary; `mode="fcn"`: the shipped neural tagger (needs torch), with `hard` as a
+    hard-decoding list. With `user_dict` (a
     jieba-format file) or `hard`, a fresh Segmenter is built for this call."""
+    mode = mode or default_mode()
     check_mode(mode)
     if user_dict is None and hard is None:
         return default_segmenter(mode).cut(text)
