@@ -118,3 +118,14 @@ def test_fcn_component_through_the_engine(model):
     assert "segment.fcn.v1" in engine.components_of("segment.segmenter")
     seg = engine.component("segment.fcn.v1", options={"hard_dict": None}, model=str(model))
     assert seg.mode == "fcn" and "".join(seg.cut("我们关注")) == "我们关注"
+
+
+def test_train_segment_refuses_icwb2_data(tmp_path):
+    folder = tmp_path / "icwb2"
+    folder.mkdir()
+    corpus = folder / "pku_training.utf8"
+    corpus.write_text("我们 关注 国家\n", encoding="utf-8")
+    cli = build_cli(jiema.Engine(plugins=[plugin], load_entry_points=False))
+    result = CliRunner().invoke(cli, ["train", "segment", "--corpus", str(corpus),
+                                      "--out", str(tmp_path / "run")])
+    assert result.exit_code != 0 and "research only" in result.output

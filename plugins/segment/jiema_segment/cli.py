@@ -215,7 +215,7 @@ def train_dictionary_command(
               help="Run folder: checkpoints (last, best) and the exported model.")
 @click.option("--epochs", type=click.IntRange(min=1), default=10, show_default=True)
 @click.option("--resume", is_flag=True, help="Continue from the run folder's last checkpoint.")
-@click.option("--dim", type=click.IntRange(min=4), default=96, show_default=True)
+@click.option("--dim", type=click.IntRange(min=4), default=128, show_default=True)
 @click.option("--layers", type=click.IntRange(min=1), default=5, show_default=True)
 @click.option("--kernel", type=click.IntRange(min=1), default=3, show_default=True)
 @click.option("--dilations", default="1,2,4", show_default=True, help="Cycled over the layers.")
@@ -226,7 +226,7 @@ def train_dictionary_command(
               show_default=True)
 @click.option("--dev-fraction", type=click.FloatRange(0, 1, max_open=True), default=0.05,
               show_default=True)
-@click.option("--patience", type=click.IntRange(min=1), default=2, show_default=True,
+@click.option("--patience", type=click.IntRange(min=1), default=3, show_default=True,
               help="Stop after this many epochs without a better dev F.")
 @click.option("--checkpoint-minutes", type=click.FloatRange(min=0, min_open=True), default=5.0,
               show_default=True)
@@ -236,13 +236,25 @@ def train_dictionary_command(
 @click.option("--training-data", default=None, help="What the corpus is, for the model card.")
 @click.option("--licence", default=None, help="The corpus licence, for the model card.")
 @click.option("--quiet", is_flag=True, help="No progress bar.")
+@click.option("--allow-research-data", is_flag=True,
+              help="Allow corpora under an icwb2 folder (SIGHAN bakeoff data is research-only: "
+                   "models trained on it must not ship).")
 def train_segment_command(
     corpora: tuple[str, ...], out_dir: str, epochs: int, resume: bool, dim: int, layers: int,
     kernel: int, dilations: str, dropout: float, batch_chars: int, lr: float,
     dev_fraction: float, patience: int, checkpoint_minutes: float, max_lines: int | None,
     name: str, training_data: str | None, licence: str | None, quiet: bool,
+    allow_research_data: bool,
 ) -> None:
-    """Train the FCN S/B/M/E tagger; export the best dev-F network as OUT/NAME.safetensors."""
+    """Train the FCN S/B/M/E tagger; export the best dev-F network as OUT/NAME.safetensors.
+
+    The shipped pd98-fcn: --corpus peoples_daily_199801.txt --epochs 16 (other defaults)."""
+    research = [c for c in corpora if "icwb2" in Path(c).resolve().parts]
+    if research and not allow_research_data:
+        raise click.UsageError(
+            f"{', '.join(research)}: SIGHAN bakeoff (icwb2) data is for research only; "
+            "pass --allow-research-data to train on it anyway (never ship such a model)"
+        )
     from .fcn import FCNSettings, TrainOptions
     from .fcn.train import DEFAULT_LICENCE, DEFAULT_TRAINING_DATA, Trainer, export_model
 

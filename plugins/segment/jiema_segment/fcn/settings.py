@@ -10,7 +10,7 @@ class FCNSettings(BaseModel):
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
-    dim: int = Field(96, ge=4, description="embedding and channel width")
+    dim: int = Field(128, ge=4, description="embedding and channel width")
     layers: int = Field(5, ge=1)
     kernel: int = Field(3, ge=1, description="odd width of every convolution")
     dilations: tuple[int, ...] = Field((1, 2, 4), description="cycled over the layers")
@@ -27,7 +27,7 @@ class TrainOptions(BaseModel):
     lr: float = Field(2e-3, gt=0)
     dev_fraction: float = Field(0.05, ge=0.0, lt=1.0, description="every 1/f-th line is dev")
     min_count: int = Field(2, ge=1, description="rarer characters train the UNK embedding")
-    patience: int = Field(2, ge=1, description="epochs without a better dev F before stopping")
+    patience: int = Field(3, ge=1, description="epochs without a better dev F before stopping")
     checkpoint_minutes: float = Field(5.0, gt=0)
     seed: int = 0
     threads: int | None = Field(None, ge=1)
