@@ -152,3 +152,31 @@ def test_missing_torch_names_the_extra(monkeypatch):
     monkeypatch.setattr(builtins, "__import__", fake)
     with pytest.raises(MissingExtraError, match=r"jiema\[torch\]"):
         require_torch()
+
+
+def test_resume_after_a_kill_mid_epoch(tmp_path):
+    from jiema_segment.fcn.train import Trainer
+
+    corpus = tmp_path / "pd.txt"
+    corpus.write_text("\n".join(CORPUS) + "\n", encoding="utf-8")
+    settings = FCNSettings(dim=8, layers=1, dropout=0.0)
+    options = TrainOptions(epochs=1, batch_chars=32, dev_fraction=0.25, min_count=1,
+                           checkpoint_minutes=1e-9)  # a checkpoint after every batch
+    trainer = Trainer([str(corpus)], tmp_path / "run", settings, options, log=lambda s: None)
+    real_step, calls = trainer.opt.step, []
+
+    def dying_step(*args, **kwargs):
+        calls.append(1)
+        if len(calls) == 4:
+            raise KeyboardInterrupt  # killed during the 4th batch
+        return real_step(*args, **kwargs)
+
+    trainer.opt.step = dying_step
+    with pytest.raises(KeyboardInterrupt):
+        trainer.run(progress=False)
+    state = json.loads((tmp_path / "run" / "last.json").read_text(encoding="utf-8"))
+    assert state["epoch"] == 0 and state["batch_done"] == 3
+    again = Trainer([str(corpus)], tmp_path / "run", resume=True, log=lambda s: None)
+    assert again.batch_done == 3
+    again.run(progress=False)
+    assert again.epoch == 1 and (tmp_path / "run" / "best.safetensors").is_file()
