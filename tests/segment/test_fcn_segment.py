@@ -118,6 +118,13 @@ def test_fcn_component_through_the_engine(model):
     assert "segment.fcn.v1" in engine.components_of("segment.segmenter")
     seg = engine.component("segment.fcn.v1", options={"hard_dict": None}, model=str(model))
     assert seg.mode == "fcn" and "".join(seg.cut("我们关注")) == "我们关注"
+    swapped = engine.with_config(
+        {"segment": {"segmenter": {"component": "segment.fcn.v1", "model": str(model),
+                                   "options": {"hard_dict": None, "hard_default": 1e6}}}}
+    )
+    assert "".join(swapped.task("segment")("我们关注")) == "我们关注"
+    with pytest.raises(InvalidInputError, match="not a dictionary"):
+        Segmenter(["我们 3"], mode="fcn", model=model)  # type: ignore[arg-type]
 
 
 def test_train_segment_refuses_icwb2_data(tmp_path):

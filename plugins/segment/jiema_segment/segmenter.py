@@ -84,6 +84,10 @@ class Segmenter:
         check_mode(mode)
         self.mode = mode
         if mode == "fcn":
+            if dictionary is not None:
+                raise InvalidInputError(
+                    "mode='fcn' takes model=PATH, not a dictionary (user words: user_dict/hard)"
+                )
             from .fcn.tagger import DEFAULT_HARD_FACTOR, FCNTagger, model_path_default
 
             path = model if model is not None else model_path_default()
