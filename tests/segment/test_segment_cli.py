@@ -71,10 +71,10 @@ def test_user_dict_and_mode_fcn(cli, runner, tmp_path):
     src.write_text("我们在北京\n", encoding="utf-8")
     user = tmp_path / "user.txt"
     user.write_text("在北京\n", encoding="utf-8")
-    result = runner.invoke(cli, ["segment", "--user-dict", str(user), str(src)])
+    result = runner.invoke(cli, ["segment", "--mode", "dict", "--user-dict", str(user), str(src)])
     assert result.stdout == "我们 在北京\n"
     # --mode fcn is tested in test_fcn_segment.py
-    result = runner.invoke(cli, ["segment", "--hard-dict", str(user), str(src)])
+    result = runner.invoke(cli, ["segment", "--mode", "dict", "--hard-dict", str(user), str(src)])
     assert result.exit_code != 0 and "--hard-dict needs --mode fcn" in result.output
 
 

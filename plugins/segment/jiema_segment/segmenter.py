@@ -33,7 +33,7 @@ class ModeNotAvailableError(JiemaError, NotImplementedError):
 
 # Whether `jiema segment` and `cut()` use the neural tagger out of the box: only when its measured
 # F on the PKU test (benchmarks/segment_sighan.py) beats dictionary mode's.
-FCN_IS_DEFAULT = False
+FCN_IS_DEFAULT = True
 
 
 def default_mode() -> Mode:
