@@ -8,15 +8,15 @@ from pathlib import Path
 from typing import Any
 
 import click
-from jiema.cli import pass_engine
+from jiema.cli import core_group, pass_engine
 from jiema.output import EXIT_OK, EXIT_SOME_FAILED, Record, exit_with
 
 
 def add_commands(cli: click.Group) -> None:
     cli.add_command(segment_command)
-    cli.commands["train"].add_command(train_dictionary_command)
-    cli.commands["train"].add_command(train_segment_command)
-    cli.commands["eval"].add_command(eval_segment_command)
+    core_group(cli, "train").add_command(train_dictionary_command)
+    core_group(cli, "train").add_command(train_segment_command)
+    core_group(cli, "eval").add_command(eval_segment_command)
 
 
 def _segmenter(

@@ -99,7 +99,7 @@ class Segmenter:
             self.tagger = FCNTagger.load(path)
             self.hard_default = DEFAULT_HARD_FACTOR if hard_default is None else hard_default
             self._hard_words: dict[str, float] = {}
-            self._hard = None
+            self._hard: object | None = None  # a fcn.tagger.HardDictionary, built lazily
             if hard is not None:
                 self.load_hard(hard)
             if user_dict is not None:
