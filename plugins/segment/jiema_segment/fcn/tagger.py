@@ -133,7 +133,7 @@ class FCNTagger:
 
         from ._torch import import_network, require_torch
 
-        torch = require_torch()
+        require_torch()  # MissingExtraError naming the extra, before any torch import
         network_mod = import_network()
         from safetensors.torch import load_file
 
@@ -143,7 +143,6 @@ class FCNTagger:
         settings = FCNSettings.model_validate(card.hyperparameters.get("network", {}))
         net = network_mod.GatedConvTagger(len(vocab), settings)
         net.load_state_dict({k.removeprefix("net."): v.float() for k, v in tensors.items()})
-        del torch
         return cls(net, vocab, settings, card)
 
     @property
