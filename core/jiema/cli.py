@@ -62,13 +62,17 @@ def pass_engine(func: Callable[..., Any]) -> Callable[..., Any]:
 
 
 class _JiemaGroup(click.Group):
-    """Turns jiema's own errors into a one-line message and exit status 1, not a traceback."""
+    """Turns jiema's own errors and file-system errors (a missing or unreadable input) into a
+    one-line message and exit status 1, not a traceback."""
 
     def invoke(self, ctx: click.Context) -> Any:
         try:
             return super().invoke(ctx)
         except JiemaError as exc:
             raise click.ClickException(str(exc)) from exc
+        except OSError as exc:
+            where = f"{exc.filename}: " if exc.filename else ""
+            raise click.ClickException(f"{where}{exc.strerror or exc}") from exc
 
 
 def core_group(cli: click.Group, name: str) -> click.Group:

@@ -179,3 +179,22 @@ def test_core_group_gives_plugins_the_typed_core_groups(cli):
     assert core_group(cli, "eval").commands["toy"].name == "toy"
     with pytest.raises(UnknownNameError, match="valid: train, eval, discover"):
         core_group(cli, "toy")
+
+
+def test_file_system_errors_are_one_line_messages(runner, tmp_path):
+    import types
+
+    missing = tmp_path / "nope.txt"
+    plugin = types.ModuleType("opener")
+
+    def register_commands(cli):
+        @cli.command("open-it")
+        def open_it():
+            open(missing, "rb")
+
+    plugin.register_commands = jiema.hookimpl(register_commands)
+    cli = build_cli(jiema.Engine(plugins=[plugin], load_entry_points=False))
+    result = runner.invoke(cli, ["open-it"])
+    assert result.exit_code == 1
+    assert f"Error: {missing}: No such file or directory" in result.stderr
+    assert "Traceback" not in result.stderr
