@@ -221,9 +221,15 @@ def train_dictionary_command(
 @click.option("--dilations", default="1,2,4", show_default=True, help="Cycled over the layers.")
 @click.option("--dropout", type=click.FloatRange(0, 1, max_open=True), default=0.1,
               show_default=True)
+@click.option("--bigram-dim", type=click.IntRange(min=0), default=0, show_default=True,
+              help="Width of the character-bigram embedding (0: characters only).")
+@click.option("--min-bigram-count", type=click.IntRange(min=1), default=3, show_default=True,
+              help="Rarer bigrams share the UNK bigram embedding.")
 @click.option("--batch-chars", type=click.IntRange(min=16), default=4000, show_default=True)
 @click.option("--lr", type=click.FloatRange(min=0, min_open=True), default=2e-3,
               show_default=True)
+@click.option("--lr-schedule", type=click.Choice(["constant", "cosine"]), default="constant",
+              show_default=True, help="cosine: decay per epoch from --lr to --lr/20.")
 @click.option("--dev-fraction", type=click.FloatRange(0, 1, max_open=True), default=0.05,
               show_default=True)
 @click.option("--patience", type=click.IntRange(min=1), default=3, show_default=True,
@@ -233,6 +239,7 @@ def train_dictionary_command(
 @click.option("--max-lines", type=click.IntRange(min=1), default=None,
               help="Use only the first N corpus lines.")
 @click.option("--name", default="segment-fcn", show_default=True, help="Exported model name.")
+@click.option("--half", is_flag=True, help="Store the exported weights as float16 (half size).")
 @click.option("--training-data", default=None, help="What the corpus is, for the model card.")
 @click.option("--licence", default=None, help="The corpus licence, for the model card.")
 @click.option("--quiet", is_flag=True, help="No progress bar.")
@@ -241,9 +248,10 @@ def train_dictionary_command(
                    "models trained on it must not ship).")
 def train_segment_command(
     corpora: tuple[str, ...], out_dir: str, epochs: int, resume: bool, dim: int, layers: int,
-    kernel: int, dilations: str, dropout: float, batch_chars: int, lr: float,
-    dev_fraction: float, patience: int, checkpoint_minutes: float, max_lines: int | None,
-    name: str, training_data: str | None, licence: str | None, quiet: bool,
+    kernel: int, dilations: str, dropout: float, bigram_dim: int, min_bigram_count: int,
+    batch_chars: int, lr: float, lr_schedule: str, dev_fraction: float, patience: int,
+    checkpoint_minutes: float, max_lines: int | None,
+    name: str, half: bool, training_data: str | None, licence: str | None, quiet: bool,
     allow_research_data: bool,
 ) -> None:
     """Train the FCN S/B/M/E tagger; export the best dev-F network as OUT/NAME.safetensors.
@@ -263,9 +271,11 @@ def train_segment_command(
     except ValueError as exc:
         raise click.BadParameter(f"expected comma-separated integers, got {dilations!r}",
                                  param_hint="--dilations") from exc
-    settings = FCNSettings(dim=dim, layers=layers, kernel=kernel, dilations=dil, dropout=dropout)
+    settings = FCNSettings(dim=dim, layers=layers, kernel=kernel, dilations=dil, dropout=dropout,
+                           bigram_dim=bigram_dim)
     options = TrainOptions(
         epochs=epochs, batch_chars=batch_chars, lr=lr, dev_fraction=dev_fraction,
+        min_bigram_count=min_bigram_count, lr_schedule=lr_schedule,  # type: ignore[arg-type]
         patience=patience, checkpoint_minutes=checkpoint_minutes, max_lines=max_lines,
     )
     trainer = Trainer(list(corpora), out_dir, settings, options, resume=resume,
@@ -274,7 +284,7 @@ def train_segment_command(
         trainer.options.epochs = epochs  # a resumed run may be given more epochs
     scores = trainer.run(progress=not quiet)
     weights, card = export_model(
-        out_dir, Path(out_dir) / f"{name}.safetensors", name=name,
+        out_dir, Path(out_dir) / f"{name}.safetensors", name=name, half=half,
         training_data=training_data if training_data is not None else DEFAULT_TRAINING_DATA
         if any("peoples_daily" in Path(c).name for c in corpora)
         else ", ".join(Path(c).name for c in corpora),

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Literal
+
 from pydantic import BaseModel, ConfigDict, Field
 
 
@@ -15,6 +17,9 @@ class FCNSettings(BaseModel):
     kernel: int = Field(3, ge=1, description="odd width of every convolution")
     dilations: tuple[int, ...] = Field((1, 2, 4), description="cycled over the layers")
     dropout: float = Field(0.1, ge=0.0, lt=1.0)
+    bigram_dim: int = Field(
+        0, ge=0, description="width of the character-bigram embedding added per position; 0: off"
+    )
 
 
 class TrainOptions(BaseModel):
@@ -27,6 +32,12 @@ class TrainOptions(BaseModel):
     lr: float = Field(2e-3, gt=0)
     dev_fraction: float = Field(0.05, ge=0.0, lt=1.0, description="every 1/f-th line is dev")
     min_count: int = Field(2, ge=1, description="rarer characters train the UNK embedding")
+    min_bigram_count: int = Field(
+        3, ge=1, description="rarer character bigrams train the UNK bigram embedding"
+    )
+    lr_schedule: Literal["constant", "cosine"] = Field(
+        "constant", description="cosine: lr decays per epoch towards lr/20 at the last epoch"
+    )
     patience: int = Field(3, ge=1, description="epochs without a better dev F before stopping")
     checkpoint_minutes: float = Field(5.0, gt=0)
     seed: int = 0

