@@ -1,0 +1,125 @@
+"""`CharClassifier`: top-k characters with probabilities for glyph crops (the char CNN).
+
+Loading reads safetensors + the JSON card (never a pickle); torch is imported on load, so
+`import jiema_ocr` stays light.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from jiema.errors import InvalidValueError, ModelFileError, ShapeError
+
+from .charset import Charset
+from .glyphs import INPUT_SIZE, normalize_glyph
+
+COMPONENT = "ocr.char_cnn.v1"
+TASK = "ocr"
+DEFAULT_MODEL = "gb2312-cnn"
+MODELS_DIR = Path(__file__).parent / "models"
+MIN_PROB = 1e-4  # the seed's "negligible" probability: candidates below it are dropped
+
+
+def resolve_model_path(path_or_name: str | os.PathLike[str]) -> Path:
+    """A path as given, or a model shipped in `jiema_ocr/models` by name."""
+    path = Path(path_or_name)
+    if path.exists():
+        return path
+    shipped = MODELS_DIR / f"{path_or_name}.json"
+    if shipped.is_file():
+        return shipped
+    names = sorted(p.stem for p in MODELS_DIR.glob("*.json"))
+    raise ModelFileError(
+        f"no char model {str(path_or_name)!r}: not a file, and not a shipped model "
+        f"(shipped: {', '.join(names) or 'none'})"
+    )
+
+
+def _require_torch() -> Any:
+    from jiema.errors import require
+
+    return require("torch", "torch")
+
+
+class CharClassifier:
+    """A trained CharNet with its charset; `topk` on uint8 gray crops of any size."""
+
+    def __init__(self, net: Any, charset: Charset, input_size: int = INPUT_SIZE,
+                 batch_size: int = 256) -> None:
+        self.net = net.eval()
+        self.charset = charset
+        self.input_size = input_size
+        self.batch_size = batch_size
+
+    @classmethod
+    def load(cls, path_or_name: str | os.PathLike[str] = DEFAULT_MODEL) -> CharClassifier:
+        torch = _require_torch()
+        from jiema.models import find_model_files, load_tensors
+
+        from .cnn.net import CharNet
+
+        weights, card = find_model_files(resolve_model_path(path_or_name))
+        if card.component != COMPONENT or not card.labels:
+            raise ModelFileError(
+                f"{weights} is a {card.component!r} model with "
+                f"{len(card.labels or [])} labels; expected {COMPONENT!r} with a label list"
+            )
+        hp = card.hyperparameters
+        size = int(hp.get("input_size", INPUT_SIZE))
+        net = CharNet(len(card.labels), input_size=size, width=int(hp.get("width", 64)),
+                      hidden=int(hp.get("hidden", 256)))
+        tensors = {k: torch.from_numpy(v.astype(np.float32) if v.dtype == np.float16 else v)
+                   for k, v in load_tensors(weights).items()}
+        missing, unexpected = net.load_state_dict(tensors, strict=False)
+        missing = [m for m in missing if not m.endswith("num_batches_tracked")]
+        if missing or unexpected:
+            raise ModelFileError(
+                f"{weights} does not fit the char CNN: missing {missing[:5]}, "
+                f"unexpected {unexpected[:5]}"
+            )
+        return cls(net, Charset(card.labels), input_size=size)
+
+    def _inputs(self, glyphs: Sequence[np.ndarray]) -> np.ndarray:
+        x = np.empty((len(glyphs), 1, self.input_size, self.input_size), dtype=np.float32)
+        for i, g in enumerate(glyphs):
+            arr = np.asarray(g)
+            if arr.ndim not in (2, 3):
+                raise ShapeError(f"glyph {i} must be a 2-D gray (or H x W x C) image, "
+                                 f"got shape {arr.shape}")
+            x[i, 0] = normalize_glyph(arr, self.input_size)
+        return x
+
+    def probabilities(self, glyphs: Sequence[np.ndarray]) -> np.ndarray:
+        """`(N, num_classes)` float32 class probabilities, in batches."""
+        torch = _require_torch()
+        x = self._inputs(glyphs)
+        out = np.empty((len(glyphs), len(self.charset)), dtype=np.float32)
+        with torch.inference_mode():
+            for s in range(0, len(glyphs), self.batch_size):
+                logits = self.net(torch.from_numpy(x[s: s + self.batch_size]))
+                out[s: s + self.batch_size] = torch.softmax(logits.float(), dim=1).numpy()
+        return out
+
+    def topk(
+        self, glyphs: Sequence[np.ndarray], k: int = 5, min_prob: float = MIN_PROB
+    ) -> list[list[tuple[str, float]]]:
+        """Per glyph its up to `k` best `(char, probability)`, best first; candidates below
+        `min_prob` are dropped (the best one is always kept)."""
+        if k < 1:
+            raise InvalidValueError(f"k must be at least 1, got {k}")
+        if not glyphs:
+            return []
+        probs = self.probabilities(glyphs)
+        k = min(k, probs.shape[1])
+        idx = np.argpartition(-probs, k - 1, axis=1)[:, :k]
+        out = []
+        for row, cand in zip(probs, idx, strict=True):
+            order = cand[np.argsort(-row[cand], kind="stable")]
+            kept = [(self.charset.label(int(j)), float(row[j])) for j in order
+                    if row[j] >= min_prob]
+            out.append(kept or [(self.charset.label(int(order[0])), float(row[order[0]]))])
+        return out

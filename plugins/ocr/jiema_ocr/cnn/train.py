@@ -1,0 +1,228 @@
+"""Training the char CNN on glyphs rendered on the fly, with checkpoints and resume.
+
+A run lives in one folder: `last.pt` (weights, optimiser, schedule, step: the resumable state,
+written atomically every few minutes and on Ctrl-C), `model.safetensors` + `model.json` (the
+latest export, fp16) and `best.safetensors` + `best.json` (the export with the best held-out
+top-1 so far). The held-out set is rendered from its own seed, never seen in training.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+from pydantic import BaseModel, ConfigDict, Field
+
+from ..charset import Charset, default_charset
+from ..glyphs import INPUT_SIZE, GlyphSampler, RenderOptions
+from .net import CharNet
+
+EVAL_SEED = 20260523  # the held-out glyphs; training seeds are derived from `seed`, never this
+
+
+class TrainOptions(BaseModel):
+    """Options of `jiema train ocr`; the defaults are the shipped model's recipe."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    steps: int = Field(6000, ge=1, description="optimiser steps in the whole run")
+    minutes: float | None = Field(None, gt=0, description="or a time budget: the schedule "
+                                  "follows whichever of steps and minutes runs out first")
+    warmup: float = Field(0.05, ge=0, lt=1, description="fraction of the run warming up")
+    batch_size: int = Field(128, ge=2)
+    lr: float = Field(2e-3, gt=0, description="peak learning rate (one-cycle)")
+    weight_decay: float = Field(1e-4, ge=0)
+    label_smoothing: float = Field(0.05, ge=0, lt=1)
+    width: int = Field(64, ge=8)
+    hidden: int = Field(256, ge=8)
+    input_size: int = Field(INPUT_SIZE, ge=16)
+    seed: int = 0
+    threads: int = Field(1, ge=1, description="torch intra-op threads")
+    workers: int = Field(0, ge=0, description="glyph-rendering processes (0: in-process)")
+    device: str = "cpu"
+    checkpoint_minutes: float = Field(5.0, gt=0)
+    eval_samples: int = Field(3000, ge=0)
+    max_classes: int | None = Field(None, ge=2, description="train on the first N classes only")
+    name: str = "gb2312-cnn"
+
+
+class _Batches(torch.utils.data.IterableDataset):  # type: ignore[type-arg]
+    """Endless rendered batches; each worker draws from its own seed."""
+
+    def __init__(self, sampler: GlyphSampler, batch_size: int, seed: int) -> None:
+        self.sampler, self.batch_size, self.seed = sampler, batch_size, seed
+
+    def __iter__(self) -> Iterator[tuple[np.ndarray, np.ndarray]]:
+        info = torch.utils.data.get_worker_info()
+        wid = info.id if info is not None else 0
+        rng = np.random.default_rng([self.seed, wid, int(time.time() * 1000) % (1 << 31)])
+        while True:
+            yield self.sampler.sample(self.batch_size, rng)
+
+
+def held_out_set(sampler: GlyphSampler, n: int, seed: int = EVAL_SEED) -> tuple[Any, Any]:
+    return sampler.sample(n, np.random.default_rng(seed))
+
+
+def accuracy(net: Any, x: np.ndarray, y: np.ndarray, device: str = "cpu",
+             batch: int = 512) -> dict[str, float]:
+    """Top-1 and top-5 accuracy of `net` on inputs `x` with labels `y`."""
+    net.eval()
+    top1 = top5 = 0
+    with torch.inference_mode():
+        for s in range(0, len(y), batch):
+            logits = net(torch.from_numpy(x[s: s + batch]).to(device)).float().cpu()
+            best = logits.topk(5, dim=1).indices.numpy()
+            lab = y[s: s + batch, None]
+            top1 += int((best[:, :1] == lab).sum())
+            top5 += int((best == lab).any(axis=1).sum())
+    net.train()
+    n = max(len(y), 1)
+    return {"top1": top1 / n, "top5": top5 / n}
+
+
+def export(net: Any, charset: Charset, opts: TrainOptions, path: Path,
+           scores: dict[str, float], trained: dict[str, Any]) -> None:
+    """Write fp16 safetensors + model card (the format `CharClassifier.load` reads)."""
+    from jiema.models import ModelCard, save_model
+
+    from ..classifier import COMPONENT, TASK
+
+    tensors = {k: v.detach().cpu().to(torch.float16).numpy()
+               for k, v in net.state_dict().items() if not k.endswith("num_batches_tracked")}
+    card = ModelCard(
+        name=opts.name, component=COMPONENT, task=TASK,
+        description="Char CNN over GB2312 hanzi, digits, Latin letters and punctuation; "
+                    "input: 40x40 ink map from jiema_ocr.glyphs.normalize_glyph.",
+        vocabulary_size=len(charset), labels=list(charset.labels),
+        hyperparameters={**opts.model_dump(exclude={"device", "workers", "threads"}), **trained},
+        training_data="glyphs rendered on the fly from the Debian fonts WenQuanYi Micro Hei, "
+                      "WenQuanYi Zen Hei, AR PL UMing CN, AR PL UKai CN",
+        licence="fonts: Apache-2.0 / GPL-2 with font exception / Arphic Public License",
+        scores=scores,
+    )
+    save_model(tensors, card, path)
+
+
+def _atomic_save(obj: Any, path: Path) -> None:
+    tmp = path.with_suffix(".tmp")
+    torch.save(obj, tmp)
+    os.replace(tmp, path)
+
+
+def train(out_dir: str | os.PathLike[str], opts: TrainOptions, *, resume: bool = False,
+          progress: bool = True, max_minutes: float | None = None) -> dict[str, float]:
+    """Train (or with `resume`, continue) a run in `out_dir`; returns the last held-out scores.
+    `max_minutes` stops early (after a checkpoint) so a time-boxed job leaves a resumable run."""
+    from tqdm import tqdm
+
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    torch.set_num_threads(opts.threads)
+    torch.manual_seed(opts.seed)
+    charset = default_charset()
+    classes = range(opts.max_classes) if opts.max_classes else None
+    sampler = GlyphSampler(charset, options=RenderOptions(), size=opts.input_size,
+                           classes=classes)
+    device = torch.device(opts.device)
+    net = CharNet(len(charset), input_size=opts.input_size, width=opts.width,
+                  hidden=opts.hidden).to(device)
+    optim = torch.optim.AdamW(net.parameters(), lr=opts.lr, weight_decay=opts.weight_decay)
+    step, best, elapsed = 0, -1.0, 0.0
+    ckpt = out / "last.pt"
+    if resume:
+        if not ckpt.is_file():
+            raise FileNotFoundError(f"--resume: no checkpoint {ckpt}")
+        state = torch.load(ckpt, map_location=device, weights_only=True)
+        if state["options"] != opts.model_dump(exclude={"device", "workers", "threads"}):
+            saved = TrainOptions.model_validate({**opts.model_dump(), **state["options"]})
+            opts = saved.model_copy(update={"device": opts.device, "workers": opts.workers,
+                                            "threads": opts.threads})
+        net.load_state_dict(state["model"])
+        optim.load_state_dict(state["optim"])
+        step, best, elapsed = int(state["step"]), float(state["best"]), float(state["elapsed"])
+    x_eval, y_eval = (held_out_set(sampler, opts.eval_samples) if opts.eval_samples
+                      else (np.zeros((0, 1, opts.input_size, opts.input_size), np.float32),
+                            np.zeros(0, np.int64)))
+    loader = torch.utils.data.DataLoader(
+        _Batches(sampler, opts.batch_size, opts.seed * 1000 + step), batch_size=None,
+        num_workers=opts.workers, persistent_workers=False,
+        prefetch_factor=4 if opts.workers else None,
+    )
+    loss_fn = torch.nn.CrossEntropyLoss(label_smoothing=opts.label_smoothing)
+    scores: dict[str, float] = {}
+
+    def checkpoint() -> None:
+        nonlocal best, scores
+        run_time = elapsed + (time.monotonic() - t0)
+        scores = accuracy(net, x_eval, y_eval, opts.device) if len(y_eval) else {}
+        trained = {"trained_steps": step, "trained_samples": step * opts.batch_size,
+                   "trained_minutes": round(run_time / 60, 1), "eval_seed": EVAL_SEED,
+                   "eval_samples": len(y_eval)}
+        named = {f"heldout_{k}": v for k, v in scores.items()}
+        export(net, charset, opts, out / "model.safetensors", named, trained)
+        if scores.get("top1", 0.0) > best:
+            best = scores["top1"]
+            export(net, charset, opts, out / "best.safetensors", named, trained)
+        _atomic_save({"model": net.state_dict(), "optim": optim.state_dict(),
+                      "step": step, "best": best,
+                      "elapsed": run_time,
+                      "options": opts.model_dump(exclude={"device", "workers", "threads"})},
+                     ckpt)
+        bar.write(f"step {step}: held-out {scores} ({run_time / 60:.1f} min)")
+
+    t0 = time.monotonic()
+    last_ckpt = t0
+    net.train()
+    bar = tqdm(total=opts.steps, initial=step, disable=not progress, desc="train ocr",
+               unit="step", dynamic_ncols=True)
+    running = math.nan
+
+    def progress_fraction() -> float:
+        done = step / opts.steps
+        if opts.minutes is not None:
+            done = max(done, (elapsed + time.monotonic() - t0) / (opts.minutes * 60))
+        return done
+
+    try:
+        for xb, yb in loader:
+            p = progress_fraction()
+            if p >= 1.0:
+                break
+            # warm-up, then cosine decay to zero over the run (by steps or by time)
+            scale = p / opts.warmup if p < opts.warmup else 0.5 * (1 + math.cos(
+                math.pi * (p - opts.warmup) / (1 - opts.warmup)))
+            for group in optim.param_groups:
+                group["lr"] = opts.lr * max(scale, 1e-3)
+            xb = torch.as_tensor(xb).to(device, non_blocking=True)
+            yb = torch.as_tensor(yb).to(device, non_blocking=True)
+            with torch.autocast(device.type, dtype=torch.bfloat16, enabled=device.type == "cuda"):
+                loss = loss_fn(net(xb).float(), yb)
+            optim.zero_grad(set_to_none=True)
+            loss.backward()
+            optim.step()
+            step += 1
+            bar.update(1)
+            if step % 20 == 0:  # a host sync, so not every step
+                value = float(loss.detach())
+                running = value if math.isnan(running) else 0.8 * running + 0.2 * value
+                bar.set_postfix(loss=f"{running:.3f}")
+            now = time.monotonic()
+            if now - last_ckpt >= opts.checkpoint_minutes * 60:
+                checkpoint()
+                last_ckpt = time.monotonic()
+            if max_minutes is not None and now - t0 >= max_minutes * 60:
+                break
+    except KeyboardInterrupt:
+        bar.write("interrupted: saving a checkpoint")
+        checkpoint()
+        raise
+    checkpoint()
+    bar.close()
+    return scores

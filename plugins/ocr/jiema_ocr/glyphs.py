@@ -1,0 +1,285 @@
+"""Training glyphs rendered on the fly from the Debian CJK fonts, and the glyph normaliser.
+
+Why on the fly: 6.9k classes x fonts x sizes x distortions is too much to store, and rendering
+one glyph with Pillow costs well under a millisecond. `normalize_glyph` is the one place where a
+crop of any size and polarity becomes the classifier's fixed input, used both for training
+samples and at inference time, so the two cannot drift apart.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+from collections.abc import Sequence
+from dataclasses import dataclass
+from functools import cache, lru_cache
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from pydantic import BaseModel, ConfigDict, Field
+
+from .charset import Charset, default_charset
+
+INPUT_SIZE = 40  # classifier input side, pixels
+FONT_DIRS = ("/usr/share/fonts",)
+# (file name, face index in the collection): the four Debian CJK families, simplified faces.
+DEFAULT_FONT_FILES: tuple[tuple[str, int], ...] = (
+    ("wqy-microhei.ttc", 0),
+    ("wqy-zenhei.ttc", 0),
+    ("uming.ttc", 0),  # AR PL UMing CN
+    ("ukai.ttc", 0),  # AR PL UKai CN
+)
+
+
+@dataclass(frozen=True)
+class FontFace:
+    """One face of a font file, with the set of code points it has glyphs for."""
+
+    path: str
+    index: int
+    name: str
+    codepoints: frozenset[int]
+
+    def covers(self, ch: str) -> bool:
+        return ord(ch) in self.codepoints
+
+
+def _find_file(name: str, dirs: Sequence[str]) -> Path | None:
+    for d in dirs:
+        root = Path(d)
+        if root.is_dir():
+            for hit in sorted(root.rglob(name)):
+                return hit
+    return None
+
+
+@cache
+def load_face(path: str, index: int = 0) -> FontFace:
+    """Read a face's name and character map (fontTools; no glyph is rendered)."""
+    from fontTools.ttLib import TTFont
+
+    font = TTFont(path, fontNumber=index, lazy=True)
+    name = str(font["name"].getDebugName(4) or Path(path).stem)
+    cmap = frozenset(font.getBestCmap() or {})
+    font.close()
+    return FontFace(path=path, index=index, name=name, codepoints=cmap)
+
+
+def default_fonts(dirs: Sequence[str] = FONT_DIRS) -> list[FontFace]:
+    """The Debian CJK faces that are installed (an empty list when none is); the environment
+    variable JIEMA_OCR_FONTS (font files separated by the path separator) overrides them."""
+    listed = os.environ.get("JIEMA_OCR_FONTS")
+    if listed:
+        return [load_face(p, 0) for p in listed.split(os.pathsep) if p]
+    out = []
+    for name, index in DEFAULT_FONT_FILES:
+        path = _find_file(name, dirs)
+        if path is not None:
+            out.append(load_face(str(path), index))
+    return out
+
+
+class RenderOptions(BaseModel):
+    """How widely training glyphs vary; the defaults cover printed text at 16-56 px."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    min_size: int = Field(16, ge=6, description="font size range, pixels")
+    max_size: int = Field(56, ge=6)
+    bold_prob: float = Field(0.2, ge=0, le=1, description="draw with a 1 px stroke (heavier)")
+    thin_prob: float = Field(0.1, ge=0, le=1, description="erode large glyphs (lighter)")
+    max_rotation: float = Field(3.0, ge=0, description="degrees, either way")
+    max_shear: float = Field(0.08, ge=0)
+    max_pad: float = Field(0.3, ge=0, description="crop margin, fraction of the size, each side")
+    blur_prob: float = Field(0.5, ge=0, le=1)
+    max_blur: float = Field(1.2, ge=0, description="Gaussian radius, pixels")
+    lowres_prob: float = Field(0.3, ge=0, le=1, description="down- and up-sample (soft pixels)")
+    max_noise: float = Field(14.0, ge=0, description="Gaussian noise sigma, gray levels")
+    min_contrast: int = Field(60, ge=10, le=255)
+    max_gradient: float = Field(40.0, ge=0, description="background ramp, gray levels")
+    invert_prob: float = Field(0.5, ge=0, le=1, description="light text on a dark background")
+    clip_prob: float = Field(0.1, ge=0, le=1, description="cut a pixel row/column off an edge")
+
+
+@lru_cache(maxsize=512)
+def _pil_font(path: str, index: int, size: int) -> Any:
+    from PIL import ImageFont
+
+    return ImageFont.truetype(path, size, index=index)
+
+
+def render_clean(ch: str, face: FontFace, size: int, *, stroke: int = 0) -> np.ndarray:
+    """`ch` drawn black on white at `size` px, cropped to its ink box (uint8; may be all white)."""
+    from PIL import Image, ImageDraw
+
+    font = _pil_font(face.path, face.index, size)
+    side = size * 2 + 8
+    img = Image.new("L", (side, side), 255)
+    ImageDraw.Draw(img).text((side // 2, side // 2), ch, fill=0, font=font, anchor="mm",
+                             stroke_width=stroke, stroke_fill=0)
+    arr = np.asarray(img)
+    ys, xs = np.nonzero(arr < 128)
+    if ys.size == 0:
+        return arr[:1, :1].copy()
+    return arr[ys.min(): ys.max() + 1, xs.min(): xs.max() + 1].copy()
+
+
+def render_glyph(
+    ch: str, face: FontFace, rng: np.random.Generator, options: RenderOptions | None = None
+) -> np.ndarray:
+    """One distorted crop of `ch` as a cutter might deliver it: uint8 gray, any size, with a
+    margin, either polarity, noise, blur, small rotation/shear and a background ramp."""
+    from PIL import Image, ImageFilter
+
+    o = options or RenderOptions()
+    size = int(rng.integers(o.min_size, o.max_size + 1))
+    stroke = 1 if size >= 22 and rng.random() < o.bold_prob else 0
+    font = _pil_font(face.path, face.index, size)
+    pad = int(math.ceil(size * (0.5 + o.max_pad))) + 4
+    side = size + 2 * pad
+    bg = int(rng.integers(o.min_contrast + 20, 256))
+    fg = int(rng.integers(0, max(1, bg - o.min_contrast + 1)))
+    img = Image.new("L", (side, side), 255)
+    from PIL import ImageDraw
+
+    ImageDraw.Draw(img).text((side / 2, side / 2), ch, fill=0, font=font, anchor="mm",
+                             stroke_width=stroke, stroke_fill=0)
+    if stroke == 0 and size >= 30 and rng.random() < o.thin_prob:
+        img = img.filter(ImageFilter.MaxFilter(3))  # white grows: strokes get thinner
+    angle = math.radians(float(rng.uniform(-o.max_rotation, o.max_rotation)))
+    shear = float(rng.uniform(-o.max_shear, o.max_shear))
+    c, s_ = math.cos(angle), math.sin(angle)
+    a, b, d, e = c, -s_ + shear, s_, c  # output -> input: rotation, then a horizontal shear
+    half = side / 2
+    img = img.transform(img.size, Image.Transform.AFFINE,
+                        (a, b, half - a * half - b * half, d, e, half - d * half - e * half),
+                        resample=Image.Resampling.BILINEAR, fillcolor=255)
+    ink = 1.0 - np.asarray(img, dtype=np.float32) / 255.0  # 1 = ink
+    ys, xs = np.nonzero(ink > 0.5)
+    if ys.size == 0:  # a space-like glyph: a blank crop
+        y0, y1, x0, x1 = pad, pad + size, pad, pad + size // 2
+    else:
+        y0, y1, x0, x1 = ys.min(), ys.max() + 1, xs.min(), xs.max() + 1
+    margin = lambda: int(rng.integers(0, int(o.max_pad * size) + 2))  # noqa: E731
+    if rng.random() < o.clip_prob:  # a cutter that shaves an edge
+        edge = int(rng.integers(4))
+        if edge == 0 and y1 - y0 > 4:
+            y0 += 1
+        elif edge == 1 and y1 - y0 > 4:
+            y1 -= 1
+        elif edge == 2 and x1 - x0 > 4:
+            x0 += 1
+        elif x1 - x0 > 4:
+            x1 -= 1
+        top, bottom, left, right = 0, 0, 0, 0
+    else:
+        top, bottom, left, right = margin(), margin(), margin(), margin()
+    ink = ink[max(0, y0 - top): y1 + bottom, max(0, x0 - left): x1 + right]
+    h, w = ink.shape
+    gray = bg + (fg - bg) * ink
+    if o.max_gradient > 0:
+        top_amp = min(o.max_gradient, 0.3 * (bg - fg))
+        amp = float(rng.uniform(-top_amp, top_amp))
+        theta = float(rng.uniform(0, 2 * math.pi))
+        yy, xx = np.mgrid[0:h, 0:w].astype(np.float32)
+        ramp = (math.cos(theta) * xx / max(w, 1) + math.sin(theta) * yy / max(h, 1))
+        gray = gray + amp * ramp * (1.0 - ink)  # the ramp is in the background only
+    out = Image.fromarray(np.clip(gray, 0, 255).astype(np.uint8))
+    if rng.random() < o.lowres_prob and size >= 24 and min(h, w) >= 8:
+        f = float(rng.uniform(0.5, 0.85))
+        small = (max(2, round(w * f)), max(2, round(h * f)))
+        out = out.resize(small, Image.Resampling.BILINEAR).resize(
+            (w, h), Image.Resampling.BILINEAR)
+    if rng.random() < o.blur_prob:
+        radius = float(rng.uniform(0.2, o.max_blur)) * min(1.0, size / 32)
+        out = out.filter(ImageFilter.GaussianBlur(radius))
+    arr = np.asarray(out, dtype=np.float32)
+    if o.max_noise > 0:
+        sigma = float(rng.uniform(0, min(o.max_noise, 0.15 * (bg - fg))))
+        arr = arr + rng.normal(0.0, sigma, arr.shape)
+    arr = np.clip(arr, 0, 255).astype(np.uint8)
+    if rng.random() < o.invert_prob:
+        arr = 255 - arr
+    return arr
+
+
+def normalize_glyph(crop: np.ndarray, size: int = INPUT_SIZE) -> np.ndarray:
+    """A gray crop (any size, dark-on-light or light-on-dark) as a `(size, size)` float32 ink map
+    in [0, 1]: polarity fixed (the majority level is background), contrast stretched, cropped to
+    the ink box and scaled, aspect kept, into the centre. A blank crop gives all zeros."""
+    from PIL import Image
+
+    g = np.asarray(crop)
+    if g.ndim == 3:
+        g = g[..., :3].mean(axis=2) if g.shape[2] >= 3 else g[..., 0]
+    g = g.astype(np.float32)
+    out = np.zeros((size, size), dtype=np.float32)
+    if g.size == 0:
+        return out
+    border = np.concatenate([g[0], g[-1], g[:, 0], g[:, -1]])
+    bg = float(np.median(border))  # strokes touch the border at few points, if at all
+    lo, hi = float(np.percentile(g, 1)), float(np.percentile(g, 99))
+    if bg - lo >= hi - bg:  # dark ink
+        contrast = bg - lo
+        ink = (bg - g) / max(contrast, 1e-6)
+    else:
+        contrast = hi - bg
+        ink = (g - bg) / max(contrast, 1e-6)
+    if contrast < 16:
+        return out
+    ink = np.clip(ink, 0.0, 1.0)
+    ys, xs = np.nonzero(ink > 0.5)
+    if ys.size == 0:
+        return out
+    ink = ink[ys.min(): ys.max() + 1, xs.min(): xs.max() + 1]
+    h, w = ink.shape
+    inner = size - 4
+    scale = inner / max(h, w)
+    nh, nw = max(1, round(h * scale)), max(1, round(w * scale))
+    img = Image.fromarray((ink * 255).astype(np.uint8)).resize((nw, nh), Image.Resampling.BILINEAR)
+    y0, x0 = (size - nh) // 2, (size - nw) // 2
+    out[y0: y0 + nh, x0: x0 + nw] = np.asarray(img, dtype=np.float32) / 255.0
+    return out
+
+
+class GlyphSampler:
+    """Random `(inputs, labels)` batches: a uniform class, then a font that has the glyph."""
+
+    def __init__(
+        self,
+        charset: Charset | None = None,
+        fonts: Sequence[FontFace] | None = None,
+        options: RenderOptions | None = None,
+        size: int = INPUT_SIZE,
+        classes: Sequence[int] | None = None,
+    ) -> None:
+        self.charset = charset or default_charset()
+        self.fonts = list(fonts) if fonts is not None else default_fonts()
+        if not self.fonts:
+            raise FileNotFoundError(
+                "no CJK font found: install fonts-wqy-microhei, fonts-wqy-zenhei, "
+                "fonts-arphic-uming or fonts-arphic-ukai (Debian), or pass fonts"
+            )
+        self.options = options or RenderOptions()
+        self.size = size
+        ids = list(classes) if classes is not None else list(range(len(self.charset)))
+        self.covering: dict[int, list[FontFace]] = {}
+        for i in ids:
+            ch = self.charset.label(i)
+            have = [f for f in self.fonts if f.covers(ch)]
+            if have:
+                self.covering[i] = have
+        self.classes = np.asarray(sorted(self.covering), dtype=np.int64)
+        if self.classes.size == 0:
+            raise ValueError("none of the requested characters is in the given fonts")
+
+    def sample(self, n: int, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
+        labels = rng.choice(self.classes, size=n)
+        x = np.empty((n, 1, self.size, self.size), dtype=np.float32)
+        for k, lab in enumerate(labels):
+            fonts = self.covering[int(lab)]
+            face = fonts[int(rng.integers(len(fonts)))]
+            crop = render_glyph(self.charset.label(int(lab)), face, rng, self.options)
+            x[k, 0] = normalize_glyph(crop, self.size)
+        return x, labels.astype(np.int64)

@@ -1,0 +1,101 @@
+"""`jiema train ocr` (the char CNN) and `jiema train ocr-lm` (the character bigram LM)."""
+
+from __future__ import annotations
+
+import json
+import sys
+
+import click
+from jiema.cli import core_group
+
+
+def register_train_commands(cli: click.Group) -> None:
+    """Add the ocr training commands to the core's `train` group (called by plugin.py)."""
+    train = core_group(cli, "train")
+    train.add_command(train_ocr_command)
+    train.add_command(train_ocr_lm_command)
+
+
+@click.command("ocr")
+@click.option("--out", "out_dir", required=True, type=click.Path(file_okay=False),
+              help="Run folder: last.pt (resumable state), model.* (latest), best.* (best "
+                   "held-out top-1) — copy best.safetensors + best.json to ship a model.")
+@click.option("--resume", is_flag=True,
+              help="Continue the run in --out from last.pt (its saved options win).")
+@click.option("--steps", type=click.IntRange(min=1), default=6000, show_default=True)
+@click.option("--minutes", type=click.FloatRange(min=0, min_open=True), default=None,
+              help="Time budget: the learning-rate schedule ends when it (or --steps) runs out.")
+@click.option("--batch-size", type=click.IntRange(min=2), default=128, show_default=True)
+@click.option("--lr", type=click.FloatRange(min=0, min_open=True), default=2e-3,
+              show_default=True)
+@click.option("--width", type=click.IntRange(min=8), default=64, show_default=True,
+              help="Channels of the first conv stage (later ones are 2x and 2.5x).")
+@click.option("--hidden", type=click.IntRange(min=8), default=256, show_default=True)
+@click.option("--threads", type=click.IntRange(min=1), default=1, show_default=True,
+              help="torch CPU threads.")
+@click.option("--workers", type=click.IntRange(min=0), default=0, show_default=True,
+              help="Glyph-rendering processes (0: render in the training process).")
+@click.option("--device", default="cpu", show_default=True, help="torch device, e.g. cuda.")
+@click.option("--checkpoint-minutes", type=click.FloatRange(min=0, min_open=True), default=5.0,
+              show_default=True)
+@click.option("--eval-samples", type=click.IntRange(min=0), default=3000, show_default=True,
+              help="Held-out glyphs (their own seed) scored at every checkpoint.")
+@click.option("--max-classes", type=click.IntRange(min=2), default=None,
+              help="Train on the first N classes only (a quick check).")
+@click.option("--seed", type=int, default=0, show_default=True)
+@click.option("--name", default="gb2312-cnn", show_default=True, help="Model name for the card.")
+def train_ocr_command(out_dir: str, resume: bool, steps: int, minutes: float | None,
+                      batch_size: int, lr: float, width: int, hidden: int, threads: int,
+                      workers: int, device: str, checkpoint_minutes: float, eval_samples: int,
+                      max_classes: int | None, seed: int, name: str) -> None:
+    """Train the char CNN on glyphs rendered on the fly from the Debian CJK fonts.
+
+    Progress goes to standard error; a checkpoint is written every --checkpoint-minutes and on
+    Ctrl-C, so a killed run loses at most that much: run again with --resume.
+    """
+    from jiema.errors import require
+
+    require("torch", "torch", "to train the OCR char CNN")
+    from .cnn.train import TrainOptions, train
+
+    opts = TrainOptions(
+        steps=steps, minutes=minutes, batch_size=batch_size, lr=lr, width=width, hidden=hidden,
+        threads=threads, workers=workers, device=device, checkpoint_minutes=checkpoint_minutes,
+        eval_samples=eval_samples, max_classes=max_classes, seed=seed, name=name,
+    )
+    try:
+        scores = train(out_dir, opts, resume=resume)
+    except FileNotFoundError as exc:
+        raise click.UsageError(str(exc)) from exc
+    click.echo(json.dumps({"out": out_dir, **{f"heldout_{k}": v for k, v in scores.items()}}))
+
+
+@click.command("ocr-lm")
+@click.option("--corpus", "corpora", multiple=True, required=True,
+              type=click.Path(exists=True, dir_okay=False),
+              help="Segmented corpus (People's Daily word/tag lines or bakeoff); repeatable. "
+                   "Words are joined back into text.")
+@click.option("--out", "out_path", required=True, type=click.Path(dir_okay=False),
+              help="Output .safetensors (counts); its JSON card is written beside it.")
+@click.option("--alpha", type=click.FloatRange(min=0, min_open=True), default=0.1,
+              show_default=True, help="Add-alpha pseudo-count for pairs below --threshold.")
+@click.option("--threshold", type=click.FloatRange(min=0, min_open=True), default=1.0,
+              show_default=True, help="Pairs counted at least this often are not smoothed.")
+@click.option("--min-count", type=click.IntRange(min=1), default=1, show_default=True,
+              help="Rarer characters become <unk>.")
+@click.option("--format", "fmt", type=click.Choice(["auto", "pd", "bakeoff"]), default="auto",
+              show_default=True)
+@click.option("--name", default="pd98-char-bigram", show_default=True)
+@click.option("--training-data", default="", help="What the corpus is, for the model card.")
+@click.option("--licence", default="", help="The corpus licence, for the model card.")
+def train_ocr_lm_command(corpora: tuple[str, ...], out_path: str, alpha: float,
+                         threshold: float, min_count: int, fmt: str, name: str,
+                         training_data: str, licence: str) -> None:
+    """Count a character bigram language model for OCR decoding (sparse; never V x V)."""
+    from .language_model import train_lm
+
+    sys.stderr.write(f"counting {len(corpora)} corpus file(s)\n")
+    weights, summary = train_lm(corpora, out_path, name=name, alpha=alpha, threshold=threshold,
+                                min_count=min_count, fmt=fmt, training_data=training_data,
+                                licence=licence)
+    click.echo(json.dumps({"out": str(weights), **summary}))
