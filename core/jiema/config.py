@@ -190,6 +190,7 @@ def validate_config(
 ) -> DeploymentConfig:
     where = f"config {source}" if source else "config"
     schema = build_schema(registry)
+    data = _infer_components(data, registry, base_dir)
     try:
         parsed = schema.model.model_validate(dict(data))
     except ValidationError as exc:
@@ -231,6 +232,34 @@ def validate_config(
     if problems:
         raise ConfigError(f"invalid {where}:\n  " + "\n  ".join(problems))
     return DeploymentConfig(MappingProxyType(tasks), source)
+
+
+def _infer_components(
+    data: Mapping[str, Any], registry: Registry, base_dir: str | os.PathLike[str] | None
+) -> Mapping[str, Any]:
+    """A stage table naming a `model` but no `component` takes the component the model's card
+    names, when that component serves the stage: swapping models is one line of config."""
+    out = dict(data)
+    for task_name, task in registry.tasks.items():
+        table = out.get(task_name)
+        if not isinstance(table, Mapping):
+            continue
+        table = dict(table)
+        for stage_name, stage in task.stages.items():
+            chosen = table.get(stage_name)
+            if not isinstance(chosen, Mapping) or "component" in chosen:
+                continue
+            name = chosen.get("model")
+            if not isinstance(name, str):
+                continue
+            try:
+                spec = registry.resolve_model(name, base_dir=base_dir)
+            except JiemaError:
+                continue  # reported with the key by validate_config
+            if spec.component in registry.components_of(stage.kind):
+                table[stage_name] = {**chosen, "component": spec.component}
+        out[task_name] = table
+    return out
 
 
 def _explain(err: Mapping[str, Any], schema: _Schema, registry: Registry) -> str:

@@ -140,3 +140,48 @@ def test_schema_follows_the_loaded_plugins():
     bare = jiema.Engine(plugins=[], load_entry_points=False)
     with pytest.raises(ConfigError, match="unknown task 'shout'; valid: none"):
         load_config({"shout": {}}, bare.registry)
+
+
+def test_naming_only_a_model_takes_the_component_its_card_names(tmp_path):
+    import numpy as np
+    from jiema.models import ModelCard, save_model
+    from jiema.registry import Stage
+    from pydantic import BaseModel, ConfigDict
+
+    class Plain(BaseModel):
+        model_config = ConfigDict(extra="forbid")
+
+    class Weighted(BaseModel):
+        model_config = ConfigDict(extra="forbid")
+        weight: float = 1.0
+
+    weights, _ = save_model(
+        {"w": np.zeros(1)}, ModelCard(name="heavy", component="x.heavy.v1", task="x"),
+        tmp_path / "heavy.safetensors",
+    )
+
+    class TwoComponents:
+        @jiema.hookimpl
+        def register_tasks(self, register):
+            register("x", factory=lambda engine, cfg: engine.build(cfg["s"]),
+                     stages={"s": Stage("x.kind", "x.light.v1")})
+
+        @jiema.hookimpl
+        def register_components(self, register):
+            register("x.kind", "x.light.v1", factory=lambda o, m: "light", options=Plain)
+            register("x.kind", "x.heavy.v1", factory=lambda o, m: ("heavy", o.weight),
+                     options=Weighted)
+
+        @jiema.hookimpl
+        def register_models(self, register):
+            register("heavy", component="x.heavy.v1", path=weights)
+
+    engine = jiema.Engine(plugins=[TwoComponents()], load_entry_points=False)
+    assert engine.task("x") == "light"
+    swapped = engine.with_config({"x": {"s": {"model": "heavy", "options": {"weight": 2.0}}}})
+    assert swapped.task("x") == ("heavy", 2.0)  # options validated against the card's component
+    by_path = engine.with_config({"x": {"s": {"model": str(weights)}}})
+    assert by_path.task_config("x")["s"].component == "x.heavy.v1"
+    # an explicit component still wins, and a mismatch is still an error naming the key
+    with pytest.raises(ConfigError, match="x.s.model"):
+        engine.with_config({"x": {"s": {"component": "x.light.v1", "model": "heavy"}}}).task("x")

@@ -119,3 +119,21 @@ def test_train_dictionary_jieba_text_and_model(cli, runner, tmp_path):
     result = runner.invoke(cli, ["--config", str(conf), "segment", str(src)])
     assert result.exit_code == 0, result.output
     assert result.stdout == "迈向 新 世纪\n"
+
+
+def test_dask_output_is_identical_to_local(cli, runner, tmp_path):
+    pytest.importorskip("distributed")
+    src = tmp_path / "in.txt"
+    lines = ["我们在北京大学学习", "", "价格3.14元", "扫描二维码关注微信号"] * 30
+    src.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    user = tmp_path / "user.txt"
+    user.write_text("二维码 5\n微信号\n", encoding="utf-8")
+    args = ["segment", "--mode", "dict", "--user-dict", str(user), str(src)]
+    local = runner.invoke(cli, args)
+    assert local.exit_code == 0, local.output
+    assert "二维码 关注 微信号" in local.stdout  # the user dictionary reached the segmenter
+    # several blocks and several partitions, each built on a worker from the same stage
+    remote = runner.invoke(cli, [*args, "--dask", "--block-chars", "200"])
+    assert remote.exit_code == 0, remote.output
+    assert remote.stdout == local.stdout
+    assert len(remote.stdout.splitlines()) == len(lines)

@@ -12,6 +12,7 @@ from jiema.errors import DictionaryFormatError, InvalidInputError
 from jiema.text import Dictionary
 from jiema_segment import Segmenter, cut
 from jiema_segment import segmenter as segmenter_module
+from jiema_segment.segmenter import default_mode
 
 
 def tiny() -> Dictionary:
@@ -161,8 +162,15 @@ def test_runs_through_the_engine_and_its_config(tmp_path):
     assert engine.task("segment")("我们在北京大学学习") == ["我们", "在", "北京大学", "学习"]
     user = tmp_path / "user.txt"
     user.write_text("在北京 100000\n", encoding="utf-8")
-    other = engine.with_config({"segment": {"segmenter": {"options": {"user_dict": str(user)}}}})
+    dict_stage = {"component": "segment.dict.v1", "options": {"user_dict": str(user)}}
+    other = engine.with_config({"segment": {"segmenter": dict_stage}})
     assert other.task("segment")("我们在北京大学学习")[1] == "在北京"
+    # the default stage is the one `jiema segment` uses: fcn with torch and its model
+    default_stage = engine.task_config("segment")["segmenter"]
+    assert default_stage.component == f"segment.{default_mode()}.v1"
+    # naming only a model swaps the component to the one its card names
+    swapped = engine.with_config({"segment": {"segmenter": {"model": "pd98-dict"}}})
+    assert swapped.task_config("segment")["segmenter"].component == "segment.dict.v1"
     dict_path = tmp_path / "tiny.txt"
     tiny().save(dict_path)
     # a plain jieba-format file is not a model; a dictionary model made by the trainer is

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import sys
 from collections.abc import Iterator
 from pathlib import Path
@@ -19,42 +20,77 @@ def add_commands(cli: click.Group) -> None:
     core_group(cli, "eval").add_command(eval_segment_command)
 
 
+def _stage(
+    engine: Any, mode: str, user_dict: str | None, hard_dict: str | None = None,
+    hard_default: float | None = None, model: str | None = None,
+) -> Any:
+    """The segmenter stage the command runs: the configured one, with the command's flags
+    applied (a flag replaces the configured option). Paths are made absolute, so the same
+    stage builds the same segmenter in this process and on Dask workers."""
+    import dataclasses
+
+    from .dictionary_model import COMPONENT as DICT_COMPONENT
+    from .dictionary_model import DEFAULT_MODEL
+    from .fcn.tagger import COMPONENT as FCN_COMPONENT
+    from .fcn.tagger import FCN_MODEL
+    from .plugin import DictOptions, FCNOptions
+    from .segmenter import check_mode
+
+    check_mode(mode)
+    stage = engine.task_config("segment")["segmenter"]
+    if mode == "fcn":
+        if stage.component == FCN_COMPONENT:
+            options = stage.options.model_dump()
+            spec = stage.model
+        elif stage.component == DICT_COMPONENT:
+            options, spec = {}, None
+            model = model or (FCN_MODEL if FCN_MODEL in engine.models else None)
+        else:
+            raise click.UsageError("--mode fcn: the configured segmenter is not jiema's")
+        if model is not None:
+            spec = engine.resolve_model(model)
+        for key, value in (("hard_dict", hard_dict), ("hard_default", hard_default),
+                           ("user_dict", user_dict)):
+            if value is not None:
+                options[key] = value
+        options["hard_dict"] = _absolute(options.get("hard_dict"))
+        options["user_dict"] = _absolute(options.get("user_dict"))
+        return dataclasses.replace(stage, component=FCN_COMPONENT, model=spec,
+                                   options=FCNOptions(**options))
+    if hard_dict is not None:
+        raise click.UsageError("--hard-dict needs --mode fcn")
+    if model is not None:
+        raise click.UsageError("--model needs --mode fcn")
+    if stage.component == DICT_COMPONENT:
+        options, spec = stage.options.model_dump(), stage.model
+    elif stage.component == FCN_COMPONENT:
+        options, spec = {}, engine.resolve_model(DEFAULT_MODEL)
+    else:
+        raise click.UsageError("--mode dict: the configured segmenter is not jiema's")
+    if user_dict is not None:
+        options["user_dict"] = user_dict
+    options["user_dict"] = _absolute(options.get("user_dict"))
+    return dataclasses.replace(stage, component=DICT_COMPONENT, model=spec,
+                               options=DictOptions(**options))
+
+
+def _absolute(path: str | None) -> str | None:
+    return str(Path(path).resolve()) if path is not None else None
+
+
 def _segmenter(
     engine: Any, mode: str, user_dict: str | None, hard_dict: str | None = None,
     hard_default: float | None = None, model: str | None = None,
 ) -> Any:
-    from .fcn.tagger import COMPONENT as FCN_COMPONENT
-    from .fcn.tagger import FCN_MODEL
-    from .segmenter import Segmenter, check_mode
+    return engine.build(_stage(engine, mode, user_dict, hard_dict, hard_default, model))
 
-    check_mode(mode)
-    if mode == "fcn":
-        stage = engine.task_config("segment")["segmenter"]
-        if stage.component == FCN_COMPONENT and model is None:
-            seg = engine.build(stage)
-            if hard_default is not None:
-                seg.hard_default = hard_default
-        else:
-            if model is None and FCN_MODEL in engine.models:
-                model = FCN_MODEL
-            spec = engine.resolve_model(model) if model is not None else None
-            seg = Segmenter(
-                mode="fcn", model=spec.path if spec is not None else None,
-                hard_default=hard_default,
-            )
-        if hard_dict is not None:
-            seg.load_hard(hard_dict)
-    else:
-        if hard_dict is not None:
-            raise click.UsageError("--hard-dict needs --mode fcn")
-        seg = engine.build(engine.task_config("segment")["segmenter"])  # a fresh one per build
-    if not isinstance(seg, Segmenter):
-        raise click.UsageError("the configured segment component does not take a user dictionary")
-    if mode != seg.mode:
-        raise click.UsageError(f"the configured segmenter is mode {seg.mode!r}, not {mode!r}")
-    if user_dict is not None:
-        seg.load_user_dict(user_dict)
-    return seg
+
+def _build_cutter(stage: Any) -> Any:
+    """Runs on a Dask worker (or here): the stage's segmenter, as a batch -> words function."""
+    from jiema import default_engine
+
+    seg = default_engine().build(stage)
+    return lambda lines: list(seg.cut_lines(lines))
 
 
 @click.command("segment")
@@ -78,6 +114,15 @@ def _segmenter(
 @click.option("--delimiter", default=" ", show_default=True, help="Between words.")
 @click.option("--jsonl", is_flag=True,
               help="One JSON object per input line: file, line, text, confidence, error, words.")
+@click.option("--dask", "use_dask", is_flag=True,
+              help="Decode on Dask (a local cluster unless --scheduler): for large corpora; "
+                   "the output is identical. Needs the `dask` extra.")
+@click.option("--scheduler", default=None, metavar="ADDR",
+              help="Dask scheduler address (e.g. tcp://host:8786); implies --dask. Workers need "
+                   "jiema installed and the model and word-list paths readable.")
+@click.option("--block-chars", type=click.IntRange(min=1), default=None,
+              help="Characters decoded per block (default 64k, or 4M with --dask): memory "
+                   "stays bounded by a block.")
 @pass_engine
 def segment_command(
     engine: Any,
@@ -90,6 +135,9 @@ def segment_command(
     out_path: str | None,
     delimiter: str,
     jsonl: bool,
+    use_dask: bool,
+    scheduler: str | None,
+    block_chars: int | None,
 ) -> None:
     """Cut each line of FILE (or standard input, `-`) into words.
 
@@ -100,19 +148,54 @@ def segment_command(
     from .segmenter import default_mode
 
     mode = mode or default_mode()
-    seg = _segmenter(engine, mode, user_dict, hard_dict, hard_default, model)
+    stage = _stage(engine, mode, user_dict, hard_dict, hard_default, model)
     sources = list(inputs) or ["-"]
-    out = open(out_path, "w", encoding="utf-8", newline="\n") if out_path else sys.stdout
-    try:
-        status = _stream(seg, sources, out, delimiter, jsonl)
-    finally:
-        if out_path:
-            out.close()
+    with _cutter(engine, stage, use_dask or scheduler is not None, scheduler) as cut:
+        out = open(out_path, "w", encoding="utf-8", newline="\n") if out_path else sys.stdout
+        try:
+            status = _stream(cut, sources, out, delimiter, jsonl,
+                             block_chars or (1 << 22 if use_dask or scheduler else 1 << 16))
+        finally:
+            if out_path:
+                out.close()
     exit_with(status)
 
 
-def _stream(seg: Any, sources: list[str], out: Any, delimiter: str, jsonl: bool) -> int:
+@contextlib.contextmanager
+def _cutter(engine: Any, stage: Any, use_dask: bool, scheduler: str | None) -> Iterator[Any]:
+    """A lines -> words function: the segmenter here, or `map_corpus` on a Dask client."""
+    if not use_dask:
+        seg = engine.build(stage)
+        yield lambda lines: list(seg.cut_lines(lines))
+        return
+    from jiema.errors import require
+    from jiema.mapping import map_corpus
+
+    distributed = require("distributed", "dask", "jiema segment --dask")
+    cluster = None
+    if scheduler is None:
+        import logging
+
+        cluster = distributed.LocalCluster(
+            processes=True, dashboard_address=None, silence_logs=logging.ERROR
+        )
+    client = distributed.Client(cluster if cluster is not None else scheduler)
+    try:
+        yield lambda lines: map_corpus(
+            _build_cutter, stage, lines, backend="dask", scheduler=client,
+            partition_size=2000, progress=False,
+        )
+    finally:
+        client.close()
+        if cluster is not None:
+            cluster.close()
+
+
+def _stream(
+    cut: Any, sources: list[str], out: Any, delimiter: str, jsonl: bool, block_chars: int
+) -> int:
     from jiema.corpus import read_lines
+    from tqdm import tqdm
 
     failed = 0
     records = read_lines(sources, errors="record" if jsonl else "strict")
@@ -120,9 +203,9 @@ def _stream(seg: Any, sources: list[str], out: Any, delimiter: str, jsonl: bool)
 
     def flush() -> Iterator[tuple[Any, list[str] | None]]:
         good = [rec for rec in pending if rec.error is None]
-        cut = iter(seg.cut_lines(rec.text for rec in good))
+        cut_words = iter(cut([rec.text for rec in good]))
         for rec in pending:
-            yield rec, (next(cut) if rec.error is None else None)
+            yield rec, (next(cut_words) if rec.error is None else None)
         pending.clear()
 
     def emit(rec: Any, words: list[str] | None) -> None:
@@ -142,19 +225,24 @@ def _stream(seg: Any, sources: list[str], out: Any, delimiter: str, jsonl: bool)
             out.write(delimiter.join(words or ()) + "\n")
 
     size = 0
+    # a bar on stderr when it is a terminal (tqdm disables itself otherwise)
+    bar = tqdm(unit="line", file=sys.stderr, disable=None, mininterval=1.0, leave=False)
     try:
         for rec in records:
             pending.append(rec)
             size += len(rec.text)
-            if size >= 1 << 16:
+            if size >= block_chars:
+                bar.update(len(pending))
                 for item in flush():
                     emit(*item)
                 out.flush()
                 size = 0
     finally:  # a bad byte (strict mode) still leaves every line before it written
+        bar.update(len(pending))
         for item in flush():
             emit(*item)
         out.flush()
+        bar.close()
     if failed:
         sys.stderr.write(f"jiema: {failed} input line(s) could not be read\n")
     return EXIT_SOME_FAILED if failed else EXIT_OK

@@ -57,13 +57,23 @@ def segment_factory(engine: jiema.Engine, config: Any) -> Any:
 
 @jiema.hookimpl
 def register_tasks(register: Any) -> None:
+    from .fcn.tagger import COMPONENT as FCN_COMPONENT
+    from .fcn.tagger import FCN_MODEL
+    from .segmenter import default_mode
+
+    # the same default as `jiema segment`: the FCN tagger where torch and its model are there
+    if default_mode() == "fcn":
+        stage = Stage("segment.segmenter", FCN_COMPONENT, model=FCN_MODEL)
+    else:
+        stage = Stage("segment.segmenter", COMPONENT, model=DEFAULT_MODEL)
     register(
         TASK,
         factory=segment_factory,
-        stages={"segmenter": Stage("segment.segmenter", COMPONENT, model=DEFAULT_MODEL)},
+        stages={"segmenter": stage},
         input_type=str,
         output_type="list[str]",
-        description="Chinese word segmentation (dictionary mode: word DAG + Viterbi).",
+        description="Chinese word segmentation: FCN tagger + SBME Viterbi (with torch), else "
+        "dictionary word DAG + Viterbi.",
     )
 
 
