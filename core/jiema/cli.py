@@ -135,7 +135,12 @@ def main(argv: list[str] | None = None) -> Any:
     handler.setFormatter(logging.Formatter("%(message)s"))
     logging.getLogger("jiema").addHandler(handler)
     warnings.filterwarnings("ignore", category=PluginWarning)  # already logged to stderr
-    return build_cli()(args=argv, prog_name="jiema")
+    try:
+        cli = build_cli()
+    except JiemaError as exc:  # e.g. a broken built-in plugin: one line, not a traceback
+        sys.stderr.write(f"jiema: {exc}\n")
+        return sys.exit(1)
+    return cli(args=argv, prog_name="jiema")
 
 
 # ------------------------------------------------------------------ commands

@@ -198,3 +198,19 @@ def test_file_system_errors_are_one_line_messages(runner, tmp_path):
     assert result.exit_code == 1
     assert f"Error: {missing}: No such file or directory" in result.stderr
     assert "Traceback" not in result.stderr
+
+
+def test_main_reports_a_broken_built_in_plugin_in_one_line(monkeypatch, capsys):
+    import jiema.cli as cli_module
+    from jiema.errors import PluginError
+
+    def broken():
+        raise PluginError("built-in plugin 'x' task 'x' defaults to model 'm', which no plugin "
+                          "registers")
+
+    monkeypatch.setattr(cli_module, "build_cli", broken)
+    with pytest.raises(SystemExit) as info:
+        cli_module.main(["--help"])
+    assert info.value.code == 1
+    err = capsys.readouterr().err
+    assert err.startswith("jiema: built-in plugin 'x'") and "Traceback" not in err
