@@ -35,7 +35,8 @@ class RegionOptions(BaseModel):
     min_attach_area: int = Field(3, ge=1)
     max_height_spread: float = Field(1.6, gt=1, description="tallest seed / median seed")
     dedupe_overlap: float = Field(0.3, ge=0, le=1)
-    max_stroke: float = Field(0.14, gt=0, description="stroke half-width limit, x line height")
+    max_stroke: float = Field(
+        0.1, gt=0, description="ink area / boundary length limit, x line height")
 
 
 @dataclass
@@ -86,62 +87,91 @@ def _components(mask: np.ndarray) -> tuple[np.ndarray, _Comps]:
     return labels, _Comps(x0, y0, x1, y1, area)
 
 
-def _find(parent: list[int], i: int) -> int:
-    while parent[i] != i:
-        parent[i] = parent[parent[i]]
-        i = parent[i]
-    return i
-
-
 def _link_seeds(c: _Comps, seeds: np.ndarray, bridges: np.ndarray, opts: RegionOptions
                 ) -> list[list[int]]:
-    """Union-find over seeds standing side by side at a similar height; groups of seeds."""
-    idx = seeds[np.argsort(c.x0[seeds], kind="stable")]
-    plist = list(range(len(c.area)))
-    h = c.h
-    for a_pos, a in enumerate(idx):
-        reach = c.x1[a] + opts.link_gap * h[a]
-        for b in idx[a_pos + 1:]:
-            if c.x0[b] > reach + opts.link_gap * h[b]:
-                break
-            ha, hb = h[a], h[b]
-            small, large = min(ha, hb), max(ha, hb)
-            if small < opts.height_ratio * large:
-                continue
-            overlap = min(c.y1[a], c.y1[b]) - max(c.y0[a], c.y0[b])
-            if overlap < opts.link_overlap * small:
-                continue
-            gap = c.x0[b] - c.x1[a]
-            if gap > opts.link_gap * large:
-                continue
-            ra, rb = _find(plist, int(a)), _find(plist, int(b))
-            if ra != rb:
-                plist[max(ra, rb)] = min(ra, rb)
+    """Groups of seeds standing side by side at a similar height (pairwise tests, vectorised,
+    then connected components of the link graph)."""
+    from scipy.sparse import coo_matrix
+    from scipy.sparse.csgraph import connected_components
+
+    n = len(seeds)
+    h = c.h.astype(np.float64)
+    y0, y1, x0, x1 = c.y0[seeds], c.y1[seeds], c.x0[seeds], c.x1[seeds]
+    hs = h[seeds]
+    small = np.minimum(hs[:, None], hs[None, :])
+    large = np.maximum(hs[:, None], hs[None, :])
+    overlap = np.minimum(y1[:, None], y1[None, :]) - np.maximum(y0[:, None], y0[None, :])
+    gap = np.maximum(x0[None, :] - x1[:, None], x0[:, None] - x1[None, :])
+    linked = ((small >= opts.height_ratio * large) & (overlap >= opts.link_overlap * small)
+              & (gap <= opts.link_gap * large))
+    rows, cols = np.nonzero(np.triu(linked, 1))
+    extra_r: list[int] = []
+    extra_c: list[int] = []
     # small components (punctuation, 一) bridge the seeds on either side of them
     if len(bridges):
-        sy0, sy1, sx0, sx1, sh = c.y0[idx], c.y1[idx], c.x0[idx], c.x1[idx], h[idx]
-        for b in bridges:
-            gap = np.maximum(sx0 - c.x1[b], c.x0[b] - sx1)
-            near = idx[
-                (c.y0[b] >= sy0 - 0.1 * sh) & (c.y1[b] <= sy1 + 0.15 * sh)
-                & (gap <= opts.link_gap * sh) & (h[b] <= 0.6 * sh)
-            ]
-            if len(near) < 2:
-                continue
+        bgap = np.maximum(x0[None, :] - c.x1[bridges][:, None],
+                          c.x0[bridges][:, None] - x1[None, :])
+        near = ((c.y0[bridges][:, None] >= y0[None, :] - 0.1 * hs[None, :])
+                & (c.y1[bridges][:, None] <= y1[None, :] + 0.15 * hs[None, :])
+                & (bgap <= opts.link_gap * hs[None, :])
+                & (h[bridges][:, None] <= 0.6 * hs[None, :]))
+        for k in np.flatnonzero(near.sum(axis=1) >= 2):
+            cand = np.flatnonzero(near[k])
             # only seeds of one row: each must overlap the tallest of them vertically
-            anchor = near[np.argmax(h[near])]
-            overlap = np.minimum(c.y1[near], c.y1[anchor]) - np.maximum(c.y0[near],
-                                                                        c.y0[anchor])
-            row = near[(overlap >= opts.link_overlap * h[near])
-                       & (h[near] >= opts.height_ratio * h[anchor])]
-            for s in row:
-                ra, rb = _find(plist, int(anchor)), _find(plist, int(s))
-                if ra != rb:
-                    plist[max(ra, rb)] = min(ra, rb)
+            anchor = cand[np.argmax(hs[cand])]
+            ov = np.minimum(y1[cand], y1[anchor]) - np.maximum(y0[cand], y0[anchor])
+            row = cand[(ov >= opts.link_overlap * hs[cand])
+                       & (hs[cand] >= opts.height_ratio * hs[anchor])]
+            extra_r.extend([int(anchor)] * len(row))
+            extra_c.extend(int(r) for r in row)
+    r = np.concatenate([rows, np.asarray(extra_r, dtype=np.int64)])
+    cc = np.concatenate([cols, np.asarray(extra_c, dtype=np.int64)])
+    graph = coo_matrix((np.ones(len(r)), (r, cc)), shape=(n, n))
+    _, comp = connected_components(graph, directed=False)
     groups: dict[int, list[int]] = {}
-    for i in idx:
-        groups.setdefault(_find(plist, int(i)), []).append(int(i))
-    return list(groups.values())
+    for pos in np.argsort(x0, kind="stable"):
+        groups.setdefault(int(comp[pos]), []).append(int(seeds[pos]))
+    return _merge_row_groups(c, list(groups.values()), bridges, opts)
+
+
+def _merge_row_groups(c: _Comps, groups: list[list[int]], bridges: np.ndarray,
+                      opts: RegionOptions) -> list[list[int]]:
+    """Join groups of one row split by a character made of small pieces (会, 二, 心) or by
+    punctuation: same band, similar height, a gap under `link_gap` x their height (twice that
+    when small components stand in the gap)."""
+    bx0, bx1 = c.x0[bridges], c.x1[bridges]
+    bcy = (c.y0[bridges] + c.y1[bridges]) / 2
+    boxes = [[int(c.x0[g].min()), int(c.y0[g].min()), int(c.x1[g].max()), int(c.y1[g].max())]
+             for g in (np.array(gr) for gr in groups)]
+    merged = True
+    while merged:
+        merged = False
+        order = sorted(range(len(groups)), key=lambda k: boxes[k][0])
+        for a_pos, a in enumerate(order):
+            for b in order[a_pos + 1:]:
+                ba, bb = boxes[a], boxes[b]
+                ha, hb = ba[3] - ba[1], bb[3] - bb[1]
+                small, large = min(ha, hb), max(ha, hb)
+                overlap = min(ba[3], bb[3]) - max(ba[1], bb[1])
+                gap = bb[0] - ba[2]
+                if small < 0.6 * large or overlap < opts.link_overlap * small:
+                    continue
+                limit = opts.link_gap * large
+                if limit < gap <= 2 * limit:
+                    top, bottom = max(ba[1], bb[1]), min(ba[3], bb[3])
+                    inside = ((bx0 >= ba[2]) & (bx1 <= bb[0]) & (bcy >= top) & (bcy <= bottom))
+                    if inside.any():
+                        limit *= 2
+                if gap <= limit:
+                    groups[a] = groups[a] + groups[b]
+                    boxes[a] = [min(ba[0], bb[0]), min(ba[1], bb[1]), max(ba[2], bb[2]),
+                                max(ba[3], bb[3])]
+                    del groups[b], boxes[b]
+                    merged = True
+                    break
+            if merged:
+                break
+    return groups
 
 
 def find_lines(gray: np.ndarray, layers: Layers, options: RegionOptions | None = None
@@ -155,8 +185,36 @@ def find_lines(gray: np.ndarray, layers: Layers, options: RegionOptions | None =
     for k in range(layers.count):
         mask = layer_of == k
         candidates.extend(_lines_in_layer(gray, mask, k, opts))
-    kept = _dedupe(candidates, opts)
+    kept = _absorb_fragments(_dedupe(candidates, opts))
     return order_lines(kept)
+
+
+def _absorb_fragments(lines: list[TextLine]) -> list[TextLine]:
+    """A small 'line' in the band of a larger one of the same layer, right next to it (a
+    punctuation mark broken by noise), becomes part of it."""
+    out: list[TextLine] = []
+    for line in sorted(lines, key=lambda ln: -ln.height):
+        for big in out:
+            b, s = big.box, line.box
+            near = s[0] <= b[2] + big.height and s[2] >= b[0] - big.height
+            inside = s[1] >= b[1] - 0.1 * big.height and s[3] <= b[3] + 0.15 * big.height
+            if (big.layer == line.layer and line.height < 0.5 * big.height and near
+                    and inside):
+                _merge_into(big, line)
+                break
+        else:
+            out.append(line)
+    return out
+
+
+def _merge_into(big: TextLine, small: TextLine) -> None:
+    b, s = big.box, small.box
+    box = (min(b[0], s[0]), min(b[1], s[1]), max(b[2], s[2]), max(b[3], s[3]))
+    mask = np.zeros((box[3] - box[1], box[2] - box[0]), dtype=bool)
+    mask[b[1] - box[1]:b[3] - box[1], b[0] - box[0]:b[2] - box[0]] |= big.mask
+    mask[s[1] - box[1]:s[3] - box[1], s[0] - box[0]:s[2] - box[0]] |= small.mask
+    big.box, big.mask = box, mask
+    big.components = big.components + small.components
 
 
 def _lines_in_layer(gray: np.ndarray, mask: np.ndarray, layer: int, opts: RegionOptions
@@ -177,7 +235,7 @@ def _lines_in_layer(gray: np.ndarray, mask: np.ndarray, layer: int, opts: Region
         & (fill <= opts.max_seed_fill)
         & (w <= 4 * h + 2)
     )
-    if len(seeds) == 0 or len(seeds) > 5000:
+    if len(seeds) == 0 or len(seeds) > 1500:
         return []
     lines = []
     bridges = np.flatnonzero((h <= 0.6 * h[seeds].max()) & (c.area >= max(opts.min_attach_area, 4))
@@ -187,7 +245,7 @@ def _lines_in_layer(gray: np.ndarray, mask: np.ndarray, layer: int, opts: Region
     for group in _link_seeds(c, seeds, bridges, opts):
         g = np.array(group)
         gh = h[g]
-        med = float(np.median(gh))
+        med = float(np.percentile(gh, 80))  # many seeds are parts of characters
         keep = g[gh <= opts.max_height_spread * med]  # a picture part beside the text
         if len(keep) == 0:
             continue
@@ -218,22 +276,27 @@ def _lines_in_layer(gray: np.ndarray, mask: np.ndarray, layer: int, opts: Region
         crop = gray[my0:my1, mx0:mx1]
         text_level = float(crop[own].mean())
         others = crop[~mask[my0:my1, mx0:mx1]]
-        bg_level = float(np.median(others)) if others.size else 255.0 - text_level
+        bg_level = _median_u8(others) if others.size else 255.0 - text_level
         coverage = float(np.sum(w[g])) / max(line_h, 1)
-        score = coverage * med * (1.0 + abs(text_level - bg_level) / 255.0)
+        score = coverage * med * (abs(text_level - bg_level) / 255.0) ** 2
         comps = [(int(c.x0[i]), int(c.y0[i]), int(c.x1[i]), int(c.y1[i])) for i in sorted(members)]
         lines.append(TextLine(box, layer, own, float(line_h), text_level, bg_level, score, comps))
     return lines
 
 
 def _stroke_width(mask: np.ndarray) -> float:
-    """Half the typical stroke width: the 90th percentile of the distance to the nearest
-    non-ink pixel, over the ink."""
-    from scipy.ndimage import distance_transform_edt
+    """Half the typical stroke width, as ink area / boundary length (a stroke of width s and
+    length L: s L / 2 L = s / 2; a disc of radius r: r / 2)."""
+    m = np.pad(mask, 1)
+    inner = m[1:-1, 1:-1] & m[:-2, 1:-1] & m[2:, 1:-1] & m[1:-1, :-2] & m[1:-1, 2:]
+    area = int(mask.sum())
+    boundary = area - int(inner.sum())
+    return area / max(boundary, 1) if area else 0.0
 
-    dist = distance_transform_edt(np.pad(mask, 1))[1:-1, 1:-1]
-    values = dist[mask]
-    return float(np.percentile(values, 90)) if values.size else 0.0
+
+def _median_u8(values: np.ndarray) -> float:
+    counts = np.cumsum(np.bincount(values.ravel(), minlength=256))
+    return float(np.searchsorted(counts, counts[-1] / 2.0))
 
 
 def _lone_glyph_ok(c: _Comps, i: int, fill: np.ndarray, H: int, W: int) -> bool:

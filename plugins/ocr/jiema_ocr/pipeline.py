@@ -1,0 +1,325 @@
+"""The OCR pipeline: image -> layers -> text lines -> glyph boxes -> candidates -> text.
+
+Each stage is its own module and function (`image_io.read_rgb`, `preprocess.preprocess`,
+`layering.find_layers`, `regions.find_lines`, `cutting.cut_graph`), so any of them can be swapped
+or reused. This module wires them to a character classifier (anything with
+`topk(glyphs, k) -> [[(char, prob), ...], ...]`) and a line decoder (the character bigram LM over
+the core's candidate lattice). Where the cut of a line is ambiguous (a narrow piece that may be
+half of 川 or a digit of its own), the classifier's confidence in each possible glyph joins the
+geometric cost, so recognition chooses the cut.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Protocol
+
+import numpy as np
+from pydantic import BaseModel, ConfigDict, Field
+
+from .cutting import CutGraph, CutOptions, best_cut, cut_graph
+from .image_io import MAX_PIXELS, ImageSource, read_rgb
+from .layering import LayerOptions, Layers, find_layers
+from .preprocess import PreprocessOptions, preprocess
+from .regions import RegionOptions, TextLine, find_lines
+
+Box = tuple[int, int, int, int]
+Candidates = list[list[tuple[str, float]]]
+
+
+class GlyphClassifier(Protocol):
+    def topk(self, glyphs: Sequence[np.ndarray], k: int = 5) -> list[list[tuple[str, float]]]:
+        ...
+
+
+LineDecoder = Callable[[Candidates], tuple[str, list[float]]]
+
+
+class OcrOptions(BaseModel):
+    """Every knob of the pipeline (each stage's own options, plus decoding)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    preprocess: PreprocessOptions = PreprocessOptions()
+    layers: LayerOptions = LayerOptions()
+    regions: RegionOptions = RegionOptions()
+    cutting: CutOptions = CutOptions()
+    top_k: int = Field(5, ge=1, le=50)
+    recognition_cut: bool = Field(True, description="let classifier confidence choose cuts")
+    cut_weight: float = Field(2.0, ge=0, description="geometric cost weight vs -log p")
+    min_line_confidence: float = Field(
+        0.35, ge=0, le=1,
+        description="lines whose mean best-candidate probability is lower are not text",
+    )
+    margin: float = Field(0.08, ge=0, description="crop margin around a glyph, x em")
+    max_pixels: int = Field(MAX_PIXELS, ge=1)
+    space_gap: float = Field(0.5, gt=0, description="gap between Latin/digit glyphs (x em) "
+                                                    "that is written as a space")
+
+
+@dataclass
+class GlyphResult:
+    box: Box  # in input-image pixels
+    char: str
+    confidence: float
+    candidates: list[tuple[str, float]]
+
+
+@dataclass
+class LineResult:
+    box: Box
+    text: str
+    confidence: float
+    glyphs: list[GlyphResult] = field(default_factory=list)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "box": list(self.box),
+            "text": self.text,
+            "confidence": round(self.confidence, 4),
+            "glyphs": [
+                {"box": list(g.box), "char": g.char, "confidence": round(g.confidence, 4),
+                 "candidates": [[c, round(p, 5)] for c, p in g.candidates]}
+                for g in self.glyphs
+            ],
+        }
+
+
+@dataclass
+class OcrResult:
+    lines: list[LineResult]
+    timings: dict[str, float] = field(default_factory=dict)
+
+    @property
+    def text(self) -> str:
+        return "\n".join(line.text for line in self.lines)
+
+    @property
+    def confidence(self) -> float | None:
+        confs = [g.confidence for line in self.lines for g in line.glyphs]
+        return float(np.mean(confs)) if confs else None
+
+
+@dataclass
+class Analysis:
+    """What the image stages found (for debug pictures and for evaluating the stages)."""
+
+    rgb: np.ndarray
+    gray: np.ndarray  # preprocessed, uint8
+    scale: int
+    layers: Layers
+    lines: list[TextLine]
+
+
+@dataclass(frozen=True)
+class Stages:
+    """The swappable image stages (any callables with these signatures)."""
+
+    preprocess: Callable[[np.ndarray], tuple[np.ndarray, int]]
+    layers: Callable[[np.ndarray], Layers]
+    lines: Callable[[np.ndarray, Layers], list[TextLine]]
+    cut: Callable[[np.ndarray], CutGraph]
+
+    @classmethod
+    def from_options(cls, opts: OcrOptions) -> Stages:
+        return cls(
+            preprocess=lambda rgb: preprocess(rgb, opts.preprocess),
+            layers=lambda gray: find_layers(gray, opts.layers),
+            lines=lambda gray, layers: find_lines(gray, layers, opts.regions),
+            cut=lambda mask: cut_graph(mask, opts.cutting),
+        )
+
+
+def analyse(source: ImageSource, options: OcrOptions | None = None,
+            timings: dict[str, float] | None = None, stages: Stages | None = None) -> Analysis:
+    """Read, preprocess, layer and find the text lines of an image."""
+    opts = options or OcrOptions()
+    st = stages or Stages.from_options(opts)
+    t0 = time.perf_counter()
+    rgb = read_rgb(source, max_pixels=opts.max_pixels)
+    gray, scale = st.preprocess(rgb)
+    t1 = time.perf_counter()
+    layers = st.layers(gray)
+    t2 = time.perf_counter()
+    lines = st.lines(gray, layers)
+    t3 = time.perf_counter()
+    if timings is not None:
+        timings["read"] = timings.get("read", 0.0) + t1 - t0
+        timings["layers"] = timings.get("layers", 0.0) + t2 - t1
+        timings["regions"] = timings.get("regions", 0.0) + t3 - t2
+    return Analysis(rgb, gray, scale, layers, lines)
+
+
+def glyph_crop(gray: np.ndarray, line: TextLine, box: Box, margin: int) -> np.ndarray:
+    """A dark-on-light uint8 crop of one glyph: the line's own ink mapped to black, its
+    background to white, and anything that is not this line's ink (a neighbour's stroke, the
+    picture, noise) whitened."""
+    from scipy.ndimage import binary_dilation
+
+    lx, ly = line.box[0], line.box[1]
+    x0, y0, x1, y1 = box
+    mh, mw = line.mask.shape
+    cx0, cy0 = max(0, x0 - margin), max(0, y0 - margin)
+    cx1, cy1 = min(mw, x1 + margin), min(mh, y1 + margin)
+    mask = line.mask[cy0:cy1, cx0:cx1].copy()
+    # strokes of the neighbours that reach into the margin are not this glyph's
+    inside = np.zeros_like(mask)
+    inside[y0 - cy0:y1 - cy0, x0 - cx0:x1 - cx0] = True
+    mask &= inside
+    crop = gray[ly + cy0:ly + cy1, lx + cx0:lx + cx1].astype(np.float32)
+    text, bg = line.text_level, line.background_level
+    if abs(bg - text) < 1:
+        bg = text + 1
+    norm = (crop - text) * (255.0 / (bg - text))
+    keep = binary_dilation(mask, iterations=1)
+    norm[~keep] = 255.0
+    return np.clip(norm, 0, 255).astype(np.uint8)
+
+
+class OcrReader:
+    """Reads the text of images with a glyph classifier and (optionally) an LM decoder."""
+
+    def __init__(self, classifier: GlyphClassifier, decoder: LineDecoder | None = None,
+                 options: OcrOptions | None = None, stages: Stages | None = None) -> None:
+        self.classifier = classifier
+        self.decoder = decoder
+        self.options = options or OcrOptions()
+        self.stages = stages or Stages.from_options(self.options)
+
+    def __call__(self, source: ImageSource) -> OcrResult:
+        return self.read(source)
+
+    # -- stages -------------------------------------------------------------------------
+    def read(self, source: ImageSource) -> OcrResult:
+        timings: dict[str, float] = {}
+        analysis = analyse(source, self.options, timings, self.stages)
+        return self.read_analysis(analysis, timings)
+
+    def read_analysis(self, analysis: Analysis, timings: dict[str, float] | None = None
+                      ) -> OcrResult:
+        timings = {} if timings is None else timings
+        out = []
+        for line in analysis.lines:
+            result = self.read_line(analysis, line, timings)
+            if result is not None:
+                out.append(result)
+        return OcrResult(out, timings)
+
+    def cut(self, analysis: Analysis, line: TextLine, timings: dict[str, float] | None = None
+            ) -> tuple[list[Box], Candidates]:
+        """Glyph boxes (line coordinates) and their candidates."""
+        opts = self.options
+        t0 = time.perf_counter()
+        graph = self.stages.cut(line.mask)
+        if not graph.segments:
+            return [], []
+        margin = max(1, int(round(opts.margin * graph.em)))
+        if opts.recognition_cut:
+            groups = [(i, j) for i, j, _ in graph.groups]
+        else:
+            groups = best_cut(graph)
+        crops = [glyph_crop(analysis.gray, line, graph.box(i, j), margin) for i, j in groups]
+        t1 = time.perf_counter()
+        cands = self.classifier.topk(crops, k=opts.top_k)
+        t2 = time.perf_counter()
+        if timings is not None:
+            timings["cutting"] = timings.get("cutting", 0.0) + t1 - t0
+            timings["classify"] = timings.get("classify", 0.0) + t2 - t1
+        by_group = dict(zip(groups, cands, strict=True))
+        if opts.recognition_cut:
+            chosen = _recognition_cut(graph, by_group, opts.cut_weight)
+        else:
+            chosen = groups
+        return [graph.box(i, j) for i, j in chosen], [by_group[g] for g in chosen]
+
+    def read_line(self, analysis: Analysis, line: TextLine,
+                  timings: dict[str, float] | None = None) -> LineResult | None:
+        boxes, cands = self.cut(analysis, line, timings)
+        if not boxes:
+            return None
+        best = [c[0][1] if c else 0.0 for c in cands]
+        if float(np.mean(best)) < self.options.min_line_confidence:
+            return None  # shapes the classifier does not recognise: a picture, not text
+        t0 = time.perf_counter()
+        if self.decoder is not None:
+            text, confs = self.decoder(cands)
+        else:
+            text = "".join(c[0][0] for c in cands)
+            confs = best
+        if timings is not None:
+            timings["decode"] = timings.get("decode", 0.0) + time.perf_counter() - t0
+        s = analysis.scale
+        lx, ly = line.box[0], line.box[1]
+        glyphs = [
+            GlyphResult(_scaled((b[0] + lx, b[1] + ly, b[2] + lx, b[3] + ly), s), ch, float(p),
+                        [(c, float(q)) for c, q in cand])
+            for b, ch, p, cand in zip(boxes, text, confs, cands, strict=True)
+        ]
+        em = max(line.height, 1.0) * self.options.cutting.em_per_height
+        text = _with_spaces(glyphs, em / s, self.options.space_gap)
+        return LineResult(_scaled(line.box, s), text, float(np.mean(confs)), glyphs)
+
+
+def _scaled(box: Box, scale: int) -> Box:
+    if scale == 1:
+        return box
+    return (box[0] // scale, box[1] // scale, -(-box[2] // scale), -(-box[3] // scale))
+
+
+def _recognition_cut(graph: CutGraph, cands: dict[tuple[int, int], list[tuple[str, float]]],
+                     weight: float) -> list[tuple[int, int]]:
+    def extra(i: int, j: int) -> float:
+        c = cands.get((i, j))
+        p = c[0][1] if c else 1e-6
+        return -math.log(max(p, 1e-6))
+
+    return best_cut(graph, extra, weight)
+
+
+def _is_latin(ch: str) -> bool:
+    return ch.isascii() and ch.isalnum()
+
+
+def _with_spaces(glyphs: list[GlyphResult], em: float, gap: float) -> str:
+    """The glyph characters, with a space where two Latin/digit glyphs stand apart."""
+    out = []
+    for k, g in enumerate(glyphs):
+        if k and _is_latin(g.char) and _is_latin(glyphs[k - 1].char):
+            if g.box[0] - glyphs[k - 1].box[2] > gap * em:
+                out.append(" ")
+        out.append(g.char)
+    return "".join(out)
+
+
+# -- the default reader ---------------------------------------------------------------------
+def lm_decoder(lm: Any, lm_weight: float = 1.0) -> LineDecoder:
+    """`decode_line` with a fixed LM and weight."""
+    from .lm_decode import decode_line
+
+    def decode(cands: Candidates) -> tuple[str, list[float]]:
+        return decode_line(cands, lm, lm_weight=lm_weight)
+
+    return decode
+
+
+def default_reader(model: str | Path | None = None, *, use_lm: bool = True,
+                   lm_weight: float = 1.0, options: OcrOptions | None = None) -> OcrReader:
+    """The shipped char CNN (or `model`) and, unless `use_lm` is off, the shipped bigram LM."""
+    from .classifier import DEFAULT_MODEL, CharClassifier
+
+    classifier = CharClassifier.load(model if model is not None else DEFAULT_MODEL)
+    decoder = None
+    if use_lm:
+        from .language_model import load_default_lm
+
+        decoder = lm_decoder(load_default_lm(), lm_weight)
+    return OcrReader(classifier, decoder, options)
+
+
+def read_text(source: ImageSource, reader: OcrReader | None = None) -> OcrResult:
+    """Convenience: the text of one image with the default reader."""
+    return (reader or default_reader()).read(source)
