@@ -1,0 +1,121 @@
+"""The training pool: rendered captchas held in memory and refreshed while training runs.
+
+Rendering costs ~3 ms of a core per image, a training step far less per image, so the trainer
+keeps `pool_size` images and swaps `refresh` fresh ones in every few hundred steps; a worker
+process renders the next refresh while the network trains. The pool at refresh `r` is exactly
+stream images `[r * refresh, r * refresh + pool_size)` (image i sits in slot i % pool_size), so a
+resumed run rebuilds the same pool from its counter.
+"""
+
+from __future__ import annotations
+
+import concurrent.futures as cf
+import multiprocessing
+from typing import Any
+
+import numpy as np
+
+from .generator import CaptchaGenerator, CaptchaSettings
+
+_GENERATORS: dict[tuple[str, int], CaptchaGenerator] = {}
+
+
+def render(
+    settings_json: str, seed: int, start: int, count: int, height: int, width: int
+) -> tuple[np.ndarray, list[str]]:
+    """Stream images `[start, start + count)` as `(count, height, width)` uint8 and labels."""
+    from .preprocess import to_gray_small
+
+    key = (settings_json, seed)
+    gen = _GENERATORS.get(key)
+    if gen is None:
+        gen = _GENERATORS[key] = CaptchaGenerator(
+            CaptchaSettings.model_validate_json(settings_json), seed
+        )
+    images = np.empty((count, height, width), dtype=np.uint8)
+    labels = []
+    for j in range(count):
+        image, label = gen.sample(start + j)
+        images[j] = to_gray_small(image, height, width)
+        labels.append(label)
+    return images, labels
+
+
+class Pool:
+    """`pool_size` rendered images of one stream, refreshed `refresh` at a time."""
+
+    def __init__(
+        self,
+        settings: CaptchaSettings,
+        seed: int,
+        height: int,
+        width: int,
+        pool_size: int,
+        refresh: int,
+        *,
+        refreshes_done: int = 0,
+        workers: int = 1,
+        chunk: int = 500,
+    ) -> None:
+        self.args = (settings.model_dump_json(), seed)
+        self.shape = (height, width)
+        self.size, self.refresh_count = pool_size, min(refresh, pool_size)
+        self.refreshes = refreshes_done
+        self.images = np.empty((pool_size, height, width), dtype=np.uint8)
+        self.labels: list[str] = [""] * pool_size
+        self.executor: cf.ProcessPoolExecutor | None = None
+        if workers > 0:
+            self.executor = cf.ProcessPoolExecutor(
+                workers, mp_context=multiprocessing.get_context("fork")
+            )
+        first = self.refreshes * self.refresh_count
+        starts = list(range(first, first + pool_size, chunk))
+        counts = [min(chunk, first + pool_size - s) for s in starts]
+        for s, (imgs, labs) in zip(starts, self._map(starts, counts), strict=True):
+            self._put(s, imgs, labs)
+        self._next: cf.Future[Any] | None = None
+        self._submit_next()
+
+    def _map(self, starts: list[int], counts: list[int]) -> Any:
+        h, w = self.shape
+        if self.executor is None:
+            return (render(*self.args, s, n, h, w) for s, n in zip(starts, counts, strict=True))
+        futures = [
+            self.executor.submit(render, *self.args, s, n, h, w)
+            for s, n in zip(starts, counts, strict=True)
+        ]
+        return (f.result() for f in futures)
+
+    def _put(self, start: int, images: np.ndarray, labels: list[str]) -> None:
+        for j in range(images.shape[0]):
+            slot = (start + j) % self.size
+            self.images[slot] = images[j]
+            self.labels[slot] = labels[j]
+
+    def _fresh_start(self) -> int:
+        return self.refreshes * self.refresh_count + self.size
+
+    def _submit_next(self) -> None:
+        if self.executor is not None and self.refresh_count:
+            h, w = self.shape
+            self._next = self.executor.submit(
+                render, *self.args, self._fresh_start(), self.refresh_count, h, w
+            )
+
+    def refresh(self) -> None:
+        """Swap the oldest `refresh` images for the next ones of the stream."""
+        if not self.refresh_count:
+            return
+        start = self._fresh_start()
+        if self._next is not None:
+            images, labels = self._next.result()
+        else:
+            images, labels = render(*self.args, start, self.refresh_count, *self.shape)
+        self._put(start, images, labels)
+        self.refreshes += 1
+        self._submit_next()
+
+    def close(self) -> None:
+        if self.executor is not None:
+            self.executor.shutdown(wait=False, cancel_futures=True)
+            self.executor = None

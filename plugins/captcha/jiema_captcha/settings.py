@@ -1,0 +1,48 @@
+"""Option sets of the captcha readers: network shape (stored in the model card) and training."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+Arch = Literal["heads", "ctc"]
+
+
+class NetworkSettings(BaseModel):
+    """Shape of a reader network; stored in the card so a weights file rebuilds its network.
+
+    `heads` is the seed's design (conv stack, flatten, one independent softmax per position);
+    `ctc` reads conv features column by column (a BiGRU over the width) under CTC.
+    """
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    arch: Arch = "ctc"
+    input_height: int = Field(32, ge=16, description="images are resized to this height")
+    input_width: int = Field(96, ge=16, description="... and to this width")
+    channels: tuple[int, ...] = Field((32, 64, 96, 128), min_length=2, max_length=6)
+    hidden: int = Field(128, ge=8, description="BiGRU width (ctc) or head width (heads)")
+    dropout: float = Field(0.1, ge=0.0, lt=1.0)
+
+
+class TrainOptions(BaseModel):
+    """One run of `jiema train captcha`."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    steps: int = Field(12000, ge=1, description="optimizer steps in all")
+    batch_size: int = Field(64, ge=1)
+    lr: float = Field(2e-3, gt=0, description="peak learning rate (one-cycle schedule)")
+    weight_decay: float = Field(1e-4, ge=0)
+    pool_size: int = Field(12000, ge=16, description="training images held in memory")
+    refresh: int = Field(
+        1000, ge=0, description="pool images replaced by fresh ones every `refresh_every` steps"
+    )
+    refresh_every: int = Field(200, ge=1)
+    workers: int = Field(1, ge=0, description="generator processes (0: generate in-process)")
+    validation_size: int = Field(1000, ge=1)
+    validate_every: int = Field(1000, ge=1, description="steps between validations")
+    checkpoint_minutes: float = Field(3.0, gt=0)
+    seed: int = Field(0, description="training stream seed; validation uses seed + 1_000_003")
+    threads: int | None = Field(1, ge=1, description="torch threads (None: torch's default)")
