@@ -1,1 +1,52 @@
-"""jiema templates plugin."""
+"""jiema templates plugin: unsupervised words and sentence templates (nlp-zero's algorithms,
+exact and fast), a unigram tokenizer on the core's word lattice, and a template parser.
+
+    from jiema_templates import discover_words, discover_templates, Parser
+    words = discover_words(texts, min_proba=1e-5)          # WordTable
+    templates = discover_templates(texts, words.tokenizer())
+    Parser(templates, words.tokenizer()).parse("鸡蛋可以吃吗")   # SentTree: (鸡蛋)可以(吃)吗
+"""
+
+from __future__ import annotations
+
+from importlib import import_module
+from typing import TYPE_CHECKING, Any
+
+_LAZY = {
+    "discover_words": "jiema_templates.words",
+    "WordTable": "jiema_templates.words",
+    "discover_templates": "jiema_templates.template_discovery",
+    "Template": "jiema_templates.template",
+    "TemplateSet": "jiema_templates.template",
+    "Tokenizer": "jiema_templates.tokenizer",
+    "combine_aa123": "jiema_templates.tokenizer",
+    "Parser": "jiema_templates.parser",
+    "SentTree": "jiema_templates.tree",
+    "FileCorpus": "jiema_templates.corpus",
+    "EmptyCorpusError": "jiema_templates.corpus",
+    "WordOptions": "jiema_templates.options",
+    "TemplateOptions": "jiema_templates.options",
+    "ParserOptions": "jiema_templates.options",
+}
+
+__all__ = sorted(_LAZY)
+
+
+def __getattr__(name: str) -> Any:
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module 'jiema_templates' has no attribute {name!r}")
+    value = getattr(import_module(module), name)
+    globals()[name] = value
+    return value
+
+
+if TYPE_CHECKING:  # pragma: no cover
+    from .corpus import EmptyCorpusError, FileCorpus
+    from .options import ParserOptions, TemplateOptions, WordOptions
+    from .parser import Parser
+    from .template import Template, TemplateSet
+    from .template_discovery import discover_templates
+    from .tokenizer import Tokenizer, combine_aa123
+    from .tree import SentTree
+    from .words import WordTable, discover_words

@@ -1,0 +1,195 @@
+"""`jiema discover words`, `jiema discover templates` and `jiema parse`."""
+
+from __future__ import annotations
+
+import os
+import sys
+from typing import Any
+
+import click
+from jiema.cli import core_group
+from jiema.output import EXIT_OK, EXIT_SOME_FAILED, Record, exit_with
+
+_CORPUS = click.argument("corpus", nargs=-1, required=True, metavar="CORPUS...",
+                         type=click.Path(dir_okay=False, allow_dash=True))
+
+
+def add_commands(cli: click.Group) -> None:
+    group = core_group(cli, "discover")
+    group.add_command(discover_words_command)
+    group.add_command(discover_templates_command)
+    cli.add_command(parse_command)
+
+
+def _scale_options(func: Any) -> Any:
+    func = click.option("--quiet", is_flag=True, help="No progress bars.")(func)
+    func = click.option("--partition-size", type=click.IntRange(min=1), default=2000,
+                        show_default=True, help="Lines per counting batch.")(func)
+    func = click.option("--scheduler", default=None,
+                        help="Dask scheduler address (with --backend dask; default: a local "
+                             "cluster).")(func)
+    func = click.option("--backend", type=click.Choice(["local", "dask"]), default="local",
+                        show_default=True, help="Count in this process or on Dask.")(func)
+    return func
+
+
+def _echo(msg: str) -> None:
+    click.echo(msg, err=True)
+
+
+@click.command("words")
+@_CORPUS
+@click.option("--min-proba", type=click.FloatRange(0, 1, min_open=True, max_open=True),
+              default=1e-7, show_default=True,
+              help="Least probability of a strong pair and of a kept candidate word.")
+@click.option("--min-pmi", type=click.FloatRange(min=0), default=1.0, show_default=True,
+              help="Least pointwise mutual information (natural log) of a strong pair.")
+@click.option("--no-filtering", is_flag=True,
+              help="Count whole lines (default: only runs of CJK U+4E00..U+9FA5 and ASCII "
+                   "letters/digits).")
+@click.option("--out", "out_path", type=click.Path(dir_okay=False, writable=True), default=None,
+              help="Write the dictionary here (default: standard output).")
+@_scale_options
+def discover_words_command(corpus: tuple[str, ...], min_proba: float, min_pmi: float,
+                           no_filtering: bool, out_path: str | None, backend: str,
+                           scheduler: str | None, partition_size: int, quiet: bool) -> None:
+    """Discover the words of CORPUS files (raw text, one document a line; `-` for stdin).
+
+    nlp-zero's Word_Finder with its defaults: glue characters at strong pairs, prune by
+    minimum entropy. Writes `word count` lines (jieba dictionary format, most frequent first),
+    single characters included: usable as `jiema segment --mode dict --user-dict`."""
+    from .corpus import FileCorpus
+    from .options import WordOptions
+    from .words import discover_words
+
+    opts = WordOptions(min_proba=min_proba, min_pmi=min_pmi, filtering=not no_filtering)
+    table = discover_words(FileCorpus(corpus), opts, backend=backend,  # type: ignore[arg-type]
+                           scheduler=scheduler, partition_size=partition_size,
+                           progress=not quiet)
+    if out_path:
+        table.save(out_path)
+    else:
+        sys.stdout.write(table.dumps())
+    multi = sum(len(w) > 1 for w in table.counts)
+    _echo(f"{len(table)} words ({multi} of two or more characters), "
+          f"{len(table.strong_pairs)} strong pairs" + (f" -> {out_path}" if out_path else ""))
+
+
+@click.command("templates")
+@_CORPUS
+@click.option("--words", "words_path", type=click.Path(exists=True, dir_okay=False),
+              default=None, help="Word table (jieba format, from `jiema discover words`) to "
+                                 "tokenize with; default: discover it first with its defaults.")
+@click.option("--window", type=click.IntRange(1, 64), default=5, show_default=True,
+              help="Skip-gram window in words.")
+@click.option("--min-proba", type=click.FloatRange(0, 1, min_open=True, max_open=True),
+              default=1e-5, show_default=True)
+@click.option("--min-pmi", type=click.FloatRange(min=0), default=2.0, show_default=True)
+@click.option("--no-filtering", is_flag=True, help="Cut lines only at 。，、！？ and spaces.")
+@click.option("--out", "out_path", type=click.Path(dir_okay=False, writable=True), default=None,
+              help="Templates file (default: standard output).")
+@click.option("--words-out", type=click.Path(dir_okay=False, writable=True), default=None,
+              help="Without --words: also save the discovered word table here.")
+@_scale_options
+def discover_templates_command(corpus: tuple[str, ...], words_path: str | None, window: int,
+                               min_proba: float, min_pmi: float, no_filtering: bool,
+                               out_path: str | None, words_out: str | None, backend: str,
+                               scheduler: str | None, partition_size: int, quiet: bool) -> None:
+    """Discover sentence templates in CORPUS files (nlp-zero's Template_Finder).
+
+    Writes `count<TAB>template[<TAB>trivial]` lines, slots as [X], words separated by spaces;
+    the header names the word table for `jiema parse`."""
+    from .corpus import FileCorpus
+    from .options import TemplateOptions
+    from .template_discovery import discover_templates
+    from .words import WordTable, discover_words
+
+    texts = FileCorpus(corpus)
+    run: dict[str, Any] = dict(backend=backend, scheduler=scheduler,
+                               partition_size=partition_size, progress=not quiet)
+    if words_path is not None:
+        table = WordTable.load(words_path)
+    else:
+        if words_out is None and out_path is not None:
+            words_out = os.path.splitext(out_path)[0] + ".words.txt"
+        table = discover_words(texts, **run)
+        if words_out:
+            table.save(words_out)
+            _echo(f"{len(table)} words -> {words_out}")
+        words_path = words_out
+    opts = TemplateOptions(window=window, min_proba=min_proba, min_pmi=min_pmi,
+                           filtering=not no_filtering)
+    found = discover_templates(texts, table.tokenizer(), opts, **run)
+    if words_path is not None:
+        base = os.path.dirname(os.path.abspath(out_path)) if out_path else os.getcwd()
+        found.words = os.path.relpath(os.path.abspath(words_path), base)
+    if out_path:
+        found.save(out_path)
+    else:
+        sys.stdout.write(found.dumps())
+    trivial = sum(t.is_trivial() for t in found.counts)
+    _echo(f"{len(found)} templates ({trivial} trivial)" + (f" -> {out_path}" if out_path else ""))
+
+
+@click.command("parse")
+@click.argument("sentences", nargs=-1, metavar="[SENTENCE...]")
+@click.option("--templates", "templates_path", required=True,
+              type=click.Path(exists=True, dir_okay=False),
+              help="Templates file from `jiema discover templates`.")
+@click.option("--words", "words_path", type=click.Path(exists=True, dir_okay=False), default=None,
+              help="Word table to tokenize with (default: the one the templates file names).")
+@click.option("--null-score", type=click.FloatRange(max=0), default=-20.0, show_default=True,
+              help="Log-score of each extra word in a span no template covers.")
+@click.option("--input", "inputs", multiple=True, type=click.Path(dir_okay=False, allow_dash=True),
+              help="Read sentences from this file, one a line (`-`: stdin); repeatable. "
+                   "Without SENTENCE and --input, standard input is read.")
+@click.option("--tree", is_flag=True, help="Print nlp-zero's indented tree under each sentence.")
+@click.option("--nested", is_flag=True, help="Bracket the slots' own structure too.")
+@click.option("--render", "render_path", type=click.Path(dir_okay=False, writable=True),
+              default=None, help="Draw the parse as a picture (PNG/SVG/PDF; one sentence only; "
+                                 "needs matplotlib, the `ocr` extra).")
+@click.option("--jsonl", is_flag=True,
+              help="One JSON object per sentence: file, text (bracketed), error, tree, score.")
+def parse_command(sentences: tuple[str, ...], templates_path: str, words_path: str | None,
+                  null_score: float, inputs: tuple[str, ...], tree: bool, nested: bool,
+                  render_path: str | None, jsonl: bool) -> None:
+    """Parse sentences into nested templates: `(鸡蛋)可以(吃)吗`."""
+    from jiema.corpus import read_lines
+
+    from .parser import Parser
+    from .template import TemplateSet
+    from .words import WordTable
+
+    templates = TemplateSet.load(templates_path)
+    words = words_path or templates.words
+    if words is None:
+        raise click.UsageError(f"{templates_path} names no word table; pass --words")
+    parser = Parser(templates, WordTable.load(words).tokenizer(), null_score=null_score)
+    items: list[tuple[str, str | None, Exception | None]] = [("<arg>", s, None) for s in sentences]
+    if inputs or not sentences:
+        for rec in read_lines(list(inputs) or ["-"], errors="record" if jsonl else "strict"):
+            items.append((rec.file, rec.text if rec.error is None else None, rec.error))
+    if render_path is not None and len(items) != 1:
+        raise click.UsageError(f"--render draws one sentence; got {len(items)}")
+    failed = 0
+    good = [text for _, text, err in items if err is None and text is not None]
+    trees = iter(parser.parse_many(good))
+    out = sys.stdout
+    for file, text, err in items:
+        if err is not None or text is None:
+            failed += 1
+            out.write(Record(file, error=f"{type(err).__name__}: {err}").to_json() + "\n")
+            continue
+        t = next(trees)
+        shown = t.bracketed(nested)
+        if jsonl:
+            out.write(Record(file, text=shown, extra={"tree": t.to_dict(), "score": t.score,
+                                                      "sentence": text}).to_json() + "\n")
+        else:
+            out.write(shown + "\n")
+            if tree:
+                out.write(t.plot() + "\n")
+        if render_path is not None:
+            t.render(render_path)
+            _echo(f"tree drawn -> {render_path}")
+    exit_with(EXIT_SOME_FAILED if failed else EXIT_OK)
