@@ -15,7 +15,7 @@ import numpy as np
 from jiema.errors import InvalidValueError, ModelFileError, ShapeError
 
 from .charset import Charset
-from .glyphs import INPUT_SIZE, normalize_glyph
+from .glyphs import INPUT_SIZE, Polarity, normalize_glyph
 
 COMPONENT = "ocr.char_cnn.v1"
 TASK = "ocr"
@@ -83,20 +83,22 @@ class CharClassifier:
             )
         return cls(net, Charset(card.labels), input_size=size)
 
-    def _inputs(self, glyphs: Sequence[np.ndarray]) -> np.ndarray:
+    def _inputs(self, glyphs: Sequence[np.ndarray], polarity: Polarity) -> np.ndarray:
         x = np.empty((len(glyphs), 1, self.input_size, self.input_size), dtype=np.float32)
         for i, g in enumerate(glyphs):
             arr = np.asarray(g)
             if arr.ndim not in (2, 3):
                 raise ShapeError(f"glyph {i} must be a 2-D gray (or H x W x C) image, "
                                  f"got shape {arr.shape}")
-            x[i, 0] = normalize_glyph(arr, self.input_size)
+            x[i, 0] = normalize_glyph(arr, self.input_size, polarity)
         return x
 
-    def probabilities(self, glyphs: Sequence[np.ndarray]) -> np.ndarray:
-        """`(N, num_classes)` float32 class probabilities, in batches."""
+    def probabilities(self, glyphs: Sequence[np.ndarray],
+                      polarity: Polarity = "dark") -> np.ndarray:
+        """`(N, num_classes)` float32 class probabilities, in batches. `polarity`: "dark" for
+        dark text on a light background (the contract), "light", or "auto" (guessed per crop)."""
         torch = _require_torch()
-        x = self._inputs(glyphs)
+        x = self._inputs(glyphs, polarity)
         out = np.empty((len(glyphs), len(self.charset)), dtype=np.float32)
         with torch.inference_mode():
             for s in range(0, len(glyphs), self.batch_size):
@@ -105,15 +107,16 @@ class CharClassifier:
         return out
 
     def topk(
-        self, glyphs: Sequence[np.ndarray], k: int = 5, min_prob: float = MIN_PROB
+        self, glyphs: Sequence[np.ndarray], k: int = 5, min_prob: float = MIN_PROB,
+        polarity: Polarity = "dark",
     ) -> list[list[tuple[str, float]]]:
-        """Per glyph its up to `k` best `(char, probability)`, best first; candidates below
-        `min_prob` are dropped (the best one is always kept)."""
+        """Per glyph (uint8 gray crop, any size) its up to `k` best `(char, probability)`, best
+        first; candidates below `min_prob` are dropped (the best one is always kept)."""
         if k < 1:
             raise InvalidValueError(f"k must be at least 1, got {k}")
         if not glyphs:
             return []
-        probs = self.probabilities(glyphs)
+        probs = self.probabilities(glyphs, polarity)
         k = min(k, probs.shape[1])
         idx = np.argpartition(-probs, k - 1, axis=1)[:, :k]
         out = []

@@ -14,13 +14,14 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import cache, lru_cache
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 import numpy as np
 from pydantic import BaseModel, ConfigDict, Field
 
 from .charset import Charset, default_charset
 
+Polarity = Literal["dark", "light", "auto"]
 INPUT_SIZE = 40  # classifier input side, pixels
 FONT_DIRS = ("/usr/share/fonts",)
 # (file name, face index in the collection): the four Debian CJK families, simplified faces.
@@ -126,10 +127,12 @@ def render_clean(ch: str, face: FontFace, size: int, *, stroke: int = 0) -> np.n
 
 
 def render_glyph(
-    ch: str, face: FontFace, rng: np.random.Generator, options: RenderOptions | None = None
+    ch: str, face: FontFace, rng: np.random.Generator, options: RenderOptions | None = None,
+    *, invert: bool | None = None,
 ) -> np.ndarray:
     """One distorted crop of `ch` as a cutter might deliver it: uint8 gray, any size, with a
-    margin, either polarity, noise, blur, small rotation/shear and a background ramp."""
+    margin, noise, blur, small rotation/shear and a background ramp; light text on a dark
+    background when `invert` (None: with probability `options.invert_prob`)."""
     from PIL import Image, ImageFilter
 
     o = options or RenderOptions()
@@ -199,15 +202,19 @@ def render_glyph(
         sigma = float(rng.uniform(0, min(o.max_noise, 0.15 * (bg - fg))))
         arr = arr + rng.normal(0.0, sigma, arr.shape)
     arr = np.clip(arr, 0, 255).astype(np.uint8)
-    if rng.random() < o.invert_prob:
+    if invert if invert is not None else rng.random() < o.invert_prob:
         arr = 255 - arr
     return arr
 
 
-def normalize_glyph(crop: np.ndarray, size: int = INPUT_SIZE) -> np.ndarray:
-    """A gray crop (any size, dark-on-light or light-on-dark) as a `(size, size)` float32 ink map
-    in [0, 1]: polarity fixed (the majority level is background), contrast stretched, cropped to
-    the ink box and scaled, aspect kept, into the centre. A blank crop gives all zeros."""
+def normalize_glyph(crop: np.ndarray, size: int = INPUT_SIZE,
+                    polarity: Polarity = "dark") -> np.ndarray:
+    """A gray crop (any size) as a `(size, size)` float32 ink map in [0, 1]: contrast stretched,
+    cropped to the ink box and scaled, aspect kept, into the centre. A blank crop gives zeros.
+
+    `polarity` says which way the ink goes: "dark" (dark text on a light background, what a
+    text layer gives), "light", or "auto" (ink = the minority of Otsu's two classes; wrong for
+    very heavy glyphs, so the pipeline should pass what its layer knows)."""
     from PIL import Image
 
     g = np.asarray(crop)
@@ -217,13 +224,22 @@ def normalize_glyph(crop: np.ndarray, size: int = INPUT_SIZE) -> np.ndarray:
     out = np.zeros((size, size), dtype=np.float32)
     if g.size == 0:
         return out
-    border = np.concatenate([g[0], g[-1], g[:, 0], g[:, -1]])
-    bg = float(np.median(border))  # strokes touch the border at few points, if at all
     lo, hi = float(np.percentile(g, 1)), float(np.percentile(g, 99))
-    if bg - lo >= hi - bg:  # dark ink
+    if hi - lo < 16:
+        return out
+    dark = g <= _otsu(g)
+    if polarity == "auto":  # ink is the minority class of Otsu's split
+        ink_dark = bool(dark.mean() <= 0.5)
+    elif polarity in ("dark", "light"):
+        ink_dark = polarity == "dark"
+    else:
+        raise ValueError(f"polarity must be 'dark', 'light' or 'auto', got {polarity!r}")
+    if ink_dark:
+        bg = float(np.median(g[~dark])) if (~dark).any() else hi
         contrast = bg - lo
         ink = (bg - g) / max(contrast, 1e-6)
     else:
+        bg = float(np.median(g[dark])) if dark.any() else lo
         contrast = hi - bg
         ink = (g - bg) / max(contrast, 1e-6)
     if contrast < 16:
@@ -241,6 +257,20 @@ def normalize_glyph(crop: np.ndarray, size: int = INPUT_SIZE) -> np.ndarray:
     y0, x0 = (size - nh) // 2, (size - nw) // 2
     out[y0: y0 + nh, x0: x0 + nw] = np.asarray(img, dtype=np.float32) / 255.0
     return out
+
+
+def _otsu(g: np.ndarray) -> float:
+    """Otsu's threshold of a gray image (on its 256-bin histogram)."""
+    hist = np.bincount(np.clip(g, 0, 255).astype(np.int64).ravel(), minlength=256)
+    hist = hist.astype(np.float64)
+    levels = np.arange(256, dtype=np.float64)
+    w0 = np.cumsum(hist)
+    w1 = w0[-1] - w0
+    m0 = np.cumsum(hist * levels)
+    mu0 = m0 / np.maximum(w0, 1e-12)
+    mu1 = (m0[-1] - m0) / np.maximum(w1, 1e-12)
+    between = w0 * w1 * (mu0 - mu1) ** 2
+    return float(np.argmax(between))
 
 
 class GlyphSampler:
@@ -280,6 +310,8 @@ class GlyphSampler:
         for k, lab in enumerate(labels):
             fonts = self.covering[int(lab)]
             face = fonts[int(rng.integers(len(fonts)))]
-            crop = render_glyph(self.charset.label(int(lab)), face, rng, self.options)
-            x[k, 0] = normalize_glyph(crop, self.size)
+            invert = bool(rng.random() < self.options.invert_prob)
+            crop = render_glyph(self.charset.label(int(lab)), face, rng, self.options,
+                                invert=invert)
+            x[k, 0] = normalize_glyph(crop, self.size, "light" if invert else "dark")
         return x, labels.astype(np.int64)

@@ -20,6 +20,7 @@ import torch
 from pydantic import BaseModel, ConfigDict, Field
 
 from ..charset import Charset, default_charset
+from ..classifier import COMPONENT, TASK
 from ..glyphs import INPUT_SIZE, GlyphSampler, RenderOptions
 from .net import CharNet
 
@@ -92,8 +93,6 @@ def export(net: Any, charset: Charset, opts: TrainOptions, path: Path,
     """Write fp16 safetensors + model card (the format `CharClassifier.load` reads)."""
     from jiema.models import ModelCard, save_model
 
-    from ..classifier import COMPONENT, TASK
-
     tensors = {k: v.detach().cpu().to(torch.float16).numpy()
                for k, v in net.state_dict().items() if not k.endswith("num_batches_tracked")}
     card = ModelCard(
@@ -123,6 +122,16 @@ def train(out_dir: str | os.PathLike[str], opts: TrainOptions, *, resume: bool =
     from tqdm import tqdm
 
     out = Path(out_dir)
+    ckpt = out / "last.pt"
+    device = torch.device(opts.device)
+    state: dict[str, Any] | None = None
+    if resume:  # the saved options win (the network and schedule depend on them)
+        if not ckpt.is_file():
+            raise FileNotFoundError(f"--resume: no checkpoint {ckpt}")
+        state = torch.load(ckpt, map_location=device, weights_only=True)
+        saved = TrainOptions.model_validate({**opts.model_dump(), **state["options"]})
+        opts = saved.model_copy(update={"device": opts.device, "workers": opts.workers,
+                                        "threads": opts.threads})
     out.mkdir(parents=True, exist_ok=True)
     torch.set_num_threads(opts.threads)
     torch.manual_seed(opts.seed)
@@ -130,20 +139,11 @@ def train(out_dir: str | os.PathLike[str], opts: TrainOptions, *, resume: bool =
     classes = range(opts.max_classes) if opts.max_classes else None
     sampler = GlyphSampler(charset, options=RenderOptions(), size=opts.input_size,
                            classes=classes)
-    device = torch.device(opts.device)
     net = CharNet(len(charset), input_size=opts.input_size, width=opts.width,
                   hidden=opts.hidden).to(device)
     optim = torch.optim.AdamW(net.parameters(), lr=opts.lr, weight_decay=opts.weight_decay)
     step, best, elapsed = 0, -1.0, 0.0
-    ckpt = out / "last.pt"
-    if resume:
-        if not ckpt.is_file():
-            raise FileNotFoundError(f"--resume: no checkpoint {ckpt}")
-        state = torch.load(ckpt, map_location=device, weights_only=True)
-        if state["options"] != opts.model_dump(exclude={"device", "workers", "threads"}):
-            saved = TrainOptions.model_validate({**opts.model_dump(), **state["options"]})
-            opts = saved.model_copy(update={"device": opts.device, "workers": opts.workers,
-                                            "threads": opts.threads})
+    if state is not None:
         net.load_state_dict(state["model"])
         optim.load_state_dict(state["optim"])
         step, best, elapsed = int(state["step"]), float(state["best"]), float(state["elapsed"])
@@ -166,15 +166,16 @@ def train(out_dir: str | os.PathLike[str], opts: TrainOptions, *, resume: bool =
                    "trained_minutes": round(run_time / 60, 1), "eval_seed": EVAL_SEED,
                    "eval_samples": len(y_eval)}
         named = {f"heldout_{k}": v for k, v in scores.items()}
-        export(net, charset, opts, out / "model.safetensors", named, trained)
-        if scores.get("top1", 0.0) > best:
+        improved = scores.get("top1", 0.0) > best
+        if improved:
             best = scores["top1"]
-            export(net, charset, opts, out / "best.safetensors", named, trained)
         _atomic_save({"model": net.state_dict(), "optim": optim.state_dict(),
-                      "step": step, "best": best,
-                      "elapsed": run_time,
+                      "step": step, "best": best, "elapsed": run_time,
                       "options": opts.model_dump(exclude={"device", "workers", "threads"})},
                      ckpt)
+        export(net, charset, opts, out / "model.safetensors", named, trained)
+        if improved:
+            export(net, charset, opts, out / "best.safetensors", named, trained)
         bar.write(f"step {step}: held-out {scores} ({run_time / 60:.1f} min)")
 
     t0 = time.monotonic()

@@ -1,0 +1,72 @@
+"""`jiema train ocr` (tiny run, checkpoint, resume after a stop) and `jiema train ocr-lm`."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import click
+import pytest
+from click.testing import CliRunner
+from jiema.cli import build_cli, core_group
+from jiema_ocr.glyphs import default_fonts
+from jiema_ocr.train_cli import register_train_commands
+
+
+def _cli() -> click.Group:
+    cli = build_cli()
+    if "ocr-lm" not in core_group(cli, "train").commands:  # plugin.py not wired yet
+        register_train_commands(cli)
+    return cli
+
+
+def test_train_ocr_lm_writes_a_loadable_model(tmp_path: Path) -> None:
+    from jiema_ocr.language_model import load_lm
+
+    corpus = tmp_path / "pd.txt"
+    corpus.write_text("电视/n  机/n\n电脑/n  电视/n\n", encoding="utf-8")
+    out = tmp_path / "lm.safetensors"
+    res = CliRunner().invoke(_cli(), ["train", "ocr-lm", "--corpus", str(corpus), "--out",
+                                      str(out), "--alpha", "0.2"])
+    assert res.exit_code == 0, res.output
+    summary = json.loads(res.stdout.strip().splitlines()[-1])
+    assert summary["vocabulary"] == 5 and summary["characters"] == 7
+    assert load_lm(out).logprob("电", "视") > load_lm(out).logprob("电", "机")
+
+
+def test_train_ocr_lm_rejects_a_missing_corpus(tmp_path: Path) -> None:
+    res = CliRunner().invoke(_cli(), ["train", "ocr-lm", "--corpus", str(tmp_path / "no.txt"),
+                                      "--out", str(tmp_path / "lm.safetensors")])
+    assert res.exit_code == 2 and "does not exist" in res.output
+
+
+@pytest.mark.skipif(not default_fonts(), reason="no Debian CJK font installed")
+def test_train_ocr_checkpoints_and_resumes_after_a_stop(tmp_path: Path) -> None:
+    torch = pytest.importorskip("torch")
+    from jiema_ocr.classifier import CharClassifier
+    from jiema_ocr.cnn.train import TrainOptions, train
+
+    run = tmp_path / "run"
+    opts = TrainOptions(steps=24, batch_size=16, width=8, hidden=16, max_classes=6,
+                        eval_samples=32, checkpoint_minutes=60)
+    train(run, opts, progress=False, max_minutes=1e-9)  # stops at once, as a kill would
+    first = torch.load(run / "last.pt", weights_only=True)
+    assert 1 <= first["step"] < 24
+    res = CliRunner().invoke(_cli(), ["train", "ocr", "--out", str(run), "--resume",
+                                      "--steps", "999"])  # the saved options win
+    assert res.exit_code == 0, res.output
+    assert torch.load(run / "last.pt", weights_only=True)["step"] == 24
+    card = json.loads((run / "best.json").read_text(encoding="utf-8"))
+    assert card["hyperparameters"]["trained_steps"] >= 1
+    assert {"heldout_top1", "heldout_top5"} <= set(card["scores"])
+    clf = CharClassifier.load(run / "model.json")
+    assert len(clf.topk([__import__("numpy").full((20, 20), 255, "uint8")], k=2)) == 1
+
+
+def test_train_ocr_resume_without_a_run_is_a_usage_error(tmp_path: Path) -> None:
+    pytest.importorskip("torch")
+    if not default_fonts():
+        pytest.skip("no Debian CJK font installed")
+    res = CliRunner().invoke(_cli(), ["train", "ocr", "--out", str(tmp_path / "none"),
+                                      "--resume", "--max-classes", "2", "--eval-samples", "0"])
+    assert res.exit_code == 2 and "no checkpoint" in res.output
