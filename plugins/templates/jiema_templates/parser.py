@@ -30,11 +30,12 @@ _END = ""  # trie key of a template's end (words are never empty)
 
 
 class _Info:
-    __slots__ = ("template", "score")
+    __slots__ = ("template", "score", "length")
 
     def __init__(self, template: Template, score: float) -> None:
         self.template = template
         self.score = score
+        self.length = template.length
 
 
 class Parser:
@@ -123,54 +124,105 @@ class Parser:
         ws = list(words)
         n = len(ws)
         if n == 0:
-            return SentTree(Template((None,)), "", [], 0.0, matched=False)
-        found = self.matches(ws)
-        memo: dict[tuple[int, int], tuple[float, Any]] = {}
-        null = self.null_score
-
-        def best(i: int, j: int) -> tuple[float, Any]:
-            got = memo.get((i, j))
-            if got is not None:
-                return got
-            cands = found.get((i, j))
-            if not cands:
-                got = (null * (j - i - 1), None)
-            else:
-                top_key: tuple[float, int] | None = None
-                top: Any = None
-                for lits, info in cands:
-                    score = info.score
-                    prev = i - 1
-                    for p in (*lits, j):
-                        if prev + 1 < p:
-                            score += best(prev + 1, p)[0]
-                        prev = p
-                    key = (round(score, 4), len(lits))
-                    if top_key is None or key > top_key:
-                        top_key, top = key, (score, (lits, info))
-                got = top
-            memo[(i, j)] = got
-            return got
+            return SentTree(Template(()), "", [], 0.0, matched=False)
+        score, choice = self._chart(ws)
 
         def build(i: int, j: int) -> SentTree:
-            score, choice = best(i, j)
             content = "".join(ws[i:j])
-            if choice is None:
-                return SentTree(Template(tuple(ws[i:j])), content, [], score, matched=False)
-            lits, info = choice
+            picked = choice[(i, j)]
+            if picked is None:
+                return SentTree(Template(tuple(ws[i:j])), content, [], score[(i, j)],
+                                matched=False)
+            lits, info = picked
             modules = []
             prev = i - 1
             for p in (*lits, j):
                 if prev + 1 < p:
                     modules.append(build(prev + 1, p))
                 prev = p
-            return SentTree(info.template, content, modules, score)
+            return SentTree(info.template, content, modules, score[(i, j)])
 
-        import sys
-
-        limit = sys.getrecursionlimit()
-        if 4 * n + 100 > limit:
-            sys.setrecursionlimit(4 * n + 100)
         return build(0, n)
 
+    def _chart(self, ws: list[str]) -> tuple[dict, dict]:
+        """Best score and choice of every span, by a right-to-left sweep over start positions.
 
+        For a start i, states (trie node, position k) hold the best score of a template prefix
+        over words i..k-1 (slots scored by their spans' best parses, all already known: a slot
+        inside the span starts after i, and a leading slot [i, m) is applied once best(i, m) is
+        final). O(n^2) states per sentence, each slot tried against O(n) ends."""
+        n = len(ws)
+        root = self._trie
+        root_id = id(root)
+        lead = root.get(None)
+        null = self.null_score
+        score: dict[tuple[int, int], float] = {}
+        choice: dict[tuple[int, int], Any] = {}
+        positions: dict[str, list[int]] = {}
+        for p, w in enumerate(ws):
+            positions.setdefault(w, []).append(p)
+        for i in range(n - 1, -1, -1):
+            chart: list[dict[int, tuple]] = [{} for _ in range(n + 2)]
+            slot_end: list[list[tuple]] = [[] for _ in range(n + 1)]
+            chart[i][root_id] = (0.0, root, -1, 0)
+
+            def update(k: int, node: dict, value: float, pk: int, pid: int) -> None:
+                have = chart[k].get(id(node))
+                if have is None or value > have[0]:
+                    chart[k][id(node)] = (value, node, pk, pid)
+
+            for k in range(i, n + 1):
+                if k > i:
+                    top_key: tuple[float, int] | None = None
+                    top: tuple | None = None
+                    for nid, (sc, node, _, _) in chart[k].items():
+                        info = node.get(_END)
+                        if info is not None:
+                            total = sc + info.score
+                            key = (round(total, 4), info.length)
+                            if top_key is None or key > top_key:
+                                top_key, top = key, (total, info, k, nid)
+                    for total, info, pk, pid in slot_end[k]:
+                        key = (round(total, 4), info.length)
+                        if top_key is None or key > top_key:
+                            top_key, top = key, (total, info, pk, pid)
+                    if top is None:
+                        score[(i, k)] = null * (k - i - 1)
+                        choice[(i, k)] = None
+                    else:
+                        total, info, pk, pid = top
+                        lits: list[int] = []
+                        while True:
+                            entry = chart[pk][pid]
+                            if entry[2] < 0:
+                                break
+                            lits.append(pk - 1)
+                            pk, pid = entry[2], entry[3]
+                        score[(i, k)] = total
+                        choice[(i, k)] = (tuple(reversed(lits)), info)
+                    if lead is not None and k < n:
+                        nxt = lead.get(ws[k])
+                        if nxt is not None:
+                            update(k + 1, nxt, score[(i, k)], i, root_id)
+                if k == n:
+                    break
+                for nid, (sc, node, _, _) in list(chart[k].items()):
+                    child = node.get(ws[k])
+                    if child is not None:
+                        update(k + 1, child, sc, k, nid)
+                    if nid == root_id:
+                        continue
+                    slot = node.get(None)
+                    if slot is None:
+                        continue
+                    end = slot.get(_END)
+                    if end is not None:
+                        for m in range(k + 1, n + 1):
+                            slot_end[m].append((sc + score[(k, m)] + end.score, end, k, nid))
+                    for w in slot:
+                        if w is _END or w is None:
+                            continue
+                        for m in positions.get(w, ()):
+                            if m > k:
+                                update(m + 1, slot[w], sc + score[(k, m)], k, nid)
+        return score, choice

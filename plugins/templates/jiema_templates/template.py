@@ -20,13 +20,11 @@ class Template:
     """A template: `words` holds words and `None` for slots (never two slots in a row).
 
     `str()` gives nlp-zero's display without spaces (`[X]可以[X]吗`); `key()` the space-separated
-    file form (`[X] 可以 [X] 吗`)."""
+    file form (`[X] 可以 [X] 吗`). The empty template stands for the parse of an empty sentence."""
 
     words: tuple[str | None, ...]
 
     def __post_init__(self) -> None:
-        if not self.words:
-            raise InvalidInputError("a template needs at least one word or slot")
         for a, b in zip(self.words, self.words[1:], strict=False):
             if a is None and b is None:
                 raise InvalidInputError("a template cannot have two slots in a row")

@@ -1,0 +1,72 @@
+"""The tokenizer against nlp-zero's Tokenizer, and its lattice through the core."""
+
+from __future__ import annotations
+
+import jiema
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from jiema_templates import Tokenizer, combine_aa123, discover_words
+
+
+@settings(deadline=None, max_examples=40)
+@given(st.lists(st.text(alphabet="ab1.中文x", min_size=1, max_size=4), max_size=8))
+def test_combine_aa123_matches_nlp_zero(nz, tokens):
+    assert combine_aa123(tokens) == nz.Tokenizer({}).combine_Aa123(list(tokens))
+
+
+def _nz_tokenizer(nz, counts):
+    return nz.Tokenizer(nz.Trie(counts.items()))
+
+
+@settings(deadline=None, max_examples=40, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(text=st.text(alphabet="甲乙丙丁戊ab1 。，", max_size=20),
+       counts=st.lists(st.integers(1, 10**6), min_size=9, max_size=9, unique=True))
+def test_same_cut_as_nlp_zero(nz, text, counts):
+    # distinct counts: no two cuts tie exactly (ties are broken differently, see the docs)
+    words = ["甲", "乙", "甲乙", "乙丙", "甲乙丙", "丁戊", "ab", "b1", "丙丁"]
+    table = dict(zip(words, counts, strict=True))
+    assert Tokenizer(table).cut(text) == _nz_tokenizer(nz, table).tokenize(text)
+
+
+def test_discovered_tokenizer_matches_nlp_zero_on_corpus(nz, corpus):
+    table = discover_words(corpus, min_proba=1e-4)
+    f = nz.Word_Finder(min_proba=1e-4)
+    f.train(corpus)
+    f.find(corpus)
+    ours, theirs = table.tokenizer(), f.export_tokenizer()
+    assert ours.cut_many(corpus) == [theirs.tokenize(t) for t in corpus]
+
+
+def test_cut_many_equals_cut_and_joins_back():
+    tok = Tokenizer({"北京": 5, "大学": 4, "北京大学": 3, "学生": 2})
+    texts = ["北京大学生\n前来", "", "abc 12.5北京", "。"]
+    many = tok.cut_many(texts)
+    assert many == [tok.cut(t) for t in texts]
+    assert ["".join(ws) for ws in many] == texts
+    assert tok.cut("北京大学生") == ["北京", "大", "学生"]  # nlp-zero: no fallback where a word ends
+
+
+def test_lattice_is_a_core_word_lattice():
+    tok = Tokenizer({"北京": 5, "大学": 4, "北京大学": 3})
+    lat = tok.lattice("北京大学")
+    assert isinstance(lat, jiema.WordLattice)
+    path = jiema.viterbi(lat)
+    assert [int(lat.ends[i]) for i in path.nodes] == [4]
+
+
+def test_runs_modes():
+    tok = Tokenizer({"价格": 3, "元": 2}, runs="core")
+    assert tok.cut("价格3.14元") == ["价格", "3.14", "元"]
+    nz_like = Tokenizer({"价格": 3, "元": 2})
+    assert nz_like.cut("价格3.14元") == ["价格", "3", ".", "14", "元"]  # nlp-zero's rule
+    assert nz_like.cut("价格314元") == ["价格", "314", "元"]
+
+
+def test_bad_tables():
+    with pytest.raises(ValueError, match="positive"):
+        Tokenizer({"a": 0})
+    with pytest.raises(ValueError, match="runs"):
+        Tokenizer({"a": 1}, runs="x")  # type: ignore[arg-type]
+    with pytest.raises(ValueError, match="str"):
+        Tokenizer({"a": 1}).cut(3)  # type: ignore[arg-type]
