@@ -32,7 +32,7 @@ def normalise(batch: Any) -> Any:
     image scaled to zero mean and unit variance (captcha colours vary per image)."""
     import torch
 
-    x = torch.as_tensor(batch).to(torch.float32)
+    x = torch.as_tensor(np.array(batch, dtype=np.float32, copy=True))
     x = (255.0 - x) / 255.0
     mean = x.mean(dim=(1, 2), keepdim=True)
     std = x.std(dim=(1, 2), keepdim=True)

@@ -213,8 +213,9 @@ class Trainer:
             blank=0, zero_infinity=True,
         )
 
-    def run(self, progress: bool = True) -> dict[str, float]:
-        """Train to `steps`; returns the best validation scores."""
+    def run(self, progress: bool = True, stop_at: int | None = None) -> dict[str, float]:
+        """Train to `steps` (or pause at step `stop_at`, checkpointed; `resume` goes on exactly
+        as if never stopped); returns the best validation scores."""
         from tqdm import tqdm
 
         from .preprocess import normalise
@@ -224,7 +225,6 @@ class Trainer:
             self.captcha, opts.seed, self.network.input_height, self.network.input_width,
             opts.pool_size, opts.refresh, refreshes_done=self.refreshes, workers=opts.workers,
         )
-        rng = np.random.default_rng([opts.seed, self.step])
         every = opts.checkpoint_minutes * 60
         last_save = t0 = time.monotonic()
         bar = tqdm(total=opts.steps, initial=self.step, disable=not progress, mininterval=10.0,
@@ -232,9 +232,13 @@ class Trainer:
         loss_avg = None
         try:
             self.net.train()
-            while self.step < opts.steps:
+            end = opts.steps if stop_at is None else min(stop_at, opts.steps)
+            while self.step < end:
                 for group in self.opt.param_groups:
                     group["lr"] = self.lr_at(self.step)
+                # batch and dropout drawn from the step number: a resumed run repeats them
+                rng = np.random.default_rng([opts.seed, self.step])
+                torch.manual_seed(opts.seed * 1_000_003 + self.step)
                 idx = rng.integers(0, pool.size, opts.batch_size)
                 x = normalise(pool.images[idx])
                 loss = self._loss(x, [pool.labels[i] for i in idx.tolist()])
@@ -267,7 +271,7 @@ class Trainer:
                         self.best = scores["whole_accuracy"]
                         self._save(BEST, with_optimizer=False)
                     self._save(LAST)
-                elif now - last_save > every:
+                elif now - last_save > every or self.step == end:
                     self.seconds += now - t0
                     t0 = last_save = now
                     self._save(LAST)

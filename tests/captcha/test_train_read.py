@@ -1,0 +1,167 @@
+"""A tiny training run (seconds): checkpoints, resume, export, and reading the model back
+through the Python API and the three CLI commands."""
+
+from __future__ import annotations
+
+import io
+import json
+
+import numpy as np
+import pytest
+
+torch = pytest.importorskip("torch")
+pytest.importorskip("captcha")
+import jiema  # noqa: E402
+from click.testing import CliRunner  # noqa: E402
+from jiema.cli import build_cli  # noqa: E402
+from jiema_captcha import plugin  # noqa: E402
+from jiema_captcha.generator import CaptchaGenerator, CaptchaSettings  # noqa: E402
+from jiema_captcha.reader import CaptchaReader, CaptchaResult  # noqa: E402
+from jiema_captcha.settings import NetworkSettings, TrainOptions  # noqa: E402
+from jiema_captcha.train import Trainer, export_model, score  # noqa: E402
+
+TINY_NET = {"input_height": 16, "input_width": 48, "channels": (4, 8), "hidden": 8}
+TINY_RUN = {
+    "steps": 6, "batch_size": 8, "pool_size": 32, "refresh": 8, "refresh_every": 2,
+    "validation_size": 8, "validate_every": 3, "workers": 0, "threads": 1,
+}
+
+
+def cli() -> object:
+    return build_cli(jiema.Engine(plugins=[plugin], load_entry_points=False))
+
+
+@pytest.fixture(scope="module")
+def ctc_model(tmp_path_factory) -> object:
+    run = tmp_path_factory.mktemp("ctc")
+    captcha = CaptchaSettings(alphabet="AB", min_length=2, max_length=3)
+    trainer = Trainer(run, captcha, NetworkSettings(arch="ctc", **TINY_NET),
+                      TrainOptions(**TINY_RUN), log=lambda s: None)
+    trainer.run(progress=False)
+    weights, _ = export_model(run, run / "tiny.safetensors", name="tiny")
+    return weights
+
+
+def test_training_writes_checkpoints_and_resumes(tmp_path) -> None:
+    net = NetworkSettings(arch="heads", **TINY_NET)
+    captcha = CaptchaSettings(alphabet="XY", min_length=2, max_length=2)
+    first = Trainer(tmp_path, captcha, net, TrainOptions(**TINY_RUN), log=lambda s: None)
+    first.run(progress=False)
+    state = json.loads((tmp_path / "last.json").read_text())
+    assert state["step"] == 6 and state["refreshes"] == 3
+    assert [h["step"] for h in state["history"]] == [3, 6]
+    assert (tmp_path / "best.safetensors").is_file()
+    # a longer run resumed from the checkpoint continues at step 6, with the saved settings
+    again = Trainer(tmp_path, resume=True, log=lambda s: None)
+    assert again.step == 6 and again.network.arch == "heads"
+    assert again.captcha.alphabet == "XY"
+    again.options.steps = 9
+    again.run(progress=False)
+    assert json.loads((tmp_path / "last.json").read_text())["step"] == 9
+
+
+def test_resumed_run_has_the_same_weights(tmp_path) -> None:
+    net = NetworkSettings(arch="ctc", **TINY_NET)
+    captcha = CaptchaSettings(alphabet="AB", min_length=2, max_length=2)
+    run = dict(TINY_RUN, validate_every=100)
+    straight = Trainer(tmp_path / "a", captcha, net, TrainOptions(**run), log=lambda s: None)
+    straight.run(progress=False)
+    half = Trainer(tmp_path / "b", captcha, net, TrainOptions(**run), log=lambda s: None)
+    half.run(progress=False, stop_at=3)  # as if killed after step 3
+    del half
+    rest = Trainer(tmp_path / "b", resume=True, log=lambda s: None)
+    assert rest.step == 3
+    rest.run(progress=False)
+    for (k, a), b in zip(straight.net.state_dict().items(), rest.net.state_dict().values(),
+                         strict=True):
+        assert torch.allclose(a.float(), b.float(), atol=1e-5), k
+
+
+def test_heads_need_a_fixed_length(tmp_path) -> None:
+    with pytest.raises(jiema.errors.ConfigError):
+        Trainer(tmp_path, CaptchaSettings(min_length=3, max_length=5),
+                NetworkSettings(arch="heads", **TINY_NET), TrainOptions(**TINY_RUN))
+
+
+def test_export_card_and_reader_sources_agree(ctc_model) -> None:
+    card = json.loads(ctc_model.with_suffix(".json").read_text())
+    assert card["component"] == "captcha.reader.v1" and card["task"] == "captcha"
+    assert card["labels"] == ["A", "B"]
+    assert card["hyperparameters"]["training_seconds"] > 0
+    reader = CaptchaReader(ctc_model, batch_size=3)
+    gen = CaptchaGenerator(reader.captcha, seed=99)
+    pngs = [gen.png(i)[0] for i in range(5)]
+    from PIL import Image
+
+    pil = Image.open(io.BytesIO(pngs[0]))
+    one = reader.read(pngs[0])
+    assert isinstance(one, CaptchaResult)
+    assert 2 <= len(one.text) <= 3 and set(one.text) <= {"A", "B"}
+    assert len(one.char_confidences) == len(one.text)
+    assert reader.read(pil) == one == reader.read(np.asarray(pil.convert("RGB")))
+    batch = reader.read_batch(pngs)
+    singles = [reader.read(p) for p in pngs]
+    assert [r.text for r in batch] == [r.text for r in singles]
+    assert np.allclose([r.confidence for r in batch], [r.confidence for r in singles])
+    each = reader.read_each([pngs[0], b"junk", pngs[1]])
+    assert [each[0].text, each[2].text] == [batch[0].text, batch[1].text]
+    assert isinstance(each[1], jiema.errors.InvalidInputError)
+
+
+def test_captcha_command_plain_and_jsonl(ctc_model, tmp_path) -> None:
+    gen = CaptchaGenerator(CaptchaSettings(alphabet="AB", min_length=2, max_length=3), seed=5)
+    files = []
+    for i in range(3):
+        f = tmp_path / f"{i}.png"
+        f.write_bytes(gen.png(i)[0])
+        files.append(str(f))
+    bad = tmp_path / "bad.png"
+    bad.write_bytes(b"not a png")
+    ok = CliRunner().invoke(cli(), ["captcha", "--model", str(ctc_model), *files])
+    assert ok.exit_code == 0, ok.output
+    lines = ok.output.splitlines()
+    assert [line.split("\t")[0] for line in lines] == files
+    res = CliRunner().invoke(
+        cli(), ["captcha", "--model", str(ctc_model), "--jsonl", "--batch-size", "2",
+                files[0], str(bad), files[1]],
+    )
+    assert res.exit_code == 1
+    records = [json.loads(x) for x in res.stdout.splitlines()]
+    assert [r["file"] for r in records] == [files[0], str(bad), files[1]]
+    assert records[1]["error"] and records[1]["text"] is None
+    assert records[0]["error"] is None and 0 <= records[0]["confidence"] <= 1
+    assert records[0]["text"] == lines[0].split("\t")[1]
+
+
+def test_eval_generate_save_then_labels(ctc_model, tmp_path) -> None:
+    saved = tmp_path / "set"
+    gen = CliRunner().invoke(cli(), ["eval", "captcha", "--model", str(ctc_model),
+                                     "--generate", "6", "--seed", "123", "--save", str(saved)])
+    assert gen.exit_code == 0, gen.output
+    assert len((saved / "labels.tsv").read_text().splitlines()) == 6
+    lab = CliRunner().invoke(cli(), ["eval", "captcha", "--model", str(ctc_model),
+                                     "--labels", str(saved)])
+    assert lab.exit_code == 0, lab.output
+    pick = [x for x in gen.output.splitlines() if x.startswith(("whole", "char"))]
+    assert pick == [x for x in lab.output.splitlines() if x.startswith(("whole", "char"))]
+    usage = CliRunner().invoke(cli(), ["eval", "captcha", "--model", str(ctc_model),
+                                       "--generate", "3"])
+    assert usage.exit_code == 2 and "--seed" in usage.output
+
+
+def test_train_command_writes_a_model(tmp_path) -> None:
+    res = CliRunner().invoke(cli(), [
+        "train", "captcha", "--alphabet", "ab", "--length", "2", "--case-insensitive",
+        "--arch", "ctc", "--out", str(tmp_path / "run"), "--steps", "2", "--batch-size", "4",
+        "--input-size", "16x48", "--channels", "4,8", "--hidden", "8", "--pool-size", "16",
+        "--refresh", "4", "--refresh-every", "1", "--workers", "0", "--validation-size", "4",
+        "--validate-every", "2", "--name", "tiny-ci",
+    ])
+    assert res.exit_code == 0, res.output
+    card = json.loads((tmp_path / "run" / "tiny-ci.json").read_text())
+    assert card["name"] == "tiny-ci" and card["hyperparameters"]["captcha"]["case_insensitive"]
+
+
+def test_score_counts_missing_characters_as_wrong() -> None:
+    s = score(["ABCD", "ABCD"], ["ABCD", "ABC"])
+    assert s["whole_accuracy"] == 0.5 and s["char_accuracy"] == 7 / 8
