@@ -53,7 +53,9 @@ def log_softmax(x: np.ndarray) -> np.ndarray:
     lo=st.integers(1, 3),
     extra=st.integers(0, 2),
 )
-def test_grammar_viterbi_is_the_best_legal_alignment(seed: int, t: int, lo: int, extra: int) -> None:
+def test_grammar_viterbi_is_the_best_legal_alignment(
+    seed: int, t: int, lo: int, extra: int
+) -> None:
     alphabet = "AB"
     hi = lo + extra
     rng = np.random.default_rng(seed)

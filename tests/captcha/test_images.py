@@ -18,7 +18,7 @@ def png_bytes(image) -> bytes:
     return buf.getvalue()
 
 
-def sample_rgb() -> "Image.Image":
+def sample_rgb() -> object:
     arr = np.full((60, 160, 3), 240, dtype=np.uint8)
     arr[20:40, 30:130] = (20, 60, 120)
     return Image.fromarray(arr, "RGB")
