@@ -27,6 +27,7 @@ class LayerOptions(BaseModel):
     min_bandwidth: float = Field(2.0, gt=0)
     max_bandwidth: float = Field(12.0, gt=0)
     min_peak: float = Field(0.002, ge=0, description="drop maxima below this x the highest")
+    min_mass: float = Field(0.003, ge=0, description="drop layers with fewer pixels (share)")
     min_dip: float = Field(
         0.15, ge=0, lt=1,
         description="merge two maxima whose separating minimum is above (1 - min_dip) x the "
@@ -152,5 +153,15 @@ def _extrema(density: np.ndarray, opts: LayerOptions) -> tuple[np.ndarray, np.nd
             a, b = peaks[k], peaks[k + 1]
             peaks.pop(k + 1 if d[a] >= d[b] else k)
             merged = True
-    minima = [a + int(np.argmin(d[a:b + 1])) for a, b in zip(peaks[:-1], peaks[1:], strict=True)]
+    while True:  # a layer holding almost no pixels is a bump in a tail, not a layer
+        minima = [a + int(np.argmin(d[a:b + 1]))
+                  for a, b in zip(peaks[:-1], peaks[1:], strict=True)]
+        if len(peaks) < 2:
+            break
+        edges = [0, *(m + 1 for m in minima), LEVELS]
+        mass = [float(d[a:b].sum()) for a, b in zip(edges[:-1], edges[1:], strict=True)]
+        k = int(np.argmin(mass))
+        if mass[k] >= opts.min_mass:
+            break
+        peaks.pop(k)
     return np.array(peaks, dtype=np.int64), np.array(minima, dtype=np.int64)

@@ -296,14 +296,21 @@ def _with_spaces(glyphs: list[GlyphResult], em: float, gap: float) -> str:
 
 
 # -- the default reader ---------------------------------------------------------------------
-def lm_decoder(lm: Any, lm_weight: float = 1.0) -> LineDecoder:
-    """`decode_line` with a fixed LM and weight."""
-    from .lm_decode import decode_line
+class LMDecoder:
+    """`decode_line` with a fixed character LM and weight (a `LineDecoder`)."""
 
-    def decode(cands: Candidates) -> tuple[str, list[float]]:
-        return decode_line(cands, lm, lm_weight=lm_weight)
+    def __init__(self, lm: Any, lm_weight: float = 1.0) -> None:
+        self.lm = lm
+        self.lm_weight = lm_weight
 
-    return decode
+    def __call__(self, cands: Candidates) -> tuple[str, list[float]]:
+        from .lm_decode import decode_line
+
+        return decode_line(cands, self.lm, lm_weight=self.lm_weight)
+
+
+def lm_decoder(lm: Any, lm_weight: float = 1.0) -> LMDecoder:
+    return LMDecoder(lm, lm_weight)
 
 
 def default_reader(model: str | Path | None = None, *, use_lm: bool = True,

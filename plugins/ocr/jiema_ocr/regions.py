@@ -25,9 +25,15 @@ class RegionOptions(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
     min_height: int = Field(6, ge=1, description="smallest seed height, px")
+    min_line_height: int = Field(12, ge=1, description="smallest line height, px (after the "
+                                                       "upscale of small images)")
     max_height_fraction: float = Field(0.97, gt=0, le=1)
-    max_seed_fill: float = Field(0.9, gt=0, le=1, description="solid blocks are not strokes")
-    max_line_fill: float = Field(0.72, gt=0, le=1, description="median seed fill of a line")
+    min_blob_thickness: float = Field(3.5, ge=0, description="px; thinner is never a blob")
+    min_contrast: float = Field(
+        1.35, ge=0, description="|ink - ground| (medians) / (their standard deviations summed)")
+    min_isolation: float = Field(
+        0.7, ge=0, le=1, description="share of the layer's ink in a line's box that is the line's")
+    max_line_fill: float = Field(0.85, gt=0, le=1, description="median seed fill of a line")
     min_line_fill: float = Field(0.08, ge=0)
     link_gap: float = Field(1.2, gt=0, description="max gap between seeds, x their height")
     link_overlap: float = Field(0.7, gt=0, le=1, description="vertical overlap, x smaller h")
@@ -228,18 +234,20 @@ def _lines_in_layer(gray: np.ndarray, mask: np.ndarray, layer: int, opts: Region
     h, w = c.h, c.w
     fill = c.area / np.maximum(h * w, 1)
     big_background = (h >= opts.max_height_fraction * H) & (w >= 0.5 * W)
+    thick = _thickness(mask, labels, c)
+    blob = (thick > opts.max_stroke * np.maximum(h, w)) & (thick > opts.min_blob_thickness)
     seeds = np.flatnonzero(
         (h >= opts.min_height)
         & (h < opts.max_height_fraction * H)
         & ~big_background
-        & (fill <= opts.max_seed_fill)
+        & ~blob
         & (w <= 4 * h + 2)
     )
     if len(seeds) == 0 or len(seeds) > 1500:
         return []
     lines = []
     bridges = np.flatnonzero((h <= 0.6 * h[seeds].max()) & (c.area >= max(opts.min_attach_area, 4))
-                             & (fill > 0.05))
+                             & (fill > 0.05) & ~blob)
     if len(bridges) > 20 * len(seeds) + 50:
         bridges = bridges[:0]  # a noise field: bridging would chain everything together
     for group in _link_seeds(c, seeds, bridges, opts):
@@ -250,6 +258,9 @@ def _lines_in_layer(gray: np.ndarray, mask: np.ndarray, layer: int, opts: Region
         if len(keep) == 0:
             continue
         g = keep
+        g = _trim_edge_slivers(c, g, fill)
+        if med < 0.5 * float(c.y1[g].max() - c.y0[g].min()):
+            continue  # small bits chained over a tall area: texture or noise, not a line
         gfill = float(np.median(fill[g]))
         if not (opts.min_line_fill <= gfill <= opts.max_line_fill):
             continue
@@ -258,7 +269,7 @@ def _lines_in_layer(gray: np.ndarray, mask: np.ndarray, layer: int, opts: Region
         x0, y0 = int(c.x0[g].min()), int(c.y0[g].min())
         x1, y1 = int(c.x1[g].max()), int(c.y1[g].max())
         line_h = y1 - y0
-        if line_h < opts.min_height:
+        if line_h < opts.min_line_height:
             continue
         members = set(int(i) for i in g)
         members |= _attachments(c, (x0, y0, x1, y1), line_h, seeds, opts)
@@ -271,17 +282,52 @@ def _lines_in_layer(gray: np.ndarray, mask: np.ndarray, layer: int, opts: Region
         lut = np.zeros(len(c.area) + 1, dtype=bool)
         lut[np.fromiter(members, dtype=np.int64) + 1] = True
         own = lut[sub]
+        if own.sum() < opts.min_isolation * mask[my0:my1, mx0:mx1].sum():
+            continue  # the isolated-region test: the layer's other ink crowds the box
         if _stroke_width(own) > opts.max_stroke * line_h:
             continue  # blobs (a picture's shapes), not pen strokes
         crop = gray[my0:my1, mx0:mx1]
-        text_level = float(crop[own].mean())
+        ink = crop[own]
+        text_level = float(ink.mean())
         others = crop[~mask[my0:my1, mx0:mx1]]
         bg_level = _median_u8(others) if others.size else 255.0 - text_level
+        if others.size:
+            spread = float(ink.std()) + float(others.std()) + 1e-6
+            if abs(_median_u8(ink) - bg_level) < opts.min_contrast * spread:
+                continue  # ink and ground differ no more than each varies: noise, texture
         coverage = float(np.sum(w[g])) / max(line_h, 1)
         score = coverage * med * (abs(text_level - bg_level) / 255.0) ** 2
         comps = [(int(c.x0[i]), int(c.y0[i]), int(c.x1[i]), int(c.y1[i])) for i in sorted(members)]
         lines.append(TextLine(box, layer, own, float(line_h), text_level, bg_level, score, comps))
     return lines
+
+
+def _trim_edge_slivers(c: _Comps, g: np.ndarray, fill: np.ndarray) -> np.ndarray:
+    """Drop a thin solid bar standing apart at either end of a line: the anti-aliased edge of
+    a picture beside the text, not a glyph (a `1` or `l` sits close to its neighbours)."""
+    g = g[np.argsort(c.x0[g], kind="stable")]
+    line_h = float(c.y1[g].max() - c.y0[g].min())
+    while len(g) > 2:
+        changed = False
+        for end, other in ((0, 1), (-1, -2)):
+            i, j = g[end], g[other]
+            gap = c.x0[j] - c.x1[i] if end == 0 else c.x0[i] - c.x1[j]
+            if c.w[i] < 0.25 * line_h and fill[i] > 0.7 and gap > 0.5 * line_h:
+                g = g[1:] if end == 0 else g[:-1]
+                changed = True
+                break
+        if not changed:
+            break
+    return g
+
+
+def _thickness(mask: np.ndarray, labels: np.ndarray, c: _Comps) -> np.ndarray:
+    """Per component: ink area / boundary length (about half the stroke width; a disc of
+    diameter d gives d / 4)."""
+    m = np.pad(mask, 1)
+    inner = m[1:-1, 1:-1] & m[:-2, 1:-1] & m[2:, 1:-1] & m[1:-1, :-2] & m[1:-1, 2:]
+    boundary = np.bincount(labels[mask & ~inner], minlength=len(c.area) + 1)[1:]
+    return c.area / np.maximum(boundary, 1)
 
 
 def _stroke_width(mask: np.ndarray) -> float:

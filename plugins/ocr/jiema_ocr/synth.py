@@ -78,6 +78,7 @@ class SynthImage:
     kind: str = "line"
     font: str = ""
     size: int = 0
+    picture: Box | None = None  # where a banner's drawn picture is
 
     @property
     def text(self) -> str:
@@ -261,10 +262,12 @@ def render_banner(
     ground = _gradient(height, width, c0, c1, vertical=bool(rng.integers(2)))
     canvas = ground.copy()
     pic_left = bool(rng.integers(2))
+    pic_box: Box | None = None
     if picture:
         px = margin if pic_left else margin * 2 + text_w
         py = (height - pic) // 2
-        _draw_picture(canvas, (px, py, px + pic, py + pic), rng)
+        pic_box = (px, py, px + pic, py + pic)
+        _draw_picture(canvas, pic_box, rng)
     tx = (margin * 2 + pic) if (picture and pic_left) else margin
     y = (height - text_h) // 2
     out_lines: list[SynthLine] = []
@@ -282,7 +285,8 @@ def render_banner(
         out_lines.append(SynthLine(text, boxes, _ink_box(boxes)))
         y += ascent + descent
     image = _finish(canvas, rng, noise, blur)
-    return SynthImage(image, out_lines, kind="banner", font=font.name, size=size)
+    return SynthImage(image, out_lines, kind="banner", font=font.name, size=size,
+                      picture=pic_box)
 
 
 def _text_color_for(ground: np.ndarray, dark_text: bool, rng: np.random.Generator,

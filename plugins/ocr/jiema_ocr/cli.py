@@ -1,0 +1,111 @@
+"""`jiema ocr IMAGE...`: the text of each image, one output line per text line."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import click
+from jiema.cli import pass_engine
+from jiema.output import Record, exit_with, inputs_argument, jsonl_option, run_reading_command
+
+from .plugin import CLASSIFIER_COMPONENT
+
+
+def add_commands(cli: click.Group) -> None:
+    cli.add_command(ocr_command)
+    try:
+        from .train_cli import register_train_commands
+    except ImportError:  # pragma: no cover - the training commands ship with the char models
+        return
+    register_train_commands(cli)
+
+
+def _plain(record: Record, many: bool) -> str:
+    text = record.text or ""
+    if not many:
+        return text
+    lines = text.split("\n") if text else [""]
+    return "\n".join(f"{record.file}\t{line}" for line in lines)
+
+
+@click.command("ocr")
+@inputs_argument
+@jsonl_option
+@click.option("--model", default=None, metavar="NAME|PATH",
+              help="Char classifier: a registered model name (see `jiema models`) or a path "
+                   "(default: the configured one, the shipped gb2312-cnn).")
+@click.option("--no-lm", is_flag=True, help="Best candidate per glyph, no language model.")
+@click.option("--lm-weight", type=click.FloatRange(min=0), default=None,
+              help="Weight of the character bigram LM against the classifier (default 1).")
+@click.option("--debug-dir", type=click.Path(file_okay=False), default=None,
+              help="Write pictures per image here: the KDE with maxima/minima, each layer, "
+                   "and the lines, components and glyph boxes drawn over the image.")
+@pass_engine
+def ocr_command(engine: Any, inputs: tuple[str, ...], jsonl: bool, model: str | None,
+                no_lm: bool, lm_weight: float | None, debug_dir: str | None) -> None:
+    """Read printed Chinese text (with digits, Latin letters, punctuation) from images.
+
+    Prints the text of each image, one line per text line (with several images, each line is
+    `FILE<TAB>TEXT`); an image without text prints nothing (an empty text). With --jsonl, one
+    record per image: file, text (lines joined by a newline), confidence, error, and `lines`
+    (box, text, confidence and per glyph its box, character and candidates). A file that is not
+    a readable image is reported and the others are still read (exit status 1).
+    """
+    from .pipeline import analyse
+
+    reader = _reader(engine, model, no_lm, lm_weight)
+    out_dir = Path(debug_dir) if debug_dir else None
+    if out_dir is not None:
+        out_dir.mkdir(parents=True, exist_ok=True)
+
+    def read_one(file: str) -> Record:
+        analysis = analyse(file, reader.options, stages=reader.stages)
+        result = reader.read_analysis(analysis)
+        if out_dir is not None:
+            _write_debug(out_dir, file, analysis, result)
+        return Record(file, text=result.text, confidence=result.confidence,
+                      extra={"lines": [line.to_dict() for line in result.lines]})
+
+    many = len(inputs) > 1
+    status = run_reading_command(inputs, read_one, jsonl=jsonl,
+                                 plain_format=lambda rec: _plain(rec, many))
+    exit_with(status)
+
+
+def _reader(engine: Any, model: str | None, no_lm: bool, lm_weight: float | None) -> Any:
+    """The configured ocr pipeline, with the command line's overrides applied."""
+    from .pipeline import OcrReader
+
+    reader = engine.task("ocr")
+    if model is None and not no_lm and lm_weight is None:
+        return reader
+    classifier = reader.classifier
+    if model is not None:
+        spec = engine.resolve_model(model)
+        if spec.component != CLASSIFIER_COMPONENT:
+            raise click.BadParameter(
+                f"model {model!r} is for component {spec.component!r}, not "
+                f"{CLASSIFIER_COMPONENT!r}", param_hint="--model")
+        classifier = engine.component(CLASSIFIER_COMPONENT, model=spec)
+    decoder = reader.decoder
+    if no_lm:
+        decoder = None
+    elif lm_weight is not None:
+        from .language_model import load_default_lm
+        from .pipeline import lm_decoder
+
+        lm = getattr(decoder, "lm", None) or load_default_lm()
+        decoder = lm_decoder(lm, lm_weight)
+    return OcrReader(classifier, decoder, reader.options, reader.stages)
+
+
+def _write_debug(out_dir: Path, file: str, analysis: Any, result: Any) -> None:
+    from .debug import draw_boxes, plot_kde, save_layers
+
+    stem = Path(file).stem or "image"
+    plot_kde(analysis.layers, out_dir / f"{stem}-kde.png")
+    save_layers(analysis.gray, analysis.layers, out_dir / stem)
+    s = analysis.scale
+    glyphs = [[tuple(v * s for v in g.box) for g in line.glyphs] for line in result.lines]
+    draw_boxes(analysis.rgb, analysis.lines, glyphs, out_dir / f"{stem}-boxes.png", scale=s)

@@ -1,0 +1,123 @@
+"""Glyph cutting on hand-built masks (no fonts needed) and on rendered lines."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from jiema_ocr.cutting import (
+    CutOptions,
+    best_cut,
+    column_segments,
+    cut_graph,
+    cut_line,
+    split_wide,
+)
+
+H = 40  # line height of the hand-built masks
+
+
+def _mask(pieces, width=None):
+    """pieces: (x0, x1, y0, y1) filled rectangles."""
+    width = width or max(p[1] for p in pieces) + 4
+    m = np.zeros((H, width), dtype=bool)
+    for x0, x1, y0, y1 in pieces:
+        m[y0:y1, x0:x1] = True
+    return m
+
+
+def test_column_segments():
+    m = _mask([(2, 5, 0, 40), (8, 10, 10, 20)])
+    segs = column_segments(m)
+    assert [(s.x0, s.x1, s.y0, s.y1) for s in segs] == [(2, 5, 0, 40), (8, 10, 10, 20)]
+    assert column_segments(np.zeros((5, 5), bool)) == []
+
+
+def test_three_tall_strokes_make_one_glyph_like_chuan():
+    # 川: three tall narrow strokes within one em (em ~ 42 px here)
+    m = _mask([(0, 4, 0, 40), (16, 20, 2, 38), (32, 36, 0, 40)])
+    assert len(cut_line(m)) == 1
+
+
+def test_left_right_parts_merge_but_square_glyphs_stay_apart():
+    # 明 (short left part, tall right part), then two square glyphs with a normal gap
+    m = _mask([(0, 14, 6, 34), (17, 38, 0, 40), (46, 86, 0, 40), (94, 134, 0, 40)])
+    boxes = cut_line(m)
+    assert [(b[0], b[2]) for b in boxes] == [(0, 38), (46, 86), (94, 134)]
+
+
+def test_short_narrow_glyphs_stay_apart():
+    # digits: short, narrow, small gaps, beside a full-height hanzi that sets the line height
+    m = _mask([(0, 40, 0, 40), (48, 64, 10, 38), (70, 86, 10, 38), (92, 108, 10, 38)])
+    boxes = cut_line(m)
+    assert len(boxes) == 4
+
+
+def test_touching_glyphs_are_split_near_the_expected_width():
+    m = _mask([(0, 84, 0, 40)])
+    m[:, 41:43] = False
+    m[5:8, 41:43] = True  # a thin bridge between two glyphs
+    graph = cut_graph(m)
+    assert len(graph.segments) == 2
+    assert abs(graph.segments[0].x1 - 42) <= 2
+
+
+def test_split_wide_keeps_narrow_segments():
+    m = _mask([(0, 30, 0, 40)])
+    segs = column_segments(m)
+    assert split_wide(m, segs, em=42.0) == segs
+
+
+def test_extra_cost_can_override_geometry():
+    m = _mask([(0, 4, 0, 40), (16, 20, 2, 38), (32, 36, 0, 40)])
+    graph = cut_graph(m)
+    assert best_cut(graph) == [(0, 3)]
+
+    def prefer_singles(i, j):
+        return 0.0 if j - i == 1 else 10.0
+
+    assert best_cut(graph, prefer_singles) == [(0, 1), (1, 2), (2, 3)]
+
+
+def test_every_partition_is_covered_and_ordered():
+    rng = np.random.default_rng(0)
+    pieces, x = [], 0
+    for _ in range(12):
+        w = int(rng.integers(3, 30))
+        pieces.append((x, x + w, int(rng.integers(0, 15)), int(rng.integers(25, 40))))
+        x += w + int(rng.integers(2, 12))
+    m = _mask(pieces)
+    graph = cut_graph(m, CutOptions())
+    cut = best_cut(graph)
+    assert cut[0][0] == 0 and cut[-1][1] == len(graph.segments)
+    assert all(a[1] == b[0] for a, b in zip(cut[:-1], cut[1:]))
+
+
+def test_empty_mask():
+    assert cut_line(np.zeros((10, 10), bool)) == []
+
+
+pytest.importorskip("PIL")
+pytest.importorskip("fontTools")
+from jiema_ocr.synth import find_fonts, render_line  # noqa: E402
+
+FONTS = find_fonts()
+
+
+@pytest.mark.skipif(not FONTS, reason="no Debian CJK font installed (fonts-wqy-*, fonts-arphic-*)")
+@pytest.mark.parametrize("font_index", range(4))
+def test_rendered_split_characters_cut_right(font_index):
+    from jiema_ocr.layering import find_layers
+    from jiema_ocr.preprocess import preprocess
+    from jiema_ocr.regions import find_lines
+
+    if font_index >= len(FONTS):
+        pytest.skip("font not installed")
+    s = render_line("川明好收", FONTS[font_index], 36, seed=1)
+    gray, scale = preprocess(s.image)
+    (line,) = find_lines(gray, find_layers(gray))
+    boxes = cut_line(line.mask)
+    assert len(boxes) == 4
+    for (x0, _, x1, _), gt in zip(boxes, s.lines[0].boxes):
+        a, b = (x0 + line.box[0]) / scale, (x1 + line.box[0]) / scale
+        assert abs(a - gt[0]) <= 2 and abs(b - gt[2]) <= 2

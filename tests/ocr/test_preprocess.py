@@ -1,0 +1,60 @@
+"""Preprocessing: luma weights, 2x upscale of small images, power transform onto [0, 255]."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+pytest.importorskip("PIL")
+from jiema_ocr.preprocess import (  # noqa: E402
+    PreprocessOptions,
+    power_transform,
+    preprocess,
+    to_gray,
+    upscale_small,
+)
+
+
+def test_gray_uses_luma_weights():
+    rgb = np.array([[[255, 0, 0], [0, 255, 0], [0, 0, 255], [10, 20, 30]]], dtype=np.uint8)
+    gray = to_gray(rgb)
+    np.testing.assert_allclose(gray[0], [0.299 * 255, 0.587 * 255, 0.114 * 255,
+                                         0.299 * 10 + 0.587 * 20 + 0.114 * 30], rtol=1e-5)
+
+
+def test_small_images_are_upscaled_twice():
+    small = np.zeros((20, 50), dtype=np.float32)
+    out, scale = upscale_small(small, small_height=64)
+    assert scale == 2 and out.shape == (40, 100)
+    big = np.zeros((100, 50), dtype=np.float32)
+    out, scale = upscale_small(big, small_height=64)
+    assert scale == 1 and out.shape == (100, 50)
+
+
+def test_power_transform_is_x_squared_stretched():
+    gray = np.array([[0, 127.5, 255]], dtype=np.float32)
+    out = power_transform(gray, 2.0)
+    assert out.dtype == np.uint8
+    assert out[0, 0] == 0 and out[0, 2] == 255 and abs(int(out[0, 1]) - 64) <= 1
+    assert (power_transform(np.full((3, 3), 77.0), 2.0) == 0).all()  # flat: no division by 0
+
+
+@settings(deadline=None, max_examples=40)
+@given(st.lists(st.floats(0, 255), min_size=2, max_size=40))
+def test_power_transform_is_monotonic_and_spans_the_range(values):
+    x = np.sort(np.array(values, dtype=np.float32))[None, :]
+    y = power_transform(x, 2.0).astype(int)[0]
+    assert (np.diff(y) >= 0).all()
+    if x.max() - x.min() > 1:
+        assert y.min() == 0 and y.max() == 255
+
+
+def test_preprocess_returns_uint8_and_scale():
+    rgb = np.full((10, 30, 3), 200, dtype=np.uint8)
+    rgb[3:7, 5:25] = 0
+    gray, scale = preprocess(rgb)
+    assert gray.dtype == np.uint8 and scale == 2 and gray.shape == (20, 60)
+    gray, scale = preprocess(rgb, PreprocessOptions(upscale=1))
+    assert scale == 1 and gray.shape == (10, 30)

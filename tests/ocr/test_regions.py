@@ -1,0 +1,104 @@
+"""Text lines from the layers: found, ordered, and pictures/backgrounds/noise rejected."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+pytest.importorskip("scipy")
+pytest.importorskip("PIL")
+pytest.importorskip("fontTools")
+from jiema_ocr.layering import find_layers  # noqa: E402
+from jiema_ocr.preprocess import preprocess  # noqa: E402
+from jiema_ocr.regions import RegionOptions, find_lines, order_lines  # noqa: E402
+from jiema_ocr.synth import find_fonts, render_banner, render_line  # noqa: E402
+
+FONTS = find_fonts()
+needs_fonts = pytest.mark.skipif(
+    not FONTS, reason="no Debian CJK font installed (fonts-wqy-microhei, fonts-wqy-zenhei, "
+                      "fonts-arphic-uming, fonts-arphic-ukai)")
+
+
+def _lines(image, options=None):
+    gray, scale = preprocess(image)
+    return find_lines(gray, find_layers(gray), options), scale
+
+
+def _box_in_input(box, scale):
+    return tuple(v / scale for v in box)
+
+
+def _iou(a, b):
+    ix = max(0, min(a[2], b[2]) - max(a[0], b[0]))
+    iy = max(0, min(a[3], b[3]) - max(a[1], b[1]))
+    inter = ix * iy
+    area = lambda r: (r[2] - r[0]) * (r[3] - r[1])  # noqa: E731
+    return inter / (area(a) + area(b) - inter)
+
+
+@needs_fonts
+@pytest.mark.parametrize("dark_text", [True, False])
+@pytest.mark.parametrize("font_index", [0, -1])
+def test_one_line_found_either_polarity(dark_text, font_index):
+    s = render_line("全场满299减50元，包邮。", FONTS[font_index], 30, dark_text=dark_text,
+                    noise=6, blur=0.5, seed=4)
+    lines, scale = _lines(s.image)
+    assert len(lines) == 1
+    assert _iou(_box_in_input(lines[0].box, scale), s.lines[0].box) > 0.85
+    assert lines[0].light_text == (not dark_text)
+
+
+@needs_fonts
+@pytest.mark.parametrize("seed", [1, 2, 3, 4])
+def test_banner_lines_found_in_order_and_picture_rejected(seed):
+    s = render_banner(["年终大促销", "全场满299减50元"], FONTS[seed % len(FONTS)], 32,
+                      noise=4, seed=seed)
+    lines, scale = _lines(s.image)
+    assert len(lines) == 2
+    for found, gt in zip(lines, s.lines):
+        assert _iou(_box_in_input(found.box, scale), gt.box) > 0.8
+    px0, py0, px1, py1 = s.picture
+    for found in lines:
+        x0, _, x1, _ = _box_in_input(found.box, scale)
+        assert x1 <= px0 + 2 or x0 >= px1 - 2
+
+
+@needs_fonts
+def test_gradient_background_line():
+    s = render_line("渐变背景上的文字", FONTS[0], 36, gradient=True, seed=7)
+    lines, scale = _lines(s.image)
+    assert len(lines) == 1 and _iou(_box_in_input(lines[0].box, scale), s.lines[0].box) > 0.8
+
+
+def test_blank_noise_and_shapes_give_no_lines():
+    from PIL import Image, ImageDraw
+
+    rng = np.random.default_rng(0)
+    blank = np.full((60, 200, 3), 230, dtype=np.uint8)
+    assert _lines(blank)[0] == []
+    noise = np.clip(rng.normal(128, 40, (80, 300, 3)), 0, 255).astype(np.uint8)
+    assert _lines(noise)[0] == []
+    img = Image.new("RGB", (300, 200), (240, 240, 240))
+    draw = ImageDraw.Draw(img)
+    draw.ellipse((20, 20, 160, 160), fill=(200, 30, 30))
+    draw.rectangle((180, 40, 280, 150), fill=(20, 20, 120))
+    assert _lines(np.asarray(img))[0] == []
+
+
+def test_order_is_top_to_bottom_then_left_to_right():
+    from jiema_ocr.regions import TextLine
+
+    def line(x0, y0, x1, y1):
+        return TextLine((x0, y0, x1, y1), 0, np.ones((y1 - y0, x1 - x0), bool), y1 - y0, 0, 255)
+
+    a, b, c = line(200, 10, 300, 40), line(10, 12, 150, 42), line(10, 80, 300, 110)
+    assert order_lines([c, a, b]) == [b, a, c]
+
+
+@needs_fonts
+def test_options_are_validated_and_used():
+    with pytest.raises(ValueError):
+        RegionOptions(link_gap=-1)
+    s = render_line("文字", FONTS[0], 30, seed=1)
+    lines, _ = _lines(s.image, RegionOptions(min_height=500))
+    assert lines == []
