@@ -132,6 +132,9 @@ def _length_range(text: str) -> tuple[int, int]:
               help="Training stream seed (validation uses a different, fixed offset of it).")
 @click.option("--threads", type=click.IntRange(min=1), default=1, show_default=True,
               help="torch threads.")
+@click.option("--init", "init", default=None, metavar="NAME|PATH",
+              help="Start from this model's weights (same network shape and number of classes), "
+                   "e.g. letters4-ci from upper4.")
 @click.option("--export", "export_path", type=click.Path(dir_okay=False), default=None,
               help="Where to write the model (default: OUT/NAME.safetensors + card).")
 def train_captcha_command(**kw: Any) -> None:
@@ -164,7 +167,7 @@ def train_captcha_command(**kw: Any) -> None:
         steps=kw["steps"], batch_size=kw["batch_size"], lr=kw["lr"], pool_size=kw["pool_size"],
         refresh=kw["refresh"], refresh_every=kw["refresh_every"], workers=kw["workers"],
         validation_size=kw["validation_size"], validate_every=kw["validate_every"],
-        seed=kw["seed"], threads=kw["threads"],
+        seed=kw["seed"], threads=kw["threads"], init=kw["init"],
     )
     log = lambda s: click.echo(s, err=True)  # noqa: E731
     trainer = Trainer(out, captcha, network, options, resume=kw["resume"], log=log)

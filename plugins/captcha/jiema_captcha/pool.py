@@ -77,14 +77,20 @@ class Pool:
         self._submit_next()
 
     def _map(self, starts: list[int], counts: list[int]) -> Any:
+        """Render the chunks: the workers take every other one, this process the rest."""
         h, w = self.shape
+        jobs = list(zip(starts, counts, strict=True))
         if self.executor is None:
-            return (render(*self.args, s, n, h, w) for s, n in zip(starts, counts, strict=True))
-        futures = [
-            self.executor.submit(render, *self.args, s, n, h, w)
-            for s, n in zip(starts, counts, strict=True)
-        ]
-        return (f.result() for f in futures)
+            return (render(*self.args, s, n, h, w) for s, n in jobs)
+        futures = {
+            i: self.executor.submit(render, *self.args, s, n, h, w)
+            for i, (s, n) in enumerate(jobs)
+            if i % 2 == 1
+        }
+        return (
+            futures[i].result() if i in futures else render(*self.args, s, n, h, w)
+            for i, (s, n) in enumerate(jobs)
+        )
 
     def _put(self, start: int, images: np.ndarray, labels: list[str]) -> None:
         for j in range(images.shape[0]):

@@ -46,3 +46,6 @@ class TrainOptions(BaseModel):
     checkpoint_minutes: float = Field(3.0, gt=0)
     seed: int = Field(0, description="training stream seed; validation uses seed + 1_000_003")
     threads: int | None = Field(1, ge=1, description="torch threads (None: torch's default)")
+    init: str | None = Field(
+        None, description="start from this model's weights (same network shape and class count)"
+    )

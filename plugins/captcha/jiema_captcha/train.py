@@ -105,9 +105,13 @@ class Trainer:
         )
         self.step, self.refreshes, self.best, self.seconds = 0, 0, -1.0, 0.0
         self.history: list[dict[str, float]] = []
+        self.parent_seconds = 0.0
         if state is not None:
             self._load_checkpoint(state)
+            self.parent_seconds = state.get("parent_seconds", 0.0)
             log(f"resumed at step {self.step}")
+        elif opts.init:
+            self._init_from(opts.init)
         h, w = self.network.input_height, self.network.input_width
         self.val_images, self.val_labels = render(
             self.captcha.model_dump_json(), opts.seed + VALIDATION_OFFSET, 0,
@@ -121,8 +125,28 @@ class Trainer:
             return None
         return json.loads(path.read_text(encoding="utf-8"))
 
+    def _init_from(self, model: str) -> None:
+        """Start from a trained model's weights (its training time is carried into the card)."""
+        from jiema.errors import ModelFileError
+
+        from .reader import resolve_model
+
+        spec = resolve_model(model)
+        tensors = {k: self.torch.from_numpy(np.ascontiguousarray(v))
+                   for k, v in spec.load_tensors().items()}
+        try:
+            self.net.load_state_dict(tensors)
+        except RuntimeError as exc:
+            raise ModelFileError(
+                f"cannot start from {model}: its network differs ({str(exc).splitlines()[0]})"
+            ) from None
+        hp = spec.card.hyperparameters
+        self.parent_seconds = float(hp.get("training_seconds_total", hp.get("training_seconds", 0)))
+        self.log(f"initialised from {spec.name} ({self.parent_seconds:.0f}s of training)")
+
     def _state(self) -> dict[str, Any]:
         return {
+            "parent_seconds": self.parent_seconds,
             "captcha": self.captcha.model_dump(mode="json"),
             "network": self.network.model_dump(mode="json"),
             "options": self.options.model_dump(mode="json"),
@@ -334,6 +358,9 @@ def export_model(
             "training": state["options"],
             "steps_trained": state["step"],
             "training_seconds": round(float(last["seconds"]), 1),
+            "training_seconds_total": round(
+                float(last["seconds"]) + float(last.get("parent_seconds", 0.0)), 1
+            ),
             "training_steps_total": last["step"],
             "threads": state["options"].get("threads"),
         },

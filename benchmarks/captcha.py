@@ -1,0 +1,98 @@
+"""Captcha readers beside ddddocr on fresh captchas of a seed never used in training.
+
+    python benchmarks/captcha.py [--n 1000] [--seed 20261123] [--threads 2]
+        [--models upper4,letters4-ci] [--extra MODEL_PATH ...] [--no-ddddocr]
+
+For every model, N captchas of the model's own kind (alphabet, length, case rule, from its card)
+are generated with `--seed` (training streams use seeds < 1000, validation seed + 1_000_003).
+Prints whole-captcha and per-character accuracy of the model and of ddddocr on the same images
+(ddddocr compared case-insensitively, as the issue asks), images/s reading PNG bytes in batches
+(decode + resize + network + core Viterbi), ms to read one image (median of 50), and the
+training time from the model card. ddddocr is in the `bench` extra.
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+import time
+
+
+def score(gold: list[str], pred: list[str]) -> tuple[float, float]:
+    from jiema_captcha.train import score as _score
+
+    s = _score(gold, pred)
+    return s["whole_accuracy"], s["char_accuracy"]
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--n", type=int, default=1000)
+    parser.add_argument("--seed", type=int, default=20261123)
+    parser.add_argument("--threads", type=int, default=2, help="torch threads")
+    parser.add_argument("--models", default="upper4,letters4-ci")
+    parser.add_argument("--extra", action="append", default=[], help="more model paths")
+    parser.add_argument("--batch-size", type=int, default=256)
+    parser.add_argument("--no-ddddocr", action="store_true")
+    args = parser.parse_args()
+
+    import torch
+    from jiema_captcha.generator import CaptchaGenerator
+    from jiema_captcha.reader import CaptchaReader
+
+    torch.set_num_threads(args.threads)
+    ocr = None
+    if not args.no_ddddocr:
+        try:
+            import ddddocr
+
+            ocr = ddddocr.DdddOcr(show_ad=False)
+        except ImportError:
+            print("ddddocr not installed (pip install -e '.[bench]'); its rows are skipped\n")
+    names = [m for m in args.models.split(",") if m] + args.extra
+    print(f"{args.n} fresh captchas per model, seed {args.seed}; torch threads {args.threads}\n")
+    print("| model | set | whole | per-char | images/s (batch) | ms / image (one) "
+          "| training time |")
+    print("|---|---|---|---|---|---|---|")
+    for name in names:
+        reader = CaptchaReader(name, batch_size=args.batch_size)
+        cap = reader.captcha
+        gen = CaptchaGenerator(cap, args.seed)
+        pngs, gold = zip(*(gen.png(i) for i in range(args.n)), strict=True)
+        set_name = f"{cap.alphabet[:3]}…×{cap.min_length}" + (
+            f"-{cap.max_length}" if cap.max_length != cap.min_length else ""
+        ) + (" ci" if cap.case_insensitive else "")
+        reader.read_batch(pngs[:8])  # warm-up: Numba compile, torch first call
+        t0 = time.perf_counter()
+        results = reader.read_batch(pngs)
+        per_s = args.n / (time.perf_counter() - t0)
+        single = []
+        for p in pngs[:50]:
+            t1 = time.perf_counter()
+            reader.read(p)
+            single.append((time.perf_counter() - t1) * 1000)
+        whole, char = score(list(gold), [r.text for r in results])
+        hp = reader_card(name).hyperparameters
+        minutes = hp.get("training_seconds", 0.0) / 60
+        train = f"{minutes:.0f} min, {hp.get('steps_trained')} steps, " \
+                f"{hp.get('threads')} thread(s)"
+        print(f"| {reader.name} ({reader.network.arch}) | {set_name} | {whole:.2%} | "
+              f"{char:.2%} | {per_s:.0f} | {statistics.median(single):.1f} | {train} |")
+        if ocr is not None:
+            fold = str.lower if cap.case_insensitive else str.upper
+            t0 = time.perf_counter()
+            pred = [fold(ocr.classification(p)) for p in pngs]
+            dd_s = args.n / (time.perf_counter() - t0)
+            whole, char = score([fold(g) for g in gold], pred)
+            print(f"| ddddocr 1.6 (case-insensitive) | {set_name} | {whole:.2%} | {char:.2%} "
+                  f"| {dd_s:.0f} (one by one) | {1000 / dd_s:.1f} | pretrained |")
+
+
+def reader_card(name: str):  # type: ignore[no-untyped-def]
+    from jiema_captcha.reader import resolve_model
+
+    return resolve_model(name).card
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,32 @@
+"""The training pool: a worker process renders exactly what this process would."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+pytest.importorskip("captcha")
+from jiema_captcha.generator import CaptchaSettings  # noqa: E402
+from jiema_captcha.pool import Pool, render  # noqa: E402
+
+
+def test_worker_pool_equals_in_process_pool_and_stream_window() -> None:
+    settings = CaptchaSettings(alphabet="AB", min_length=2, max_length=2)
+    pools = [Pool(settings, 3, 16, 48, pool_size=6, refresh=4, workers=w, chunk=2)
+             for w in (0, 1)]
+    try:
+        for _ in range(2):
+            assert np.array_equal(pools[0].images, pools[1].images)
+            assert pools[0].labels == pools[1].labels
+            for p in pools:
+                p.refresh()
+        # after two refreshes of 4 the pool is stream images [8, 14), image i in slot i % 6
+        images, labels = render(settings.model_dump_json(), 3, 8, 6, 16, 48)
+        slots = [i % 6 for i in range(8, 14)]
+        assert np.array_equal(pools[1].images[slots], images)
+        assert [pools[1].labels[s] for s in slots] == labels
+        resumed = Pool(settings, 3, 16, 48, pool_size=6, refresh=4, refreshes_done=2, workers=0)
+        assert np.array_equal(resumed.images, pools[1].images)
+    finally:
+        for p in pools:
+            p.close()
