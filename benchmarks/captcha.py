@@ -73,7 +73,7 @@ def main() -> None:
             single.append((time.perf_counter() - t1) * 1000)
         whole, char = score(list(gold), [r.text for r in results])
         hp = reader_card(name).hyperparameters
-        minutes = hp.get("training_seconds", 0.0) / 60
+        minutes = hp.get("training_seconds_total", hp.get("training_seconds", 0.0)) / 60
         train = f"{minutes:.0f} min, {hp.get('steps_trained')} steps, " \
                 f"{hp.get('threads')} thread(s)"
         print(f"| {reader.name} ({reader.network.arch}) | {set_name} | {whole:.2%} | "

@@ -1,1 +1,36 @@
-"""jiema captcha plugin."""
+"""jiema captcha plugin: a seeded captcha generator, CNN readers (independent heads, CTC) and
+their training; CTC output is decoded by the core's Viterbi under the CTC grammar.
+
+    from jiema_captcha import CaptchaReader, read_captchas
+    read_captchas(["a.png", png_bytes, pil_image, array])       # shipped upper4 by default
+    CaptchaReader("letters4-ci").read("b.png").text             # lowercase, case-insensitive
+
+Names load on first use, so importing the package (as `jiema --help` does) pulls in no torch.
+"""
+
+from __future__ import annotations
+
+from importlib import import_module
+from typing import Any
+
+_LAZY = {
+    "CaptchaReader": "jiema_captcha.reader",
+    "CaptchaResult": "jiema_captcha.reader",
+    "read_captchas": "jiema_captcha.reader",
+    "CaptchaGenerator": "jiema_captcha.generator",
+    "CaptchaSettings": "jiema_captcha.generator",
+    "ImageInputError": "jiema_captcha.images",
+    "NetworkSettings": "jiema_captcha.settings",
+    "TrainOptions": "jiema_captcha.settings",
+}
+
+__all__ = sorted(_LAZY)
+
+
+def __getattr__(name: str) -> Any:
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module 'jiema_captcha' has no attribute {name!r}")
+    value = getattr(import_module(module), name)
+    globals()[name] = value
+    return value
