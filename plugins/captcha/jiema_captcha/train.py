@@ -95,7 +95,8 @@ class Trainer:
             torch.set_num_threads(opts.threads)
         torch.manual_seed(opts.seed)
         self.net = netmod.build(self.network, len(self.captcha.alphabet), self.captcha.max_length)
-        decay, no_decay = [], []
+        decay: list[Any] = []
+        no_decay: list[Any] = []
         for name, p in self.net.named_parameters():
             (no_decay if p.ndim == 1 or name.endswith("bias") else decay).append(p)
         self.opt = torch.optim.AdamW(
