@@ -1,0 +1,205 @@
+"""A second emission model: whole-line recognition (conv features -> CTC), no glyph cutting.
+
+Its per-frame posteriors reach the same character LM through the core's candidate lattice:
+frames are grouped into character positions by the best CTC alignment (runs of one non-blank
+label, split at blanks and label changes), each position's candidates are the labels its frames
+find probable (frame posteriors averaged, blank left out, renormalised), and `decode_line` picks
+the reading with the LM. That keeps the LM, Viterbi and confidence code shared with the
+cut-and-classify pipeline; what the alignment merges or splits the LM cannot undo.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from jiema.errors import ModelFileError, ShapeError
+
+from .charset import Charset, default_charset
+from .glyphs import FontFace, Polarity, _otsu, _pil_font
+from .language_model import CharLM
+from .lm_decode import decode_line
+
+COMPONENT = "ocr.line_ctc.v1"
+LINE_HEIGHT = 32
+FRAME = 4  # input pixels per output frame
+
+
+def normalize_line(img: np.ndarray, height: int = LINE_HEIGHT,
+                   polarity: Polarity = "dark") -> np.ndarray:
+    """A text-line crop as a `(height, W)` float32 ink map: ink rows cropped, scaled to `height`
+    (aspect kept), padded on the right to a multiple of the frame width."""
+    from PIL import Image
+
+    g = np.asarray(img, dtype=np.float32)
+    if g.ndim == 3:
+        g = g[..., :3].mean(axis=2)
+    if g.ndim != 2:
+        raise ShapeError(f"a line image must be 2-D gray or H x W x C, got shape {g.shape}")
+    if g.size == 0 or float(g.max() - g.min()) < 16:
+        return np.zeros((height, FRAME), dtype=np.float32)
+    dark = g <= _otsu(g)
+    ink_dark = bool(dark.mean() <= 0.5) if polarity == "auto" else polarity == "dark"
+    if ink_dark:
+        bg = float(np.median(g[~dark])) if (~dark).any() else float(g.max())
+        ink = (bg - g) / max(bg - float(np.percentile(g, 1)), 1e-6)
+    else:
+        bg = float(np.median(g[dark])) if dark.any() else float(g.min())
+        ink = (g - bg) / max(float(np.percentile(g, 99)) - bg, 1e-6)
+    ink = np.clip(ink, 0.0, 1.0)
+    rows = np.flatnonzero((ink > 0.5).any(axis=1))
+    if rows.size:
+        ink = ink[rows.min(): rows.max() + 1]
+    inner = height - 4
+    w = max(1, round(ink.shape[1] * inner / ink.shape[0]))
+    scaled = np.asarray(Image.fromarray((ink * 255).astype(np.uint8)).resize(
+        (w, inner), Image.Resampling.BILINEAR), dtype=np.float32) / 255.0
+    width = -(-(w + 4) // FRAME) * FRAME
+    out = np.zeros((height, width), dtype=np.float32)
+    out[2: 2 + inner, 2: 2 + w] = scaled
+    return out
+
+
+def render_line(text: str, face: FontFace, rng: np.random.Generator, size: int = 28,
+                noise: float = 8.0) -> np.ndarray:
+    """`text` drawn dark on light (uint8), with a small margin and some noise: training lines."""
+    from PIL import Image, ImageDraw
+
+    font = _pil_font(face.path, face.index, size)
+    left, top, right, bottom = font.getbbox(text)
+    pad = size // 4
+    img = Image.new("L", (right - left + 2 * pad, bottom - top + 2 * pad), 235)
+    ImageDraw.Draw(img).text((pad - left, pad - top), text, fill=30, font=font)
+    arr = np.asarray(img, dtype=np.float32) + rng.normal(0, noise, (img.height, img.width))
+    return np.clip(arr, 0, 255).astype(np.uint8)
+
+
+def frame_candidates(log_probs: np.ndarray, labels: Sequence[str], k: int = 5,
+                     min_prob: float = 1e-4) -> list[list[tuple[str, float]]]:
+    """Character positions and their candidates from `(T, K + 1)` frame log-posteriors (column 0
+    = blank), by the best alignment: a position is a run of frames with one non-blank argmax."""
+    lp = np.asarray(log_probs, dtype=np.float64)
+    if lp.ndim != 2 or lp.shape[1] != len(labels) + 1:
+        raise ShapeError(f"log_probs must be (T, {len(labels) + 1}), got {lp.shape}")
+    best = lp.argmax(axis=1)
+    probs = np.exp(lp)
+    out: list[list[tuple[str, float]]] = []
+    t = 0
+    while t < len(best):
+        if best[t] == 0:
+            t += 1
+            continue
+        end = t
+        while end + 1 < len(best) and best[end + 1] == best[t]:
+            end += 1
+        p = probs[t: end + 1, 1:].mean(axis=0)
+        p = p / max(float(p.sum()), 1e-12)
+        top = np.argsort(-p, kind="stable")[:k]
+        cands = [(labels[int(j)], float(p[j])) for j in top if p[j] >= min_prob]
+        out.append(cands or [(labels[int(top[0])], float(p[top[0]]))])
+        t = end + 1
+    return out
+
+
+class LineRecognizer:
+    """A trained LineCTCNet with its charset: frame posteriors, candidates, decoded text."""
+
+    def __init__(self, net: Any, charset: Charset) -> None:
+        self.net = net.eval()
+        self.charset = charset
+
+    @classmethod
+    def create(cls, charset: Charset | None = None, width: int = 32,
+               hidden: int = 128, seed: int = 0) -> LineRecognizer:
+        """An untrained recogniser (for training), its weights drawn from `seed`."""
+        import torch
+
+        from .cnn.ctc_net import LineCTCNet
+
+        torch.manual_seed(seed)
+        cs = charset or default_charset()
+        return cls(LineCTCNet(len(cs), width=width, hidden=hidden), cs)
+
+    def log_probs(self, line: np.ndarray, polarity: Polarity = "dark") -> np.ndarray:
+        """`(T, K + 1)` float32 frame log-posteriors of one line image."""
+        import torch
+
+        x = torch.from_numpy(normalize_line(line, polarity=polarity))[None, None]
+        self.net.eval()
+        with torch.inference_mode():
+            return torch.log_softmax(self.net(x)[0].float(), dim=1).numpy()
+
+    def read(self, line: np.ndarray, lm: CharLM | None = None, lm_weight: float = 1.0,
+             k: int = 5, polarity: Polarity = "dark") -> tuple[str, list[float]]:
+        """Text and per-character confidences of one line (LM decoding when `lm` is given)."""
+        cands = frame_candidates(self.log_probs(line, polarity), self.charset.labels, k)
+        return decode_line(cands, lm, lm_weight)
+
+    def fit(self, lines: Sequence[np.ndarray], texts: Sequence[str], steps: int = 200,
+            lr: float = 3e-3, seed: int = 0) -> float:
+        """Train on (line image, text) pairs with CTC loss (full batch); returns the last loss.
+        Enough for tests and small sets; a long run would want batching and checkpoints."""
+        import torch
+
+        torch.manual_seed(seed)
+        xs = [normalize_line(im) for im in lines]
+        width = max(x.shape[1] for x in xs)
+        batch = np.zeros((len(xs), 1, LINE_HEIGHT, width), dtype=np.float32)
+        for i, x in enumerate(xs):
+            batch[i, 0, :, : x.shape[1]] = x
+        frames = torch.tensor([x.shape[1] // FRAME for x in xs], dtype=torch.long)
+        ids = [self.charset.encode(t) for t in texts]
+        if any((i < 0).any() for i in ids):
+            raise ValueError("a training text has characters outside the charset")
+        targets = torch.from_numpy(np.concatenate(ids) + 1)
+        lengths = torch.tensor([len(i) for i in ids], dtype=torch.long)
+        x = torch.from_numpy(batch)
+        ctc = torch.nn.CTCLoss(blank=0, zero_infinity=True)
+        optim = torch.optim.Adam(self.net.parameters(), lr=lr)
+        self.net.train()
+        loss = torch.zeros(())
+        for _ in range(steps):
+            logp = torch.log_softmax(self.net(x), dim=2).transpose(0, 1)  # (T, B, K)
+            loss = ctc(logp, targets, frames, lengths)
+            optim.zero_grad()
+            loss.backward()
+            optim.step()
+        self.net.eval()
+        return float(loss.detach())
+
+    def save(self, path: str | os.PathLike[str], name: str = "line-ctc") -> Path:
+        from jiema.models import ModelCard, save_model
+
+        net = self.net
+        tensors = {k: v.detach().cpu().numpy() for k, v in net.state_dict().items()
+                   if not k.endswith("num_batches_tracked")}
+        width = int(net.features[0].out_channels)
+        hidden = int(net.head.in_channels)
+        card = ModelCard(name=name, component=COMPONENT, task="ocr",
+                         description="Line recogniser: conv features -> CTC over blank + charset.",
+                         vocabulary_size=len(self.charset), labels=list(self.charset.labels),
+                         hyperparameters={"width": width, "hidden": hidden,
+                                          "line_height": LINE_HEIGHT, "frame": FRAME})
+        weights, _ = save_model(tensors, card, Path(path))
+        return weights
+
+    @classmethod
+    def load(cls, path: str | os.PathLike[str]) -> LineRecognizer:
+        import torch
+        from jiema.models import find_model_files, load_tensors
+
+        weights, card = find_model_files(path)
+        if card.component != COMPONENT or not card.labels:
+            raise ModelFileError(f"{weights} is a {card.component!r} model, not {COMPONENT!r}")
+        rec = cls.create(Charset(card.labels), width=int(card.hyperparameters["width"]),
+                         hidden=int(card.hyperparameters["hidden"]))
+        state = {k: torch.from_numpy(v.astype(np.float32)) for k, v in
+                 load_tensors(weights).items()}
+        missing, unexpected = rec.net.load_state_dict(state, strict=False)
+        if [m for m in missing if not m.endswith("num_batches_tracked")] or unexpected:
+            raise ModelFileError(f"{weights} does not fit the line recogniser")
+        rec.net.eval()
+        return rec

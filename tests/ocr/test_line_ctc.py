@@ -1,0 +1,82 @@
+"""Line recogniser (conv -> CTC): frame grouping, line normalising, a tiny trained model, LM."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+from jiema.errors import ShapeError
+from jiema_ocr.line_ctc import FRAME, LINE_HEIGHT, frame_candidates, normalize_line
+
+LABELS = ["a", "b", "c"]
+
+
+def _frames(rows: list[list[float]]) -> np.ndarray:
+    p = np.asarray(rows, dtype=np.float64) + 1e-12
+    return np.log(p / p.sum(axis=1, keepdims=True))
+
+
+def test_frames_group_into_positions_at_blanks_and_label_changes() -> None:
+    lp = _frames([[0.9, 0.05, 0.03, 0.02],  # blank
+                  [0.1, 0.8, 0.1, 0.0],  # a
+                  [0.1, 0.6, 0.3, 0.0],  # a (same run)
+                  [0.9, 0.05, 0.05, 0.0],  # blank
+                  [0.0, 0.1, 0.1, 0.8],  # c
+                  [0.1, 0.7, 0.1, 0.1]])  # a: a new position right after c
+    cands = frame_candidates(lp, LABELS, k=2)
+    assert [c[0][0] for c in cands] == ["a", "c", "a"]
+    assert cands[0][1][0] == "b" and cands[0][0][1] == pytest.approx(0.7 / 0.9, rel=1e-6)
+    assert frame_candidates(_frames([[1.0, 0.0, 0.0, 0.0]]), LABELS) == []
+    with pytest.raises(ShapeError):
+        frame_candidates(np.zeros((3, 3)), LABELS)
+
+
+def test_normalised_lines_have_the_fixed_height_and_frame_multiple_width() -> None:
+    img = np.full((50, 200), 230, dtype=np.uint8)
+    img[10:40, 20:180] = 20
+    img[20:30, 20:180] = 230
+    out = normalize_line(img)
+    assert out.shape[0] == LINE_HEIGHT and out.shape[1] % FRAME == 0
+    assert 0 <= out.min() and out.max() <= 1 and out.max() > 0.9
+    np.testing.assert_allclose(normalize_line(255 - img, polarity="light"), out, atol=0.02)
+    assert not normalize_line(np.full((10, 10), 100, np.uint8)).any()
+    with pytest.raises(ShapeError):
+        normalize_line(np.zeros(4))
+
+
+def test_a_tiny_recogniser_learns_its_lines_and_the_lm_reads_through_it(
+        tmp_path: Path) -> None:
+    torch = pytest.importorskip("torch")
+    from jiema_ocr.glyphs import default_fonts
+
+    fonts = default_fonts()
+    if not fonts:
+        pytest.skip("no Debian CJK font installed")
+    import jiema
+    from jiema_ocr.charset import Charset
+    from jiema_ocr.language_model import CharLM, count_chars
+    from jiema_ocr.line_ctc import LineRecognizer, render_line
+
+    torch.set_num_threads(1)
+    cs = Charset(list("电视机中国"))
+    texts = ["电视机", "中国", "国电视", "机中", "视国电", "电中"]
+    rng = np.random.default_rng(0)
+    lines = [render_line(t, fonts[0], rng, size=16) for t in texts]
+    rec = LineRecognizer.create(cs, width=8, hidden=32)
+    loss = rec.fit(lines, texts, steps=200, lr=6e-3)
+    assert loss < 0.5
+    plain = [rec.read(im)[0] for im in lines]
+    assert sum(p == t for p, t in zip(plain, texts, strict=True)) >= 4
+
+    counts = count_chars(texts * 20)
+    lm = CharLM.from_counts(counts)
+    assert isinstance(lm.model, jiema.BigramModel)
+    with_lm = [rec.read(im, lm=lm) for im in lines]
+    assert sum(t == want for (t, _), want in zip(with_lm, texts, strict=True)) >= sum(
+        p == t for p, t in zip(plain, texts, strict=True))
+    assert all(0.0 <= c <= 1.0 + 1e-9 for _, conf in with_lm for c in conf)
+
+    path = rec.save(tmp_path / "ctc.safetensors")
+    again = LineRecognizer.load(path)
+    np.testing.assert_allclose(again.log_probs(lines[0]), rec.log_probs(lines[0]), atol=1e-5)
