@@ -50,7 +50,6 @@ def ctc_grammar(n_classes: int, min_length: int, max_length: int) -> CTCGrammar:
     position = np.zeros(n_states, dtype=np.int64)
     is_blank = np.zeros(n_states, dtype=bool)
     is_blank[: big_l + 1] = True
-    blank_pos = np.arange(big_l + 1)
 
     def char_state(k: int, cls: int) -> int:  # k in 1..L, cls in 1..C
         return big_l + 1 + (k - 1) * c + (cls - 1)
@@ -83,7 +82,6 @@ def ctc_grammar(n_classes: int, min_length: int, max_length: int) -> CTCGrammar:
                         allowed[s, char_state(k + 1, cls2)] = True
             if min_length <= k:
                 end[s] = True
-    del blank_pos
     trans = jiema.DenseTransitions.from_allowed(allowed, start, end)
     return CTCGrammar(trans, label, position, is_blank)
 
