@@ -3,8 +3,13 @@
 from __future__ import annotations
 
 import pytest
-from jiema_templates import EmptyCorpusError, Template, TemplateSet, discover_templates, \
-    discover_words
+from jiema_templates import (
+    EmptyCorpusError,
+    Template,
+    TemplateSet,
+    discover_templates,
+    discover_words,
+)
 
 
 def nz_templates(nz, texts, tokenize, **kw):

@@ -19,7 +19,8 @@ def _nz_tokenizer(nz, counts):
     return nz.Tokenizer(nz.Trie(counts.items()))
 
 
-@settings(deadline=None, max_examples=40, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(deadline=None, max_examples=40,
+          suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(text=st.text(alphabet="甲乙丙丁戊ab1 。，", max_size=20),
        counts=st.lists(st.integers(1, 10**6), min_size=9, max_size=9, unique=True))
 def test_same_cut_as_nlp_zero(nz, text, counts):
@@ -44,7 +45,8 @@ def test_cut_many_equals_cut_and_joins_back():
     many = tok.cut_many(texts)
     assert many == [tok.cut(t) for t in texts]
     assert ["".join(ws) for ws in many] == texts
-    assert tok.cut("北京大学生") == ["北京", "大", "学生"]  # nlp-zero: no fallback where a word ends
+    # nlp-zero: no one-character fallback where a word ends, so 北京大学|生 is no path
+    assert tok.cut("北京大学生") == ["北京", "大", "学生"]
 
 
 def test_lattice_is_a_core_word_lattice():

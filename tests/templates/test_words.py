@@ -11,7 +11,6 @@ from hypothesis import strategies as st
 from jiema_templates import EmptyCorpusError, FileCorpus, WordTable, discover_words
 
 
-
 def nz_find(nz, texts, min_proba, min_pmi, filtering=True):
     f = nz.Word_Finder(min_proba=min_proba, min_pmi=min_pmi)
     f.train(texts, filtering=filtering)
@@ -40,7 +39,8 @@ def test_same_table_as_nlp_zero(nz, corpus, min_proba, min_pmi):
     assert any(len(w) > 1 for w in words)
 
 
-@settings(deadline=None, max_examples=25, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(deadline=None, max_examples=25,
+          suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(seed=st.integers(0, 10_000), min_proba=st.sampled_from([1e-6, 1e-3, 5e-3]),
        min_pmi=st.sampled_from([0.0, 1.0, 2.0]))
 def test_same_table_as_nlp_zero_random(nz, make_corpus, seed, min_proba, min_pmi):

@@ -29,7 +29,22 @@ _LAZY = {
     "ParserOptions": "jiema_templates.options",
 }
 
-__all__ = sorted(_LAZY)
+__all__ = [
+    "EmptyCorpusError",
+    "FileCorpus",
+    "Parser",
+    "ParserOptions",
+    "SentTree",
+    "Template",
+    "TemplateOptions",
+    "TemplateSet",
+    "Tokenizer",
+    "WordOptions",
+    "WordTable",
+    "combine_aa123",
+    "discover_templates",
+    "discover_words",
+]
 
 
 def __getattr__(name: str) -> Any:

@@ -63,6 +63,7 @@ class Parser:
         self.tokenize = tokenize
         self.null_score = float(null_score)
         self._trie: dict = {}
+        infos: list[_Info] = []
         for t, lp in templates.log_probs().items():
             if not t.literals:
                 continue  # a lone slot covers nothing
@@ -70,6 +71,48 @@ class Parser:
             for w in t.words:
                 node = node.setdefault(w, {})
             node[_END] = _Info(t, lp)
+            infos.append(node[_END])
+        self._flatten()
+
+    def _flatten(self) -> None:
+        """The trie as arrays for the Numba chart (see `jiema_templates.chart`)."""
+        import numpy as np
+
+        vocab: dict[str, int] = {}
+        nodes: list[dict] = [self._trie]
+        children: list[list[tuple[int, int]]] = []
+        slot: list[int] = []
+        ends: list[_Info | None] = []
+        at = 0
+        while at < len(nodes):
+            node = nodes[at]
+            kids = []
+            slot_id = -1
+            for key, child in node.items():
+                if key == _END:
+                    continue
+                nodes.append(child)
+                if key is None:
+                    slot_id = len(nodes) - 1
+                else:
+                    kids.append((vocab.setdefault(key, len(vocab)), len(nodes) - 1))
+            kids.sort()
+            children.append(kids)
+            slot.append(slot_id)
+            ends.append(node.get(_END))
+            at += 1
+        self._vocab = vocab
+        self._infos = [e for e in ends if e is not None]
+        index = {id(e): k for k, e in enumerate(self._infos)}
+        counts = np.array([len(k) for k in children], dtype=np.int64)
+        self._child_off = np.concatenate(([0], np.cumsum(counts))).astype(np.int64)
+        self._child_word = np.array([w for k in children for w, _ in k], dtype=np.int64)
+        self._child_node = np.array([c for k in children for _, c in k], dtype=np.int64)
+        self._slot_child = np.array(slot, dtype=np.int64)
+        self._end_score = np.array([e.score if e else -np.inf for e in ends], dtype=np.float64)
+        self._end_len = np.array([e.length if e else 0 for e in ends], dtype=np.int64)
+        self._end_tid = np.array([index[id(e)] if e else -1 for e in ends], dtype=np.int64)
+        self._max_lits = max((e.length for e in self._infos), default=1)
 
     def __len__(self) -> int:
         return len(self.templates)
@@ -121,108 +164,38 @@ class Parser:
 
     def parse_words(self, words: Sequence[str]) -> SentTree:
         """Parse a tokenized sentence."""
+        import numpy as np
+
+        from .chart import chart_parse
+
         ws = list(words)
         n = len(ws)
         if n == 0:
             return SentTree(Template(()), "", [], 0.0, matched=False)
-        score, choice = self._chart(ws)
+        ids = np.fromiter((self._vocab.get(w, -1) for w in ws), dtype=np.int64, count=n)
+        score, tid, nlits, lits = chart_parse(
+            ids, self._child_off, self._child_word, self._child_node, self._slot_child,
+            self._end_score, self._end_len, self._end_tid, self.null_score, self._max_lits)
+        infos = self._infos
 
         def build(i: int, j: int) -> SentTree:
             content = "".join(ws[i:j])
-            picked = choice[(i, j)]
-            if picked is None:
-                return SentTree(Template(tuple(ws[i:j])), content, [], score[(i, j)],
+            t = int(tid[i, j])
+            if t < 0:
+                return SentTree(Template(tuple(ws[i:j])), content, [], float(score[i, j]),
                                 matched=False)
-            lits, info = picked
+            positions = lits[i, j, : nlits[i, j]].tolist()
             modules = []
             prev = i - 1
-            for p in (*lits, j):
+            for p in (*positions, j):
                 if prev + 1 < p:
                     modules.append(build(prev + 1, p))
                 prev = p
-            return SentTree(info.template, content, modules, score[(i, j)])
+            return SentTree(infos[t].template, content, modules, float(score[i, j]))
 
+        import sys
+
+        if 2 * n + 200 > sys.getrecursionlimit():  # nesting depth is at most n
+            sys.setrecursionlimit(2 * n + 200)
         return build(0, n)
 
-    def _chart(self, ws: list[str]) -> tuple[dict, dict]:
-        """Best score and choice of every span, by a right-to-left sweep over start positions.
-
-        For a start i, states (trie node, position k) hold the best score of a template prefix
-        over words i..k-1 (slots scored by their spans' best parses, all already known: a slot
-        inside the span starts after i, and a leading slot [i, m) is applied once best(i, m) is
-        final). O(n^2) states per sentence, each slot tried against O(n) ends."""
-        n = len(ws)
-        root = self._trie
-        root_id = id(root)
-        lead = root.get(None)
-        null = self.null_score
-        score: dict[tuple[int, int], float] = {}
-        choice: dict[tuple[int, int], Any] = {}
-        positions: dict[str, list[int]] = {}
-        for p, w in enumerate(ws):
-            positions.setdefault(w, []).append(p)
-        for i in range(n - 1, -1, -1):
-            chart: list[dict[int, tuple]] = [{} for _ in range(n + 2)]
-            slot_end: list[list[tuple]] = [[] for _ in range(n + 1)]
-            chart[i][root_id] = (0.0, root, -1, 0)
-
-            def update(k: int, node: dict, value: float, pk: int, pid: int) -> None:
-                have = chart[k].get(id(node))
-                if have is None or value > have[0]:
-                    chart[k][id(node)] = (value, node, pk, pid)
-
-            for k in range(i, n + 1):
-                if k > i:
-                    top_key: tuple[float, int] | None = None
-                    top: tuple | None = None
-                    for nid, (sc, node, _, _) in chart[k].items():
-                        info = node.get(_END)
-                        if info is not None:
-                            total = sc + info.score
-                            key = (round(total, 4), info.length)
-                            if top_key is None or key > top_key:
-                                top_key, top = key, (total, info, k, nid)
-                    for total, info, pk, pid in slot_end[k]:
-                        key = (round(total, 4), info.length)
-                        if top_key is None or key > top_key:
-                            top_key, top = key, (total, info, pk, pid)
-                    if top is None:
-                        score[(i, k)] = null * (k - i - 1)
-                        choice[(i, k)] = None
-                    else:
-                        total, info, pk, pid = top
-                        lits: list[int] = []
-                        while True:
-                            entry = chart[pk][pid]
-                            if entry[2] < 0:
-                                break
-                            lits.append(pk - 1)
-                            pk, pid = entry[2], entry[3]
-                        score[(i, k)] = total
-                        choice[(i, k)] = (tuple(reversed(lits)), info)
-                    if lead is not None and k < n:
-                        nxt = lead.get(ws[k])
-                        if nxt is not None:
-                            update(k + 1, nxt, score[(i, k)], i, root_id)
-                if k == n:
-                    break
-                for nid, (sc, node, _, _) in list(chart[k].items()):
-                    child = node.get(ws[k])
-                    if child is not None:
-                        update(k + 1, child, sc, k, nid)
-                    if nid == root_id:
-                        continue
-                    slot = node.get(None)
-                    if slot is None:
-                        continue
-                    end = slot.get(_END)
-                    if end is not None:
-                        for m in range(k + 1, n + 1):
-                            slot_end[m].append((sc + score[(k, m)] + end.score, end, k, nid))
-                    for w in slot:
-                        if w is _END or w is None:
-                            continue
-                        for m in positions.get(w, ()):
-                            if m > k:
-                                update(m + 1, slot[w], sc + score[(k, m)], k, nid)
-        return score, choice

@@ -65,9 +65,8 @@ class Tokenizer:
 
         table = getattr(counts, "counts", counts)
         if not isinstance(table, Mapping):
-            raise InvalidInputError(
-                f"Tokenizer needs a WordTable or a word -> count mapping, got {type(counts).__name__}"
-            )
+            raise InvalidInputError("Tokenizer needs a WordTable or a word -> count mapping, "
+                                    f"got {type(counts).__name__}")
         if runs not in ("nlp-zero", "core", "none"):
             raise InvalidInputError(f"runs must be 'nlp-zero', 'core' or 'none', got {runs!r}")
         bad = [w for w, c in table.items() if not isinstance(c, int | np.integer) or c <= 0]

@@ -1,4 +1,4 @@
-"""SentTree: the parse of a sentence by templates (nlp-zero's `SentTree`), printable and drawable."""
+"""SentTree: a sentence parsed by templates (nlp-zero's `SentTree`), printable and drawable."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ import os
 from dataclasses import dataclass, field
 from typing import Any
 
-from .template import SLOT, Template
+from .template import Template
 
 __all__ = ["SentTree"]
 
