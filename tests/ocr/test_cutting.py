@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-
 from jiema_ocr.cutting import (
     CutOptions,
     best_cut,
@@ -90,7 +89,7 @@ def test_every_partition_is_covered_and_ordered():
     graph = cut_graph(m, CutOptions())
     cut = best_cut(graph)
     assert cut[0][0] == 0 and cut[-1][1] == len(graph.segments)
-    assert all(a[1] == b[0] for a, b in zip(cut[:-1], cut[1:]))
+    assert all(a[1] == b[0] for a, b in zip(cut[:-1], cut[1:], strict=True))
 
 
 def test_empty_mask():
@@ -118,6 +117,6 @@ def test_rendered_split_characters_cut_right(font_index):
     (line,) = find_lines(gray, find_layers(gray))
     boxes = cut_line(line.mask)
     assert len(boxes) == 4
-    for (x0, _, x1, _), gt in zip(boxes, s.lines[0].boxes):
+    for (x0, _, x1, _), gt in zip(boxes, s.lines[0].boxes, strict=True):
         a, b = (x0 + line.box[0]) / scale, (x1 + line.box[0]) / scale
         assert abs(a - gt[0]) <= 2 and abs(b - gt[2]) <= 2

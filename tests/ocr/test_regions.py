@@ -55,7 +55,7 @@ def test_banner_lines_found_in_order_and_picture_rejected(seed):
                       noise=4, seed=seed)
     lines, scale = _lines(s.image)
     assert len(lines) == 2
-    for found, gt in zip(lines, s.lines):
+    for found, gt in zip(lines, s.lines, strict=True):
         assert _iou(_box_in_input(found.box, scale), gt.box) > 0.8
     px0, py0, px1, py1 = s.picture
     for found in lines:

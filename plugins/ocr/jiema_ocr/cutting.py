@@ -31,11 +31,11 @@ class CutOptions(BaseModel):
     max_inner_gap: float = Field(0.3, ge=0, description="x em")
     max_group: int = Field(4, ge=1, description="segments per glyph at most")
     narrow: float = Field(0.7, gt=0, description="segments narrower than this x em are narrow")
-    tall: float = Field(0.8, gt=0, description="taller than this x line height: a hanzi part")
+    tall: float = Field(0.88, gt=0, description="taller than this x line height: a hanzi part")
     narrow_cost: float = Field(0.2, ge=0, description="a short narrow glyph standing alone")
     tall_narrow_cost: float = Field(0.35, ge=0, description="a tall narrow piece standing alone")
     piece_cost: float = Field(0.1, ge=0, description="per extra segment in a group")
-    short_group_cost: float = Field(0.5, ge=0, description="a group made of short pieces only")
+    short_group_cost: float = Field(1.0, ge=0, description="a group made of short pieces only")
     split_width: float = Field(1.25, gt=0, description="segments wider than this x em are split")
     min_ink: int = Field(1, ge=1, description="ink pixels that make a column count as inked")
 

@@ -1,0 +1,113 @@
+"""`jiema ocr`: plain and JSONL output, bad inputs as records, debug pictures, overrides."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+
+pytest.importorskip("scipy")
+pytest.importorskip("PIL")
+pytest.importorskip("fontTools")
+import jiema  # noqa: E402
+import jiema_ocr.plugin as plugin  # noqa: E402
+from click.testing import CliRunner  # noqa: E402
+from jiema.cli import build_cli  # noqa: E402
+from jiema_ocr.synth import find_fonts, render_line  # noqa: E402
+from ocr_stub import TemplateClassifier  # noqa: E402
+from PIL import Image  # noqa: E402
+
+FONTS = find_fonts()
+pytestmark = pytest.mark.skipif(
+    not FONTS, reason="no Debian CJK font installed (fonts-wqy-microhei, fonts-wqy-zenhei, "
+                      "fonts-arphic-uming, fonts-arphic-ukai)")
+
+
+@pytest.fixture
+def stub_classifier(monkeypatch):
+    """Every CharClassifier.load gives a template classifier over a small alphabet."""
+    from jiema_ocr import classifier
+
+    clf = TemplateClassifier("电视机月全场满元包邮0123456789，。", FONTS[0])
+    monkeypatch.setattr(classifier.CharClassifier, "load",
+                        classmethod(lambda cls, path_or_name=None: clf))
+    return clf
+
+
+@pytest.fixture
+def images(tmp_path):
+    one = tmp_path / "one.png"
+    Image.fromarray(render_line("电视机12月", FONTS[0], 32, seed=0).image).save(one)
+    two = tmp_path / "two.png"
+    line = render_line("全场满299元", FONTS[0], 30, dark_text=False, seed=1)
+    Image.fromarray(line.image).save(two)
+    blank = tmp_path / "blank.png"
+    Image.fromarray(np.full((60, 200, 3), 240, np.uint8)).save(blank)
+    bad = tmp_path / "bad.png"
+    bad.write_bytes(b"this is not a png")
+    return one, two, blank, bad
+
+
+def _cli():
+    return build_cli(jiema.Engine(plugins=[plugin], load_entry_points=False))
+
+
+def _run(args):
+    return CliRunner().invoke(_cli(), args, catch_exceptions=False)
+
+
+def test_plain_text_one_image(stub_classifier, images):
+    one, *_ = images
+    res = _run(["ocr", "--no-lm", str(one)])
+    assert res.exit_code == 0, res.output
+    assert res.stdout == "电视机12月\n"
+
+
+def test_plain_text_several_images_prefix_the_file(stub_classifier, images):
+    one, two, blank, _ = images
+    res = _run(["ocr", "--no-lm", str(one), str(two), str(blank)])
+    assert res.exit_code == 0
+    assert res.stdout.splitlines() == [f"{one}\t电视机12月", f"{two}\t全场满299元", f"{blank}\t"]
+
+
+def test_jsonl_records_and_a_bad_file(stub_classifier, images):
+    one, _, blank, bad = images
+    res = _run(["ocr", "--no-lm", "--jsonl", str(one), str(bad), str(blank)])
+    assert res.exit_code == 1
+    recs = [json.loads(line) for line in res.stdout.splitlines()]
+    assert [r["file"] for r in recs] == [str(one), str(bad), str(blank)]
+    assert recs[0]["text"] == "电视机12月" and recs[0]["error"] is None
+    assert 0 < recs[0]["confidence"] <= 1
+    line = recs[0]["lines"][0]
+    assert len(line["box"]) == 4 and len(line["glyphs"]) == 6
+    assert line["glyphs"][0]["candidates"][0][0] == "电"
+    assert recs[1]["text"] is None and "not an image" in recs[1]["error"]
+    assert recs[2]["text"] == "" and recs[2]["lines"] == [] and recs[2]["error"] is None
+
+
+def test_debug_dir_pictures(stub_classifier, images, tmp_path):
+    one, *_ = images
+    out = tmp_path / "dbg"
+    res = _run(["ocr", "--no-lm", "--debug-dir", str(out), str(one)])
+    assert res.exit_code == 0
+    names = sorted(p.name for p in out.iterdir())
+    assert "one-kde.png" in names and "one-boxes.png" in names
+    assert any(n.startswith("one-layer") for n in names)
+    assert Image.open(out / "one-boxes.png").size == Image.open(one).size
+
+
+def test_the_lm_decoder_runs_by_default(stub_classifier, images):
+    one, *_ = images
+    res = _run(["ocr", str(one)])
+    assert res.exit_code == 0 and res.stdout.strip() == "电视机12月"
+    res = _run(["ocr", "--lm-weight", "0.5", str(one)])
+    assert res.exit_code == 0 and res.stdout.strip() == "电视机12月"
+
+
+def test_help_and_unknown_model(stub_classifier, images):
+    res = _run(["ocr", "--help"])
+    assert res.exit_code == 0 and "--debug-dir" in res.stdout and "--jsonl" in res.stdout
+    one, *_ = images
+    res = CliRunner().invoke(_cli(), ["ocr", "--model", "no-such-model", str(one)])
+    assert res.exit_code != 0 and "no-such-model" in res.output

@@ -1,0 +1,129 @@
+"""The pipeline end to end with a template classifier standing in for the char CNN."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+pytest.importorskip("scipy")
+pytest.importorskip("PIL")
+pytest.importorskip("fontTools")
+from jiema_ocr.pipeline import OcrOptions, OcrReader, Stages, analyse, glyph_crop  # noqa: E402
+from jiema_ocr.synth import find_fonts, render_banner, render_line  # noqa: E402
+from ocr_stub import TemplateClassifier  # noqa: E402
+
+FONTS = find_fonts()
+pytestmark = pytest.mark.skipif(
+    not FONTS, reason="no Debian CJK font installed (fonts-wqy-microhei, fonts-wqy-zenhei, "
+                      "fonts-arphic-uming, fonts-arphic-ukai)")
+ALPHABET = "全场满减元包邮年终大促销川明好收电视机月，。0123456789"
+
+
+@pytest.fixture(scope="module")
+def reader():
+    return OcrReader(TemplateClassifier(ALPHABET, FONTS[0]))
+
+
+@pytest.mark.parametrize("dark_text", [True, False])
+def test_reads_a_line_either_polarity(reader, dark_text):
+    s = render_line("全场满299减50元，包邮。", FONTS[0], 32, dark_text=dark_text, noise=5,
+                    seed=2)
+    result = reader.read(s.image)
+    assert result.text == "全场满299减50元，包邮。"
+    (line,) = result.lines
+    assert len(line.glyphs) == len(s.lines[0].boxes)
+    for glyph, gt in zip(line.glyphs, s.lines[0].boxes, strict=True):
+        assert abs(glyph.box[0] - gt[0]) <= 3 and abs(glyph.box[2] - gt[2]) <= 3
+        assert glyph.candidates[0][0] == glyph.char and 0 < glyph.confidence <= 1
+    assert 0 < result.confidence <= 1
+
+
+def test_reads_a_banner_line_by_line(reader):
+    s = render_banner(["年终大促销", "全场满299减50元"], FONTS[0], 32, noise=3, seed=5)
+    assert reader.read(s.image).text == "年终大促销\n全场满299减50元"
+
+
+def test_split_characters_with_recognition_cut(reader):
+    s = render_line("川明好收电视机", FONTS[0], 36, seed=1)
+    assert reader.read(s.image).text == "川明好收电视机"
+
+
+def test_no_text_gives_empty_text(reader):
+    from PIL import Image, ImageDraw
+
+    blank = np.full((80, 240, 3), 250, dtype=np.uint8)
+    result = reader.read(blank)
+    assert result.text == "" and result.lines == [] and result.confidence is None
+    img = Image.new("RGB", (300, 200), (240, 240, 240))
+    ImageDraw.Draw(img).ellipse((20, 20, 160, 160), fill=(200, 30, 30))
+    assert reader.read(np.asarray(img)).text == ""
+    rng = np.random.default_rng(2)
+    noise = np.clip(rng.normal(128, 40, (80, 300, 3)), 0, 255).astype(np.uint8)
+    assert reader.read(noise).text == ""
+
+
+def test_decoder_gets_the_candidates_and_its_text_is_used():
+    seen = []
+
+    def decoder(cands):
+        seen.append(cands)
+        return "x" * len(cands), [0.5] * len(cands)
+
+    r = OcrReader(TemplateClassifier(ALPHABET, FONTS[0]), decoder)
+    s = render_line("电视机", FONTS[0], 32, seed=0)
+    result = r.read(s.image)
+    assert result.text == "xxx" and len(seen) == 1 and len(seen[0]) == 3
+    assert all(len(c) <= 5 and c[0][1] >= c[-1][1] for c in seen[0])
+    assert result.confidence == 0.5
+
+
+def test_geometric_cut_only_classifies_the_chosen_glyphs():
+    clf = TemplateClassifier(ALPHABET, FONTS[0])
+    r = OcrReader(clf, options=OcrOptions(recognition_cut=False))
+    s = render_line("电视机12月", FONTS[0], 32, seed=0)
+    assert r.read(s.image).text == "电视机12月"
+    assert clf.calls == 6
+
+
+def test_glyph_crops_are_dark_on_light():
+    s = render_line("电", FONTS[0], 40, dark_text=False, seed=0)
+    analysis = analyse(s.image)
+    (line,) = analysis.lines
+    crop = glyph_crop(analysis.gray, line, (0, 0, line.mask.shape[1], line.mask.shape[0]), 2)
+    assert crop.dtype == np.uint8
+    assert np.median(crop) > 200 and crop.min() < 60  # mostly light ground, dark ink
+
+
+def test_stages_are_swappable():
+    calls = []
+    base = Stages.from_options(OcrOptions())
+
+    def layers(gray):
+        calls.append("layers")
+        return base.layers(gray)
+
+    stages = Stages(base.preprocess, layers, base.lines, base.cut)
+    r = OcrReader(TemplateClassifier(ALPHABET, FONTS[0]), stages=stages)
+    assert r.read(render_line("电视", FONTS[0], 30, seed=0).image).text == "电视"
+    assert calls == ["layers"]
+
+
+def test_timings_and_line_dicts(reader):
+    s = render_line("电视机", FONTS[0], 30, seed=0)
+    result = reader.read(s.image)
+    assert {"read", "layers", "regions", "cutting", "classify"} <= set(result.timings)
+    d = result.lines[0].to_dict()
+    assert d["text"] == "电视机" and len(d["glyphs"]) == 3
+    assert set(d["glyphs"][0]) == {"box", "char", "confidence", "candidates"}
+
+
+def test_real_classifier_when_shipped():
+    from jiema_ocr.classifier import MODELS_DIR
+
+    if not (MODELS_DIR / "gb2312-cnn.safetensors").is_file():
+        pytest.skip("the char CNN (gb2312-cnn) is not shipped yet")
+    pytest.importorskip("torch")
+    from jiema_ocr.pipeline import default_reader
+
+    s = render_line("中华人民共和国", FONTS[0], 36, seed=0)
+    assert default_reader().read(s.image).text == "中华人民共和国"
