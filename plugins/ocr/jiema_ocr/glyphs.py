@@ -200,7 +200,7 @@ def render_glyph(
     arr = np.asarray(out, dtype=np.float32)
     if o.max_noise > 0:
         sigma = float(rng.uniform(0, min(o.max_noise, 0.15 * (bg - fg))))
-        arr = arr + rng.normal(0.0, sigma, arr.shape)
+        arr = (arr + rng.normal(0.0, sigma, arr.shape)).astype(np.float32)
     arr = np.clip(arr, 0, 255).astype(np.uint8)
     if invert if invert is not None else rng.random() < o.invert_prob:
         arr = 255 - arr

@@ -53,9 +53,10 @@ def count_chars(lines: Iterable[str], min_count: int = 1) -> CharCounts:
     chunks: list[np.ndarray] = []
     index: dict[str, int] = {}
     for line in lines:
-        ids = [index.setdefault(normalize_char(ch), len(index)) for ch in line if not ch.isspace()]
-        if ids:
-            chunks.append(np.asarray(ids, dtype=np.int64))
+        line_ids = [index.setdefault(normalize_char(ch), len(index))
+                    for ch in line if not ch.isspace()]
+        if line_ids:
+            chunks.append(np.asarray(line_ids, dtype=np.int64))
     seq = np.concatenate(chunks) if chunks else np.zeros(0, dtype=np.int64)
     raw_labels = list(index)
     raw_uni = np.bincount(seq, minlength=len(raw_labels))
