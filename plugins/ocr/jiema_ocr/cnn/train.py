@@ -227,3 +227,19 @@ def train(out_dir: str | os.PathLike[str], opts: TrainOptions, *, resume: bool =
     checkpoint()
     bar.close()
     return scores
+
+
+def ship(run_dir: str | os.PathLike[str], weights: str | os.PathLike[str], *,
+         name: str = "gb2312-cnn", scores: dict[str, float] | None = None,
+         which: str = "best") -> Path:
+    """Copy a run's `best` (or `model`) export to `weights` under `name`, adding `scores`
+    (e.g. from `evaluate_classifier`) to its card."""
+    from jiema.models import find_model_files, load_tensors, save_model
+
+    src, card = find_model_files(Path(run_dir) / f"{which}.json")
+    card = card.model_copy(update={"name": name, "files": [],
+                                   "scores": {**card.scores, **(scores or {})}})
+    out = Path(weights)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    save_model(load_tensors(src), card, out)
+    return out
