@@ -239,6 +239,12 @@ class OcrReader:
     def read_line(self, analysis: Analysis, line: TextLine,
                   timings: dict[str, float] | None = None) -> LineResult | None:
         boxes, cands = self.cut(analysis, line, timings)
+        return self.decode_line(analysis, line, boxes, cands, timings)
+
+    def decode_line(self, analysis: Analysis, line: TextLine, boxes: list[Box],
+                    cands: Candidates, timings: dict[str, float] | None = None
+                    ) -> LineResult | None:
+        """The text of a cut line (None when it does not look like text)."""
         if not boxes:
             return None
         best = [c[0][1] if c else 0.0 for c in cands]
