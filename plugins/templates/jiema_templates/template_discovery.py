@@ -7,14 +7,16 @@ strong pair ends at, to a word no strong pair starts from) is a template: its wo
 wherever words were skipped and at the ends when the chain does not reach them. Both passes are
 `jiema.mapping.map_corpus` workers (in-process or Dask, same results).
 
-Difference from nlp-zero: `remove_weak_grams` keeps the pairs above `min_proba` for later
-incremental use (nlp-zero's version empties its table).
+In-process, pass 1 saves each tokenized batch (word ids + its vocabulary) to a temporary folder
+and pass 2 reads them back, so the corpus is tokenized once; on Dask both passes tokenize.
 """
 
 from __future__ import annotations
 
 import math
 import operator
+import os
+import tempfile
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -47,11 +49,26 @@ def _tokenize_batch(tokenize: Any, batch: list[tuple[int, str]], filtering: bool
     return [list(tokenize(p)) for p in pieces]
 
 
-def _flat(pieces: list[list[str]]) -> tuple[list[str], np.ndarray]:
-    """All tokens, and each token's piece number."""
+def _encode(pieces: list[list[str]]) -> tuple[list[str], np.ndarray, np.ndarray]:
+    """(local vocabulary, token ids, piece lengths) of tokenized pieces."""
+    index: dict[str, int] = {}
     lengths = np.fromiter((len(p) for p in pieces), dtype=np.int64, count=len(pieces))
-    tokens = [w for p in pieces for w in p]
-    return tokens, np.repeat(np.arange(len(pieces), dtype=np.int64), lengths)
+    total = int(lengths.sum())
+    ids = np.fromiter((index.setdefault(w, len(index)) for p in pieces for w in p),
+                      dtype=np.int64, count=total)
+    return list(index), ids, lengths
+
+
+def _spill(path: str, vocab: list[str], ids: np.ndarray, lengths: np.ndarray) -> None:
+    np.savez(path, vocab=np.frombuffer("\n".join(vocab).encode("utf-8"), dtype=np.uint8),
+             ids=ids.astype(np.int32), lengths=lengths.astype(np.int32))
+
+
+def _unspill(path: str) -> tuple[list[str], np.ndarray, np.ndarray]:
+    with np.load(path) as data:
+        raw = data["vocab"].tobytes().decode("utf-8")
+        vocab = raw.split("\n") if raw else []
+        return vocab, data["ids"].astype(np.int64), data["lengths"].astype(np.int64)
 
 
 def _skip_pairs(ids: np.ndarray, piece: np.ndarray, window: int) -> tuple[np.ndarray, ...]:
@@ -114,22 +131,23 @@ class SkipGramCounts:
         return self.pair_parts[0]
 
 
-def skip_gram_counter(settings: tuple[Any, int, bool]) -> Callable[[list], list]:
-    """Pass-1 worker factory: a batch -> [SkipGramCounts]."""
-    tokenize, window, filtering = settings
+def skip_gram_counter(settings: tuple[Any, int, bool, str | None]) -> Callable[[list], list]:
+    """Pass-1 worker factory: a batch -> [SkipGramCounts]; with a spill folder, the tokenized
+    batch is also saved there for pass 2 (so the corpus is tokenized once)."""
+    tokenize, window, filtering, spill = settings
 
     def count(batch: list[tuple[int, str]]) -> list[SkipGramCounts]:
-        pieces = _tokenize_batch(tokenize, batch, filtering)
-        tokens, piece = _flat(pieces)
-        if not tokens:
+        vocab, ids, lengths = _encode(_tokenize_batch(tokenize, batch, filtering))
+        if spill is not None:
+            _spill(os.path.join(spill, f"{batch[0][0]:012d}.npz"), vocab, ids, lengths)
+        if not vocab:
             return []
-        index: dict[str, int] = {}
-        ids = np.fromiter((index.setdefault(w, len(index)) for w in tokens), dtype=np.int64,
-                          count=len(tokens))
-        words = np.bincount(ids, minlength=len(index)).astype(np.int64)
+        piece = np.repeat(np.arange(lengths.shape[0], dtype=np.int64), lengths)
+        words = np.bincount(ids, minlength=len(vocab)).astype(np.int64)
         a, b = _skip_pairs(ids, piece, window)
         keys, counts = np.unique((ids[a] << 32) | ids[b], return_counts=True)
-        return [SkipGramCounts(list(index), index, words, [(keys, counts.astype(np.int64))])]
+        return [SkipGramCounts(vocab, {w: i for i, w in enumerate(vocab)}, words,
+                               [(keys, counts.astype(np.int64))])]
 
     return count
 
@@ -154,16 +172,27 @@ def strong_skip_grams(counted: SkipGramCounts, min_proba: float, min_pmi: float)
 
 def template_counter(settings: tuple[Any, int, bool, list[str], np.ndarray]
                      ) -> Callable[[list], list]:
-    """Pass-2 worker factory: a batch -> [Counter of template keys (word ids, -1 = slot)]."""
+    """Pass-2 worker factory: a batch (of lines, or of pass-1 spill files) -> [Counter of
+    template keys (word ids, -1 = slot)]."""
     tokenize, window, filtering, vocab, strong = settings
     index = {w: i for i, w in enumerate(vocab)}
 
-    def count(batch: list[tuple[int, str]]) -> list[Counter]:
-        pieces = _tokenize_batch(tokenize, batch, filtering)
-        tokens, piece = _flat(pieces)
-        if not tokens:
-            return []
-        ids = np.fromiter((index.get(w, -1) for w in tokens), dtype=np.int64, count=len(tokens))
+    def count(batch: list[Any]) -> list[Counter]:
+        out = Counter()
+        if batch and isinstance(batch[0], str):  # spill files
+            for path in batch:
+                _count_templates(*_unspill(path), out)
+        else:
+            _count_templates(*_encode(_tokenize_batch(tokenize, batch, filtering)), out)
+        return [out]
+
+    def _count_templates(local: list[str], lids: np.ndarray, lengths: np.ndarray,
+                         out: Counter) -> None:
+        if not local:
+            return
+        remap = np.fromiter((index.get(w, -1) for w in local), dtype=np.int64, count=len(local))
+        ids = remap[lids]
+        piece = np.repeat(np.arange(lengths.shape[0], dtype=np.int64), lengths)
         a, b = _skip_pairs(ids, piece, window)
         ok = (ids[a] >= 0) & (ids[b] >= 0)
         a, b = a[ok], b[ok]
@@ -181,10 +210,9 @@ def template_counter(settings: tuple[Any, int, bool, list[str], np.ndarray]
         has_in[b] = True
         has_out = np.zeros(n, dtype=bool)
         has_out[a] = True
-        starts_at = np.concatenate(([0], np.cumsum([len(p) for p in pieces])))
+        starts_at = np.concatenate(([0], np.cumsum(lengths)))
         first = starts_at[piece]
         last = starts_at[piece + 1] - 1
-        out = Counter()
         # words in no strong pair: one template each, counted in bulk
         alone = np.flatnonzero(~has_in & ~has_out)
         code = (ids[alone] << 2) | ((alone != first[alone]) << 1) | (alone != last[alone])
@@ -220,7 +248,6 @@ def template_counter(settings: tuple[Any, int, bool, list[str], np.ndarray]
                 if path[-1] != hi:
                     t.append(-1)
                 out[tuple(t)] += 1
-        return [out]
 
     return count
 
@@ -254,19 +281,26 @@ def discover_templates(
     if not callable(tokenize) and not hasattr(tokenize, "cut_many"):
         raise InvalidInputError(f"tokenize must be callable, got {type(tokenize).__name__}")
     texts = as_corpus(corpus)
-    run = dict(backend=backend, scheduler=scheduler, partition_size=partition_size,
-               progress=progress)
-    counted = map_corpus(skip_gram_counter, (tokenize, opts.window, opts.filtering),
-                         numbered(texts), combine=operator.add, **run)
-    if counted is None or not counted.vocab:
-        raise EmptyCorpusError("the corpus has no words to count")
-    if counted.pairs()[0].shape[0] == 0:
-        raise EmptyCorpusError(
-            "the corpus has no two words in one piece: there are no skip-gram pairs")
-    strong = strong_skip_grams(counted, opts.min_proba, opts.min_pmi)
-    found = map_corpus(template_counter,
-                       (tokenize, opts.window, opts.filtering, counted.vocab, strong),
-                       numbered(texts), combine=_add_counters, **run) or Counter()
+    run = dict(backend=backend, scheduler=scheduler, progress=progress)
+    with tempfile.TemporaryDirectory(prefix="jiema-templates-") as tmp:
+        spill = tmp if backend == "local" else None
+        counted = map_corpus(skip_gram_counter, (tokenize, opts.window, opts.filtering, spill),
+                             numbered(texts), combine=operator.add,
+                             partition_size=partition_size, **run)
+        if counted is None or not counted.vocab:
+            raise EmptyCorpusError("the corpus has no words to count")
+        if counted.pairs()[0].shape[0] == 0:
+            raise EmptyCorpusError(
+                "the corpus has no two words in one piece: there are no skip-gram pairs")
+        strong = strong_skip_grams(counted, opts.min_proba, opts.min_pmi)
+        settings = (tokenize, opts.window, opts.filtering, counted.vocab, strong)
+        if spill is not None:
+            items: Any = sorted(os.path.join(tmp, f) for f in os.listdir(tmp))
+            size = 1
+        else:
+            items, size = numbered(texts), partition_size
+        found = map_corpus(template_counter, settings, items, combine=_add_counters,
+                           partition_size=size, **run) or Counter()
     keys = list(found)
     counts = np.array([found[k] for k in keys], dtype=np.int64)
     keep = (_logs(counts) - math.log(int(counts.sum()))) > math.log(opts.min_proba)
