@@ -122,7 +122,8 @@ def line_height(segments: list[Segment]) -> float:
     if not segments:
         return 0.0
     heights = np.array([s.height for s in segments], dtype=np.float64)
-    return float(np.percentile(heights, 90))
+    heights.sort()
+    return float(heights[int(round(0.9 * (len(heights) - 1)))])
 
 
 def cut_graph(mask: np.ndarray, options: CutOptions | None = None) -> CutGraph:

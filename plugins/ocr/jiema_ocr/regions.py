@@ -25,6 +25,8 @@ class RegionOptions(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
     min_height: int = Field(6, ge=1, description="smallest seed height, px")
+    max_layer_fraction: float = Field(0.6, gt=0, le=1, description="layers holding more of the "
+                                                                  "pixels are ground, skipped")
     min_line_height: int = Field(12, ge=1, description="smallest line height, px (after the "
                                                        "upscale of small images)")
     max_height_fraction: float = Field(0.97, gt=0, le=1)
@@ -188,7 +190,10 @@ def find_lines(gray: np.ndarray, layers: Layers, options: RegionOptions | None =
     candidates: list[TextLine] = []
     if layers.count < 2:
         return []
+    fractions = layers.fractions()
     for k in range(layers.count):
+        if fractions[k] > opts.max_layer_fraction:
+            continue  # the ground: text never covers most of an image
         mask = layer_of == k
         candidates.extend(_lines_in_layer(gray, mask, k, opts))
     kept = _absorb_fragments(_dedupe(candidates, opts))
@@ -253,7 +258,7 @@ def _lines_in_layer(gray: np.ndarray, mask: np.ndarray, layer: int, opts: Region
     for group in _link_seeds(c, seeds, bridges, opts):
         g = np.array(group)
         gh = h[g]
-        med = float(np.percentile(gh, 80))  # many seeds are parts of characters
+        med = _quantile(gh, 0.8)  # many seeds are parts of characters
         keep = g[gh <= opts.max_height_spread * med]  # a picture part beside the text
         if len(keep) == 0:
             continue
@@ -261,7 +266,7 @@ def _lines_in_layer(gray: np.ndarray, mask: np.ndarray, layer: int, opts: Region
         g = _trim_edge_slivers(c, g, fill)
         if med < 0.5 * float(c.y1[g].max() - c.y0[g].min()):
             continue  # small bits chained over a tall area: texture or noise, not a line
-        gfill = float(np.median(fill[g]))
+        gfill = _quantile(fill[g], 0.5)
         if not (opts.min_line_fill <= gfill <= opts.max_line_fill):
             continue
         if len(g) == 1 and not _lone_glyph_ok(c, int(g[0]), fill, H, W):
@@ -338,6 +343,12 @@ def _stroke_width(mask: np.ndarray) -> float:
     area = int(mask.sum())
     boundary = area - int(inner.sum())
     return area / max(boundary, 1) if area else 0.0
+
+
+def _quantile(values: np.ndarray, q: float) -> float:
+    """A quantile of a small array (nearest rank; np.percentile costs more than the sort)."""
+    v = np.sort(values)
+    return float(v[int(round(q * (len(v) - 1)))])
 
 
 def _median_u8(values: np.ndarray) -> float:
