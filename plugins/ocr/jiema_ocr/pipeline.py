@@ -50,6 +50,8 @@ class OcrOptions(BaseModel):
     cutting: CutOptions = CutOptions()
     top_k: int = Field(5, ge=1, le=50)
     recognition_cut: bool = Field(True, description="let classifier confidence choose cuts")
+    sure_prob: float = Field(0.9, ge=0, le=1, description="glyphs recognised at least this "
+                                                          "surely keep their geometric cut")
     cut_weight: float = Field(2.0, ge=0, description="geometric cost weight vs -log p")
     min_line_confidence: float = Field(
         0.35, ge=0, le=1,
@@ -154,30 +156,41 @@ def analyse(source: ImageSource, options: OcrOptions | None = None,
     return Analysis(rgb, gray, scale, layers, lines)
 
 
-def glyph_crop(gray: np.ndarray, line: TextLine, box: Box, margin: int) -> np.ndarray:
-    """A dark-on-light uint8 crop of one glyph: the line's own ink mapped to black, its
-    background to white, and anything that is not this line's ink (a neighbour's stroke, the
-    picture, noise) whitened."""
-    from scipy.ndimage import binary_dilation
-
+def glyph_crop(gray: np.ndarray, line: TextLine, box: Box, margin: int,
+               near_ink: np.ndarray | None = None) -> np.ndarray:
+    """A dark-on-light uint8 crop of one glyph: the line's ink level mapped to black, its
+    ground to white, and anything that is neither this glyph's ink nor next to it (a
+    neighbour's stroke, the picture, noise) whitened. `near_ink`: the line mask dilated by one
+    pixel, when the caller has it already."""
     lx, ly = line.box[0], line.box[1]
     x0, y0, x1, y1 = box
     mh, mw = line.mask.shape
     cx0, cy0 = max(0, x0 - margin), max(0, y0 - margin)
     cx1, cy1 = min(mw, x1 + margin), min(mh, y1 + margin)
-    mask = line.mask[cy0:cy1, cx0:cx1].copy()
+    if near_ink is None:
+        near_ink = _dilate(line.mask)
+    keep = np.zeros((cy1 - cy0, cx1 - cx0), dtype=bool)
     # strokes of the neighbours that reach into the margin are not this glyph's
-    inside = np.zeros_like(mask)
-    inside[y0 - cy0:y1 - cy0, x0 - cx0:x1 - cx0] = True
-    mask &= inside
+    keep[y0 - cy0:y1 - cy0 + 1, max(x0 - cx0 - 1, 0):x1 - cx0 + 1] = True
+    keep &= near_ink[cy0:cy1, cx0:cx1]
     crop = gray[ly + cy0:ly + cy1, lx + cx0:lx + cx1].astype(np.float32)
     text, bg = line.text_level, line.background_level
     if abs(bg - text) < 1:
         bg = text + 1
     norm = (crop - text) * (255.0 / (bg - text))
-    keep = binary_dilation(mask, iterations=1)
     norm[~keep] = 255.0
     return np.clip(norm, 0, 255).astype(np.uint8)
+
+
+def _dilate(mask: np.ndarray) -> np.ndarray:
+    """3x3 dilation by shifts (cheaper than a scipy call for one small mask)."""
+    m = np.pad(mask, 1)
+    out = m.copy()
+    for dy in (-1, 0, 1):
+        for dx in (-1, 0, 1):
+            if dy or dx:
+                out[1:-1, 1:-1] |= m[1 + dy:m.shape[0] - 1 + dy, 1 + dx:m.shape[1] - 1 + dx]
+    return out[1:-1, 1:-1]
 
 
 class OcrReader:
@@ -211,30 +224,54 @@ class OcrReader:
 
     def cut(self, analysis: Analysis, line: TextLine, timings: dict[str, float] | None = None
             ) -> tuple[list[Box], Candidates]:
-        """Glyph boxes (line coordinates) and their candidates."""
+        """Glyph boxes (line coordinates) and their candidates.
+
+        The geometric cut is classified first; where a glyph of it is not recognised with
+        confidence (`sure_prob`), every other allowed grouping of the segments around it is
+        classified too and the cut with the best geometric + recognition cost wins. A line
+        whose glyphs are all recognised costs one classifier call per glyph."""
         opts = self.options
         t0 = time.perf_counter()
         graph = self.stages.cut(line.mask)
         if not graph.segments:
             return [], []
         margin = max(1, int(round(opts.margin * graph.em)))
+        geo = best_cut(graph)
+        t_cut = time.perf_counter() - t0
+        t_cls = 0.0
+        found: dict[tuple[int, int], list[tuple[str, float]]] = {}
+
+        near_ink = _dilate(line.mask)
+
+        def classify(groups: list[tuple[int, int]]) -> None:
+            nonlocal t_cut, t_cls
+            t1 = time.perf_counter()
+            crops = [glyph_crop(analysis.gray, line, graph.box(i, j), margin, near_ink)
+                     for i, j in groups]
+            t2 = time.perf_counter()
+            found.update(zip(groups, self.classifier.topk(crops, k=opts.top_k), strict=True))
+            t_cut += t2 - t1
+            t_cls += time.perf_counter() - t2
+
+        classify(geo)
+        chosen = geo
         if opts.recognition_cut:
-            groups = [(i, j) for i, j, _ in graph.groups]
-        else:
-            groups = best_cut(graph)
-        crops = [glyph_crop(analysis.gray, line, graph.box(i, j), margin) for i, j in groups]
-        t1 = time.perf_counter()
-        cands = self.classifier.topk(crops, k=opts.top_k)
-        t2 = time.perf_counter()
+            unsure = [k for k, g in enumerate(geo) if _top_prob(found[g]) < opts.sure_prob]
+            if unsure:
+                marked = np.zeros(len(graph.segments), dtype=bool)
+                for k in unsure:
+                    lo = geo[max(k - 1, 0)][0]
+                    hi = geo[min(k + 1, len(geo) - 1)][1]
+                    marked[lo:hi] = True
+                extra = [(i, j) for i, j, _ in graph.groups
+                         if (i, j) not in found and marked[i:j].all()]
+                if extra:
+                    classify(extra)
+                    chosen = _recognition_cut(graph, found, opts.cut_weight)
         if timings is not None:
-            timings["cutting"] = timings.get("cutting", 0.0) + t1 - t0
-            timings["classify"] = timings.get("classify", 0.0) + t2 - t1
-        by_group = dict(zip(groups, cands, strict=True))
-        if opts.recognition_cut:
-            chosen = _recognition_cut(graph, by_group, opts.cut_weight)
-        else:
-            chosen = groups
-        return [graph.box(i, j) for i, j in chosen], [by_group[g] for g in chosen]
+            timings["cutting"] = timings.get("cutting", 0.0) + t_cut
+            timings["classify"] = timings.get("classify", 0.0) + t_cls
+        return [graph.box(i, j) for i, j in chosen], [found[g] for g in chosen]
 
     def read_line(self, analysis: Analysis, line: TextLine,
                   timings: dict[str, float] | None = None) -> LineResult | None:
@@ -276,12 +313,18 @@ def _scaled(box: Box, scale: int) -> Box:
     return (box[0] // scale, box[1] // scale, -(-box[2] // scale), -(-box[3] // scale))
 
 
+def _top_prob(cands: list[tuple[str, float]]) -> float:
+    return cands[0][1] if cands else 0.0
+
+
 def _recognition_cut(graph: CutGraph, cands: dict[tuple[int, int], list[tuple[str, float]]],
                      weight: float) -> list[tuple[int, int]]:
+    """Best cut over the classified groups only (the geometric cut is always among them)."""
     def extra(i: int, j: int) -> float:
         c = cands.get((i, j))
-        p = c[0][1] if c else 1e-6
-        return -math.log(max(p, 1e-6))
+        if c is None:
+            return math.inf
+        return -math.log(max(_top_prob(c), 1e-6))
 
     return best_cut(graph, extra, weight)
 

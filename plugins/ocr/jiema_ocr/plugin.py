@@ -26,6 +26,7 @@ class ReaderOptions(BaseModel):
 
     top_k: int = Field(5, ge=1, le=50)
     recognition_cut: bool = True
+    sure_prob: float = Field(0.9, ge=0, le=1)
     cut_weight: float = Field(2.0, ge=0)
     min_line_confidence: float = Field(0.35, ge=0, le=1)
     margin: float = Field(0.08, ge=0)
