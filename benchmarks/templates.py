@@ -138,12 +138,15 @@ def main() -> None:
     nz_tok = finder.export_tokenizer()
     tfinder = nz.Template_Finder(nz_tok.tokenize)
     _, t_tnz = timed(lambda: (tfinder.train(texts), tfinder.find(texts)))
-    mine = {str(t) for t in found.counts}
-    theirs_t = {"".join(w if w else "[X]" for w in t.words) for t in tfinder.templates}
+    mine_c = {str(t): c for t, c in found.counts.items()}
+    theirs_c = {"".join(w if w else "[X]" for w in t.words): c
+                for t, c in tfinder.templates.items()}
+    mine, theirs_t = set(mine_c), set(theirs_c)
     rows.append(("template discovery", f"{t_tj:.2f} s ({chars / t_tj:,.0f} chars/s)",
                  f"{t_tnz:.2f} s ({chars / t_tnz:,.0f} chars/s)", f"x{t_tnz / t_tj:.1f}"))
-    print(f"templates: jiema {len(found)}, nlp-zero {len(theirs_t)}, "
-          f"Jaccard {jaccard(mine, theirs_t):.4f}")
+    nontrivial = sum(not t.is_trivial() for t in found.counts)
+    print(f"templates: jiema {len(found)} ({nontrivial} non-trivial), nlp-zero {len(theirs_t)}, "
+          f"Jaccard {jaccard(mine, theirs_t):.4f}, identical counts: {mine_c == theirs_c}")
 
     # --- parsing, all templates
     sentences = [s for t in texts for s in re.split("(?<=[。！？；])", t) if s]

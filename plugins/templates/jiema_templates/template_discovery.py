@@ -178,7 +178,7 @@ def template_counter(settings: tuple[Any, int, bool, list[str], np.ndarray]
     index = {w: i for i, w in enumerate(vocab)}
 
     def count(batch: list[Any]) -> list[Counter]:
-        out = Counter()
+        out: Counter = Counter()
         if batch and isinstance(batch[0], str):  # spill files
             for path in batch:
                 _count_templates(*_unspill(path), out)
@@ -214,13 +214,12 @@ def template_counter(settings: tuple[Any, int, bool, list[str], np.ndarray]
         first = starts_at[piece]
         last = starts_at[piece + 1] - 1
         # words in no strong pair: one template each, counted in bulk
-        alone = np.flatnonzero(~has_in & ~has_out)
+        alone = np.flatnonzero(~has_in & ~has_out & (ids >= 0))
         code = (ids[alone] << 2) | ((alone != first[alone]) << 1) | (alone != last[alone])
         uniq, cnt = np.unique(code, return_counts=True)
         for c, k in zip(uniq.tolist(), cnt.tolist(), strict=True):
             w = c >> 2
-            t = ((-1,) if c & 2 else ()) + (w,) + ((-1,) if c & 1 else ())
-            out[t] += k
+            out[((-1,) if c & 2 else ()) + (w,) + ((-1,) if c & 1 else ())] += k
         # chains: from every word with outgoing but no incoming strong pair
         adj: dict[int, list[int]] = {}
         for x, y in zip(a.tolist(), b.tolist(), strict=True):

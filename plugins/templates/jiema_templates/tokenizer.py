@@ -108,8 +108,8 @@ class Tokenizer:
 
         n = len(text)
         starts, ends, ids = self.matcher.find(text)
-        punct = np.frombuffer(text.encode("utf-32-le", "surrogatepass"), dtype=np.uint32)
-        punct = np.isin(punct, _PUNCT_CODES)
+        codes = np.frombuffer(text.encode("utf-32-le", "surrogatepass"), dtype=np.uint32)
+        punct = np.isin(codes, _PUNCT_CODES)
         if punct.any():
             inside = np.concatenate(([0], np.cumsum(punct)))
             keep = inside[ends] == inside[starts]
@@ -137,23 +137,15 @@ class Tokenizer:
             return [[] for _ in texts]
         lat, _ = self._lattice(joined)
         path = jiema.viterbi(lat)
-        st = lat.starts[path.nodes].tolist()
-        en = lat.ends[path.nodes].tolist()
+        st = lat.starts[path.nodes]
+        en = lat.ends[path.nodes]
+        tokens = [joined[s:e] for s, e in zip(st.tolist(), en.tolist(), strict=True)]
         seps = np.cumsum([len(t) + 1 for t in texts])[:-1] - 1
-        out: list[list[str]] = []
-        current: list[str] = []
-        k = 0
-        next_sep = int(seps[0]) if seps.shape[0] else -1
-        for s, e in zip(st, en, strict=True):
-            if s == next_sep:
-                out.append(self._runs(current, texts[k]))
-                current = []
-                k += 1
-                next_sep = int(seps[k]) if k < seps.shape[0] else -1
-                continue
-            current.append(joined[s:e])
-        out.append(self._runs(current, texts[k]))
-        return out
+        cuts = np.flatnonzero(np.isin(st, seps)).tolist()  # separators are one-char edges
+        bounds = [-1, *cuts, len(tokens)]
+        runs = self._runs
+        return [runs(tokens[a + 1:b], text)
+                for a, b, text in zip(bounds[:-1], bounds[1:], texts, strict=True)]
 
     def _runs(self, tokens: list[str], text: str) -> list[str]:
         if self.runs == "none" or not tokens:

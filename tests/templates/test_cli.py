@@ -1,0 +1,101 @@
+"""`jiema discover words|templates` and `jiema parse` through click, and the Engine task."""
+
+from __future__ import annotations
+
+import json
+
+import jiema
+import jiema_templates.plugin as plugin
+import pytest
+from click.testing import CliRunner
+from jiema.cli import build_cli
+from jiema_templates import WordTable
+
+
+@pytest.fixture
+def cli():
+    return build_cli(jiema.Engine(plugins=[plugin], load_entry_points=False))
+
+
+@pytest.fixture
+def files(tmp_path, corpus):
+    src = tmp_path / "corpus.txt"
+    src.write_text("\n".join(corpus) + "\n", encoding="utf-8")
+    return tmp_path, src
+
+
+def test_discover_words_then_templates_then_parse(cli, files, corpus):
+    tmp, src = files
+    runner = CliRunner()
+    words = tmp / "dict.txt"
+    res = runner.invoke(cli, ["discover", "words", str(src), "--min-proba", "1e-4",
+                              "--out", str(words), "--quiet"])
+    assert res.exit_code == 0, res.output
+    from jiema_templates import discover_words
+
+    assert WordTable.load(words).counts == discover_words(corpus, min_proba=1e-4).counts
+    templates = tmp / "templates.txt"
+    res = runner.invoke(cli, ["discover", "templates", str(src), "--words", str(words),
+                              "--out", str(templates), "--quiet"])
+    assert res.exit_code == 0, res.output
+    assert "# words: dict.txt" in templates.read_text(encoding="utf-8")
+    res = runner.invoke(cli, ["parse", "--templates", str(templates), "中国人民银行今天发布了数据",
+                              "我们在北京大学学习"])
+    assert res.exit_code == 0, res.output
+    lines = res.stdout.splitlines()
+    assert len(lines) == 2
+    assert lines[0].replace("(", "").replace(")", "") == "中国人民银行今天发布了数据"
+    res = runner.invoke(cli, ["parse", "--templates", str(templates), "--jsonl"],
+                        input="我们在北京\n")
+    rec = json.loads(res.stdout)
+    assert rec["error"] is None and rec["tree"]["content"] == "我们在北京"
+
+
+def test_discover_templates_discovers_words_when_not_given(cli, files):
+    tmp, src = files
+    out = tmp / "t.txt"
+    res = CliRunner().invoke(cli, ["discover", "templates", str(src), "--out", str(out),
+                                   "--quiet"])
+    assert res.exit_code == 0, res.output
+    assert (tmp / "t.words.txt").is_file()
+
+
+def test_words_to_stdout_and_errors(cli, tmp_path):
+    runner = CliRunner()
+    src = tmp_path / "c.txt"
+    src.write_text("我们在北京\n我们在上海\n", encoding="utf-8")
+    res = runner.invoke(cli, ["discover", "words", str(src), "--quiet"])
+    from jiema_templates import FileCorpus, discover_words
+
+    assert res.exit_code == 0
+    assert res.stdout == discover_words(FileCorpus([src])).dumps() == "我们在北京 1\n我们在上海 1\n"
+    bad = tmp_path / "bad.txt"
+    bad.write_bytes(b"ok\n\xff\n")
+    res = runner.invoke(cli, ["discover", "words", str(bad), "--quiet"])
+    assert res.exit_code == 1 and "bad.txt" in res.output and "3" in res.output
+    res = runner.invoke(cli, ["discover", "words", str(src), "--min-proba", "2"])
+    assert res.exit_code == 2 and "min-proba" in res.output
+    empty = tmp_path / "empty.txt"
+    empty.write_text("，。\n", encoding="utf-8")
+    res = runner.invoke(cli, ["discover", "words", str(empty), "--quiet"])
+    assert res.exit_code == 1 and "no characters" in res.output
+    assert "Traceback" not in res.output
+
+
+def test_engine_task_from_config(tmp_path, corpus):
+    from jiema_templates import discover_templates, discover_words
+
+    table = discover_words(corpus, min_proba=1e-4)
+    table.save(tmp_path / "w.txt")
+    found = discover_templates(corpus, table.tokenizer())
+    found.words = "w.txt"
+    found.save(tmp_path / "t.txt")
+    engine = jiema.Engine(plugins=[plugin], load_entry_points=False,
+                          config={"templates": {"parser": {"options": {
+                              "templates": str(tmp_path / "t.txt"), "null_score": -10}}}})
+    tree = engine.task("templates")("我们在北京大学学习")
+    assert tree.content == "我们在北京大学学习"
+    finder = engine.task("discover-words")
+    assert finder(corpus).counts == discover_words(corpus).counts
+    with pytest.raises(jiema.errors.ConfigError, match="templates file"):
+        jiema.Engine(plugins=[plugin], load_entry_points=False).task("templates")
