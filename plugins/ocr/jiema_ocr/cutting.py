@@ -36,6 +36,10 @@ class CutOptions(BaseModel):
     tall_narrow_cost: float = Field(0.35, ge=0, description="a tall narrow piece standing alone")
     piece_cost: float = Field(0.1, ge=0, description="per extra segment in a group")
     short_group_cost: float = Field(1.0, ge=0, description="a group made of short pieces only")
+    mark: float = Field(0.45, gt=0, description="pieces lower than this x line height are "
+                                                "marks (dots, quotes, commas)")
+    mark_cost: float = Field(0.5, ge=0, description="a group ending in a mark at the top or the "
+                                                    "bottom of the line (a quote, a comma)")
     split_width: float = Field(1.25, gt=0, description="segments wider than this x em are split")
     min_ink: int = Field(1, ge=1, description="ink pixels that make a column count as inked")
 
@@ -160,10 +164,19 @@ def _group_cost(segs: list[Segment], em: float, line_h: float, opts: CutOptions
     gaps = [b.x0 - a.x1 for a, b in zip(segs[:-1], segs[1:], strict=True)]
     if max(gaps) > opts.max_inner_gap * em:
         return None
+    small = [s.height < opts.mark * line_h for s in segs]
+    if all(small):  # the two marks of a quote, a colon drawn as two pieces
+        if width > 0.6 * em:
+            return None
+        return opts.narrow_cost + opts.piece_cost * (len(segs) - 1)
     y0, y1 = min(s.y0 for s in segs), max(s.y1 for s in segs)
     cost = _width_cost(width / em) + opts.piece_cost * (len(segs) - 1)
-    if not tall and (y1 - y0) < opts.tall * line_h:
-        cost += opts.short_group_cost
+    if not tall and (y1 - y0) < opts.tall * line_h and not any(small):
+        cost += opts.short_group_cost  # digits and letters side by side
+    for end in (segs[0], segs[-1]):  # punctuation beside a character: a comma, a quote
+        if end.height < opts.mark * line_h and (end.y0 >= 0.55 * line_h
+                                                 or end.y1 <= 0.45 * line_h):
+            cost += opts.mark_cost
     return cost
 
 

@@ -11,6 +11,7 @@ characters and the drawn picture of a banner. Small components (punctuation, the
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -19,6 +20,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from .layering import Layers
 
 Box = tuple[int, int, int, int]  # x0, y0, x1, y1 (exclusive)
+log = logging.getLogger("jiema.ocr")
 
 
 class RegionOptions(BaseModel):
@@ -44,7 +46,10 @@ class RegionOptions(BaseModel):
     max_height_spread: float = Field(1.6, gt=1, description="tallest seed / median seed")
     dedupe_overlap: float = Field(0.3, ge=0, le=1)
     max_stroke: float = Field(
-        0.1, gt=0, description="ink area / boundary length limit, x line height")
+        0.14, gt=0, description="a line's ink area / boundary length limit, x line height")
+    max_blob: float = Field(
+        0.17, gt=0, description="a component's ink area / boundary length limit, x its size "
+                                "(a disc: 0.25, blurred bold strokes: ~0.12)")
 
 
 @dataclass
@@ -240,7 +245,7 @@ def _lines_in_layer(gray: np.ndarray, mask: np.ndarray, layer: int, opts: Region
     fill = c.area / np.maximum(h * w, 1)
     big_background = (h >= opts.max_height_fraction * H) & (w >= 0.5 * W)
     thick = _thickness(mask, labels, c)
-    blob = (thick > opts.max_stroke * np.maximum(h, w)) & (thick > opts.min_blob_thickness)
+    blob = (thick > opts.max_blob * np.maximum(h, w)) & (thick > opts.min_blob_thickness)
     seeds = np.flatnonzero(
         (h >= opts.min_height)
         & (h < opts.max_height_fraction * H)
@@ -265,11 +270,14 @@ def _lines_in_layer(gray: np.ndarray, mask: np.ndarray, layer: int, opts: Region
         g = keep
         g = _trim_edge_slivers(c, g, fill)
         if med < 0.5 * float(c.y1[g].max() - c.y0[g].min()):
+            _why(layer, g, c, "texture: small bits over a tall area")
             continue  # small bits chained over a tall area: texture or noise, not a line
         gfill = _quantile(fill[g], 0.5)
         if not (opts.min_line_fill <= gfill <= opts.max_line_fill):
+            _why(layer, g, c, f"median fill {gfill:.2f}")
             continue
         if len(g) == 1 and not _lone_glyph_ok(c, int(g[0]), fill, H, W):
+            _why(layer, g, c, "a lone component")
             continue  # the isolated-region test
         x0, y0 = int(c.x0[g].min()), int(c.y0[g].min())
         x1, y1 = int(c.x1[g].max()), int(c.y1[g].max())
@@ -288,8 +296,10 @@ def _lines_in_layer(gray: np.ndarray, mask: np.ndarray, layer: int, opts: Region
         lut[np.fromiter(members, dtype=np.int64) + 1] = True
         own = lut[sub]
         if own.sum() < opts.min_isolation * mask[my0:my1, mx0:mx1].sum():
+            _why(layer, g, c, "not isolated")
             continue  # the isolated-region test: the layer's other ink crowds the box
         if _stroke_width(own) > opts.max_stroke * line_h:
+            _why(layer, g, c, "blobs")
             continue  # blobs (a picture's shapes), not pen strokes
         crop = gray[my0:my1, mx0:mx1]
         ink = crop[own]
@@ -299,12 +309,21 @@ def _lines_in_layer(gray: np.ndarray, mask: np.ndarray, layer: int, opts: Region
         if others.size:
             spread = float(ink.std()) + float(others.std()) + 1e-6
             if abs(_median_u8(ink) - bg_level) < opts.min_contrast * spread:
+                _why(layer, g, c, f"contrast {abs(_median_u8(ink) - bg_level) / spread:.2f}")
                 continue  # ink and ground differ no more than each varies: noise, texture
         coverage = float(np.sum(w[g])) / max(line_h, 1)
         score = coverage * med * (abs(text_level - bg_level) / 255.0) ** 2
         comps = [(int(c.x0[i]), int(c.y0[i]), int(c.x1[i]), int(c.y1[i])) for i in sorted(members)]
         lines.append(TextLine(box, layer, own, float(line_h), text_level, bg_level, score, comps))
     return lines
+
+
+def _why(layer: int, g: np.ndarray, c: _Comps, reason: str) -> None:
+    """Say at debug level why a candidate line was dropped (`logging.getLogger("jiema.ocr")`)."""
+    if log.isEnabledFor(logging.DEBUG):
+        box = (int(c.x0[g].min()), int(c.y0[g].min()), int(c.x1[g].max()), int(c.y1[g].max()))
+        log.debug("layer %d: candidate line %s (%d seeds) dropped: %s", layer, box, len(g),
+                  reason)
 
 
 def _trim_edge_slivers(c: _Comps, g: np.ndarray, fill: np.ndarray) -> np.ndarray:
