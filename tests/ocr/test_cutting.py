@@ -64,7 +64,22 @@ def test_touching_glyphs_are_split_near_the_expected_width():
 def test_split_wide_keeps_narrow_segments():
     m = _mask([(0, 30, 0, 40)])
     segs = column_segments(m)
-    assert split_wide(m, segs, em=42.0) == segs
+    assert split_wide(m, segs, em=42.0) == (segs, [0])
+
+
+def test_low_wide_segments_are_split_softly():
+    # two touching digits (low, about one em together) beside a full-height character
+    m = _mask([(0, 40, 0, 40), (48, 88, 10, 38)])
+    m[10:38, 67:69] = False
+    m[20:22, 67:69] = True  # where they touch
+    graph = cut_graph(m)
+    assert len(graph.segments) == 3 and abs(graph.segments[1].x1 - 68) <= 2
+    assert best_cut(graph) == [(0, 1), (1, 3)]  # geometry alone keeps the wide glyph whole
+
+    def digits_read_well(i, j):
+        return 5.0 if (i, j) == (1, 3) else 0.0
+
+    assert best_cut(graph, digits_read_well) == [(0, 1), (1, 2), (2, 3)]
 
 
 def test_extra_cost_can_override_geometry():

@@ -41,6 +41,9 @@ class CutOptions(BaseModel):
     mark_cost: float = Field(0.5, ge=0, description="a group ending in a mark at the top or the "
                                                     "bottom of the line (a quote, a comma)")
     split_width: float = Field(1.25, gt=0, description="segments wider than this x em are split")
+    soft_split: float | None = Field(
+        0.75, gt=0, description="low segments wider than this x em are split in two as well "
+                                "(the cut may still keep them whole)")
     min_ink: int = Field(1, ge=1, description="ink pixels that make a column count as inked")
 
 
@@ -93,17 +96,31 @@ def column_segments(mask: np.ndarray, min_ink: int = 1) -> list[Segment]:
     return out
 
 
-def split_wide(mask: np.ndarray, segments: list[Segment], em: float, split_width: float = 1.25
-               ) -> list[Segment]:
+def split_wide(mask: np.ndarray, segments: list[Segment], em: float, split_width: float = 1.25,
+               soft_width: float | None = None, tall_height: float | None = None
+               ) -> tuple[list[Segment], list[int]]:
     """Split segments wider than `split_width` em (touching characters) at the lightest column
-    near each multiple of the expected width."""
+    near each multiple of the expected width; with `soft_width`, also split in two a segment
+    lower than `tall_height` px and wider than `soft_width` em (two touching digits or
+    letters — or one wide low glyph such as 一 or 四, which the cut may reassemble).
+    Returns the pieces and, per piece, the index of the segment it came from."""
     out: list[Segment] = []
+    parents: list[int] = []
     counts = mask.sum(axis=0)
-    for seg in segments:
-        if seg.width <= split_width * em or em <= 0:
+    for p, seg in enumerate(segments):
+        if em <= 0:
+            n = 1
+        elif seg.width > split_width * em:
+            n = max(2, int(round(seg.width / (0.95 * em))))
+        elif (soft_width is not None and tall_height is not None
+              and seg.width > soft_width * em and seg.height < tall_height):
+            n = 2
+        else:
+            n = 1
+        if n == 1:
             out.append(seg)
+            parents.append(p)
             continue
-        n = max(2, int(round(seg.width / (0.95 * em))))
         cuts = [seg.x0]
         for k in range(1, n):
             target = seg.x0 + k * seg.width / n
@@ -117,7 +134,8 @@ def split_wide(mask: np.ndarray, segments: list[Segment], em: float, split_width
             ys = np.flatnonzero(mask[:, a:b].any(axis=1))
             if ys.size:
                 out.append(Segment(a, b, int(ys[0]), int(ys[-1]) + 1))
-    return out
+                parents.append(p)
+    return out, parents
 
 
 def line_height(segments: list[Segment]) -> float:
@@ -136,10 +154,20 @@ def cut_graph(mask: np.ndarray, options: CutOptions | None = None) -> CutGraph:
     raw = column_segments(mask, opts.min_ink)
     line_h = line_height(raw)
     em = line_h * opts.em_per_height
-    segs = split_wide(mask, raw, em, opts.split_width)
+    segs, parents = split_wide(mask, raw, em, opts.split_width, opts.soft_split,
+                               opts.tall * line_h)
+    whole = {}  # (first, end) piece range -> the segment it reassembles
+    for k, p in enumerate(parents):
+        first, _ = whole.get(p, (k, k))
+        whole[p] = (first, k + 1)
+    rejoin = {rng: raw[p] for p, rng in whole.items() if rng[1] - rng[0] > 1}
     groups: list[tuple[int, int, float]] = []
     for i in range(len(segs)):
         for j in range(i + 1, min(len(segs), i + opts.max_group) + 1):
+            if (i, j) in rejoin:  # the unsplit segment, costed as itself
+                cost = _group_cost([rejoin[(i, j)]], em, line_h, opts)
+                groups.append((i, j, 1.0 if cost is None else cost))
+                continue
             cost = _group_cost(segs[i:j], em, line_h, opts)
             if cost is None:
                 if j > i + 1:
