@@ -87,7 +87,6 @@ def column_segments(mask: np.ndarray, min_ink: int = 1) -> list[Segment]:
         return []
     edges = np.diff(np.concatenate([[0], inked.astype(np.int8), [0]]))
     starts, stops = np.flatnonzero(edges == 1), np.flatnonzero(edges == -1)
-    rows_any = np.empty(mask.shape[0], dtype=bool)
     out = []
     for a, b in zip(starts, stops, strict=True):
         rows_any = mask[:, a:b].any(axis=1)
@@ -156,7 +155,7 @@ def cut_graph(mask: np.ndarray, options: CutOptions | None = None) -> CutGraph:
     em = line_h * opts.em_per_height
     segs, parents = split_wide(mask, raw, em, opts.split_width, opts.soft_split,
                                opts.tall * line_h)
-    whole = {}  # (first, end) piece range -> the segment it reassembles
+    whole: dict[int, tuple[int, int]] = {}  # segment -> the range of its pieces
     for k, p in enumerate(parents):
         first, _ = whole.get(p, (k, k))
         whole[p] = (first, k + 1)

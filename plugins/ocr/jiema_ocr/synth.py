@@ -85,7 +85,7 @@ class SynthImage:
         return "\n".join(line.text for line in self.lines)
 
 
-def _luma(color: Sequence[float]) -> float:
+def _luma(color: Sequence[float] | np.ndarray) -> float:
     return 0.299 * color[0] + 0.587 * color[1] + 0.114 * color[2]
 
 
