@@ -40,6 +40,9 @@ class RegionOptions(BaseModel):
     max_line_fill: float = Field(0.85, gt=0, le=1, description="median seed fill of a line")
     min_line_fill: float = Field(0.08, ge=0)
     link_gap: float = Field(1.2, gt=0, description="max gap between seeds, x their height")
+    row_gap: float = Field(2.0, gt=0, description="groups of seeds in one row this close (x "
+                                                  "their height; 1.5 times that with "
+                                                  "punctuation between) are one line")
     link_overlap: float = Field(0.7, gt=0, le=1, description="vertical overlap, x smaller h")
     height_ratio: float = Field(0.5, gt=0, le=1, description="min h_small / h_large to link")
     min_attach_area: int = Field(3, ge=1)
@@ -167,14 +170,17 @@ def _merge_row_groups(c: _Comps, groups: list[list[int]], bridges: np.ndarray,
                 small, large = min(ha, hb), max(ha, hb)
                 overlap = min(ba[3], bb[3]) - max(ba[1], bb[1])
                 gap = bb[0] - ba[2]
-                if small < 0.6 * large or overlap < opts.link_overlap * small:
+                inter = max(0, overlap) * max(0, min(ba[2], bb[2]) - max(ba[0], bb[0]))
+                if inter >= 0.3 * min(ha * (ba[2] - ba[0]), hb * (bb[2] - bb[0])):
+                    gap = -1  # boxes over each other: the parts of one broken line
+                elif small < 0.6 * large or overlap < opts.link_overlap * small:
                     continue
-                limit = opts.link_gap * large
-                if limit < gap <= 2 * limit:
+                limit = opts.row_gap * large
+                if limit < gap <= 1.5 * limit:
                     top, bottom = max(ba[1], bb[1]), min(ba[3], bb[3])
                     inside = ((bx0 >= ba[2]) & (bx1 <= bb[0]) & (bcy >= top) & (bcy <= bottom))
                     if inside.any():
-                        limit *= 2
+                        limit *= 1.5
                 if gap <= limit:
                     groups[a] = groups[a] + groups[b]
                     boxes[a] = [min(ba[0], bb[0]), min(ba[1], bb[1]), max(ba[2], bb[2]),
@@ -276,7 +282,10 @@ def _lines_in_layer(gray: np.ndarray, mask: np.ndarray, layer: int, opts: Region
         if not (opts.min_line_fill <= gfill <= opts.max_line_fill):
             _why(layer, g, c, f"median fill {gfill:.2f}")
             continue
-        if len(g) == 1 and not _lone_glyph_ok(c, int(g[0]), fill, H, W):
+        big = int(g[np.argmax(c.area[g] / np.maximum(fill[g], 1e-6))])  # the largest box
+        gx0, gy0, gx1, gy1 = c.x0[g].min(), c.y0[g].min(), c.x1[g].max(), c.y1[g].max()
+        dominant = h[big] * w[big] >= 0.8 * (gx1 - gx0) * (gy1 - gy0)
+        if (len(g) == 1 or dominant) and not _lone_glyph_ok(c, big, fill, H, W):
             _why(layer, g, c, "a lone component")
             continue  # the isolated-region test
         x0, y0 = int(c.x0[g].min()), int(c.y0[g].min())
@@ -395,7 +404,7 @@ def _attachments(c: _Comps, box: Box, line_h: int, seeds: np.ndarray, opts: Regi
         & small
         & (cy >= y0) & (cy <= y1)
         & (c.y0 >= y0 - 0.1 * line_h) & (c.y1 <= y1 + 0.15 * line_h)
-        & (c.x1 >= x0 - 0.7 * line_h) & (c.x0 <= x1 + 0.7 * line_h)
+        & (c.x1 >= x0 - 1.1 * line_h) & (c.x0 <= x1 + 1.1 * line_h)
         & (c.w <= 1.1 * line_h) & (c.area <= 0.15 * line_h * line_h)
     )
     return set(int(i) for i in np.flatnonzero(near))
