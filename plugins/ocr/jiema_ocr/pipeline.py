@@ -54,7 +54,7 @@ class OcrOptions(BaseModel):
                                                           "surely keep their geometric cut")
     cut_weight: float = Field(2.0, ge=0, description="geometric cost weight vs -log p")
     min_line_confidence: float = Field(
-        0.35, ge=0, le=1,
+        0.15, ge=0, le=1,
         description="lines whose mean best-candidate probability is lower are not text",
     )
     margin: float = Field(0.08, ge=0, description="crop margin around a glyph, x em")
