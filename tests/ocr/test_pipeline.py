@@ -73,7 +73,7 @@ def test_decoder_gets_the_candidates_and_its_text_is_used():
     s = render_line("电视机", FONTS[0], 32, seed=0)
     result = r.read(s.image)
     assert result.text == "xxx" and len(seen) == 1 and len(seen[0]) == 3
-    assert all(len(c) <= 5 and c[0][1] >= c[-1][1] for c in seen[0])
+    assert all(len(c) <= OcrOptions().top_k and c[0][1] >= c[-1][1] for c in seen[0])
     assert result.confidence == 0.5
 
 

@@ -48,7 +48,9 @@ class OcrOptions(BaseModel):
     layers: LayerOptions = LayerOptions()
     regions: RegionOptions = RegionOptions()
     cutting: CutOptions = CutOptions()
-    top_k: int = Field(5, ge=1, le=50)
+    top_k: int = Field(10, ge=1, le=50)
+    layout_prior: bool = Field(True, description="re-weight candidates by glyph size and place "
+                                                 "in the line (quotes high, 。 small, O tall)")
     recognition_cut: bool = Field(True, description="let classifier confidence choose cuts")
     sure_prob: float = Field(0.9, ge=0, le=1, description="glyphs recognised at least this "
                                                           "surely keep their geometric cut")
@@ -242,6 +244,7 @@ class OcrReader:
         found: dict[tuple[int, int], list[tuple[str, float]]] = {}
 
         near_ink = _dilate(line.mask)
+        band = text_band(graph)
 
         def classify(groups: list[tuple[int, int]]) -> None:
             nonlocal t_cut, t_cls
@@ -249,7 +252,11 @@ class OcrReader:
             crops = [glyph_crop(analysis.gray, line, graph.box(i, j), margin, near_ink)
                      for i, j in groups]
             t2 = time.perf_counter()
-            found.update(zip(groups, self.classifier.topk(crops, k=opts.top_k), strict=True))
+            cands = self.classifier.topk(crops, k=opts.top_k)
+            if opts.layout_prior:
+                cands = [layout_prior(c, graph.box(i, j), band)
+                         for c, (i, j) in zip(cands, groups, strict=True)]
+            found.update(zip(groups, cands, strict=True))
             t_cut += t2 - t1
             t_cls += time.perf_counter() - t2
 
@@ -311,6 +318,51 @@ def _scaled(box: Box, scale: int) -> Box:
     if scale == 1:
         return box
     return (box[0] // scale, box[1] // scale, -(-box[2] // scale), -(-box[3] // scale))
+
+
+# Marks whose place in the line tells them apart from look-alikes once a crop is scaled up to
+# the classifier's input: quotes sit high (a comma is a low apostrophe), 。/o are small and O/0
+# tall, and a tiny glyph is punctuation or a dot, not a hanzi.
+HIGH_MARKS = frozenset("‘’“”'\"`^°")
+SMALL_CHARS = frozenset("，。、．.,;；:：·•'\"‘’“”`^°-—－～~_…丶o")
+TALL_CHARS = frozenset("0OQDCGUIl1|（）()[]{}【】《》〈〉「」『』")
+
+
+def text_band(graph: CutGraph) -> tuple[float, float] | None:
+    """Top and bottom of the line's full-height glyphs (None when there are none)."""
+    tall = [s for s in graph.segments if s.height >= 0.8 * graph.line_height]
+    if not tall:
+        return None
+    return float(np.median([s.y0 for s in tall])), float(np.median([s.y1 for s in tall]))
+
+
+def layout_prior(cands: list[tuple[str, float]], box: Box, band: tuple[float, float] | None,
+                 penalty: float = 0.02) -> list[tuple[str, float]]:
+    """Candidates re-weighted by where the glyph sits in the line and how big it is:
+    impossible ones are multiplied by `penalty`, then the list is renormalised and re-sorted."""
+    if band is None or not cands:
+        return cands
+    top, bottom = band
+    line_h = max(bottom - top, 1.0)
+    h = (box[3] - box[1]) / line_h
+    size = max(box[3] - box[1], box[2] - box[0]) / line_h
+    center = ((box[1] + box[3]) / 2 - top) / line_h
+    out = []
+    for ch, p in cands:
+        ok = True
+        if ch in HIGH_MARKS and center > 0.42:
+            ok = False
+        elif size < 0.4 and ch not in SMALL_CHARS and not ch.isascii():
+            ok = False  # a dot-sized glyph is no hanzi
+        elif ch in ("。", "o") and h > 0.55:
+            ok = False
+        elif ch in TALL_CHARS and h < 0.5:
+            ok = False
+        out.append((ch, p if ok else p * penalty))
+    total = sum(p for _, p in cands)
+    new_total = sum(p for _, p in out) or 1.0
+    scale = total / new_total
+    return sorted(((ch, min(1.0, p * scale)) for ch, p in out), key=lambda c: -c[1])
 
 
 def _top_prob(cands: list[tuple[str, float]]) -> float:

@@ -24,7 +24,8 @@ class ReaderOptions(BaseModel):
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
-    top_k: int = Field(5, ge=1, le=50)
+    top_k: int = Field(10, ge=1, le=50)
+    layout_prior: bool = True
     recognition_cut: bool = True
     sure_prob: float = Field(0.9, ge=0, le=1)
     cut_weight: float = Field(2.0, ge=0)
