@@ -6,7 +6,9 @@ words, index). For each start i, right to left, a sweep over positions k keeps s
 at k) with the best score of a template prefix over words i..k-1 and a back-pointer; slots are
 scored by the best parses of their spans, which are final when used (inner slots start after i;
 a leading slot [i, m) is applied once best(i, m) is final; a trailing slot [k, m) is kept as the
-best prefix per k and closed when span (i, m) is finalised). O(n^2) states, O(n^3) closings.
+best prefix per k and closed when span (i, m) is finalised). Templates that start with a slot
+are matched once per first-word position a, independent of where the slot starts, as G(a, k);
+span (i, k) then closes them with max over a of best(i, a) + G(a, k). O(n^3) closings.
 """
 
 from __future__ import annotations
@@ -41,6 +43,8 @@ def _better(total, length, best_total, best_len):
         return True
     if total < best_total - 1e-4:
         return False
+    if total == best_total:
+        return length > best_len
     a = round(total, 4)
     b = round(best_total, 4)
     return a > b or (a == b and length > best_len)
@@ -48,14 +52,23 @@ def _better(total, length, best_total, best_len):
 
 @njit(cache=True, nogil=True)
 def chart_parse(ws, child_off, child_word, child_node, slot_child, end_score, end_len, end_tid,
-                null_score, max_lits):
-    """ws: word ids (-1: in no template). Returns score (n+1, n+1), tid (-1: no template),
-    nlits and lits (n+1, n+1, max_lits): the template words' positions of each span's choice."""
+                in_lead, null_score, max_lits):
+    """ws: word ids (-1: in no template); in_lead: per trie node, whether it lies under the
+    root's slot child (templates that start with a slot). Returns score (n+1, n+1), tid (-1: no
+    template), nlits and lits (n+1, n+1, max_lits): the template words' positions of each
+    span's choice."""
     n = ws.shape[0]
+    ml = max(max_lits, 1)
     score = np.zeros((n + 1, n + 1))
     tid = np.full((n + 1, n + 1), -1, dtype=np.int64)
     nlits = np.zeros((n + 1, n + 1), dtype=np.int64)
-    lits = np.zeros((n + 1, n + 1, max(max_lits, 1)), dtype=np.int64)
+    lits = np.zeros((n + 1, n + 1, ml), dtype=np.int64)
+    # G(a, k): best match of a slot-first template's remainder, from its first word at a
+    gscore = np.zeros((n + 1, n + 1))
+    gtid = np.full((n + 1, n + 1), -1, dtype=np.int64)
+    glen = np.zeros((n + 1, n + 1), dtype=np.int64)
+    gn = np.zeros((n + 1, n + 1), dtype=np.int64)
+    glits = np.zeros((n + 1, n + 1, ml), dtype=np.int64)
     lead = slot_child[0]
     cap = 64 * (n + 2)
     st_node = np.empty(cap, dtype=np.int64)
@@ -64,72 +77,128 @@ def chart_parse(ws, child_off, child_word, child_node, slot_child, end_score, en
     st_back = np.empty(cap, dtype=np.int64)
     st_next = np.empty(cap, dtype=np.int64)
     head = np.empty(n + 2, dtype=np.int64)
-    tr_val = np.empty(n + 1)
-    tr_len = np.empty(n + 1, dtype=np.int64)
-    tr_tid = np.empty(n + 1, dtype=np.int64)
-    tr_state = np.empty(n + 1, dtype=np.int64)
-    buf = np.empty(max(max_lits, 1), dtype=np.int64)
+    tr_val = np.empty((2, n + 1))
+    tr_len = np.empty((2, n + 1), dtype=np.int64)
+    tr_tid = np.empty((2, n + 1), dtype=np.int64)
+    tr_state = np.empty((2, n + 1), dtype=np.int64)
+    buf = np.empty(ml, dtype=np.int64)
+    b_total = np.empty(2)
+    b_len = np.empty(2, dtype=np.int64)
+    b_tid = np.empty(2, dtype=np.int64)
+    b_state = np.empty(2, dtype=np.int64)
+    # per slot node: the positions m whose word continues the template, found once per sentence
+    cache_off = np.full(slot_child.shape[0], -1, dtype=np.int64)
+    cache_cnt = np.zeros(slot_child.shape[0], dtype=np.int64)
+    buf_m = np.empty(16 * (n + 1), dtype=np.int64)
+    buf_c = np.empty(16 * (n + 1), dtype=np.int64)
+    used = 0
+    nn = slot_child.shape[0]  # (position, node) -> state, open addressing
+    size = 1
+    while size < 4 * cap:
+        size *= 2
+    hkeys = np.full(size, -1, dtype=np.int64)
+    hvals = np.empty(size, dtype=np.int64)
+    count = 0
     for i in range(n - 1, -1, -1):
+        mask = hkeys.shape[0] - 1
+        if count * 8 > hkeys.shape[0]:  # forget the previous start's states
+            hkeys[:] = -1
+        else:  # find every slot first: clearing one could hide another from its probe
+            scratch = np.empty(count, dtype=np.int64)
+            for q in range(count):
+                scratch[q] = _slot(st_pos[q] * nn + st_node[q], hkeys, mask)
+            for q in range(count):
+                hkeys[scratch[q]] = -1
         for k in range(i, n + 2):
             head[k] = -1
         for k in range(i, n + 1):
-            tr_val[k] = _NEG
-        # state 0: the root at i
+            tr_tid[0, k] = -1
+            tr_tid[1, k] = -1
+        # seeds: the root at i (back -1: no word), and a slot-first template's first word at i
+        # (back -2: this word, then stop)
         st_node[0] = 0
         st_pos[0] = i
         st_score[0] = 0.0
         st_back[0] = -1
         st_next[0] = -1
         head[i] = 0
+        hkeys[_slot(i * nn, hkeys, mask)] = i * nn
+        hvals[_slot(i * nn, hkeys, mask)] = 0
         count = 1
+        if lead >= 0:
+            c = _child(lead, ws[i], child_off, child_word, child_node)
+            if c >= 0:
+                count = _update(i + 1, c, 0.0, -2, head, st_node, st_pos, st_score, st_back,
+                                st_next, count, hkeys, hvals, nn)
         for k in range(i, n + 1):
             if k > i:
-                best_total = _NEG
-                best_len = -1
-                best_tid = -1
-                best_state = -1
+                b_tid[0] = -1
+                b_tid[1] = -1
                 s = head[k]
                 while s >= 0:
                     node = st_node[s]
                     if end_tid[node] >= 0:
+                        o = in_lead[node]
                         total = st_score[s] + end_score[node]
-                        if best_tid < 0 or _better(total, end_len[node], best_total, best_len):
-                            best_total = total
-                            best_len = end_len[node]
-                            best_tid = end_tid[node]
-                            best_state = s
+                        if b_tid[o] < 0 or _better(total, end_len[node], b_total[o], b_len[o]):
+                            b_total[o] = total
+                            b_len[o] = end_len[node]
+                            b_tid[o] = end_tid[node]
+                            b_state[o] = s
                     s = st_next[s]
                 for a in range(i + 1, k):
-                    if tr_tid[a] >= 0 and tr_val[a] > _NEG:
-                        total = tr_val[a] + score[a, k]
-                        if best_tid < 0 or _better(total, tr_len[a], best_total, best_len):
+                    for o in range(2):
+                        if tr_tid[o, a] >= 0:
+                            total = tr_val[o, a] + score[a, k]
+                            if b_tid[o] < 0 or _better(total, tr_len[o, a], b_total[o], b_len[o]):
+                                b_total[o] = total
+                                b_len[o] = tr_len[o, a]
+                                b_tid[o] = tr_tid[o, a]
+                                b_state[o] = tr_state[o, a]
+                for o in range(2):
+                    if b_tid[o] < 0:
+                        continue
+                    m = 0
+                    s = b_state[o]
+                    while st_back[s] != -1:
+                        buf[m] = st_pos[s] - 1
+                        m += 1
+                        if st_back[s] == -2:
+                            break
+                        s = st_back[s]
+                    if o == 0:
+                        nlits[i, k] = m
+                        for q in range(m):
+                            lits[i, k, q] = buf[m - 1 - q]
+                    else:
+                        gscore[i, k] = b_total[1]
+                        gtid[i, k] = b_tid[1]
+                        glen[i, k] = b_len[1]
+                        gn[i, k] = m
+                        for q in range(m):
+                            glits[i, k, q] = buf[m - 1 - q]
+                # slot-first templates: slot [i, a), then their remainder from a
+                best_total = b_total[0]
+                best_len = b_len[0]
+                best_tid = b_tid[0]
+                best_a = -1
+                for a in range(i + 1, k):
+                    if gtid[a, k] >= 0:
+                        total = score[i, a] + gscore[a, k]
+                        if best_tid < 0 or _better(total, glen[a, k], best_total, best_len):
                             best_total = total
-                            best_len = tr_len[a]
-                            best_tid = tr_tid[a]
-                            best_state = tr_state[a]
+                            best_len = glen[a, k]
+                            best_tid = gtid[a, k]
+                            best_a = a
                 if best_tid < 0:
                     score[i, k] = null_score * (k - i - 1)
                 else:
                     score[i, k] = best_total
                     tid[i, k] = best_tid
-                    m = 0
-                    s = best_state
-                    while st_back[s] >= 0:
-                        buf[m] = st_pos[s] - 1
-                        m += 1
-                        s = st_back[s]
-                    nlits[i, k] = m
-                    for q in range(m):
-                        lits[i, k, q] = buf[m - 1 - q]
-                if lead >= 0 and k < n:
-                    c = _child(lead, ws[k], child_off, child_word, child_node)
-                    if c >= 0:
-                        count = _update(k + 1, c, score[i, k], 0, head, st_node, st_pos,
-                                        st_score, st_back, st_next, count)
-                        if count >= cap - 1:
-                            cap *= 2
-                            st_node, st_pos, st_score, st_back, st_next = _grow(
-                                cap, st_node, st_pos, st_score, st_back, st_next)
+                    if best_a >= 0:
+                        nlits[i, k] = gn[best_a, k]
+                        for q in range(gn[best_a, k]):
+                            lits[i, k, q] = glits[best_a, k, q]
             if k == n:
                 break
             s = head[k]
@@ -139,33 +208,45 @@ def chart_parse(ws, child_off, child_word, child_node, slot_child, end_score, en
                 c = _child(node, ws[k], child_off, child_word, child_node)
                 if c >= 0:
                     count = _update(k + 1, c, sc, s, head, st_node, st_pos, st_score, st_back,
-                                    st_next, count)
+                                    st_next, count, hkeys, hvals, nn)
                     if count >= cap - 1:
                         cap *= 2
                         st_node, st_pos, st_score, st_back, st_next = _grow(
                             cap, st_node, st_pos, st_score, st_back, st_next)
+                        hkeys, hvals = _rehash(count, st_node, st_pos, nn, 2 * hkeys.shape[0])
                 sl = slot_child[node] if node != 0 else -1
                 if sl >= 0:
+                    o = in_lead[node]
                     if end_tid[sl] >= 0:
                         v = sc + end_score[sl]
-                        if tr_val[k] == _NEG or _better(v, end_len[sl], tr_val[k], tr_len[k]):
-                            tr_val[k] = v
-                            tr_len[k] = end_len[sl]
-                            tr_tid[k] = end_tid[sl]
-                            tr_state[k] = s
-                    for m in range(k + 1, n):
-                        c2 = _child(sl, ws[m], child_off, child_word, child_node)
-                        if c2 >= 0:
-                            count = _update(m + 1, c2, sc + score[k, m], s, head, st_node,
-                                            st_pos, st_score, st_back, st_next, count)
+                        if tr_tid[o, k] < 0 or _better(v, end_len[sl], tr_val[o, k], tr_len[o, k]):
+                            tr_val[o, k] = v
+                            tr_len[o, k] = end_len[sl]
+                            tr_tid[o, k] = end_tid[sl]
+                            tr_state[o, k] = s
+                    if cache_off[sl] < 0:  # this slot's continuations in this sentence
+                        if used + n > buf_m.shape[0]:
+                            buf_m, buf_c = _grow2(2 * (used + n), buf_m, buf_c)
+                        cache_off[sl] = used
+                        for m in range(n):
+                            c2 = _child(sl, ws[m], child_off, child_word, child_node)
+                            if c2 >= 0:
+                                buf_m[used] = m
+                                buf_c[used] = c2
+                                used += 1
+                        cache_cnt[sl] = used - cache_off[sl]
+                    for q in range(cache_off[sl], cache_off[sl] + cache_cnt[sl]):
+                        m = buf_m[q]
+                        if m > k:
+                            count = _update(m + 1, buf_c[q], sc + score[k, m], s, head, st_node,
+                                            st_pos, st_score, st_back, st_next, count, hkeys,
+                                            hvals, nn)
                             if count >= cap - 1:
                                 cap *= 2
                                 st_node, st_pos, st_score, st_back, st_next = _grow(
                                     cap, st_node, st_pos, st_score, st_back, st_next)
-                if count >= cap - 1:
-                    cap *= 2
-                    st_node, st_pos, st_score, st_back, st_next = _grow(
-                        cap, st_node, st_pos, st_score, st_back, st_next)
+                                hkeys, hvals = _rehash(count, st_node, st_pos, nn,
+                                                       2 * hkeys.shape[0])
                 s = st_next[s]
     return score, tid, nlits, lits
 
@@ -187,15 +268,48 @@ def _grow(cap, st_node, st_pos, st_score, st_back, st_next):
 
 
 @njit(cache=True, nogil=True)
-def _update(k, node, value, back, head, st_node, st_pos, st_score, st_back, st_next, count):
-    s = head[k]
-    while s >= 0:
-        if st_node[s] == node:
-            if value > st_score[s]:
-                st_score[s] = value
-                st_back[s] = back
-            return count
-        s = st_next[s]
+def _grow2(cap, a, b):
+    a2 = np.empty(cap, dtype=np.int64)
+    b2 = np.empty(cap, dtype=np.int64)
+    a2[: a.shape[0]] = a
+    b2[: b.shape[0]] = b
+    return a2, b2
+
+
+@njit(cache=True, nogil=True)
+def _slot(key, hkeys, mask):
+    h = (key * 0x9E3779B1) & mask
+    while hkeys[h] != -1 and hkeys[h] != key:
+        h = (h + 1) & mask
+    return h
+
+
+@njit(cache=True, nogil=True)
+def _rehash(count, st_node, st_pos, nn, size):
+    hkeys = np.full(size, -1, dtype=np.int64)
+    hvals = np.empty(size, dtype=np.int64)
+    mask = size - 1
+    for s in range(count):
+        key = st_pos[s] * nn + st_node[s]
+        h = _slot(key, hkeys, mask)
+        hkeys[h] = key
+        hvals[h] = s
+    return hkeys, hvals
+
+
+@njit(cache=True, nogil=True)
+def _update(k, node, value, back, head, st_node, st_pos, st_score, st_back, st_next, count,
+            hkeys, hvals, nn):
+    key = k * nn + node
+    h = _slot(key, hkeys, hkeys.shape[0] - 1)
+    if hkeys[h] == key:
+        s = hvals[h]
+        if value > st_score[s]:
+            st_score[s] = value
+            st_back[s] = back
+        return count
+    hkeys[h] = key
+    hvals[h] = count
     st_node[count] = node
     st_pos[count] = k
     st_score[count] = value

@@ -113,6 +113,16 @@ class Parser:
         self._end_len = np.array([e.length if e else 0 for e in ends], dtype=np.int64)
         self._end_tid = np.array([index[id(e)] if e else -1 for e in ends], dtype=np.int64)
         self._max_lits = max((e.length for e in self._infos), default=1)
+        in_lead = np.zeros(len(nodes), dtype=np.int64)  # under the root's slot child
+        if slot[0] >= 0:
+            stack = [slot[0]]
+            while stack:
+                x = stack.pop()
+                in_lead[x] = 1
+                stack.extend(c for _, c in children[x])
+                if slot[x] >= 0:
+                    stack.append(slot[x])
+        self._in_lead = in_lead
 
     def __len__(self) -> int:
         return len(self.templates)
@@ -175,14 +185,15 @@ class Parser:
         ids = np.fromiter((self._vocab.get(w, -1) for w in ws), dtype=np.int64, count=n)
         score, tid, nlits, lits = chart_parse(
             ids, self._child_off, self._child_word, self._child_node, self._slot_child,
-            self._end_score, self._end_len, self._end_tid, self.null_score, self._max_lits)
+            self._end_score, self._end_len, self._end_tid, self._in_lead, self.null_score,
+            self._max_lits)
         infos = self._infos
 
         def build(i: int, j: int) -> SentTree:
             content = "".join(ws[i:j])
             t = int(tid[i, j])
             if t < 0:
-                return SentTree(Template(tuple(ws[i:j])), content, [], float(score[i, j]),
+                return SentTree(Template.of_words(tuple(ws[i:j])), content, [], float(score[i, j]),
                                 matched=False)
             positions = lits[i, j, : nlits[i, j]].tolist()
             modules = []

@@ -30,6 +30,14 @@ class Template:
                 raise InvalidInputError("a template cannot have two slots in a row")
 
     @classmethod
+    def of_words(cls, words: tuple[str, ...]) -> Template:
+        """A template of literal words only (no slots, so nothing to check): the parser's
+        stand-in for a span no template covers."""
+        t = object.__new__(cls)
+        object.__setattr__(t, "words", words)
+        return t
+
+    @classmethod
     def parse(cls, text: str) -> Template:
         """From the file form: words and `[X]` separated by spaces."""
         parts = text.split()
