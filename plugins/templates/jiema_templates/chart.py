@@ -317,3 +317,50 @@ def _update(k, node, value, back, head, st_node, st_pos, st_score, st_back, st_n
     st_next[count] = head[k]
     head[k] = count
     return count + 1
+
+
+@njit(cache=True, nogil=True)
+def tree_nodes(tid, nlits, lits, n):
+    """The chosen parse of [0, n) as preorder arrays: span start, end, template (-1: none) and
+    parent index (-1 for the root); a node's slot subtrees follow it in slot order."""
+    cap = 2 * n + 2
+    ni = np.empty(cap, dtype=np.int64)
+    nj = np.empty(cap, dtype=np.int64)
+    parent = np.empty(cap, dtype=np.int64)
+    stack_i = np.empty(cap, dtype=np.int64)
+    stack_j = np.empty(cap, dtype=np.int64)
+    stack_p = np.empty(cap, dtype=np.int64)
+    top = 0
+    stack_i[0] = 0
+    stack_j[0] = n
+    stack_p[0] = -1
+    top = 1
+    count = 0
+    gaps_i = np.empty(n + 1, dtype=np.int64)
+    gaps_j = np.empty(n + 1, dtype=np.int64)
+    while top > 0:
+        top -= 1
+        i = stack_i[top]
+        j = stack_j[top]
+        ni[count] = i
+        nj[count] = j
+        parent[count] = stack_p[top]
+        me = count
+        count += 1
+        if tid[i, j] < 0:
+            continue
+        g = 0
+        prev = i - 1
+        for q in range(nlits[i, j] + 1):
+            p = lits[i, j, q] if q < nlits[i, j] else j
+            if prev + 1 < p:
+                gaps_i[g] = prev + 1
+                gaps_j[g] = p
+                g += 1
+            prev = p
+        for q in range(g - 1, -1, -1):  # pushed in reverse: popped in slot order
+            stack_i[top] = gaps_i[q]
+            stack_j[top] = gaps_j[q]
+            stack_p[top] = me
+            top += 1
+    return ni[:count], nj[:count], parent[:count]

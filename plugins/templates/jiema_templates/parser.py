@@ -176,7 +176,7 @@ class Parser:
         """Parse a tokenized sentence."""
         import numpy as np
 
-        from .chart import chart_parse
+        from .chart import chart_parse, tree_nodes
 
         ws = list(words)
         n = len(ws)
@@ -188,25 +188,18 @@ class Parser:
             self._end_score, self._end_len, self._end_tid, self._in_lead, self.null_score,
             self._max_lits)
         infos = self._infos
-
-        def build(i: int, j: int) -> SentTree:
-            content = "".join(ws[i:j])
+        ni, nj, parent = tree_nodes(tid, nlits, lits, n)
+        nodes: list[SentTree] = []
+        for i, j, up in zip(ni.tolist(), nj.tolist(), parent.tolist(), strict=True):
             t = int(tid[i, j])
+            content = "".join(ws[i:j])
             if t < 0:
-                return SentTree(Template.of_words(tuple(ws[i:j])), content, [], float(score[i, j]),
-                                matched=False)
-            positions = lits[i, j, : nlits[i, j]].tolist()
-            modules = []
-            prev = i - 1
-            for p in (*positions, j):
-                if prev + 1 < p:
-                    modules.append(build(prev + 1, p))
-                prev = p
-            return SentTree(infos[t].template, content, modules, float(score[i, j]))
-
-        import sys
-
-        if 2 * n + 200 > sys.getrecursionlimit():  # nesting depth is at most n
-            sys.setrecursionlimit(2 * n + 200)
-        return build(0, n)
+                node = SentTree(Template.of_words(tuple(ws[i:j])), content, [],
+                                float(score[i, j]), matched=False)
+            else:
+                node = SentTree(infos[t].template, content, [], float(score[i, j]))
+            nodes.append(node)
+            if up >= 0:
+                nodes[up].modules.append(node)
+        return nodes[0]
 
