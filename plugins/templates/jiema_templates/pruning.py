@@ -157,6 +157,12 @@ def _prune_kernel(counts, total, cand_ids, cand_len, tab_off, table, char_off, f
     return removed, total
 
 
+class _Flags(dict):
+    def __missing__(self, ch: str) -> int:
+        value = self[ch] = char_flags(ch)
+        return value
+
+
 def prune_words(
     words: list[str], counts: list[int], order: list[int], null_score: float = NULL_SCORE
 ) -> dict[str, int]:
@@ -172,14 +178,14 @@ def prune_words(
     lens = np.zeros(len(cand), dtype=np.int64)
     table: list[int] = []
     flags: list[int] = []
-    flag_cache: dict[str, int] = {}
+    flag_cache = _Flags()
     for c, i in enumerate(cand):
         w = words[i]
         n = len(w)
         lens[c] = n
         tab_off[c] = len(table)
         char_off[c] = len(flags)
-        fl = [flag_cache.get(ch) or flag_cache.setdefault(ch, char_flags(ch)) for ch in w]
+        fl = [flag_cache[ch] for ch in w]
         flags.extend(fl)
         open_all = any(f & F_AA123 for f in fl)
         row = [-1] * (n * (n + 1))
