@@ -322,10 +322,10 @@ def main() -> None:
     reader_on.read(lines[0].image)  # warm-up: Numba compilation, torch first call
 
     charset = default_charset()
-    loss = Loss()
+    loss, banner_loss = Loss(), Loss()
     rows = []
     j_off, j_on, timings = run_jiema(lines, reader_off, reader_on, "line", loss, charset)
-    b_off, b_on, _ = run_jiema(banners, reader_off, reader_on, "banner", None, charset)
+    b_off, b_on, _ = run_jiema(banners, reader_off, reader_on, "banner", banner_loss, charset)
     rows.append(("jiema, LM off", j_off, b_off))
     rows.append((f"jiema, LM on (w={args.lm_weight:g})", j_on, b_on))
     if not args.no_peers:
@@ -350,18 +350,19 @@ def main() -> None:
     print("jiema stage time per line image (ms): " + ", ".join(
         f"{k} {1000 * v / n:.1f}" for k, v in timings.items()))
     print()
-    print(f"where the {loss.chars} line characters go (jiema, LM on):")
+    for what, lo in (("line", loss), ("banner", banner_loss)):
+        print(f"where the {lo.chars} {what} characters go (jiema, LM on):")
 
-    def pct(k: int) -> str:
-        return f"{k:5d}  ({100 * k / max(loss.chars, 1):.2f}%)"
+        def pct(k: int, lo: Loss = lo) -> str:
+            return f"{k:5d}  ({100 * k / max(lo.chars, 1):.2f}%)"
 
-    print(f"  not in a found line   {pct(loss.no_line)}")
-    print(f"  cut wrong             {pct(loss.bad_cut)}")
-    print(f"  cut right             {pct(loss.cut_ok)}")
-    print(f"    top-1 wrong         {pct(loss.top1_wrong)}, not in top-k {loss.not_in_topk}")
-    print(f"    LM fixed            {pct(loss.lm_fixed)}")
-    print(f"    LM broke            {pct(loss.lm_broke)}")
-    print(f"  outside the charset   {pct(loss.out_of_charset)}")
+        print(f"  not in a found line   {pct(lo.no_line)}")
+        print(f"  cut wrong             {pct(lo.bad_cut)}")
+        print(f"  cut right             {pct(lo.cut_ok)}")
+        print(f"    top-1 wrong         {pct(lo.top1_wrong)}, not in top-k {lo.not_in_topk}")
+        print(f"    LM fixed            {pct(lo.lm_fixed)}")
+        print(f"    LM broke            {pct(lo.lm_broke)}")
+        print(f"  outside the charset   {pct(lo.out_of_charset)}")
     for name, ls, bs in rows:
         for ref, hyp in ls.examples[:3] + bs.examples[:2]:
             print(f"  [{name}] {ref!r} -> {hyp!r}", file=sys.stderr)
@@ -371,7 +372,7 @@ def main() -> None:
             "rows": [{"system": name, "lines_cer": ls.cer, "ms_per_line": ls.ms_per_line,
                       "banners_cer": bs.cer, "ms_per_banner_line": bs.ms_per_line}
                      for name, ls, bs in rows],
-            "loss": loss.__dict__,
+            "loss": loss.__dict__, "banner_loss": banner_loss.__dict__,
         }, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
 
 

@@ -43,8 +43,8 @@ class RegionOptions(BaseModel):
     min_line_fill: float = Field(0.08, ge=0)
     link_gap: float = Field(1.2, gt=0, description="max gap between seeds, x their height")
     row_gap: float = Field(2.0, gt=0, description="groups of seeds in one row this close (x "
-                                                  "their height; 1.5 times that with "
-                                                  "punctuation between) are one line")
+                                                  "their height, punctuation in the gap not "
+                                                  "counted) are one line")
     link_overlap: float = Field(0.7, gt=0, le=1, description="vertical overlap, x smaller h")
     height_ratio: float = Field(0.5, gt=0, le=1, description="min h_small / h_large to link")
     min_attach_area: int = Field(3, ge=1)
@@ -178,11 +178,10 @@ def _merge_row_groups(c: _Comps, groups: list[list[int]], bridges: np.ndarray,
                 elif small < 0.6 * large or overlap < opts.link_overlap * small:
                     continue
                 limit = opts.row_gap * large
-                if limit < gap <= 1.5 * limit:
+                if gap > limit:  # punctuation in the gap (a comma, a dash) does not count
                     top, bottom = max(ba[1], bb[1]), min(ba[3], bb[3])
-                    inside = ((bx0 >= ba[2]) & (bx1 <= bb[0]) & (bcy >= top) & (bcy <= bottom))
-                    if inside.any():
-                        limit *= 1.5
+                    inside = ((bx1 > ba[2]) & (bx0 < bb[0]) & (bcy >= top) & (bcy <= bottom))
+                    gap -= _covered(bx0[inside], bx1[inside], ba[2], bb[0])
                 if gap <= limit:
                     groups[a] = groups[a] + groups[b]
                     boxes[a] = [min(ba[0], bb[0]), min(ba[1], bb[1]), max(ba[2], bb[2]),
@@ -271,7 +270,7 @@ def _lines_in_layer(gray: np.ndarray, mask: np.ndarray, layer: int, opts: Region
     for group in _link_seeds(c, seeds, bridges, opts):
         g = np.array(group)
         gh = h[g]
-        med = _quantile(gh, 0.8)  # many seeds are parts of characters
+        med = _quantile(_column_heights(c, g), 0.8)  # seeds stacked in a column: one glyph
         keep = g[gh <= opts.max_height_spread * med]  # a picture part beside the text
         if len(keep) == 0:
             continue
@@ -329,6 +328,34 @@ def _lines_in_layer(gray: np.ndarray, mask: np.ndarray, layer: int, opts: Region
         comps = [(int(c.x0[i]), int(c.y0[i]), int(c.x1[i]), int(c.y1[i])) for i in sorted(members)]
         lines.append(TextLine(box, layer, own, float(line_h), text_level, bg_level, score, comps))
     return lines
+
+
+def _covered(x0: np.ndarray, x1: np.ndarray, lo: int, hi: int) -> int:
+    """How much of [lo, hi) the intervals [x0, x1) cover."""
+    if len(x0) == 0:
+        return 0
+    cover = np.zeros(max(hi - lo, 0), dtype=bool)
+    for a, b in zip(x0, x1, strict=True):
+        cover[max(int(a) - lo, 0):max(int(b) - lo, 0)] = True
+    return int(cover.sum())
+
+
+def _column_heights(c: _Comps, g: np.ndarray) -> np.ndarray:
+    """Heights of the glyphs a group of seeds makes, counting seeds stacked one above the other
+    (the top and bottom of 要, 思, 只) as one glyph."""
+    order = g[np.argsort(c.x0[g], kind="stable")]
+    heights: list[int] = []
+    x0 = x1 = y0 = y1 = -1
+    for i in order:
+        a, b = int(c.x0[i]), int(c.x1[i])
+        if heights and min(b, x1) - max(a, x0) >= 0.5 * min(b - a, x1 - x0):
+            y0, y1 = min(y0, int(c.y0[i])), max(y1, int(c.y1[i]))
+            x0, x1 = min(x0, a), max(x1, b)
+            heights[-1] = y1 - y0
+        else:
+            x0, x1, y0, y1 = a, b, int(c.y0[i]), int(c.y1[i])
+            heights.append(y1 - y0)
+    return np.asarray(heights)
 
 
 def _refine(crop: np.ndarray, own: np.ndarray, text_level: float, bg_level: float
