@@ -164,3 +164,14 @@ def test_logs_match_python_math_log():
 
     values = np.array([1, 2, 3, 10**12 + 7, 3], dtype=np.int64)
     assert _logs(values).tolist() == [math.log(v) for v in values.tolist()]
+
+
+def test_dictionary_drives_the_segment_plugin(tmp_path, corpus):
+    segment = pytest.importorskip("jiema_segment")
+    table = discover_words(corpus, min_proba=1e-4)
+    path = tmp_path / "dict.txt"
+    table.save(path)
+    seg = segment.Segmenter(str(path), mode="dict")
+    words = seg.cut("中国人民银行今天发布了经济数据")
+    assert "".join(words) == "中国人民银行今天发布了经济数据"
+    assert any(len(w) > 1 and w in table.counts for w in words)

@@ -10,8 +10,9 @@ and when the gain is below len(w) - 1, w is removed and n is added to every sub-
 (T grows accordingly); otherwise w goes back. Every sub-string a candidate's cut can produce is
 numbered up front (dictionary words, single characters, and for candidates with ASCII letters
 or digits every sub-string, which nlp-zero's `combine_Aa123` can glue), so the kernel only does
-integer look-ups. Where nlp-zero raises KeyError (a sub-word that is not in the table, e.g. a
-character only ever seen inside longer words) the sub-word is added with count n.
+integer look-ups. A sub-word missing from the table scores log 0 = -100, so its candidate is
+always kept; should a pruned cut ever hold one, it is added with count n (where nlp-zero's plain
+dict would raise KeyError).
 """
 
 from __future__ import annotations
