@@ -119,3 +119,16 @@ def test_parser_errors(tmp_path):
         Parser({"可以": 0}, list)
     with pytest.raises(OSError):
         Parser(str(tmp_path / "missing.txt"), list)
+
+
+def test_threads_and_pickle_give_the_same_trees():
+    import pickle
+    from concurrent.futures import ThreadPoolExecutor
+
+    parser = Parser(EGG, words)
+    sentences = ["鸡蛋可以吃吗", "可以吃吗", "鸡蛋可以", "吃吗吃吗"] * 20
+    expected = [str(parser.parse(s)) for s in sentences]
+    with ThreadPoolExecutor(4) as pool:
+        assert list(pool.map(lambda s: str(parser.parse(s)), sentences)) == expected
+    again = pickle.loads(pickle.dumps(Parser(EGG, list)))
+    assert str(again.parse("鸡蛋")) == str(Parser(EGG, list).parse("鸡蛋"))

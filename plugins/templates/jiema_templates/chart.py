@@ -52,11 +52,12 @@ def _better(total, length, best_total, best_len):
 
 @njit(cache=True, nogil=True)
 def chart_parse(ws, child_off, child_word, child_node, slot_child, end_score, end_len, end_tid,
-                in_lead, null_score, max_lits):
+                in_lead, null_score, max_lits, cache_off, cache_cnt):
     """ws: word ids (-1: in no template); in_lead: per trie node, whether it lies under the
     root's slot child (templates that start with a slot). Returns score (n+1, n+1), tid (-1: no
     template), nlits and lits (n+1, n+1, max_lits): the template words' positions of each
-    span's choice."""
+    span's choice. cache_off (-1 filled) and cache_cnt are scratch arrays, one entry per trie
+    node, handed back as they came (-1 filled)."""
     n = ws.shape[0]
     ml = max(max_lits, 1)
     score = np.zeros((n + 1, n + 1))
@@ -87,8 +88,8 @@ def chart_parse(ws, child_off, child_word, child_node, slot_child, end_score, en
     b_tid = np.empty(2, dtype=np.int64)
     b_state = np.empty(2, dtype=np.int64)
     # per slot node: the positions m whose word continues the template, found once per sentence
-    cache_off = np.full(slot_child.shape[0], -1, dtype=np.int64)
-    cache_cnt = np.zeros(slot_child.shape[0], dtype=np.int64)
+    touched = np.empty(n * n + 1, dtype=np.int64)
+    ntouched = 0
     buf_m = np.empty(16 * (n + 1), dtype=np.int64)
     buf_c = np.empty(16 * (n + 1), dtype=np.int64)
     used = 0
@@ -228,6 +229,10 @@ def chart_parse(ws, child_off, child_word, child_node, slot_child, end_score, en
                         if used + n > buf_m.shape[0]:
                             buf_m, buf_c = _grow2(2 * (used + n), buf_m, buf_c)
                         cache_off[sl] = used
+                        if ntouched == touched.shape[0]:
+                            touched, _ = _grow2(2 * ntouched, touched, touched)
+                        touched[ntouched] = sl
+                        ntouched += 1
                         for m in range(n):
                             c2 = _child(sl, ws[m], child_off, child_word, child_node)
                             if c2 >= 0:
@@ -248,6 +253,8 @@ def chart_parse(ws, child_off, child_word, child_node, slot_child, end_score, en
                                 hkeys, hvals = _rehash(count, st_node, st_pos, nn,
                                                        2 * hkeys.shape[0])
                 s = st_next[s]
+    for q in range(ntouched):
+        cache_off[touched[q]] = -1
     return score, tid, nlits, lits
 
 

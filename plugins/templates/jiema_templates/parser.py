@@ -16,6 +16,7 @@ words, an off-by-one in its `XTrie._search`; here `A B` matches only `A B`.)
 from __future__ import annotations
 
 import math
+import threading
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
@@ -124,6 +125,23 @@ class Parser:
                     stack.append(slot[x])
         self._in_lead = in_lead
 
+    def _scratch(self) -> tuple[Any, Any]:
+        """Per-thread scratch arrays of the chart (one entry per trie node)."""
+        import numpy as np
+
+        local = self.__dict__.setdefault("_local", threading.local())
+        arrays = getattr(local, "arrays", None)
+        if arrays is None:
+            size = self._slot_child.shape[0]
+            arrays = local.arrays = (np.full(size, -1, dtype=np.int64),
+                                     np.zeros(size, dtype=np.int64))
+        return arrays
+
+    def __getstate__(self) -> dict:
+        state = self.__dict__.copy()
+        state.pop("_local", None)
+        return state
+
     def __len__(self) -> int:
         return len(self.templates)
 
@@ -186,18 +204,19 @@ class Parser:
         score, tid, nlits, lits = chart_parse(
             ids, self._child_off, self._child_word, self._child_node, self._slot_child,
             self._end_score, self._end_len, self._end_tid, self._in_lead, self.null_score,
-            self._max_lits)
+            self._max_lits, *self._scratch())
         infos = self._infos
         ni, nj, parent = tree_nodes(tid, nlits, lits, n)
+        tids = tid[ni, nj].tolist()
+        scores = score[ni, nj].tolist()
         nodes: list[SentTree] = []
-        for i, j, up in zip(ni.tolist(), nj.tolist(), parent.tolist(), strict=True):
-            t = int(tid[i, j])
-            content = "".join(ws[i:j])
+        for i, j, up, t, sc in zip(ni.tolist(), nj.tolist(), parent.tolist(), tids, scores,
+                                   strict=True):
             if t < 0:
-                node = SentTree(Template.of_words(tuple(ws[i:j])), content, [],
-                                float(score[i, j]), matched=False)
+                node = SentTree(Template.of_words(tuple(ws[i:j])), "".join(ws[i:j]), [], sc,
+                                False)
             else:
-                node = SentTree(infos[t].template, content, [], float(score[i, j]))
+                node = SentTree(infos[t].template, "".join(ws[i:j]), [], sc, True)
             nodes.append(node)
             if up >= 0:
                 nodes[up].modules.append(node)

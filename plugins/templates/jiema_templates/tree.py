@@ -11,7 +11,7 @@ from .template import Template
 __all__ = ["SentTree"]
 
 
-@dataclass
+@dataclass(slots=True)
 class SentTree:
     """`template`: the template covering `content` (for a span no template covers, all its words
     as one template of literals, `matched` False); `modules`: one SentTree per slot, in order;
