@@ -99,3 +99,21 @@ def test_engine_task_from_config(tmp_path, corpus):
     assert finder(corpus).counts == discover_words(corpus).counts
     with pytest.raises(jiema.errors.ConfigError, match="templates file"):
         jiema.Engine(plugins=[plugin], load_entry_points=False).task("templates")
+
+
+def test_parse_render_and_tree(cli, tmp_path):
+    pytest.importorskip("matplotlib")
+    (tmp_path / "w.txt").write_text("鸡蛋 5\n可以 4\n吃 3\n吗 2\n", encoding="utf-8")
+    (tmp_path / "t.txt").write_text("# words: w.txt\n10\t[X] 可以 [X] 吗\n3\t鸡蛋\n",
+                                    encoding="utf-8")
+    png = tmp_path / "tree.png"
+    runner = CliRunner()
+    res = runner.invoke(cli, ["parse", "--templates", str(tmp_path / "t.txt"), "--tree",
+                              "--render", str(png), "鸡蛋可以吃吗"])
+    assert res.exit_code == 0, res.output
+    assert res.stdout.splitlines()[0] == "(鸡蛋)可以(吃)吗"
+    assert "+---> (鸡蛋)可以(吃)吗" in res.stdout
+    assert png.read_bytes()[:4] == b"\x89PNG"
+    res = runner.invoke(cli, ["parse", "--templates", str(tmp_path / "t.txt"), "--render",
+                              str(png), "a", "b"])
+    assert res.exit_code == 2 and "one sentence" in res.output

@@ -72,3 +72,11 @@ def test_bad_tables():
         Tokenizer({"a": 1}, runs="x")  # type: ignore[arg-type]
     with pytest.raises(ValueError, match="str"):
         Tokenizer({"a": 1}).cut(3)  # type: ignore[arg-type]
+
+
+def test_pickles_for_dask_workers():
+    import pickle
+
+    tok = Tokenizer({"北京": 5, "大学": 4, "北京大学": 3})
+    again = pickle.loads(pickle.dumps(tok))
+    assert again.cut_many(["北京大学", "大学北京"]) == tok.cut_many(["北京大学", "大学北京"])
