@@ -33,6 +33,9 @@ class LayerOptions(BaseModel):
         description="merge two maxima whose separating minimum is above (1 - min_dip) x the "
                     "lower maximum",
     )
+    refine_dominant: float = Field(
+        0.6, gt=0, le=1, description="a layer with this share of the pixels is layered again "
+                                     "with its own bandwidth (1: never)")
     otsu_fallback: bool = Field(
         True, description="split a one-maximum image in two at Otsu's threshold"
     )
@@ -105,7 +108,32 @@ def find_layers(gray: np.ndarray, options: LayerOptions | None = None) -> Layers
     maxima, minima = _extrema(density, opts)
     if len(maxima) == 1 and opts.otsu_fallback:
         maxima, minima = _split_single(hist, density, int(maxima[0]))
+    elif opts.refine_dominant < 1.0:
+        maxima, minima = _refine_dominant(hist, maxima, minima, opts)
     return Layers(hist, density, bandwidth, maxima, minima)
+
+
+def _refine_dominant(hist: np.ndarray, maxima: np.ndarray, minima: np.ndarray,
+                     opts: LayerOptions) -> tuple[np.ndarray, np.ndarray]:
+    """Look again inside a layer holding most of the pixels, with a bandwidth from its own
+    spread: a bright picture widens the global bandwidth enough to hide dim text in a dark
+    ground (and the other way round)."""
+    edges = [0, *(int(m) + 1 for m in minima), LEVELS]
+    total = max(float(hist.sum()), 1.0)
+    out_max, out_min = list(maxima), list(minima)
+    for k, (a, b) in enumerate(zip(edges[:-1], edges[1:], strict=True)):
+        part = np.zeros_like(hist)
+        part[a:b] = hist[a:b]
+        if part.sum() < opts.refine_dominant * total:
+            continue
+        sub_opts = opts.model_copy(update={"min_mass": opts.min_mass * total / part.sum()})
+        density, _ = kde_density(part, sub_opts)
+        sub_max, sub_min = _extrema(density, sub_opts)
+        if len(sub_max) > 1:
+            out_max = [m for i, m in enumerate(out_max) if i != k] + list(sub_max)
+            out_min = out_min + list(sub_min)
+        break  # at most one layer holds most of the pixels
+    return np.array(sorted(out_max), dtype=np.int64), np.array(sorted(out_min), dtype=np.int64)
 
 
 def otsu_threshold(histogram: np.ndarray) -> int:

@@ -173,9 +173,11 @@ def _merge_row_groups(c: _Comps, groups: list[list[int]], bridges: np.ndarray,
                 overlap = min(ba[3], bb[3]) - max(ba[1], bb[1])
                 gap = bb[0] - ba[2]
                 inter = max(0, overlap) * max(0, min(ba[2], bb[2]) - max(ba[0], bb[0]))
+                if small < 0.6 * large:
+                    continue
                 if inter >= 0.3 * min(ha * (ba[2] - ba[0]), hb * (bb[2] - bb[0])):
                     gap = -1  # boxes over each other: the parts of one broken line
-                elif small < 0.6 * large or overlap < opts.link_overlap * small:
+                elif overlap < opts.link_overlap * small:
                     continue
                 limit = opts.row_gap * large
                 if gap > limit:  # punctuation in the gap (a comma, a dash) does not count
@@ -222,7 +224,7 @@ def _absorb_fragments(lines: list[TextLine]) -> list[TextLine]:
             near = s[0] <= b[2] + big.height and s[2] >= b[0] - big.height
             inside = s[1] >= b[1] - 0.1 * big.height and s[3] <= b[3] + 0.15 * big.height
             if (big.layer == line.layer and line.height < 0.5 * big.height and near
-                    and inside):
+                    and inside and len(line.components) <= 3):
                 _merge_into(big, line)
                 break
         else:
@@ -438,7 +440,7 @@ def _lone_glyph_ok(c: _Comps, i: int, fill: np.ndarray, H: int, W: int) -> bool:
     """A line of one component passes only when it is most of the image (a one-glyph crop)
     and looks like a glyph; a lone blob in a larger image is a picture, not text."""
     h, w = int(c.h[i]), int(c.w[i])
-    if h < 0.4 * H or w < 0.25 * W:
+    if h < 0.4 * H or w < 0.4 * W:
         return False
     return 0.25 <= w / max(h, 1) <= 2.5 and 0.1 <= fill[i] <= 0.6
 
