@@ -46,6 +46,10 @@ def test_shipped_model_reads_fresh_captchas(name: str) -> None:
     assert right >= 55  # shipped models score >= 98% on fresh captchas (benchmarks/captcha.py)
     if reader.captcha.case_insensitive:
         assert all(r.text == r.text.lower() for r in results)
+    if name == plugin.DEFAULT_MODEL:  # the configured task pipeline reads with it
+        read = jiema.Engine(plugins=[plugin], load_entry_points=False).task("captcha")
+        png, label = gen.png(0)
+        assert read(png).text == results[0].text
     wrong = [r.confidence for r, (_, lab) in zip(results, samples, strict=True) if r.text != lab]
     good = [r.confidence for r, (_, lab) in zip(results, samples, strict=True) if r.text == lab]
     assert np.median(good) > 0.9

@@ -102,18 +102,24 @@ def decode_ctc(
     emissions = lp[:, :, g.label]  # (B, T, S)
     lengths = np.full(b, t, dtype=np.int64)
     paths = jiema.viterbi(emissions, g.transitions, lengths=lengths)
-    post = jiema.marginals(lp, lengths=lengths).posteriors.reshape(b, t, k)
     states = paths.padded().reshape(b, t)
+    pos_seq = g.position[states]  # (B, T): which character each frame belongs to (0: blank)
+    cls_seq = g.label[states]  # (B, T): its class
+    # Frame posteriors of the character frames only: without transitions each frame's
+    # marginal is independent of the others, so leaving out blank frames changes nothing.
+    keep = pos_seq > 0
+    frame_post = np.zeros((b, t))
+    if keep.any():
+        post = jiema.marginals(lp[keep], lengths=keep.sum(axis=1)).posteriors
+        frame_post[keep] = post[np.arange(post.shape[0]), cls_seq[keep]]
+    n_chars = pos_seq.max(axis=1)
     out = []
     for i in range(b):
-        pos_seq = g.position[states[i]]
-        cls_seq = g.label[states[i]]
         chars, confs = [], []
-        for pos in range(1, int(pos_seq.max(initial=0)) + 1):
-            frames = np.flatnonzero(pos_seq == pos)
-            cls = int(cls_seq[frames[0]])
-            chars.append(alphabet[cls - 1])
-            confs.append(float(post[i, frames, cls].max()))
+        for pos in range(1, int(n_chars[i]) + 1):
+            in_pos = pos_seq[i] == pos
+            chars.append(alphabet[int(cls_seq[i][in_pos.argmax()]) - 1])
+            confs.append(float(frame_post[i][in_pos].max()))
         out.append(Reading("".join(chars), float(np.prod(confs)) if confs else 1.0, tuple(confs)))
     return out
 
