@@ -127,3 +127,19 @@ def test_real_classifier_when_shipped():
 
     s = render_line("中华人民共和国", FONTS[0], 36, seed=0)
     assert default_reader().read(s.image).text == "中华人民共和国"
+
+
+def test_layout_prior_uses_place_and_size():
+    from jiema_ocr.pipeline import layout_prior
+
+    band = (0.0, 40.0)  # the line's full-height glyphs span rows 0..40
+    low_mark = (0, 30, 8, 40)  # small, at the bottom: a comma, not an apostrophe
+    out = layout_prior([("’", 0.6), ("，", 0.3), ("丶", 0.1)], low_mark, band)
+    assert out[0][0] == "，" and abs(sum(p for _, p in out) - 1.0) < 1e-6
+    high_mark = (0, 0, 8, 10)
+    assert layout_prior([("’", 0.6), ("，", 0.4)], high_mark, band)[0][0] == "’"
+    dot = (0, 15, 10, 25)  # a dot-sized glyph is no hanzi
+    assert layout_prior([("口", 0.7), ("。", 0.3)], dot, band)[0][0] == "。"
+    zero = (0, 8, 20, 40)  # narrow: the digit
+    assert layout_prior([("O", 0.6), ("0", 0.4)], zero, band)[0][0] == "0"
+    assert layout_prior([("O", 0.6)], zero, None) == [("O", 0.6)]  # no band: unchanged

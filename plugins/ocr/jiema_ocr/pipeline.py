@@ -174,6 +174,7 @@ def glyph_crop(gray: np.ndarray, line: TextLine, box: Box, margin: int,
     keep = np.zeros((cy1 - cy0, cx1 - cx0), dtype=bool)
     # strokes of the neighbours that reach into the margin are not this glyph's
     keep[y0 - cy0:y1 - cy0 + 1, max(x0 - cx0 - 1, 0):x1 - cx0 + 1] = True
+    ink = keep & line.mask[cy0:cy1, cx0:cx1]
     keep &= near_ink[cy0:cy1, cx0:cx1]
     crop = gray[ly + cy0:ly + cy1, lx + cx0:lx + cx1].astype(np.float32)
     text, bg = line.text_level, line.background_level
@@ -181,7 +182,12 @@ def glyph_crop(gray: np.ndarray, line: TextLine, box: Box, margin: int,
         bg = text + 1
     norm = (crop - text) * (255.0 / (bg - text))
     norm[~keep] = 255.0
+    # the line's ink is ink, however faint (a dim dot must not fade out of the glyph)
+    norm[ink] = np.minimum(norm[ink], INK_CEILING)
     return np.clip(norm, 0, 255).astype(np.uint8)
+
+
+INK_CEILING = 128.0  # the lightest gray a pixel of the line's ink gets in a glyph crop
 
 
 def _dilate(mask: np.ndarray) -> np.ndarray:
@@ -326,6 +332,7 @@ def _scaled(box: Box, scale: int) -> Box:
 HIGH_MARKS = frozenset("‘’“”'\"`^°")
 SMALL_CHARS = frozenset("，。、．.,;；:：·•'\"‘’“”`^°-—－～~_…丶o")
 TALL_CHARS = frozenset("0OQDCGUIl1|（）()[]{}【】《》〈〉「」『』")
+RARE_LOOKALIKES = frozenset("丶丿乀乁亅")  # radicals that print like 、 / ) \ but are no text
 
 
 def text_band(graph: CutGraph) -> tuple[float, float] | None:
@@ -344,7 +351,8 @@ def layout_prior(cands: list[tuple[str, float]], box: Box, band: tuple[float, fl
         return cands
     top, bottom = band
     line_h = max(bottom - top, 1.0)
-    h = (box[3] - box[1]) / line_h
+    height, width = box[3] - box[1], box[2] - box[0]
+    h = height / line_h
     size = max(box[3] - box[1], box[2] - box[0]) / line_h
     center = ((box[1] + box[3]) / 2 - top) / line_h
     out = []
@@ -354,9 +362,13 @@ def layout_prior(cands: list[tuple[str, float]], box: Box, band: tuple[float, fl
             ok = False
         elif size < 0.4 and ch not in SMALL_CHARS and not ch.isascii():
             ok = False  # a dot-sized glyph is no hanzi
-        elif ch in ("。", "o") and h > 0.55:
-            ok = False
+        elif ch == "。" and h > 0.42 or ch == "o" and not 0.3 <= h <= 0.6:
+            ok = False  # 。 is smaller than a Latin o
         elif ch in TALL_CHARS and h < 0.5:
+            ok = False
+        elif ch == "0" and width > 0.75 * height or ch == "O" and width < 0.72 * height:
+            ok = False  # the digit is narrower than the letter
+        elif ch in RARE_LOOKALIKES:
             ok = False
         out.append((ch, p if ok else p * penalty))
     total = sum(p for _, p in cands)
