@@ -111,3 +111,23 @@ def test_help_and_unknown_model(stub_classifier, images):
     one, *_ = images
     res = CliRunner().invoke(_cli(), ["ocr", "--model", "no-such-model", str(one)])
     assert res.exit_code != 0 and "no-such-model" in res.output
+
+
+def test_deployment_config_swaps_stages(stub_classifier, images):
+    """A config names other components and options: no LM, a stricter region filter."""
+    from jiema_ocr.pipeline import OcrReader
+
+    one, *_ = images
+    engine = jiema.Engine(plugins=[plugin], load_entry_points=False, config={
+        "ocr": {
+            "decoder": {"component": "ocr.no_lm.v1"},
+            "regions": {"options": {"min_line_height": 500}},
+            "reader": {"options": {"top_k": 3}},
+        }
+    })
+    reader = engine.task("ocr")
+    assert isinstance(reader, OcrReader) and reader.decoder is None
+    assert reader.options.top_k == 3 and reader.options.regions.min_line_height == 500
+    assert reader.read(str(one)).text == ""  # every line is lower than 500 px
+    default = jiema.Engine(plugins=[plugin], load_entry_points=False).task("ocr")
+    assert default.decoder is not None and default.read(str(one)).text == "电视机12月"
