@@ -225,7 +225,7 @@ def models_command(ctx: click.Context, as_json: bool) -> None:
         if card.description:
             click.echo(f"  {card.description}")
         if card.labels is not None:
-            click.echo(f"  labels: {', '.join(card.labels)}")
+            click.echo(f"  labels: {_preview(card.labels)}")
         if card.vocabulary_size is not None:
             click.echo(f"  vocabulary size: {card.vocabulary_size}")
         if card.training_data or card.licence:
@@ -234,6 +234,13 @@ def models_command(ctx: click.Context, as_json: bool) -> None:
         if card.scores:
             click.echo("  scores: " + ", ".join(f"{k}={v:g}" for k, v in card.scores.items()))
         click.echo(f"  file: {spec.path}")
+
+
+def _preview(labels: list[str], shown: int = 12) -> str:
+    """A model with thousands of labels (an OCR charset) must not flood the listing."""
+    if len(labels) <= shown:
+        return ", ".join(labels)
+    return f"{', '.join(labels[:shown])}, … ({len(labels)} in all; --json lists them)"
 
 
 @click.group("config")

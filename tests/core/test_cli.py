@@ -214,3 +214,12 @@ def test_main_reports_a_broken_built_in_plugin_in_one_line(monkeypatch, capsys):
     assert info.value.code == 1
     err = capsys.readouterr().err
     assert err.startswith("jiema: built-in plugin 'x'") and "Traceback" not in err
+
+
+def test_model_listing_shortens_long_label_lists():
+    from jiema.cli import _preview
+
+    assert _preview(["keep", "upper"]) == "keep, upper"
+    long = [f"c{i}" for i in range(7000)]
+    text = _preview(long)
+    assert text.startswith("c0, c1,") and "c12" not in text and "7000 in all" in text
