@@ -113,6 +113,7 @@ def save_model(
     weights = Path(weights)
     if weights.suffix != WEIGHTS_SUFFIX:
         raise ModelFileError(f"weights file must end in {WEIGHTS_SUFFIX}, got {weights}")
+    weights.parent.mkdir(parents=True, exist_ok=True)
     save_file(tensors, str(weights))
     if weights.name not in card.files:
         card = card.model_copy(update={"files": [weights.name, *card.files]})

@@ -31,6 +31,11 @@ def test_save_and_load_round_trip(tmp_path):
     assert out["b"].dtype == np.float32
 
 
+def test_save_model_creates_missing_folders(tmp_path):
+    weights, card_file = save_model({"w": np.zeros(1)}, card(), tmp_path / "a/b/tiny.safetensors")
+    assert weights.is_file() and card_file == tmp_path / "a/b/tiny.json" and card_file.is_file()
+
+
 def test_find_model_files_accepts_weights_card_or_folder(tmp_path):
     weights, card_file = save_model({"w": np.zeros(1)}, card(), tmp_path / "tiny.safetensors")
     for ref in (weights, card_file, tmp_path):
