@@ -11,6 +11,9 @@ from __future__ import annotations
 
 import concurrent.futures as cf
 import multiprocessing
+import os
+import threading
+import time
 from typing import Any
 
 import numpy as np
@@ -41,6 +44,19 @@ def render(
     return images, labels
 
 
+def _exit_with_parent(parent: int) -> None:
+    """Worker initializer: leave when the trainer is gone. A trainer killed outright (SIGKILL,
+    the OOM killer) never shuts its pool down, and the orphaned worker would wait on its queue
+    forever, holding memory."""
+
+    def watch() -> None:
+        while os.getppid() == parent:
+            time.sleep(1.0)
+        os._exit(0)
+
+    threading.Thread(target=watch, daemon=True, name="captcha-pool-watchdog").start()
+
+
 class Pool:
     """`pool_size` rendered images of one stream, refreshed `refresh` at a time."""
 
@@ -66,7 +82,8 @@ class Pool:
         self.executor: cf.ProcessPoolExecutor | None = None
         if workers > 0:
             self.executor = cf.ProcessPoolExecutor(
-                workers, mp_context=multiprocessing.get_context("fork")
+                workers, mp_context=multiprocessing.get_context("fork"),
+                initializer=_exit_with_parent, initargs=(os.getpid(),),
             )
         first = self.refreshes * self.refresh_count
         starts = list(range(first, first + pool_size, chunk))
