@@ -57,6 +57,10 @@ def test_float_and_gray_arrays() -> None:
     gray = to_gray_small(load_image(np.ones((60, 160)) * 0.5), 30, 80)
     assert abs(int(gray[5, 5]) - 128) <= 1
     assert load_image(np.zeros((10, 10, 1), dtype=np.uint8)).mode == "L"
+    rgb = np.asarray(sample_rgb())
+    want = to_gray_small(load_image(rgb), 32, 96)
+    for floats in (rgb / 255.0, rgb.astype(np.float32)):  # [0, 1] and [0, 255] scales
+        assert np.abs(to_gray_small(load_image(floats), 32, 96).astype(int) - want).max() <= 1
 
 
 @pytest.mark.parametrize(

@@ -73,7 +73,8 @@ def _check_size(size: tuple[int, int], name: str, max_pixels: int) -> None:
 
 
 def _from_array(arr: np.ndarray, pil: Any, max_pixels: int) -> Any:
-    """`(H, W)` gray, `(H, W, 3)` RGB or `(H, W, 4)` RGBA; uint8, or floats in [0, 1]."""
+    """`(H, W)` gray, `(H, W, 3)` RGB or `(H, W, 4)` RGBA; uint8, uint16, or floats in [0, 1]
+    (or in [0, 255]: a float array with any value above 1 is taken as 0..255)."""
     if arr.ndim not in (2, 3) or (arr.ndim == 3 and arr.shape[2] not in (1, 3, 4)):
         raise ImageInputError(
             f"<array>: shape {arr.shape} is not an image; expected (H, W), (H, W, 3) or (H, W, 4)"
@@ -82,7 +83,8 @@ def _from_array(arr: np.ndarray, pil: Any, max_pixels: int) -> Any:
     if arr.dtype.kind == "f":
         if not np.isfinite(arr).all():
             raise ImageInputError("<array>: NaN or infinite pixel values")
-        arr = np.clip(arr * 255.0 + 0.5, 0, 255).astype(np.uint8)
+        scale = 255.0 if arr.size and float(arr.max()) <= 1.0 else 1.0  # [0, 1] or [0, 255]
+        arr = np.clip(arr * scale + 0.5, 0, 255).astype(np.uint8)
     elif arr.dtype == np.uint16:
         arr = (arr >> 8).astype(np.uint8)
     elif arr.dtype != np.uint8:

@@ -99,6 +99,11 @@ class CaptchaReader:
             load_image(source), self.network.input_height, self.network.input_width
         )
 
+    def warm_up(self) -> None:
+        """One blank read: torch's first call and the core's Numba kernels, outside timings."""
+        h, w = self.network.input_height, self.network.input_width
+        self.read_arrays(np.full((1, h, w), 255, dtype=np.uint8))
+
     def read(self, source: ImageInput) -> CaptchaResult:
         return self.read_arrays(self.prepare(source)[None])[0]
 
