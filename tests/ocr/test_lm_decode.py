@@ -12,7 +12,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from jiema.errors import InvalidValueError
 from jiema_ocr.language_model import CharLM
-from jiema_ocr.lm_decode import decode_line
+from jiema_ocr.lm_decode import DEFAULT_LM_WEIGHT, decode_line, prune_candidates
 
 SEED_CANDIDATES = [[("电", 0.99996), ("宙", 0.00004)],
                    [("柳", 0.87838), ("视", 0.12148), ("规", 0.00012)]]
@@ -27,11 +27,12 @@ def seed_lm() -> CharLM:
     return CharLM(labels, model)
 
 
-def test_golden_seed_example_reads_dianshi() -> None:
-    text, conf = decode_line(SEED_CANDIDATES, seed_lm())
+@pytest.mark.parametrize("weight", [DEFAULT_LM_WEIGHT, 1.0])
+def test_golden_seed_example_reads_dianshi(weight: float) -> None:
+    text, conf = decode_line(SEED_CANDIDATES, seed_lm(), lm_weight=weight)
     assert text == "电视"
     assert len(conf) == 2 and all(0.0 <= c <= 1.0 for c in conf)
-    assert conf[0] > 0.999 and conf[1] > 0.99  # the LM makes 视 near-certain here
+    assert conf[0] > 0.999 and conf[1] > 0.95  # the LM makes 视 near-certain here
 
 
 def test_without_the_lm_the_cnn_alone_reads_dianliu() -> None:
@@ -51,6 +52,27 @@ def test_empty_line_and_bad_inputs() -> None:
         decode_line([[("电", 1.5)]], seed_lm())
     with pytest.raises(InvalidValueError, match="lm_weight"):
         decode_line(SEED_CANDIDATES, seed_lm(), lm_weight=-1)
+    with pytest.raises(InvalidValueError, match="probability"):
+        decode_line([[("电", 0.9), ("宙", float("nan"))]], seed_lm())  # not pruned away silently
+    with pytest.raises(InvalidValueError, match="probability"):
+        decode_line([[("电", -0.1)]], None)
+    with pytest.raises(InvalidValueError, match="min_ratio"):
+        decode_line(SEED_CANDIDATES, seed_lm(), min_ratio=2.0)
+
+
+def test_pruning_drops_candidates_far_below_the_glyph_s_best() -> None:
+    cands = [[("a", 0.5), ("b", 0.004), ("c", 0.006)], [("d", 1.0)]]
+    assert prune_candidates(cands, 0.01) == [[("a", 0.5), ("c", 0.006)], [("d", 1.0)]]
+    assert prune_candidates(cands, 0.0) == [list(c) for c in cands]
+    assert prune_candidates(cands, 1.0) == [[("a", 0.5)], [("d", 1.0)]]
+
+
+def test_a_pruned_candidate_cannot_win_however_likely_the_lm_finds_it() -> None:
+    # 电规 (7) beats 电柳 (0) in the LM, but 规 is 0.00012 / 0.87838 < 1% of the best: pruned
+    cands = [[("电", 1.0)], [("柳", 0.87838), ("规", 0.00012)]]
+    assert decode_line(cands, seed_lm(), lm_weight=5.0, min_ratio=0.0)[0] == "电规"
+    text, conf = decode_line(cands, seed_lm(), lm_weight=5.0)
+    assert text == "电柳" and conf[1] == pytest.approx(1.0)
 
 
 def test_characters_unknown_to_the_lm_decode_as_unk() -> None:
@@ -87,7 +109,7 @@ def test_decoding_is_the_brute_force_best_reading(data: st.DataObject) -> None:
         return total
 
     best = max(itertools.product(*cands), key=score)
-    text, conf = decode_line(cands, lm, lm_weight=weight)
+    text, conf = decode_line(cands, lm, lm_weight=weight, min_ratio=0.0)
     assert score(tuple(zip(text, [dict(c)[ch] for c, ch in zip(cands, text, strict=True)],
                            strict=True))) == pytest.approx(score(best), abs=1e-9)
     assert all(0.0 <= c <= 1.0 + 1e-9 for c in conf)

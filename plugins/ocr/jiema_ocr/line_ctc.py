@@ -21,7 +21,7 @@ from jiema.errors import ModelFileError, ShapeError
 from .charset import Charset, default_charset
 from .glyphs import FontFace, Polarity, _otsu, _pil_font
 from .language_model import CharLM
-from .lm_decode import decode_line
+from .lm_decode import DEFAULT_LM_WEIGHT, decode_line
 
 COMPONENT = "ocr.line_ctc.v1"
 LINE_HEIGHT = 32
@@ -132,7 +132,8 @@ class LineRecognizer:
         with torch.inference_mode():
             return torch.log_softmax(self.net(x)[0].float(), dim=1).numpy()
 
-    def read(self, line: np.ndarray, lm: CharLM | None = None, lm_weight: float = 1.0,
+    def read(self, line: np.ndarray, lm: CharLM | None = None,
+             lm_weight: float = DEFAULT_LM_WEIGHT,
              k: int = 5, polarity: Polarity = "dark") -> tuple[str, list[float]]:
         """Text and per-character confidences of one line (LM decoding when `lm` is given)."""
         cands = frame_candidates(self.log_probs(line, polarity), self.charset.labels, k)
