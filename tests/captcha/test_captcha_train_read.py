@@ -77,6 +77,36 @@ def test_resumed_run_has_the_same_weights(tmp_path) -> None:
         assert torch.allclose(a.float(), b.float(), atol=1e-5), k
 
 
+@pytest.mark.parametrize("sig", ["SIGINT", "SIGTERM"])
+def test_signal_stops_at_a_step_with_a_checkpoint(tmp_path, sig: str) -> None:
+    import signal
+
+    number = getattr(signal, sig)
+    before = signal.getsignal(number)
+
+    class Interrupted(Trainer):
+        def _loss(self, x, labels):  # the signal lands in the middle of step 4
+            if self.step == 3:
+                signal.raise_signal(number)
+            return super()._loss(x, labels)
+
+    net = NetworkSettings(arch="ctc", **TINY_NET)
+    captcha = CaptchaSettings(alphabet="AB", min_length=2, max_length=2)
+    run = dict(TINY_RUN, validate_every=100, checkpoint_minutes=60.0)
+    straight = Trainer(tmp_path / "a", captcha, net, TrainOptions(**run), log=lambda s: None)
+    straight.run(progress=False)
+    stopped = Interrupted(tmp_path / "b", captcha, net, TrainOptions(**run), log=lambda s: None)
+    with pytest.raises(KeyboardInterrupt if sig == "SIGINT" else SystemExit):
+        stopped.run(progress=False)
+    assert signal.getsignal(number) is before  # the run's handler is gone again
+    assert json.loads((tmp_path / "b" / "last.json").read_text())["step"] == 4
+    rest = Trainer(tmp_path / "b", resume=True, log=lambda s: None)
+    rest.run(progress=False)
+    for a, b in zip(straight.net.state_dict().values(), rest.net.state_dict().values(),
+                    strict=True):
+        assert torch.allclose(a.float(), b.float(), atol=1e-5)
+
+
 def test_heads_need_a_fixed_length(tmp_path) -> None:
     with pytest.raises(jiema.errors.ConfigError):
         Trainer(tmp_path, CaptchaSettings(min_length=3, max_length=5),

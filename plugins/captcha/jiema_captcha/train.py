@@ -3,7 +3,8 @@ seed, checkpoints every few minutes and at each validation, `resume` after a kil
 
 Checkpoints are safetensors (network and Adam state) plus a JSON of the run (settings, step,
 pool refresh counter, history); the learning rate is a function of the step, so a resumed run
-continues exactly where the killed one was.
+continues exactly where the killed one was. Ctrl-C or SIGTERM stops at the end of the current
+step with a checkpoint; a SIGKILL loses at most the last few minutes.
 """
 
 from __future__ import annotations
@@ -11,8 +12,11 @@ from __future__ import annotations
 import json
 import math
 import os
+import signal
+import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -56,6 +60,28 @@ def score(gold: list[str], pred: list[str]) -> dict[str, float]:
         "whole_accuracy": whole / max(1, len(gold)),
         "char_accuracy": right / max(1, total),
     }
+
+
+@contextmanager
+def _stop_requests() -> Iterator[dict[str, int]]:
+    """Ctrl-C or SIGTERM asks the loop to stop at the next step boundary (the run then saves a
+    checkpoint that `--resume` continues exactly); a second Ctrl-C leaves at once."""
+    asked: dict[str, int] = {}
+    if threading.current_thread() is not threading.main_thread():
+        yield asked  # signal handlers can only be set from the main thread
+        return
+
+    def on_signal(signum: int, frame: Any) -> None:
+        if asked:
+            raise KeyboardInterrupt
+        asked["signal"] = signum
+
+    saved = {sig: signal.signal(sig, on_signal) for sig in (signal.SIGINT, signal.SIGTERM)}
+    try:
+        yield asked
+    finally:
+        for sig, handler in saved.items():
+            signal.signal(sig, handler)
 
 
 class Trainer:
@@ -255,10 +281,10 @@ class Trainer:
         bar = tqdm(total=opts.steps, initial=self.step, disable=not progress, mininterval=10.0,
                    unit="step", desc="train captcha")
         loss_avg = None
-        try:
+        with _stop_requests() as asked, _closing(bar, pool):
             self.net.train()
             end = opts.steps if stop_at is None else min(stop_at, opts.steps)
-            while self.step < end:
+            while self.step < end and not asked:
                 for group in self.opt.param_groups:
                     group["lr"] = self.lr_at(self.step)
                 # batch and dropout drawn from the step number: a resumed run repeats them
@@ -296,18 +322,30 @@ class Trainer:
                         self.best = scores["whole_accuracy"]
                         self._save(BEST, with_optimizer=False)
                     self._save(LAST)
-                elif now - last_save > every or self.step == end:
+                elif now - last_save > every or self.step == end or asked:
                     self.seconds += now - t0
                     t0 = last_save = now
                     self._save(LAST)
-        finally:
-            bar.close()
-            pool.close()
+        if asked:
+            self.log(f"stopped by signal {asked['signal']} at step {self.step}, checkpoint saved; "
+                     "--resume continues")
+            if asked["signal"] == signal.SIGINT:
+                raise KeyboardInterrupt
+            raise SystemExit(128 + asked["signal"])
         return self.best_scores()
 
     def best_scores(self) -> dict[str, float]:
         done = [h for h in self.history if h["whole_accuracy"] == self.best]
         return {k: v for k, v in (done[-1] if done else {}).items() if k != "step"}
+
+
+@contextmanager
+def _closing(bar: Any, pool: Pool) -> Iterator[None]:
+    try:
+        yield
+    finally:
+        bar.close()
+        pool.close()
 
 
 def export_model(
