@@ -18,6 +18,7 @@ import os
 import statistics
 import sys
 import time
+from importlib import metadata
 
 # This file is named like the `captcha` package it benchmarks: keep its folder off the path.
 _HERE = os.path.dirname(os.path.abspath(__file__))
@@ -53,10 +54,13 @@ def main() -> None:
             import ddddocr
 
             ocr = ddddocr.DdddOcr(show_ad=False)
+            dd_version = metadata.version("ddddocr")
         except ImportError:
             print("ddddocr not installed (pip install -e '.[bench]'); its rows are skipped\n")
     names = [m for m in args.models.split(",") if m] + args.extra
-    print(f"{args.n} fresh captchas per model, seed {args.seed}; torch threads {args.threads}\n")
+    load = ", ".join(f"{x:.1f}" for x in os.getloadavg())
+    print(f"{args.n} fresh captchas per model, seed {args.seed}; torch threads {args.threads}; "
+          f"{os.cpu_count()} CPU cores, load average {load}\n")
     print("| model | set | whole | per-char | images/s (batch) | ms / image (one) "
           "| training time |")
     print("|---|---|---|---|---|---|---|")
@@ -78,10 +82,7 @@ def main() -> None:
             reader.read(p)
             single.append((time.perf_counter() - t1) * 1000)
         whole, char = score(list(gold), [r.text for r in results])
-        hp = reader_card(name).hyperparameters
-        minutes = hp.get("training_seconds_total", hp.get("training_seconds", 0.0)) / 60
-        train = f"{minutes:.0f} min, {hp.get('steps_trained')} steps, " \
-                f"{hp.get('threads')} thread(s)"
+        train = training_time(reader_card(name).hyperparameters)
         print(f"| {reader.name} ({reader.network.arch}) | {set_name} | {whole:.2%} | "
               f"{char:.2%} | {per_s:.0f} | {statistics.median(single):.1f} | {train} |")
         if ocr is not None:
@@ -90,8 +91,20 @@ def main() -> None:
             pred = [fold(ocr.classification(p)) for p in pngs]
             dd_s = args.n / (time.perf_counter() - t0)
             whole, char = score([fold(g) for g in gold], pred)
-            print(f"| ddddocr 1.6 (case-insensitive) | {set_name} | {whole:.2%} | {char:.2%} "
+            print(f"| ddddocr {dd_version} (case-insensitive) | {set_name} | {whole:.2%} | "
+                  f"{char:.2%} "
                   f"| {dd_s:.0f} (one by one) | {1000 / dd_s:.1f} | pretrained |")
+
+
+def training_time(hp: dict) -> str:
+    """Training wall time in all, on this 2-core machine shared with other jobs (a model
+    started from another one includes that one's time and steps)."""
+    total = hp.get("training_seconds_total", hp.get("training_seconds", 0.0)) / 60
+    text = f"{total:.0f} min, {hp.get('training_steps_total')} steps, {hp.get('threads')} thread"
+    if hp.get("initialised_from"):
+        text += f" (incl. {hp['initialised_from']}'s " \
+                f"{total - hp.get('training_seconds', 0.0) / 60:.0f} min)"
+    return text
 
 
 def reader_card(name: str):  # type: ignore[no-untyped-def]

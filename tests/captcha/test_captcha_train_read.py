@@ -138,6 +138,20 @@ def test_export_card_and_reader_sources_agree(ctc_model) -> None:
     assert isinstance(each[1], jiema.errors.InvalidInputError)
 
 
+def test_init_from_a_model_carries_its_training_time_into_the_card(ctc_model, tmp_path) -> None:
+    parent = json.loads(ctc_model.with_suffix(".json").read_text())["hyperparameters"]
+    run = dict(TINY_RUN, steps=2, validate_every=2, init=str(ctc_model))
+    captcha = CaptchaSettings(alphabet="AB", min_length=2, max_length=3)
+    Trainer(tmp_path, captcha, NetworkSettings(arch="ctc", **TINY_NET), TrainOptions(**run),
+            log=lambda s: None).run(progress=False)
+    hp = json.loads(export_model(tmp_path, tmp_path / "child.safetensors")[1].read_text())[
+        "hyperparameters"]
+    assert hp["initialised_from"] == "tiny" and parent["initialised_from"] is None
+    assert hp["training_steps_total"] == parent["training_steps_total"] + 2
+    assert hp["training_seconds_total"] == pytest.approx(
+        parent["training_seconds_total"] + hp["training_seconds"], abs=0.11)
+
+
 def test_captcha_command_plain_and_jsonl(ctc_model, tmp_path) -> None:
     gen = CaptchaGenerator(CaptchaSettings(alphabet="AB", min_length=2, max_length=3), seed=5)
     files = []

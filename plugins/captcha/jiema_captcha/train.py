@@ -132,10 +132,11 @@ class Trainer:
         )
         self.step, self.refreshes, self.best, self.seconds = 0, 0, -1.0, 0.0
         self.history: list[dict[str, float]] = []
-        self.parent_seconds = 0.0
+        self.parent_seconds, self.parent_steps = 0.0, 0
         if state is not None:
             self._load_checkpoint(state)
             self.parent_seconds = state.get("parent_seconds", 0.0)
+            self.parent_steps = state.get("parent_steps", 0)
             log(f"resumed at step {self.step}")
         elif opts.init:
             self._init_from(opts.init)
@@ -169,11 +170,13 @@ class Trainer:
             ) from None
         hp = spec.card.hyperparameters
         self.parent_seconds = float(hp.get("training_seconds_total", hp.get("training_seconds", 0)))
+        self.parent_steps = int(hp.get("training_steps_total", hp.get("steps_trained", 0)))
         self.log(f"initialised from {spec.name} ({self.parent_seconds:.0f}s of training)")
 
     def _state(self) -> dict[str, Any]:
         return {
             "parent_seconds": self.parent_seconds,
+            "parent_steps": self.parent_steps,
             "captcha": self.captcha.model_dump(mode="json"),
             "network": self.network.model_dump(mode="json"),
             "options": self.options.model_dump(mode="json"),
@@ -400,7 +403,8 @@ def export_model(
             "training_seconds_total": round(
                 float(last["seconds"]) + float(last.get("parent_seconds", 0.0)), 1
             ),
-            "training_steps_total": last["step"],
+            "training_steps_total": last["step"] + int(last.get("parent_steps", 0)),
+            "initialised_from": Path(init).stem if (init := state["options"].get("init")) else None,
             "threads": state["options"].get("threads"),
         },
         training_data=TRAINING_DATA + f", seed {state['options']['seed']}; validation seed "
