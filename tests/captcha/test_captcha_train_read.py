@@ -138,6 +138,25 @@ def test_export_card_and_reader_sources_agree(ctc_model) -> None:
     assert isinstance(each[1], jiema.errors.InvalidInputError)
 
 
+def test_read_captchas_takes_every_kind_of_source(ctc_model, tmp_path) -> None:
+    from jiema_captcha import read_captchas
+    from PIL import Image
+
+    reader = CaptchaReader(ctc_model)
+    gen = CaptchaGenerator(reader.captcha, seed=17)
+    pngs = [gen.png(i)[0] for i in range(4)]
+    path = tmp_path / "one.png"
+    path.write_bytes(pngs[0])
+    pil = Image.open(io.BytesIO(pngs[1]))
+    sources = [str(path), pngs[1], pil.convert("P"), np.asarray(pil.convert("L")), pngs[2]]
+    got = read_captchas(sources, model=ctc_model, batch_size=2)
+    want = [reader.read(s) for s in (pngs[0], pngs[1], pngs[1], pngs[1], pngs[2])]
+    assert [r.text for r in got] == [r.text for r in want]
+    assert np.allclose([r.confidence for r in got], [r.confidence for r in want], atol=1e-5)
+    with pytest.raises(jiema.errors.InvalidInputError, match="not an image"):
+        read_captchas([pngs[0], b"junk"], model=ctc_model)
+
+
 def test_init_from_a_model_carries_its_training_time_into_the_card(ctc_model, tmp_path) -> None:
     parent = json.loads(ctc_model.with_suffix(".json").read_text())["hyperparameters"]
     run = dict(TINY_RUN, steps=2, validate_every=2, init=str(ctc_model))

@@ -169,4 +169,5 @@ def read_captchas(
     reader = _READERS.get(key)
     if reader is None:
         reader = _READERS[key] = CaptchaReader(model, batch_size=batch_size)
+    reader.batch_size = batch_size
     return reader.read_batch(sources)
