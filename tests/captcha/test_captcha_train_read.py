@@ -152,7 +152,8 @@ def test_read_captchas_takes_every_kind_of_source(ctc_model, tmp_path) -> None:
     got = read_captchas(sources, model=ctc_model, batch_size=2)
     want = [reader.read(s) for s in (pngs[0], pngs[1], pngs[1], pngs[1], pngs[2])]
     assert [r.text for r in got] == [r.text for r in want]
-    assert np.allclose([r.confidence for r in got], [r.confidence for r in want], atol=1e-5)
+    # (the palette copy is quantised: its pixels, hence its confidence, move a little)
+    assert np.allclose([r.confidence for r in got], [r.confidence for r in want], atol=1e-3)
     with pytest.raises(jiema.errors.InvalidInputError, match="not an image"):
         read_captchas([pngs[0], b"junk"], model=ctc_model)
 
