@@ -104,30 +104,50 @@ def frame_candidates(log_probs: np.ndarray, labels: Sequence[str], k: int = 5,
     return out
 
 
-class LineRecognizer:
-    """A trained LineCTCNet with its charset: frame posteriors, candidates, decoded text."""
+ARCHS = ("line_ctc", "charnet_ctc")  # LineCTCNet (small, from scratch) / CharNetCTC (char CNN)
 
-    def __init__(self, net: Any, charset: Charset) -> None:
+
+class LineRecognizer:
+    """A trained line network with its charset: frame posteriors, candidates, decoded text.
+
+    `arch` "line_ctc" is the small `LineCTCNet` (32-px lines, trained from scratch);
+    "charnet_ctc" is `CharNetCTC`, the char CNN run along 40-px lines and fine-tuned with CTC
+    (`jiema_ocr.cnn.line_train`)."""
+
+    def __init__(self, net: Any, charset: Charset, arch: str = "line_ctc",
+                 height: int = LINE_HEIGHT) -> None:
+        if arch not in ARCHS:
+            raise ValueError(f"arch must be one of {ARCHS}, got {arch!r}")
         self.net = net.eval()
         self.charset = charset
+        self.arch = arch
+        self.height = height
 
     @classmethod
     def create(cls, charset: Charset | None = None, width: int = 32,
-               hidden: int = 128, seed: int = 0) -> LineRecognizer:
+               hidden: int = 128, seed: int = 0, arch: str = "line_ctc",
+               height: int | None = None) -> LineRecognizer:
         """An untrained recogniser (for training), its weights drawn from `seed`."""
         import torch
 
-        from .cnn.ctc_net import LineCTCNet
-
         torch.manual_seed(seed)
         cs = charset or default_charset()
-        return cls(LineCTCNet(len(cs), width=width, hidden=hidden), cs)
+        if arch == "charnet_ctc":
+            from .cnn.ctc_net import CharNetCTC
+
+            h = height or 40
+            return cls(CharNetCTC(len(cs), input_size=h, width=width, hidden=hidden), cs,
+                       arch, h)
+        from .cnn.ctc_net import LineCTCNet
+
+        return cls(LineCTCNet(len(cs), width=width, hidden=hidden), cs, arch,
+                   height or LINE_HEIGHT)
 
     def log_probs(self, line: np.ndarray, polarity: Polarity = "dark") -> np.ndarray:
         """`(T, K + 1)` float32 frame log-posteriors of one line image."""
         import torch
 
-        x = torch.from_numpy(normalize_line(line, polarity=polarity))[None, None]
+        x = torch.from_numpy(normalize_line(line, self.height, polarity))[None, None]
         self.net.eval()
         with torch.inference_mode():
             return torch.log_softmax(self.net(x)[0].float(), dim=1).numpy()
@@ -142,13 +162,13 @@ class LineRecognizer:
     def fit(self, lines: Sequence[np.ndarray], texts: Sequence[str], steps: int = 200,
             lr: float = 3e-3, seed: int = 0) -> float:
         """Train on (line image, text) pairs with CTC loss (full batch); returns the last loss.
-        Enough for tests and small sets; a long run would want batching and checkpoints."""
+        Enough for tests and small sets; long runs: `jiema_ocr.cnn.line_train`."""
         import torch
 
         torch.manual_seed(seed)
-        xs = [normalize_line(im) for im in lines]
+        xs = [normalize_line(im, self.height) for im in lines]
         width = max(x.shape[1] for x in xs)
-        batch = np.zeros((len(xs), 1, LINE_HEIGHT, width), dtype=np.float32)
+        batch = np.zeros((len(xs), 1, self.height, width), dtype=np.float32)
         for i, x in enumerate(xs):
             batch[i, 0, :, : x.shape[1]] = x
         frames = torch.tensor([x.shape[1] // FRAME for x in xs], dtype=torch.long)
@@ -171,19 +191,30 @@ class LineRecognizer:
         self.net.eval()
         return float(loss.detach())
 
-    def save(self, path: str | os.PathLike[str], name: str = "line-ctc") -> Path:
+    def _sizes(self) -> tuple[int, int]:
+        net = self.net
+        if self.arch == "charnet_ctc":
+            return 2 * int(net.features[0].out_channels), int(net.head.in_channels)
+        return int(net.features[0].out_channels), int(net.head.in_channels)
+
+    def save(self, path: str | os.PathLike[str], name: str = "line-ctc",
+             training: dict[str, Any] | None = None,
+             scores: dict[str, float] | None = None) -> Path:
+        """fp16 safetensors + card (`training`: hyperparameters and run facts for the card)."""
         from jiema.models import ModelCard, save_model
 
-        net = self.net
-        tensors = {k: v.detach().cpu().numpy() for k, v in net.state_dict().items()
+        tensors = {k: v.detach().cpu().to(dtype=_half(v)).numpy()
+                   for k, v in self.net.state_dict().items()
                    if not k.endswith("num_batches_tracked")}
-        width = int(net.features[0].out_channels)
-        hidden = int(net.head.in_channels)
+        width, hidden = self._sizes()
         card = ModelCard(name=name, component=COMPONENT, task="ocr",
-                         description="Line recogniser: conv features -> CTC over blank + charset.",
+                         description="Line recogniser: conv features -> CTC over blank + "
+                                     f"charset ({self.arch}).",
                          vocabulary_size=len(self.charset), labels=list(self.charset.labels),
-                         hyperparameters={"width": width, "hidden": hidden,
-                                          "line_height": LINE_HEIGHT, "frame": FRAME})
+                         hyperparameters={**(training or {}), "arch": self.arch,
+                                          "width": width, "hidden": hidden,
+                                          "line_height": self.height, "frame": FRAME},
+                         scores=scores or {})
         weights, _ = save_model(tensors, card, Path(path))
         return weights
 
@@ -192,11 +223,17 @@ class LineRecognizer:
         import torch
         from jiema.models import find_model_files, load_tensors
 
-        weights, card = find_model_files(path)
+        from .classifier import resolve_model_path
+
+        weights, card = find_model_files(resolve_model_path(path))
         if card.component != COMPONENT or not card.labels:
             raise ModelFileError(f"{weights} is a {card.component!r} model, not {COMPONENT!r}")
-        rec = cls.create(Charset(card.labels), width=int(card.hyperparameters["width"]),
-                         hidden=int(card.hyperparameters["hidden"]))
+        hp = card.hyperparameters
+        arch = str(hp.get("arch", "line_ctc"))
+        if arch not in ARCHS:
+            raise ModelFileError(f"{weights}: unknown line-recogniser arch {arch!r}")
+        rec = cls.create(Charset(card.labels), width=int(hp["width"]), hidden=int(hp["hidden"]),
+                         arch=arch, height=int(hp.get("line_height", LINE_HEIGHT)))
         state = {k: torch.from_numpy(v.astype(np.float32)) for k, v in
                  load_tensors(weights).items()}
         missing, unexpected = rec.net.load_state_dict(state, strict=False)
@@ -204,3 +241,9 @@ class LineRecognizer:
             raise ModelFileError(f"{weights} does not fit the line recogniser")
         rec.net.eval()
         return rec
+
+
+def _half(v: Any) -> Any:
+    import torch
+
+    return torch.float16 if v.is_floating_point() else v.dtype

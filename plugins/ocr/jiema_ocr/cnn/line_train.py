@@ -1,0 +1,311 @@
+"""Training the line recogniser (CTC) on lines rendered on the fly, starting from the char CNN.
+
+Text comes from a segmented corpus (People's Daily by default: never the PKU test text the
+benchmark reads); every 20th corpus line is held out for the evaluation lines, rendered from
+their own seed. Lines are drawn in the Debian CJK fonts at 24-48 px with noise, blur, gradients
+and both polarities (`jiema_ocr.synth.render_line`). A run folder holds `last.pt` (resumable),
+`model.*` (latest export, fp16) and `best.*` (lowest held-out CER so far), like the char CNN's.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+import time
+import unicodedata
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+from pydantic import BaseModel, ConfigDict, Field
+
+from ..charset import Charset, default_charset
+from ..line_ctc import FRAME, LineRecognizer, normalize_line
+
+EVAL_SEED = 20261123
+HELD_OUT_EVERY = 20  # corpus line k is held out when k % 20 == 0
+
+
+class LineTrainOptions(BaseModel):
+    """Options of the line recogniser's training run."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    corpus: list[str] = Field(min_length=1, description="segmented corpus files (text source)")
+    init: str | None = Field("gb2312-cnn", description="char CNN (name or card) to start from; "
+                             "None trains from random weights")
+    steps: int = Field(4000, ge=1)
+    minutes: float | None = Field(None, gt=0)
+    warmup: float = Field(0.03, ge=0, lt=1)
+    batch_size: int = Field(16, ge=1)
+    lr: float = Field(5e-4, gt=0)
+    weight_decay: float = Field(1e-4, ge=0)
+    min_chars: int = Field(2, ge=1)
+    max_chars: int = Field(14, ge=1)
+    seed: int = 0
+    threads: int = Field(1, ge=1)
+    device: str = "cpu"
+    checkpoint_minutes: float = Field(5.0, gt=0)
+    eval_lines: int = Field(200, ge=0)
+    max_lines: int | None = Field(None, ge=1, description="read only this many corpus lines")
+    name: str = "line-ctc"
+
+
+# ------------------------------------------------------------------ data
+
+
+def split_texts(lines: Sequence[str], every: int = HELD_OUT_EVERY) -> tuple[list[str], list[str]]:
+    """(training, held-out) corpus lines: every `every`-th line is held out."""
+    train = [ln for k, ln in enumerate(lines) if k % every]
+    held = [ln for k, ln in enumerate(lines) if not k % every]
+    return train, held
+
+
+def text_chunk(lines: Sequence[str], rng: np.random.Generator, charset: Charset,
+               lo: int, hi: int) -> str:
+    """A random stretch of `lo`..`hi` characters of one line, all in the charset."""
+    for _ in range(100):
+        line = lines[int(rng.integers(len(lines)))]
+        size = int(rng.integers(lo, hi + 1))
+        start = int(rng.integers(0, max(1, len(line) - size + 1)))
+        chunk = "".join(ch for ch in line[start: start + size] if not ch.isspace())
+        if len(chunk) >= lo and (charset.encode(chunk) >= 0).all():
+            return chunk
+    raise ValueError("no usable text in the corpus lines (characters outside the charset?)")
+
+
+class LineSampler:
+    """Random `(ink maps, texts)` of rendered lines."""
+
+    def __init__(self, texts: Sequence[str], charset: Charset, lo: int = 2, hi: int = 14,
+                 height: int = 40) -> None:
+        from ..synth import find_fonts
+
+        self.texts, self.charset, self.lo, self.hi, self.height = texts, charset, lo, hi, height
+        self.fonts = find_fonts()
+        if not self.fonts:
+            raise FileNotFoundError("no Debian CJK font installed (fonts-wqy-microhei, "
+                                    "fonts-wqy-zenhei, fonts-arphic-uming, fonts-arphic-ukai)")
+
+    def one(self, rng: np.random.Generator) -> tuple[np.ndarray, str]:
+        from ..synth import font_covers, render_line
+
+        while True:
+            text = text_chunk(self.texts, rng, self.charset, self.lo, self.hi)
+            fonts = [f for f in self.fonts if font_covers(f, text)]
+            if fonts:
+                break
+        font = fonts[int(rng.integers(len(fonts)))]
+        dark = bool(rng.integers(2))
+        img = render_line(text, font, int(rng.integers(24, 49)), dark_text=dark,
+                          noise=float(rng.choice([0.0, 4.0, 8.0, 12.0])),
+                          blur=float(rng.choice([0.0, 0.5, 1.0])),
+                          gradient=bool(rng.random() < 0.3), seed=rng).image
+        gray = img.astype(np.float32) @ np.array([0.299, 0.587, 0.114], np.float32)
+        return normalize_line(gray, self.height, "dark" if dark else "light"), text
+
+    def batch(self, n: int, rng: np.random.Generator) -> tuple[np.ndarray, list[str]]:
+        items = [self.one(rng) for _ in range(n)]
+        return pad_batch([x for x, _ in items], self.height), [t for _, t in items]
+
+
+def pad_batch(maps: Sequence[np.ndarray], height: int) -> np.ndarray:
+    """`(B, 1, height, max width)` zero-padded (zero = no ink)."""
+    width = max(x.shape[1] for x in maps)
+    out = np.zeros((len(maps), 1, height, width), dtype=np.float32)
+    for i, x in enumerate(maps):
+        out[i, 0, :, : x.shape[1]] = x
+    return out
+
+
+# ---------------------------------------------------------------- scoring
+
+
+def edit_distance(a: str, b: str) -> int:
+    prev = list(range(len(b) + 1))
+    for i, ca in enumerate(a, 1):
+        cur = [i]
+        for j, cb in enumerate(b, 1):
+            cur.append(min(prev[j] + 1, cur[j - 1] + 1, prev[j - 1] + (ca != cb)))
+        prev = cur
+    return prev[-1]
+
+
+def cer(refs: Sequence[str], hyps: Sequence[str]) -> float:
+    """Character error rate after NFKC with spaces removed (the benchmark's metric)."""
+    def norm(s: str) -> str:
+        return "".join(c for c in unicodedata.normalize("NFKC", s) if not c.isspace())
+
+    edits = sum(edit_distance(norm(r), norm(h)) for r, h in zip(refs, hyps, strict=True))
+    return edits / max(sum(len(norm(r)) for r in refs), 1)
+
+
+def greedy_texts(logits: torch.Tensor, frames: Sequence[int], labels: Sequence[str]) -> list[str]:
+    """Best-path CTC read-out: frame argmax, repeats merged, blanks dropped."""
+    best = logits.argmax(dim=2).cpu().numpy()
+    out = []
+    for row, n in zip(best, frames, strict=True):
+        row = row[:n]
+        keep = (row != 0) & np.concatenate([[True], row[1:] != row[:-1]])
+        out.append("".join(labels[int(i) - 1] for i in row[keep]))
+    return out
+
+
+# ---------------------------------------------------------------- training
+
+
+def _atomic_save(obj: Any, path: Path) -> None:
+    tmp = path.with_suffix(".tmp")
+    torch.save(obj, tmp)
+    os.replace(tmp, path)
+
+
+def _initial_net(opts: LineTrainOptions, charset: Charset) -> Any:
+    from .ctc_net import CharNetCTC
+
+    if opts.init is None:
+        return CharNetCTC(len(charset), width=32, hidden=192)
+    from ..classifier import CharClassifier
+
+    clf = CharClassifier.load(opts.init)
+    if list(clf.charset.labels) != list(charset.labels):
+        raise ValueError(f"{opts.init}: its charset is not the default one")
+    return CharNetCTC.from_charnet(clf.net)
+
+
+def train_lines(out_dir: str | os.PathLike[str], opts: LineTrainOptions, *, resume: bool = False,
+                progress: bool = True, max_minutes: float | None = None) -> dict[str, float]:
+    """Train (or with `resume`, continue) a line-recogniser run in `out_dir`; returns the last
+    held-out scores (`cer`, greedy read-out, no LM)."""
+    from tqdm import tqdm
+
+    from ..language_model import corpus_lines
+
+    out = Path(out_dir)
+    ckpt = out / "last.pt"
+    device = torch.device(opts.device)
+    state: dict[str, Any] | None = None
+    if resume:
+        if not ckpt.is_file():
+            raise FileNotFoundError(f"--resume: no checkpoint {ckpt}")
+        state = torch.load(ckpt, map_location=device, weights_only=True)
+        opts = LineTrainOptions.model_validate({**state["options"], "device": opts.device,
+                                                "threads": opts.threads})
+    out.mkdir(parents=True, exist_ok=True)
+    torch.set_num_threads(opts.threads)
+    torch.manual_seed(opts.seed)
+    charset = default_charset()
+    texts = []
+    for k, line in enumerate(corpus_lines(opts.corpus)):
+        if opts.max_lines is not None and k >= opts.max_lines:
+            break
+        texts.append(line)
+    train_texts, held_texts = split_texts(texts)
+    sampler = LineSampler(train_texts, charset, opts.min_chars, opts.max_chars)
+    held = LineSampler(held_texts or train_texts, charset, opts.min_chars, opts.max_chars)
+    eval_rng = np.random.default_rng(EVAL_SEED)
+    eval_items = [held.one(eval_rng) for _ in range(opts.eval_lines)]
+
+    net = (_initial_net(opts, charset) if state is None else _initial_net(
+        opts.model_copy(update={"init": None}), charset)).to(device)
+    optim = torch.optim.AdamW(net.parameters(), lr=opts.lr, weight_decay=opts.weight_decay)
+    step, best, elapsed = 0, math.inf, 0.0
+    if state is not None:
+        net.load_state_dict(state["model"])
+        optim.load_state_dict(state["optim"])
+        step, best, elapsed = int(state["step"]), float(state["best"]), float(state["elapsed"])
+    rng = np.random.default_rng([opts.seed, step, int(time.time())])
+    ctc = torch.nn.CTCLoss(blank=0, zero_infinity=True)
+    rec = LineRecognizer(net, charset, arch="charnet_ctc", height=sampler.height)
+    scores: dict[str, float] = {}
+
+    def evaluate() -> dict[str, float]:
+        if not eval_items:
+            return {}
+        net.eval()
+        hyps: list[str] = []
+        with torch.inference_mode():
+            for s in range(0, len(eval_items), 32):
+                chunk = eval_items[s: s + 32]
+                x = torch.from_numpy(pad_batch([x for x, _ in chunk], sampler.height))
+                frames = [x.shape[1] // FRAME for x, _ in chunk]
+                hyps += greedy_texts(net(x.to(device)).float(), frames, charset.labels)
+        net.train()
+        return {"cer": cer([t for _, t in eval_items], hyps)}
+
+    def checkpoint() -> None:
+        nonlocal best, scores
+        run_time = elapsed + (time.monotonic() - t0)
+        scores = evaluate()
+        named = {f"heldout_{k}": v for k, v in scores.items()}
+        trained = {"trained_steps": step, "trained_lines": step * opts.batch_size,
+                   "trained_minutes": round(run_time / 60, 1), "eval_seed": EVAL_SEED,
+                   "eval_lines": len(eval_items)}
+        improved = scores.get("cer", math.inf) < best
+        if improved:
+            best = scores["cer"]
+        _atomic_save({"model": net.state_dict(), "optim": optim.state_dict(), "step": step,
+                      "best": best, "elapsed": run_time,
+                      "options": opts.model_dump(exclude={"device", "threads"})}, ckpt)
+        card_extra = {"training": {**opts.model_dump(exclude={"device", "threads"}), **trained},
+                      "scores": named}
+        rec.save(out / "model.safetensors", name=opts.name, **card_extra)
+        if improved:
+            rec.save(out / "best.safetensors", name=opts.name, **card_extra)
+        bar.write(f"step {step}: held-out {scores} ({run_time / 60:.1f} min)")
+
+    t0 = time.monotonic()
+    last_ckpt = t0
+    net.train()
+    bar = tqdm(total=opts.steps, initial=step, disable=not progress, desc="train ocr-line",
+               unit="step", dynamic_ncols=True)
+    running = math.nan
+
+    def progress_fraction() -> float:
+        done = step / opts.steps
+        if opts.minutes is not None:
+            done = max(done, (elapsed + time.monotonic() - t0) / (opts.minutes * 60))
+        return done
+
+    try:
+        while True:
+            p = progress_fraction()
+            if p >= 1.0:
+                break
+            scale = p / opts.warmup if p < opts.warmup else 0.5 * (1 + math.cos(
+                math.pi * (p - opts.warmup) / (1 - opts.warmup)))
+            for group in optim.param_groups:
+                group["lr"] = opts.lr * max(scale, 1e-3)
+            x_np, batch_texts = sampler.batch(opts.batch_size, rng)
+            x = torch.from_numpy(x_np).to(device)
+            ids = [charset.encode(t) + 1 for t in batch_texts]
+            targets = torch.from_numpy(np.concatenate(ids)).to(device)
+            lengths = torch.tensor([len(i) for i in ids], dtype=torch.long)
+            frames = torch.full((len(ids),), x.shape[3] // FRAME, dtype=torch.long)
+            logp = torch.log_softmax(net(x).float(), dim=2).transpose(0, 1)  # (T, B, K + 1)
+            loss = ctc(logp, targets, frames, lengths)
+            optim.zero_grad(set_to_none=True)
+            loss.backward()
+            torch.nn.utils.clip_grad_norm_(net.parameters(), 5.0)
+            optim.step()
+            step += 1
+            bar.update(1)
+            if step % 10 == 0:
+                value = float(loss.detach())
+                running = value if math.isnan(running) else 0.8 * running + 0.2 * value
+                bar.set_postfix(loss=f"{running:.3f}")
+            now = time.monotonic()
+            if now - last_ckpt >= opts.checkpoint_minutes * 60:
+                checkpoint()
+                last_ckpt = time.monotonic()
+            if max_minutes is not None and now - t0 >= max_minutes * 60:
+                break
+    except KeyboardInterrupt:
+        bar.write("interrupted: saving a checkpoint")
+        checkpoint()
+        raise
+    checkpoint()
+    bar.close()
+    return scores
