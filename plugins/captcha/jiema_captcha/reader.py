@@ -85,7 +85,7 @@ class CaptchaReader:
 
             raise ModelFileError(f"weights {spec.path} do not fit the network of its card: "
                                  f"{str(exc).splitlines()[0]}") from None
-        self.net = net.eval()
+        self.net = netmod.fuse_for_inference(net)
 
     @property
     def lengths(self) -> tuple[int, int]:
