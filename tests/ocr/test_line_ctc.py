@@ -140,3 +140,44 @@ def test_line_training_checkpoints_and_resumes(tmp_path: Path) -> None:
     import torch
 
     assert torch.load(tmp_path / "run" / "last.pt", weights_only=True)["step"] == 3
+
+
+def test_the_line_reader_feeds_whole_found_lines_through_the_lm() -> None:
+    from jiema_ocr.charset import Charset
+    from jiema_ocr.language_model import CharLM
+    from jiema_ocr.line_ctc import LineCTCReader
+    from jiema_ocr.synth import find_fonts
+    from jiema_ocr.synth import render_line as synth_line
+
+    fonts = find_fonts()
+    if not fonts:
+        pytest.skip("no Debian CJK font installed")
+
+    class FramesOf:
+        """A stand-in recogniser: 电 then 柳/视 (柳 ahead, as in the seed example)."""
+
+        height = 40
+        charset = Charset(["电", "宙", "柳", "视", "规"])
+
+        def log_probs(self, crop: np.ndarray, polarity: str) -> np.ndarray:
+            assert crop.dtype == np.uint8 and polarity == "dark"
+            frames = np.full((12, 6), 1e-6)
+            frames[:, 0] = 1.0  # blank
+            frames[2:5] = [1e-6, 0.99, 0.01, 1e-6, 1e-6, 1e-6]
+            frames[7:10] = [1e-6, 1e-6, 1e-6, 0.85, 0.15, 1e-6]
+            return np.log(frames / frames.sum(axis=1, keepdims=True))
+
+    import jiema
+
+    lm = CharLM(list(FramesOf.charset.labels), jiema.BigramModel.from_counts(  # the seed counts
+        [145001, 1980, 0, 0, 0], [0, 0, 0, 1], [2, 3, 4, 4], [0, 12426, 7, 18]))
+    image = synth_line("电视", fonts[0], 36, seed=0).image
+    reader = LineCTCReader(FramesOf(), lm)  # type: ignore[arg-type]
+    result = reader.read(image)
+    assert result.text == "电视"
+    assert LineCTCReader(FramesOf(), None).read(image).text == "电柳"  # type: ignore[arg-type]
+    (line,) = result.lines
+    assert len(line.glyphs) == 2
+    for g in line.glyphs:
+        assert line.box[0] <= g.box[0] < g.box[2] <= line.box[2]
+    assert line.glyphs[0].box[2] <= line.glyphs[1].box[0] + 2

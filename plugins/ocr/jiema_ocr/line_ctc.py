@@ -10,6 +10,7 @@ cut-and-classify pipeline; what the alignment merges or splits the LM cannot und
 
 from __future__ import annotations
 
+import math
 import os
 from collections.abc import Sequence
 from pathlib import Path
@@ -77,16 +78,11 @@ def render_line(text: str, face: FontFace, rng: np.random.Generator, size: int =
     return np.clip(arr, 0, 255).astype(np.uint8)
 
 
-def frame_candidates(log_probs: np.ndarray, labels: Sequence[str], k: int = 5,
-                     min_prob: float = 1e-4) -> list[list[tuple[str, float]]]:
-    """Character positions and their candidates from `(T, K + 1)` frame log-posteriors (column 0
-    = blank), by the best alignment: a position is a run of frames with one non-blank argmax."""
-    lp = np.asarray(log_probs, dtype=np.float64)
-    if lp.ndim != 2 or lp.shape[1] != len(labels) + 1:
-        raise ShapeError(f"log_probs must be (T, {len(labels) + 1}), got {lp.shape}")
-    best = lp.argmax(axis=1)
-    probs = np.exp(lp)
-    out: list[list[tuple[str, float]]] = []
+def frame_spans(log_probs: np.ndarray) -> list[tuple[int, int]]:
+    """`(first, last)` frame of each character position of the best alignment: a run of frames
+    with one non-blank argmax (column 0 is blank)."""
+    best = np.asarray(log_probs).argmax(axis=1)
+    spans = []
     t = 0
     while t < len(best):
         if best[t] == 0:
@@ -95,12 +91,26 @@ def frame_candidates(log_probs: np.ndarray, labels: Sequence[str], k: int = 5,
         end = t
         while end + 1 < len(best) and best[end + 1] == best[t]:
             end += 1
-        p = probs[t: end + 1, 1:].mean(axis=0)
+        spans.append((t, end))
+        t = end + 1
+    return spans
+
+
+def frame_candidates(log_probs: np.ndarray, labels: Sequence[str], k: int = 5,
+                     min_prob: float = 1e-4) -> list[list[tuple[str, float]]]:
+    """Character positions and their candidates from `(T, K + 1)` frame log-posteriors (column 0
+    = blank), by the best alignment (`frame_spans`): a position's candidates are its frames'
+    posteriors averaged, blank left out, renormalised."""
+    lp = np.asarray(log_probs, dtype=np.float64)
+    if lp.ndim != 2 or lp.shape[1] != len(labels) + 1:
+        raise ShapeError(f"log_probs must be (T, {len(labels) + 1}), got {lp.shape}")
+    out: list[list[tuple[str, float]]] = []
+    for t, end in frame_spans(lp):
+        p = np.exp(lp[t: end + 1, 1:]).mean(axis=0)
         p = p / max(float(p.sum()), 1e-12)
         top = np.argsort(-p, kind="stable")[:k]
         cands = [(labels[int(j)], float(p[j])) for j in top if p[j] >= min_prob]
         out.append(cands or [(labels[int(top[0])], float(p[top[0]]))])
-        t = end + 1
     return out
 
 
@@ -247,3 +257,64 @@ def _half(v: Any) -> Any:
     import torch
 
     return torch.float16 if v.is_floating_point() else v.dtype
+
+
+class LineCTCReader:
+    """Reads images like `pipeline.OcrReader`, but each text line the image stages find goes
+    whole to the line recogniser (no glyph cutting); its positions' candidates are decoded with
+    the same character LM. Glyph boxes come from the frames of each position."""
+
+    def __init__(self, recognizer: LineRecognizer, lm: CharLM | None = None,
+                 lm_weight: float = DEFAULT_LM_WEIGHT, options: Any = None, k: int = 5) -> None:
+        from .pipeline import OcrOptions
+
+        self.recognizer = recognizer
+        self.lm = lm
+        self.lm_weight = lm_weight
+        self.options = options or OcrOptions()
+        self.k = k
+
+    def __call__(self, source: Any) -> Any:
+        return self.read(source)
+
+    def read(self, source: Any) -> Any:
+        """An `OcrResult` for one image (path, bytes, PIL image or array)."""
+        from .pipeline import analyse
+
+        timings: dict[str, float] = {}
+        return self.read_analysis(analyse(source, self.options, timings), timings)
+
+    def read_analysis(self, analysis: Any, timings: dict[str, float] | None = None) -> Any:
+        from .pipeline import OcrResult
+
+        lines = [r for r in (self.read_line(analysis, ln) for ln in analysis.lines)
+                 if r is not None]
+        return OcrResult(lines, timings or {})
+
+    def read_line(self, analysis: Any, line: Any) -> Any:
+        """A `LineResult` (None when the line does not look like text)."""
+        from .pipeline import GlyphResult, LineResult, glyph_crop
+
+        h, w = line.mask.shape
+        crop = glyph_crop(analysis.gray, line, (0, 0, w, h), 0)  # dark on light
+        lp = self.recognizer.log_probs(crop, "dark")
+        spans = frame_spans(lp)
+        if not spans:
+            return None
+        cands = frame_candidates(lp, self.recognizer.charset.labels, self.k)
+        if float(np.mean([c[0][1] for c in cands])) < self.options.min_line_confidence:
+            return None
+        text, confs = decode_line(cands, self.lm, self.lm_weight)
+        rows = np.flatnonzero((crop < 128).any(axis=1))
+        top, bottom = (int(rows[0]), int(rows[-1]) + 1) if rows.size else (0, h)
+        f = (self.recognizer.height - 4) / max(bottom - top, 1)  # normalize_line's scale
+        s = analysis.scale
+        lx, ly = line.box[0], line.box[1]
+        glyphs = []
+        for (t0, t1), ch, p, cand in zip(spans, text, confs, cands, strict=True):
+            x0 = max(0, int((FRAME * t0 - 2) / f))
+            x1 = min(w, int(math.ceil((FRAME * (t1 + 1) - 2) / f)))
+            box = ((lx + x0) // s, (ly + top) // s, -(-(lx + x1) // s), -(-(ly + bottom) // s))
+            glyphs.append(GlyphResult(box, ch, float(p), [(c, float(q)) for c, q in cand]))
+        box = (line.box[0] // s, line.box[1] // s, -(-line.box[2] // s), -(-line.box[3] // s))
+        return LineResult(box, text, float(np.mean(confs)), glyphs)
