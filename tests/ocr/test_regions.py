@@ -102,3 +102,56 @@ def test_options_are_validated_and_used():
     s = render_line("文字", FONTS[0], 30, seed=1)
     lines, _ = _lines(s.image, RegionOptions(min_height=500))
     assert lines == []
+
+
+def _glyph_ends_inked(synth, lines, scale):
+    """Characters whose top fifth or bottom fifth has none of the found lines' ink."""
+    missing = []
+    for ch, b in zip(synth.lines[0].text, synth.lines[0].boxes, strict=True):
+        x0, y0, x1, y1 = (v * scale for v in b)
+        q = max(1, (y1 - y0) // 5)
+        ok = False
+        for ln in lines:
+            lx, ly = ln.box[0], ln.box[1]
+            if not lx <= (x0 + x1) / 2 <= ln.box[2]:
+                continue
+            cols = slice(max(x0 - lx, 0), max(x1 - lx, 0))
+            top = ln.mask[max(y0 - ly, 0):max(y0 + q - ly, 0), cols].any()
+            bottom = ln.mask[max(y1 - q - ly, 0):max(y1 - ly, 0), cols].any()
+            ok = ok or bool(top and bottom)
+        if not ok:
+            missing.append(ch)
+    return "".join(missing)
+
+
+@needs_fonts
+def test_parts_stacked_above_a_glyph_belong_to_its_line():
+    # the 日 of 是 is too short to link to its neighbours and too much ink for a dot
+    s = render_line("是要学章各条", FONTS[0], 26, dark_text=True, noise=8.0, seed=2)
+    lines, scale = _lines(s.image)
+    assert len(lines) == 1
+    assert _glyph_ends_inked(s, lines, scale) == ""
+
+
+@needs_fonts
+def test_thin_light_strokes_spread_over_layers_make_one_line():
+    # a thin Ming face, light on dark: the anti-aliased strokes span several layers
+    font = next((f for f in FONTS if f.name == "arphic-uming"), None)
+    if font is None:
+        pytest.skip("fonts-arphic-uming not installed")
+    s = render_line("是要学章各条育盈绩", font, 26, dark_text=False, noise=4.0, seed=1)
+    lines, scale = _lines(s.image)
+    assert len(lines) == 1
+    assert _glyph_ends_inked(s, lines, scale) == ""
+    assert _iou(_box_in_input(lines[0].box, scale), s.lines[0].box) > 0.8
+    assert _lines(s.image, RegionOptions(layer_runs=False))[0] != lines  # the option is used
+
+
+def test_layer_runs_go_from_the_ground_outwards():
+    from jiema_ocr.regions import layer_runs
+
+    assert layer_runs(np.array([0.8, 0.1, 0.06, 0.04]), 0.6) == [(1, 3), (2, 3)]
+    assert layer_runs(np.array([0.04, 0.06, 0.1, 0.8]), 0.6) == [(0, 1), (0, 2)]
+    assert layer_runs(np.array([0.1, 0.7, 0.2]), 0.6) == []  # one layer each side
+    assert layer_runs(np.array([0.3, 0.2, 0.5]), 0.6) == [(0, 1)]
+    assert layer_runs(np.array([0.35, 0.3, 0.05, 0.3]), 0.6) == [(2, 3)]  # not most pixels

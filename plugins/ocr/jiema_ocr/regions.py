@@ -50,6 +50,10 @@ class RegionOptions(BaseModel):
     min_attach_area: int = Field(3, ge=1)
     max_height_spread: float = Field(1.6, gt=1, description="tallest seed / median seed")
     dedupe_overlap: float = Field(0.3, ge=0, le=1)
+    layer_runs: bool = Field(
+        True, description="also look for lines in runs of adjacent layers ending at the far end "
+                          "from the ground (thin anti-aliased strokes spread one text colour "
+                          "over several layers)")
     max_stroke: float = Field(
         0.14, gt=0, description="a line's ink area / boundary length limit, x line height")
     max_blob: float = Field(
@@ -210,8 +214,26 @@ def find_lines(gray: np.ndarray, layers: Layers, options: RegionOptions | None =
             continue  # the ground: text never covers most of an image
         mask = layer_of == k
         candidates.extend(_lines_in_layer(gray, mask, k, opts))
+    if opts.layer_runs:
+        for lo, hi in layer_runs(fractions, opts.max_layer_fraction):
+            mask = (layer_of >= lo) & (layer_of <= hi)
+            candidates.extend(_lines_in_layer(gray, mask, lo if hi == layers.count - 1 else hi,
+                                              opts))
     kept = _absorb_fragments(_dedupe(candidates, opts))
     return order_lines(kept)
+
+
+def layer_runs(fractions: np.ndarray, max_fraction: float) -> list[tuple[int, int]]:
+    """Runs `(first, last)` of two or more adjacent layers from the ground (the largest layer)
+    outwards to the darkest or the lightest layer: the ink of a thin light stroke on a dark
+    ground is its core's layer plus the anti-aliased levels between it and the ground."""
+    count = len(fractions)
+    if count < 3:
+        return []
+    ground = int(np.argmax(fractions))
+    runs = [(k, count - 1) for k in range(ground + 1, count - 1)]
+    runs += [(0, k) for k in range(1, ground)]
+    return [(a, b) for a, b in runs if float(np.sum(fractions[a:b + 1])) <= max_fraction]
 
 
 def _absorb_fragments(lines: list[TextLine]) -> list[TextLine]:
@@ -297,7 +319,7 @@ def _lines_in_layer(gray: np.ndarray, mask: np.ndarray, layer: int, opts: Region
         if line_h < opts.min_line_height:
             continue
         members = set(int(i) for i in g)
-        members |= _attachments(c, (x0, y0, x1, y1), line_h, seeds, opts)
+        members |= _attachments(c, (x0, y0, x1, y1), line_h, g, blob, opts)
         mx0 = min(int(c.x0[i]) for i in members)
         mx1 = max(int(c.x1[i]) for i in members)
         my0 = min(int(c.y0[i]) for i in members)
@@ -445,20 +467,30 @@ def _lone_glyph_ok(c: _Comps, i: int, fill: np.ndarray, H: int, W: int) -> bool:
     return 0.25 <= w / max(h, 1) <= 2.5 and 0.1 <= fill[i] <= 0.6
 
 
-def _attachments(c: _Comps, box: Box, line_h: int, seeds: np.ndarray, opts: RegionOptions
-                 ) -> set[int]:
-    """Small components in the line's band: punctuation, dots, the bar of 一."""
+def _attachments(c: _Comps, box: Box, line_h: int, members: np.ndarray, blob: np.ndarray,
+                 opts: RegionOptions) -> set[int]:
+    """Small components in the line's band: punctuation, dots, the bar of 一; and the parts of
+    a glyph stacked above or below a member (the 日 of 是, the 覀 of 要), whatever their ink
+    area, since the seeds beside them are too tall to link to them."""
     x0, y0, x1, y1 = box
     cy = (c.y0 + c.y1) / 2
     small = (c.h < opts.min_height) | (c.h <= 0.6 * line_h)
-    near = (
+    in_band = (
         (c.area >= opts.min_attach_area)
         & small
         & (cy >= y0) & (cy <= y1)
         & (c.y0 >= y0 - 0.1 * line_h) & (c.y1 <= y1 + 0.15 * line_h)
-        & (c.x1 >= x0 - 1.1 * line_h) & (c.x0 <= x1 + 1.1 * line_h)
-        & (c.w <= 1.1 * line_h) & (c.area <= 0.15 * line_h * line_h)
+        & (c.w <= 1.1 * line_h)
     )
+    near = (in_band & (c.x1 >= x0 - 1.1 * line_h) & (c.x0 <= x1 + 1.1 * line_h)
+            & (c.area <= 0.15 * line_h * line_h))
+    cand = np.flatnonzero(in_band & ~near & ~blob & (c.x1 > x0) & (c.x0 < x1))
+    if len(cand) and len(members):
+        mx0, mx1 = c.x0[members], c.x1[members]
+        shared = (np.minimum(c.x1[cand][:, None], mx1[None, :])
+                  - np.maximum(c.x0[cand][:, None], mx0[None, :]))
+        stacked = (shared >= 0.5 * c.w[cand][:, None]).any(axis=1)
+        near[cand[stacked]] = True
     return set(int(i) for i in np.flatnonzero(near))
 
 
