@@ -143,3 +143,19 @@ def test_layout_prior_uses_place_and_size():
     zero = (0, 8, 20, 40)  # narrow: the digit
     assert layout_prior([("O", 0.6), ("0", 0.4)], zero, band)[0][0] == "0"
     assert layout_prior([("O", 0.6)], zero, None) == [("O", 0.6)]  # no band: unchanged
+
+
+def test_layout_prior_tells_minus_from_one_and_comma_from_middle_dot():
+    from jiema_ocr.pipeline import layout_prior
+
+    band = (0.0, 40.0)
+    minus = (0, 18, 22, 21)  # a bar half an em wide: a minus sign, not 一 or an em dash
+    assert layout_prior([("一", 0.7), ("—", 0.2), ("-", 0.1)], minus, band)[0][0] == "-"
+    one = (0, 18, 38, 21)  # a bar across the em is 一
+    assert layout_prior([("一", 0.7), ("-", 0.3)], one, band)[0][0] == "一"
+    low_dot = (0, 32, 4, 38)  # a comma whose tail faded: low in the line, so not a middle dot
+    assert layout_prior([("·", 0.6), ("，", 0.4)], low_dot, band)[0][0] == "，"
+    mid_dot = (0, 18, 4, 22)
+    assert layout_prior([("·", 0.6), ("，", 0.4)], mid_dot, band)[0][0] == "·"
+    small_ring = (0, 28, 11, 39)  # 。 is smaller than @ and o
+    assert layout_prior([("@", 0.5), ("o", 0.3), ("。", 0.2)], small_ring, band)[0][0] == "。"

@@ -333,6 +333,7 @@ HIGH_MARKS = frozenset("‘’“”'\"`^°")
 SMALL_CHARS = frozenset("，。、．.,;；:：·•'\"‘’“”`^°-—－～~_…丶o")
 TALL_CHARS = frozenset("0OQDCGUIl1|（）()[]{}【】《》〈〉「」『』")
 RARE_LOOKALIKES = frozenset("丶丿乀乁亅")  # radicals that print like 、 / ) \ but are no text
+FULL_WIDTH_BARS = frozenset("一—")
 
 
 def text_band(graph: CutGraph) -> tuple[float, float] | None:
@@ -362,8 +363,16 @@ def layout_prior(cands: list[tuple[str, float]], box: Box, band: tuple[float, fl
             ok = False
         elif size < 0.4 and ch not in SMALL_CHARS and not ch.isascii():
             ok = False  # a dot-sized glyph is no hanzi
-        elif ch == "。" and h > 0.42 or ch == "o" and not 0.3 <= h <= 0.6:
+        elif ch == "。" and h > 0.42 or ch == "o" and not 0.36 <= h <= 0.62:
             ok = False  # 。 is smaller than a Latin o
+        elif ch == "@" and h < 0.5:
+            ok = False  # as tall as a capital, never the size of 。
+        elif ch == "·" and not 0.25 <= center <= 0.72:
+            ok = False  # the middle dot is centred; a comma whose tail faded sits low
+        elif ch == "_" and center < 0.75:
+            ok = False
+        elif ch in FULL_WIDTH_BARS and width < 0.85 * line_h:
+            ok = False  # 一 and the em dash span the em; a minus sign is shorter
         elif ch in TALL_CHARS and h < 0.5:
             ok = False
         elif ch == "0" and width > 0.75 * height or ch == "O" and width < 0.72 * height:
