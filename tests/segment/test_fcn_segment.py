@@ -146,13 +146,12 @@ def test_shipped_model_with_the_issue_example(tmp_path):
     if not model_path_default().is_file():
         pytest.skip("pd98-fcn is not shipped in this checkout")
     assert default_mode() == "fcn"
-    # the issue's example: with 微信号,10 alone the shipped model still splits 二|维码 (P(S) .57
-    # vs P(B) .42 at 二: a known gap of pd98-fcn, see the issue); 微信号 comes out whole
+    # the issue's example, exactly: 二维码 comes from the built-in post-1998 words
     words = cut("扫描二维码，关注微信号。", mode="fcn", hard=["微信号,10"])
-    assert "微信号" in words and "".join(words) == "扫描二维码，关注微信号。"
+    assert words == ["扫描", "二维码", "，", "关注", "微信号", "。"]
     assert "微信号" not in cut("扫描二维码，关注微信号。", mode="fcn", hard=["微信号,1e-6"])
     hard = tmp_path / "hard.txt"
-    hard.write_text("微信号,10\n二维码,10\n", encoding="utf-8")
+    hard.write_text("微信号,10\n", encoding="utf-8")
     src = tmp_path / "in.txt"
     src.write_text("扫描二维码，关注微信号。\n", encoding="utf-8")
     cli = build_cli(jiema.Engine(plugins=[plugin], load_entry_points=False))
@@ -160,3 +159,51 @@ def test_shipped_model_with_the_issue_example(tmp_path):
     result = CliRunner().invoke(cli, ["segment", "--hard-dict", str(hard), str(src)])
     assert result.exit_code == 0, result.output
     assert result.stdout == "扫描 二维码 ， 关注 微信号 。\n"
+
+
+def test_builtin_words_start_the_hard_list(model, tmp_path, monkeypatch):
+    import jiema_segment.fcn.tagger as tagger
+    from jiema_segment.fcn.tagger import BUILTIN_WORDS_FACTOR
+
+    seg = Segmenter(mode="fcn", model=model)
+    assert seg._hard_words["二维码"] == BUILTIN_WORDS_FACTOR and len(seg._hard_words) > 50
+    assert Segmenter(mode="fcn", model=model, builtin_words=False)._hard_words == {}
+    # a user factor replaces the built-in one; del_word removes a built-in word
+    seg = Segmenter(mode="fcn", model=model, hard={"二维码": 1e-9})
+    assert "二维码" not in seg.cut("扫描二维码")
+    assert seg.del_word("微信") and "微信" not in seg._hard_words
+    # the CLI flag and the config option turn them off
+    cli = build_cli(jiema.Engine(plugins=[plugin], load_entry_points=False))
+    src = tmp_path / "in.txt"
+    src.write_text("扫描二维码\n", encoding="utf-8")
+    words = tmp_path / "builtin.txt"
+    words.write_text("# a word the tiny model never makes\n描二\n", encoding="utf-8")
+    monkeypatch.setattr(tagger, "builtin_words_path", lambda: words)
+    monkeypatch.setattr(tagger, "BUILTIN_WORDS_FACTOR", 1e6)
+    args = ["segment", "--mode", "fcn", "--model", str(model)]
+    on = CliRunner().invoke(cli, [*args, str(src)])
+    assert on.exit_code == 0 and "描二" in on.stdout.split()
+    off = CliRunner().invoke(cli, [*args, "--no-builtin-words", str(src)])
+    assert off.exit_code == 0 and "描二" not in off.stdout.split()
+    bad = CliRunner().invoke(cli, ["segment", "--mode", "dict", "--no-builtin-words", str(src)])
+    assert bad.exit_code != 0 and "need --mode fcn" in bad.output
+    engine = jiema.Engine(plugins=[plugin], load_entry_points=False)
+    seg = engine.component("segment.fcn.v1", options={"builtin_words": False}, model=str(model))
+    assert seg._hard_words == {}
+
+
+def test_builtin_words_are_absent_from_the_training_text():
+    """The list's promise: words the 1998 corpus never shows (so the tagger cannot know them)."""
+    import re
+    from pathlib import Path
+
+    from jiema.text.dictionary import load_weighted_words
+    from jiema_segment.fcn.tagger import builtin_words_path
+
+    corpus = Path(__file__).resolve().parents[3] / "shared/data/corpora/peoples_daily_199801.txt"
+    if not corpus.is_file():
+        pytest.skip(f"needs ../shared: {corpus} is missing")
+    text = re.sub(r"/[A-Za-z]+|[\s\[\]]", "", corpus.read_text(encoding="utf-8"))
+    words = load_weighted_words(builtin_words_path(), 1.0)
+    assert len(words) > 50
+    assert [w for w in words if w in text] == []

@@ -23,6 +23,7 @@ def add_commands(cli: click.Group) -> None:
 def _stage(
     engine: Any, mode: str, user_dict: str | None, hard_dict: str | None = None,
     hard_default: float | None = None, model: str | None = None,
+    builtin_words: bool | None = None,
 ) -> Any:
     """The segmenter stage the command runs: the configured one, with the command's flags
     applied (a flag replaces the configured option). Paths are made absolute, so the same
@@ -50,7 +51,7 @@ def _stage(
         if model is not None:
             spec = engine.resolve_model(model)
         for key, value in (("hard_dict", hard_dict), ("hard_default", hard_default),
-                           ("user_dict", user_dict)):
+                           ("user_dict", user_dict), ("builtin_words", builtin_words)):
             if value is not None:
                 options[key] = value
         options["hard_dict"] = _absolute(options.get("hard_dict"))
@@ -59,6 +60,8 @@ def _stage(
                                    options=FCNOptions(**options))
     if hard_dict is not None:
         raise click.UsageError("--hard-dict needs --mode fcn")
+    if builtin_words is not None:
+        raise click.UsageError("--builtin-words/--no-builtin-words need --mode fcn")
     if model is not None:
         raise click.UsageError("--model needs --mode fcn")
     if stage.component == DICT_COMPONENT:
@@ -109,6 +112,9 @@ def _build_cutter(stage: Any) -> Any:
 @click.option("--hard-default", type=click.FloatRange(min=0, min_open=True), default=None,
               help="fcn mode: factor of plain words in --hard-dict / --user-dict "
                    "(default: jiema_segment.fcn.tagger.DEFAULT_HARD_FACTOR).")
+@click.option("--builtin-words/--no-builtin-words", default=None,
+              help="fcn mode: start the hard-decoding list with the shipped words newer than "
+                   "the 1998 training text (二维码, 微信, ...; on by default).")
 @click.option("--out", "out_path", type=click.Path(dir_okay=False, writable=True), default=None,
               help="Write the result here instead of standard output.")
 @click.option("--delimiter", default=" ", show_default=True, help="Between words.")
@@ -132,6 +138,7 @@ def segment_command(
     user_dict: str | None,
     hard_dict: str | None,
     hard_default: float | None,
+    builtin_words: bool | None,
     out_path: str | None,
     delimiter: str,
     jsonl: bool,
@@ -148,7 +155,7 @@ def segment_command(
     from .segmenter import default_mode
 
     mode = mode or default_mode()
-    stage = _stage(engine, mode, user_dict, hard_dict, hard_default, model)
+    stage = _stage(engine, mode, user_dict, hard_dict, hard_default, model, builtin_words)
     sources = list(inputs) or ["-"]
     with _cutter(engine, stage, use_dask or scheduler is not None, scheduler) as cut:
         out = open(out_path, "w", encoding="utf-8", newline="\n") if out_path else sys.stdout

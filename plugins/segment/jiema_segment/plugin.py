@@ -29,13 +29,15 @@ def make_dict_segmenter(options: DictOptions, model: Any) -> Any:
 
 class FCNOptions(BaseModel):
     """Options of `segment.fcn.v1`: hard-decoding list (`word,factor` lines; plain words get
-    `hard_default`) and a jieba-format user dictionary (its words join the hard list)."""
+    `hard_default`), a jieba-format user dictionary (its words join the hard list), and whether
+    the shipped post-1998 words (models/modern-words.txt) start the hard list."""
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
     hard_dict: str | None = None
     hard_default: float | None = Field(None, gt=0)
     user_dict: str | None = None
+    builtin_words: bool = True
 
 
 def make_fcn_segmenter(options: FCNOptions, model: Any) -> Any:
@@ -47,6 +49,7 @@ def make_fcn_segmenter(options: FCNOptions, model: Any) -> Any:
         hard=options.hard_dict,
         hard_default=options.hard_default,
         user_dict=options.user_dict,
+        builtin_words=options.builtin_words,
     )
 
 

@@ -68,7 +68,9 @@ class Segmenter:
 
     FCN mode: `hard` is a hard-decoding word list (`word,factor` lines, a file, or a mapping
     word -> factor; plain words get `hard_default`); a `user_dict` (jieba format) is added to it
-    with `hard_default` per word. `add_word`/`del_word` edit that list (needs torch).
+    with `hard_default` per word. `add_word`/`del_word` edit that list (needs torch). With
+    `builtin_words` (the default) the list starts with the shipped words newer than the training
+    text (models/modern-words.txt: 二维码, 微信, ...); a user factor for one of them replaces it.
     """
 
     def __init__(
@@ -80,6 +82,7 @@ class Segmenter:
         model: str | os.PathLike | None = None,
         hard: str | os.PathLike | Iterable[str] | Mapping[str, float] | None = None,
         hard_default: float | None = None,
+        builtin_words: bool = True,
     ) -> None:
         check_mode(mode)
         self.mode = mode
@@ -88,7 +91,13 @@ class Segmenter:
                 raise InvalidInputError(
                     "mode='fcn' takes model=PATH, not a dictionary (user words: user_dict/hard)"
                 )
-            from .fcn.tagger import DEFAULT_HARD_FACTOR, FCNTagger, model_path_default
+            from .fcn.tagger import (
+                BUILTIN_WORDS_FACTOR,
+                DEFAULT_HARD_FACTOR,
+                FCNTagger,
+                builtin_words_path,
+                model_path_default,
+            )
 
             path = model if model is not None else model_path_default()
             if model is None and not os.path.isfile(path):
@@ -100,6 +109,12 @@ class Segmenter:
             self.hard_default = DEFAULT_HARD_FACTOR if hard_default is None else hard_default
             self._hard_words: dict[str, float] = {}
             self._hard: object | None = None  # a fcn.tagger.HardDictionary, built lazily
+            if builtin_words:
+                from jiema.text.dictionary import load_weighted_words
+
+                self._hard_words.update(
+                    load_weighted_words(builtin_words_path(), BUILTIN_WORDS_FACTOR)
+                )
             if hard is not None:
                 self.load_hard(hard)
             if user_dict is not None:
