@@ -80,3 +80,44 @@ def test_pickles_for_dask_workers():
     tok = Tokenizer({"北京": 5, "大学": 4, "北京大学": 3})
     again = pickle.loads(pickle.dumps(tok))
     assert again.cut_many(["北京大学", "大学北京"]) == tok.cut_many(["北京大学", "大学北京"])
+
+
+_ALPHABET = "甲乙丙丁戊GDPＧＤＰ1１.。， 　\n"
+
+
+@settings(deadline=None, max_examples=50)
+@given(st.lists(st.text(alphabet=_ALPHABET, max_size=12), max_size=6),
+       st.sampled_from(["nlp-zero", "none", "core"]))
+def test_encode_many_is_cut_many_as_ids(texts, runs):
+    tok = Tokenizer({"甲乙": 5, "乙丙": 4, "GDP": 3, "ＧＤＰ": 2, "丁": 6, "1": 2, "P1": 1,
+                     "甲": 1}, runs=runs)
+    vocab, ids, lengths = tok.encode_many(texts)
+    cuts = tok.cut_many(texts)
+    assert lengths.tolist() == [len(ws) for ws in cuts]
+    assert [vocab[i] for i in ids.tolist()] == [w for ws in cuts for w in ws]
+    assert len(set(vocab)) == len(vocab)
+
+
+@settings(deadline=None, max_examples=50)
+@given(text=st.text(alphabet="甲乙丙ab1ＡＢ。， \n", max_size=30),
+       words=st.lists(st.text(alphabet="甲乙丙abＡＢ1", min_size=1, max_size=4), min_size=1,
+                      max_size=12, unique=True))
+def test_trie_finds_what_the_core_matcher_finds(text, words):
+    # the Numba trie replaces jiema.text.DictionaryMatcher (pyahocorasick) for speed: the same
+    # matches on width-normalised text, minus those across a split character
+    from jiema.text import Dictionary, DictionaryMatcher
+
+    tok = Tokenizer({w: i + 1 for i, w in enumerate(words)})
+    lat = tok.lattice(text)
+    mine = {(int(s), int(e)) for s, e, lab in zip(lat.starts, lat.ends, lat.labels, strict=True)
+            if lab >= 0}
+    starts, ends, _ = DictionaryMatcher(Dictionary.from_words(words)).find(text)
+    theirs = {(int(s), int(e)) for s, e in zip(starts, ends, strict=True)
+              if not any(ch in "。， \n" for ch in text[s:e])}
+    assert mine == theirs
+    # one fallback edge exactly where no word ends, split characters on their own
+    ended = {e for _, e in mine}
+    singles = {(int(s), int(e)) for s, e, lab in zip(lat.starts, lat.ends, lat.labels,
+                                                       strict=True) if lab < 0}
+    assert singles == {(p, p + 1) for p, ch in enumerate(text)
+                       if ch in "。， \n" or p + 1 not in ended}

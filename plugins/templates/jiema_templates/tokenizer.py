@@ -1,16 +1,17 @@
 """Unigram tokenizer over a discovered word table (nlp-zero `Tokenizer`), decoded by the core:
-dictionary matches (`jiema.text.DictionaryMatcher`) become a `jiema.WordLattice`, best path by
-`jiema.viterbi`.
+dictionary matches become a `jiema.WordLattice`, best path by `jiema.viterbi`.
 
 As nlp-zero: a text is cut at `。，、！？`, newlines and spaces (each such character is a token);
 a word scores log(count) - log(total); a character that no dictionary word ends at gets a
 one-character edge scoring -100; afterwards digit/Latin runs are glued (`combine_Aa123`, or the
 core's `merge_runs` with `runs="core"`). Many texts are decoded as one lattice (the split
 characters between them keep the paths apart), so corpus tokenization is one Viterbi call.
+Matching walks a reversed-word trie in Numba (`jiema_templates.trie`: the core's pyahocorasick
+matcher yields one Python tuple per match, too slow for corpus-sized batches).
 
-Differences from nlp-zero: matching is on width-normalised text (`ＧＤＰ` matches `GDP`); exact
-ties between two cuts go to the one whose last word starts first (nlp-zero's pick depends on the
-rounding of its running sums).
+Differences from nlp-zero: matching is on width-normalised text (`ＧＤＰ` matches `GDP`), as the
+core's `DictionaryMatcher` does; exact ties between two cuts go to the one whose last word starts
+first (nlp-zero's pick depends on the rounding of its running sums).
 """
 
 from __future__ import annotations
@@ -25,12 +26,12 @@ from jiema.errors import InvalidInputError
 
 from .charcodes import PUNCT_CHARS
 from .pruning import NULL_SCORE
+from .trie import ReverseTrie, combine_runs, normalized_codes
 
 __all__ = ["Tokenizer", "combine_aa123"]
 
 _AA123 = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789")
 _ALNUM_DOT = re.compile(r"[a-zA-Z\d\.]")
-_HAS_AA123 = re.compile("[0-9A-Za-z]")
 Runs = Literal["nlp-zero", "core", "none"]
 
 
@@ -61,7 +62,7 @@ class Tokenizer:
 
     def __init__(self, counts: Mapping[str, int] | Any, *, runs: Runs = "nlp-zero",
                  null_score: float = NULL_SCORE) -> None:
-        from jiema.text import Dictionary, DictionaryMatcher
+        from jiema.text import Dictionary, normalize_width
 
         table = getattr(counts, "counts", counts)
         if not isinstance(table, Mapping):
@@ -76,7 +77,6 @@ class Tokenizer:
         entries = [(w, int(c), None) for w, c in table.items()
                    if w and not any(ch in PUNCT_CHARS or ch.isspace() for ch in w)]
         self.dictionary = Dictionary(entries)
-        self.matcher = DictionaryMatcher(self.dictionary)
         self.runs: Runs = runs
         self.null_score = float(null_score)
         total = sum(int(c) for c in table.values())
@@ -85,6 +85,10 @@ class Tokenizer:
         uniq, inverse = np.unique(freqs, return_inverse=True)
         logs = np.array([math.log(v) if v else -math.inf for v in uniq.tolist()])
         self.scores = logs[inverse] - math.log(total) if total else logs[inverse]
+        words = [e[0] for e in entries]
+        ids = [self.dictionary.id_of(w) for w in words]
+        keys = normalize_width("\n".join(words)).split("\n") if words else []
+        self.trie = ReverseTrie(keys, ids, self.scores[ids].tolist() if ids else [])
 
     def __getstate__(self) -> dict:
         return self.__dict__.copy()
@@ -103,61 +107,111 @@ class Tokenizer:
         one-character fallback and split characters)."""
         return self._lattice(text)[0]
 
-    def _lattice(self, text: str) -> tuple[Any, np.ndarray]:
+    def _lattice(self, text: str) -> tuple[Any, np.ndarray, np.ndarray]:
+        """(lattice, code points, width-normalised code points) of `text`."""
         from jiema import WordLattice
 
-        n = len(text)
-        starts, ends, ids = self.matcher.find(text)
         codes = np.frombuffer(text.encode("utf-32-le", "surrogatepass"), dtype=np.uint32)
-        punct = np.isin(codes, _PUNCT_CODES)
-        if punct.any():
-            inside = np.concatenate(([0], np.cumsum(punct)))
-            keep = inside[ends] == inside[starts]
-            starts, ends, ids = starts[keep], ends[keep], ids[keep]
-        scores = self.scores[ids]
-        reached = np.zeros(n + 1, dtype=bool)
-        reached[ends] = True
-        reached[1:] |= punct
-        fallback = np.flatnonzero(~reached[1:])  # char p gets edge (p, p + 1)
-        ppos = np.flatnonzero(punct)
-        starts = np.concatenate((starts, fallback, ppos))
-        ends = np.concatenate((ends, fallback + 1, ppos + 1))
-        labels = np.concatenate((ids, np.full(fallback.shape[0] + ppos.shape[0], -1)))
-        scores = np.concatenate((scores, np.full(fallback.shape[0], self.null_score),
-                                 np.zeros(ppos.shape[0])))
-        return WordLattice.from_edges(n, starts, ends, labels, scores), punct
+        codes = codes.astype(np.int64)
+        norm = normalized_codes(codes)
+        st, en, lab, sc = self.trie.edges(norm, np.isin(codes, _PUNCT_CODES), self.null_score)
+        return WordLattice.from_edges(len(text), st, en, lab, sc), codes, norm
+
+    def _tokens(self, texts: list[str]) -> tuple[str, np.ndarray, np.ndarray, np.ndarray,
+                                                 np.ndarray, np.ndarray, np.ndarray]:
+        """Decode `texts` as one lattice: (joined text, its code points, normalised code points,
+        token starts, ends, labels (-1: no dictionary word), glued by `combine_Aa123`), the
+        joining newlines included as tokens."""
+        import jiema
+
+        joined = "\n".join(texts)
+        lat, codes, norm = self._lattice(joined)
+        nodes = jiema.viterbi(lat).nodes
+        st, en, lab = lat.starts[nodes], lat.ends[nodes], lat.labels[nodes]
+        glued = np.zeros(st.shape[0], dtype=bool)
+        if self.runs == "nlp-zero":
+            if (_ASCII_FLAGS[codes[codes < 128]] & 1).any():
+                st, en, src, glued = combine_runs(st, en, _run_flags(codes))
+                lab = lab[src]
+        return joined, codes, norm, st, en, lab, glued
 
     def cut_many(self, texts: Iterable[str]) -> list[list[str]]:
         """Cut many texts with one lattice and one Viterbi call."""
-        import jiema
-
         texts = list(texts)
-        joined = "\n".join(texts)
-        if not joined:
+        if not any(texts):
             return [[] for _ in texts]
-        lat, _ = self._lattice(joined)
-        path = jiema.viterbi(lat)
-        st = lat.starts[path.nodes]
-        en = lat.ends[path.nodes]
+        joined, _, _, st, en, _, _ = self._tokens(texts)
         tokens = [joined[s:e] for s, e in zip(st.tolist(), en.tolist(), strict=True)]
         seps = np.cumsum([len(t) + 1 for t in texts])[:-1] - 1
         cuts = np.flatnonzero(np.isin(st, seps)).tolist()  # separators are one-char edges
         bounds = [-1, *cuts, len(tokens)]
-        runs = self._runs
-        return [runs(tokens[a + 1:b], text)
-                for a, b, text in zip(bounds[:-1], bounds[1:], texts, strict=True)]
-
-    def _runs(self, tokens: list[str], text: str) -> list[str]:
-        if self.runs == "none" or not tokens:
-            return tokens
+        out = [tokens[a + 1:b] for a, b in zip(bounds[:-1], bounds[1:], strict=True)]
         if self.runs == "core":
             from jiema.text import merge_runs
 
-            return merge_runs(tokens)
-        if not _HAS_AA123.search(text):
-            return tokens
-        return combine_aa123(tokens)
+            out = [merge_runs(ws) if ws else ws for ws in out]
+        return out
+
+    def encode_many(self, texts: Iterable[str]) -> tuple[list[str], np.ndarray, np.ndarray]:
+        """The tokens of many texts as ids: `(vocabulary, ids, lengths)`, `vocabulary[ids]`
+        being the concatenated `cut_many(texts)` and `lengths` the number of tokens per text.
+        Keyed by dictionary id and code point in numpy, so no string is made per token."""
+        texts = list(texts)
+        if not any(texts):
+            return [], np.zeros(0, dtype=np.int64), np.zeros(len(texts), dtype=np.int64)
+        if self.runs == "core":
+            return _encode_lists(self.cut_many(texts))
+        joined, codes, norm, st, en, lab, glued = self._tokens(texts)
+        seps = np.cumsum([len(t) + 1 for t in texts])[:-1] - 1
+        keep = ~np.isin(st, seps)
+        lengths = np.bincount(np.searchsorted(seps, st[keep]), minlength=len(texts))
+        st, en, lab, glued = st[keep], en[keep], lab[keep], glued[keep]
+        # a token's text is fixed by its dictionary id (or code point) where matching saw the
+        # characters as written; width-changed and glued tokens are keyed by their text
+        changed = np.concatenate(([0], np.cumsum(norm != codes)))
+        clean = (changed[en] == changed[st]) & ~glued
+        key = np.where(clean & (lab >= 0), lab, -1)
+        alone = clean & (lab < 0) & (en - st == 1)
+        key[alone] = self.dictionary.vocab_size + codes[st[alone]]
+        rest = np.flatnonzero(key < 0)
+        if rest.size:
+            named: dict[str, int] = {}
+            key[rest] = [-2 - named.setdefault(joined[s:e], len(named))
+                         for s, e in zip(st[rest].tolist(), en[rest].tolist(), strict=True)]
+        uniq, first, ids = np.unique(key, return_index=True, return_inverse=True)
+        vocab = [joined[s:e] for s, e in zip(st[first].tolist(), en[first].tolist(),
+                                             strict=True)]
+        if len(set(vocab)) < len(vocab):  # one text under two keys: merge them
+            index: dict[str, int] = {}
+            remap = np.array([index.setdefault(w, len(index)) for w in vocab], dtype=np.int64)
+            ids, vocab = remap[ids], list(index)
+        return vocab, ids.astype(np.int64).reshape(-1), lengths.astype(np.int64)
 
 
+def _encode_lists(pieces: list[list[str]]) -> tuple[list[str], np.ndarray, np.ndarray]:
+    """(vocabulary, token ids, lengths) of tokenized texts."""
+    index: dict[str, int] = {}
+    lengths = np.fromiter((len(p) for p in pieces), dtype=np.int64, count=len(pieces))
+    ids = np.fromiter((index.setdefault(w, len(index)) for p in pieces for w in p),
+                      dtype=np.int64, count=int(lengths.sum()))
+    return list(index), ids, lengths
+
+
+def _run_flags(codes: np.ndarray) -> np.ndarray:
+    """Per character: 1 = ASCII letter/digit, 2 = matches `[a-zA-Z\\d.]` (Unicode digits too)."""
+    flags = np.zeros(codes.shape[0], dtype=np.int64)
+    small = codes < 128
+    flags[small] = _ASCII_FLAGS[codes[small]]
+    big = np.unique(codes[~small])
+    digits = np.array([c for c in big.tolist() if chr(c).isdecimal()], dtype=np.int64)
+    if digits.size:
+        flags[np.isin(codes, digits)] = 2
+    return flags
+
+
+_ASCII_FLAGS = np.zeros(128, dtype=np.int64)
+for _c in _AA123:
+    _ASCII_FLAGS[ord(_c)] = 3
+_ASCII_FLAGS[ord(".")] = 2
 _PUNCT_CODES = np.array([ord(c) for c in PUNCT_CHARS], dtype=np.uint32)
 
