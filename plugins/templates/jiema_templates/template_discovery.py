@@ -25,37 +25,37 @@ from typing import Any, Literal
 import numpy as np
 from jiema.errors import InvalidInputError
 
+from .chains import chain_templates
 from .charcodes import FILTER_SPLIT, PUNCT_SPLIT
-from .corpus import EmptyCorpusError, as_corpus, numbered
+from .corpus import EmptyCorpusError, as_corpus, as_texts, numbered
 from .options import TemplateOptions
 from .template import Template, TemplateSet
 
-__all__ = ["discover_templates", "SkipGramCounts", "strong_skip_grams"]
+__all__ = ["TemplateFinder", "discover_templates", "SkipGramCounts", "strong_skip_grams"]
 
 _COMPACT_AT = 1 << 21
 _LOW = (1 << 32) - 1
+_PAD = -2  # fills template rows shorter than the longest of a batch
 
 
 def _pieces(text: str, filtering: bool) -> list[str]:
     return [s for s in (FILTER_SPLIT if filtering else PUNCT_SPLIT).split(text) if s]
 
 
-def _tokenize_batch(tokenize: Any, batch: list[tuple[int, str]], filtering: bool
-                    ) -> list[list[str]]:
+def _encode_batch(tokenize: Any, batch: list[tuple[int, str]], filtering: bool
+                  ) -> tuple[list[str], np.ndarray, np.ndarray]:
+    """(local vocabulary, token ids, tokens per piece) of a batch of lines, cut into pieces.
+    A `Tokenizer` encodes in bulk (`encode_many`); another callable cuts piece by piece."""
     pieces = [p for _, text in batch for p in _pieces(text, filtering)]
+    encode = getattr(tokenize, "encode_many", None)
+    if encode is not None:
+        return encode(pieces)
     many = getattr(tokenize, "cut_many", None)
-    if many is not None:
-        return many(pieces)
-    return [list(tokenize(p)) for p in pieces]
-
-
-def _encode(pieces: list[list[str]]) -> tuple[list[str], np.ndarray, np.ndarray]:
-    """(local vocabulary, token ids, piece lengths) of tokenized pieces."""
+    cut = many(pieces) if many is not None else [list(tokenize(p)) for p in pieces]
     index: dict[str, int] = {}
-    lengths = np.fromiter((len(p) for p in pieces), dtype=np.int64, count=len(pieces))
-    total = int(lengths.sum())
-    ids = np.fromiter((index.setdefault(w, len(index)) for p in pieces for w in p),
-                      dtype=np.int64, count=total)
+    lengths = np.fromiter((len(p) for p in cut), dtype=np.int64, count=len(cut))
+    ids = np.fromiter((index.setdefault(w, len(index)) for p in cut for w in p),
+                      dtype=np.int64, count=int(lengths.sum()))
     return list(index), ids, lengths
 
 
@@ -137,7 +137,7 @@ def skip_gram_counter(settings: tuple[Any, int, bool, str | None]) -> Callable[[
     tokenize, window, filtering, spill = settings
 
     def count(batch: list[tuple[int, str]]) -> list[SkipGramCounts]:
-        vocab, ids, lengths = _encode(_tokenize_batch(tokenize, batch, filtering))
+        vocab, ids, lengths = _encode_batch(tokenize, batch, filtering)
         if spill is not None:
             _spill(os.path.join(spill, f"{batch[0][0]:012d}.npz"), vocab, ids, lengths)
         if not vocab:
@@ -183,7 +183,7 @@ def template_counter(settings: tuple[Any, int, bool, list[str], np.ndarray]
             for path in batch:
                 _count_templates(*_unspill(path), out)
         else:
-            _count_templates(*_encode(_tokenize_batch(tokenize, batch, filtering)), out)
+            _count_templates(*_encode_batch(tokenize, batch, filtering), out)
         return [out]
 
     def _count_templates(local: list[str], lids: np.ndarray, lengths: np.ndarray,
@@ -203,8 +203,6 @@ def template_counter(settings: tuple[Any, int, bool, list[str], np.ndarray]
         else:
             hit = np.zeros(keys.shape[0], dtype=bool)
         a, b = a[hit], b[hit]
-        order = np.lexsort((b, a))
-        a, b = a[order], b[order]
         n = ids.shape[0]
         has_in = np.zeros(n, dtype=bool)
         has_in[b] = True
@@ -220,33 +218,19 @@ def template_counter(settings: tuple[Any, int, bool, list[str], np.ndarray]
         for c, k in zip(uniq.tolist(), cnt.tolist(), strict=True):
             w = c >> 2
             out[((-1,) if c & 2 else ()) + (w,) + ((-1,) if c & 1 else ())] += k
-        # chains: from every word with outgoing but no incoming strong pair
-        adj: dict[int, list[int]] = {}
-        for x, y in zip(a.tolist(), b.tolist(), strict=True):
-            adj.setdefault(x, []).append(y)
-        idl = ids.tolist()
-        memo: dict[int, list[tuple[int, ...]]] = {}
-
-        def chains(x: int) -> list[tuple[int, ...]]:
-            got = memo.get(x)
-            if got is None:
-                nxt = adj.get(x)
-                got = [(x,)] if nxt is None else [(x, *c) for y in nxt for c in chains(y)]
-                memo[x] = got
-            return got
-
-        for s in np.flatnonzero(~has_in & has_out).tolist():
-            lo, hi = int(first[s]), int(last[s])
-            for path in chains(s):
-                t: list[int] = [-1] if path[0] != lo else []
-                t.append(idl[path[0]])
-                for p, q in zip(path, path[1:], strict=False):
-                    if q - p > 1:
-                        t.append(-1)
-                    t.append(idl[q])
-                if path[-1] != hi:
-                    t.append(-1)
-                out[tuple(t)] += 1
+        # chains of strong pairs (Numba), counted as rows of a padded matrix
+        codes, offsets = chain_templates(ids, first, last, a, b)
+        sizes = np.diff(offsets)
+        if sizes.shape[0] == 0:
+            return
+        width = int(sizes.max())
+        rows = np.full((sizes.shape[0], width), _PAD, dtype=np.int64)
+        rows[np.arange(width)[None, :] < sizes[:, None]] = codes
+        uniq_rows, cnt = np.unique(rows, axis=0, return_counts=True)
+        for row, k in zip(uniq_rows.tolist(), cnt.tolist(), strict=True):
+            while row[-1] == _PAD:
+                row.pop()
+            out[tuple(row)] += k
 
     return count
 
@@ -254,6 +238,108 @@ def template_counter(settings: tuple[Any, int, bool, list[str], np.ndarray]
 def _add_counters(a: Counter, b: Counter) -> Counter:
     a.update(b)
     return a
+
+
+class TemplateFinder:
+    """Template discovery in steps, as nlp-zero's `Template_Finder`: `train` adds the word and
+    skip-gram counts of some texts cut by `tokenize` (as often as you like), `find` chains the
+    strong pairs of the texts it is given and returns a `TemplateSet`.
+
+    Where nlp-zero breaks: its `find` replaces the counts by plain dicts (with
+    `remove_weak_grams=True`, its default, an empty one) and keeps adding to its templates, so a
+    second `train` or `find` raises KeyError. Here `find` returns the templates of the texts it
+    was given and leaves the counts as they were, unless `remove_weak_grams=True`, which drops
+    the skip-grams at or below `min_proba` (what nlp-zero meant, to save memory)."""
+
+    def __init__(self, tokenize: Any, options: TemplateOptions | None = None,
+                 **kwargs: Any) -> None:
+        if options is not None and kwargs:
+            raise InvalidInputError("give options or keyword options, not both")
+        if not callable(tokenize) and not hasattr(tokenize, "cut_many"):
+            raise InvalidInputError(f"tokenize must be callable, got {type(tokenize).__name__}")
+        self.options = options if options is not None else TemplateOptions(**kwargs)
+        self.tokenize = tokenize
+        self._counts: SkipGramCounts | None = None
+        self._trained = False
+
+    def train(self, corpus: Any, *, backend: Literal["local", "dask"] = "local",
+              scheduler: Any = None, partition_size: int = 2000, progress: bool = False,
+              spill: str | None = None) -> TemplateFinder:
+        """Count the words and skip-grams of `corpus` (any iterable of texts, read once), adding
+        to the counts so far. `spill`: an empty folder where each tokenized batch is saved for
+        `find_spilled` (in-process, one `train` per folder)."""
+        from jiema.mapping import map_corpus
+
+        if spill is not None and backend != "local":
+            raise InvalidInputError("spill works in-process only (backend='local')")
+        opts = self.options
+        counted = map_corpus(skip_gram_counter, (self.tokenize, opts.window, opts.filtering, spill),
+                             numbered(as_texts(corpus)), combine=operator.add,
+                             backend=backend, scheduler=scheduler,
+                             partition_size=partition_size, progress=progress)
+        if counted is not None:
+            self._counts = counted if self._counts is None else self._counts + counted
+        self._trained = True
+        return self
+
+    def _strong(self) -> tuple[SkipGramCounts, np.ndarray]:
+        if not self._trained:
+            raise EmptyCorpusError("nothing counted yet: call train(corpus) before find")
+        counted = self._counts
+        if counted is None or not counted.vocab:
+            raise EmptyCorpusError("the corpus has no words to count")
+        if counted.pairs()[0].shape[0] == 0:
+            raise EmptyCorpusError(
+                "the corpus has no two words in one piece: there are no skip-gram pairs")
+        return counted, strong_skip_grams(counted, self.options.min_proba, self.options.min_pmi)
+
+    def find(self, corpus: Any, *, remove_weak_grams: bool = False,
+             backend: Literal["local", "dask"] = "local", scheduler: Any = None,
+             partition_size: int = 2000, progress: bool = False) -> TemplateSet:
+        """The templates of `corpus` (any iterable of texts, read once) from the strong
+        skip-grams of the counts so far."""
+        counted, strong = self._strong()
+        found = self._chain(numbered(as_texts(corpus)), partition_size, dict(
+            backend=backend, scheduler=scheduler, progress=progress), counted, strong)
+        if remove_weak_grams:
+            self._drop_weak()
+        return found
+
+    def find_spilled(self, folder: str, *, progress: bool = False) -> TemplateSet:
+        """`find` over the batches `train(..., spill=folder)` saved (the same texts, tokenized
+        once)."""
+        counted, strong = self._strong()
+        files = sorted(os.path.join(folder, f) for f in os.listdir(folder) if f.endswith(".npz"))
+        return self._chain(files, 1, dict(progress=progress), counted, strong)
+
+    def _chain(self, items: Any, size: int, run: dict, counted: SkipGramCounts,
+               strong: np.ndarray) -> TemplateSet:
+        from jiema.mapping import map_corpus
+
+        opts = self.options
+        settings = (self.tokenize, opts.window, opts.filtering, counted.vocab, strong)
+        found = map_corpus(template_counter, settings, items, combine=_add_counters,
+                           partition_size=size, **run) or Counter()
+        if not found:
+            raise EmptyCorpusError("find was given no words")
+        keys = list(found)
+        counts = np.array([found[k] for k in keys], dtype=np.int64)
+        keep = (_logs(counts) - math.log(int(counts.sum()))) > math.log(opts.min_proba)
+        vocab = counted.vocab
+        result = {
+            Template(tuple(None if i < 0 else vocab[i] for i in k)): int(c)
+            for k, c, ok in zip(keys, counts.tolist(), keep.tolist(), strict=True) if ok
+        }
+        meta = {"window": str(opts.window), "min_proba": repr(opts.min_proba),
+                "min_pmi": repr(opts.min_pmi), "filtering": str(opts.filtering)}
+        return TemplateSet(result, meta=meta)
+
+    def _drop_weak(self) -> None:
+        counted = self._counts
+        assert counted is not None
+        keys, counts = counted.pairs()
+        strong = (_logs(counts) - math.log(int(counts.sum()))) > math.log(self.options.min_proba)
+        counted.pair_parts = [(keys[strong], counts[strong])]
 
 
 def discover_templates(
@@ -271,45 +357,15 @@ def discover_templates(
     `Tokenizer`, e.g. `WordTable.tokenizer()`, or any picklable function text -> words).
 
     Options as `TemplateOptions` or keywords (`window`, `min_proba`, `min_pmi`, `filtering`).
+    The same as `TemplateFinder(tokenize, options).train(corpus).find(corpus)`; in-process the
+    tokenized batches of the first pass are kept in a temporary folder for the second.
     """
-    from jiema.mapping import map_corpus
-
-    if options is not None and kwargs:
-        raise InvalidInputError("give options or keyword options, not both")
-    opts = options if options is not None else TemplateOptions(**kwargs)
-    if not callable(tokenize) and not hasattr(tokenize, "cut_many"):
-        raise InvalidInputError(f"tokenize must be callable, got {type(tokenize).__name__}")
+    finder = TemplateFinder(tokenize, options, **kwargs)
     texts = as_corpus(corpus)
-    run = dict(backend=backend, scheduler=scheduler, progress=progress)
+    run: dict[str, Any] = dict(backend=backend, scheduler=scheduler, progress=progress,
+                               partition_size=partition_size)
+    if backend != "local":
+        return finder.train(texts, **run).find(texts, **run)
     with tempfile.TemporaryDirectory(prefix="jiema-templates-") as tmp:
-        spill = tmp if backend == "local" else None
-        counted = map_corpus(skip_gram_counter, (tokenize, opts.window, opts.filtering, spill),
-                             numbered(texts), combine=operator.add,
-                             partition_size=partition_size, **run)
-        if counted is None or not counted.vocab:
-            raise EmptyCorpusError("the corpus has no words to count")
-        if counted.pairs()[0].shape[0] == 0:
-            raise EmptyCorpusError(
-                "the corpus has no two words in one piece: there are no skip-gram pairs")
-        strong = strong_skip_grams(counted, opts.min_proba, opts.min_pmi)
-        settings = (tokenize, opts.window, opts.filtering, counted.vocab, strong)
-        if spill is not None:
-            items: Any = sorted(os.path.join(tmp, f) for f in os.listdir(tmp))
-            size = 1
-        else:
-            items, size = numbered(texts), partition_size
-        found = map_corpus(template_counter, settings, items, combine=_add_counters,
-                           partition_size=size, **run) or Counter()
-    keys = list(found)
-    counts = np.array([found[k] for k in keys], dtype=np.int64)
-    keep = (_logs(counts) - math.log(int(counts.sum()))) > math.log(opts.min_proba)
-    vocab = counted.vocab
-    result = {
-        Template(tuple(None if i < 0 else vocab[i] for i in k)): int(c)
-        for k, c, ok in zip(keys, counts.tolist(), keep.tolist(), strict=True) if ok
-    }
-    meta = {"window": str(opts.window), "min_proba": repr(opts.min_proba),
-            "min_pmi": repr(opts.min_pmi), "filtering": str(opts.filtering)}
-    return TemplateSet(result, meta=meta)
-
-
+        finder.train(texts, spill=tmp, **run)
+        return finder.find_spilled(tmp, progress=progress)
