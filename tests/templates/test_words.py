@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from jiema_templates import EmptyCorpusError, FileCorpus, WordTable, discover_words
+from jiema_templates import EmptyCorpusError, FileCorpus, WordFinder, WordTable, discover_words
 
 
 def nz_find(nz, texts, min_proba, min_pmi, filtering=True):
@@ -78,21 +78,50 @@ def test_dask_backend_gives_identical_results(corpus):
     assert remote.strong_pairs == local.strong_pairs
 
 
-def test_incremental_use_where_nlp_zero_crashes(nz, corpus):
-    # nlp-zero: find() replaces its pair table by a plain (and, with remove_weak_pairs, empty)
-    # dict, so training more afterwards raises KeyError. Here counts are never left half-updated:
-    # discovering over the longer corpus is the incremental result.
+def test_incremental_training_where_nlp_zero_crashes(nz, make_corpus):
+    a, b = make_corpus(1, lines=60), make_corpus(2, lines=60)
+    # nlp-zero: find() turns its pair table into a plain, empty dict; more training -> KeyError
     f = nz.Word_Finder(min_proba=1e-4)
-    f.train(corpus)
-    f.find(corpus)
+    f.train(a)
+    f.find(a)
     assert f.pairs == {}
     with pytest.raises(KeyError):
-        f.train(corpus)
-    both = discover_words(corpus + corpus, min_proba=1e-4)
+        f.train(b)
+    # here: train, find, train more, find again == nlp-zero trained on both before one find
+    finder = WordFinder(min_proba=1e-4)
+    first = finder.train(a).find(a)
+    assert first.counts == discover_words(a, min_proba=1e-4).counts
+    both = finder.train(iter(b)).find(a + b)  # one pass each: iterators are fine here
     again = nz.Word_Finder(min_proba=1e-4)
-    again.train(corpus + corpus)
-    again.find(corpus + corpus, remove_weak_pairs=False)
+    again.train(a)
+    again.train(b)
+    again.find(a + b, remove_weak_pairs=False)
     assert both.counts == dict(again.words)
+    assert finder.pairs() == dict(again.pairs) and finder.chars() == dict(again.chars)
+
+
+def test_remove_weak_pairs_keeps_the_strong_ones(nz, corpus):
+    # nlp-zero meant to drop rare pairs from its table (memory); its code empties the table
+    finder = WordFinder(min_proba=1e-2)
+    before = finder.train(corpus).pairs()
+    table = finder.find(corpus, remove_weak_pairs=True)
+    total = sum(before.values())
+    kept = {p: c for p, c in before.items() if math.log(c) - math.log(total) > math.log(1e-2)}
+    assert finder.pairs() == kept and 0 < len(kept) < len(before)
+    assert table.counts == discover_words(corpus, min_proba=1e-2).counts
+    f = nz.Word_Finder(min_proba=1e-2)
+    f.train(corpus)
+    f.find(corpus, remove_weak_pairs=True)
+    assert f.pairs == {} and dict(f.words) == table.counts
+
+
+def test_finder_errors():
+    with pytest.raises(EmptyCorpusError, match="call train"):
+        WordFinder().find(["我们"])
+    with pytest.raises(ValueError, match="not one string"):
+        WordFinder().train("我们")
+    with pytest.raises(ValueError, match="iterable of texts"):
+        WordFinder().train(3)
 
 
 def test_single_characters_and_counts_sum(corpus):

@@ -3,7 +3,8 @@ exact and fast), a unigram tokenizer on the core's word lattice, and a template 
 
     from jiema_templates import discover_words, discover_templates, Parser
     words = discover_words(texts, min_proba=1e-5)          # WordTable
-    templates = discover_templates(texts, words.tokenizer())
+    templates = discover_templates(texts, words.tokenizer())   # TemplateSet
+    # step by step, more text at a time: WordFinder().train(a).train(b).find(a + b)
     Parser(templates, words.tokenizer()).parse("鸡蛋可以吃吗")   # SentTree: (鸡蛋)可以(吃)吗
 """
 
@@ -14,6 +15,8 @@ from typing import TYPE_CHECKING, Any
 
 _LAZY = {
     "discover_words": "jiema_templates.words",
+    "WordFinder": "jiema_templates.words",
+    "TemplateFinder": "jiema_templates.template_discovery",
     "WordTable": "jiema_templates.words",
     "discover_templates": "jiema_templates.template_discovery",
     "Template": "jiema_templates.template",
@@ -37,8 +40,10 @@ __all__ = [
     "SentTree",
     "Template",
     "TemplateOptions",
+    "TemplateFinder",
     "TemplateSet",
     "Tokenizer",
+    "WordFinder",
     "WordOptions",
     "WordTable",
     "combine_aa123",
@@ -61,7 +66,7 @@ if TYPE_CHECKING:  # pragma: no cover
     from .options import ParserOptions, TemplateOptions, WordOptions
     from .parser import Parser
     from .template import Template, TemplateSet
-    from .template_discovery import discover_templates
+    from .template_discovery import TemplateFinder, discover_templates
     from .tokenizer import Tokenizer, combine_aa123
     from .tree import SentTree
-    from .words import WordTable, discover_words
+    from .words import WordFinder, WordTable, discover_words

@@ -8,7 +8,7 @@ from typing import Any
 
 from jiema.errors import InvalidInputError
 
-__all__ = ["FileCorpus", "as_corpus", "numbered", "EmptyCorpusError"]
+__all__ = ["FileCorpus", "as_corpus", "as_texts", "numbered", "EmptyCorpusError"]
 
 
 class EmptyCorpusError(InvalidInputError):
@@ -42,9 +42,8 @@ class FileCorpus:
         return f"FileCorpus({self.paths!r})"
 
 
-def as_corpus(corpus: Any) -> Iterable[str]:
-    """Check that `corpus` can be read twice: a list/tuple of texts, a FileCorpus, or any
-    re-iterable object (not a one-shot iterator or generator)."""
+def as_texts(corpus: Any) -> Iterable[str]:
+    """Check that `corpus` is an iterable of texts to read once (not one string)."""
     if isinstance(corpus, str):
         raise InvalidInputError(
             "corpus must be an iterable of texts, not one string (wrap it in a list, or use "
@@ -52,6 +51,13 @@ def as_corpus(corpus: Any) -> Iterable[str]:
         )
     if not isinstance(corpus, Iterable):
         raise InvalidInputError(f"corpus must be an iterable of texts, got {type(corpus).__name__}")
+    return corpus
+
+
+def as_corpus(corpus: Any) -> Iterable[str]:
+    """Check that `corpus` can be read twice: a list/tuple of texts, a FileCorpus, or any
+    re-iterable object (not a one-shot iterator or generator)."""
+    as_texts(corpus)
     if iter(corpus) is corpus:
         raise InvalidInputError(
             "discovery reads the corpus twice; give a list of texts, a FileCorpus, or another "

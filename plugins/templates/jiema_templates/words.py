@@ -12,10 +12,10 @@ from typing import Any, Literal
 import numpy as np
 from jiema.errors import InvalidInputError
 
-from .corpus import EmptyCorpusError, as_corpus, numbered
+from .corpus import EmptyCorpusError, as_corpus, as_texts, numbered
 from .options import WordOptions
 
-__all__ = ["WordTable", "discover_words", "strong_pair_keys"]
+__all__ = ["WordFinder", "WordTable", "discover_words", "strong_pair_keys"]
 
 
 @dataclass
@@ -127,6 +127,107 @@ def strong_pair_keys(
     return pair_keys[keep]
 
 
+class WordFinder:
+    """Word discovery in steps, as nlp-zero's `Word_Finder`: `train` adds the character and
+    adjacent-pair counts of some texts (call it as often as you like, e.g. per file), `find`
+    glues and prunes the texts it is given with the counts so far and returns a `WordTable`.
+
+    Where nlp-zero breaks: its `find` replaces the counts by plain dicts (with
+    `remove_weak_pairs=True`, its default, an empty one), so training more afterwards raises
+    KeyError. Here `find` leaves the counts as they were, unless `remove_weak_pairs=True`, which
+    does what nlp-zero meant: it drops the pairs at or below `min_proba` to save memory (later
+    results then count those pairs from zero). `chars()` and `pairs()` show the counts."""
+
+    def __init__(self, options: WordOptions | None = None, **kwargs: Any) -> None:
+        if options is not None and kwargs:
+            raise InvalidInputError("give options or keyword options, not both")
+        self.options = options if options is not None else WordOptions(**kwargs)
+        self._counts: Any = None
+        self._trained = False
+
+    def train(self, corpus: Any, *, backend: Literal["local", "dask"] = "local",
+              scheduler: Any = None, partition_size: int = 2000,
+              progress: bool = False) -> WordFinder:
+        """Count the characters and adjacent pairs of `corpus` (any iterable of texts, read
+        once), adding to the counts so far; returns the finder."""
+        from jiema.mapping import map_corpus
+
+        from .counting import pair_counter
+
+        counted = map_corpus(pair_counter, self.options.filtering, numbered(as_texts(corpus)),
+                             backend=backend, scheduler=scheduler,
+                             partition_size=partition_size, progress=progress,
+                             combine=operator.add)
+        if counted is not None:
+            self._counts = counted if self._counts is None else self._counts + counted
+        self._trained = True
+        return self
+
+    def _arrays(self) -> tuple[tuple[np.ndarray, np.ndarray], tuple[np.ndarray, np.ndarray]]:
+        empty = np.zeros(0, dtype=np.int64)
+        if self._counts is None:
+            return (empty, empty), (empty, empty)
+        return self._counts.chars(), self._counts.pairs()
+
+    def chars(self) -> dict[str, int]:
+        """Character counts so far."""
+        keys, counts = self._arrays()[0]
+        return WordTable({}, char_keys=keys, char_counts=counts).chars()
+
+    def pairs(self) -> dict[str, int]:
+        """Adjacent-pair counts so far."""
+        keys, counts = self._arrays()[1]
+        return WordTable({}, pair_keys=keys, pair_counts=counts).pairs()
+
+    def find(self, corpus: Any, *, remove_weak_pairs: bool = False,
+             backend: Literal["local", "dask"] = "local", scheduler: Any = None,
+             partition_size: int = 2000, progress: bool = False) -> WordTable:
+        """Glue `corpus` (any iterable of texts, read once) at the strong pairs of the counts so
+        far, count the candidates, prune them; the words table."""
+        from jiema.mapping import map_corpus
+
+        from .charcodes import BITS
+        from .counting import PairCounts, word_counter
+        from .pruning import prune_words
+
+        opts = self.options
+        if not self._trained:
+            raise EmptyCorpusError("nothing counted yet: call train(corpus) before find")
+        chars, pairs = self._arrays()
+        if chars[0].shape[0] == 0:
+            raise EmptyCorpusError("the corpus has no characters to count" + (
+                " (after keeping only CJK U+4E00..U+9FA5 and ASCII letters/digits)"
+                if opts.filtering else ""))
+        if pairs[0].shape[0] == 0:
+            raise EmptyCorpusError(
+                "the corpus has no two adjacent characters (every piece is one character long): "
+                "there are no pairs to find words with")
+        texts = as_texts(corpus)
+        strong = strong_pair_keys(chars, pairs, opts.min_proba, opts.min_pmi)
+        glued = map_corpus(word_counter, (opts.filtering, strong), numbered(texts),
+                           backend=backend, scheduler=scheduler, partition_size=partition_size,
+                           progress=progress, combine=operator.add)
+        if glued is None:
+            raise EmptyCorpusError("find was given no texts")
+        table = glued.table()
+        if not table:
+            raise EmptyCorpusError("find was given no characters to glue")
+        table.sort(key=operator.itemgetter(2))  # reading order of first occurrence
+        counts = np.array([c for _, c, _ in table], dtype=np.int64)
+        keep = (_logs(counts) - math.log(int(counts.sum()))) > math.log(opts.min_proba)
+        words = [w for (w, _, _), k in zip(table, keep.tolist(), strict=True) if k]
+        kept = counts[keep].tolist()
+        order = sorted(range(len(words)), key=lambda i: -len(words[i]))
+        pruned = prune_words(words, kept, order)
+        mask = (1 << BITS) - 1
+        pair_words = [chr(k >> BITS) + chr(k & mask) for k in strong.tolist()]
+        result = WordTable(pruned, pair_words, opts, chars[0], chars[1], pairs[0], pairs[1])
+        if remove_weak_pairs:
+            weak = (_logs(pairs[1]) - math.log(int(pairs[1].sum()))) <= math.log(opts.min_proba)
+            self._counts = PairCounts([chars], [(pairs[0][~weak], pairs[1][~weak])])
+        return result
+
+
 def discover_words(
     corpus: Any,
     options: WordOptions | None = None,
@@ -142,39 +243,10 @@ def discover_words(
     Options as `WordOptions` or keywords (`min_proba`, `min_pmi`, `filtering`). The corpus is
     streamed twice in batches of `partition_size` lines; `backend="dask"` counts on Dask
     (`scheduler`: None for a local cluster, an address or a Client) with identical results.
+    The same as `WordFinder(options).train(corpus).find(corpus)`.
     """
-    from jiema.mapping import map_corpus
-
-    from .charcodes import BITS
-    from .counting import pair_counter, word_counter
-    from .pruning import prune_words
-
-    opts = options if options is not None else WordOptions(**kwargs)
-    if options is not None and kwargs:
-        raise InvalidInputError("give options or keyword options, not both")
+    finder = WordFinder(options, **kwargs)
     texts = as_corpus(corpus)
-    run = dict(backend=backend, scheduler=scheduler, partition_size=partition_size,
-               progress=progress, combine=operator.add)
-    counted = map_corpus(pair_counter, opts.filtering, numbered(texts), **run)
-    if counted is None or counted.chars()[0].shape[0] == 0:
-        raise EmptyCorpusError("the corpus has no characters to count" + (
-            " (after keeping only CJK U+4E00..U+9FA5 and ASCII letters/digits)"
-            if opts.filtering else ""))
-    chars, pairs = counted.chars(), counted.pairs()
-    if pairs[0].shape[0] == 0:
-        raise EmptyCorpusError(
-            "the corpus has no two adjacent characters (every piece is one character long): "
-            "there are no pairs to find words with")
-    strong = strong_pair_keys(chars, pairs, opts.min_proba, opts.min_pmi)
-    glued = map_corpus(word_counter, (opts.filtering, strong), numbered(texts), **run)
-    table = glued.table()
-    table.sort(key=operator.itemgetter(2))  # reading order of first occurrence
-    counts = np.array([c for _, c, _ in table], dtype=np.int64)
-    keep = (_logs(counts) - math.log(int(counts.sum()))) > math.log(opts.min_proba)
-    words = [w for (w, _, _), k in zip(table, keep.tolist(), strict=True) if k]
-    kept = counts[keep].tolist()
-    order = sorted(range(len(words)), key=lambda i: -len(words[i]))
-    pruned = prune_words(words, kept, order)
-    mask = (1 << BITS) - 1
-    pair_words = [chr(k >> BITS) + chr(k & mask) for k in strong.tolist()]
-    return WordTable(pruned, pair_words, opts, chars[0], chars[1], pairs[0], pairs[1])
+    run: dict[str, Any] = dict(backend=backend, scheduler=scheduler,
+                               partition_size=partition_size, progress=progress)
+    return finder.train(texts, **run).find(texts, **run)
