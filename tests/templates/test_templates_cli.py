@@ -72,7 +72,7 @@ def test_words_to_stdout_and_errors(cli, tmp_path):
     bad = tmp_path / "bad.txt"
     bad.write_bytes(b"ok\n\xff\n")
     res = runner.invoke(cli, ["discover", "words", str(bad), "--quiet"])
-    assert res.exit_code == 1 and "bad.txt" in res.output and "3" in res.output
+    assert res.exit_code == 1 and "bad.txt" in res.output and "byte offset 3" in res.output
     res = runner.invoke(cli, ["discover", "words", str(src), "--min-proba", "2"])
     assert res.exit_code == 2 and "min-proba" in res.output
     empty = tmp_path / "empty.txt"
@@ -80,6 +80,20 @@ def test_words_to_stdout_and_errors(cli, tmp_path):
     res = runner.invoke(cli, ["discover", "words", str(empty), "--quiet"])
     assert res.exit_code == 1 and "no characters" in res.output
     assert "Traceback" not in res.output
+    ones = tmp_path / "ones.txt"
+    ones.write_text("我\n们\n的，了\n", encoding="utf-8")
+    for cmd in (["discover", "words"], ["discover", "templates"]):
+        res = runner.invoke(cli, [*cmd, str(ones), "--quiet"])
+        assert res.exit_code == 1 and "no two adjacent characters" in res.output, res.output
+    for bad_opt in (["--window", "0"], ["--min-pmi", "-1"], ["--min-proba", "0"]):
+        res = runner.invoke(cli, ["discover", "templates", str(src), *bad_opt])
+        assert res.exit_code == 2 and bad_opt[0] in res.output
+    res = runner.invoke(cli, ["parse", "--templates", str(empty), "x"])
+    assert res.exit_code == 1 and "line 1: expected 'count<TAB>template'" in res.output
+    blank = tmp_path / "blank.txt"
+    blank.write_text("", encoding="utf-8")
+    res = runner.invoke(cli, ["parse", "--templates", str(blank), "x"])
+    assert res.exit_code == 1 and "no templates" in res.output
 
 
 def test_engine_task_from_config(tmp_path, corpus):
@@ -99,6 +113,35 @@ def test_engine_task_from_config(tmp_path, corpus):
     assert finder(corpus).counts == discover_words(corpus).counts
     with pytest.raises(jiema.errors.ConfigError, match="templates file"):
         jiema.Engine(plugins=[plugin], load_entry_points=False).task("templates")
+
+
+def test_help_texts(cli):
+    runner = CliRunner()
+    for cmd, words in ((["discover", "words"], ["--min-proba", "--min-pmi", "--out", "jieba"]),
+                       (["discover", "templates"], ["--words", "--window", "--min-pmi", "[X]"]),
+                       (["parse"], ["--templates", "(鸡蛋)可以(吃)吗", "--render", "--jsonl"])):
+        res = runner.invoke(cli, [*cmd, "--help"])
+        assert res.exit_code == 0
+        assert all(w in res.output for w in words), (cmd, res.output)
+    res = runner.invoke(cli, ["discover", "templates", "--help"])
+    assert "Least probability" in res.output
+
+
+def test_parse_input_file_with_bad_utf8(cli, tmp_path):
+    (tmp_path / "w.txt").write_text("鸡蛋 5\n可以 4\n吃 3\n吗 2\n", encoding="utf-8")
+    (tmp_path / "t.txt").write_text("# words: w.txt\n10\t[X] 可以 [X] 吗\n", encoding="utf-8")
+    src = tmp_path / "in.txt"
+    src.write_bytes("鸡蛋可以吃吗\n".encode() + b"\xfe\n" + "可以吃吗\n".encode())
+    runner = CliRunner()
+    res = runner.invoke(cli, ["parse", "--templates", str(tmp_path / "t.txt"), "--jsonl",
+                              "--input", str(src)])
+    records = [json.loads(line) for line in res.stdout.splitlines()]
+    assert res.exit_code == 1 and len(records) == 3
+    assert records[0]["text"] == "(鸡蛋)可以(吃)吗" and records[2]["error"] is None
+    assert "byte offset" in records[1]["error"] or "offset" in records[1]["error"]
+    res = runner.invoke(cli, ["parse", "--templates", str(tmp_path / "t.txt"), "--input",
+                              str(src)])
+    assert res.exit_code == 1 and "offset 19" in res.output
 
 
 def test_parse_render_and_tree(cli, tmp_path):

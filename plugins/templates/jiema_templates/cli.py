@@ -83,9 +83,13 @@ def discover_words_command(corpus: tuple[str, ...], min_proba: float, min_pmi: f
 @click.option("--window", type=click.IntRange(1, 64), default=5, show_default=True,
               help="Skip-gram window in words.")
 @click.option("--min-proba", type=click.FloatRange(0, 1, min_open=True, max_open=True),
-              default=1e-5, show_default=True)
-@click.option("--min-pmi", type=click.FloatRange(min=0), default=2.0, show_default=True)
-@click.option("--no-filtering", is_flag=True, help="Cut lines only at 。，、！？ and spaces.")
+              default=1e-5, show_default=True,
+              help="Least probability of a strong skip-gram pair and of a kept template.")
+@click.option("--min-pmi", type=click.FloatRange(min=0), default=2.0, show_default=True,
+              help="Least pointwise mutual information (natural log) of a strong pair.")
+@click.option("--no-filtering", is_flag=True,
+              help="Cut lines only at 。，、！？ and spaces (default: at every character that "
+                   "is not CJK U+4E00..U+9FA5 or an ASCII letter/digit).")
 @click.option("--out", "out_path", type=click.Path(dir_okay=False, writable=True), default=None,
               help="Templates file (default: standard output).")
 @click.option("--words-out", type=click.Path(dir_okay=False, writable=True), default=None,
@@ -97,8 +101,12 @@ def discover_templates_command(corpus: tuple[str, ...], words_path: str | None, 
                                scheduler: str | None, partition_size: int, quiet: bool) -> None:
     """Discover sentence templates in CORPUS files (nlp-zero's Template_Finder).
 
-    Writes `count<TAB>template[<TAB>trivial]` lines, slots as [X], words separated by spaces;
-    the header names the word table for `jiema parse`."""
+    Lines are cut into words with the --words table (or one discovered first with nlp-zero's
+    defaults and saved beside --out as NAME.words.txt); word pairs within --window words that
+    are frequent and strongly associated are chained into templates, [X] marking the gaps.
+    Writes `count<TAB>template[<TAB>trivial]` lines (most frequent first; `trivial`: one word
+    between two slots), words separated by spaces; the header names the word table for
+    `jiema parse`."""
     from .corpus import FileCorpus
     from .options import TemplateOptions
     from .template_discovery import discover_templates
@@ -150,10 +158,16 @@ def discover_templates_command(corpus: tuple[str, ...], words_path: str | None, 
                                  "needs matplotlib, the `ocr` extra).")
 @click.option("--jsonl", is_flag=True,
               help="One JSON object per sentence: file, text (bracketed), error, tree, score.")
+@click.option("--quiet", is_flag=True, help="No progress bar.")
 def parse_command(sentences: tuple[str, ...], templates_path: str, words_path: str | None,
                   null_score: float, inputs: tuple[str, ...], tree: bool, nested: bool,
-                  render_path: str | None, jsonl: bool) -> None:
-    """Parse sentences into nested templates: `(鸡蛋)可以(吃)吗`."""
+                  render_path: str | None, jsonl: bool, quiet: bool) -> None:
+    """Parse sentences into nested templates: `鸡蛋可以吃吗` -> `(鸡蛋)可以(吃)吗`.
+
+    Each sentence is cut with the word table, then covered by the templates of `jiema discover
+    templates` so that the total log-probability is highest, recursing into the slots (a span
+    no template covers scores --null-score per extra word). Prints the sentence with each
+    slot in parentheses, one line per sentence (--nested: slots bracketed inside too)."""
     from jiema.corpus import read_lines
 
     from .parser import Parser
@@ -173,7 +187,7 @@ def parse_command(sentences: tuple[str, ...], templates_path: str, words_path: s
         raise click.UsageError(f"--render draws one sentence; got {len(items)}")
     failed = 0
     good = [text for _, text, err in items if err is None and text is not None]
-    trees = iter(parser.parse_many(good))
+    trees = iter(parser.parse_many(good, progress=not quiet and len(good) > 1))
     out = sys.stdout
     for file, text, err in items:
         if err is not None or text is None:

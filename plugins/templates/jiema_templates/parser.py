@@ -151,12 +151,22 @@ class Parser:
             raise InvalidInputError(f"sentence must be a str, got {type(sentence).__name__}")
         return self.parse_words(self.tokenize(sentence))
 
-    def parse_many(self, sentences: Iterable[str]) -> list[SentTree]:
-        """Parse many sentences (tokenized in one batch when the tokenizer has `cut_many`)."""
+    def parse_many(self, sentences: Iterable[str], *, progress: bool = False) -> list[SentTree]:
+        """Parse many sentences (tokenized in one batch when the tokenizer has `cut_many`);
+        `progress`: a tqdm bar on stderr when it is a terminal."""
+        import sys
+
+        from tqdm.auto import tqdm
+
         sentences = list(sentences)
+        for i, s in enumerate(sentences):
+            if not isinstance(s, str):
+                raise InvalidInputError(f"sentence {i} is {type(s).__name__}, expected str")
         many = getattr(self.tokenize, "cut_many", None)
         words = many(sentences) if many is not None else [self.tokenize(s) for s in sentences]
-        return [self.parse_words(ws) for ws in words]
+        bar = tqdm(words, unit="sentence", file=sys.stderr, disable=None if progress else True,
+                   mininterval=1.0, leave=False)
+        return [self.parse_words(ws) for ws in bar]
 
     def matches(self, words: Sequence[str]) -> dict[tuple[int, int], list[tuple[tuple[int, ...],
                                                                                  _Info]]]:
