@@ -155,3 +155,18 @@ def test_layer_runs_go_from_the_ground_outwards():
     assert layer_runs(np.array([0.1, 0.7, 0.2]), 0.6) == []  # one layer each side
     assert layer_runs(np.array([0.3, 0.2, 0.5]), 0.6) == [(0, 1)]
     assert layer_runs(np.array([0.35, 0.3, 0.05, 0.3]), 0.6) == [(2, 3)]  # not most pixels
+
+
+@needs_fonts
+def test_the_most_complete_copy_of_a_line_is_kept():
+    # noisy light text: the layer of the strokes' cores breaks the bracket and the bars of 三
+    # apart; the run of layers holding cores and edges has the whole line and must win
+    font = next((f for f in FONTS if f.name == "wqy-zenhei"), None)
+    if font is None:
+        pytest.skip("fonts-wqy-zenhei not installed")
+    s = render_line("（三）担任高级专业技术", font, 31, dark_text=False, noise=12.0,
+                    seed=224802945)
+    lines, scale = _lines(s.image)
+    assert len(lines) == 1
+    assert lines[0].box[0] / scale <= s.lines[0].boxes[0][0] + 1
+    assert _glyph_ends_inked(s, lines, scale) == ""

@@ -347,8 +347,12 @@ def _lines_in_layer(gray: np.ndarray, mask: np.ndarray, layer: int, opts: Region
                 continue  # ink and ground differ no more than each varies: noise, texture
         if opts.refine:
             own = _refine(crop, own, text_level, bg_level)
-        coverage = float(np.sum(w[g])) / max(line_h, 1)
-        score = coverage * med * (abs(text_level - bg_level) / 255.0) ** 2
+        # the same line found in several layers (or runs of layers) is kept where it is most
+        # complete: inked columns, glyph height, and the contrast of its strongest ink (a run
+        # holding a stroke's core and its anti-aliased edge is as strong as the core alone)
+        coverage = float(np.count_nonzero(own.any(axis=0))) / max(line_h, 1)
+        core = _quantile_u8(crop[own], 0.8 if text_level > bg_level else 0.2)
+        score = coverage * med * (abs(core - bg_level) / 255.0) ** 2
         comps = [(int(c.x0[i]), int(c.y0[i]), int(c.x1[i]), int(c.y1[i])) for i in sorted(members)]
         lines.append(TextLine(box, layer, own, float(line_h), text_level, bg_level, score, comps))
     return lines
@@ -454,8 +458,13 @@ def _quantile(values: np.ndarray, q: float) -> float:
 
 
 def _median_u8(values: np.ndarray) -> float:
+    return _quantile_u8(values, 0.5)
+
+
+def _quantile_u8(values: np.ndarray, q: float) -> float:
+    """A quantile of uint8 values by their histogram (no sort)."""
     counts = np.cumsum(np.bincount(values.ravel(), minlength=256))
-    return float(np.searchsorted(counts, counts[-1] / 2.0))
+    return float(np.searchsorted(counts, q * counts[-1]))
 
 
 def _lone_glyph_ok(c: _Comps, i: int, fill: np.ndarray, H: int, W: int) -> bool:
