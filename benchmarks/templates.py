@@ -100,7 +100,9 @@ def main() -> None:
     texts = load_corpus(args.data, args.lines)
     chars = sum(map(len, texts))
     print(f"corpus: {len(texts)} lines, {chars} chars (People's Daily 1998-01, raw text)")
-    discover_words(texts[:200], min_proba=1e-5)  # compile the Numba kernels
+    warm = discover_words(texts[:200], min_proba=1e-5)  # compile the Numba kernels
+    Parser(discover_templates(texts[:200], warm.tokenizer()), warm.tokenizer()).parse_many(
+        texts[:20])
     rows: list[tuple[str, str, str, str]] = []
 
     # --- word discovery

@@ -50,13 +50,10 @@ def _encode_batch(tokenize: Any, batch: list[tuple[int, str]], filtering: bool
     encode = getattr(tokenize, "encode_many", None)
     if encode is not None:
         return encode(pieces)
+    from .tokenizer import encode_lists
+
     many = getattr(tokenize, "cut_many", None)
-    cut = many(pieces) if many is not None else [list(tokenize(p)) for p in pieces]
-    index: dict[str, int] = {}
-    lengths = np.fromiter((len(p) for p in cut), dtype=np.int64, count=len(cut))
-    ids = np.fromiter((index.setdefault(w, len(index)) for p in cut for w in p),
-                      dtype=np.int64, count=int(lengths.sum()))
-    return list(index), ids, lengths
+    return encode_lists(many(pieces) if many is not None else [list(tokenize(p)) for p in pieces])
 
 
 def _spill(path: str, vocab: list[str], ids: np.ndarray, lengths: np.ndarray) -> None:

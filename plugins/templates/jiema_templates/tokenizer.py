@@ -160,7 +160,7 @@ class Tokenizer:
         if not any(texts):
             return [], np.zeros(0, dtype=np.int64), np.zeros(len(texts), dtype=np.int64)
         if self.runs == "core":
-            return _encode_lists(self.cut_many(texts))
+            return encode_lists(self.cut_many(texts))
         joined, codes, norm, st, en, lab, glued = self._tokens(texts)
         seps = np.cumsum([len(t) + 1 for t in texts])[:-1] - 1
         keep = ~np.isin(st, seps)
@@ -188,7 +188,7 @@ class Tokenizer:
         return vocab, ids.astype(np.int64).reshape(-1), lengths.astype(np.int64)
 
 
-def _encode_lists(pieces: list[list[str]]) -> tuple[list[str], np.ndarray, np.ndarray]:
+def encode_lists(pieces: list[list[str]]) -> tuple[list[str], np.ndarray, np.ndarray]:
     """(vocabulary, token ids, lengths) of tokenized texts."""
     index: dict[str, int] = {}
     lengths = np.fromiter((len(p) for p in pieces), dtype=np.int64, count=len(pieces))
