@@ -159,3 +159,32 @@ def test_layout_prior_tells_minus_from_one_and_comma_from_middle_dot():
     assert layout_prior([("·", 0.6), ("，", 0.4)], mid_dot, band)[0][0] == "·"
     small_ring = (0, 28, 11, 39)  # 。 is smaller than @ and o
     assert layout_prior([("@", 0.5), ("o", 0.3), ("。", 0.2)], small_ring, band)[0][0] == "。"
+
+
+class _SureOfRadicals(TemplateClassifier):
+    """Like the char CNN, very sure that half of 化 is the radical 亻 (or the 匕)."""
+
+    def topk(self, glyphs, k=5):
+        out = []
+        for cands in super().topk(glyphs, k):
+            if cands[0][0] in "亻匕":
+                rest = sum(p for _, p in cands[1:]) or 1.0
+                cands = [(cands[0][0], 0.95)] + [(c, 0.05 * p / rest) for c, p in cands[1:]]
+            out.append(cands)
+        return out
+
+
+def test_a_half_character_read_as_a_radical_is_joined():
+    # in the kai face the halves of 化 stand apart and are shorter than the line's tall glyphs,
+    # so geometry cuts them apart; a radical alone is no text, so the whole glyph is tried
+    from jiema_ocr.cutting import CutOptions
+
+    font = next((f for f in FONTS if f.name == "arphic-ukai"), None)
+    if font is None:
+        pytest.skip("fonts-arphic-ukai not installed")
+    s = render_line("中华文化", font, 39, seed=0)
+    clf = _SureOfRadicals("中华文化北京亻匕〈）", font)
+    assert OcrReader(clf).read(s.image).text == "中华文化"
+    # digits and letters side by side still cost more than one glyph, but less than before
+    strict = OcrOptions(cutting=CutOptions(short_group_cost=1.0))
+    assert OcrReader(clf, options=strict).read(s.image).text != "中华文化"

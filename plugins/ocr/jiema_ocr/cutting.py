@@ -35,7 +35,7 @@ class CutOptions(BaseModel):
     narrow_cost: float = Field(0.2, ge=0, description="a short narrow glyph standing alone")
     tall_narrow_cost: float = Field(0.35, ge=0, description="a tall narrow piece standing alone")
     piece_cost: float = Field(0.1, ge=0, description="per extra segment in a group")
-    short_group_cost: float = Field(1.0, ge=0, description="a group made of short pieces only")
+    short_group_cost: float = Field(0.5, ge=0, description="a group made of short pieces only")
     mark: float = Field(0.45, gt=0, description="pieces lower than this x line height are "
                                                 "marks (dots, quotes, commas)")
     mark_cost: float = Field(0.5, ge=0, description="a group ending in a mark at the top or the "

@@ -332,7 +332,10 @@ def _scaled(box: Box, scale: int) -> Box:
 HIGH_MARKS = frozenset("‘’“”'\"`^°")
 SMALL_CHARS = frozenset("，。、．.,;；:：·•'\"‘’“”`^°-—－～~_…丶o")
 TALL_CHARS = frozenset("0OQDCGUIl1|（）()[]{}【】《》〈〉「」『』")
-RARE_LOOKALIKES = frozenset("丶丿乀乁亅")  # radicals that print like 、 / ) \ but are no text
+# radicals that print like 、 / ) \ or like half a character (亻 of 化, 纟 of 纪), and never
+# stand alone in running text (none of them occurs in a month of the People's Daily)
+RARE_LOOKALIKES = frozenset("丶丿乀乁亅亻氵扌讠纟钅饣忄犭阝刂冫礻衤彳丬卩廴辶宀冖亠疒艹夂攵灬彡"
+                            "匚凵勹冂厶廾尢屮巛彐")
 FULL_WIDTH_BARS = frozenset("一—")
 
 
