@@ -129,3 +129,24 @@ def test_bad_array_shapes_and_values():
 def test_missing_file_is_an_os_error(tmp_path):
     with pytest.raises(OSError):
         read_rgb(tmp_path / "nope.png")
+
+
+def test_pillow_bomb_limit_reads_as_our_cap():
+    # larger than Pillow's own decompression-bomb limit: refused at open, with our cap named
+    ihdr = struct.pack(">IIBBBBB", 50_000, 50_000, 8, 0, 0, 0, 0)
+    data = b"\x89PNG\r\n\x1a\n" + _chunk(b"IHDR", ihdr) + _chunk(b"IEND", b"")
+    with pytest.raises(ImageTooLargeError, match=r"2,500,000,000 pixels is over the cap of 40"):
+        read_rgb(data)
+
+
+def test_exif_orientation_is_applied():
+    arr = np.full((20, 60, 3), 255, np.uint8)
+    arr[:, :10] = 0  # a dark band at the left of the upright picture
+    img = Image.fromarray(arr).rotate(90, expand=True)  # stored sideways: 60 x 20
+    exif = Image.Exif()
+    exif[0x0112] = 6  # "rotate 90 clockwise to view"
+    buf = io.BytesIO()
+    img.save(buf, format="PNG", exif=exif)
+    out = read_rgb(buf.getvalue())
+    assert out.shape == (20, 60, 3)
+    assert out[:, :10].mean() < 60 and out[:, 20:].mean() > 200

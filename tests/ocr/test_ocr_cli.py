@@ -83,6 +83,7 @@ def test_jsonl_records_and_a_bad_file(stub_classifier, images):
     assert len(line["box"]) == 4 and len(line["glyphs"]) == 6
     assert line["glyphs"][0]["candidates"][0][0] == "电"
     assert recs[1]["text"] is None and "not an image" in recs[1]["error"]
+    assert recs[1]["lines"] == [] and set(recs[1]) == set(recs[0])  # one schema for all
     assert recs[2]["text"] == "" and recs[2]["lines"] == [] and recs[2]["error"] is None
 
 
@@ -95,6 +96,46 @@ def test_debug_dir_pictures(stub_classifier, images, tmp_path):
     assert "one-kde.png" in names and "one-boxes.png" in names
     assert any(n.startswith("one-layer") for n in names)
     assert Image.open(out / "one-boxes.png").size == Image.open(one).size
+
+
+def test_debug_pictures_of_inputs_sharing_a_name_are_kept_apart():
+    from jiema_ocr.cli import _debug_stem
+
+    seen: set[str] = set()
+    files = ("a/one.png", "b/one.jpg", "one-2.png", "c/one.gif")
+    assert [_debug_stem(f, seen) for f in files] == ["one", "one-2", "one-2-2", "one-3"]
+
+
+def test_bad_inputs_each_give_a_one_line_error(stub_classifier, tmp_path):
+    import struct
+    import zlib
+
+    def chunk(kind, data):
+        return (struct.pack(">I", len(data)) + kind + data
+                + struct.pack(">I", zlib.crc32(kind + data) & 0xFFFFFFFF))
+
+    files = {
+        "empty.png": b"",
+        "text.png": b"hello, not an image\n",
+        "giga.png": b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", struct.pack(
+            ">IIBBBBB", 60_000, 60_000, 8, 0, 0, 0, 0)) + chunk(b"IEND", b""),
+    }
+    for name, data in files.items():
+        (tmp_path / name).write_bytes(data)
+    good = tmp_path / "good.png"
+    Image.fromarray(render_line("电视机", FONTS[0], 32, seed=0).image).save(good)
+    trunc = tmp_path / "trunc.png"
+    trunc.write_bytes(good.read_bytes()[:200])
+    args = [str(tmp_path / n) for n in (*files, "trunc.png", "missing.png")] + [str(tmp_path)]
+    res = CliRunner().invoke(_cli(), ["ocr", "--no-lm", *args, str(good)],
+                             catch_exceptions=False)
+    assert res.exit_code == 1
+    errors = [ln for ln in res.stderr.splitlines() if ln.startswith("jiema: ")]
+    assert len(errors) == len(args) + 1  # one line per bad input, then the count
+    assert "empty file" in errors[0] and "not an image" in errors[1]
+    assert "over the cap" in errors[2] and "truncated" in errors[3]
+    assert errors[-1] == f"jiema: {len(args)} of {len(args) + 1} input(s) failed"
+    assert res.stdout.strip().endswith("电视机")  # the good image is still read
 
 
 def test_the_lm_decoder_runs_by_default(stub_classifier, images):

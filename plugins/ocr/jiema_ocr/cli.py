@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from pathlib import Path
 from typing import Any
 
@@ -10,6 +11,8 @@ from jiema.cli import pass_engine
 from jiema.output import Record, exit_with, inputs_argument, jsonl_option, run_reading_command
 
 from .plugin import CLASSIFIER_COMPONENT
+
+log = logging.getLogger("jiema.ocr")
 
 
 def add_commands(cli: click.Group) -> None:
@@ -59,11 +62,17 @@ def ocr_command(engine: Any, inputs: tuple[str, ...], jsonl: bool, model: str | 
     if out_dir is not None:
         out_dir.mkdir(parents=True, exist_ok=True)
 
+    stems: set[str] = set()
+
     def read_one(file: str) -> Record:
-        analysis = analyse(file, reader.options, stages=reader.stages)
-        result = reader.read_analysis(analysis)
+        try:
+            analysis = analyse(file, reader.options, stages=reader.stages)
+            result = reader.read_analysis(analysis)
+        except Exception as exc:  # reported in the record; every record has the same keys
+            log.debug("reading %s failed", file, exc_info=True)
+            return Record(file, error=f"{type(exc).__name__}: {exc}", extra={"lines": []})
         if out_dir is not None:
-            _write_debug(out_dir, file, analysis, result)
+            _write_debug(out_dir, _debug_stem(file, stems), analysis, result)
         return Record(file, text=result.text, confidence=result.confidence,
                       extra={"lines": [line.to_dict() for line in result.lines]})
 
@@ -100,10 +109,20 @@ def _reader(engine: Any, model: str | None, no_lm: bool, lm_weight: float | None
     return OcrReader(classifier, decoder, reader.options, reader.stages)
 
 
-def _write_debug(out_dir: Path, file: str, analysis: Any, result: Any) -> None:
+def _debug_stem(file: str, seen: set[str]) -> str:
+    """The file's stem, numbered when another input had it (a/x.png and b/x.jpg)."""
+    base = Path(file).stem or "image"
+    stem, k = base, 1
+    while stem in seen:
+        k += 1
+        stem = f"{base}-{k}"
+    seen.add(stem)
+    return stem
+
+
+def _write_debug(out_dir: Path, stem: str, analysis: Any, result: Any) -> None:
     from .debug import draw_boxes, plot_kde, save_layers
 
-    stem = Path(file).stem or "image"
     plot_kde(analysis.layers, out_dir / f"{stem}-kde.png")
     save_layers(analysis.gray, analysis.layers, out_dir / stem)
     s = analysis.scale

@@ -1,15 +1,17 @@
 """Reading images: bytes, paths, PIL images or NumPy arrays in; an RGB uint8 array out.
 
 Everything odd a user may hand in is settled here, once, so the later stages see one thing:
-CMYK, palette and 16-bit images are converted, transparency is laid over white, and a file that
-is not an image, is truncated, has zero size or is larger than a cap is a one-line
-`ImageReadError` that names the input and says what was expected.
+CMYK, palette and 16-bit images are converted, transparency is laid over white, the EXIF
+orientation of a photo is applied, and a file that is not an image, is truncated, has zero size
+or is larger than a cap is a one-line `ImageReadError` that names the input and says what was
+expected.
 """
 
 from __future__ import annotations
 
 import io
 import os
+import re
 from pathlib import Path
 from typing import Any
 
@@ -58,8 +60,13 @@ def _decode(data: bytes, name: str, pil: Any, max_pixels: int) -> np.ndarray:
         raise ImageReadError(f"{name}: empty file (0 bytes), expected an image")
     try:
         img = pil.open(io.BytesIO(data))  # reads the header only
-    except pil.DecompressionBombError as exc:
-        raise ImageTooLargeError(f"{name}: {exc}") from None
+    except pil.DecompressionBombError as exc:  # Pillow's own cap, far above ours
+        found = re.search(r"\((\d+) pixels\)", str(exc))
+        size = f"{int(found.group(1)):,} pixels" if found else "the image"
+        raise ImageTooLargeError(
+            f"{name}: {size} is over the cap of {max_pixels:,}; scale it down or crop the "
+            "text first"
+        ) from None
     except (pil.UnidentifiedImageError, OSError, ValueError) as exc:
         raise ImageReadError(
             f"{name}: not an image Pillow can read ({type(exc).__name__}); expected PNG, JPEG, "
@@ -70,7 +77,20 @@ def _decode(data: bytes, name: str, pil: Any, max_pixels: int) -> np.ndarray:
         img.load()
     except (OSError, ValueError, SyntaxError) as exc:
         raise ImageReadError(f"{name}: broken or truncated image data ({exc})") from None
-    return _pil_to_rgb(img, name)
+    return _pil_to_rgb(_upright(img), name)
+
+
+def _upright(img: Any) -> Any:
+    """A photo as it is meant to be seen: the EXIF orientation (a phone held sideways) applied."""
+    try:
+        orientation = img.getexif().get(0x0112, 1)
+    except Exception:  # a broken EXIF block is no reason to refuse the pixels
+        return img
+    if orientation in (None, 1):
+        return img
+    from PIL import ImageOps
+
+    return ImageOps.exif_transpose(img)
 
 
 def _check_size(size: tuple[int, int], name: str, max_pixels: int) -> None:
