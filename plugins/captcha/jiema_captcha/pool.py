@@ -139,6 +139,8 @@ class Pool:
         self._submit_next()
 
     def close(self) -> None:
+        """Stop the worker after the render it is on (a few seconds at most): shutting a process
+        pool down without waiting makes CPython print an OSError traceback at exit."""
         if self.executor is not None:
-            self.executor.shutdown(wait=False, cancel_futures=True)
+            self.executor.shutdown(wait=True, cancel_futures=True)
             self.executor = None
