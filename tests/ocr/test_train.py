@@ -62,6 +62,17 @@ def test_train_ocr_checkpoints_and_resumes_after_a_stop(tmp_path: Path) -> None:
     clf = CharClassifier.load(run / "model.json")
     assert len(clf.topk([__import__("numpy").full((20, 20), 255, "uint8")], k=2)) == 1
 
+    from jiema_ocr.cnn.train import ship
+
+    shipped = ship(run, tmp_path / "models" / "tiny.safetensors", name="tiny",
+                   scores={"eval_top1": 0.5}, facts={"total_training_minutes": 1.5})
+    card = json.loads(shipped.with_suffix(".json").read_text(encoding="utf-8"))
+    assert card["name"] == "tiny" and card["files"] == ["tiny.safetensors"]
+    assert card["scores"]["eval_top1"] == 0.5 and "heldout_top1" in card["scores"]
+    assert card["hyperparameters"]["total_training_minutes"] == 1.5
+    assert card["hyperparameters"]["trained_steps"] >= 1
+    CharClassifier.load(shipped.with_suffix(".json"))
+
 
 def test_train_ocr_resume_without_a_run_is_a_usage_error(tmp_path: Path) -> None:
     pytest.importorskip("torch")

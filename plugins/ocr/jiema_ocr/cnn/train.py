@@ -231,14 +231,17 @@ def train(out_dir: str | os.PathLike[str], opts: TrainOptions, *, resume: bool =
 
 def ship(run_dir: str | os.PathLike[str], weights: str | os.PathLike[str], *,
          name: str = "gb2312-cnn", scores: dict[str, float] | None = None,
-         which: str = "best") -> Path:
+         which: str = "best", facts: dict[str, Any] | None = None) -> Path:
     """Copy a run's `best` (or `model`) export to `weights` under `name`, adding `scores`
-    (e.g. from `evaluate_classifier`) to its card."""
+    (e.g. from `evaluate_classifier`) to its card and `facts` about the run (e.g. its total
+    training time) to the card's hyperparameters."""
     from jiema.models import find_model_files, load_tensors, save_model
 
     src, card = find_model_files(Path(run_dir) / f"{which}.json")
     card = card.model_copy(update={"name": name, "files": [],
-                                   "scores": {**card.scores, **(scores or {})}})
+                                   "scores": {**card.scores, **(scores or {})},
+                                   "hyperparameters": {**card.hyperparameters,
+                                                       **(facts or {})}})
     out = Path(weights)
     out.parent.mkdir(parents=True, exist_ok=True)
     save_model(load_tensors(src), card, out)
