@@ -159,45 +159,55 @@ def _link_seeds(c: _Comps, seeds: np.ndarray, bridges: np.ndarray, opts: RegionO
 def _merge_row_groups(c: _Comps, groups: list[list[int]], bridges: np.ndarray,
                       opts: RegionOptions) -> list[list[int]]:
     """Join groups of one row split by a character made of small pieces (会, 二, 心) or by
-    punctuation: same band, similar height, a gap under `link_gap` x their height (twice that
-    when small components stand in the gap)."""
+    punctuation: same band, similar height, a gap under `row_gap` x their height (not counting
+    small components standing in the gap), or boxes lying over each other (one broken line).
+    A group grown by a merge is tested again against the groups to its right; passes repeat
+    until no pair merges."""
     bx0, bx1 = c.x0[bridges], c.x1[bridges]
     bcy = (c.y0[bridges] + c.y1[bridges]) / 2
     boxes = [[int(c.x0[g].min()), int(c.y0[g].min()), int(c.x1[g].max()), int(c.y1[g].max())]
              for g in (np.array(gr) for gr in groups)]
+    groups = [list(g) for g in groups]
+    alive = [True] * len(groups)
     merged = True
     while merged:
         merged = False
         order = sorted(range(len(groups)), key=lambda k: boxes[k][0])
         for a_pos, a in enumerate(order):
-            for b in order[a_pos + 1:]:
-                ba, bb = boxes[a], boxes[b]
-                ha, hb = ba[3] - ba[1], bb[3] - bb[1]
-                small, large = min(ha, hb), max(ha, hb)
-                overlap = min(ba[3], bb[3]) - max(ba[1], bb[1])
-                gap = bb[0] - ba[2]
-                inter = max(0, overlap) * max(0, min(ba[2], bb[2]) - max(ba[0], bb[0]))
-                if small < 0.6 * large:
-                    continue
-                if inter >= 0.3 * min(ha * (ba[2] - ba[0]), hb * (bb[2] - bb[0])):
-                    gap = -1  # boxes over each other: the parts of one broken line
-                elif overlap < opts.link_overlap * small:
-                    continue
-                limit = opts.row_gap * large
-                if gap > limit:  # punctuation in the gap (a comma, a dash) does not count
-                    top, bottom = max(ba[1], bb[1]), min(ba[3], bb[3])
-                    inside = ((bx1 > ba[2]) & (bx0 < bb[0]) & (bcy >= top) & (bcy <= bottom))
-                    gap -= _covered(bx0[inside], bx1[inside], ba[2], bb[0])
-                if gap <= limit:
-                    groups[a] = groups[a] + groups[b]
-                    boxes[a] = [min(ba[0], bb[0]), min(ba[1], bb[1]), max(ba[2], bb[2]),
-                                max(ba[3], bb[3])]
-                    del groups[b], boxes[b]
-                    merged = True
-                    break
-            if merged:
-                break
-    return groups
+            grown = alive[a]
+            while grown:
+                grown = False
+                for b in order[a_pos + 1:]:
+                    if alive[b] and _same_row(boxes[a], boxes[b], bx0, bx1, bcy, opts):
+                        ba, bb = boxes[a], boxes[b]
+                        groups[a] = groups[a] + groups[b]
+                        boxes[a] = [min(ba[0], bb[0]), min(ba[1], bb[1]), max(ba[2], bb[2]),
+                                    max(ba[3], bb[3])]
+                        alive[b] = False
+                        merged = grown = True
+    return [g for g, keep in zip(groups, alive, strict=True) if keep]
+
+
+def _same_row(ba: list[int], bb: list[int], bx0: np.ndarray, bx1: np.ndarray, bcy: np.ndarray,
+              opts: RegionOptions) -> bool:
+    """Whether group box `bb` (to the right of `ba`) continues the row of `ba`."""
+    ha, hb = ba[3] - ba[1], bb[3] - bb[1]
+    small, large = min(ha, hb), max(ha, hb)
+    if small < 0.6 * large:
+        return False
+    overlap = min(ba[3], bb[3]) - max(ba[1], bb[1])
+    gap = bb[0] - ba[2]
+    inter = max(0, overlap) * max(0, min(ba[2], bb[2]) - max(ba[0], bb[0]))
+    if inter >= 0.3 * min(ha * (ba[2] - ba[0]), hb * (bb[2] - bb[0])):
+        return True  # boxes over each other: the parts of one broken line
+    if overlap < opts.link_overlap * small:
+        return False
+    limit = opts.row_gap * large
+    if gap > limit:  # punctuation in the gap (a comma, a dash) does not count
+        top, bottom = max(ba[1], bb[1]), min(ba[3], bb[3])
+        inside = (bx1 > ba[2]) & (bx0 < bb[0]) & (bcy >= top) & (bcy <= bottom)
+        gap -= _covered(bx0[inside], bx1[inside], ba[2], bb[0])
+    return gap <= limit
 
 
 def find_lines(gray: np.ndarray, layers: Layers, options: RegionOptions | None = None
