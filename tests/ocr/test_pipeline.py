@@ -188,3 +188,12 @@ def test_a_half_character_read_as_a_radical_is_joined():
     # digits and letters side by side still cost more than one glyph, but less than before
     strict = OcrOptions(cutting=CutOptions(short_group_cost=1.0))
     assert OcrReader(clf, options=strict).read(s.image).text != "中华文化"
+
+
+def test_lm_weight_defaults_agree_with_the_decoder():
+    from jiema_ocr.lm_decode import DEFAULT_LM_WEIGHT
+    from jiema_ocr.pipeline import LMDecoder
+    from jiema_ocr.plugin import LMOptions
+
+    assert LMDecoder(lm=None).lm_weight == DEFAULT_LM_WEIGHT == LMOptions().lm_weight
+    assert LMDecoder(lm=None, lm_weight=2.0).lm_weight == 2.0

@@ -422,11 +422,14 @@ def _with_spaces(glyphs: list[GlyphResult], em: float, gap: float) -> str:
 
 # -- the default reader ---------------------------------------------------------------------
 class LMDecoder:
-    """`decode_line` with a fixed character LM and weight (a `LineDecoder`)."""
+    """`decode_line` with a fixed character LM and weight (a `LineDecoder`); the weight defaults
+    to `lm_decode.DEFAULT_LM_WEIGHT` (the measured best)."""
 
-    def __init__(self, lm: Any, lm_weight: float = 1.0) -> None:
+    def __init__(self, lm: Any, lm_weight: float | None = None) -> None:
+        from .lm_decode import DEFAULT_LM_WEIGHT
+
         self.lm = lm
-        self.lm_weight = lm_weight
+        self.lm_weight = DEFAULT_LM_WEIGHT if lm_weight is None else lm_weight
 
     def __call__(self, cands: Candidates) -> tuple[str, list[float]]:
         from .lm_decode import decode_line
@@ -434,12 +437,13 @@ class LMDecoder:
         return decode_line(cands, self.lm, lm_weight=self.lm_weight)
 
 
-def lm_decoder(lm: Any, lm_weight: float = 1.0) -> LMDecoder:
+def lm_decoder(lm: Any, lm_weight: float | None = None) -> LMDecoder:
     return LMDecoder(lm, lm_weight)
 
 
 def default_reader(model: str | Path | None = None, *, use_lm: bool = True,
-                   lm_weight: float = 1.0, options: OcrOptions | None = None) -> OcrReader:
+                   lm_weight: float | None = None, options: OcrOptions | None = None
+                   ) -> OcrReader:
     """The shipped char CNN (or `model`) and, unless `use_lm` is off, the shipped bigram LM."""
     from .classifier import DEFAULT_MODEL, CharClassifier
 
