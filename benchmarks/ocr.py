@@ -135,11 +135,13 @@ def build_eval_set(n_lines: int, n_banners: int, seed: int) -> tuple[list, list]
         font = fonts[k % len(fonts)]
         if not font_covers(font, text):
             continue
-        lines.append(render_line(
+        line = render_line(
             text, font, int(rng.integers(24, 49)), dark_text=bool(rng.integers(2)),
             noise=float(rng.choice([0.0, 4.0, 8.0, 12.0])),
             blur=float(rng.choice([0.0, 0.5, 1.0])), gradient=bool(rng.random() < 0.3),
-            seed=int(rng.integers(1 << 30))))
+            seed=int(rng.integers(1 << 30)))
+        if all_visible(line):
+            lines.append(line)
         if len(lines) >= n_lines:
             break
     banners = []
@@ -151,10 +153,18 @@ def build_eval_set(n_lines: int, n_banners: int, seed: int) -> tuple[list, list]
         font = fonts[len(banners) % len(fonts)]
         if not all(font_covers(font, t) for t in texts):
             continue
-        banners.append(render_banner(
+        banner = render_banner(
             texts, font, int(rng.integers(26, 41)), noise=float(rng.choice([0.0, 4.0, 8.0])),
-            blur=float(rng.choice([0.0, 0.5])), seed=int(rng.integers(1 << 30))))
+            blur=float(rng.choice([0.0, 0.5])), seed=int(rng.integers(1 << 30)))
+        if all_visible(banner):
+            banners.append(banner)
     return lines, banners
+
+
+def all_visible(item) -> bool:
+    """Whether every character inks the image: a font may map a code point (℃ in the WenQuanYi
+    faces) to an empty glyph, and a reference cannot ask for text that is not there."""
+    return all(b[2] > b[0] and b[3] > b[1] for line in item.lines for b in line.boxes)
 
 
 # ----------------------------------------------------------------- jiema
@@ -313,7 +323,8 @@ def main() -> None:
     ap.add_argument("--banners", type=int, default=40)
     ap.add_argument("--seed", type=int, default=2026)
     ap.add_argument("--model", default=None, help="char CNN (default: the shipped gb2312-cnn)")
-    ap.add_argument("--lm-weight", type=float, default=1.0)
+    ap.add_argument("--lm-weight", type=float, default=None,
+                    help="LM weight (default: lm_decode.DEFAULT_LM_WEIGHT)")
     ap.add_argument("--no-peers", action="store_true")
     ap.add_argument("--threads", type=int, default=1, help="CPU threads for every system")
     ap.add_argument("--json", dest="json_out", default=None, help="write the figures here")
@@ -347,7 +358,8 @@ def main() -> None:
 
     clf = CharClassifier.load(args.model or DEFAULT_MODEL)
     lm = load_default_lm()
-    reader_on = OcrReader(clf, LMDecoder(lm, args.lm_weight))
+    decoder = LMDecoder(lm, args.lm_weight)
+    reader_on = OcrReader(clf, decoder)
     reader_off = OcrReader(clf, None)
     reader_on.read(lines[0].image)  # warm-up: Numba compilation, torch first call
 
@@ -357,7 +369,7 @@ def main() -> None:
     j_off, j_on, timings = run_jiema(lines, reader_off, reader_on, "line", loss, charset)
     b_off, b_on, _ = run_jiema(banners, reader_off, reader_on, "banner", banner_loss, charset)
     rows.append(("jiema, LM off", j_off, b_off))
-    rows.append((f"jiema, LM on (w={args.lm_weight:g})", j_on, b_on))
+    rows.append((f"jiema, LM on (w={decoder.lm_weight:g})", j_on, b_on))
     if not args.no_peers:
         with tempfile.TemporaryDirectory() as tmp:
             t7 = run_tesseract(lines, 7, Path(tmp), args.threads)
