@@ -64,6 +64,21 @@ def test_banner_lines_found_in_order_and_picture_rejected(seed):
 
 
 @needs_fonts
+def test_picture_parts_stacked_in_one_column_are_no_line():
+    # a ring over a triangle beside three text lines: as one "glyph" 136 px tall it would take
+    # the text of two lines as its punctuation; a one-column group must pass the lone-glyph test
+    font = next((f for f in FONTS if f.name == "wqy-microhei"), None)
+    if font is None:
+        pytest.skip("fonts-wqy-microhei not installed")
+    s = render_banner(["血丹心铸就金色", "娱乐广场，载", "院有关负"], font, 37, noise=8.0,
+                      blur=0.5, seed=403117415)
+    lines, scale = _lines(s.image)
+    assert len(lines) == 3
+    for found, gt in zip(lines, s.lines, strict=True):
+        assert _iou(_box_in_input(found.box, scale), gt.box) > 0.8
+
+
+@needs_fonts
 def test_gradient_background_line():
     s = render_line("渐变背景上的文字", FONTS[0], 36, gradient=True, seed=7)
     lines, scale = _lines(s.image)

@@ -320,9 +320,15 @@ def _lines_in_layer(gray: np.ndarray, mask: np.ndarray, layer: int, opts: Region
         big = int(g[np.argmax(c.area[g] / np.maximum(fill[g], 1e-6))])  # the largest box
         gx0, gy0, gx1, gy1 = c.x0[g].min(), c.y0[g].min(), c.x1[g].max(), c.y1[g].max()
         dominant = h[big] * w[big] >= 0.8 * (gx1 - gx0) * (gy1 - gy0)
-        if (len(g) == 1 or dominant) and not _lone_glyph_ok(c, big, fill, H, W):
+        if (len(g) == 1 or dominant) and not _lone_glyph_ok(int(h[big]), int(w[big]),
+                                                             float(fill[big]), H, W):
             _why(layer, g, c, "a lone component")
             continue  # the isolated-region test
+        if len(_column_heights(c, g)) == 1 and not _lone_glyph_ok(
+                int(gy1 - gy0), int(gx1 - gx0),
+                float(c.area[g].sum()) / max(int((gx1 - gx0) * (gy1 - gy0)), 1), H, W):
+            _why(layer, g, c, "a lone glyph column")
+            continue  # parts stacked in one column (a ring over a triangle) are one "glyph"
         x0, y0 = int(c.x0[g].min()), int(c.y0[g].min())
         x1, y1 = int(c.x1[g].max()), int(c.y1[g].max())
         line_h = y1 - y0
@@ -477,13 +483,12 @@ def _quantile_u8(values: np.ndarray, q: float) -> float:
     return float(np.searchsorted(counts, q * counts[-1]))
 
 
-def _lone_glyph_ok(c: _Comps, i: int, fill: np.ndarray, H: int, W: int) -> bool:
-    """A line of one component passes only when it is most of the image (a one-glyph crop)
-    and looks like a glyph; a lone blob in a larger image is a picture, not text."""
-    h, w = int(c.h[i]), int(c.w[i])
+def _lone_glyph_ok(h: int, w: int, fill: float, H: int, W: int) -> bool:
+    """A line of one glyph (h x w, ink fill) passes only when it is most of the image (a
+    one-glyph crop) and looks like a glyph; a lone blob in a larger image is a picture."""
     if h < 0.4 * H or w < 0.4 * W:
         return False
-    return 0.25 <= w / max(h, 1) <= 2.5 and 0.1 <= fill[i] <= 0.6
+    return 0.25 <= w / max(h, 1) <= 2.5 and 0.1 <= fill <= 0.6
 
 
 def _attachments(c: _Comps, box: Box, line_h: int, members: np.ndarray, blob: np.ndarray,
