@@ -215,7 +215,7 @@ def test_eval_generate_save_then_labels(ctc_model, tmp_path) -> None:
 
 def test_train_command_writes_a_model(tmp_path) -> None:
     res = CliRunner().invoke(cli(), [
-        "train", "captcha", "--alphabet", "ab", "--length", "2", "--case-insensitive",
+        "train", "captcha", "--alphabet", "AB", "--length", "2", "--case-insensitive",
         "--arch", "ctc", "--out", str(tmp_path / "run"), "--steps", "2", "--batch-size", "4",
         "--input-size", "16x48", "--channels", "4,8", "--hidden", "8", "--pool-size", "16",
         "--refresh", "4", "--refresh-every", "1", "--workers", "0", "--validation-size", "4",
@@ -224,6 +224,24 @@ def test_train_command_writes_a_model(tmp_path) -> None:
     assert res.exit_code == 0, res.output
     card = json.loads((tmp_path / "run" / "tiny-ci.json").read_text())
     assert card["name"] == "tiny-ci" and card["hyperparameters"]["captcha"]["case_insensitive"]
+    assert card["hyperparameters"]["captcha"]["alphabet"] == "ab"  # labels are lowercase
+
+
+@pytest.mark.parametrize(
+    "args, message",
+    [
+        (["--alphabet", "AAB"], "repeats characters"),
+        (["--channels", "4,4,4,4,4,4", "--input-size", "32x96"], "at least 64"),
+        (["--arch", "heads", "--input-size", "32x16", "--channels", "4,4,4,4,4"], "width of at"),
+        (["--length", "5-3"], "MIN <= MAX"),
+    ],
+)
+def test_train_command_bad_settings_are_one_line_usage_errors(tmp_path, args, message) -> None:
+    quick = ["--steps", "1", "--pool-size", "16", "--validation-size", "2", "--workers", "0"]
+    res = CliRunner().invoke(cli(), ["train", "captcha", "--out", str(tmp_path / "r"), *quick,
+                                     *args])  # (quick: a case that fails to fail ends soon)
+    assert res.exit_code == 2 and message in res.output, res.output
+    assert "Traceback" not in res.output and not (tmp_path / "r").exists()
 
 
 def test_score_counts_missing_characters_as_wrong() -> None:

@@ -10,6 +10,7 @@ from typing import Any
 import click
 from jiema.cli import core_group, pass_engine
 from jiema.output import exit_with, inputs_argument, jsonl_option, model_option
+from pydantic import ValidationError
 
 from .plugin import COMPONENT, DEFAULT_MODEL
 
@@ -78,6 +79,15 @@ def captcha_command(
         plain_format=lambda rec: f"{rec.file}\t{rec.text or ''}",
     )
     exit_with(status)
+
+
+def _settings_error(exc: ValidationError) -> str:
+    """A pydantic error as one line: which setting, what was wrong."""
+    parts = []
+    for e in exc.errors():
+        where = ".".join(str(x) for x in e["loc"]) or exc.title
+        parts.append(f"{where}: {e['msg'].removeprefix('Value error, ')}")
+    return "; ".join(parts)
 
 
 def _length_range(text: str) -> tuple[int, int]:
@@ -156,19 +166,27 @@ def train_captcha_command(**kw: Any) -> None:
         raise click.BadParameter("--input-size is HxW, --channels comma-separated ints") from None
     out = Path(kw["out_dir"])
     name = kw["name"] or out.resolve().name
-    captcha = CaptchaSettings(
-        alphabet=kw["alphabet"], min_length=lo, max_length=hi, width=kw["width"],
-        height=kw["height"], case_insensitive=kw["case_insensitive"],
-    )
-    network = NetworkSettings(
-        arch=kw["arch"], input_height=h, input_width=w, channels=channels, hidden=kw["hidden"]
-    )
-    options = TrainOptions(
-        steps=kw["steps"], batch_size=kw["batch_size"], lr=kw["lr"], pool_size=kw["pool_size"],
-        refresh=kw["refresh"], refresh_every=kw["refresh_every"], workers=kw["workers"],
-        validation_size=kw["validation_size"], validate_every=kw["validate_every"],
-        seed=kw["seed"], threads=kw["threads"], init=kw["init"],
-    )
+    alphabet = kw["alphabet"]
+    if kw["case_insensitive"]:  # labels are lowercase: "ABC" and "abc" mean the same here
+        alphabet = "".join(dict.fromkeys(alphabet.lower()))
+    try:
+        captcha = CaptchaSettings(
+            alphabet=alphabet, min_length=lo, max_length=hi, width=kw["width"],
+            height=kw["height"], case_insensitive=kw["case_insensitive"],
+        )
+        network = NetworkSettings(
+            arch=kw["arch"], input_height=h, input_width=w, channels=channels,
+            hidden=kw["hidden"],
+        )
+        options = TrainOptions(
+            steps=kw["steps"], batch_size=kw["batch_size"], lr=kw["lr"],
+            pool_size=kw["pool_size"], refresh=kw["refresh"], refresh_every=kw["refresh_every"],
+            workers=kw["workers"], validation_size=kw["validation_size"],
+            validate_every=kw["validate_every"], seed=kw["seed"], threads=kw["threads"],
+            init=kw["init"],
+        )
+    except ValidationError as exc:
+        raise click.UsageError(_settings_error(exc)) from None
     log = lambda s: click.echo(s, err=True)  # noqa: E731
     trainer = Trainer(out, captcha, network, options, resume=kw["resume"], log=log)
     best = trainer.run(progress=True)

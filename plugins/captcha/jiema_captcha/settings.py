@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 Arch = Literal["heads", "ctc"]
 
@@ -24,6 +24,17 @@ class NetworkSettings(BaseModel):
     channels: tuple[int, ...] = Field((32, 64, 96, 128), min_length=2, max_length=6)
     hidden: int = Field(128, ge=8, description="BiGRU width (ctc) or head width (heads)")
     dropout: float = Field(0.1, ge=0.0, lt=1.0)
+
+    @model_validator(mode="after")
+    def _fits(self) -> NetworkSettings:
+        """Every conv block halves the height (and, for heads, the width): it must not vanish."""
+        shrink = 2 ** len(self.channels)
+        if self.input_height < shrink or (self.arch == "heads" and self.input_width < shrink):
+            side = "height" if self.input_height < shrink else "width"
+            raise ValueError(
+                f"{len(self.channels)} conv blocks need an input {side} of at least {shrink}"
+            )
+        return self
 
 
 class TrainOptions(BaseModel):
