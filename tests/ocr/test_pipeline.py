@@ -197,3 +197,15 @@ def test_lm_weight_defaults_agree_with_the_decoder():
 
     assert LMDecoder(lm=None).lm_weight == DEFAULT_LM_WEIGHT == LMOptions().lm_weight
     assert LMDecoder(lm=None, lm_weight=2.0).lm_weight == 2.0
+
+
+def test_a_line_hidden_by_a_gradient_is_found_with_the_ground_flattened():
+    font = next((f for f in FONTS if f.name == "arphic-ukai"), None)
+    if font is None:
+        pytest.skip("fonts-arphic-ukai not installed")
+    s = render_line("每逢佳节倍思", font, 25, dark_text=True, noise=8.0, blur=0.5,
+                    gradient=True, seed=608038515)
+    assert analyse(s.image, OcrOptions(flatten_retry=False)).lines == []
+    (line,) = analyse(s.image).lines
+    x0, _, x1, _ = (v / 2 for v in line.box)  # the small image was upscaled 2x
+    assert abs(x0 - s.lines[0].box[0]) <= 3 and abs(x1 - s.lines[0].box[2]) <= 3

@@ -58,3 +58,32 @@ def test_preprocess_returns_uint8_and_scale():
     assert gray.dtype == np.uint8 and scale == 2 and gray.shape == (20, 60)
     gray, scale = preprocess(rgb, PreprocessOptions(upscale=1))
     assert scale == 1 and gray.shape == (10, 30)
+
+
+def test_flattening_turns_a_gradient_ground_into_one_level():
+    from jiema_ocr.preprocess import flatten_background
+
+    ramp = np.tile(np.linspace(60.0, 220.0, 300, dtype=np.float32), (60, 1))
+    text = ramp.copy()
+    text[20:40, 100:104] -= 50.0  # a dark stroke on the ramp
+    flat = flatten_background(text)
+    ground = np.delete(flat, np.s_[95:110], axis=1)
+    assert float(ground.std()) < 8.0  # was ~46 on the ramp
+    stroke = flat[20:40, 100:104].mean()
+    assert float(np.median(ground)) - stroke > 40.0  # the stroke keeps its contrast
+    assert flatten_background(np.full((30, 80), 90.0, np.float32)).max() == 90.0
+
+
+def test_flatten_option_is_used():
+    from jiema_ocr.preprocess import PreprocessOptions, preprocess
+
+    rgb = np.tile(np.linspace(60, 220, 200).astype(np.uint8)[None, :, None], (80, 1, 3))
+    rgb[30:50, 90:96] = 10  # a dark stroke
+
+    def ground_spread(gray):  # the ground's spread against the stroke's contrast
+        ground = np.delete(gray.astype(float), np.s_[85:101], axis=1)
+        return ground.std() / (np.median(ground) - gray[30:50, 90:96].mean())
+
+    plain, _ = preprocess(rgb)
+    flat, _ = preprocess(rgb, PreprocessOptions(flatten=True))
+    assert ground_spread(plain) > 0.5 and ground_spread(flat) < 0.1

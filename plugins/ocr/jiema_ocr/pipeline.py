@@ -61,6 +61,8 @@ class OcrOptions(BaseModel):
     )
     margin: float = Field(0.08, ge=0, description="crop margin around a glyph, x em")
     max_pixels: int = Field(MAX_PIXELS, ge=1)
+    flatten_retry: bool = Field(True, description="when no line is found, try again with the "
+                                                  "ground flattened (a gradient can hide text)")
     space_gap: float = Field(0.5, gt=0, description="gap between Latin/digit glyphs (x em) "
                                                     "that is written as a space")
 
@@ -127,14 +129,21 @@ class Stages:
     layers: Callable[[np.ndarray], Layers]
     lines: Callable[[np.ndarray, Layers], list[TextLine]]
     cut: Callable[[np.ndarray], CutGraph]
+    #: a second preprocessing tried when the first finds no line at all (None: no retry)
+    retry: Callable[[np.ndarray], tuple[np.ndarray, int]] | None = None
 
     @classmethod
     def from_options(cls, opts: OcrOptions) -> Stages:
+        retry = None
+        if opts.flatten_retry and not opts.preprocess.flatten:
+            flat = opts.preprocess.model_copy(update={"flatten": True})
+            retry = lambda rgb: preprocess(rgb, flat)  # noqa: E731
         return cls(
             preprocess=lambda rgb: preprocess(rgb, opts.preprocess),
             layers=lambda gray: find_layers(gray, opts.layers),
             lines=lambda gray, layers: find_lines(gray, layers, opts.regions),
             cut=lambda mask: cut_graph(mask, opts.cutting),
+            retry=retry,
         )
 
 
@@ -150,6 +159,13 @@ def analyse(source: ImageSource, options: OcrOptions | None = None,
     layers = st.layers(gray)
     t2 = time.perf_counter()
     lines = st.lines(gray, layers)
+    if not lines and st.retry is not None:  # a gradient ground can hide all the text
+        flat_gray, flat_scale = st.retry(rgb)
+        flat_layers = st.layers(flat_gray)
+        # flattening hollows a filled shape into its rim, which could pass for one glyph
+        flat_lines = [ln for ln in st.lines(flat_gray, flat_layers) if len(ln.components) > 1]
+        if flat_lines:
+            gray, scale, layers, lines = flat_gray, flat_scale, flat_layers, flat_lines
     t3 = time.perf_counter()
     if timings is not None:
         timings["read"] = timings.get("read", 0.0) + t1 - t0

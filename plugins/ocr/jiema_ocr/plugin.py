@@ -33,6 +33,7 @@ class ReaderOptions(BaseModel):
     margin: float = Field(0.08, ge=0)
     max_pixels: int = Field(40_000_000, ge=1)
     space_gap: float = Field(0.5, gt=0)
+    flatten_retry: bool = True
 
 
 class ClassifierOptions(BaseModel):
