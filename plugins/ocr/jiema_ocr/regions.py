@@ -127,8 +127,7 @@ def _link_seeds(c: _Comps, seeds: np.ndarray, bridges: np.ndarray, opts: RegionO
     linked = ((small >= opts.height_ratio * large) & (overlap >= opts.link_overlap * small)
               & (gap <= opts.link_gap * large))
     rows, cols = np.nonzero(np.triu(linked, 1))
-    extra_r: list[int] = []
-    extra_c: list[int] = []
+    extra_r = extra_c = np.zeros(0, dtype=np.int64)
     # small components (punctuation, 一) bridge the seeds on either side of them
     if len(bridges):
         bgap = np.maximum(x0[None, :] - c.x1[bridges][:, None],
@@ -137,17 +136,18 @@ def _link_seeds(c: _Comps, seeds: np.ndarray, bridges: np.ndarray, opts: RegionO
                 & (c.y1[bridges][:, None] <= y1[None, :] + 0.15 * hs[None, :])
                 & (bgap <= opts.link_gap * hs[None, :])
                 & (h[bridges][:, None] <= 0.6 * hs[None, :]))
-        for k in np.flatnonzero(near.sum(axis=1) >= 2):
-            cand = np.flatnonzero(near[k])
-            # only seeds of one row: each must overlap the tallest of them vertically
-            anchor = cand[np.argmax(hs[cand])]
-            ov = np.minimum(y1[cand], y1[anchor]) - np.maximum(y0[cand], y0[anchor])
-            row = cand[(ov >= opts.link_overlap * hs[cand])
-                       & (hs[cand] >= opts.height_ratio * hs[anchor])]
-            extra_r.extend([int(anchor)] * len(row))
-            extra_c.extend(int(r) for r in row)
-    r = np.concatenate([rows, np.asarray(extra_r, dtype=np.int64)])
-    cc = np.concatenate([cols, np.asarray(extra_c, dtype=np.int64)])
+        near = near[near.sum(axis=1) >= 2]
+        if len(near):
+            # only seeds of one row: each must overlap the tallest near seed vertically
+            anchor = np.where(near, hs[None, :], -1.0).argmax(axis=1)
+            ov = (np.minimum(y1[None, :], y1[anchor][:, None])
+                  - np.maximum(y0[None, :], y0[anchor][:, None]))
+            row = (near & (ov >= opts.link_overlap * hs[None, :])
+                   & (hs[None, :] >= opts.height_ratio * hs[anchor][:, None]))
+            k, extra_c = np.nonzero(row)
+            extra_r = anchor[k]
+    r = np.concatenate([rows, extra_r])
+    cc = np.concatenate([cols, extra_c])
     graph = coo_matrix((np.ones(len(r)), (r, cc)), shape=(n, n))
     _, comp = connected_components(graph, directed=False)
     groups: dict[int, list[int]] = {}
@@ -303,6 +303,14 @@ def _lines_in_layer(gray: np.ndarray, mask: np.ndarray, layer: int, opts: Region
         bridges = bridges[:0]  # a noise field: bridging would chain everything together
     for group in _link_seeds(c, seeds, bridges, opts):
         g = np.array(group)
+        if len(g) == 1:  # most groups: a lone component, settled without the group tests
+            i = int(g[0])
+            if not opts.min_line_fill <= fill[i] <= opts.max_line_fill:
+                _why(layer, g, c, f"median fill {fill[i]:.2f}")
+                continue
+            if not _lone_glyph_ok(int(h[i]), int(w[i]), float(fill[i]), H, W):
+                _why(layer, g, c, "a lone component")
+                continue
         gh = h[g]
         med = _quantile(_column_heights(c, g), 0.8)  # seeds stacked in a column: one glyph
         keep = g[gh <= opts.max_height_spread * med]  # a picture part beside the text
