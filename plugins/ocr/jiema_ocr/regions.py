@@ -161,53 +161,60 @@ def _merge_row_groups(c: _Comps, groups: list[list[int]], bridges: np.ndarray,
     """Join groups of one row split by a character made of small pieces (会, 二, 心) or by
     punctuation: same band, similar height, a gap under `row_gap` x their height (not counting
     small components standing in the gap), or boxes lying over each other (one broken line).
-    A group grown by a merge is tested again against the groups to its right; passes repeat
-    until no pair merges."""
+    All pairs are tested at once (the covered-gap test only for each group's nearest same-row
+    neighbour); merged groups are tested again until nothing merges."""
+    from scipy.sparse import coo_matrix
+    from scipy.sparse.csgraph import connected_components
+
+    if len(groups) < 2:
+        return groups
     bx0, bx1 = c.x0[bridges], c.x1[bridges]
     bcy = (c.y0[bridges] + c.y1[bridges]) / 2
-    boxes = [[int(c.x0[g].min()), int(c.y0[g].min()), int(c.x1[g].max()), int(c.y1[g].max())]
-             for g in (np.array(gr) for gr in groups)]
     groups = [list(g) for g in groups]
-    alive = [True] * len(groups)
-    merged = True
-    while merged:
-        merged = False
-        order = sorted(range(len(groups)), key=lambda k: boxes[k][0])
-        for a_pos, a in enumerate(order):
-            grown = alive[a]
-            while grown:
-                grown = False
-                for b in order[a_pos + 1:]:
-                    if alive[b] and _same_row(boxes[a], boxes[b], bx0, bx1, bcy, opts):
-                        ba, bb = boxes[a], boxes[b]
-                        groups[a] = groups[a] + groups[b]
-                        boxes[a] = [min(ba[0], bb[0]), min(ba[1], bb[1]), max(ba[2], bb[2]),
-                                    max(ba[3], bb[3])]
-                        alive[b] = False
-                        merged = grown = True
-    return [g for g, keep in zip(groups, alive, strict=True) if keep]
-
-
-def _same_row(ba: list[int], bb: list[int], bx0: np.ndarray, bx1: np.ndarray, bcy: np.ndarray,
-              opts: RegionOptions) -> bool:
-    """Whether group box `bb` (to the right of `ba`) continues the row of `ba`."""
-    ha, hb = ba[3] - ba[1], bb[3] - bb[1]
-    small, large = min(ha, hb), max(ha, hb)
-    if small < 0.6 * large:
-        return False
-    overlap = min(ba[3], bb[3]) - max(ba[1], bb[1])
-    gap = bb[0] - ba[2]
-    inter = max(0, overlap) * max(0, min(ba[2], bb[2]) - max(ba[0], bb[0]))
-    if inter >= 0.3 * min(ha * (ba[2] - ba[0]), hb * (bb[2] - bb[0])):
-        return True  # boxes over each other: the parts of one broken line
-    if overlap < opts.link_overlap * small:
-        return False
-    limit = opts.row_gap * large
-    if gap > limit:  # punctuation in the gap (a comma, a dash) does not count
-        top, bottom = max(ba[1], bb[1]), min(ba[3], bb[3])
-        inside = (bx1 > ba[2]) & (bx0 < bb[0]) & (bcy >= top) & (bcy <= bottom)
-        gap -= _covered(bx0[inside], bx1[inside], ba[2], bb[0])
-    return gap <= limit
+    boxes = np.array([[c.x0[g].min(), c.y0[g].min(), c.x1[g].max(), c.y1[g].max()]
+                      for g in (np.asarray(gr) for gr in groups)], dtype=np.int64)
+    while len(groups) > 1:
+        x0, y0, x1, y1 = boxes.T
+        h, n = y1 - y0, len(groups)
+        small = np.minimum(h[:, None], h[None, :])
+        large = np.maximum(h[:, None], h[None, :])
+        overlap = np.minimum(y1[:, None], y1[None, :]) - np.maximum(y0[:, None], y0[None, :])
+        inter = (np.maximum(overlap, 0)
+                 * np.maximum(np.minimum(x1[:, None], x1[None, :])
+                              - np.maximum(x0[:, None], x0[None, :]), 0))
+        area = h * (x1 - x0)
+        stacked = inter >= 0.3 * np.minimum(area[:, None], area[None, :])
+        idx = np.arange(n)
+        right = (x0[None, :] > x0[:, None]) | ((x0[None, :] == x0[:, None])
+                                                & (idx[None, :] > idx[:, None]))
+        same = right & (small >= 0.6 * large) & (stacked | (overlap >= opts.link_overlap * small))
+        gap = x0[None, :] - x1[:, None]
+        limit = opts.row_gap * large
+        ok = same & (stacked | (gap <= limit))
+        far = same & ~ok
+        for i in np.flatnonzero(far.any(axis=1) & ~ok.any(axis=1)):
+            j = int(np.flatnonzero(far[i])[np.argmin(x0[far[i]])])  # the nearest to the right
+            top, bottom = max(y0[i], y0[j]), min(y1[i], y1[j])
+            inside = (bx1 > x1[i]) & (bx0 < x0[j]) & (bcy >= top) & (bcy <= bottom)
+            if gap[i, j] - _covered(bx0[inside], bx1[inside], int(x1[i]), int(x0[j])) \
+                    <= limit[i, j]:  # punctuation in the gap (a comma, a dash) does not count
+                ok[i, j] = True
+        if not ok.any():
+            break
+        rows, cols = np.nonzero(ok)
+        graph = coo_matrix((np.ones(len(rows)), (rows, cols)), shape=(n, n))
+        count, comp = connected_components(graph, directed=False)
+        merged: list[list[int]] = [[] for _ in range(count)]
+        new_boxes = np.zeros((count, 4), dtype=np.int64)
+        new_boxes[:, :2] = np.iinfo(np.int64).max
+        new_boxes[:, 2:] = np.iinfo(np.int64).min
+        for k in np.argsort(x0, kind="stable"):
+            t = comp[k]
+            merged[t].extend(groups[k])
+            new_boxes[t, :2] = np.minimum(new_boxes[t, :2], boxes[k, :2])
+            new_boxes[t, 2:] = np.maximum(new_boxes[t, 2:], boxes[k, 2:])
+        groups, boxes = merged, new_boxes
+    return groups
 
 
 def find_lines(gray: np.ndarray, layers: Layers, options: RegionOptions | None = None
