@@ -10,14 +10,23 @@ import pytest
 from jiema_captcha import plugin
 
 
-def test_cli_help_imports_no_torch_or_pil() -> None:
+@pytest.mark.parametrize(
+    "argv", [["--help"], ["captcha", "--help"], ["train", "captcha", "--help"],
+             ["eval", "captcha", "--help"]],
+)
+def test_cli_help_imports_no_torch_or_pil(argv: list[str]) -> None:
     code = (
-        "import sys, jiema.cli; jiema.cli.build_cli();"
-        "heavy = [m for m in ('torch', 'PIL', 'captcha', 'numba') if m in sys.modules];"
-        "print(','.join(heavy))"
+        "import sys, jiema.cli\n"
+        "try:\n"
+        f"    jiema.cli.main({argv!r})\n"
+        "except SystemExit as exc:\n"
+        "    assert not exc.code, exc.code\n"
+        "heavy = [m for m in ('torch', 'PIL', 'captcha', 'numba') if m in sys.modules]\n"
+        "print('HEAVY:' + ','.join(heavy))\n"
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
-    assert out.stdout.strip() == ""
+    assert "Usage: jiema" in out.stdout
+    assert out.stdout.strip().splitlines()[-1] == "HEAVY:"
 
 
 def test_task_and_component_are_registered() -> None:
