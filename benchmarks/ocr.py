@@ -307,13 +307,29 @@ def run_rapidocr(items, detect: bool, threads: int) -> Score | None:
         if not result:
             text = ""
         elif detect:
-            boxes = sorted(result, key=lambda r: (np.mean([p[1] for p in r[0]]),
-                                                  np.mean([p[0] for p in r[0]])))
-            text = "\n".join(r[1] for r in boxes)
+            text = "\n".join(r[1] for r in reading_order(result))
         else:
             text = "".join(r[0] for r in result)
         score.add(s.text, text, dt, len(s.lines))
     return score
+
+
+def reading_order(detections):
+    """RapidOCR's boxes top-to-bottom, and left-to-right within a row (boxes overlapping by half
+    the lower one's height): one text line may come back as several boxes whose centres differ
+    by a pixel or two, which a plain (y, x) sort would put out of order."""
+    boxes = [(min(p[1] for p in r[0]), max(p[1] for p in r[0]), min(p[0] for p in r[0]), r)
+             for r in detections]
+    rows: list[list[tuple]] = []
+    for b in sorted(boxes, key=lambda b: (b[0] + b[1]) / 2):
+        for row in rows:
+            top, bottom = row[0][0], row[0][1]
+            if min(bottom, b[1]) - max(top, b[0]) > 0.5 * min(bottom - top, b[1] - b[0]):
+                row.append(b)
+                break
+        else:
+            rows.append([b])
+    return [b[3] for row in rows for b in sorted(row, key=lambda b: b[2])]
 
 
 # ------------------------------------------------------------------ main
