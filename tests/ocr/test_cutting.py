@@ -135,3 +135,18 @@ def test_rendered_split_characters_cut_right(font_index):
     for (x0, _, x1, _), gt in zip(boxes, s.lines[0].boxes, strict=True):
         a, b = (x0 + line.box[0]) / scale, (x1 + line.box[0]) / scale
         assert abs(a - gt[0]) <= 2 and abs(b - gt[2]) <= 2
+
+
+def test_a_full_height_segment_a_little_over_an_em_may_be_cut_by_recognition():
+    # a glyph touching the left part of the next one (也 + the 亻 of 们) by a thin stroke:
+    # one segment 1.1 em wide; its halves are offered, the whole stays the geometric choice
+    m = _mask([(0, 29, 0, 40), (31, 46, 0, 40)])
+    m[:, 29:31] = False
+    m[20:22, 29:31] = True  # the touching stroke
+    graph = cut_graph(m)
+    assert [(s.x0, s.x1) for s in graph.segments] == [(0, 29), (29, 46)]
+    assert [graph.box(i, j)[::2] for i, j in best_cut(graph)] == [(0, 46)]
+    halves = best_cut(graph, lambda i, j: 5.0 if j - i == 2 else 0.0)
+    assert halves == [(0, 1), (1, 2)]
+    off = cut_graph(m, CutOptions(tall_soft_split=None))
+    assert len(off.segments) == 1

@@ -44,6 +44,10 @@ class CutOptions(BaseModel):
     soft_split: float | None = Field(
         0.75, gt=0, description="low segments wider than this x em are split in two as well "
                                 "(the cut may still keep them whole)")
+    tall_soft_split: float | None = Field(
+        1.0, gt=0, description="any segment wider than this x em is split in two too (a glyph "
+                               "touching a part of the next); kept whole unless recognition "
+                               "prefers the halves")
     min_ink: int = Field(1, ge=1, description="ink pixels that make a column count as inked")
 
 
@@ -96,12 +100,13 @@ def column_segments(mask: np.ndarray, min_ink: int = 1) -> list[Segment]:
 
 
 def split_wide(mask: np.ndarray, segments: list[Segment], em: float, split_width: float = 1.25,
-               soft_width: float | None = None, tall_height: float | None = None
-               ) -> tuple[list[Segment], list[int]]:
+               soft_width: float | None = None, tall_height: float | None = None,
+               tall_soft_width: float | None = None) -> tuple[list[Segment], list[int]]:
     """Split segments wider than `split_width` em (touching characters) at the lightest column
     near each multiple of the expected width; with `soft_width`, also split in two a segment
     lower than `tall_height` px and wider than `soft_width` em (two touching digits or
-    letters — or one wide low glyph such as 一 or 四, which the cut may reassemble).
+    letters — or one wide low glyph such as 一 or 四, which the cut may reassemble), and with
+    `tall_soft_width` any segment wider than that (a glyph touching half of the next).
     Returns the pieces and, per piece, the index of the segment it came from."""
     out: list[Segment] = []
     parents: list[int] = []
@@ -114,6 +119,8 @@ def split_wide(mask: np.ndarray, segments: list[Segment], em: float, split_width
         elif (soft_width is not None and tall_height is not None
               and seg.width > soft_width * em and seg.height < tall_height):
             n = 2
+        elif tall_soft_width is not None and seg.width > tall_soft_width * em:
+            n = 2  # a glyph touching half of the next (也 + the 亻 of 们): the cut may rejoin
         else:
             n = 1
         if n == 1:
@@ -154,7 +161,7 @@ def cut_graph(mask: np.ndarray, options: CutOptions | None = None) -> CutGraph:
     line_h = line_height(raw)
     em = line_h * opts.em_per_height
     segs, parents = split_wide(mask, raw, em, opts.split_width, opts.soft_split,
-                               opts.tall * line_h)
+                               opts.tall * line_h, opts.tall_soft_split)
     whole: dict[int, tuple[int, int]] = {}  # segment -> the range of its pieces
     for k, p in enumerate(parents):
         first, _ = whole.get(p, (k, k))
