@@ -185,3 +185,16 @@ def test_the_most_complete_copy_of_a_line_is_kept():
     assert len(lines) == 1
     assert lines[0].box[0] / scale <= s.lines[0].boxes[0][0] + 1
     assert _glyph_ends_inked(s, lines, scale) == ""
+
+
+@needs_fonts
+def test_a_dense_glyph_between_seeds_stays_in_its_line():
+    # blurred bold 建 is solid enough to fail the blob test; between the line's seeds it is text
+    font = next((f for f in FONTS if f.name == "wqy-microhei"), None)
+    if font is None:
+        pytest.skip("fonts-wqy-microhei not installed")
+    s = render_line("，开辟21世纪建设强盛国家", font, 27, dark_text=True, noise=12.0, blur=1.0,
+                    seed=17993053)
+    lines, scale = _lines(s.image)
+    assert len(lines) == 1
+    assert _glyph_ends_inked(s, lines, scale) == ""

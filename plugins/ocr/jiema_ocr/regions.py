@@ -508,9 +508,10 @@ def _lone_glyph_ok(h: int, w: int, fill: float, H: int, W: int) -> bool:
 
 def _attachments(c: _Comps, box: Box, line_h: int, members: np.ndarray, blob: np.ndarray,
                  opts: RegionOptions) -> set[int]:
-    """Small components in the line's band: punctuation, dots, the bar of 一; and the parts of
-    a glyph stacked above or below a member (the 日 of 是, the 覀 of 要), whatever their ink
-    area, since the seeds beside them are too tall to link to them."""
+    """Small components in the line's band: punctuation, dots, the bar of 一; the parts of a
+    glyph stacked above or below a member (the 日 of 是, the 覀 of 要), whatever their ink area,
+    since the seeds beside them are too tall to link to them; and any glyph-sized component
+    between the line's seeds."""
     x0, y0, x1, y1 = box
     cy = (c.y0 + c.y1) / 2
     small = (c.h < opts.min_height) | (c.h <= 0.6 * line_h)
@@ -523,6 +524,11 @@ def _attachments(c: _Comps, box: Box, line_h: int, members: np.ndarray, blob: np
     )
     near = (in_band & (c.x1 >= x0 - 1.1 * line_h) & (c.x0 <= x1 + 1.1 * line_h)
             & (c.area <= 0.15 * line_h * line_h))
+    # a glyph between the line's seeds that failed the blob test (blurred bold 建): inside the
+    # line nothing but text stands
+    near |= ((c.area >= opts.min_attach_area) & (c.x0 >= x0) & (c.x1 <= x1)
+             & (cy >= y0) & (cy <= y1) & (c.y0 >= y0 - 0.1 * line_h)
+             & (c.y1 <= y1 + 0.15 * line_h) & (c.w <= 1.3 * line_h))
     cand = np.flatnonzero(in_band & ~near & ~blob & (c.x1 > x0) & (c.x0 < x1))
     if len(cand) and len(members):
         mx0, mx1 = c.x0[members], c.x1[members]
