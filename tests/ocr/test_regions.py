@@ -198,3 +198,15 @@ def test_a_dense_glyph_between_seeds_stays_in_its_line():
     lines, scale = _lines(s.image)
     assert len(lines) == 1
     assert _glyph_ends_inked(s, lines, scale) == ""
+
+
+@needs_fonts
+def test_a_dense_glyph_at_the_end_of_a_line_stays_in_it():
+    font = next((f for f in FONTS if f.name == "wqy-microhei"), None)
+    if font is None:
+        pytest.skip("fonts-wqy-microhei not installed")
+    s = render_line("增。我抒情吟诗：“胜景贪看", font, 25, dark_text=True, noise=4.0, blur=1.0,
+                    seed=205788621)
+    lines, scale = _lines(s.image)
+    last = s.lines[0].boxes[-1]
+    assert max(ln.box[2] for ln in lines) / scale >= last[2] - 1  # 看 is in a line

@@ -526,9 +526,14 @@ def _attachments(c: _Comps, box: Box, line_h: int, members: np.ndarray, blob: np
             & (c.area <= 0.15 * line_h * line_h))
     # a glyph between the line's seeds that failed the blob test (blurred bold 建): inside the
     # line nothing but text stands
-    near |= ((c.area >= opts.min_attach_area) & (c.x0 >= x0) & (c.x1 <= x1)
-             & (cy >= y0) & (cy <= y1) & (c.y0 >= y0 - 0.1 * line_h)
-             & (c.y1 <= y1 + 0.15 * line_h) & (c.w <= 1.3 * line_h))
+    glyph_sized = ((c.area >= opts.min_attach_area) & (cy >= y0) & (cy <= y1)
+                   & (c.y0 >= y0 - 0.1 * line_h) & (c.y1 <= y1 + 0.15 * line_h)
+                   & (c.w <= 1.3 * line_h))
+    near |= glyph_sized & (c.x0 >= x0) & (c.x1 <= x1)
+    # ... or right at either end, as tall as the line
+    near |= (glyph_sized & (c.h >= 0.75 * line_h)
+             & (((c.x0 >= x1) & (c.x0 <= x1 + 0.6 * line_h))
+                | ((c.x1 <= x0) & (c.x1 >= x0 - 0.6 * line_h))))
     cand = np.flatnonzero(in_band & ~near & ~blob & (c.x1 > x0) & (c.x0 < x1))
     if len(cand) and len(members):
         mx0, mx1 = c.x0[members], c.x1[members]
