@@ -209,3 +209,16 @@ def test_a_line_hidden_by_a_gradient_is_found_with_the_ground_flattened():
     (line,) = analyse(s.image).lines
     x0, _, x1, _ = (v / 2 for v in line.box)  # the small image was upscaled 2x
     assert abs(x0 - s.lines[0].box[0]) <= 3 and abs(x1 - s.lines[0].box[2]) <= 3
+
+
+def test_a_small_ring_at_the_top_of_the_line_is_a_degree_sign():
+    from jiema_ocr.pipeline import layout_prior
+
+    band = (0.0, 40.0)
+    high_ring = (0, 1, 10, 11)  # the ° of ℃, read by the char model as 。 or o
+    out = layout_prior([("。", 0.5), ("o", 0.3), ("C", 0.2)], high_ring, band)
+    assert out[0][0] == "°" and out[0][1] > 0.8 and "。" not in dict(out)
+    low_ring = (0, 28, 10, 38)
+    assert layout_prior([("。", 0.5), ("o", 0.3), ("C", 0.2)], low_ring, band)[0][0] == "。"
+    high_quote = (0, 1, 10, 11)
+    assert layout_prior([("“", 0.9), ("。", 0.1)], high_quote, band)[0][0] == "“"

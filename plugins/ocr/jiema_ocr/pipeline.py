@@ -353,6 +353,7 @@ TALL_CHARS = frozenset("0OQDCGUIl1|（）()[]{}【】《》〈〉「」『』")
 RARE_LOOKALIKES = frozenset("丶丿乀乁亅亻氵扌讠纟钅饣忄犭阝刂冫礻衤彳丬卩廴辶宀冖亠疒艹夂攵灬彡"
                             "匚凵勹冂厶廾尢屮巛彐")
 FULL_WIDTH_BARS = frozenset("一—")
+RING_LIKE = frozenset("。oO0°·.•○〇")
 
 
 def text_band(graph: CutGraph) -> tuple[float, float] | None:
@@ -399,6 +400,11 @@ def layout_prior(cands: list[tuple[str, float]], box: Box, band: tuple[float, fl
         elif ch in RARE_LOOKALIKES:
             ok = False
         out.append((ch, p if ok else p * penalty))
+    if size < 0.45 and center < 0.35 and cands[0][0] in RING_LIKE:
+        # a small ring raised to the top of the line is a degree sign (the C of ℃ follows);
+        # it is no class of the char model, so its ring-like look-alikes stand for it
+        ring = sum(p for ch, p in cands if ch in RING_LIKE)
+        out = [("°", ring)] + [(ch, p) for ch, p in out if ch not in RING_LIKE]
     total = sum(p for _, p in cands)
     new_total = sum(p for _, p in out) or 1.0
     scale = total / new_total
