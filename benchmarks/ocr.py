@@ -267,7 +267,7 @@ def _decode(reader, analysis, boxes_cands, timings):
         r = reader.decode_line(analysis, line, boxes, cands, timings)
         if r is not None:
             out.append(r)
-    return out
+    return reader.drop_odd_lines(out)
 
 
 # ----------------------------------------------------------------- peers

@@ -222,3 +222,23 @@ def test_a_small_ring_at_the_top_of_the_line_is_a_degree_sign():
     assert layout_prior([("。", 0.5), ("o", 0.3), ("C", 0.2)], low_ring, band)[0][0] == "。"
     high_quote = (0, 1, 10, 11)
     assert layout_prior([("“", 0.9), ("。", 0.1)], high_quote, band)[0][0] == "“"
+
+
+def test_an_unsure_line_of_odd_size_among_three_is_dropped():
+    from jiema_ocr.pipeline import GlyphResult, LineResult
+
+    def line(y0, height, prob, text="字字"):
+        glyphs = [GlyphResult((0, y0, 30, y0 + height), ch, prob, [(ch, prob)]) for ch in text]
+        return LineResult((0, y0, 300, y0 + height), text, prob, glyphs)
+
+    text1, text2 = line(0, 32, 0.9), line(50, 30, 0.9)
+    picture = line(100, 110, 0.4)  # a banner picture's rim: three times as tall, read unsurely
+    reader = OcrReader(TemplateClassifier("字", FONTS[0]))
+    assert reader.drop_odd_lines([text1, text2, picture]) == [text1, text2]
+    title = line(100, 70, 0.9)  # a large line read surely stays
+    assert reader.drop_odd_lines([text1, text2, title]) == [text1, text2, title]
+    specks = line(100, 12, 0.3)
+    assert reader.drop_odd_lines([text1, specks, text2]) == [text1, text2]
+    assert reader.drop_odd_lines([text1, picture]) == [text1, picture]  # two: no majority
+    off = OcrReader(reader.classifier, options=OcrOptions(odd_line_confidence=0.0))
+    assert len(off.drop_odd_lines([text1, text2, picture])) == 3

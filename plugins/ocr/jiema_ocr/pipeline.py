@@ -59,6 +59,10 @@ class OcrOptions(BaseModel):
         0.15, ge=0, le=1,
         description="lines whose mean best-candidate probability is lower are not text",
     )
+    odd_line_confidence: float = Field(
+        0.55, ge=0, le=1, description="with 3+ lines, a line read less surely than this ...")
+    odd_line_size: float = Field(2.0, ge=1, description="... and this many times taller or "
+                                                        "shorter than the others is dropped")
     margin: float = Field(0.08, ge=0, description="crop margin around a glyph, x em")
     max_pixels: int = Field(MAX_PIXELS, ge=1)
     flatten_retry: bool = Field(True, description="when no line is found, try again with the "
@@ -244,7 +248,27 @@ class OcrReader:
             result = self.read_line(analysis, line, timings)
             if result is not None:
                 out.append(result)
-        return OcrResult(out, timings)
+        return OcrResult(self.drop_odd_lines(out), timings)
+
+    def drop_odd_lines(self, lines: list[LineResult]) -> list[LineResult]:
+        """Lines of an image (three or more) without the odd ones out: a line read unsurely
+        (mean best-candidate probability under `odd_line_confidence`) and more than
+        `odd_line_size` times taller or shorter than the others' median — the rim of a banner's
+        picture, a few specks beside it."""
+        opts = self.options
+        if len(lines) < 3:
+            return lines
+        heights = np.array([ln.box[3] - ln.box[1] for ln in lines], dtype=np.float64)
+        keep = []
+        for k, line in enumerate(lines):
+            others = float(np.median(np.delete(heights, k)))
+            ratio = heights[k] / max(others, 1.0)
+            sure = np.mean([g.candidates[0][1] if g.candidates else 0.0 for g in line.glyphs])
+            if sure < opts.odd_line_confidence and not (
+                    1.0 / opts.odd_line_size <= ratio <= opts.odd_line_size):
+                continue
+            keep.append(line)
+        return keep
 
     def cut(self, analysis: Analysis, line: TextLine, timings: dict[str, float] | None = None
             ) -> tuple[list[Box], Candidates]:
