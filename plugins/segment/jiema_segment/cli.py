@@ -351,7 +351,9 @@ def train_segment_command(
 ) -> None:
     """Train the FCN S/B/M/E tagger; export the best dev-F network as OUT/NAME.safetensors.
 
-    The shipped pd98-fcn: --corpus peoples_daily_199801.txt --epochs 16 (other defaults)."""
+    The shipped pd98-fcn: --corpus peoples_daily_199801.txt --dim 96 --layers 5 --dilations
+    1,2,4,8,1 --bigram-dim 32 --min-bigram-count 3 --lr-schedule cosine --dev-fraction 0.03
+    --patience 8 --half --epochs 10 (dev F 0.963; about 2.5 min an epoch on 2 idle cores)."""
     research = [c for c in corpora if "icwb2" in Path(c).resolve().parts]
     if research and not allow_research_data:
         raise click.UsageError(
