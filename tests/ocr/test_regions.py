@@ -210,3 +210,16 @@ def test_a_dense_glyph_at_the_end_of_a_line_stays_in_it():
     lines, scale = _lines(s.image)
     last = s.lines[0].boxes[-1]
     assert max(ln.box[2] for ln in lines) / scale >= last[2] - 1  # 看 is in a line
+
+
+@needs_fonts
+def test_trailing_marks_reach_on_from_one_another():
+    # ” then 。: the full stop is more than a glyph away from the last seed, not from the quote
+    font = next((f for f in FONTS if f.name == "arphic-uming"), None)
+    if font is None:
+        pytest.skip("fonts-arphic-uming not installed")
+    s = render_line("内建立海合会成员国统一海关”。", font, 32, dark_text=False, noise=4.0,
+                    blur=0.5, seed=845941701)
+    lines, scale = _lines(s.image)
+    assert len(lines) == 1
+    assert lines[0].box[2] / scale >= s.lines[0].boxes[-1][2] - 1  # 。 is in the line

@@ -350,7 +350,16 @@ def _lines_in_layer(gray: np.ndarray, mask: np.ndarray, layer: int, opts: Region
         if line_h < opts.min_line_height:
             continue
         members = set(int(i) for i in g)
-        members |= _attachments(c, (x0, y0, x1, y1), line_h, g, blob, opts)
+        reach = x1
+        for _ in range(8):  # trailing marks in a row (———, ”。) reach on from the last one
+            attached = _attachments(c, (x0, y0, reach, y1), line_h, g, blob, opts)
+            members |= attached
+            tail = [int(c.x1[i]) for i in attached if c.x0[i] >= reach - 1
+                    and c.area[i] >= 0.02 * line_h * line_h
+                    and max(c.h[i], c.w[i]) >= 0.15 * line_h]
+            if not tail or max(tail) <= reach:
+                break
+            reach = max(tail)
         mx0 = min(int(c.x0[i]) for i in members)
         mx1 = max(int(c.x1[i]) for i in members)
         my0 = min(int(c.y0[i]) for i in members)
