@@ -106,8 +106,8 @@ def training_time(hp: dict) -> str:
     total = hp.get("training_seconds_total", hp.get("training_seconds", 0.0)) / 60
     text = f"{total:.0f} min, {hp.get('training_steps_total')} steps, {hp.get('threads')} thread"
     if hp.get("initialised_from"):
-        text += f" (incl. {hp['initialised_from']}'s " \
-                f"{total - hp.get('training_seconds', 0.0) / 60:.0f} min)"
+        text += f" (incl. {total - hp.get('training_seconds', 0.0) / 60:.0f} min of the " \
+                "earlier stages)"
     return text
 
 
