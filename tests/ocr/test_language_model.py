@@ -74,6 +74,8 @@ def test_shipped_lm_is_compact_and_knows_common_words() -> None:
     assert size < 5_000_000
     lm = load_default_lm()
     assert lm.model.vocab_size > 4000
+    v = lm.model.vocab_size  # CSR: the stored pairs are a small part of V x V, never dense
+    assert lm.model.indices.size < 0.05 * v * v and lm.model.indptr.size == v + 1
     assert lm.logprob("电", "视") > lm.logprob("电", "柳") + 5
     assert lm.logprob("中", "国") > lm.logprob("中", "宙")
 
