@@ -1,6 +1,6 @@
 """Captcha readers beside ddddocr on fresh captchas of a seed never used in training.
 
-    python benchmarks/captcha.py [--n 1000] [--seed 20261123] [--threads 2]
+    python benchmarks/captcha.py [--n 1000] [--seed 20261123] [--threads 1]
         [--models upper4,letters4-ci] [--extra MODEL_PATH ...] [--no-ddddocr]
 
 For every model, N captchas of the model's own kind (alphabet, length, case rule, from its card)
@@ -37,7 +37,9 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--n", type=int, default=1000)
     parser.add_argument("--seed", type=int, default=20261123)
-    parser.add_argument("--threads", type=int, default=2, help="torch threads")
+    parser.add_argument("--threads", type=int, default=1,
+                        help="torch threads (1: on a shared 2-core machine, 2 threads measured "
+                             "slower than 1)")
     parser.add_argument("--models", default="upper4,letters4-ci")
     parser.add_argument("--extra", action="append", default=[], help="more model paths")
     parser.add_argument("--batch-size", type=int, default=256)
