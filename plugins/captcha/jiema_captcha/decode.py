@@ -14,8 +14,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from functools import lru_cache
+from typing import TYPE_CHECKING
 
 import numpy as np
+
+if TYPE_CHECKING:
+    import jiema
 
 
 @dataclass(frozen=True)
@@ -33,7 +37,7 @@ class CTCGrammar:
     """The CTC state machine as core transitions; `label[s]` is the network class of state s
     (0 = blank) and `position[s]` its character index (1-based; 0 for blanks)."""
 
-    transitions: object  # jiema.DenseTransitions
+    transitions: jiema.DenseTransitions
     label: np.ndarray
     position: np.ndarray
     is_blank: np.ndarray
@@ -102,6 +106,7 @@ def decode_ctc(
     emissions = lp[:, :, g.label]  # (B, T, S)
     lengths = np.full(b, t, dtype=np.int64)
     paths = jiema.viterbi(emissions, g.transitions, lengths=lengths)
+    assert isinstance(paths, jiema.BatchPath)  # lengths given: always a batch
     states = paths.padded().reshape(b, t)
     pos_seq = g.position[states]  # (B, T): which character each frame belongs to (0: blank)
     cls_seq = g.label[states]  # (B, T): its class
@@ -131,7 +136,9 @@ def decode_ctc_best_path(log_probs: np.ndarray, alphabet: str) -> list[str]:
 
     lp = np.asarray(log_probs, dtype=np.float64)
     b, t, _ = lp.shape
-    labels = jiema.viterbi(lp, lengths=np.full(b, t)).padded().reshape(b, t)
+    paths = jiema.viterbi(lp, lengths=np.full(b, t))
+    assert isinstance(paths, jiema.BatchPath)  # lengths given: always a batch
+    labels = paths.padded().reshape(b, t)
     texts = []
     for row in labels:
         keep = np.concatenate(([True], row[1:] != row[:-1])) & (row != 0)
@@ -147,7 +154,9 @@ def decode_heads(log_probs: np.ndarray, alphabet: str) -> list[Reading]:
     lp = np.asarray(log_probs, dtype=np.float64)
     b, n, _ = lp.shape
     lengths = np.full(b, n, dtype=np.int64)
-    labels = jiema.viterbi(lp, lengths=lengths).padded().reshape(b, n)
+    paths = jiema.viterbi(lp, lengths=lengths)
+    assert isinstance(paths, jiema.BatchPath)  # lengths given: always a batch
+    labels = paths.padded().reshape(b, n)
     post = jiema.marginals(lp, lengths=lengths).posteriors.reshape(b, n, -1)
     out = []
     for i in range(b):
