@@ -6,12 +6,23 @@ Numba-compiled kernels nor any task's heavy dependencies (torch never).
 
 from __future__ import annotations
 
+import os
 from importlib import import_module
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 __version__ = "0.1.0"
 
 from pluggy import HookimplMarker
+
+# Numba's `cache=True` writes compiled kernels into `__pycache__` beside the sources. In an
+# installed jiema those files outlive `pip uninstall`, and the leftover `jiema/` folder then
+# shadows a later editable install as an empty namespace package. Keep the cache in the user's
+# cache folder instead, unless the user chose one.
+os.environ.setdefault(
+    "NUMBA_CACHE_DIR",
+    str(Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "jiema" / "numba"),
+)
 
 hookimpl = HookimplMarker("jiema")
 
