@@ -19,7 +19,9 @@ def test_gb2312_levels_have_their_published_sizes() -> None:
 
 
 def test_default_charset_holds_hanzi_digits_letters_punctuation_with_stable_ids() -> None:
-    assert len(CS) == 6877
+    assert len(CS) == 6877 + 12
+    assert CS.labels[6876] == gb2312_hanzi()[-1]  # the first model's 6,877 ids are unchanged
+    assert CS.id("℃") == 6877 and CS.id("镕") == 6887
     assert CS.id("0") == 0 and CS.id("9") == 9 and CS.id("A") == 10 and CS.id("a") == 36
     assert CS.label(CS.id("啊")) == "啊"
     for ch in "，。、；：？！“”（）《》【】—…·%+-.@/":
@@ -32,11 +34,12 @@ def test_look_alikes_share_a_class_and_labels_are_canonical() -> None:
     assert CS.id("１") == CS.id("1") and CS.id("Ａ") == CS.id("A")
     assert CS.id("(") == CS.id("（")
     assert all(normalize_char(c) == c for c in CS.labels)
-    assert CS.id("镕") is None and "镕" not in CS  # not in GB2312
+    assert CS.id("〖") is None and "〖" not in CS
+    assert normalize_char("℃") == "℃" and normalize_char("Ⅱ") == "Ⅱ"  # NFKC would give two
 
 
 def test_encode_marks_unknown_characters() -> None:
-    ids = CS.encode("电视镕", unknown=-1)
+    ids = CS.encode("电视〖", unknown=-1)
     assert ids.tolist()[:2] == [CS.id("电"), CS.id("视")] and ids[2] == -1
 
 

@@ -81,3 +81,71 @@ def test_train_ocr_resume_without_a_run_is_a_usage_error(tmp_path: Path) -> None
     res = CliRunner().invoke(_cli(), ["train", "ocr", "--out", str(tmp_path / "none"),
                                       "--resume", "--max-classes", "2", "--eval-samples", "0"])
     assert res.exit_code == 2 and "no checkpoint" in res.output
+
+
+def test_init_keeps_known_classes_and_starts_new_ones_as_the_average_class(
+        tmp_path: Path) -> None:
+    torch = pytest.importorskip("torch")
+    from jiema_ocr.charset import Charset
+    from jiema_ocr.cnn.net import CharNet
+    from jiema_ocr.cnn.train import TrainOptions, classes_missing_from, export, init_from
+
+    torch.manual_seed(0)
+    old_cs, new_cs = Charset("电视机"), Charset("电视机℃镕")
+    old = CharNet(len(old_cs), width=8, hidden=16).eval()
+    with torch.no_grad():  # distinct rows, so a copy to the wrong row would show
+        old.head.weight.copy_(torch.randn_like(old.head.weight))
+    opts = TrainOptions(width=8, hidden=16, name="tiny")
+    export(old, old_cs, opts, tmp_path / "old.safetensors", {}, {})
+    assert classes_missing_from(new_cs, str(tmp_path / "old.json")) == [3, 4]
+    new = CharNet(len(new_cs), width=8, hidden=16)
+    init_from(new, new_cs, str(tmp_path / "old.json"))
+    new.eval()
+    x = torch.rand(5, 1, 40, 40)
+    with torch.no_grad():
+        a, b = new(x), old(x)
+    # fp16 export: the known classes agree to rounding; the new ones sit at the class mean
+    assert torch.allclose(a[:, :3], b, atol=0.05)
+    assert torch.allclose(a[:, 3], b.mean(dim=1), atol=0.05)
+    assert torch.equal(a[:, 3], a[:, 4])
+
+
+def test_init_from_a_model_of_another_shape_is_a_clear_error(tmp_path: Path) -> None:
+    pytest.importorskip("torch")
+    from jiema.errors import ModelFileError
+    from jiema_ocr.charset import Charset
+    from jiema_ocr.cnn.net import CharNet
+    from jiema_ocr.cnn.train import TrainOptions, export, init_from
+
+    cs = Charset("电视")
+    export(CharNet(2, width=8, hidden=16), cs, TrainOptions(width=8, hidden=16),
+           tmp_path / "m.safetensors", {}, {})
+    with pytest.raises(ModelFileError, match="cannot start from"):
+        init_from(CharNet(2, width=16, hidden=16), cs, str(tmp_path / "m.json"))
+
+
+@pytest.mark.skipif(not default_fonts(), reason="no Debian CJK font installed")
+def test_a_run_from_init_mixes_the_new_classes_into_every_batch(tmp_path: Path) -> None:
+    pytest.importorskip("torch")
+    from jiema_ocr.charset import Charset, default_charset
+    from jiema_ocr.cnn.net import CharNet
+    from jiema_ocr.cnn.train import TrainOptions, _Batches, export, train
+    from jiema_ocr.glyphs import GlyphSampler
+
+    full = default_charset()
+    known = Charset(full.labels[:-3])  # a model from before the last three classes
+    export(CharNet(len(known), width=8, hidden=16), known,
+           TrainOptions(width=8, hidden=16), tmp_path / "old.safetensors", {},
+           {"total_training_minutes": 7.0})
+    sampler = GlyphSampler(full, classes=range(4))
+    extra = GlyphSampler(full, classes=range(len(full) - 3, len(full)))
+    _, y = next(iter(_Batches(sampler, 8, 0, extra, 0.25)))
+    assert len(y) == 8 and (y >= len(full) - 3).sum() == 2
+    opts = TrainOptions(steps=2, batch_size=8, width=64, hidden=64, max_classes=4,
+                        eval_samples=4, init=str(tmp_path / "old.json"), new_class_share=0.25)
+    train(tmp_path / "run", opts, progress=False)
+    card = json.loads((tmp_path / "run" / "model.json").read_text(encoding="utf-8"))
+    hp = card["hyperparameters"]
+    assert card["vocabulary_size"] == len(full)
+    assert (hp["width"], hp["hidden"]) == (8, 16)  # the init model's shape won
+    assert hp["total_minutes"] >= 7.0

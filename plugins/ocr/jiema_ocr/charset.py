@@ -1,7 +1,8 @@
 """The OCR character set: every GB2312 hanzi plus digits, Latin letters and punctuation.
 
 Ids are stable: they follow a fixed construction order (ASCII digits, upper, lower letters,
-punctuation, then GB2312 hanzi in code order), never a Python set or a file on disk, so the
+punctuation, GB2312 hanzi in code order, then the symbols and hanzi outside GB2312 that news
+text prints), never a Python set or a file on disk, so the
 classifier head, the bigram language model and the tests all agree without a shared file.
 
 Characters that NFKC folds together look alike in print (`，` and `,`, `Ａ` and `A`), so they are
@@ -28,6 +29,12 @@ _FOLD = {
     ",": "，", ";": "；", ":": "：", "?": "？", "!": "！", "(": "（", ")": "）",
     "%": "％", "+": "＋", "=": "＝", "¥": "￥",
 }
+
+# Added after the first shipped model (appended, so its ids still hold): symbols the People's
+# Daily prints (℃ is one glyph in the fonts, ○ writes zero in dates: 二○○○年) and the most
+# frequent hanzi outside GB2312 (镕 of 朱镕基).
+SYMBOLS = "℃°○●×△▲‰±Ⅱ"
+EXTRA_HANZI = "镕珺"
 
 GB2312_LEVEL1 = (0xB0, 0xD7)  # rows, inclusive: 3,755 chars
 GB2312_LEVEL2 = (0xD8, 0xF7)  # 3,008 chars
@@ -92,5 +99,7 @@ class Charset:
 
 @lru_cache(maxsize=1)
 def default_charset() -> Charset:
-    """The shipped set: digits, letters, punctuation, then the 6,763 GB2312 hanzi."""
-    return Charset([*DIGITS, *UPPER, *LOWER, *CHINESE_PUNCT, *ASCII_PUNCT, *gb2312_hanzi()])
+    """The shipped set: digits, letters, punctuation, the 6,763 GB2312 hanzi, then the
+    symbols and extra hanzi (appended later; a model trained before reads the first 6,877)."""
+    return Charset([*DIGITS, *UPPER, *LOWER, *CHINESE_PUNCT, *ASCII_PUNCT, *gb2312_hanzi(),
+                    *SYMBOLS, *EXTRA_HANZI])

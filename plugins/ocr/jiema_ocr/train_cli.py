@@ -42,12 +42,19 @@ def register_train_commands(cli: click.Group) -> None:
               help="Held-out glyphs (their own seed) scored at every checkpoint.")
 @click.option("--max-classes", type=click.IntRange(min=2), default=None,
               help="Train on the first N classes only (a quick check).")
+@click.option("--init", default=None, metavar="NAME|PATH",
+              help="Start from a trained char model (its --width/--hidden win): its classes keep "
+                   "what they learned; classes it lacks (a newer charset) start fresh.")
+@click.option("--new-class-share", type=click.FloatRange(min=0, max=1, max_open=True),
+              default=0.0, show_default=True,
+              help="With --init: the part of each batch drawn from the classes it lacks.")
 @click.option("--seed", type=int, default=0, show_default=True)
 @click.option("--name", default="gb2312-cnn", show_default=True, help="Model name for the card.")
 def train_ocr_command(out_dir: str, resume: bool, steps: int, minutes: float | None,
                       batch_size: int, lr: float, width: int, hidden: int, threads: int,
                       workers: int, device: str, checkpoint_minutes: float, eval_samples: int,
-                      max_classes: int | None, seed: int, name: str) -> None:
+                      max_classes: int | None, init: str | None, new_class_share: float,
+                      seed: int, name: str) -> None:
     """Train the char CNN on glyphs rendered on the fly from the Debian CJK fonts.
 
     Progress goes to standard error; a checkpoint is written every --checkpoint-minutes and on
@@ -61,7 +68,8 @@ def train_ocr_command(out_dir: str, resume: bool, steps: int, minutes: float | N
     opts = TrainOptions(
         steps=steps, minutes=minutes, batch_size=batch_size, lr=lr, width=width, hidden=hidden,
         threads=threads, workers=workers, device=device, checkpoint_minutes=checkpoint_minutes,
-        eval_samples=eval_samples, max_classes=max_classes, seed=seed, name=name,
+        eval_samples=eval_samples, max_classes=max_classes, init=init,
+        new_class_share=new_class_share, seed=seed, name=name,
     )
     try:
         scores = train(out_dir, opts, resume=resume)

@@ -50,21 +50,33 @@ class TrainOptions(BaseModel):
     checkpoint_minutes: float = Field(5.0, gt=0)
     eval_samples: int = Field(3000, ge=0)
     max_classes: int | None = Field(None, ge=2, description="train on the first N classes only")
+    init: str | None = Field(None, description="start from this char model (name or path): "
+                             "its classes keep their head rows, classes it lacks start fresh")
+    new_class_share: float = Field(0.0, ge=0, lt=1, description="with init: the part of each "
+                                   "batch drawn from the classes the init model lacks")
     name: str = "gb2312-cnn"
 
 
 class _Batches(torch.utils.data.IterableDataset):  # type: ignore[type-arg]
     """Endless rendered batches; each worker draws from its own seed."""
 
-    def __init__(self, sampler: GlyphSampler, batch_size: int, seed: int) -> None:
+    def __init__(self, sampler: GlyphSampler, batch_size: int, seed: int,
+                 extra: GlyphSampler | None = None, extra_share: float = 0.0) -> None:
         self.sampler, self.batch_size, self.seed = sampler, batch_size, seed
+        self.extra = extra
+        self.n_extra = round(batch_size * extra_share) if extra is not None else 0
 
     def __iter__(self) -> Iterator[tuple[np.ndarray, np.ndarray]]:
         info = torch.utils.data.get_worker_info()
         wid = info.id if info is not None else 0
         rng = np.random.default_rng([self.seed, wid, int(time.time() * 1000) % (1 << 31)])
         while True:
-            yield self.sampler.sample(self.batch_size, rng)
+            if self.extra is None or self.n_extra == 0:
+                yield self.sampler.sample(self.batch_size, rng)
+                continue
+            x, y = self.sampler.sample(self.batch_size - self.n_extra, rng)
+            xe, ye = self.extra.sample(self.n_extra, rng)
+            yield np.concatenate([x, xe]), np.concatenate([y, ye])
 
 
 def held_out_set(sampler: GlyphSampler, n: int, seed: int = EVAL_SEED) -> tuple[Any, Any]:
@@ -86,6 +98,51 @@ def accuracy(net: Any, x: np.ndarray, y: np.ndarray, device: str = "cpu",
     net.train()
     n = max(len(y), 1)
     return {"top1": top1 / n, "top5": top5 / n}
+
+
+def _init_card(model: str) -> Any:
+    from jiema.models import find_model_files
+
+    from ..classifier import resolve_model_path
+
+    return find_model_files(resolve_model_path(model))[1]
+
+
+def classes_missing_from(charset: Charset, model: str) -> list[int]:
+    """Ids of `charset` whose characters the trained char model `model` has no class for."""
+    have = Charset(_init_card(model).labels or [])
+    return [i for i, ch in enumerate(charset.labels) if have.id(ch) is None]
+
+
+def init_from(net: Any, charset: Charset, model: str) -> None:
+    """Copy a trained char model into `net` (same width and hidden size): every layer, and the
+    head rows of the classes both charsets share; the classes it lacks keep fresh rows."""
+    from jiema.errors import ModelFileError
+
+    from ..classifier import CharClassifier
+
+    old = CharClassifier.load(model)
+    state = old.net.state_dict()
+    mine = net.state_dict()
+    for key, value in state.items():
+        if key.startswith("head."):
+            continue
+        if mine[key].shape != value.shape:
+            raise ModelFileError(f"cannot start from {model}: {key} is {tuple(value.shape)}, "
+                                 f"this network's is {tuple(mine[key].shape)}")
+        mine[key] = value.clone()
+    shared = [(i, old.charset.id(ch)) for i, ch in enumerate(charset.labels)]
+    new_ids = [i for i, j in shared if j is None]
+    rows = torch.tensor([i for i, j in shared if j is not None])
+    old_rows = torch.tensor([j for _, j in shared if j is not None])
+    with torch.no_grad():
+        mine["head.weight"][rows] = state["head.weight"][old_rows]
+        mine["head.bias"][rows] = state["head.bias"][old_rows]
+        if new_ids:  # a new class starts as the average known class (its logit sits far below
+            # the winner's), not at random, which would outscore every trained class
+            mine["head.weight"][new_ids] = state["head.weight"].mean(dim=0)
+            mine["head.bias"][new_ids] = state["head.bias"].mean()
+    net.load_state_dict(mine)
 
 
 def export(net: Any, charset: Charset, opts: TrainOptions, path: Path,
@@ -136,11 +193,26 @@ def train(out_dir: str | os.PathLike[str], opts: TrainOptions, *, resume: bool =
     torch.set_num_threads(opts.threads)
     torch.manual_seed(opts.seed)
     charset = default_charset()
+    extra, parent_minutes = None, 0.0
+    if opts.init:  # the network's shape is the init model's
+        parent = _init_card(opts.init).hyperparameters
+        opts = opts.model_copy(update={k: int(parent[k]) for k in ("width", "hidden", "input_size")
+                                       if k in parent})
+        parent_minutes = float(parent.get("total_minutes",
+                                          parent.get("total_training_minutes",
+                                                     parent.get("trained_minutes", 0.0))))
     classes = range(opts.max_classes) if opts.max_classes else None
     sampler = GlyphSampler(charset, options=RenderOptions(), size=opts.input_size,
                            classes=classes)
     net = CharNet(len(charset), input_size=opts.input_size, width=opts.width,
                   hidden=opts.hidden).to(device)
+    if opts.init:
+        new_ids = classes_missing_from(charset, opts.init)
+        if new_ids and opts.new_class_share > 0:
+            extra = GlyphSampler(charset, options=RenderOptions(), size=opts.input_size,
+                                 classes=new_ids)
+        if state is None:
+            init_from(net, charset, opts.init)
     optim = torch.optim.AdamW(net.parameters(), lr=opts.lr, weight_decay=opts.weight_decay)
     step, best, elapsed = 0, -1.0, 0.0
     if state is not None:
@@ -151,7 +223,8 @@ def train(out_dir: str | os.PathLike[str], opts: TrainOptions, *, resume: bool =
                       else (np.zeros((0, 1, opts.input_size, opts.input_size), np.float32),
                             np.zeros(0, np.int64)))
     loader = torch.utils.data.DataLoader(
-        _Batches(sampler, opts.batch_size, opts.seed * 1000 + step), batch_size=None,
+        _Batches(sampler, opts.batch_size, opts.seed * 1000 + step, extra,
+                 opts.new_class_share), batch_size=None,
         num_workers=opts.workers, persistent_workers=False,
         prefetch_factor=4 if opts.workers else None,
     )
@@ -164,7 +237,8 @@ def train(out_dir: str | os.PathLike[str], opts: TrainOptions, *, resume: bool =
         scores = accuracy(net, x_eval, y_eval, opts.device) if len(y_eval) else {}
         trained = {"trained_steps": step, "trained_samples": step * opts.batch_size,
                    "trained_minutes": round(run_time / 60, 1), "eval_seed": EVAL_SEED,
-                   "eval_samples": len(y_eval)}
+                   "eval_samples": len(y_eval),
+                   "total_minutes": round(parent_minutes + run_time / 60, 1)}
         named = {f"heldout_{k}": v for k, v in scores.items()}
         improved = scores.get("top1", 0.0) > best
         if improved:
