@@ -68,6 +68,23 @@ def test_normalise_any_crop_stays_in_range(h: int, w: int, a: int, b: int) -> No
     assert 0.0 <= out.min() and out.max() <= 1.0
 
 
+@settings(max_examples=60, deadline=None)
+@given(st.integers(1, 50), st.integers(1, 50), st.integers(0, 2**31 - 1),
+       st.sampled_from(["dark", "light", "auto"]))
+def test_uint8_histogram_path_equals_the_sorting_path(h: int, w: int, seed: int,
+                                                      polarity: str) -> None:
+    # a uint8 crop takes its percentiles and medians from a histogram; a float crop of the same
+    # values sorts pixels (np.percentile / np.median): the ink maps must be identical
+    rng = np.random.default_rng(seed)
+    crop = rng.integers(0, 256, (h, w)).astype(np.uint8)
+    if seed % 2:  # a glyph-like crop: two levels plus noise
+        crop = np.where(rng.random((h, w)) < 0.3, 20, 235) + rng.integers(-9, 10, (h, w))
+        crop = np.clip(crop, 0, 255).astype(np.uint8)
+    fast = normalize_glyph(crop, polarity=polarity)  # type: ignore[arg-type]
+    slow = normalize_glyph(crop.astype(np.float64), polarity=polarity)  # type: ignore[arg-type]
+    assert np.array_equal(fast, slow)
+
+
 @needs_fonts
 def test_render_glyph_is_a_seeded_uint8_crop() -> None:
     face = FONTS[0]
