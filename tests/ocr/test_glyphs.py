@@ -118,6 +118,40 @@ def test_sampler_batches_cover_the_requested_classes() -> None:
     assert (x.reshape(16, -1).max(axis=1) > 0.5).all()  # every glyph has ink
 
 
+def test_class_variants_are_the_code_points_that_fold_into_a_class() -> None:
+    from jiema_ocr.glyphs import class_variants
+
+    cs = default_charset()
+    v = {cs.label(i): chars for i, chars in class_variants(cs).items()}
+    assert v["/"] == ["／"] and v["-"] == ["－"] and v["7"] == ["７"] and v["，"] == [","]
+    assert "国" not in v and "℃" not in v  # hanzi and the symbols have no other form
+
+
+@needs_fonts
+def test_sampler_draws_full_width_forms_of_a_class() -> None:
+    cs = default_charset()
+    face = next(f for f in FONTS if f.covers("／"))
+    slash = cs.id("/")
+    assert slash is not None
+    calm = RenderOptions(max_rotation=0, max_shear=0, blur_prob=0, lowres_prob=0, max_noise=0,
+                         max_gradient=0, clip_prob=0, bold_prob=0, thin_prob=0, invert_prob=0,
+                         min_size=48, max_size=48)
+    wide, narrow = (normalize_glyph(render_clean(c, face, 48)) for c in "／/")
+    assert np.abs(wide - narrow).mean() > 0.02  # the two forms really differ in this font
+
+    def forms(prob: float) -> set[str]:
+        sampler = GlyphSampler(cs, [face], RenderOptions(**{**calm.model_dump(),
+                                                             "variant_prob": prob}),
+                               classes=[slash])
+        x, y = sampler.sample(40, np.random.default_rng(3))
+        assert (y == slash).all()
+        return {"／" if np.abs(g[0] - wide).mean() < np.abs(g[0] - narrow).mean() else "/"
+                for g in x}
+
+    assert forms(0.5) == {"／", "/"}
+    assert forms(0.0) == {"/"}
+
+
 @needs_fonts
 def test_every_charset_character_is_in_some_font() -> None:
     sampler = GlyphSampler()

@@ -149,3 +149,31 @@ def test_a_run_from_init_mixes_the_new_classes_into_every_batch(tmp_path: Path) 
     assert card["vocabulary_size"] == len(full)
     assert (hp["width"], hp["hidden"]) == (8, 16)  # the init model's shape won
     assert hp["total_minutes"] >= 7.0
+
+
+def test_oversampled_classes_lose_their_sampling_advantage_at_export(tmp_path: Path) -> None:
+    pytest.importorskip("torch")
+    import math
+
+    import numpy as np
+    from jiema.models import find_model_files, load_tensors
+    from jiema_ocr.charset import Charset
+    from jiema_ocr.cnn.net import CharNet
+    from jiema_ocr.cnn.train import TrainOptions, export, sampling_log_ratio
+
+    # 100 classes, batch 10 with 1 draw from the 2 new ones: a new class comes up
+    # 0.9/100 + 0.1/2 = 0.059 of the time, an old one 0.009: log(0.059 / 0.009)
+    shift = sampling_log_ratio(100, [98, 99], 10, 0.1)
+    assert shift[98] == shift[99] == pytest.approx(math.log(0.059 / 0.009))
+    assert not shift[:98].any()
+    assert not sampling_log_ratio(100, [98, 99], 10, 0.0).any()
+
+    cs = Charset([chr(0x4E00 + i) for i in range(100)])
+    net = CharNet(100, width=8, hidden=16)
+    opts = TrainOptions(width=8, hidden=16)
+    export(net, cs, opts, tmp_path / "raw.safetensors", {}, {})
+    export(net, cs, opts, tmp_path / "fair.safetensors", {}, {}, shift)
+    raw = load_tensors(find_model_files(tmp_path / "raw.json")[0])["head.bias"]
+    fair = load_tensors(find_model_files(tmp_path / "fair.json")[0])["head.bias"]
+    assert np.allclose(raw[:98], fair[:98])
+    assert np.allclose(raw[98:] - fair[98:], shift[98:], atol=1e-2)

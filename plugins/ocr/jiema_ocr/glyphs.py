@@ -101,6 +101,8 @@ class RenderOptions(BaseModel):
     max_gradient: float = Field(40.0, ge=0, description="background ramp, gray levels")
     invert_prob: float = Field(0.5, ge=0, le=1, description="light text on a dark background")
     clip_prob: float = Field(0.1, ge=0, le=1, description="cut a pixel row/column off an edge")
+    variant_prob: float = Field(0.5, ge=0, le=1, description="draw a look-alike code point of "
+                                "the class instead (full-width ／ for /, ASCII , for ，)")
 
 
 @lru_cache(maxsize=512)
@@ -328,8 +330,23 @@ def _otsu_hist(hist: np.ndarray) -> float:
     return float(np.argmax(between))
 
 
+def class_variants(charset: Charset) -> dict[int, list[str]]:
+    """For each class, the other code points that fold into it (`normalize_char`): full-width
+    and ASCII forms print differently in a CJK font (／ is wide, / narrow), and text uses both."""
+    from .charset import normalize_char
+
+    out: dict[int, list[str]] = {}
+    for cp in [*range(0x21, 0x7F), *range(0xFF01, 0xFF5F), 0xA5, 0xFFE5]:
+        ch = chr(cp)
+        i = charset.id(ch)
+        if i is not None and normalize_char(ch) != ch:
+            out.setdefault(i, []).append(ch)
+    return out
+
+
 class GlyphSampler:
-    """Random `(inputs, labels)` batches: a uniform class, then a font that has the glyph."""
+    """Random `(inputs, labels)` batches: a uniform class, then a font that has the glyph (and
+    now and then a look-alike code point of the class, see `class_variants`)."""
 
     def __init__(
         self,
@@ -358,6 +375,8 @@ class GlyphSampler:
         self.classes = np.asarray(sorted(self.covering), dtype=np.int64)
         if self.classes.size == 0:
             raise ValueError("none of the requested characters is in the given fonts")
+        self.variants = {i: v for i, v in class_variants(self.charset).items()
+                         if i in self.covering}
 
     def sample(self, n: int, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
         labels = rng.choice(self.classes, size=n)
@@ -366,7 +385,12 @@ class GlyphSampler:
             fonts = self.covering[int(lab)]
             face = fonts[int(rng.integers(len(fonts)))]
             invert = bool(rng.random() < self.options.invert_prob)
-            crop = render_glyph(self.charset.label(int(lab)), face, rng, self.options,
-                                invert=invert)
+            ch = self.charset.label(int(lab))
+            others = self.variants.get(int(lab))
+            if others and rng.random() < self.options.variant_prob:
+                drawable = [v for v in others if face.covers(v)]
+                if drawable:
+                    ch = drawable[int(rng.integers(len(drawable)))]
+            crop = render_glyph(ch, face, rng, self.options, invert=invert)
             x[k, 0] = normalize_glyph(crop, self.size, "light" if invert else "dark")
         return x, labels.astype(np.int64)

@@ -11,7 +11,7 @@ from __future__ import annotations
 import math
 import os
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -84,13 +84,17 @@ def held_out_set(sampler: GlyphSampler, n: int, seed: int = EVAL_SEED) -> tuple[
 
 
 def accuracy(net: Any, x: np.ndarray, y: np.ndarray, device: str = "cpu",
-             batch: int = 512) -> dict[str, float]:
-    """Top-1 and top-5 accuracy of `net` on inputs `x` with labels `y`."""
+             batch: int = 512, bias_shift: np.ndarray | None = None) -> dict[str, float]:
+    """Top-1 and top-5 accuracy of `net` on inputs `x` with labels `y` (logits less
+    `bias_shift`, as exported)."""
+    shift = torch.as_tensor(bias_shift, dtype=torch.float32) if bias_shift is not None else None
     net.eval()
     top1 = top5 = 0
     with torch.inference_mode():
         for s in range(0, len(y), batch):
             logits = net(torch.from_numpy(x[s: s + batch]).to(device)).float().cpu()
+            if shift is not None:
+                logits = logits - shift
             best = logits.topk(5, dim=1).indices.numpy()
             lab = y[s: s + batch, None]
             top1 += int((best[:, :1] == lab).sum())
@@ -145,13 +149,33 @@ def init_from(net: Any, charset: Charset, model: str) -> None:
     net.load_state_dict(mine)
 
 
+def sampling_log_ratio(n_classes: int, new_ids: Sequence[int], batch_size: int,
+                       share: float) -> np.ndarray:
+    """Per class, log(how often training drew it / how often a uniform draw would). A class
+    seen 60x more often learns a logit ~log(60) too high; the export subtracts this (the usual
+    logit adjustment), so oversampled new classes do not outvote look-alikes (／ read as ×)."""
+    out = np.zeros(n_classes, dtype=np.float64)
+    n_extra = round(batch_size * share)
+    if not len(new_ids) or n_extra == 0:
+        return out
+    base = (batch_size - n_extra) / batch_size / n_classes
+    extra = n_extra / batch_size / len(new_ids)
+    out[np.asarray(new_ids)] = np.log((base + extra) / base)
+    return out
+
+
 def export(net: Any, charset: Charset, opts: TrainOptions, path: Path,
-           scores: dict[str, float], trained: dict[str, Any]) -> None:
-    """Write fp16 safetensors + model card (the format `CharClassifier.load` reads)."""
+           scores: dict[str, float], trained: dict[str, Any],
+           bias_shift: np.ndarray | None = None) -> None:
+    """Write fp16 safetensors + model card (the format `CharClassifier.load` reads);
+    `bias_shift` is subtracted from the head's bias (see `sampling_log_ratio`)."""
     from jiema.models import ModelCard, save_model
 
     tensors = {k: v.detach().cpu().to(torch.float16).numpy()
                for k, v in net.state_dict().items() if not k.endswith("num_batches_tracked")}
+    if bias_shift is not None and bias_shift.any():
+        bias = tensors["head.bias"].astype(np.float64) - bias_shift
+        tensors["head.bias"] = bias.astype(np.float16)
     card = ModelCard(
         name=opts.name, component=COMPONENT, task=TASK,
         description="Char CNN over GB2312 hanzi, digits, Latin letters and punctuation; "
@@ -193,7 +217,7 @@ def train(out_dir: str | os.PathLike[str], opts: TrainOptions, *, resume: bool =
     torch.set_num_threads(opts.threads)
     torch.manual_seed(opts.seed)
     charset = default_charset()
-    extra, parent_minutes = None, 0.0
+    extra, parent_minutes, shift = None, 0.0, None
     if opts.init:  # the network's shape is the init model's
         parent = _init_card(opts.init).hyperparameters
         opts = opts.model_copy(update={k: int(parent[k]) for k in ("width", "hidden", "input_size")
@@ -211,6 +235,8 @@ def train(out_dir: str | os.PathLike[str], opts: TrainOptions, *, resume: bool =
         if new_ids and opts.new_class_share > 0:
             extra = GlyphSampler(charset, options=RenderOptions(), size=opts.input_size,
                                  classes=new_ids)
+            shift = sampling_log_ratio(len(charset), new_ids, opts.batch_size,
+                                       opts.new_class_share)
         if state is None:
             init_from(net, charset, opts.init)
     optim = torch.optim.AdamW(net.parameters(), lr=opts.lr, weight_decay=opts.weight_decay)
@@ -234,7 +260,8 @@ def train(out_dir: str | os.PathLike[str], opts: TrainOptions, *, resume: bool =
     def checkpoint() -> None:
         nonlocal best, scores
         run_time = elapsed + (time.monotonic() - t0)
-        scores = accuracy(net, x_eval, y_eval, opts.device) if len(y_eval) else {}
+        scores = accuracy(net, x_eval, y_eval, opts.device, bias_shift=shift) if len(
+            y_eval) else {}
         trained = {"trained_steps": step, "trained_samples": step * opts.batch_size,
                    "trained_minutes": round(run_time / 60, 1), "eval_seed": EVAL_SEED,
                    "eval_samples": len(y_eval),
@@ -247,9 +274,9 @@ def train(out_dir: str | os.PathLike[str], opts: TrainOptions, *, resume: bool =
                       "step": step, "best": best, "elapsed": run_time,
                       "options": opts.model_dump(exclude={"device", "workers", "threads"})},
                      ckpt)
-        export(net, charset, opts, out / "model.safetensors", named, trained)
+        export(net, charset, opts, out / "model.safetensors", named, trained, shift)
         if improved:
-            export(net, charset, opts, out / "best.safetensors", named, trained)
+            export(net, charset, opts, out / "best.safetensors", named, trained, shift)
         bar.write(f"step {step}: held-out {scores} ({run_time / 60:.1f} min)")
 
     t0 = time.monotonic()
