@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import os
 from importlib import import_module
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 __version__ = "0.1.0"
@@ -19,9 +18,11 @@ from pluggy import HookimplMarker
 # installed jiema those files outlive `pip uninstall`, and the leftover `jiema/` folder then
 # shadows a later editable install as an empty namespace package. Keep the cache in the user's
 # cache folder instead, unless the user chose one.
+# (os.path, not pathlib: `jiema.Path` is the lattice's best-path type, loaded lazily.)
 os.environ.setdefault(
     "NUMBA_CACHE_DIR",
-    str(Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "jiema" / "numba"),
+    os.path.join(os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"),
+                                                                  ".cache"), "jiema", "numba"),
 )
 
 hookimpl = HookimplMarker("jiema")

@@ -57,3 +57,16 @@ def test_numba_cache_lives_outside_the_installed_package(tmp_path):
     env["NUMBA_CACHE_DIR"] = str(tmp_path / "mine")
     out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True)
     assert out.stdout.strip() == str(tmp_path / "mine")
+
+
+def test_every_public_name_is_the_object_of_its_module():
+    # a module-level helper import must never shadow a lazy name (pathlib.Path once hid the
+    # lattice's Path, since a module attribute wins over __getattr__)
+    import importlib
+
+    import jiema
+
+    for name, module in jiema._LAZY.items():
+        target = importlib.import_module(module)
+        expected = target if module.endswith(f".{name}") else getattr(target, name)
+        assert getattr(jiema, name) is expected, name
