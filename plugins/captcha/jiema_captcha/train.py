@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+from jiema import checkpoints
 
 from .generator import CaptchaSettings
 from .pool import Pool, render
@@ -148,10 +149,7 @@ class Trainer:
 
     # checkpoints -------------------------------------------------------------------------
     def _read_state(self) -> dict[str, Any] | None:
-        path = self.out / f"{LAST}.json"
-        if not path.is_file():
-            return None
-        return json.loads(path.read_text(encoding="utf-8"))
+        return checkpoints.read_state(self.out, LAST)
 
     def _init_from(self, model: str) -> None:
         """Start from a trained model's weights (its training time is carried into the card)."""
@@ -188,33 +186,11 @@ class Trainer:
         }
 
     def _save(self, name: str, with_optimizer: bool = True) -> None:
-        from safetensors.torch import save_file
-
-        tensors = {f"net.{k}": v.detach().contiguous() for k, v in self.net.state_dict().items()}
-        if with_optimizer:
-            for idx, st in self.opt.state_dict()["state"].items():
-                for key, val in st.items():
-                    tensors[f"opt.{idx}.{key}"] = self.torch.as_tensor(val).detach().contiguous()
-        tmp = self.out / f"{name}.tmp.safetensors"
-        save_file(tensors, str(tmp))
-        os.replace(tmp, self.out / f"{name}.safetensors")
-        tmpj = self.out / f"{name}.tmp.json"
-        tmpj.write_text(json.dumps(self._state(), ensure_ascii=False), encoding="utf-8")
-        os.replace(tmpj, self.out / f"{name}.json")
+        tensors = checkpoints.pack(self.net, self.opt if with_optimizer else None)
+        checkpoints.save(self.out, name, tensors, self._state())
 
     def _load_checkpoint(self, state: dict[str, Any]) -> None:
-        from safetensors.torch import load_file
-
-        tensors = load_file(str(self.out / f"{LAST}.safetensors"))
-        self.net.load_state_dict({k[4:]: v for k, v in tensors.items() if k.startswith("net.")})
-        opt_sd = self.opt.state_dict()
-        opt_state: dict[int, dict[str, Any]] = {}
-        for k, v in tensors.items():
-            if k.startswith("opt."):
-                _, idx, key = k.split(".", 2)
-                opt_state.setdefault(int(idx), {})[key] = v
-        opt_sd["state"] = opt_state
-        self.opt.load_state_dict(opt_sd)
+        checkpoints.restore(checkpoints.load_tensors(self.out, LAST), self.net, self.opt)
         self.step, self.refreshes = state["step"], state["refreshes"]
         self.best, self.seconds = state["best"], state["seconds"]
         self.history = state["history"]

@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+from jiema import checkpoints
 
 from .settings import FCNSettings, TrainOptions
 from .tagger import COMPONENT, decode_tags
@@ -159,24 +160,12 @@ class Trainer:
 
     # checkpoints -------------------------------------------------------------------------
     def _read_state(self) -> dict[str, Any] | None:
-        path = self.out / f"{LAST}.json"
-        if not path.is_file():
-            return None
-        return json.loads(path.read_text(encoding="utf-8"))
+        return checkpoints.read_state(self.out, LAST)
 
     def _save_checkpoint(self, name: str = LAST) -> None:
-        from safetensors.torch import save_file
-
-        tensors = {f"net.{k}": v.detach().contiguous() for k, v in self.net.state_dict().items()}
-        opt_state = self.opt.state_dict()["state"]
-        for idx, st in opt_state.items():
-            for key, val in st.items():
-                tensors[f"opt.{idx}.{key}"] = val.detach().contiguous().reshape(val.shape)
+        tensors = checkpoints.pack(self.net, self.opt)
         if self.bigrams is not None:
             tensors["vocab.bigram_keys"] = self.torch.from_numpy(self.bigrams.keys)
-        tmp = self.out / f"{name}.tmp.safetensors"
-        save_file(tensors, str(tmp))
-        os.replace(tmp, self.out / f"{name}.safetensors")
         state = {
             "settings": self.settings.model_dump(mode="json"),
             "options": self.options.model_dump(mode="json"),
@@ -189,25 +178,10 @@ class Trainer:
             "seconds": self.seconds,
             "corpora": self.corpora,
         }
-        tmpj = self.out / f"{name}.tmp.json"
-        tmpj.write_text(json.dumps(state, ensure_ascii=False), encoding="utf-8")
-        os.replace(tmpj, self.out / f"{name}.json")
+        checkpoints.save(self.out, name, tensors, state)
 
     def _load_checkpoint(self, state: dict[str, Any]) -> None:
-        from safetensors.torch import load_file
-
-        tensors = load_file(str(self.out / f"{LAST}.safetensors"))
-        self.net.load_state_dict(
-            {k[4:]: v for k, v in tensors.items() if k.startswith("net.")}
-        )
-        opt_sd = self.opt.state_dict()
-        opt_state: dict[int, dict[str, Any]] = {}
-        for k, v in tensors.items():
-            if k.startswith("opt."):
-                _, idx, key = k.split(".", 2)
-                opt_state.setdefault(int(idx), {})[key] = v
-        opt_sd["state"] = opt_state
-        self.opt.load_state_dict(opt_sd)
+        checkpoints.restore(checkpoints.load_tensors(self.out, LAST), self.net, self.opt)
         self.epoch = state["epoch"]
         self.batch_done = state["batch_done"]
         self.best_f = state["best_f"]
