@@ -242,3 +242,18 @@ def test_an_unsure_line_of_odd_size_among_three_is_dropped():
     assert reader.drop_odd_lines([text1, picture]) == [text1, picture]  # two: no majority
     off = OcrReader(reader.classifier, options=OcrOptions(odd_line_confidence=0.0))
     assert len(off.drop_odd_lines([text1, text2, picture])) == 3
+
+
+def test_a_line_of_drawn_shapes_alone_is_a_picture_not_text():
+    from jiema_ocr.pipeline import GlyphResult, LineResult
+
+    def line(y0, text, prob=0.95):
+        glyphs = [GlyphResult((0, y0, 30, y0 + 30), ch, prob, [(ch, prob)]) for ch in text]
+        return LineResult((0, y0, 300, y0 + 30), text, prob, glyphs)
+
+    reader = OcrReader(TemplateClassifier("字", FONTS[0]))
+    circle, bullets = line(40, "○"), line(80, "● ▲")
+    date, item = line(0, "二○○○年"), line(120, "●要闻")
+    assert reader.drop_odd_lines([date, circle]) == [date]
+    assert reader.drop_odd_lines([circle, bullets]) == []
+    assert reader.drop_odd_lines([date, item]) == [date, item]  # shapes inside text stay

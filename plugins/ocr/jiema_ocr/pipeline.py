@@ -251,11 +251,14 @@ class OcrReader:
         return OcrResult(self.drop_odd_lines(out), timings)
 
     def drop_odd_lines(self, lines: list[LineResult]) -> list[LineResult]:
-        """Lines of an image (three or more) without the odd ones out: a line read unsurely
+        """The lines without those read as drawn shapes alone (a circle of a banner's picture
+        is no ○ of text; see `SHAPES`), and, of three or more, without the odd ones out: a
+        line read unsurely
         (mean best-candidate probability under `odd_line_confidence`) and more than
         `odd_line_size` times taller or shorter than the others' median — the rim of a banner's
         picture, a few specks beside it."""
         opts = self.options
+        lines = [ln for ln in lines if not _only_shapes(ln)]
         if len(lines) < 3:
             return lines
         heights = np.array([ln.box[3] - ln.box[1] for ln in lines], dtype=np.float64)
@@ -377,7 +380,15 @@ TALL_CHARS = frozenset("0OQDCGUIl1|（）()[]{}【】《》〈〉「」『』")
 RARE_LOOKALIKES = frozenset("丶丿乀乁亅亻氵扌讠纟钅饣忄犭阝刂冫礻衤彳丬卩廴辶宀冖亠疒艹夂攵灬彡"
                             "匚凵勹冂厶廾尢屮巛彐")
 FULL_WIDTH_BARS = frozenset("一—")
+# classes that are drawn shapes: inside text they are marks (●, 二○○○年), but a line of
+# nothing else is a picture (a banner's circle or triangle)
+SHAPES = frozenset("○●△▲")
 RING_LIKE = frozenset("。oO0°·.•○〇")
+
+
+def _only_shapes(line: LineResult) -> bool:
+    text = line.text.replace(" ", "")
+    return bool(text) and all(ch in SHAPES for ch in text)
 
 
 def text_band(graph: CutGraph) -> tuple[float, float] | None:
