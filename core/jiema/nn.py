@@ -1,0 +1,58 @@
+"""PyTorch inference helpers shared by plugins. Importing this module imports torch: import it
+only inside the functions that load a network, never at a plugin's top level."""
+
+from __future__ import annotations
+
+import torch
+from torch import nn
+
+
+class StridedMaxPool(nn.Module):
+    """`nn.MaxPool2d` with a kernel equal to its stride (2x2, 2x1, ...) and no padding, as an
+    elementwise maximum over strided slices. Same outputs (floor mode: trailing rows and columns
+    that do not fill a window are dropped), but on CPU about 5x faster than PyTorch's pooling
+    kernel for the small-channel maps of OCR and captcha networks, where that kernel took as
+    long as the convolutions."""
+
+    def __init__(self, kh: int, kw: int) -> None:
+        super().__init__()
+        self.kh, self.kw = kh, kw
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        h, w = x.shape[-2] // self.kh * self.kh, x.shape[-1] // self.kw * self.kw
+        x = x[..., :h, :w]
+        out: torch.Tensor | None = None
+        for i in range(self.kh):
+            for j in range(self.kw):
+                part = x[..., i::self.kh, j::self.kw]
+                out = part if out is None else torch.maximum(out, part)
+        assert out is not None
+        return out
+
+
+def _pair(v: int | tuple[int, ...]) -> tuple[int, int]:
+    return (v, v) if isinstance(v, int) else (int(v[0]), int(v[1]))
+
+
+def swap_max_pools(net: nn.Module) -> nn.Module:
+    """Replace, in place, every `nn.MaxPool2d` of `net` whose kernel equals its stride (no
+    padding, no dilation, floor mode) by a `StridedMaxPool`; others stay. Returns `net`."""
+    for name, child in list(net.named_children()):
+        if isinstance(child, nn.MaxPool2d):
+            k, s = _pair(child.kernel_size), _pair(child.stride or child.kernel_size)
+            if (k == s and _pair(child.padding) == (0, 0) and _pair(child.dilation) == (1, 1)
+                    and not child.ceil_mode and not child.return_indices):
+                setattr(net, name, StridedMaxPool(*k))
+        else:
+            swap_max_pools(child)
+    return net
+
+
+def for_cpu_inference(net: nn.Module) -> nn.Module:
+    """`net` in eval mode, its max pools strided (`swap_max_pools`) and its weights in the
+    channels-last layout, where oneDNN's CPU convolutions over few channels run about a quarter
+    faster (outputs equal up to float rounding). Returns `net`."""
+    net.eval()
+    swap_max_pools(net)
+    net.to(memory_format=torch.channels_last)  # type: ignore[call-overload]
+    return net
