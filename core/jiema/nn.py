@@ -48,11 +48,35 @@ def swap_max_pools(net: nn.Module) -> nn.Module:
     return net
 
 
-def for_cpu_inference(net: nn.Module) -> nn.Module:
-    """`net` in eval mode, its max pools strided (`swap_max_pools`) and its weights in the
-    channels-last layout, where oneDNN's CPU convolutions over few channels run about a quarter
-    faster (outputs equal up to float rounding). Returns `net`."""
+def fold_batch_norms(net: nn.Module) -> nn.Module:
+    """Fold, in place, each batch norm that directly follows a convolution or a linear layer
+    in an `nn.Sequential` into that layer (eval mode: the norm is then an affine map); the norm
+    becomes an `nn.Identity`. Same outputs up to float rounding, one pass less over each
+    feature map. Returns `net`."""
+    from torch.nn.utils.fusion import fuse_conv_bn_eval, fuse_linear_bn_eval
+
     net.eval()
+    for module in net.modules():
+        if not isinstance(module, nn.Sequential):
+            continue
+        for i in range(len(module) - 1):
+            layer, norm = module[i], module[i + 1]
+            if isinstance(layer, nn.Conv2d) and isinstance(norm, nn.BatchNorm2d):
+                module[i] = fuse_conv_bn_eval(layer, norm)
+            elif isinstance(layer, nn.Linear) and isinstance(norm, nn.BatchNorm1d):
+                module[i] = fuse_linear_bn_eval(layer, norm)
+            else:
+                continue
+            module[i + 1] = nn.Identity()
+    return net
+
+
+def for_cpu_inference(net: nn.Module) -> nn.Module:
+    """`net` in eval mode with its batch norms folded (`fold_batch_norms`), its max pools
+    strided (`swap_max_pools`) and its weights in the channels-last layout, where oneDNN's CPU
+    convolutions over few channels run about a quarter faster (outputs equal up to float
+    rounding). Returns `net`."""
+    fold_batch_norms(net)
     swap_max_pools(net)
     net.to(memory_format=torch.channels_last)  # type: ignore[call-overload]
     return net

@@ -33,12 +33,19 @@ def test_cpu_inference_preparation_keeps_the_outputs() -> None:
     net = torch.nn.Sequential(
         torch.nn.Conv2d(1, 8, 3, padding=1), torch.nn.BatchNorm2d(8), torch.nn.ReLU(),
         torch.nn.MaxPool2d(2), torch.nn.Conv2d(8, 16, 3, padding=1), torch.nn.MaxPool2d((2, 1)),
-        torch.nn.Flatten(), torch.nn.Linear(16 * 5 * 10, 3),
-    ).eval()
+        torch.nn.Flatten(), torch.nn.Linear(16 * 5 * 10, 6), torch.nn.BatchNorm1d(6),
+        torch.nn.ReLU(), torch.nn.Linear(6, 3),
+    )
+    net.train()
+    net(torch.randn(16, 1, 20, 20))  # running statistics that are not the identity
+    net.eval()
     x = torch.randn(4, 1, 20, 20)
     with torch.no_grad():
         ref = net(x)
         out = for_cpu_inference(net)(x)
     assert not net.training
     assert net[0].weight.is_contiguous(memory_format=torch.channels_last)
+    kinds = [type(m) for m in net]
+    assert torch.nn.BatchNorm2d not in kinds and torch.nn.BatchNorm1d not in kinds
+    assert kinds.count(torch.nn.Identity) == 2
     assert torch.allclose(ref, out, atol=1e-5)
