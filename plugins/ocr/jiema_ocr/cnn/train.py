@@ -122,20 +122,25 @@ def init_from(net: Any, charset: Charset, model: str) -> None:
     """Copy a trained char model into `net` (same width and hidden size): every layer, and the
     head rows of the classes both charsets share; the classes it lacks keep fresh rows."""
     from jiema.errors import ModelFileError
+    from jiema.models import find_model_files, load_tensors
 
-    from ..classifier import CharClassifier
+    from ..classifier import resolve_model_path
 
-    old = CharClassifier.load(model)
-    state = old.net.state_dict()
+    # the stored weights as trained (CharClassifier.load would fold the batch norms away)
+    weights, card = find_model_files(resolve_model_path(model))
+    old_labels = Charset(card.labels or [])
+    state = {k: torch.from_numpy(v.astype(np.float32) if v.dtype == np.float16 else v)
+             for k, v in load_tensors(weights).items()}
     mine = net.state_dict()
     for key, value in state.items():
         if key.startswith("head."):
             continue
-        if mine[key].shape != value.shape:
+        theirs = tuple(mine[key].shape) if key in mine else None
+        if theirs != tuple(value.shape):
             raise ModelFileError(f"cannot start from {model}: {key} is {tuple(value.shape)}, "
-                                 f"this network's is {tuple(mine[key].shape)}")
+                                 f"this network's is {theirs}")
         mine[key] = value.clone()
-    shared = [(i, old.charset.id(ch)) for i, ch in enumerate(charset.labels)]
+    shared = [(i, old_labels.id(ch)) for i, ch in enumerate(charset.labels)]
     new_ids = [i for i, j in shared if j is None]
     rows = torch.tensor([i for i, j in shared if j is not None])
     old_rows = torch.tensor([j for _, j in shared if j is not None])
