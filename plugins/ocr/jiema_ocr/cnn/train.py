@@ -88,6 +88,7 @@ def accuracy(net: Any, x: np.ndarray, y: np.ndarray, device: str = "cpu",
     """Top-1 and top-5 accuracy of `net` on inputs `x` with labels `y` (logits less
     `bias_shift`, as exported)."""
     shift = torch.as_tensor(bias_shift, dtype=torch.float32) if bias_shift is not None else None
+    was_training = net.training
     net.eval()
     top1 = top5 = 0
     with torch.inference_mode():
@@ -99,7 +100,7 @@ def accuracy(net: Any, x: np.ndarray, y: np.ndarray, device: str = "cpu",
             lab = y[s: s + batch, None]
             top1 += int((best[:, :1] == lab).sum())
             top5 += int((best == lab).any(axis=1).sum())
-    net.train()
+    net.train(was_training)  # a loaded classifier stays in eval mode
     n = max(len(y), 1)
     return {"top1": top1 / n, "top5": top5 / n}
 
