@@ -45,6 +45,36 @@ def _require_torch() -> Any:
     return require("torch", "torch")
 
 
+def load_trained(path_or_name: str | os.PathLike[str] = DEFAULT_MODEL) -> tuple[Any, Charset, int]:
+    """A stored char model as trained: the `CharNet` (float32, train-time layers), its charset
+    and its input size. `CharClassifier.load` prepares it for reading; fine-tuning starts here."""
+    torch = _require_torch()
+    from jiema.models import find_model_files, load_tensors
+
+    from .cnn.net import CharNet
+
+    weights, card = find_model_files(resolve_model_path(path_or_name))
+    if card.component != COMPONENT or not card.labels:
+        raise ModelFileError(
+            f"{weights} is a {card.component!r} model with "
+            f"{len(card.labels or [])} labels; expected {COMPONENT!r} with a label list"
+        )
+    hp = card.hyperparameters
+    size = int(hp.get("input_size", INPUT_SIZE))
+    net = CharNet(len(card.labels), input_size=size, width=int(hp.get("width", 64)),
+                  hidden=int(hp.get("hidden", 256)))
+    tensors = {k: torch.from_numpy(v.astype(np.float32) if v.dtype == np.float16 else v)
+               for k, v in load_tensors(weights).items()}
+    missing, unexpected = net.load_state_dict(tensors, strict=False)
+    missing = [m for m in missing if not m.endswith("num_batches_tracked")]
+    if missing or unexpected:
+        raise ModelFileError(
+            f"{weights} does not fit the char CNN: missing {missing[:5]}, "
+            f"unexpected {unexpected[:5]}"
+        )
+    return net, Charset(card.labels), size
+
+
 class CharClassifier:
     """A trained CharNet with its charset; `topk` on uint8 gray crops of any size."""
 
@@ -57,34 +87,12 @@ class CharClassifier:
 
     @classmethod
     def load(cls, path_or_name: str | os.PathLike[str] = DEFAULT_MODEL) -> CharClassifier:
-        torch = _require_torch()
-        from jiema.models import find_model_files, load_tensors
-
-        from .cnn.net import CharNet
-
-        weights, card = find_model_files(resolve_model_path(path_or_name))
-        if card.component != COMPONENT or not card.labels:
-            raise ModelFileError(
-                f"{weights} is a {card.component!r} model with "
-                f"{len(card.labels or [])} labels; expected {COMPONENT!r} with a label list"
-            )
-        hp = card.hyperparameters
-        size = int(hp.get("input_size", INPUT_SIZE))
-        net = CharNet(len(card.labels), input_size=size, width=int(hp.get("width", 64)),
-                      hidden=int(hp.get("hidden", 256)))
-        tensors = {k: torch.from_numpy(v.astype(np.float32) if v.dtype == np.float16 else v)
-                   for k, v in load_tensors(weights).items()}
-        missing, unexpected = net.load_state_dict(tensors, strict=False)
-        missing = [m for m in missing if not m.endswith("num_batches_tracked")]
-        if missing or unexpected:
-            raise ModelFileError(
-                f"{weights} does not fit the char CNN: missing {missing[:5]}, "
-                f"unexpected {unexpected[:5]}"
-            )
         from jiema.nn import for_cpu_inference
 
-        # strided max pools and channels-last weights: same outputs, ~40% less CPU time
-        return cls(for_cpu_inference(net), Charset(card.labels), input_size=size)
+        net, charset, size = load_trained(path_or_name)
+        # folded batch norms, strided max pools, channels-last weights: same outputs, about
+        # half the CPU time
+        return cls(for_cpu_inference(net), charset, input_size=size)
 
     def _inputs(self, glyphs: Sequence[np.ndarray], polarity: Polarity) -> np.ndarray:
         x = np.empty((len(glyphs), 1, self.input_size, self.input_size), dtype=np.float32)

@@ -113,9 +113,9 @@ def _init_card(model: str) -> Any:
     return find_model_files(resolve_model_path(model))[1]
 
 
-def classes_missing_from(charset: Charset, model: str) -> list[int]:
-    """Ids of `charset` whose characters the trained char model `model` has no class for."""
-    have = Charset(_init_card(model).labels or [])
+def classes_missing_from(charset: Charset, labels: Sequence[str]) -> list[int]:
+    """Ids of `charset` whose characters a model with class `labels` has no class for."""
+    have = Charset(labels)
     return [i for i, ch in enumerate(charset.labels) if have.id(ch) is None]
 
 
@@ -123,18 +123,14 @@ def init_from(net: Any, charset: Charset, model: str) -> None:
     """Copy a trained char model into `net` (same width and hidden size): every layer, and the
     head rows of the classes both charsets share; the classes it lacks keep fresh rows."""
     from jiema.errors import ModelFileError
-    from jiema.models import find_model_files, load_tensors
 
-    from ..classifier import resolve_model_path
+    from ..classifier import load_trained
 
-    # the stored weights as trained (CharClassifier.load would fold the batch norms away)
-    weights, card = find_model_files(resolve_model_path(model))
-    old_labels = Charset(card.labels or [])
-    state = {k: torch.from_numpy(v.astype(np.float32) if v.dtype == np.float16 else v)
-             for k, v in load_tensors(weights).items()}
+    old_net, old_labels, _ = load_trained(model)
+    state = old_net.state_dict()
     mine = net.state_dict()
     for key, value in state.items():
-        if key.startswith("head."):
+        if key.startswith("head.") or key.endswith("num_batches_tracked"):
             continue
         theirs = tuple(mine[key].shape) if key in mine else None
         if theirs != tuple(value.shape):
@@ -225,7 +221,8 @@ def train(out_dir: str | os.PathLike[str], opts: TrainOptions, *, resume: bool =
     charset = default_charset()
     extra, parent_minutes, shift = None, 0.0, None
     if opts.init:  # the network's shape is the init model's
-        parent = _init_card(opts.init).hyperparameters
+        card = _init_card(opts.init)
+        parent = card.hyperparameters
         opts = opts.model_copy(update={k: int(parent[k]) for k in ("width", "hidden", "input_size")
                                        if k in parent})
         parent_minutes = float(parent.get("total_minutes",
@@ -237,7 +234,7 @@ def train(out_dir: str | os.PathLike[str], opts: TrainOptions, *, resume: bool =
     net = CharNet(len(charset), input_size=opts.input_size, width=opts.width,
                   hidden=opts.hidden).to(device)
     if opts.init:
-        new_ids = classes_missing_from(charset, opts.init)
+        new_ids = classes_missing_from(charset, card.labels or [])
         if new_ids and opts.new_class_share > 0:
             extra = GlyphSampler(charset, options=RenderOptions(), size=opts.input_size,
                                  classes=new_ids)
