@@ -245,20 +245,19 @@ def normalize_glyph(crop: np.ndarray, size: int = INPUT_SIZE,
         ink_dark = bool(dark.mean() <= 0.5)
     else:
         ink_dark = polarity == "dark"
+    # the ground is the median of the other Otsu class (the one above the threshold for dark ink)
+    cut = int(threshold) + 1
+    if stats is not None:
+        ground = stats.median(cut, 256) if ink_dark else stats.median(0, cut)
+    else:
+        side = ~dark if ink_dark else dark
+        ground = float(np.median(g[side])) if side.any() else None
     if ink_dark:
-        if stats is not None:
-            bg = stats.median(int(threshold) + 1, 256)
-            bg = hi if bg is None else bg
-        else:
-            bg = float(np.median(g[~dark])) if (~dark).any() else hi
+        bg = hi if ground is None else ground
         contrast = bg - lo
         ink = (bg - g) / max(contrast, 1e-6)
     else:
-        if stats is not None:
-            bg = stats.median(0, int(threshold) + 1)
-            bg = lo if bg is None else bg
-        else:
-            bg = float(np.median(g[dark])) if dark.any() else lo
+        bg = lo if ground is None else ground
         contrast = hi - bg
         ink = (g - bg) / max(contrast, 1e-6)
     if contrast < 16:
@@ -284,7 +283,6 @@ class _HistogramStats:
     made normalising a glyph cost more than classifying it."""
 
     def __init__(self, hist: np.ndarray) -> None:
-        self.hist = hist
         self.cum = np.cumsum(hist)
 
     def _value(self, k: int) -> float:
