@@ -19,6 +19,14 @@ needs_fonts = pytest.mark.skipif(
                       "fonts-arphic-uming, fonts-arphic-ukai)")
 
 
+def _font(name):
+    """The named Debian font, or skip the test (its rendering pins a case to that face)."""
+    font = next((f for f in FONTS if f.name == name), None)
+    if font is None:
+        pytest.skip(f"fonts-{name} not installed")
+    return font
+
+
 def _lines(image, options=None):
     gray, scale = preprocess(image)
     return find_lines(gray, find_layers(gray), options), scale
@@ -67,9 +75,7 @@ def test_banner_lines_found_in_order_and_picture_rejected(seed):
 def test_picture_parts_stacked_in_one_column_are_no_line():
     # a ring over a triangle beside three text lines: as one "glyph" 136 px tall it would take
     # the text of two lines as its punctuation; a one-column group must pass the lone-glyph test
-    font = next((f for f in FONTS if f.name == "wqy-microhei"), None)
-    if font is None:
-        pytest.skip("fonts-wqy-microhei not installed")
+    font = _font("wqy-microhei")
     s = render_banner(["血丹心铸就金色", "娱乐广场，载", "院有关负"], font, 37, noise=8.0,
                       blur=0.5, seed=403117415)
     lines, scale = _lines(s.image)
@@ -151,9 +157,7 @@ def test_parts_stacked_above_a_glyph_belong_to_its_line():
 @needs_fonts
 def test_thin_light_strokes_spread_over_layers_make_one_line():
     # a thin Ming face, light on dark: the anti-aliased strokes span several layers
-    font = next((f for f in FONTS if f.name == "arphic-uming"), None)
-    if font is None:
-        pytest.skip("fonts-arphic-uming not installed")
+    font = _font("arphic-uming")
     s = render_line("是要学章各条育盈绩", font, 26, dark_text=False, noise=4.0, seed=1)
     lines, scale = _lines(s.image)
     assert len(lines) == 1
@@ -176,9 +180,7 @@ def test_layer_runs_go_from_the_ground_outwards():
 def test_the_most_complete_copy_of_a_line_is_kept():
     # noisy light text: the layer of the strokes' cores breaks the bracket and the bars of 三
     # apart; the run of layers holding cores and edges has the whole line and must win
-    font = next((f for f in FONTS if f.name == "wqy-zenhei"), None)
-    if font is None:
-        pytest.skip("fonts-wqy-zenhei not installed")
+    font = _font("wqy-zenhei")
     s = render_line("（三）担任高级专业技术", font, 31, dark_text=False, noise=12.0,
                     seed=224802945)
     lines, scale = _lines(s.image)
@@ -190,9 +192,7 @@ def test_the_most_complete_copy_of_a_line_is_kept():
 @needs_fonts
 def test_a_dense_glyph_between_seeds_stays_in_its_line():
     # blurred bold 建 is solid enough to fail the blob test; between the line's seeds it is text
-    font = next((f for f in FONTS if f.name == "wqy-microhei"), None)
-    if font is None:
-        pytest.skip("fonts-wqy-microhei not installed")
+    font = _font("wqy-microhei")
     s = render_line("，开辟21世纪建设强盛国家", font, 27, dark_text=True, noise=12.0, blur=1.0,
                     seed=17993053)
     lines, scale = _lines(s.image)
@@ -202,9 +202,7 @@ def test_a_dense_glyph_between_seeds_stays_in_its_line():
 
 @needs_fonts
 def test_a_dense_glyph_at_the_end_of_a_line_stays_in_it():
-    font = next((f for f in FONTS if f.name == "wqy-microhei"), None)
-    if font is None:
-        pytest.skip("fonts-wqy-microhei not installed")
+    font = _font("wqy-microhei")
     s = render_line("增。我抒情吟诗：“胜景贪看", font, 25, dark_text=True, noise=4.0, blur=1.0,
                     seed=205788621)
     lines, scale = _lines(s.image)
@@ -215,9 +213,7 @@ def test_a_dense_glyph_at_the_end_of_a_line_stays_in_it():
 @needs_fonts
 def test_trailing_marks_reach_on_from_one_another():
     # ” then 。: the full stop is more than a glyph away from the last seed, not from the quote
-    font = next((f for f in FONTS if f.name == "arphic-uming"), None)
-    if font is None:
-        pytest.skip("fonts-arphic-uming not installed")
+    font = _font("arphic-uming")
     s = render_line("内建立海合会成员国统一海关”。", font, 32, dark_text=False, noise=4.0,
                     blur=0.5, seed=845941701)
     lines, scale = _lines(s.image)
