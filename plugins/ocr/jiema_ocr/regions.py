@@ -109,8 +109,8 @@ def _components(mask: np.ndarray) -> tuple[np.ndarray, _Comps]:
     return labels, _Comps(x0, y0, x1, y1, area)
 
 
-def _link_seeds(c: _Comps, seeds: np.ndarray, bridges: np.ndarray, opts: RegionOptions
-                ) -> list[list[int]]:
+def _link_seeds(c: _Comps, seeds: np.ndarray, bridges: np.ndarray, marks: np.ndarray,
+                opts: RegionOptions) -> list[list[int]]:
     """Groups of seeds standing side by side at a similar height (pairwise tests, vectorised,
     then connected components of the link graph)."""
     from scipy.sparse import coo_matrix
@@ -118,8 +118,8 @@ def _link_seeds(c: _Comps, seeds: np.ndarray, bridges: np.ndarray, opts: RegionO
 
     n = len(seeds)
     h = c.h.astype(np.float64)
-    y0, y1, x0, x1 = c.y0[seeds], c.y1[seeds], c.x0[seeds], c.x1[seeds]
-    hs = h[seeds]
+    x0, y0, x1, y1 = _stacked_units(c, seeds)
+    hs = (y1 - y0).astype(np.float64)
     small = np.minimum(hs[:, None], hs[None, :])
     large = np.maximum(hs[:, None], hs[None, :])
     overlap = np.minimum(y1[:, None], y1[None, :]) - np.maximum(y0[:, None], y0[None, :])
@@ -153,10 +153,38 @@ def _link_seeds(c: _Comps, seeds: np.ndarray, bridges: np.ndarray, opts: RegionO
     groups: dict[int, list[int]] = {}
     for pos in np.argsort(x0, kind="stable"):
         groups.setdefault(int(comp[pos]), []).append(int(seeds[pos]))
-    return _merge_row_groups(c, list(groups.values()), bridges, opts)
+    return _merge_row_groups(c, list(groups.values()), marks, opts)
 
 
-def _merge_row_groups(c: _Comps, groups: list[list[int]], bridges: np.ndarray,
+def _stacked_units(c: _Comps, seeds: np.ndarray
+                   ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Per seed, the box it links by: its own, or with the flat seed stacked right above or
+    below it when the two make one square glyph (the halves of 会, 条, 吕). Alone, either
+    half is too low to link to the full-height glyphs beside it."""
+    x0, y0, x1, y1 = (a[seeds].copy() for a in (c.x0, c.y0, c.x1, c.y1))
+    w, h = x1 - x0, y1 - y0
+    flat = np.flatnonzero(h < 0.75 * w)
+    if len(flat) < 2:
+        return x0, y0, x1, y1
+    fx0, fy0, fx1, fy1, fw, fh = x0[flat], y0[flat], x1[flat], y1[flat], w[flat], h[flat]
+    shared = np.minimum(fx1[:, None], fx1[None, :]) - np.maximum(fx0[:, None], fx0[None, :])
+    gap = np.maximum(fy0[None, :] - fy1[:, None], fy0[:, None] - fy1[None, :])
+    ux0 = np.minimum(fx0[:, None], fx0[None, :])
+    ux1 = np.maximum(fx1[:, None], fx1[None, :])
+    uy0 = np.minimum(fy0[:, None], fy0[None, :])
+    uy1 = np.maximum(fy1[:, None], fy1[None, :])
+    pair = ((shared >= 0.6 * np.minimum(fw[:, None], fw[None, :]))
+            & (gap <= 0.25 * np.maximum(fh[:, None], fh[None, :]))
+            & (uy1 - uy0 <= 1.3 * (ux1 - ux0)) & (uy1 - uy0 >= 0.7 * (ux1 - ux0)))
+    np.fill_diagonal(pair, False)
+    for a, b in zip(*np.nonzero(np.triu(pair, 1)), strict=True):
+        for k in (flat[a], flat[b]):
+            x0[k], y0[k] = min(x0[k], ux0[a, b]), min(y0[k], uy0[a, b])
+            x1[k], y1[k] = max(x1[k], ux1[a, b]), max(y1[k], uy1[a, b])
+    return x0, y0, x1, y1
+
+
+def _merge_row_groups(c: _Comps, groups: list[list[int]], marks: np.ndarray,
                       opts: RegionOptions) -> list[list[int]]:
     """Join groups of one row split by a character made of small pieces (会, 二, 心) or by
     punctuation: same band, similar height, a gap under `row_gap` x their height (not counting
@@ -168,8 +196,8 @@ def _merge_row_groups(c: _Comps, groups: list[list[int]], bridges: np.ndarray,
 
     if len(groups) < 2:
         return groups
-    bx0, bx1 = c.x0[bridges], c.x1[bridges]
-    bcy = (c.y0[bridges] + c.y1[bridges]) / 2
+    bx0, bx1 = c.x0[marks], c.x1[marks]
+    bcy = (c.y0[marks] + c.y1[marks]) / 2
     groups = [list(g) for g in groups]
     boxes = np.array([[c.x0[g].min(), c.y0[g].min(), c.x1[g].max(), c.y1[g].max()]
                       for g in (np.asarray(gr) for gr in groups)], dtype=np.int64)
@@ -304,11 +332,15 @@ def _lines_in_layer(gray: np.ndarray, mask: np.ndarray, layer: int, opts: Region
     if len(seeds) == 0 or len(seeds) > 1500:
         return []
     lines = []
-    bridges = np.flatnonzero((h <= 0.6 * h[seeds].max()) & (c.area >= max(opts.min_attach_area, 4))
-                             & (fill > 0.05) & ~blob)
-    if len(bridges) > 20 * len(seeds) + 50:
-        bridges = bridges[:0]  # a noise field: bridging would chain everything together
-    for group in _link_seeds(c, seeds, bridges, opts):
+    # small components: marks (a solid dot or quote too) narrow the gap between two groups of a
+    # row; bridges, the ones that are not blobs, also link the seeds on either side of them
+    marks = np.flatnonzero((h <= 0.6 * h[seeds].max()) & (c.area >= max(opts.min_attach_area, 4))
+                           & (fill > 0.05))
+    if len(marks) > 20 * len(seeds) + 50:
+        marks = marks[:0]  # a noise field: bridging would chain everything together
+    bridges = marks[~blob[marks]]
+    rows: list[tuple[np.ndarray, set[int], float]] = []
+    for group in _link_seeds(c, seeds, bridges, marks, opts):
         g = np.array(group)
         if len(g) == 1:  # most groups: a lone component, settled without the group tests
             i = int(g[0])
@@ -350,21 +382,28 @@ def _lines_in_layer(gray: np.ndarray, mask: np.ndarray, layer: int, opts: Region
         if line_h < opts.min_line_height:
             continue
         members = set(int(i) for i in g)
-        reach = x1
-        for _ in range(8):  # trailing marks in a row (———, ”。) reach on from the last one
-            attached = _attachments(c, (x0, y0, reach, y1), line_h, g, blob, opts)
+        start, reach = x0, x1
+        for _ in range(8):  # marks in a row at either end (———, ”。, a leading ，“) reach on
+            attached = _attachments(c, (start, y0, reach, y1), line_h,
+                                    np.fromiter(members, dtype=np.int64), blob, opts)
+            grown = not attached <= members  # the rest of a glyph under a part just taken
             members |= attached
-            tail = [int(c.x1[i]) for i in attached if c.x0[i] >= reach - 1
-                    and c.area[i] >= 0.02 * line_h * line_h
-                    and max(c.h[i], c.w[i]) >= 0.15 * line_h]
-            if not tail or max(tail) <= reach:
+            ends = [i for i in attached if _reaches(c, i, line_h, y0, y1)]
+            lead = [int(c.x0[i]) for i in ends if c.x1[i] <= start + 1]
+            tail = [int(c.x1[i]) for i in ends if c.x0[i] >= reach - 1]
+            new_start = min(lead, default=start)
+            new_reach = max(tail, default=reach)
+            if new_start >= start and new_reach <= reach and not grown:
                 break
-            reach = max(tail)
+            start, reach = min(start, new_start), max(reach, new_reach)
+        rows.append((g, members, med))
+    for g, members, med in _join_shared(c, rows):
         mx0 = min(int(c.x0[i]) for i in members)
         mx1 = max(int(c.x1[i]) for i in members)
         my0 = min(int(c.y0[i]) for i in members)
         my1 = max(int(c.y1[i]) for i in members)
         box = (mx0, my0, mx1, my1)
+        line_h = int(c.y1[g].max() - c.y0[g].min())
         sub = labels[my0:my1, mx0:mx1]
         lut = np.zeros(len(c.area) + 1, dtype=bool)
         lut[np.fromiter(members, dtype=np.int64) + 1] = True
@@ -396,6 +435,27 @@ def _lines_in_layer(gray: np.ndarray, mask: np.ndarray, layer: int, opts: Region
         comps = [(int(c.x0[i]), int(c.y0[i]), int(c.x1[i]), int(c.y1[i])) for i in sorted(members)]
         lines.append(TextLine(box, layer, own, float(line_h), text_level, bg_level, score, comps))
     return lines
+
+
+def _join_shared(c: _Comps, rows: list[tuple[np.ndarray, set[int], float]]
+                 ) -> list[tuple[np.ndarray, set[int], float]]:
+    """Groups of one row that took in the same component (a dense glyph or a mark between
+    them, reached from both sides) are one line: joined, not kept as two overlapping copies.
+    Groups of two rows, or a line and a taller picture, sharing a component stay apart."""
+    out: list[tuple[np.ndarray, set[int], float]] = []
+    for g, members, med in rows:
+        ay0, ay1 = int(c.y0[g].min()), int(c.y1[g].max())
+        for k, (og, om, omed) in enumerate(out):
+            by0, by1 = int(c.y0[og].min()), int(c.y1[og].max())
+            band = min(ay1, by1) - max(ay0, by0)
+            if members & om and band >= 0.6 * max(ay1 - ay0, by1 - by0):
+                out[k] = (np.union1d(og, g), om | members, max(omed, med))
+                break
+        else:
+            out.append((g, members, med))
+    if len(out) < len(rows):
+        return _join_shared(c, out)
+    return out
 
 
 def _covered(x0: np.ndarray, x1: np.ndarray, lo: int, hi: int) -> int:
@@ -543,7 +603,7 @@ def _attachments(c: _Comps, box: Box, line_h: int, members: np.ndarray, blob: np
     near |= (glyph_sized & (c.h >= 0.75 * line_h)
              & (((c.x0 >= x1) & (c.x0 <= x1 + 0.6 * line_h))
                 | ((c.x1 <= x0) & (c.x1 >= x0 - 0.6 * line_h))))
-    cand = np.flatnonzero(in_band & ~near & ~blob & (c.x1 > x0) & (c.x0 < x1))
+    cand = np.flatnonzero(in_band & ~near & ~blob & (c.x1 > x0 - line_h) & (c.x0 < x1 + line_h))
     if len(cand) and len(members):
         mx0, mx1 = c.x0[members], c.x1[members]
         shared = (np.minimum(c.x1[cand][:, None], mx1[None, :])
@@ -551,6 +611,19 @@ def _attachments(c: _Comps, box: Box, line_h: int, members: np.ndarray, blob: np
         stacked = (shared >= 0.5 * c.w[cand][:, None]).any(axis=1)
         near[cand[stacked]] = True
     return set(int(i) for i in np.flatnonzero(near))
+
+
+def _reaches(c: _Comps, i: int, line_h: int, y0: int, y1: int) -> bool:
+    """Whether an attached component at a line's end carries the line on to the next mark
+    beyond it: a dash, a quote, a colon's dot or a whole glyph does; a speck of noise is too
+    small, and a part of a glyph (another sizeable part shares its columns in the line's band)
+    waits until the rest of its glyph is taken in."""
+    if not (c.area[i] >= 0.02 * line_h * line_h and max(c.h[i], c.w[i]) >= 0.15 * line_h):
+        return False
+    shared = np.minimum(c.x1, c.x1[i]) - np.maximum(c.x0, c.x0[i])
+    over = (shared >= 0.5 * c.w[i]) & (c.y1 > y0) & (c.y0 < y1) & (c.h >= 0.3 * line_h)
+    over[i] = False
+    return not bool(over.any())
 
 
 def _area(b: Box) -> int:
