@@ -12,7 +12,12 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from jiema.errors import InvalidValueError
 from jiema_ocr.language_model import CharLM
-from jiema_ocr.lm_decode import DEFAULT_LM_WEIGHT, decode_line, prune_candidates
+from jiema_ocr.lm_decode import (
+    DEFAULT_LM_WEIGHT,
+    decode_line,
+    prune_candidates,
+    share_look_alikes,
+)
 
 SEED_CANDIDATES = [[("电", 0.99996), ("宙", 0.00004)],
                    [("柳", 0.87838), ("视", 0.12148), ("规", 0.00012)]]
@@ -113,3 +118,23 @@ def test_decoding_is_the_brute_force_best_reading(data: st.DataObject) -> None:
     assert score(tuple(zip(text, [dict(c)[ch] for c, ch in zip(cands, text, strict=True)],
                            strict=True))) == pytest.approx(score(best), abs=1e-9)
     assert all(0.0 <= c <= 1.0 + 1e-9 for c in conf)
+
+
+def test_look_alikes_share_their_best_probability() -> None:
+    cands = [[("O", 0.9), ("C", 0.05), ("0", 0.004)], [("年", 1.0)]]
+    assert share_look_alikes(cands, ["0O○"]) == [
+        [("O", 0.9), ("C", 0.05), ("0", 0.9), ("○", 0.9)], [("年", 1.0)]]
+    assert share_look_alikes(cands, []) == [list(c) for c in cands]
+
+
+def test_the_lm_chooses_among_look_alikes() -> None:
+    # the CNN reads the zeros of 2000 as O (the faces draw them alike); 2O and OO never occur
+    labels = ["2", "0", "O", "○"]
+    model = jiema.BigramModel.from_counts(np.array([100, 300, 5, 5], dtype=np.float64),
+                                          [0, 1], [1, 1], [100, 150], alpha=0.1, threshold=1.0)
+    lm = CharLM(labels, model)
+    zero = [("O", 0.92), ("C", 0.05), ("0", 0.0085)]
+    cands = [[("2", 0.98)], zero, zero, zero]
+    assert decode_line(cands, lm)[0] == "2000"
+    assert decode_line(cands, lm, look_alikes=())[0] == "2OOO"
+
