@@ -389,8 +389,8 @@ def _lines_in_layer(gray: np.ndarray, mask: np.ndarray, layer: int, opts: Region
             grown = not attached <= members  # the rest of a glyph under a part just taken
             members |= attached
             ends = [i for i in attached if _reaches(c, i, line_h, y0, y1)]
-            lead = [int(c.x0[i]) for i in ends if c.x1[i] <= start + 1]
-            tail = [int(c.x1[i]) for i in ends if c.x0[i] >= reach - 1]
+            lead = [int(c.x0[i]) for i in ends if c.x0[i] < start]
+            tail = [int(c.x1[i]) for i in ends if c.x1[i] > reach]
             new_start = min(lead, default=start)
             new_reach = max(tail, default=reach)
             if new_start >= start and new_reach <= reach and not grown:
