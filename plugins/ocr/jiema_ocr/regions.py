@@ -388,11 +388,10 @@ def _lines_in_layer(gray: np.ndarray, mask: np.ndarray, layer: int, opts: Region
                                     np.fromiter(members, dtype=np.int64), blob, opts)
             grown = not attached <= members  # the rest of a glyph under a part just taken
             members |= attached
-            ends = [i for i in attached if _reaches(c, i, line_h, y0, y1)]
-            lead = [int(c.x0[i]) for i in ends if c.x0[i] < start]
-            tail = [int(c.x1[i]) for i in ends if c.x1[i] > reach]
-            new_start = min(lead, default=start)
-            new_reach = max(tail, default=reach)
+            ends = [i for i in attached if (c.x0[i] < start or c.x1[i] > reach)
+                    and _reaches(c, i, line_h, y0, y1)]
+            new_start = min((int(c.x0[i]) for i in ends), default=start)
+            new_reach = max((int(c.x1[i]) for i in ends), default=reach)
             if new_start >= start and new_reach <= reach and not grown:
                 break
             start, reach = min(start, new_start), max(reach, new_reach)
