@@ -43,6 +43,11 @@ def share_look_alikes(candidates: Candidates, groups: Sequence[str] = LOOK_ALIKE
     """Each glyph's candidates, where one of a look-alike group is a candidate, with every
     member of the group at the best probability among them (order kept, members appended)."""
     _check(candidates)
+    return _share_look_alikes(candidates, groups)
+
+
+def _share_look_alikes(candidates: Candidates, groups: Sequence[str]
+                       ) -> list[list[tuple[str, float]]]:
     out = []
     for cands in candidates:
         probs = dict(cands)
@@ -122,7 +127,7 @@ def decode_line(candidates: Candidates, lm: CharLM | None,
         return "".join(c for c, _ in best), [float(p) for _, p in best]
     if not (0.0 <= min_ratio <= 1.0):
         raise InvalidValueError(f"min_ratio must be in [0, 1], got {min_ratio}")
-    shared = share_look_alikes(candidates, look_alikes) if look_alikes else candidates
+    shared = _share_look_alikes(candidates, look_alikes) if look_alikes else candidates
     lattice, chars = candidate_lattice(prune_candidates(shared, min_ratio), lm)
     transitions = lm.weighted(float(lm_weight))
     path = viterbi(lattice, transitions)
