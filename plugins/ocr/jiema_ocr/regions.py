@@ -73,6 +73,7 @@ class TextLine:
     background_level: float  # median gray around it
     score: float = 0.0
     components: list[Box] = field(default_factory=list)
+    core: Box | None = None  # the box of the seeds alone, without the marks attached to them
 
     @property
     def light_text(self) -> bool:
@@ -432,7 +433,10 @@ def _lines_in_layer(gray: np.ndarray, mask: np.ndarray, layer: int, opts: Region
         core = _quantile_u8(crop[own], 0.8 if text_level > bg_level else 0.2)
         score = coverage * med * (abs(core - bg_level) / 255.0) ** 2
         comps = [(int(c.x0[i]), int(c.y0[i]), int(c.x1[i]), int(c.y1[i])) for i in sorted(members)]
-        lines.append(TextLine(box, layer, own, float(line_h), text_level, bg_level, score, comps))
+        seed_box = (int(c.x0[g].min()), int(c.y0[g].min()), int(c.x1[g].max()),
+                    int(c.y1[g].max()))
+        lines.append(TextLine(box, layer, own, float(line_h), text_level, bg_level, score, comps,
+                              seed_box))
     return lines
 
 
@@ -634,13 +638,53 @@ def _overlap(a: Box, b: Box) -> int:
 
 
 def _dedupe(lines: list[TextLine], opts: RegionOptions) -> list[TextLine]:
+    """The best-scoring copy of each line. A row of text that overlaps a better "line" only
+    where that one took in things beyond its seeds (a picture reaching into the text beside
+    it) is kept, and the picture is cut back to its own side."""
     kept: list[TextLine] = []
     for line in sorted(lines, key=lambda ln: -ln.score):
-        if all(_overlap(line.box, k.box) <= opts.dedupe_overlap * min(_area(line.box),
-                                                                      _area(k.box))
-               for k in kept):
+        limit = opts.dedupe_overlap
+        clash = [k for k in kept if _overlap(line.box, k.box)
+                 > limit * min(_area(line.box), _area(k.box))]
+        cuts = [(k, side) for k in clash if (side := _side_beyond_core(k, line, limit))]
+        if len(cuts) == len(clash):
+            for k, side in cuts:
+                _cut_back(k, line.box, side)
             kept.append(line)
     return kept
+
+
+def _side_beyond_core(big: TextLine, line: TextLine, limit: float) -> str | None:
+    """The end of `big`'s seeds ("right" or "left") that `line` stands wholly past, barely
+    touching them, where `big` is one tall shape (a picture: its seeds no wider than two of
+    its heights) and `line` a row of smaller text; None otherwise."""
+    core = big.core
+    if core is None or _overlap(line.box, core) > limit * min(_area(line.box), _area(core)):
+        return None
+    core_h = core[3] - core[1]
+    if core[2] - core[0] > 2 * core_h or line.box[3] - line.box[1] > 0.6 * core_h:
+        return None
+    if line.box[0] >= core[2] - 0.25 * big.height:
+        return "right"
+    if line.box[2] <= core[0] + 0.25 * big.height:
+        return "left"
+    return None
+
+
+def _cut_back(big: TextLine, box: Box, side: str) -> None:
+    """Cut `big` back to the columns on its seeds' side of `box`."""
+    x0, y0, x1, y1 = big.box
+    core = big.core or big.box
+    if side == "right":
+        cut = min(x1, max(core[2], box[0]))
+        big.mask = big.mask[:, :cut - x0]
+        big.box = (x0, y0, cut, y1)
+        big.components = [b for b in big.components if b[0] < cut]
+    else:
+        cut = max(x0, min(core[0], box[2]))
+        big.mask = big.mask[:, cut - x0:]
+        big.box = (cut, y0, x1, y1)
+        big.components = [b for b in big.components if b[2] > cut]
 
 
 def order_lines(lines: list[TextLine]) -> list[TextLine]:
