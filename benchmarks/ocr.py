@@ -1,5 +1,8 @@
 """OCR benchmark: jiema (LM off / on) vs tesseract and RapidOCR (PP-OCRv4) on the same images.
 
+jiema runs its default reader (glyph cutting + char CNN) and, when a line recogniser is shipped
+or named (`--line-model`), the whole-line CTC reader too, both with the LM off and on.
+
 Evaluation set, rendered here from text the LM never saw (the SIGHAN 2005 PKU *test* text):
 lines of 6-16 characters in all four Debian CJK fonts at 24-48 px with noise, blur, gradients and
 both polarities, and banners (two or three lines beside a drawn picture on a gradient). Reports
@@ -260,6 +263,24 @@ def run_jiema(items, reader_off, reader_on, kind: str, loss: Loss | None, charse
     return off, on, timings
 
 
+def run_line_reader(items, reader_off, reader_on, kind: str):
+    """The whole-line (CTC) reader on the same images: the image stages run once per image."""
+    from jiema_ocr.pipeline import analyse
+
+    off, on = Score(), Score()
+    for s in _progress(items, f"line-ctc {kind}s"):
+        t0 = clock()
+        analysis = analyse(s.image, reader_on.options, None, reader_on.stages)
+        t1 = clock()
+        result_on = reader_on.read_analysis(analysis)
+        t2 = clock()
+        result_off = reader_off.read_analysis(analysis)
+        t3 = clock()
+        on.add(s.text, result_on.text, tuple(t2 - t0), len(s.lines))
+        off.add(s.text, result_off.text, tuple(t1 - t0 + t3 - t2), len(s.lines))
+    return off, on
+
+
 def _decode(reader, analysis, boxes_cands, timings):
     """The lines' texts from cuts and candidates computed once for both decoders."""
     out = []
@@ -333,12 +354,23 @@ def reading_order(detections):
 
 
 # ------------------------------------------------------------------ main
+def _line_model(arg: str | None) -> str | None:
+    from jiema_ocr.plugin import LINE_MODEL, MODELS_DIR
+
+    if arg is None:
+        return LINE_MODEL if (MODELS_DIR / f"{LINE_MODEL}.safetensors").is_file() else None
+    return None if arg == "none" else arg
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--lines", type=int, default=200)
     ap.add_argument("--banners", type=int, default=40)
     ap.add_argument("--seed", type=int, default=2026)
     ap.add_argument("--model", default=None, help="char CNN (default: the shipped gb2312-cnn)")
+    ap.add_argument("--line-model", default=None,
+                    help="line recogniser (CTC) to compare (default: the shipped "
+                         "gb2312-line-ctc when there is one; 'none' skips it)")
     ap.add_argument("--lm-weight", type=float, default=None,
                     help="LM weight (default: lm_decode.DEFAULT_LM_WEIGHT)")
     ap.add_argument("--no-peers", action="store_true")
@@ -386,6 +418,18 @@ def main() -> None:
     b_off, b_on, _ = run_jiema(banners, reader_off, reader_on, "banner", banner_loss, charset)
     rows.append(("jiema, LM off", j_off, b_off))
     rows.append((f"jiema, LM on (w={decoder.lm_weight:g})", j_on, b_on))
+    line_model = _line_model(args.line_model)
+    if line_model is not None:
+        from jiema_ocr.line_ctc import LineCTCReader, LineRecognizer
+
+        rec = LineRecognizer.load(line_model)
+        line_on, line_off = LineCTCReader(rec, decoder), LineCTCReader(rec, None)
+        line_on.read(lines[0].image)  # warm-up
+        c_off, c_on = run_line_reader(lines, line_off, line_on, "line")
+        cb_off, cb_on = run_line_reader(banners, line_off, line_on, "banner")
+        name = Path(line_model).stem
+        rows.append((f"jiema line recogniser {name}, LM off", c_off, cb_off))
+        rows.append((f"jiema line recogniser {name}, LM on", c_on, cb_on))
     if not args.no_peers:
         with tempfile.TemporaryDirectory() as tmp:
             t7 = run_tesseract(lines, 7, Path(tmp), args.threads)

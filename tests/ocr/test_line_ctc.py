@@ -142,6 +142,35 @@ def test_line_training_checkpoints_and_resumes(tmp_path: Path) -> None:
     assert torch.load(tmp_path / "run" / "last.pt", weights_only=True)["step"] == 3
 
 
+def test_the_train_command_trains_a_line_recogniser(tmp_path: Path) -> None:
+    pytest.importorskip("torch")
+    from jiema_ocr.glyphs import default_fonts
+
+    if not default_fonts():
+        pytest.skip("no Debian CJK font installed")
+    import json
+
+    import jiema
+    import jiema_ocr.plugin as plugin
+    from click.testing import CliRunner
+    from jiema.cli import build_cli
+    from jiema_ocr.line_ctc import LineRecognizer
+
+    corpus = tmp_path / "pd.txt"
+    corpus.write_text("\n".join(["中国/ns  人民/n  银行/n", "今天/t  发布/v  了/u  数据/n"] * 3)
+                      + "\n", encoding="utf-8")
+    cli = build_cli(jiema.Engine(plugins=[plugin], load_entry_points=False))
+    args = ["train", "ocr-line", "--corpus", str(corpus), "--out", str(tmp_path / "run"),
+            "--init", "none", "--steps", "2", "--batch-size", "2", "--eval-lines", "2"]
+    res = CliRunner().invoke(cli, args, catch_exceptions=False)
+    assert res.exit_code == 0, res.output
+    assert json.loads(res.stdout.strip().splitlines()[-1])["heldout_cer"] >= 0
+    assert LineRecognizer.load(tmp_path / "run" / "best.json").arch == "charnet_ctc"
+    res = CliRunner().invoke(cli, ["train", "ocr-line", "--corpus", str(corpus), "--out",
+                                   str(tmp_path / "other"), "--resume"])
+    assert res.exit_code != 0 and "no checkpoint" in res.output
+
+
 def test_the_line_reader_feeds_whole_found_lines_through_the_lm() -> None:
     from jiema_ocr.charset import Charset
     from jiema_ocr.language_model import CharLM
@@ -172,7 +201,9 @@ def test_the_line_reader_feeds_whole_found_lines_through_the_lm() -> None:
     lm = CharLM(list(FramesOf.charset.labels), jiema.BigramModel.from_counts(  # the seed counts
         [145001, 1980, 0, 0, 0], [0, 0, 0, 1], [2, 3, 4, 4], [0, 12426, 7, 18]))
     image = synth_line("电视", fonts[0], 36, seed=0).image
-    reader = LineCTCReader(FramesOf(), lm)  # type: ignore[arg-type]
+    from jiema_ocr.pipeline import LMDecoder
+
+    reader = LineCTCReader(FramesOf(), LMDecoder(lm))  # type: ignore[arg-type]
     result = reader.read(image)
     assert result.text == "电视"
     assert LineCTCReader(FramesOf(), None).read(image).text == "电柳"  # type: ignore[arg-type]
@@ -181,3 +212,54 @@ def test_the_line_reader_feeds_whole_found_lines_through_the_lm() -> None:
     for g in line.glyphs:
         assert line.box[0] <= g.box[0] < g.box[2] <= line.box[2]
     assert line.glyphs[0].box[2] <= line.glyphs[1].box[0] + 2
+
+
+def test_the_config_and_the_cli_switch_the_reader_to_the_line_recogniser(tmp_path: Path) -> None:
+    pytest.importorskip("torch")
+    from jiema_ocr.synth import find_fonts
+    from jiema_ocr.synth import render_line as synth_line
+
+    fonts = find_fonts()
+    if not fonts:
+        pytest.skip("no Debian CJK font installed")
+    import json
+
+    import jiema
+    import jiema_ocr.plugin as plugin
+    from click.testing import CliRunner
+    from jiema.cli import build_cli
+    from jiema_ocr.charset import Charset
+    from jiema_ocr.line_ctc import LineCTCReader, LineRecognizer
+    from jiema_ocr.pipeline import OcrReader
+    from PIL import Image
+
+    path = LineRecognizer.create(Charset(list("电视机")), width=8, hidden=16).save(
+        tmp_path / "tiny.safetensors", name="tiny-line")
+    image = tmp_path / "line.png"
+    Image.fromarray(synth_line("电视机", fonts[0], 36, seed=0).image).save(image)
+    engine = jiema.Engine(plugins=[plugin], load_entry_points=False, config={"ocr": {
+        "reader": {"component": "ocr.line_ctc.v1", "model": str(path),
+                   "options": {"top_k": 2}},
+        "decoder": {"component": "ocr.no_lm.v1"},
+        "regions": {"options": {"min_line_height": 7}},
+    }})
+    reader = engine.task("ocr")
+    assert isinstance(reader, LineCTCReader) and reader.decoder is None and reader.k == 2
+    assert list(reader.recognizer.charset.labels) == list("电视机")
+    assert reader.options.regions.min_line_height == 7
+    result = reader.read(str(image))
+    assert set(result.text) <= set("电视机\n") and "recognise" in result.timings
+    assert all(len(g.candidates) <= 2 for line in result.lines for g in line.glyphs)
+
+    cli = build_cli(engine)
+    res = CliRunner().invoke(cli, ["ocr", "--jsonl", "--reader", "cut-classify", "--model",
+                                   str(path), str(image)])
+    assert res.exit_code != 0 and "ocr.char_cnn.v1" in res.output  # a line model, not a char one
+    res = CliRunner().invoke(cli, ["ocr", "--jsonl", "--reader", "line-ctc", "--model",
+                                   str(path), str(image)], catch_exceptions=False)
+    assert res.exit_code == 0 and json.loads(res.stdout)["error"] is None
+    with pytest.raises(jiema.errors.ConfigError):
+        jiema.Engine(plugins=[plugin], load_entry_points=False, config={"ocr": {
+            "reader": {"component": "ocr.line_ctc.v1", "options": {"cutting": 1}}}}).task("ocr")
+    assert isinstance(jiema.Engine(plugins=[plugin], load_entry_points=False).task("ocr"),
+                      OcrReader)  # the default reader cuts glyphs

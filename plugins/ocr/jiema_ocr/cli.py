@@ -10,7 +10,7 @@ import click
 from jiema.cli import pass_engine
 from jiema.output import Record, exit_with, inputs_argument, jsonl_option, run_reading_command
 
-from .plugin import CLASSIFIER_COMPONENT
+from .plugin import CLASSIFIER_COMPONENT, LINE_COMPONENT
 
 log = logging.getLogger("jiema.ocr")
 
@@ -35,9 +35,14 @@ def _plain(record: Record, many: bool) -> str:
 @click.command("ocr")
 @inputs_argument
 @jsonl_option
+@click.option("--reader", "reader_kind", type=click.Choice(["cut-classify", "line-ctc"]),
+              default=None,
+              help="Emission model: cut glyphs for the char CNN, or read whole lines with the "
+                   "CTC line recogniser (gb2312-line-ctc); both feed the same LM "
+                   "(default: the configured reader, cut-classify).")
 @click.option("--model", default=None, metavar="NAME|PATH",
-              help="Char classifier: a registered model name (see `jiema models`) or a path "
-                   "(default: the configured one, the shipped gb2312-cnn).")
+              help="The reader's model: a registered name (see `jiema models`) or a path "
+                   "(default: the configured one; gb2312-cnn for cut-classify).")
 @click.option("--no-lm", is_flag=True, help="Best candidate per glyph, no language model.")
 @click.option("--lm-weight", type=click.FloatRange(min=0), default=None,
               help="Weight of the character bigram LM against the classifier "
@@ -46,8 +51,9 @@ def _plain(record: Record, many: bool) -> str:
               help="Write pictures per image here: the KDE with maxima/minima, each layer, "
                    "and the lines, components and glyph boxes drawn over the image.")
 @pass_engine
-def ocr_command(engine: Any, inputs: tuple[str, ...], jsonl: bool, model: str | None,
-                no_lm: bool, lm_weight: float | None, debug_dir: str | None) -> None:
+def ocr_command(engine: Any, inputs: tuple[str, ...], jsonl: bool, reader_kind: str | None,
+                model: str | None, no_lm: bool, lm_weight: float | None,
+                debug_dir: str | None) -> None:
     """Read printed Chinese text (with digits, Latin letters, punctuation) from images.
 
     Prints the text of each image, one line per text line (with several images, each line is
@@ -58,7 +64,7 @@ def ocr_command(engine: Any, inputs: tuple[str, ...], jsonl: bool, model: str | 
     """
     from .pipeline import analyse
 
-    reader = _reader(engine, model, no_lm, lm_weight)
+    reader = _reader(engine, reader_kind, model, no_lm, lm_weight)
     out_dir = Path(debug_dir) if debug_dir else None
     if out_dir is not None:
         out_dir.mkdir(parents=True, exist_ok=True)
@@ -83,21 +89,15 @@ def ocr_command(engine: Any, inputs: tuple[str, ...], jsonl: bool, model: str | 
     exit_with(status)
 
 
-def _reader(engine: Any, model: str | None, no_lm: bool, lm_weight: float | None) -> Any:
+def _reader(engine: Any, kind: str | None, model: str | None, no_lm: bool,
+            lm_weight: float | None) -> Any:
     """The configured ocr pipeline, with the command line's overrides applied."""
+    from .line_ctc import LineCTCReader
     from .pipeline import OcrReader
 
     reader = engine.task("ocr")
-    if model is None and not no_lm and lm_weight is None:
+    if kind is None and model is None and not no_lm and lm_weight is None:
         return reader
-    classifier = reader.classifier
-    if model is not None:
-        spec = engine.resolve_model(model)
-        if spec.component != CLASSIFIER_COMPONENT:
-            raise click.BadParameter(
-                f"model {model!r} is for component {spec.component!r}, not "
-                f"{CLASSIFIER_COMPONENT!r}", param_hint="--model")
-        classifier = engine.component(CLASSIFIER_COMPONENT, model=spec)
     decoder = reader.decoder
     if no_lm:
         decoder = None
@@ -107,7 +107,33 @@ def _reader(engine: Any, model: str | None, no_lm: bool, lm_weight: float | None
 
         lm = getattr(decoder, "lm", None) or load_default_lm()
         decoder = lm_decoder(lm, lm_weight)
+    lines = isinstance(reader, LineCTCReader) if kind is None else kind == "line-ctc"
+    if lines:
+        spec = _model_spec(engine, model, LINE_COMPONENT)
+        if spec is None and isinstance(reader, LineCTCReader):
+            recognizer = reader.recognizer
+        else:
+            recognizer = engine.component(LINE_COMPONENT, model=spec).recognizer
+        return LineCTCReader(recognizer, decoder, reader.options,
+                             k=getattr(reader, "k", 5), stages=reader.stages)
+    spec = _model_spec(engine, model, CLASSIFIER_COMPONENT)
+    if spec is None and isinstance(reader, OcrReader):
+        classifier = reader.classifier
+    else:
+        classifier = engine.component(CLASSIFIER_COMPONENT, model=spec)
     return OcrReader(classifier, decoder, reader.options, reader.stages)
+
+
+def _model_spec(engine: Any, model: str | None, component: str) -> Any:
+    """The registered model or path `--model` names, checked against the reader's component."""
+    if model is None:
+        return None
+    spec = engine.resolve_model(model)
+    if spec.component != component:
+        raise click.BadParameter(
+            f"model {model!r} is for component {spec.component!r}, not {component!r}",
+            param_hint="--model")
+    return spec
 
 
 def _debug_stem(file: str, seen: set[str]) -> str:

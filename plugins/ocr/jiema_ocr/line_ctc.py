@@ -261,17 +261,18 @@ def _half(v: Any) -> Any:
 
 class LineCTCReader:
     """Reads images like `pipeline.OcrReader`, but each text line the image stages find goes
-    whole to the line recogniser (no glyph cutting); its positions' candidates are decoded with
-    the same character LM. Glyph boxes come from the frames of each position."""
+    whole to the line recogniser (no glyph cutting); its positions' candidates go to the same
+    line decoder (`pipeline.LMDecoder`: the character LM; None: best candidate). Glyph boxes
+    come from the frames of each position."""
 
-    def __init__(self, recognizer: LineRecognizer, lm: CharLM | None = None,
-                 lm_weight: float = DEFAULT_LM_WEIGHT, options: Any = None, k: int = 5) -> None:
-        from .pipeline import OcrOptions
+    def __init__(self, recognizer: LineRecognizer, decoder: Any = None, options: Any = None,
+                 k: int = 5, stages: Any = None) -> None:
+        from .pipeline import OcrOptions, Stages
 
         self.recognizer = recognizer
-        self.lm = lm
-        self.lm_weight = lm_weight
+        self.decoder = decoder
         self.options = options or OcrOptions()
+        self.stages = stages or Stages.from_options(self.options)
         self.k = k
 
     def __call__(self, source: Any) -> Any:
@@ -282,14 +283,22 @@ class LineCTCReader:
         from .pipeline import analyse
 
         timings: dict[str, float] = {}
-        return self.read_analysis(analyse(source, self.options, timings), timings)
+        return self.read_analysis(analyse(source, self.options, timings, self.stages), timings)
 
     def read_analysis(self, analysis: Any, timings: dict[str, float] | None = None) -> Any:
+        import time
+
         from .pipeline import OcrResult
 
+        timings = {} if timings is None else timings
+        t0 = time.perf_counter()
         lines = [r for r in (self.read_line(analysis, ln) for ln in analysis.lines)
                  if r is not None]
-        return OcrResult(lines, timings or {})
+        timings["recognise"] = timings.get("recognise", 0.0) + time.perf_counter() - t0
+        return OcrResult(lines, timings)
+
+    def decode(self, cands: list[list[tuple[str, float]]]) -> tuple[str, list[float]]:
+        return decode_line(cands, None) if self.decoder is None else self.decoder(cands)
 
     def read_line(self, analysis: Any, line: Any) -> Any:
         """A `LineResult` (None when the line does not look like text)."""
@@ -304,7 +313,7 @@ class LineCTCReader:
         cands = frame_candidates(lp, self.recognizer.charset.labels, self.k)
         if float(np.mean([c[0][1] for c in cands])) < self.options.min_line_confidence:
             return None
-        text, confs = decode_line(cands, self.lm, self.lm_weight)
+        text, confs = self.decode(cands)
         rows = np.flatnonzero((crop < 128).any(axis=1))
         top, bottom = (int(rows[0]), int(rows[-1]) + 1) if rows.size else (0, h)
         f = (self.recognizer.height - 4) / max(bottom - top, 1)  # normalize_line's scale

@@ -17,6 +17,8 @@ CLASSIFIER_COMPONENT = "ocr.char_cnn.v1"
 CLASSIFIER_MODEL = "gb2312-cnn"
 LM_COMPONENT = "ocr.char_bigram.v1"
 LM_MODEL = "pd98-char-bigram"
+LINE_COMPONENT = "ocr.line_ctc.v1"  # = line_ctc.COMPONENT
+LINE_MODEL = "gb2312-line-ctc"
 
 
 class ReaderOptions(BaseModel):
@@ -36,6 +38,26 @@ class ReaderOptions(BaseModel):
     max_pixels: int = Field(40_000_000, ge=1)
     space_gap: float = Field(0.5, gt=0)
     flatten_retry: bool = True
+
+
+class LineReaderOptions(BaseModel):
+    """Knobs of the whole-line reader (`line_ctc.LineCTCReader`): no cutting, so fewer."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    top_k: int = Field(5, ge=1, le=50, description="candidates per character position")
+    min_line_confidence: float = Field(0.15, ge=0, le=1)
+    max_pixels: int = Field(40_000_000, ge=1)
+    flatten_retry: bool = True
+
+
+class LineReaderParts:
+    """What the `ocr.line_ctc.v1` reader component builds: its recogniser and options; the
+    task factory adds the image stages and the decoder."""
+
+    def __init__(self, recognizer: Any, options: LineReaderOptions) -> None:
+        self.recognizer = recognizer
+        self.options = options
 
 
 class ClassifierOptions(BaseModel):
@@ -88,20 +110,42 @@ def make_lm_decoder(options: LMOptions, model: Any) -> Any:
     return LMDecoder(lm, options.lm_weight)
 
 
+def make_line_reader(options: LineReaderOptions, model: Any) -> LineReaderParts:
+    from .line_ctc import LineRecognizer
+
+    if model is None and not _shipped(LINE_MODEL):
+        raise jiema.errors.ModelFileError(
+            f"{LINE_COMPONENT} needs a line-recogniser model (none is shipped as "
+            f"{LINE_MODEL!r}): train one with `jiema train ocr-line` and name it in the config")
+    return LineReaderParts(LineRecognizer.load(model.path if model is not None else LINE_MODEL),
+                           options)
+
+
 def ocr_factory(engine: jiema.Engine, config: Any) -> Any:
-    """The `ocr` pipeline: an image (path, bytes, PIL image or array) -> `OcrResult`."""
+    """The `ocr` pipeline: an image (path, bytes, PIL image or array) -> `OcrResult`.
+
+    The reader stage picks the emission model: `ocr.cut_classify.v1` cuts glyphs for the char
+    classifier, `ocr.line_ctc.v1` reads whole lines with the line recogniser; both feed the
+    same decoder."""
     from .pipeline import OcrOptions, OcrReader
 
-    reader: ReaderOptions = engine.build(config["reader"])
-    options = OcrOptions(
-        preprocess=engine.build(config["preprocess"]),
-        layers=engine.build(config["layering"]),
-        regions=engine.build(config["regions"]),
-        cutting=engine.build(config["cutting"]),
-        **reader.model_dump(),
-    )
-    return OcrReader(engine.build(config["classifier"]), engine.build(config["decoder"]),
-                     options)
+    reader = engine.build(config["reader"])
+    stages = {
+        "preprocess": engine.build(config["preprocess"]),
+        "layers": engine.build(config["layering"]),
+        "regions": engine.build(config["regions"]),
+        "cutting": engine.build(config["cutting"]),
+    }
+    decoder = engine.build(config["decoder"])
+    if isinstance(reader, LineReaderParts):
+        from .line_ctc import LineCTCReader
+
+        opts = reader.options
+        options = OcrOptions(**stages, min_line_confidence=opts.min_line_confidence,
+                             max_pixels=opts.max_pixels, flatten_retry=opts.flatten_retry)
+        return LineCTCReader(reader.recognizer, decoder, options, k=opts.top_k)
+    options = OcrOptions(**stages, **reader.model_dump())
+    return OcrReader(engine.build(config["classifier"]), decoder, options)
 
 
 @jiema.hookimpl
@@ -150,6 +194,9 @@ def register_components(register: Any) -> None:
     register("ocr.reader", "ocr.cut_classify.v1", factory=lambda options, model: options,
              options=ReaderOptions,
              description="Cut glyphs, classify every plausible cut, keep the best by recognition.")
+    register("ocr.reader", LINE_COMPONENT, factory=make_line_reader, options=LineReaderOptions,
+             description="Whole-line recogniser (conv features -> CTC), no glyph cutting; its "
+                         "character positions go to the same decoder.")
     register("ocr.classifier", CLASSIFIER_COMPONENT, factory=make_classifier,
              options=ClassifierOptions,
              description="Char CNN (PyTorch): top-k GB2312 characters, digits, Latin, punctuation.")
@@ -162,7 +209,8 @@ def register_components(register: Any) -> None:
 
 @jiema.hookimpl
 def register_models(register: Any) -> None:
-    for name, component in ((CLASSIFIER_MODEL, CLASSIFIER_COMPONENT), (LM_MODEL, LM_COMPONENT)):
+    for name, component in ((CLASSIFIER_MODEL, CLASSIFIER_COMPONENT), (LM_MODEL, LM_COMPONENT),
+                            (LINE_MODEL, LINE_COMPONENT)):
         if _shipped(name):  # registered once trained and shipped
             register(name, component=component, path=MODELS_DIR / f"{name}.safetensors")
 
