@@ -82,6 +82,31 @@ def test_low_wide_segments_are_split_softly():
     assert best_cut(graph, digits_read_well) == [(0, 1), (1, 2), (2, 3)]
 
 
+def _ring(m, x0, x1, y0, y1, t=4):
+    m[y0:y1, x0:x1] = True
+    m[y0 + t:y1 - t, x0 + t:x1 - t] = False
+
+
+def test_touching_round_glyphs_are_also_split_in_their_middle():
+    # 00 blurred together: the lightest columns lie inside the bowls, not where they touch,
+    # so the middle is offered too and the halves there cost what one digit alone costs
+    m = np.zeros((H, 100), dtype=bool)
+    m[0:40, 0:40] = True  # a full-height character sets the line height
+    _ring(m, 46, 68, 8, 38)
+    _ring(m, 66, 88, 8, 38)
+    graph = cut_graph(m)
+    boxes = {(graph.box(i, j)[0], graph.box(i, j)[2]): (i, j, cost)
+             for i, j, cost in graph.groups}
+    first, second, pair = boxes[(46, 67)], boxes[(67, 88)], boxes[(46, 88)]
+    assert first[2] == second[2] == CutOptions().narrow_cost  # like one digit standing alone
+    assert pair[2] > first[2]  # a low pair about an em wide may well be two glyphs
+
+    def digits_read_well(i, j):
+        return 0.1 if (i, j) in (first[:2], second[:2]) else 1.0
+
+    assert best_cut(graph, digits_read_well)[1:] == [first[:2], second[:2]]
+
+
 def test_extra_cost_can_override_geometry():
     m = _mask([(0, 4, 0, 40), (16, 20, 2, 38), (32, 36, 0, 40)])
     graph = cut_graph(m)

@@ -103,13 +103,16 @@ def column_segments(mask: np.ndarray, min_ink: int = 1) -> list[Segment]:
 
 def split_wide(mask: np.ndarray, segments: list[Segment], em: float, split_width: float = 1.25,
                soft_width: float | None = None, tall_height: float | None = None,
-               tall_soft_width: float | None = None) -> tuple[list[Segment], list[int]]:
+               tall_soft_width: float | None = None, mark_height: float = 0.0
+               ) -> tuple[list[Segment], list[int]]:
     """Split segments wider than `split_width` em (touching characters) at the lightest column
     near each multiple of the expected width; with `soft_width`, also split in two a segment
     lower than `tall_height` px and wider than `soft_width` em (two touching digits or
     letters — or one wide low glyph such as 一 or 四, which the cut may reassemble), and with
     `tall_soft_width` any segment wider than that (a glyph touching half of the next).
-    Returns the pieces and, per piece, the index of the segment it came from."""
+    A low segment split in two, at least `mark_height` px high (no bar or row of dots), is also
+    split in its middle when that is far from the lightest column. Returns the pieces and, per
+    piece, the index of the segment it came from."""
     out: list[Segment] = []
     parents: list[int] = []
     counts = mask.sum(axis=0)
@@ -136,7 +139,15 @@ def split_wide(mask: np.ndarray, segments: list[Segment], em: float, split_width
             hi = int(min(seg.x1 - 2, target + 0.25 * em))
             if hi <= lo:
                 continue
-            cuts.append(lo + int(np.argmin(counts[lo:hi])))
+            at = lo + int(np.argmin(counts[lo:hi]))
+            middle = int(round(target))
+            if (n == 2 and mark_height <= seg.height < (tall_height or 0.0)
+                    and abs(at - middle) > 0.15 * em):
+                # two touching round digits (00, 30) are lightest inside their bowls, not where
+                # they touch: offer the middle too; the cut regroups the three pieces
+                cuts += sorted((at, middle))
+            else:
+                cuts.append(at)
         cuts.append(seg.x1)
         for a, b in zip(cuts[:-1], cuts[1:], strict=True):
             ys = np.flatnonzero(mask[:, a:b].any(axis=1))
@@ -163,7 +174,7 @@ def cut_graph(mask: np.ndarray, options: CutOptions | None = None) -> CutGraph:
     line_h = line_height(raw)
     em = line_h * opts.em_per_height
     segs, parents = split_wide(mask, raw, em, opts.split_width, opts.soft_split,
-                               opts.tall * line_h, opts.tall_soft_split)
+                               opts.tall * line_h, opts.tall_soft_split, opts.mark * line_h)
     whole: dict[int, tuple[int, int]] = {}  # segment -> the range of its pieces
     for k, p in enumerate(parents):
         first, _ = whole.get(p, (k, k))
@@ -172,9 +183,19 @@ def cut_graph(mask: np.ndarray, options: CutOptions | None = None) -> CutGraph:
     groups: list[tuple[int, int, float]] = []
     for i in range(len(segs)):
         for j in range(i + 1, min(len(segs), i + opts.max_group) + 1):
-            if (i, j) in rejoin:  # the unsplit segment, costed as itself
-                cost = _group_cost([rejoin[(i, j)]], em, line_h, opts)
-                groups.append((i, j, 1.0 if cost is None else cost))
+            if j > i + 1 and parents[i] == parents[j - 1]:
+                # pieces of one split segment (or all of it), costed as one segment; a low one
+                # about an em wide is as likely two digits or letters side by side as one
+                # glyph, like a low group of several segments
+                a, b = segs[i], segs[j - 1]
+                whole_seg = rejoin.get((i, j)) or Segment(
+                    a.x0, b.x1, min(s.y0 for s in segs[i:j]), max(s.y1 for s in segs[i:j]))
+                cost = _group_cost([whole_seg], em, line_h, opts)
+                cost = 1.0 if cost is None else cost
+                if (opts.mark * line_h <= whole_seg.height < opts.tall * line_h
+                        and whole_seg.width >= opts.narrow * em):  # not a bar such as 一
+                    cost += opts.short_group_cost
+                groups.append((i, j, cost))
                 continue
             cost = _group_cost(segs[i:j], em, line_h, opts)
             if cost is None:
