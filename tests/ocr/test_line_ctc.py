@@ -134,12 +134,19 @@ def test_line_training_checkpoints_and_resumes(tmp_path: Path) -> None:
     assert 0.0 <= scores["cer"]
     rec = LineRecognizer.load(tmp_path / "run" / "best.json")
     assert rec.arch == "charnet_ctc" and rec.height == 40
-    again = train_lines(tmp_path / "run", opts.model_copy(update={"steps": 5}), resume=True,
-                        progress=False)
-    assert "cer" in again
     import torch
 
-    assert torch.load(tmp_path / "run" / "last.pt", weights_only=True)["step"] == 3
+    # resuming keeps the saved options: a run that used its budget stops at once
+    train_lines(tmp_path / "run", LineTrainOptions(corpus=[str(corpus)], lr=1.0), resume=True,
+                progress=False)
+    state = torch.load(tmp_path / "run" / "last.pt", weights_only=True)
+    assert state["step"] == 3 and state["options"]["lr"] == opts.lr
+    # ... but a budget given explicitly extends it
+    again = train_lines(tmp_path / "run", LineTrainOptions(corpus=[str(corpus)], steps=5),
+                        resume=True, progress=False)
+    assert "cer" in again
+    state = torch.load(tmp_path / "run" / "last.pt", weights_only=True)
+    assert state["step"] == 5 and state["options"]["max_chars"] == 4
 
 
 def test_the_train_command_trains_a_line_recogniser(tmp_path: Path) -> None:
@@ -166,6 +173,13 @@ def test_the_train_command_trains_a_line_recogniser(tmp_path: Path) -> None:
     assert res.exit_code == 0, res.output
     assert json.loads(res.stdout.strip().splitlines()[-1])["heldout_cer"] >= 0
     assert LineRecognizer.load(tmp_path / "run" / "best.json").arch == "charnet_ctc"
+    res = CliRunner().invoke(cli, [*args[:-8], "--resume", "--steps", "3"],
+                             catch_exceptions=False)
+    assert res.exit_code == 0, res.output
+    import torch
+
+    state = torch.load(tmp_path / "run" / "last.pt", weights_only=True)
+    assert state["step"] == 3 and state["options"]["batch_size"] == 2  # saved, not the default
     res = CliRunner().invoke(cli, ["train", "ocr-line", "--corpus", str(corpus), "--out",
                                    str(tmp_path / "other"), "--resume"])
     assert res.exit_code != 0 and "no checkpoint" in res.output

@@ -120,7 +120,8 @@ def train_ocr_lm_command(corpora: tuple[str, ...], out_path: str, alpha: float,
               help="Run folder: last.pt (resumable state), model.* (latest), best.* (lowest "
                    "held-out CER) — copy best.safetensors + best.json to ship a model.")
 @click.option("--resume", is_flag=True,
-              help="Continue the run in --out from last.pt (its saved options win).")
+              help="Continue the run in --out from last.pt: its saved options win, except "
+                   "--steps/--minutes given here, which extend its budget.")
 @click.option("--init", default="gb2312-cnn", show_default=True, metavar="NAME|PATH",
               help="Char CNN to start from (its conv stages become the line features); "
                    "'none' starts from random weights.")
@@ -160,6 +161,13 @@ def train_ocr_line_command(corpora: tuple[str, ...], out_dir: str, resume: bool,
         minutes=minutes, batch_size=batch_size, lr=lr, threads=threads, device=device,
         checkpoint_minutes=checkpoint_minutes, eval_lines=eval_lines, seed=seed, name=name,
     )
+    if resume:  # only a budget given on this command line changes the saved run
+        ctx = click.get_current_context()
+        given = {k for k in ("steps", "minutes")
+                 if ctx.get_parameter_source(k) != click.core.ParameterSource.DEFAULT}
+        opts = LineTrainOptions.model_validate(
+            {"corpus": list(corpora), **{k: getattr(opts, k) for k in given},
+             "threads": threads, "device": device})
     try:
         scores = train_lines(out_dir, opts, resume=resume)
     except FileNotFoundError as exc:

@@ -191,8 +191,11 @@ def train_lines(out_dir: str | os.PathLike[str], opts: LineTrainOptions, *, resu
         if not ckpt.is_file():
             raise FileNotFoundError(f"--resume: no checkpoint {ckpt}")
         state = torch.load(ckpt, map_location=device, weights_only=True)
-        opts = LineTrainOptions.model_validate({**state["options"], "device": opts.device,
-                                                "threads": opts.threads})
+        # the saved options win, but a budget given explicitly (`steps`, `minutes`) extends the
+        # run: its learning-rate schedule stretches over the new budget
+        budget = {k: getattr(opts, k) for k in ("steps", "minutes") if k in opts.model_fields_set}
+        opts = LineTrainOptions.model_validate({**state["options"], **budget,
+                                                "device": opts.device, "threads": opts.threads})
     out.mkdir(parents=True, exist_ok=True)
     torch.set_num_threads(opts.threads)
     torch.manual_seed(opts.seed)
