@@ -116,6 +116,17 @@ def test_greedy_ctc_read_out_and_cer() -> None:
     assert held == ["0", "20", "40"] and len(train) == 38
 
 
+def test_half_width_draws_digits_and_letters_narrow_but_keeps_chinese_punctuation() -> None:
+    pytest.importorskip("torch")
+    from jiema_ocr.charset import default_charset
+    from jiema_ocr.cnn.line_train import half_width
+
+    text = "１９９８年ＡＰＥＣ会议，增长５．３％（图）："
+    assert half_width(text) == "1998年APEC会议，增长5.3%（图）："
+    cs = default_charset()
+    assert (cs.encode(half_width(text)) == cs.encode(text)).all()  # the same labels
+
+
 def test_line_training_checkpoints_and_resumes(tmp_path: Path) -> None:
     pytest.importorskip("torch")
     from jiema_ocr.glyphs import default_fonts

@@ -50,6 +50,9 @@ class LineTrainOptions(BaseModel):
     checkpoint_minutes: float = Field(5.0, gt=0)
     eval_lines: int = Field(200, ge=0)
     max_lines: int | None = Field(None, ge=1, description="read only this many corpus lines")
+    ascii_share: float = Field(0.5, ge=0, le=1, description="part of the lines whose full-width "
+                               "digits, letters and signs (as the People's Daily prints them) "
+                               "are drawn half-width, as most other text prints them")
     name: str = "line-ctc"
 
 
@@ -80,10 +83,11 @@ class LineSampler:
     """Random `(ink maps, texts)` of rendered lines."""
 
     def __init__(self, texts: Sequence[str], charset: Charset, lo: int = 2, hi: int = 14,
-                 height: int = 40) -> None:
+                 height: int = 40, ascii_share: float = 0.0) -> None:
         from ..synth import find_fonts
 
         self.texts, self.charset, self.lo, self.hi, self.height = texts, charset, lo, hi, height
+        self.ascii_share = ascii_share
         self.fonts = find_fonts()
         if not self.fonts:
             raise FileNotFoundError("no Debian CJK font installed (fonts-wqy-microhei, "
@@ -99,7 +103,8 @@ class LineSampler:
                 break
         font = fonts[int(rng.integers(len(fonts)))]
         dark = bool(rng.integers(2))
-        img = render_line(text, font, int(rng.integers(24, 49)), dark_text=dark,
+        drawn = half_width(text) if rng.random() < self.ascii_share else text
+        img = render_line(drawn, font, int(rng.integers(24, 49)), dark_text=dark,
                           noise=float(rng.choice([0.0, 4.0, 8.0, 12.0])),
                           blur=float(rng.choice([0.0, 0.5, 1.0])),
                           gradient=bool(rng.random() < 0.3), seed=rng).image
@@ -109,6 +114,21 @@ class LineSampler:
     def batch(self, n: int, rng: np.random.Generator) -> tuple[np.ndarray, list[str]]:
         items = [self.one(rng) for _ in range(n)]
         return pad_batch([x for x, _ in items], self.height), [t for _, t in items]
+
+
+_NUMBER_SIGNS = frozenset(".%+-/")
+
+
+def half_width(text: str) -> str:
+    """`text` with its full-width digits, letters and number signs (１９９８, ＡＰＥＣ, ５．３％)
+    half-width; Chinese punctuation (，：（）) stays. The labels stay the same: the charset
+    folds both forms into one class."""
+    out = []
+    for ch in text:
+        narrow = chr(ord(ch) - 0xFEE0) if "\uff01" <= ch <= "\uff5e" else ch
+        out.append(narrow if narrow.isascii() and (narrow.isalnum() or narrow in _NUMBER_SIGNS)
+                   else ch)
+    return "".join(out)
 
 
 def pad_batch(maps: Sequence[np.ndarray], height: int) -> np.ndarray:
@@ -206,8 +226,10 @@ def train_lines(out_dir: str | os.PathLike[str], opts: LineTrainOptions, *, resu
             break
         texts.append(line)
     train_texts, held_texts = split_texts(texts)
-    sampler = LineSampler(train_texts, charset, opts.min_chars, opts.max_chars)
-    held = LineSampler(held_texts or train_texts, charset, opts.min_chars, opts.max_chars)
+    sampler = LineSampler(train_texts, charset, opts.min_chars, opts.max_chars,
+                          ascii_share=opts.ascii_share)
+    held = LineSampler(held_texts or train_texts, charset, opts.min_chars, opts.max_chars,
+                       ascii_share=opts.ascii_share)
     eval_rng = np.random.default_rng(EVAL_SEED)
     eval_items = [held.one(eval_rng) for _ in range(opts.eval_lines)]
 
