@@ -107,6 +107,17 @@ def test_touching_round_glyphs_are_also_split_in_their_middle():
     assert best_cut(graph, digits_read_well)[1:] == [first[:2], second[:2]]
 
 
+def test_three_dots_in_a_row_make_one_ellipsis_but_two_apart_marks_do_not():
+    # 妈叫…: the dots of … are about an em wide together, wider than a quote's two marks
+    m = _mask([(0, 40, 0, 40), (46, 52, 18, 24), (59, 65, 18, 24), (72, 78, 18, 24)])
+    assert best_cut(cut_graph(m)) == [(0, 1), (1, 4)]
+    # two marks as far apart, or dots at different heights, stay apart
+    assert best_cut(cut_graph(_mask([(0, 40, 0, 40), (46, 52, 2, 8), (72, 78, 2, 8)]))) == [
+        (0, 1), (1, 2), (2, 3)]
+    m = _mask([(0, 40, 0, 40), (46, 52, 2, 8), (59, 65, 18, 24), (72, 78, 32, 38)])
+    assert (1, 4) not in [(i, j) for i, j, _ in cut_graph(m).groups]
+
+
 def test_extra_cost_can_override_geometry():
     m = _mask([(0, 4, 0, 40), (16, 20, 2, 38), (32, 36, 0, 40)])
     graph = cut_graph(m)

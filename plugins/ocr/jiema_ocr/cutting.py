@@ -222,8 +222,8 @@ def _group_cost(segs: list[Segment], em: float, line_h: float, opts: CutOptions
     if max(gaps) > opts.max_inner_gap * em:
         return None
     small = [s.height < opts.mark * line_h for s in segs]
-    if all(small):  # the two marks of a quote, a colon drawn as two pieces
-        if width > 0.6 * em:
+    if all(small):  # the two marks of a quote, a colon drawn as two pieces, the dots of …
+        if width > 0.6 * em and not _dot_row(segs, em):
             return None
         return opts.narrow_cost + opts.piece_cost * (len(segs) - 1)
     y0, y1 = min(s.y0 for s in segs), max(s.y1 for s in segs)
@@ -235,6 +235,15 @@ def _group_cost(segs: list[Segment], em: float, line_h: float, opts: CutOptions
                                                  or end.y1 <= 0.45 * line_h):
             cost += opts.mark_cost
     return cost
+
+
+def _dot_row(segs: list[Segment], em: float) -> bool:
+    """Three or more dots side by side at one height: an ellipsis (…), about an em wide."""
+    if len(segs) < 3:
+        return False
+    centers = [(s.y0 + s.y1) / 2 for s in segs]
+    return (max(centers) - min(centers) <= 0.1 * em
+            and all(s.width <= 0.25 * em and s.height <= 0.25 * em for s in segs))
 
 
 def _width_cost(width_em: float) -> float:
