@@ -240,8 +240,26 @@ def test_an_unsure_line_of_odd_size_among_three_is_dropped():
     specks = line(100, 12, 0.3)
     assert reader.drop_odd_lines([text1, specks, text2]) == [text1, text2]
     assert reader.drop_odd_lines([text1, picture]) == [text1, picture]  # two: no majority
-    off = OcrReader(reader.classifier, options=OcrOptions(odd_line_confidence=0.0))
+    off = OcrReader(reader.classifier, options=OcrOptions(odd_line_confidence=0.0,
+                                                          short_line_confidence=0.0))
     assert len(off.drop_odd_lines([text1, text2, picture])) == 3
+
+
+def test_a_short_unsure_line_among_three_is_dropped_whatever_its_size():
+    from jiema_ocr.pipeline import GlyphResult, LineResult
+
+    def line(y0, text, prob):
+        glyphs = [GlyphResult((0, y0, 30, y0 + 30), ch, prob, [(ch, prob)]) for ch in text]
+        return LineResult((0, y0, 300, y0 + 30), text, prob, glyphs)
+
+    text1, text2 = line(0, "全场满元", 0.9), line(40, "包邮", 0.9)
+    reader = OcrReader(TemplateClassifier("字", FONTS[0]))
+    specks = line(80, "7\\", 0.6)  # parts of a picture, as tall as the text
+    assert reader.drop_odd_lines([text1, specks, text2]) == [text1, text2]
+    unsure_text = line(80, "电视机柜", 0.6)  # four glyphs: a line of text, read unsurely
+    assert reader.drop_odd_lines([text1, text2, unsure_text]) == [text1, text2, unsure_text]
+    assert reader.drop_odd_lines([text1, specks]) == [text1, specks]  # two: no majority
+    assert reader.drop_odd_lines([text1, text2, line(80, "包邮", 0.7)])[-1].text == "包邮"
 
 
 def test_a_line_of_drawn_shapes_alone_is_a_picture_not_text():

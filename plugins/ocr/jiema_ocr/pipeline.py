@@ -63,6 +63,11 @@ class OcrOptions(BaseModel):
         0.55, ge=0, le=1, description="with 3+ lines, a line read less surely than this ...")
     odd_line_size: float = Field(2.0, ge=1, description="... and this many times taller or "
                                                         "shorter than the others is dropped")
+    short_line_glyphs: int = Field(3, ge=0, description="with 3+ lines, a line of at most this "
+                                                        "many glyphs ...")
+    short_line_confidence: float = Field(
+        0.65, ge=0, le=1, description="... read less surely than this is dropped, whatever its "
+                                      "size (specks of a banner's picture)")
     margin: float = Field(0.08, ge=0, description="crop margin around a glyph, x em")
     max_pixels: int = Field(MAX_PIXELS, ge=1)
     flatten_retry: bool = Field(True, description="when no line is found, try again with the "
@@ -256,7 +261,9 @@ class OcrReader:
         line read unsurely
         (mean best-candidate probability under `odd_line_confidence`) and more than
         `odd_line_size` times taller or shorter than the others' median — the rim of a banner's
-        picture, a few specks beside it."""
+        picture, a few specks beside it — and one of at most `short_line_glyphs` glyphs read
+        less surely than `short_line_confidence`, whatever its size (7\\ or 厂、 read from the
+        parts of a picture)."""
         opts = self.options
         lines = [ln for ln in lines if not _only_shapes(ln)]
         if len(lines) < 3:
@@ -269,6 +276,8 @@ class OcrReader:
             sure = np.mean([g.candidates[0][1] if g.candidates else 0.0 for g in line.glyphs])
             if sure < opts.odd_line_confidence and not (
                     1.0 / opts.odd_line_size <= ratio <= opts.odd_line_size):
+                continue
+            if len(line.glyphs) <= opts.short_line_glyphs and sure < opts.short_line_confidence:
                 continue
             keep.append(line)
         return keep

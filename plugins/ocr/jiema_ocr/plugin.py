@@ -34,6 +34,8 @@ class ReaderOptions(BaseModel):
     min_line_confidence: float = Field(0.15, ge=0, le=1)
     odd_line_confidence: float = Field(0.55, ge=0, le=1)
     odd_line_size: float = Field(2.0, ge=1)
+    short_line_glyphs: int = Field(3, ge=0)
+    short_line_confidence: float = Field(0.65, ge=0, le=1)
     margin: float = Field(0.08, ge=0)
     max_pixels: int = Field(40_000_000, ge=1)
     space_gap: float = Field(0.5, gt=0)
