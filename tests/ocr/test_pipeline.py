@@ -275,3 +275,26 @@ def test_a_line_of_drawn_shapes_alone_is_a_picture_not_text():
     assert reader.drop_odd_lines([date, circle]) == [date]
     assert reader.drop_odd_lines([circle, bullets]) == []
     assert reader.drop_odd_lines([date, item]) == [date, item]  # shapes inside text stay
+
+
+def test_a_banner_reads_the_flattened_ground_too_when_that_finds_every_line_and_more():
+    from jiema_ocr.pipeline import Stages, analyse
+    from jiema_ocr.regions import TextLine
+
+    def line(y0, n=2):
+        return TextLine((10, y0, 200, y0 + 30), 1, np.ones((30, 190), bool), 30.0, 20.0, 200.0,
+                        components=[(0, 0, 1, 1)] * n)
+
+    plain, flat = np.full((120, 300), 1, np.uint8), np.full((120, 300), 2, np.uint8)
+    found = {1: [line(10)], 2: [line(12), line(60)]}  # a gradient hid the second line
+    stages = Stages(lambda rgb: (plain, 1), lambda gray: None,
+                    lambda gray, layers: found[int(gray[0, 0])], lambda mask: None,
+                    retry=lambda rgb: (flat, 1))
+    image = np.zeros((120, 300, 3), np.uint8)
+    assert len(analyse(image, OcrOptions(), stages=stages).lines) == 2
+    assert len(analyse(image, OcrOptions(flatten_more=False), stages=stages).lines) == 1
+    found[2] = [line(60), line(90)]  # ... but it lost the first: keep the plain pass
+    assert analyse(image, OcrOptions(), stages=stages).lines[0].box[1] == 10
+    found[2] = [line(12), line(60)]
+    plain, flat = plain[:60], flat[:60]  # no room for another line: one pass only
+    assert len(analyse(image, OcrOptions(), stages=stages).lines) == 1

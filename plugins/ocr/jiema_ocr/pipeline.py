@@ -70,6 +70,9 @@ class OcrOptions(BaseModel):
                                       "size (specks of a banner's picture)")
     margin: float = Field(0.08, ge=0, description="crop margin around a glyph, x em")
     max_pixels: int = Field(MAX_PIXELS, ge=1)
+    flatten_more: bool = Field(True, description="on an image with room for more lines than "
+                                                 "found, try the flattened ground too and keep "
+                                                 "it when it finds each line and more")
     flatten_retry: bool = Field(True, description="when no line is found, try again with the "
                                                   "ground flattened (a gradient can hide text)")
     space_gap: float = Field(0.5, gt=0, description="gap between Latin/digit glyphs (x em) "
@@ -168,12 +171,14 @@ def analyse(source: ImageSource, options: OcrOptions | None = None,
     layers = st.layers(gray)
     t2 = time.perf_counter()
     lines = st.lines(gray, layers)
-    if not lines and st.retry is not None:  # a gradient ground can hide all the text
+    # a gradient ground can hide all the text, or the lines in part of the image
+    if st.retry is not None and (not lines or (opts.flatten_more and _room_for_more(
+            lines, gray.shape[0]))):
         flat_gray, flat_scale = st.retry(rgb)
         flat_layers = st.layers(flat_gray)
         # flattening hollows a filled shape into its rim, which could pass for one glyph
         flat_lines = [ln for ln in st.lines(flat_gray, flat_layers) if len(ln.components) > 1]
-        if flat_lines:
+        if flat_lines and (not lines or _finds_more(flat_lines, lines)):
             gray, scale, layers, lines = flat_gray, flat_scale, flat_layers, flat_lines
     t3 = time.perf_counter()
     if timings is not None:
@@ -181,6 +186,23 @@ def analyse(source: ImageSource, options: OcrOptions | None = None,
         timings["layers"] = timings.get("layers", 0.0) + t2 - t1
         timings["regions"] = timings.get("regions", 0.0) + t3 - t2
     return Analysis(rgb, gray, scale, layers, lines)
+
+
+def _room_for_more(lines: list[TextLine], height: int) -> bool:
+    """Whether the image is tall enough for more lines than the ones found (a banner, not a
+    single line)."""
+    return height >= 2.5 * max(ln.box[3] - ln.box[1] for ln in lines)
+
+
+def _finds_more(found: list[TextLine], before: list[TextLine]) -> bool:
+    """More lines than `before`, and one overlapping each of `before` (the other pass lost none
+    of them)."""
+    def overlaps(a: TextLine, b: TextLine) -> bool:
+        h = min(a.box[3], b.box[3]) - max(a.box[1], b.box[1])
+        w = min(a.box[2], b.box[2]) - max(a.box[0], b.box[0])
+        return h > 0.5 * min(a.box[3] - a.box[1], b.box[3] - b.box[1]) and w > 0
+
+    return len(found) > len(before) and all(any(overlaps(f, b) for f in found) for b in before)
 
 
 def glyph_crop(gray: np.ndarray, line: TextLine, box: Box, margin: int,

@@ -40,6 +40,7 @@ class ReaderOptions(BaseModel):
     max_pixels: int = Field(40_000_000, ge=1)
     space_gap: float = Field(0.5, gt=0)
     flatten_retry: bool = True
+    flatten_more: bool = True
 
 
 class LineReaderOptions(BaseModel):
@@ -51,6 +52,7 @@ class LineReaderOptions(BaseModel):
     min_line_confidence: float = Field(0.15, ge=0, le=1)
     max_pixels: int = Field(40_000_000, ge=1)
     flatten_retry: bool = True
+    flatten_more: bool = True
 
 
 class LineReaderParts:
@@ -144,7 +146,8 @@ def ocr_factory(engine: jiema.Engine, config: Any) -> Any:
 
         opts = reader.options
         options = OcrOptions(**stages, min_line_confidence=opts.min_line_confidence,
-                             max_pixels=opts.max_pixels, flatten_retry=opts.flatten_retry)
+                             max_pixels=opts.max_pixels, flatten_retry=opts.flatten_retry,
+                             flatten_more=opts.flatten_more)
         return LineCTCReader(reader.recognizer, decoder, options, k=opts.top_k)
     options = OcrOptions(**stages, **reader.model_dump())
     return OcrReader(engine.build(config["classifier"]), decoder, options)
