@@ -127,18 +127,25 @@ def test_half_width_draws_digits_and_letters_narrow_but_keeps_chinese_punctuatio
     assert (cs.encode(half_width(text)) == cs.encode(text)).all()  # the same labels
 
 
-def test_line_training_checkpoints_and_resumes(tmp_path: Path) -> None:
+@pytest.fixture
+def pd_corpus(tmp_path: Path) -> Path:
+    """A tiny People's Daily-format corpus for training runs (skips without torch or fonts)."""
     pytest.importorskip("torch")
     from jiema_ocr.glyphs import default_fonts
 
     if not default_fonts():
         pytest.skip("no Debian CJK font installed")
-    from jiema_ocr.cnn.line_train import LineTrainOptions, train_lines
-    from jiema_ocr.line_ctc import LineRecognizer
-
     corpus = tmp_path / "pd.txt"
     corpus.write_text("\n".join(["中国/ns  人民/n  银行/n", "今天/t  发布/v  了/u  数据/n"] * 3)
                       + "\n", encoding="utf-8")
+    return corpus
+
+
+def test_line_training_checkpoints_and_resumes(tmp_path: Path, pd_corpus: Path) -> None:
+    from jiema_ocr.cnn.line_train import LineTrainOptions, train_lines
+    from jiema_ocr.line_ctc import LineRecognizer
+
+    corpus = pd_corpus
     opts = LineTrainOptions(corpus=[str(corpus)], init=None, steps=3, batch_size=2,
                             eval_lines=2, max_chars=4)
     scores = train_lines(tmp_path / "run", opts, progress=False)
@@ -160,12 +167,7 @@ def test_line_training_checkpoints_and_resumes(tmp_path: Path) -> None:
     assert state["step"] == 5 and state["options"]["max_chars"] == 4
 
 
-def test_the_train_command_trains_a_line_recogniser(tmp_path: Path) -> None:
-    pytest.importorskip("torch")
-    from jiema_ocr.glyphs import default_fonts
-
-    if not default_fonts():
-        pytest.skip("no Debian CJK font installed")
+def test_the_train_command_trains_a_line_recogniser(tmp_path: Path, pd_corpus: Path) -> None:
     import json
 
     import jiema
@@ -174,9 +176,7 @@ def test_the_train_command_trains_a_line_recogniser(tmp_path: Path) -> None:
     from jiema.cli import build_cli
     from jiema_ocr.line_ctc import LineRecognizer
 
-    corpus = tmp_path / "pd.txt"
-    corpus.write_text("\n".join(["中国/ns  人民/n  银行/n", "今天/t  发布/v  了/u  数据/n"] * 3)
-                      + "\n", encoding="utf-8")
+    corpus = pd_corpus
     cli = build_cli(jiema.Engine(plugins=[plugin], load_entry_points=False))
     args = ["train", "ocr-line", "--corpus", str(corpus), "--out", str(tmp_path / "run"),
             "--init", "none", "--steps", "2", "--batch-size", "2", "--eval-lines", "2"]

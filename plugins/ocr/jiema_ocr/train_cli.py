@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import sys
+from collections.abc import Callable
 
 import click
 from jiema.cli import core_group
@@ -18,6 +19,23 @@ def register_train_commands(cli: click.Group) -> None:
     train.add_command(train_ocr_line_command)
 
 
+def _run_options(command: Callable[..., None]) -> Callable[..., None]:
+    """The options every training run of this plugin shares: its time budget and machine."""
+    for option in reversed((
+        click.option("--minutes", type=click.FloatRange(min=0, min_open=True), default=None,
+                     help="Time budget: the learning-rate schedule ends when it (or --steps) "
+                          "runs out."),
+        click.option("--threads", type=click.IntRange(min=1), default=1, show_default=True,
+                     help="torch CPU threads."),
+        click.option("--device", default="cpu", show_default=True,
+                     help="torch device, e.g. cuda."),
+        click.option("--checkpoint-minutes", type=click.FloatRange(min=0, min_open=True),
+                     default=5.0, show_default=True),
+    )):
+        command = option(command)
+    return command
+
+
 @click.command("ocr")
 @click.option("--out", "out_dir", required=True, type=click.Path(file_okay=False),
               help="Run folder: last.pt (resumable state), model.* (latest), best.* (best "
@@ -25,21 +43,14 @@ def register_train_commands(cli: click.Group) -> None:
 @click.option("--resume", is_flag=True,
               help="Continue the run in --out from last.pt (its saved options win).")
 @click.option("--steps", type=click.IntRange(min=1), default=6000, show_default=True)
-@click.option("--minutes", type=click.FloatRange(min=0, min_open=True), default=None,
-              help="Time budget: the learning-rate schedule ends when it (or --steps) runs out.")
 @click.option("--batch-size", type=click.IntRange(min=2), default=128, show_default=True)
 @click.option("--lr", type=click.FloatRange(min=0, min_open=True), default=2e-3,
               show_default=True)
 @click.option("--width", type=click.IntRange(min=8), default=64, show_default=True,
               help="Channels of the first conv stage (later ones are 2x and 2.5x).")
 @click.option("--hidden", type=click.IntRange(min=8), default=256, show_default=True)
-@click.option("--threads", type=click.IntRange(min=1), default=1, show_default=True,
-              help="torch CPU threads.")
 @click.option("--workers", type=click.IntRange(min=0), default=0, show_default=True,
               help="Glyph-rendering processes (0: render in the training process).")
-@click.option("--device", default="cpu", show_default=True, help="torch device, e.g. cuda.")
-@click.option("--checkpoint-minutes", type=click.FloatRange(min=0, min_open=True), default=5.0,
-              show_default=True)
 @click.option("--eval-samples", type=click.IntRange(min=0), default=3000, show_default=True,
               help="Held-out glyphs (their own seed) scored at every checkpoint.")
 @click.option("--max-classes", type=click.IntRange(min=2), default=None,
@@ -52,6 +63,7 @@ def register_train_commands(cli: click.Group) -> None:
               help="With --init: the part of each batch drawn from the classes it lacks.")
 @click.option("--seed", type=int, default=0, show_default=True)
 @click.option("--name", default="gb2312-cnn", show_default=True, help="Model name for the card.")
+@_run_options
 def train_ocr_command(out_dir: str, resume: bool, steps: int, minutes: float | None,
                       batch_size: int, lr: float, width: int, hidden: int, threads: int,
                       workers: int, device: str, checkpoint_minutes: float, eval_samples: int,
@@ -126,21 +138,15 @@ def train_ocr_lm_command(corpora: tuple[str, ...], out_path: str, alpha: float,
               help="Char CNN to start from (its conv stages become the line features); "
                    "'none' starts from random weights.")
 @click.option("--steps", type=click.IntRange(min=1), default=4000, show_default=True)
-@click.option("--minutes", type=click.FloatRange(min=0, min_open=True), default=None,
-              help="Time budget: the learning-rate schedule ends when it (or --steps) runs out.")
 @click.option("--batch-size", type=click.IntRange(min=1), default=16, show_default=True)
 @click.option("--lr", type=click.FloatRange(min=0, min_open=True), default=5e-4,
-              show_default=True)
-@click.option("--threads", type=click.IntRange(min=1), default=1, show_default=True,
-              help="torch CPU threads.")
-@click.option("--device", default="cpu", show_default=True, help="torch device, e.g. cuda.")
-@click.option("--checkpoint-minutes", type=click.FloatRange(min=0, min_open=True), default=5.0,
               show_default=True)
 @click.option("--eval-lines", type=click.IntRange(min=0), default=200, show_default=True,
               help="Held-out lines (their own seed) scored at every checkpoint.")
 @click.option("--seed", type=int, default=0, show_default=True)
 @click.option("--name", default="gb2312-line-ctc", show_default=True,
               help="Model name for the card.")
+@_run_options
 def train_ocr_line_command(corpora: tuple[str, ...], out_dir: str, resume: bool, init: str,
                            steps: int, minutes: float | None, batch_size: int, lr: float,
                            threads: int, device: str, checkpoint_minutes: float,
