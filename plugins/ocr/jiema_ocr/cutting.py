@@ -175,21 +175,15 @@ def cut_graph(mask: np.ndarray, options: CutOptions | None = None) -> CutGraph:
     em = line_h * opts.em_per_height
     segs, parents = split_wide(mask, raw, em, opts.split_width, opts.soft_split,
                                opts.tall * line_h, opts.tall_soft_split, opts.mark * line_h)
-    whole: dict[int, tuple[int, int]] = {}  # segment -> the range of its pieces
-    for k, p in enumerate(parents):
-        first, _ = whole.get(p, (k, k))
-        whole[p] = (first, k + 1)
-    rejoin = {rng: raw[p] for p, rng in whole.items() if rng[1] - rng[0] > 1}
     groups: list[tuple[int, int, float]] = []
     for i in range(len(segs)):
         for j in range(i + 1, min(len(segs), i + opts.max_group) + 1):
             if j > i + 1 and parents[i] == parents[j - 1]:
-                # pieces of one split segment (or all of it), costed as one segment; a low one
-                # about an em wide is as likely two digits or letters side by side as one
-                # glyph, like a low group of several segments
-                a, b = segs[i], segs[j - 1]
-                whole_seg = rejoin.get((i, j)) or Segment(
-                    a.x0, b.x1, min(s.y0 for s in segs[i:j]), max(s.y1 for s in segs[i:j]))
+                # pieces of one split segment (all of them: the segment itself), costed as one
+                # segment; a low one about an em wide is as likely two digits or letters side
+                # by side as one glyph, like a low group of several segments
+                whole_seg = Segment(segs[i].x0, segs[j - 1].x1, min(s.y0 for s in segs[i:j]),
+                                    max(s.y1 for s in segs[i:j]))
                 cost = _group_cost([whole_seg], em, line_h, opts)
                 cost = 1.0 if cost is None else cost
                 if (opts.mark * line_h <= whole_seg.height < opts.tall * line_h

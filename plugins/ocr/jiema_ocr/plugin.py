@@ -144,10 +144,8 @@ def ocr_factory(engine: jiema.Engine, config: Any) -> Any:
     if isinstance(reader, LineReaderParts):
         from .line_ctc import LineCTCReader
 
-        opts = reader.options
-        options = OcrOptions(**stages, min_line_confidence=opts.min_line_confidence,
-                             max_pixels=opts.max_pixels, flatten_retry=opts.flatten_retry,
-                             flatten_more=opts.flatten_more)
+        opts = reader.options  # its fields are OcrOptions', but top_k: candidates per position
+        options = OcrOptions(**stages, **opts.model_dump(exclude={"top_k"}))
         return LineCTCReader(reader.recognizer, decoder, options, k=opts.top_k)
     options = OcrOptions(**stages, **reader.model_dump())
     return OcrReader(engine.build(config["classifier"]), decoder, options)
