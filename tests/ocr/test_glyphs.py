@@ -118,6 +118,19 @@ def test_sampler_batches_cover_the_requested_classes() -> None:
     assert (x.reshape(16, -1).max(axis=1) > 0.5).all()  # every glyph has ink
 
 
+@needs_fonts
+def test_sampler_draws_classes_by_weight() -> None:
+    cs = default_charset()
+    sampler = GlyphSampler(cs, FONTS[:1], classes=range(4), weights=[0, 3, 1, 0])
+    _, y = sampler.sample(400, np.random.default_rng(0))
+    assert set(y.tolist()) == {1, 2}
+    assert 250 < (y == 1).sum() < 350  # 3:1
+    with pytest.raises(ValueError, match="4 classes"):
+        GlyphSampler(cs, FONTS[:1], classes=range(4), weights=[1, 1])
+    with pytest.raises(ValueError, match="not all 0"):
+        GlyphSampler(cs, FONTS[:1], classes=range(4), weights=[0, 0, 0, 0])
+
+
 def test_class_variants_are_the_code_points_that_fold_into_a_class() -> None:
     from jiema_ocr.glyphs import class_variants
 

@@ -14,6 +14,7 @@ from jiema_ocr.language_model import (
     count_chars,
     load_default_lm,
     load_lm,
+    text_counts,
     train_lm,
 )
 
@@ -56,6 +57,9 @@ def test_counts_file_round_trip_and_cli_style_training(tmp_path: Path) -> None:
     for a, b in [("电", "视"), ("视", "机"), ("机", "电"), ("脑", "脑")]:
         assert lm.logprob(a, b) == pytest.approx(direct.logprob(a, b))
     assert load_lm(weights, alpha=0.1).logprob("脑", "脑") < lm.logprob("脑", "脑")
+    # the text's counts, characters normalised as counted (full-width ａ is a)
+    counts = text_counts(["电", "视", "机", "ａ", "脑", "x"], weights)
+    assert counts.tolist() == [3.0, 2.0, 1.0, 0.0, 1.0, 0.0]
 
 
 def test_bad_model_files_are_model_file_errors(tmp_path: Path) -> None:

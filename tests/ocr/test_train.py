@@ -129,7 +129,7 @@ def test_a_run_from_init_mixes_the_new_classes_into_every_batch(tmp_path: Path) 
     pytest.importorskip("torch")
     from jiema_ocr.charset import Charset, default_charset
     from jiema_ocr.cnn.net import CharNet
-    from jiema_ocr.cnn.train import TrainOptions, _Batches, export, train
+    from jiema_ocr.cnn.train import TrainOptions, _Batches, batch_split, export, train
     from jiema_ocr.glyphs import GlyphSampler
 
     full = default_charset()
@@ -139,10 +139,15 @@ def test_a_run_from_init_mixes_the_new_classes_into_every_batch(tmp_path: Path) 
            {"total_training_minutes": 7.0})
     sampler = GlyphSampler(full, classes=range(4))
     extra = GlyphSampler(full, classes=range(len(full) - 3, len(full)))
-    _, y = next(iter(_Batches(sampler, 8, 0, extra, 0.25)))
+    parts = list(zip([sampler, extra], batch_split(8, [0.25]), strict=True))
+    _, y = next(iter(_Batches(parts, 0)))
     assert len(y) == 8 and (y >= len(full) - 3).sum() == 2
+    assert batch_split(8, [0.25, 0.5]) == [2, 2, 4]
+    with pytest.raises(ValueError, match="leave nothing"):
+        batch_split(8, [0.5, 0.5])
     opts = TrainOptions(steps=2, batch_size=8, width=64, hidden=64, max_classes=4,
-                        eval_samples=4, init=str(tmp_path / "old.json"), new_class_share=0.25)
+                        eval_samples=4, init=str(tmp_path / "old.json"), new_class_share=0.25,
+                        frequent_share=0.25)
     train(tmp_path / "run", opts, progress=False)
     card = json.loads((tmp_path / "run" / "model.json").read_text(encoding="utf-8"))
     hp = card["hyperparameters"]
@@ -159,14 +164,20 @@ def test_oversampled_classes_lose_their_sampling_advantage_at_export(tmp_path: P
     from jiema.models import find_model_files, load_tensors
     from jiema_ocr.charset import Charset
     from jiema_ocr.cnn.net import CharNet
-    from jiema_ocr.cnn.train import TrainOptions, export, sampling_log_ratio
+    from jiema_ocr.cnn.train import TrainOptions, class_probs, export, sampling_log_ratio
 
     # 100 classes, batch 10 with 1 draw from the 2 new ones: a new class comes up
     # 0.9/100 + 0.1/2 = 0.059 of the time, an old one 0.009: log(0.059 / 0.009)
-    shift = sampling_log_ratio(100, [98, 99], 10, 0.1)
+    uniform, new = class_probs(100, range(100)), class_probs(100, [98, 99])
+    shift = sampling_log_ratio(100, [(uniform, 9), (new, 1)])
     assert shift[98] == shift[99] == pytest.approx(math.log(0.059 / 0.009))
     assert not shift[:98].any()
-    assert not sampling_log_ratio(100, [98, 99], 10, 0.0).any()
+    assert not sampling_log_ratio(100, [(uniform, 10), (new, 0)]).any()
+    # half of each batch weighted 3:1 between two classes: 0.5/100 + 0.5 * 3/4 vs 0.5/100
+    weighted = sampling_log_ratio(100, [(uniform, 5), (class_probs(100, [0, 1], [3, 1]), 5)])
+    assert weighted[0] == pytest.approx(math.log((0.005 + 0.375) / 0.005))
+    assert weighted[1] == pytest.approx(math.log((0.005 + 0.125) / 0.005))
+    assert not weighted[2:].any()
 
     cs = Charset([chr(0x4E00 + i) for i in range(100)])
     net = CharNet(100, width=8, hidden=16)

@@ -343,8 +343,9 @@ def class_variants(charset: Charset) -> dict[int, list[str]]:
 
 
 class GlyphSampler:
-    """Random `(inputs, labels)` batches: a uniform class, then a font that has the glyph (and
-    now and then a look-alike code point of the class, see `class_variants`)."""
+    """Random `(inputs, labels)` batches: a class (uniform, or in proportion to `weights`, one
+    per class), then a font that has the glyph (and now and then a look-alike code point of the
+    class, see `class_variants`)."""
 
     def __init__(
         self,
@@ -353,6 +354,7 @@ class GlyphSampler:
         options: RenderOptions | None = None,
         size: int = INPUT_SIZE,
         classes: Sequence[int] | None = None,
+        weights: Sequence[float] | np.ndarray | None = None,
     ) -> None:
         self.charset = charset or default_charset()
         self.fonts = list(fonts) if fonts is not None else default_fonts()
@@ -373,11 +375,20 @@ class GlyphSampler:
         self.classes = np.asarray(sorted(self.covering), dtype=np.int64)
         if self.classes.size == 0:
             raise ValueError("none of the requested characters is in the given fonts")
+        self.probs: np.ndarray | None = None
+        if weights is not None:
+            if len(weights) != len(ids):
+                raise ValueError(f"{len(weights)} weights for {len(ids)} classes")
+            by_class = dict(zip(ids, weights, strict=True))
+            w = np.asarray([by_class[int(i)] for i in self.classes], dtype=np.float64)
+            if (w < 0).any() or not np.isfinite(w).all() or w.sum() <= 0:
+                raise ValueError("class weights must be finite, >= 0 and not all 0")
+            self.probs = w / w.sum()
         self.variants = {i: v for i, v in class_variants(self.charset).items()
                          if i in self.covering}
 
     def sample(self, n: int, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
-        labels = rng.choice(self.classes, size=n)
+        labels = rng.choice(self.classes, size=n, p=self.probs)
         x = np.empty((n, 1, self.size, self.size), dtype=np.float32)
         for k, lab in enumerate(labels):
             fonts = self.covering[int(lab)]

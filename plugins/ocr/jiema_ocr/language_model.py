@@ -151,10 +151,9 @@ def save_counts(counts: CharCounts, path: str | os.PathLike[str], *, name: str,
     return weights
 
 
-def load_lm(path_or_name: str | os.PathLike[str] = DEFAULT_LM, *, alpha: float | None = None,
-            threshold: float | None = None) -> CharLM:
-    """A CharLM from a counts file (path, card, or shipped name); alpha/threshold default to
-    the card's."""
+def load_counts(path_or_name: str | os.PathLike[str] = DEFAULT_LM
+                ) -> tuple[CharCounts, dict[str, Any]]:
+    """The counts of an LM file (path, card, or shipped name) and its card's hyperparameters."""
     from jiema.models import find_model_files, load_tensors
 
     path = Path(path_or_name)
@@ -174,12 +173,29 @@ def load_lm(path_or_name: str | os.PathLike[str] = DEFAULT_LM, *, alpha: float |
     counts = CharCounts(list(card.labels), t["unigram"].astype(np.float64),
                         t["prev"].astype(np.int64), t["next"].astype(np.int64),
                         t["counts"].astype(np.float64))
-    hp = card.hyperparameters
+    return counts, dict(card.hyperparameters)
+
+
+def load_lm(path_or_name: str | os.PathLike[str] = DEFAULT_LM, *, alpha: float | None = None,
+            threshold: float | None = None) -> CharLM:
+    """A CharLM from a counts file (path, card, or shipped name); alpha/threshold default to
+    the card's."""
+    counts, hp = load_counts(path_or_name)
     return CharLM.from_counts(
         counts,
         alpha=float(hp.get("alpha", DEFAULT_ALPHA)) if alpha is None else alpha,
         threshold=float(hp.get("threshold", DEFAULT_THRESHOLD)) if threshold is None else threshold,
     )
+
+
+def text_counts(chars: Sequence[str], path_or_name: str | os.PathLike[str] = DEFAULT_LM
+                ) -> np.ndarray:
+    """How often each of `chars` occurs in an LM's training text (0 where never; characters
+    are normalised as the LM counted them, so 1 finds the text's full-width digit one)."""
+    counts, _ = load_counts(path_or_name)
+    index = {ch: i for i, ch in enumerate(counts.labels) if ch != UNK}
+    return np.asarray([counts.unigram[index[c]] if (c := normalize_char(ch)) in index else 0.0
+                       for ch in chars], dtype=np.float64)
 
 
 @lru_cache(maxsize=1)

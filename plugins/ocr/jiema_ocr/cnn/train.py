@@ -54,29 +54,40 @@ class TrainOptions(BaseModel):
                              "its classes keep their head rows, classes it lacks start fresh")
     new_class_share: float = Field(0.0, ge=0, lt=1, description="with init: the part of each "
                                    "batch drawn from the classes the init model lacks")
+    frequent_share: float = Field(0.0, ge=0, lt=1, description="the part of each batch whose "
+                                  "classes are drawn in proportion to the square root of their "
+                                  "count in the OCR LM's text, so common characters are seen "
+                                  "more (the export's logit adjustment keeps the prior uniform)")
     name: str = "gb2312-cnn"
 
 
 class _Batches(torch.utils.data.IterableDataset):  # type: ignore[type-arg]
-    """Endless rendered batches; each worker draws from its own seed."""
+    """Endless rendered batches, each the concatenation of `parts` (a sampler and how many of
+    the batch it draws); each worker draws from its own seed."""
 
-    def __init__(self, sampler: GlyphSampler, batch_size: int, seed: int,
-                 extra: GlyphSampler | None = None, extra_share: float = 0.0) -> None:
-        self.sampler, self.batch_size, self.seed = sampler, batch_size, seed
-        self.extra = extra
-        self.n_extra = round(batch_size * extra_share) if extra is not None else 0
+    def __init__(self, parts: Sequence[tuple[GlyphSampler, int]], seed: int) -> None:
+        self.parts = [(s, n) for s, n in parts if n > 0]
+        self.seed = seed
 
     def __iter__(self) -> Iterator[tuple[np.ndarray, np.ndarray]]:
         info = torch.utils.data.get_worker_info()
         wid = info.id if info is not None else 0
         rng = np.random.default_rng([self.seed, wid, int(time.time() * 1000) % (1 << 31)])
         while True:
-            if self.extra is None or self.n_extra == 0:
-                yield self.sampler.sample(self.batch_size, rng)
-                continue
-            x, y = self.sampler.sample(self.batch_size - self.n_extra, rng)
-            xe, ye = self.extra.sample(self.n_extra, rng)
-            yield np.concatenate([x, xe]), np.concatenate([y, ye])
+            drawn = [sampler.sample(n, rng) for sampler, n in self.parts]
+            if len(drawn) == 1:
+                yield drawn[0]
+            else:
+                yield (np.concatenate([x for x, _ in drawn]),
+                       np.concatenate([y for _, y in drawn]))
+
+
+def batch_split(batch_size: int, shares: Sequence[float]) -> list[int]:
+    """How many of a batch each share draws; the first (the uniform draw) takes the rest."""
+    extra = [round(batch_size * s) for s in shares]
+    if sum(extra) >= batch_size:
+        raise ValueError(f"shares {list(shares)} leave nothing of a batch of {batch_size}")
+    return [batch_size - sum(extra), *extra]
 
 
 def held_out_set(sampler: GlyphSampler, n: int, seed: int = EVAL_SEED) -> tuple[Any, Any]:
@@ -151,19 +162,41 @@ def init_from(net: Any, charset: Charset, model: str) -> None:
     net.load_state_dict(mine)
 
 
-def sampling_log_ratio(n_classes: int, new_ids: Sequence[int], batch_size: int,
-                       share: float) -> np.ndarray:
-    """Per class, log(how often training drew it / how often a uniform draw would). A class
-    seen 60x more often learns a logit ~log(60) too high; the export subtracts this (the usual
-    logit adjustment), so oversampled new classes do not outvote look-alikes (／ read as ×)."""
+def sampling_log_ratio(n_classes: int, parts: Sequence[tuple[np.ndarray, int]]
+                       ) -> np.ndarray:
+    """Per class, log(how often training drew it / how often the first part alone would), for
+    batches made of `parts` (class probabilities over all classes, and how many of the batch
+    draw from them; the first is the plain uniform draw). A class seen 60x more often learns a
+    logit ~log(60) too high; the export subtracts this (the usual logit adjustment), so
+    oversampled classes do not outvote look-alikes (／ read as ×)."""
+    total = sum(n for _, n in parts)
+    drawn = np.zeros(n_classes, dtype=np.float64)
+    for probs, n in parts:
+        drawn += n / total * np.asarray(probs, dtype=np.float64)
+    base = parts[0][1] / total * np.asarray(parts[0][0], dtype=np.float64)
     out = np.zeros(n_classes, dtype=np.float64)
-    n_extra = round(batch_size * share)
-    if not len(new_ids) or n_extra == 0:
-        return out
-    base = (batch_size - n_extra) / batch_size / n_classes
-    extra = n_extra / batch_size / len(new_ids)
-    out[np.asarray(new_ids)] = np.log((base + extra) / base)
+    seen = base > 0  # a class the plain draw never makes keeps its logit
+    out[seen] = np.log(drawn[seen] / base[seen])
     return out
+
+
+def class_probs(n_classes: int, classes: Sequence[int] | np.ndarray,
+                weights: np.ndarray | None = None) -> np.ndarray:
+    """A sampler's class distribution over all `n_classes` (uniform over `classes`, or in
+    proportion to `weights`, one per class)."""
+    out = np.zeros(n_classes, dtype=np.float64)
+    ids = np.asarray(classes, dtype=np.int64)
+    w = np.ones(ids.size) if weights is None else np.asarray(weights, dtype=np.float64)
+    out[ids] = w / w.sum()
+    return out
+
+
+def text_weights(charset: Charset) -> np.ndarray:
+    """Per class, sqrt of its count in the OCR LM's text: common characters drawn more often,
+    without the rare ones vanishing."""
+    from ..language_model import text_counts
+
+    return np.sqrt(text_counts(charset.labels))
 
 
 def export(net: Any, charset: Charset, opts: TrainOptions, path: Path,
@@ -219,7 +252,7 @@ def train(out_dir: str | os.PathLike[str], opts: TrainOptions, *, resume: bool =
     torch.set_num_threads(opts.threads)
     torch.manual_seed(opts.seed)
     charset = default_charset()
-    extra, parent_minutes, shift = None, 0.0, None
+    parent_minutes, shift = 0.0, None
     if opts.init:  # the network's shape is the init model's
         card = _init_card(opts.init)
         parent = card.hyperparameters
@@ -233,15 +266,26 @@ def train(out_dir: str | os.PathLike[str], opts: TrainOptions, *, resume: bool =
                            classes=classes)
     net = CharNet(len(charset), input_size=opts.input_size, width=opts.width,
                   hidden=opts.hidden).to(device)
+    parts: list[tuple[GlyphSampler, float]] = []  # extra samplers and their batch shares
+    uniform = class_probs(len(charset), sampler.classes)
+    dists: list[np.ndarray] = []
     if opts.init:
         new_ids = classes_missing_from(charset, card.labels or [])
         if new_ids and opts.new_class_share > 0:
-            extra = GlyphSampler(charset, options=RenderOptions(), size=opts.input_size,
-                                 classes=new_ids)
-            shift = sampling_log_ratio(len(charset), new_ids, opts.batch_size,
-                                       opts.new_class_share)
+            parts.append((GlyphSampler(charset, options=RenderOptions(), size=opts.input_size,
+                                       classes=new_ids), opts.new_class_share))
+            dists.append(class_probs(len(charset), parts[-1][0].classes))
         if state is None:
             init_from(net, charset, opts.init)
+    if opts.frequent_share > 0:
+        weights = text_weights(charset)[sampler.classes]
+        parts.append((GlyphSampler(charset, options=RenderOptions(), size=opts.input_size,
+                                   classes=sampler.classes.tolist(), weights=weights),
+                      opts.frequent_share))
+        dists.append(class_probs(len(charset), sampler.classes, weights))
+    sizes = batch_split(opts.batch_size, [share for _, share in parts])
+    if parts:
+        shift = sampling_log_ratio(len(charset), list(zip([uniform, *dists], sizes, strict=True)))
     optim = torch.optim.AdamW(net.parameters(), lr=opts.lr, weight_decay=opts.weight_decay)
     step, best, elapsed = 0, -1.0, 0.0
     if state is not None:
@@ -252,8 +296,8 @@ def train(out_dir: str | os.PathLike[str], opts: TrainOptions, *, resume: bool =
                       else (np.zeros((0, 1, opts.input_size, opts.input_size), np.float32),
                             np.zeros(0, np.int64)))
     loader = torch.utils.data.DataLoader(
-        _Batches(sampler, opts.batch_size, opts.seed * 1000 + step, extra,
-                 opts.new_class_share), batch_size=None,
+        _Batches(list(zip([sampler, *(p for p, _ in parts)], sizes, strict=True)),
+                 opts.seed * 1000 + step), batch_size=None,
         num_workers=opts.workers, persistent_workers=False,
         prefetch_factor=4 if opts.workers else None,
     )
