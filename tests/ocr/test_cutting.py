@@ -10,6 +10,7 @@ from jiema_ocr.cutting import (
     column_segments,
     cut_graph,
     cut_line,
+    join_dash_runs,
     split_wide,
 )
 
@@ -116,6 +117,20 @@ def test_three_dots_in_a_row_make_one_ellipsis_but_two_apart_marks_do_not():
         (0, 1), (1, 2), (2, 3)]
     m = _mask([(0, 40, 0, 40), (46, 52, 2, 8), (59, 65, 18, 24), (72, 78, 32, 38)])
     assert (1, 4) not in [(i, j) for i, j, _ in cut_graph(m).groups]
+
+
+def test_a_dash_run_broken_by_noise_is_cut_into_em_wide_dashes():
+    # 地———挪: one 3-em bar at mid-height (em = 42 px), broken twice, a speck in one break
+    bar = [(46, 90, 18, 22), (91, 93, 19, 21), (95, 130, 18, 22), (133, 172, 18, 22)]
+    m = _mask([(0, 40, 0, 40), *bar, (176, 216, 0, 40)])
+    boxes = cut_line(m)
+    assert len(boxes) == 5
+    assert [b[0] for b in boxes[1:4]] == [46, 88, 130] and boxes[3][2] == 172
+    # a lone 一 (under 1.6 em), a bar at the top of the line, or a row of specks is left alone
+    for pieces in ([(46, 84, 18, 22)], [(46, 172, 2, 6)],
+                   [(46 + 8 * k, 50 + 8 * k, 18, 22) for k in range(16)]):
+        segs = column_segments(_mask([(0, 40, 0, 40), *pieces, (176, 216, 0, 40)]))
+        assert join_dash_runs(segs, 42.0, 40.0) == segs
 
 
 def test_extra_cost_can_override_geometry():

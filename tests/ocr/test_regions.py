@@ -231,6 +231,9 @@ def test_banner_lines_beside_a_picture_are_found(texts, name, size, noise, blur,
     ("执法，是有力的支持和鼓舞。各级检", "wqy-microhei", 48, True, 4.0, 0.5, 897291496),
     # the left part of 或 reaches left of the seed it belongs to, and on to the ，
     ("，或者由政府协助就业、发给退", "arphic-uming", 34, False, 12.0, 0.5, 277507636),
+    # a 3-em dash at the end is one long bar one pixel high, wider than any glyph
+    ("到的结果———", "wqy-zenhei", 35, False, 4.0, 0.0, 1),
+    ("到的结果———", "wqy-zenhei", 35, True, 8.0, 0.5, 3),
 ])
 def test_a_line_reaches_over_marks_and_solid_glyphs_to_both_ends(text, name, size, dark, noise,
                                                                   blur, seed):

@@ -157,6 +157,52 @@ def split_wide(mask: np.ndarray, segments: list[Segment], em: float, split_width
     return out, parents
 
 
+def join_dash_runs(segments: list[Segment], em: float, line_h: float) -> list[Segment]:
+    """A run of thin bars at mid-height, together at least 1.6 em long (a dash such as ——,
+    which the fonts draw as one bar, perhaps broken by noise into pieces and specks), as that
+    many em-wide segments: the lightest-column split of a uniform bar is arbitrary."""
+    if em <= 0 or len(segments) < 1:
+        return segments
+    tall = [s for s in segments if s.height >= 0.75 * line_h]
+    if not tall:
+        return segments
+    top = float(np.median([s.y0 for s in tall]))
+    bottom = float(np.median([s.y1 for s in tall]))
+    band = (top + 0.3 * (bottom - top), top + 0.7 * (bottom - top))
+
+    def bar(s: Segment) -> bool:
+        return s.height <= 0.2 * line_h and band[0] <= (s.y0 + s.y1) / 2 <= band[1]
+
+    def speck(s: Segment) -> bool:
+        return s.width <= 0.15 * em and s.height <= 0.15 * em
+
+    out: list[Segment] = []
+    k = 0
+    while k < len(segments):
+        if not bar(segments[k]) or speck(segments[k]):
+            out.append(segments[k])
+            k += 1
+            continue
+        j = k + 1  # extend over bars and specks within the bar's rows, closely spaced
+        while (j < len(segments) and segments[j].x0 - segments[j - 1].x1 <= 0.3 * em
+               and (bar(segments[j]) or speck(segments[j]))):
+            j += 1
+        while j > k + 1 and speck(segments[j - 1]):
+            j -= 1  # a run ends on a bar
+        run = segments[k:j]
+        x0, x1 = run[0].x0, run[-1].x1
+        inked = sum(s.width for s in run if not speck(s))
+        n = int(round((x1 - x0) / em))
+        if (x1 - x0) < 1.6 * em or inked < 0.8 * (x1 - x0):
+            out.extend(run)
+        else:
+            y0, y1 = min(s.y0 for s in run), max(s.y1 for s in run)
+            edges = [int(round(x0 + q * (x1 - x0) / n)) for q in range(n + 1)]
+            out.extend(Segment(a, b, y0, y1) for a, b in zip(edges[:-1], edges[1:], strict=True))
+        k = j
+    return out
+
+
 def line_height(segments: list[Segment]) -> float:
     """The height of the line's characters: a high percentile of the segment heights (a comma
     below the baseline or a quote above it does not stretch it)."""
@@ -173,6 +219,7 @@ def cut_graph(mask: np.ndarray, options: CutOptions | None = None) -> CutGraph:
     raw = column_segments(mask, opts.min_ink)
     line_h = line_height(raw)
     em = line_h * opts.em_per_height
+    raw = join_dash_runs(raw, em, line_h)
     segs, parents = split_wide(mask, raw, em, opts.split_width, opts.soft_split,
                                opts.tall * line_h, opts.tall_soft_split, opts.mark * line_h)
     groups: list[tuple[int, int, float]] = []
