@@ -277,6 +277,21 @@ def test_a_line_of_drawn_shapes_alone_is_a_picture_not_text():
     assert reader.drop_odd_lines([date, item]) == [date, item]  # shapes inside text stay
 
 
+def test_a_line_of_marks_alone_beside_text_is_part_of_a_picture():
+    from jiema_ocr.pipeline import GlyphResult, LineResult
+
+    def line(y0, text, prob=0.95):
+        glyphs = [GlyphResult((0, y0, 30, y0 + 30), ch, prob, [(ch, prob)]) for ch in text]
+        return LineResult((0, y0, 300, y0 + 30), text, prob, glyphs)
+
+    reader = OcrReader(TemplateClassifier("字", FONTS[0]))
+    text, marks, digits = line(0, "奥申委执行主席、"), line(40, "、（）"), line(80, "9·11")
+    assert reader.drop_odd_lines([text, marks]) == [text]
+    assert reader.drop_odd_lines([text, digits]) == [text, digits]  # digits are words
+    dots = line(0, "……")  # marks alone in the image are what there is to read
+    assert reader.drop_odd_lines([dots]) == [dots]
+
+
 def test_a_banner_reads_the_flattened_ground_too_when_that_finds_every_line_and_more():
     from jiema_ocr.pipeline import Stages, analyse
     from jiema_ocr.regions import TextLine

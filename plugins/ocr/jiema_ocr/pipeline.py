@@ -279,7 +279,9 @@ class OcrReader:
 
     def drop_odd_lines(self, lines: list[LineResult]) -> list[LineResult]:
         """The lines without those read as drawn shapes alone (a circle of a banner's picture
-        is no ○ of text; see `SHAPES`), and, of three or more, without the odd ones out: a
+        is no ○ of text; see `SHAPES`), without those of marks alone (、（） or /、, parts of a
+        picture) beside a line holding a hanzi, digit or letter, and, of three or more, without
+        the odd ones out: a
         line read unsurely
         (mean best-candidate probability under `odd_line_confidence`) and more than
         `odd_line_size` times taller or shorter than the others' median — the rim of a banner's
@@ -288,6 +290,8 @@ class OcrReader:
         parts of a picture)."""
         opts = self.options
         lines = [ln for ln in lines if not _only_shapes(ln)]
+        if any(_has_word(ln) for ln in lines):  # marks alone beside text: parts of a picture
+            lines = [ln for ln in lines if _has_word(ln)]
         if len(lines) < 3:
             return lines
         heights = np.array([ln.box[3] - ln.box[1] for ln in lines], dtype=np.float64)
@@ -415,6 +419,11 @@ FULL_WIDTH_BARS = frozenset("一—")
 # nothing else is a picture (a banner's circle or triangle)
 SHAPES = frozenset("○●△▲")
 RING_LIKE = frozenset("。oO0°·.•○〇")
+
+
+def _has_word(line: LineResult) -> bool:
+    """Whether a line holds a hanzi, a digit or a letter, not only marks and shapes."""
+    return any(ch.isalnum() for ch in line.text)
 
 
 def _only_shapes(line: LineResult) -> bool:
