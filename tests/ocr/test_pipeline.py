@@ -277,6 +277,26 @@ def test_a_line_of_drawn_shapes_alone_is_a_picture_not_text():
     assert reader.drop_odd_lines([date, item]) == [date, item]  # shapes inside text stay
 
 
+def test_glyphs_a_longer_line_also_read_are_taken_from_the_shorter_one():
+    from jiema_ocr.pipeline import GlyphResult, LineResult
+
+    def line(x0, y0, text, prob=0.95):
+        glyphs = [GlyphResult((x0 + 30 * k, y0, x0 + 30 * k + 28, y0 + 30), ch, prob,
+                              [(ch, prob)]) for k, ch in enumerate(text)]
+        return LineResult((x0, y0, x0 + 30 * len(text), y0 + 30), text, prob, glyphs)
+
+    reader = OcrReader(TemplateClassifier("字", FONTS[0]))
+    text = line(100, 50, "作人员的组成部")
+    ghost = line(70, 52, "○作人", 0.6)  # a picture's ring taking in two glyphs of the text
+    top = line(100, 0, "的阿拉伯语")
+    kept = reader.drop_repeated_glyphs([top, ghost, text])
+    assert [ln.text for ln in kept] == ["的阿拉伯语", "○", "作人员的组成部"]
+    assert kept[1].box == (70, 52, 98, 82) and kept[1].glyphs == ghost.glyphs[:1]
+    assert reader.drop_odd_lines([top, ghost, text]) == [top, text]
+    apart = line(100, 100, "作人")  # the same words on another row are no repeat
+    assert reader.drop_repeated_glyphs([text, apart]) == [text, apart]
+
+
 def test_a_line_of_marks_alone_beside_text_is_part_of_a_picture():
     from jiema_ocr.pipeline import GlyphResult, LineResult
 

@@ -289,6 +289,7 @@ class OcrReader:
         less surely than `short_line_confidence`, whatever its size (7\\ or 厂、 read from the
         parts of a picture)."""
         opts = self.options
+        lines = self.drop_repeated_glyphs(lines)
         lines = [ln for ln in lines if not _only_shapes(ln)]
         if any(_has_word(ln) for ln in lines):  # marks alone beside text: parts of a picture
             lines = [ln for ln in lines if _has_word(ln)]
@@ -307,6 +308,27 @@ class OcrReader:
                 continue
             keep.append(line)
         return keep
+
+    def drop_repeated_glyphs(self, lines: list[LineResult]) -> list[LineResult]:
+        """The lines (in their order) without glyphs a line of more glyphs also read at the same
+        place: a line found in a banner's picture may take in a few glyphs of the text beside
+        it (○作人 beside 作人员的组成部); a line left with no glyph is dropped."""
+        order = sorted(range(len(lines)), key=lambda k: -len(lines[k].glyphs))
+        taken: list[Box] = []
+        kept: dict[int, LineResult] = {}
+        for k in order:
+            line = lines[k]
+            glyphs = [g for g in line.glyphs if not any(_iou(g.box, t) >= 0.5 for t in taken)]
+            taken.extend(g.box for g in glyphs)
+            if len(glyphs) == len(line.glyphs):
+                kept[k] = line
+            elif glyphs:
+                em = (line.box[3] - line.box[1]) * self.options.cutting.em_per_height
+                box = (min(g.box[0] for g in glyphs), min(g.box[1] for g in glyphs),
+                       max(g.box[2] for g in glyphs), max(g.box[3] for g in glyphs))
+                kept[k] = LineResult(box, _with_spaces(glyphs, em, self.options.space_gap),
+                                     float(np.mean([g.confidence for g in glyphs])), glyphs)
+        return [kept[k] for k in sorted(kept)]
 
     def cut(self, analysis: Analysis, line: TextLine, timings: dict[str, float] | None = None
             ) -> tuple[list[Box], Candidates]:
@@ -396,6 +418,15 @@ class OcrReader:
         em = max(line.height, 1.0) * self.options.cutting.em_per_height
         text = _with_spaces(glyphs, em / s, self.options.space_gap)
         return LineResult(_scaled(line.box, s), text, float(np.mean(confs)), glyphs)
+
+
+def _iou(a: Box, b: Box) -> float:
+    w = min(a[2], b[2]) - max(a[0], b[0])
+    h = min(a[3], b[3]) - max(a[1], b[1])
+    if w <= 0 or h <= 0:
+        return 0.0
+    inter = w * h
+    return inter / ((a[2] - a[0]) * (a[3] - a[1]) + (b[2] - b[0]) * (b[3] - b[1]) - inter)
 
 
 def _scaled(box: Box, scale: int) -> Box:
