@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from pydantic import ValidationError
 
 pytest.importorskip("scipy")
 pytest.importorskip("PIL")
@@ -333,3 +334,16 @@ def test_a_banner_reads_the_flattened_ground_too_when_that_finds_every_line_and_
     found[2] = [line(12), line(60)]
     plain, flat = plain[:60], flat[:60]  # no room for another line: one pass only
     assert len(analyse(image, OcrOptions(), stages=stages).lines) == 1
+
+
+def test_unsure_glyphs_at_the_ends_of_a_line_are_left_out():
+    from jiema_ocr.pipeline import _trim_unsure_ends
+
+    boxes = [(k * 30, 0, k * 30 + 28, 30) for k in range(5)]
+    cands = [[("i", 0.10)], [("过", 0.9)], [("，", 0.12)], [("了", 0.94)], [("：", 0.001)]]
+    kept_boxes, kept = _trim_unsure_ends(boxes, cands, 0.15)
+    assert kept_boxes == boxes[1:4] and kept == cands[1:4]  # the unsure ， inside stays
+    assert _trim_unsure_ends(boxes, cands, 0.0) == (boxes, cands)
+    assert _trim_unsure_ends(boxes[:1], cands[:1], 0.15) == ([], [])
+    with pytest.raises(ValidationError):
+        OcrOptions(edge_glyph_confidence=1.5)
