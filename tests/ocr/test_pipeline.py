@@ -347,3 +347,18 @@ def test_unsure_glyphs_at_the_ends_of_a_line_are_left_out():
     assert _trim_unsure_ends(boxes[:1], cands[:1], 0.15) == ([], [])
     with pytest.raises(ValidationError):
         OcrOptions(edge_glyph_confidence=1.5)
+
+
+def test_a_lone_dash_between_hanzi_is_read_as_yi():
+    from jiema_ocr.pipeline import _lone_dashes_as_one
+
+    bar = [("—", 0.5), ("一", 0.5)]
+    def cands(text):
+        return [bar if ch in "一—" else [(ch, 0.9)] for ch in text]
+
+    assert _lone_dashes_as_one("—当被告", cands("—当被告")) == "一当被告"
+    assert _lone_dashes_as_one("法塔赫—高官", cands("法塔赫—高官")) == "法塔赫一高官"
+    assert _lone_dashes_as_one("地——挪威", cands("地——挪威")) == "地——挪威"
+    assert _lone_dashes_as_one("晴—8℃", cands("晴—8℃")) == "晴—8℃"  # a minus, not 一
+    only_dash = [[(ch, 0.9)] for ch in "赫—高"]
+    assert _lone_dashes_as_one("赫—高", only_dash) == "赫—高"  # 一 is no candidate

@@ -413,6 +413,7 @@ class OcrReader:
         else:
             text = "".join(c[0][0] for c in cands)
             confs = best
+        text = _lone_dashes_as_one(text, cands)
         if timings is not None:
             timings["decode"] = timings.get("decode", 0.0) + time.perf_counter() - t0
         s = analysis.scale
@@ -425,6 +426,25 @@ class OcrReader:
         em = max(line.height, 1.0) * self.options.cutting.em_per_height
         text = _with_spaces(glyphs, em / s, self.options.space_gap)
         return LineResult(_scaled(line.box, s), text, float(np.mean(confs)), glyphs)
+
+
+def _lone_dashes_as_one(text: str, cands: Candidates) -> str:
+    """The text with each — read between hanzi (or at an end beside one) turned into 一 where
+    that is a candidate: the dash is printed doubled (——); in a month of the People's Daily
+    (2,167 dashes, 1,123 of them followed by another) a lone one hardly occurs, while a
+    character bigram after a rare — looks likelier than one after the common 一."""
+    out = list(text)
+    for k, ch in enumerate(out):
+        if ch != "—" or "一" not in dict(cands[k]):
+            continue
+        around = [out[j] for j in (k - 1, k + 1) if 0 <= j < len(out)]
+        if around and all(_is_hanzi(c) for c in around):
+            out[k] = "一"
+    return "".join(out)
+
+
+def _is_hanzi(ch: str) -> bool:
+    return "\u4e00" <= ch <= "\u9fff"
 
 
 def _trim_unsure_ends(boxes: list[Box], cands: Candidates, min_prob: float
