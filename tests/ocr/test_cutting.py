@@ -37,6 +37,10 @@ def test_three_tall_strokes_make_one_glyph_like_chuan():
     # 川: three tall narrow strokes within one em (em ~ 42 px here)
     m = _mask([(0, 4, 0, 40), (16, 20, 2, 38), (32, 36, 0, 40)])
     assert len(cut_line(m)) == 1
+    # 州: five column runs, the dots between the strokes
+    m = _mask([(0, 12, 2, 40), (14, 19, 13, 24), (21, 25, 2, 38), (27, 32, 13, 23),
+               (34, 38, 0, 40)])
+    assert (0, 5) in [(i, j) for i, j, _ in cut_graph(m).groups]
 
 
 def test_left_right_parts_merge_but_square_glyphs_stay_apart():
