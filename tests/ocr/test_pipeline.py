@@ -336,6 +336,30 @@ def test_a_banner_reads_the_flattened_ground_too_when_that_finds_every_line_and_
     assert len(analyse(image, OcrOptions(), stages=stages).lines) == 1
 
 
+def test_a_line_found_in_part_is_read_on_the_flattened_ground_when_that_finds_it_whole():
+    from jiema_ocr.pipeline import Stages, analyse
+    from jiema_ocr.regions import TextLine
+
+    def line(x0, x1, y0=10, height=30):
+        return TextLine((x0, y0, x1, y0 + height), 1, np.ones((height, x1 - x0), bool),
+                        float(height), 20.0, 200.0, components=[(0, 0, 1, 1)] * 2)
+
+    plain, flat = np.full((50, 400), 1, np.uint8), np.full((50, 400), 2, np.uint8)
+    # the gradient put the first glyphs in another layer; a speck above the line is no line
+    found = {1: [line(200, 390), line(150, 160, 0, 8)], 2: [line(10, 390)]}
+    stages = Stages(lambda rgb: (plain, 1), lambda gray: None,
+                    lambda gray, layers: found[int(gray[0, 0])], lambda mask: None,
+                    retry=lambda rgb: (flat, 1))
+    image = np.zeros((50, 400, 3), np.uint8)
+    assert [ln.box for ln in analyse(image, OcrOptions(), stages=stages).lines] == [
+        (10, 10, 390, 40)]
+    assert len(analyse(image, OcrOptions(flatten_more=False), stages=stages).lines) == 2
+    found[2] = [line(10, 180)]  # the flattened pass lost the rest: keep the plain one
+    assert analyse(image, OcrOptions(), stages=stages).lines[0].box[0] == 200
+    found[1], found[2] = [line(30, 390)], [line(10, 390)]  # no room beside: one pass only
+    assert analyse(image, OcrOptions(), stages=stages).lines[0].box[0] == 30
+
+
 def test_unsure_glyphs_at_the_ends_of_a_line_are_left_out():
     from jiema_ocr.pipeline import _trim_unsure_ends
 

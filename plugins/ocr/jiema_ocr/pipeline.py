@@ -77,8 +77,10 @@ class OcrOptions(BaseModel):
     margin: float = Field(0.08, ge=0, description="crop margin around a glyph, x em")
     max_pixels: int = Field(MAX_PIXELS, ge=1)
     flatten_more: bool = Field(True, description="on an image with room for more lines than "
-                                                 "found, try the flattened ground too and keep "
-                                                 "it when it finds each line and more")
+                                                 "found (or, with one line, for more glyphs "
+                                                 "beside it), try the flattened ground too and "
+                                                 "keep it when it finds each line and more (or "
+                                                 "the line and more of it)")
     flatten_retry: bool = Field(True, description="when no line is found, try again with the "
                                                   "ground flattened (a gradient can hide text)")
     space_gap: float = Field(0.5, gt=0, description="gap between Latin/digit glyphs (x em) "
@@ -177,14 +179,18 @@ def analyse(source: ImageSource, options: OcrOptions | None = None,
     layers = st.layers(gray)
     t2 = time.perf_counter()
     lines = st.lines(gray, layers)
-    # a gradient ground can hide all the text, or the lines in part of the image
-    if st.retry is not None and (not lines or (opts.flatten_more and _room_for_more(
-            lines, gray.shape[0]))):
+    # a gradient ground can hide all the text, the lines in part of the image, or part of a
+    # line (the glyphs at one end sit in another layer than the rest)
+    more = bool(lines) and opts.flatten_more and _room_for_more(lines, gray.shape[0])
+    wider = (bool(lines) and opts.flatten_more and not more
+             and _room_beside(lines, gray.shape[1]))
+    if st.retry is not None and (not lines or more or wider):
         flat_gray, flat_scale = st.retry(rgb)
         flat_layers = st.layers(flat_gray)
         # flattening hollows a filled shape into its rim, which could pass for one glyph
         flat_lines = [ln for ln in st.lines(flat_gray, flat_layers) if len(ln.components) > 1]
-        if flat_lines and (not lines or _finds_more(flat_lines, lines)):
+        if flat_lines and (not lines or (more and _finds_more(flat_lines, lines))
+                           or (wider and _finds_wider(flat_lines, lines))):
             gray, scale, layers, lines = flat_gray, flat_scale, flat_layers, flat_lines
     t3 = time.perf_counter()
     if timings is not None:
@@ -198,6 +204,33 @@ def _room_for_more(lines: list[TextLine], height: int) -> bool:
     """Whether the image is tall enough for more lines than the ones found (a banner, not a
     single line)."""
     return height >= 2.5 * max(ln.box[3] - ln.box[1] for ln in lines)
+
+
+def _room_beside(lines: list[TextLine], width: int) -> bool:
+    """Whether the image leaves room for glyphs beside its lines: at least 2.5 line heights of
+    its width outside every found line."""
+    covered = np.zeros(width, dtype=bool)
+    for ln in lines:
+        covered[ln.box[0]:ln.box[2]] = True
+    height = max(ln.box[3] - ln.box[1] for ln in lines)
+    return int(width - covered.sum()) >= 2.5 * height
+
+
+def _finds_wider(found: list[TextLine], before: list[TextLine]) -> bool:
+    """One line, in the row of each of `before` (but specks under half the tallest's height)
+    and covering it, and at least a line height wider than all of them together."""
+    if len(found) != 1:
+        return False
+    a = found[0].box
+
+    def covered(b: Box) -> bool:
+        same_row = min(a[3], b[3]) - max(a[1], b[1]) > 0.5 * min(a[3] - a[1], b[3] - b[1])
+        return same_row and a[0] <= b[0] + 2 and a[2] >= b[2] - 2
+
+    height = max(ln.box[3] - ln.box[1] for ln in before)
+    spans = [ln.box for ln in before if ln.box[3] - ln.box[1] >= 0.5 * height]  # not specks
+    width = max(b[2] for b in spans) - min(b[0] for b in spans)
+    return all(covered(b) for b in spans) and (a[2] - a[0]) - width >= height
 
 
 def _finds_more(found: list[TextLine], before: list[TextLine]) -> bool:
