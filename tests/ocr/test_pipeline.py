@@ -386,3 +386,40 @@ def test_a_lone_dash_between_hanzi_is_read_as_yi():
     assert _lone_dashes_as_one("晴—8℃", cands("晴—8℃")) == "晴—8℃"  # a minus, not 一
     only_dash = [[(ch, 0.9)] for ch in "赫—高"]
     assert _lone_dashes_as_one("赫—高", only_dash) == "赫—高"  # 一 is no candidate
+
+
+def test_letters_that_look_like_digits_beside_digits_are_digits():
+    from jiema_ocr.pipeline import _digits_among_digits
+
+    def cands(text):
+        alike = {"O": [("O", 0.9), ("0", 0.1)], "l": [("l", 0.5), ("1", 0.4)]}
+        return [alike.get(ch, [(ch, 0.9)]) for ch in text]
+
+    assert _digits_among_digits("晴ll℃", cands("晴ll℃")) == "晴11℃"
+    assert _digits_among_digits("多云O°C", cands("多云O°C")) == "多云0°C"
+    assert _digits_among_digits("2O0", cands("2O0")) == "200"
+    assert _digits_among_digits("LOOK", cands("LOOK")) == "LOOK"  # among letters
+    assert _digits_among_digits("CO2", cands("CO2")) == "CO2"
+    assert _digits_among_digits("好O", cands("好O")) == "好O"  # nothing numeric beside it
+    no_digit = [[("O", 0.9)], [("℃", 0.9)]]
+    assert _digits_among_digits("O℃", no_digit) == "O℃"  # 0 is no candidate
+
+
+def test_a_dot_between_hanzi_is_a_comma():
+    from jiema_ocr.pipeline import _dots_between_hanzi_as_commas
+
+    assert _dots_between_hanzi_as_commas("撤诉.银杏.") == "撤诉，银杏."
+    assert _dots_between_hanzi_as_commas("是平时的2.5倍") == "是平时的2.5倍"
+    assert _dots_between_hanzi_as_commas("www.people") == "www.people"
+
+
+def test_two_single_quotes_side_by_side_are_one_double_quote():
+    from jiema_ocr.pipeline import _paired_quotes
+
+    boxes = [(0, 0, 30, 30), (32, 2, 38, 10), (40, 2, 46, 10), (48, 0, 78, 30)]
+    cands = [[("现", 0.9)], [("‘", 0.87)], [("‘", 0.96)], [("十", 0.9)]]
+    kept_boxes, kept = _paired_quotes(boxes, cands, 32.0)
+    assert kept_boxes == [boxes[0], (32, 2, 46, 10), boxes[3]]
+    assert kept == [cands[0], [("“", 0.87)], cands[3]]
+    far = [(0, 0, 30, 30), (32, 2, 38, 10), (70, 2, 76, 10)]  # two quotes an em apart
+    assert _paired_quotes(far, cands[:3], 32.0)[0] == far

@@ -423,7 +423,8 @@ class OcrReader:
         if timings is not None:
             timings["cutting"] = timings.get("cutting", 0.0) + t_cut
             timings["classify"] = timings.get("classify", 0.0) + t_cls
-        return [graph.box(i, j) for i, j in chosen], [found[g] for g in chosen]
+        return _paired_quotes([graph.box(i, j) for i, j in chosen], [found[g] for g in chosen],
+                              graph.em)
 
     def read_line(self, analysis: Analysis, line: TextLine,
                   timings: dict[str, float] | None = None) -> LineResult | None:
@@ -446,7 +447,8 @@ class OcrReader:
         else:
             text = "".join(c[0][0] for c in cands)
             confs = best
-        text = _lone_dashes_as_one(text, cands)
+        text = _digits_among_digits(_lone_dashes_as_one(text, cands), cands)
+        text = _dots_between_hanzi_as_commas(text)
         if timings is not None:
             timings["decode"] = timings.get("decode", 0.0) + time.perf_counter() - t0
         s = analysis.scale
@@ -474,6 +476,74 @@ def _lone_dashes_as_one(text: str, cands: Candidates) -> str:
         if around and all(_is_hanzi(c) for c in around):
             out[k] = "一"
     return "".join(out)
+
+
+QUOTE_HALVES = {"‘": "“", "’": "”"}
+
+
+def _paired_quotes(boxes: list[Box], cands: Candidates, em: float
+                   ) -> tuple[list[Box], Candidates]:
+    """Two glyphs read as the same single quote (‘ ‘ or ’ ’) side by side within an em are the
+    two marks of one double quote (“ or ”), cut apart."""
+    out_b: list[Box] = []
+    out_c: Candidates = []
+    k = 0
+    while k < len(boxes):
+        if k + 1 < len(boxes) and cands[k] and cands[k + 1]:
+            a, b = cands[k][0], cands[k + 1][0]
+            box = (boxes[k][0], min(boxes[k][1], boxes[k + 1][1]), boxes[k + 1][2],
+                   max(boxes[k][3], boxes[k + 1][3]))
+            if a[0] == b[0] and a[0] in QUOTE_HALVES and box[2] - box[0] <= em:
+                out_b.append(box)
+                out_c.append([(QUOTE_HALVES[a[0]], min(a[1], b[1]))])
+                k += 2
+                continue
+        out_b.append(boxes[k])
+        out_c.append(cands[k])
+        k += 1
+    return out_b, out_c
+
+
+def _dots_between_hanzi_as_commas(text: str) -> str:
+    """The text with each . between two hanzi turned into ，: Chinese text never sets a full
+    stop as a dot (。 is a ring), while a small comma whose tail faded prints as one."""
+    out = list(text)
+    for k in range(1, len(out) - 1):
+        if out[k] == "." and _is_hanzi(out[k - 1]) and _is_hanzi(out[k + 1]):
+            out[k] = "，"
+    return "".join(out)
+
+
+DIGIT_LOOKALIKES = {"O": "0", "o": "0", "l": "1", "I": "1", "|": "1"}
+UNIT_SIGNS = frozenset("℃°％%")
+
+
+def _digits_among_digits(text: str, cands: Candidates) -> str:
+    """The text with a letter that looks like a digit (O, l, I, |) turned into that digit
+    where it is a candidate and it stands beside a digit or before a unit sign (℃ ％), with
+    no Latin letter beside it: the bigram LM cannot tell them apart there (the rare O makes an
+    unseen pair look likelier than the common 0 does)."""
+    out = list(text)
+    changed = True
+    while changed:
+        changed = False
+        for k, ch in enumerate(out):
+            digit = DIGIT_LOOKALIKES.get(ch)
+            if digit is None or digit not in dict(cands[k]):
+                continue
+            left = out[k - 1] if k > 0 else ""
+            right = out[k + 1] if k + 1 < len(out) else ""
+            if _is_latin_letter(left) or _is_latin_letter(right):
+                continue
+            if left.isdigit() or right.isdigit() or right in UNIT_SIGNS:
+                out[k] = digit
+                changed = True
+    return "".join(out)
+
+
+def _is_latin_letter(ch: str) -> bool:
+    """A Latin letter, but none of those that look like a digit (l in ll℃ is one of a pair)."""
+    return ch.isascii() and ch.isalpha() and ch not in DIGIT_LOOKALIKES
 
 
 def _is_hanzi(ch: str) -> bool:
