@@ -380,12 +380,25 @@ def test_a_lone_dash_between_hanzi_is_read_as_yi():
     def cands(text):
         return [bar if ch in "一—" else [(ch, 0.9)] for ch in text]
 
-    assert _lone_dashes_as_one("—当被告", cands("—当被告")) == "一当被告"
+    assert _lone_dashes_as_one("—当被告", cands("—当被告")) == "—当被告"  # half of a ——?
     assert _lone_dashes_as_one("法塔赫—高官", cands("法塔赫—高官")) == "法塔赫一高官"
     assert _lone_dashes_as_one("地——挪威", cands("地——挪威")) == "地——挪威"
     assert _lone_dashes_as_one("晴—8℃", cands("晴—8℃")) == "晴—8℃"  # a minus, not 一
     only_dash = [[(ch, 0.9)] for ch in "赫—高"]
     assert _lone_dashes_as_one("赫—高", only_dash) == "赫—高"  # 一 is no candidate
+
+
+def test_a_lone_dash_before_a_digit_is_a_minus():
+    from jiema_ocr.pipeline import _minus_before_digits
+
+    minus = [("-", 0.6), ("—", 0.1)]  # read as a minus, decoded as the commoner dash
+    def cands(text):
+        return [minus if ch == "—" else [(ch, 0.9)] for ch in text]
+
+    assert _minus_before_digits("晴—8℃／—2℃", cands("晴—8℃／—2℃")) == "晴-8℃／-2℃"
+    assert _minus_before_digits("——2001年", cands("——2001年")) == "——2001年"
+    dash = [[("时", 0.9)], [("—", 0.6), ("-", 0.1)], [("1", 0.9)]]
+    assert _minus_before_digits("时—1", dash) == "时—1"  # read as a dash: a range
 
 
 def test_letters_that_look_like_digits_beside_digits_are_digits():

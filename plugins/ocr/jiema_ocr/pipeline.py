@@ -447,8 +447,8 @@ class OcrReader:
         else:
             text = "".join(c[0][0] for c in cands)
             confs = best
-        text = _digits_among_digits(_lone_dashes_as_one(text, cands), cands)
-        text = _dots_between_hanzi_as_commas(text)
+        text = _minus_before_digits(_lone_dashes_as_one(text, cands), cands)
+        text = _dots_between_hanzi_as_commas(_digits_among_digits(text, cands))
         if timings is not None:
             timings["decode"] = timings.get("decode", 0.0) + time.perf_counter() - t0
         s = analysis.scale
@@ -464,17 +464,28 @@ class OcrReader:
 
 
 def _lone_dashes_as_one(text: str, cands: Candidates) -> str:
-    """The text with each — read between hanzi (or at an end beside one) turned into 一 where
-    that is a candidate: the dash is printed doubled (——); in a month of the People's Daily
-    (2,167 dashes, 1,123 of them followed by another) a lone one hardly occurs, while a
-    character bigram after a rare — looks likelier than one after the common 一."""
+    """The text with each — read between two hanzi turned into 一 where that is a candidate:
+    the dash is printed doubled (——); in a month of the People's Daily (2,167 dashes, 1,123
+    of them followed by another) a lone one hardly occurs, while a character bigram after a
+    rare — looks likelier than one after the common 一. At a line's end the dash may be half
+    of a —— broken across lines, so it stays."""
     out = list(text)
-    for k, ch in enumerate(out):
-        if ch != "—" or "一" not in dict(cands[k]):
-            continue
-        around = [out[j] for j in (k - 1, k + 1) if 0 <= j < len(out)]
-        if around and all(_is_hanzi(c) for c in around):
+    for k in range(1, len(out) - 1):
+        if (out[k] == "—" and "一" in dict(cands[k]) and _is_hanzi(out[k - 1])
+                and _is_hanzi(out[k + 1])):
             out[k] = "一"
+    return "".join(out)
+
+
+def _minus_before_digits(text: str, cands: Candidates) -> str:
+    """The text with a lone — or 一 right before a digit turned back into the minus sign the
+    classifier read best (晴－8℃): the bigram LM prefers the common — there. A dash read best
+    stays (20时—1月3日 is a range)."""
+    out = list(text)
+    for k in range(len(out) - 1):
+        if (out[k] in FULL_WIDTH_BARS and out[k + 1].isdigit() and cands[k]
+                and cands[k][0][0] == "-" and (k == 0 or out[k - 1] not in FULL_WIDTH_BARS)):
+            out[k] = "-"
     return "".join(out)
 
 
