@@ -436,3 +436,13 @@ def test_two_single_quotes_side_by_side_are_one_double_quote():
     assert kept == [cands[0], [("“", 0.87)], cands[3]]
     far = [(0, 0, 30, 30), (32, 2, 38, 10), (70, 2, 76, 10)]  # two quotes an em apart
     assert _paired_quotes(far, cands[:3], 32.0)[0] == far
+
+
+def test_a_glyph_read_as_a_dot_may_be_a_comma():
+    from jiema_ocr.pipeline import _dots_may_be_commas
+
+    dot = [(".", 0.6), ("、", 0.3), ("，", 0.01)]
+    name_dot = [(".", 0.57), ("·", 0.34)]  # 玛丽·维乔: as likely the name dot
+    out = _dots_may_be_commas([[("中", 0.9)], dot, name_dot])
+    assert out[0] == [("中", 0.9)] and out[2] == name_dot
+    assert dict(out[1])["，"] == 0.6 and out[1][0] == (".", 0.6)

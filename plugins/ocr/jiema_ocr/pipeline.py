@@ -442,6 +442,7 @@ class OcrReader:
         if float(np.mean(best)) < self.options.min_line_confidence:
             return None  # shapes the classifier does not recognise: a picture, not text
         t0 = time.perf_counter()
+        cands = _dots_may_be_commas(cands)
         if self.decoder is not None:
             text, confs = self.decoder(cands)
         else:
@@ -513,6 +514,18 @@ def _paired_quotes(boxes: list[Box], cands: Candidates, em: float
         out_c.append(cands[k])
         k += 1
     return out_b, out_c
+
+
+def _dots_may_be_commas(cands: Candidates) -> Candidates:
+    """Candidates where a glyph read best as . (and not nearly as well as the name dot ·) has
+    ， at the same probability: the small comma of a Ming face at body size prints as a dot
+    (or 、), and the LM should choose, as it does for the other look-alikes."""
+    out = []
+    for c in cands:
+        if c and c[0][0] == "." and dict(c).get("·", 0.0) < 0.5 * c[0][1]:
+            c = [*(x for x in c if x[0] != "，"), ("，", c[0][1])]
+        out.append(c)
+    return out
 
 
 def _dots_between_hanzi_as_commas(text: str) -> str:
