@@ -25,7 +25,7 @@ from .cutting import CutGraph, CutOptions, best_cut, cut_graph
 from .image_io import MAX_PIXELS, ImageSource, read_rgb
 from .layering import LayerOptions, Layers, find_layers
 from .preprocess import PreprocessOptions, preprocess
-from .regions import RegionOptions, TextLine, find_lines
+from .regions import RegionOptions, TextLine, box_area, box_overlap, find_lines
 
 Box = tuple[int, int, int, int]
 Candidates = list[list[tuple[str, float]]]
@@ -224,8 +224,7 @@ def _finds_wider(found: list[TextLine], before: list[TextLine]) -> bool:
     a = found[0].box
 
     def covered(b: Box) -> bool:
-        same_row = min(a[3], b[3]) - max(a[1], b[1]) > 0.5 * min(a[3] - a[1], b[3] - b[1])
-        return same_row and a[0] <= b[0] + 2 and a[2] >= b[2] - 2
+        return _same_row(a, b) and a[0] <= b[0] + 2 and a[2] >= b[2] - 2
 
     height = max(ln.box[3] - ln.box[1] for ln in before)
     spans = [ln.box for ln in before if ln.box[3] - ln.box[1] >= 0.5 * height]  # not specks
@@ -237,11 +236,14 @@ def _finds_more(found: list[TextLine], before: list[TextLine]) -> bool:
     """More lines than `before`, and one overlapping each of `before` (the other pass lost none
     of them)."""
     def overlaps(a: TextLine, b: TextLine) -> bool:
-        h = min(a.box[3], b.box[3]) - max(a.box[1], b.box[1])
-        w = min(a.box[2], b.box[2]) - max(a.box[0], b.box[0])
-        return h > 0.5 * min(a.box[3] - a.box[1], b.box[3] - b.box[1]) and w > 0
+        return _same_row(a.box, b.box) and min(a.box[2], b.box[2]) > max(a.box[0], b.box[0])
 
     return len(found) > len(before) and all(any(overlaps(f, b) for f in found) for b in before)
+
+
+def _same_row(a: Box, b: Box) -> bool:
+    """Whether two boxes share over half the height of the lower one."""
+    return min(a[3], b[3]) - max(a[1], b[1]) > 0.5 * min(a[3] - a[1], b[3] - b[1])
 
 
 def glyph_crop(gray: np.ndarray, line: TextLine, box: Box, margin: int,
@@ -589,12 +591,8 @@ def _trim_unsure_ends(boxes: list[Box], cands: Candidates, min_prob: float
 
 
 def _iou(a: Box, b: Box) -> float:
-    w = min(a[2], b[2]) - max(a[0], b[0])
-    h = min(a[3], b[3]) - max(a[1], b[1])
-    if w <= 0 or h <= 0:
-        return 0.0
-    inter = w * h
-    return inter / ((a[2] - a[0]) * (a[3] - a[1]) + (b[2] - b[0]) * (b[3] - b[1]) - inter)
+    inter = box_overlap(a, b)
+    return inter / (box_area(a) + box_area(b) - inter) if inter else 0.0
 
 
 def _scaled(box: Box, scale: int) -> Box:

@@ -635,12 +635,14 @@ def _reaches(c: _Comps, i: int, line_h: int, y0: int, y1: int) -> bool:
     return not bool(over.any())
 
 
-def _area(b: Box) -> int:
+def box_area(b: Box) -> int:
+    """Pixels of a box (0 for an empty one)."""
     return max(0, b[2] - b[0]) * max(0, b[3] - b[1])
 
 
-def _overlap(a: Box, b: Box) -> int:
-    return _area((max(a[0], b[0]), max(a[1], b[1]), min(a[2], b[2]), min(a[3], b[3])))
+def box_overlap(a: Box, b: Box) -> int:
+    """Pixels two boxes share."""
+    return box_area((max(a[0], b[0]), max(a[1], b[1]), min(a[2], b[2]), min(a[3], b[3])))
 
 
 def _dedupe(lines: list[TextLine], opts: RegionOptions) -> list[TextLine]:
@@ -650,8 +652,8 @@ def _dedupe(lines: list[TextLine], opts: RegionOptions) -> list[TextLine]:
     kept: list[TextLine] = []
     for line in sorted(lines, key=lambda ln: -ln.score):
         limit = opts.dedupe_overlap
-        clash = [k for k in kept if _overlap(line.box, k.box)
-                 > limit * min(_area(line.box), _area(k.box))]
+        clash = [k for k in kept if box_overlap(line.box, k.box)
+                 > limit * min(box_area(line.box), box_area(k.box))]
         cuts = [(k, side) for k in clash if (side := _side_beyond_core(k, line, limit))]
         if len(cuts) == len(clash):
             for k, side in cuts:
@@ -665,7 +667,8 @@ def _side_beyond_core(big: TextLine, line: TextLine, limit: float) -> str | None
     touching them, where `big` is one tall shape (a picture: its seeds no wider than two of
     its heights) and `line` a row of smaller text; None otherwise."""
     core = big.core
-    if core is None or _overlap(line.box, core) > limit * min(_area(line.box), _area(core)):
+    if core is None or (box_overlap(line.box, core)
+                        > limit * min(box_area(line.box), box_area(core))):
         return None
     core_h = core[3] - core[1]
     if core[2] - core[0] > 2 * core_h or line.box[3] - line.box[1] > 0.6 * core_h:
