@@ -446,3 +446,19 @@ def test_a_glyph_read_as_a_dot_may_be_a_comma():
     out = _dots_may_be_commas([[("中", 0.9)], dot, name_dot])
     assert out[0] == [("中", 0.9)] and out[2] == name_dot
     assert dict(out[1])["，"] == 0.6 and out[1][0] == (".", 0.6)
+
+
+@pytest.mark.skipif(not FONTS, reason="no Debian CJK font installed")
+def test_the_text_rules_can_be_switched_off():
+    s = render_line("晴", FONTS[0], 40, dark_text=True, noise=0.0, blur=0.0, seed=1)
+
+    class Dot:  # reads every glyph as a dot
+        def topk(self, crops, k=5):
+            return [[(".", 0.9), ("、", 0.1)] for _ in crops]
+
+    def read(rules):
+        reader = OcrReader(Dot(), None, OcrOptions(text_rules=rules, layout_prior=False))
+        return [g.candidates for ln in reader.read(s.image).lines for g in ln.glyphs]
+
+    assert ("，", 0.9) in read(True)[0]
+    assert read(False)[0] == [(".", 0.9), ("、", 0.1)]

@@ -65,6 +65,9 @@ class OcrOptions(BaseModel):
         0.15, ge=0, le=1, description="a glyph at either end of a line whose best candidate is "
                                       "less probable than this is a speck or the edge of a "
                                       "picture, not text, and is left out")
+    text_rules: bool = Field(True, description="finish the text with the rules for what the "
+                                               "bigram LM cannot tell apart (，/. ，/、 一/— "
+                                               "-/— 0/O 1/l, “ cut in two)")
     odd_line_confidence: float = Field(
         0.55, ge=0, le=1, description="with 3+ lines, a line read less surely than this ...")
     odd_line_size: float = Field(2.0, ge=1, description="... and this many times taller or "
@@ -425,8 +428,10 @@ class OcrReader:
         if timings is not None:
             timings["cutting"] = timings.get("cutting", 0.0) + t_cut
             timings["classify"] = timings.get("classify", 0.0) + t_cls
-        return _paired_quotes([graph.box(i, j) for i, j in chosen], [found[g] for g in chosen],
-                              graph.em)
+        boxes, cands = [graph.box(i, j) for i, j in chosen], [found[g] for g in chosen]
+        if opts.text_rules:
+            boxes, cands = _paired_quotes(boxes, cands, graph.em)
+        return boxes, cands
 
     def read_line(self, analysis: Analysis, line: TextLine,
                   timings: dict[str, float] | None = None) -> LineResult | None:
@@ -444,14 +449,15 @@ class OcrReader:
         if float(np.mean(best)) < self.options.min_line_confidence:
             return None  # shapes the classifier does not recognise: a picture, not text
         t0 = time.perf_counter()
-        cands = _dots_may_be_commas(cands)
+        if self.options.text_rules:
+            cands = _dots_may_be_commas(cands)
         if self.decoder is not None:
             text, confs = self.decoder(cands)
         else:
             text = "".join(c[0][0] for c in cands)
             confs = best
-        text = _minus_before_digits(_lone_dashes_as_one(text, cands), cands)
-        text = _dots_between_hanzi_as_commas(_digits_among_digits(text, cands))
+        if self.options.text_rules:
+            text = _finish_text(text, cands)
         if timings is not None:
             timings["decode"] = timings.get("decode", 0.0) + time.perf_counter() - t0
         s = analysis.scale
@@ -490,6 +496,12 @@ def _minus_before_digits(text: str, cands: Candidates) -> str:
                 and cands[k][0][0] == "-" and (k == 0 or out[k - 1] not in FULL_WIDTH_BARS)):
             out[k] = "-"
     return "".join(out)
+
+
+def _finish_text(text: str, cands: Candidates) -> str:
+    """The decoded text after the rules for what a character bigram cannot tell apart."""
+    text = _minus_before_digits(_lone_dashes_as_one(text, cands), cands)
+    return _dots_between_hanzi_as_commas(_digits_among_digits(text, cands))
 
 
 QUOTE_HALVES = {"‘": "“", "’": "”"}
