@@ -80,10 +80,11 @@ class OcrOptions(BaseModel):
     margin: float = Field(0.08, ge=0, description="crop margin around a glyph, x em")
     max_pixels: int = Field(MAX_PIXELS, ge=1)
     flatten_more: bool = Field(True, description="on an image with room for more lines than "
-                                                 "found (or, with one line, for more glyphs "
-                                                 "beside it), try the flattened ground too and "
-                                                 "keep it when it finds each line and more (or "
-                                                 "the line and more of it)")
+                                                 "found (or, in an image of one row, for more "
+                                                 "glyphs beside its lines), try the flattened "
+                                                 "ground too and keep it when it finds each "
+                                                 "line and more (or one line covering them and "
+                                                 "wider)")
     flatten_retry: bool = Field(True, description="when no line is found, try again with the "
                                                   "ground flattened (a gradient can hide text)")
     space_gap: float = Field(0.5, gt=0, description="gap between Latin/digit glyphs (x em) "
