@@ -158,17 +158,23 @@ def split_wide(mask: np.ndarray, segments: list[Segment], em: float, split_width
     return out, parents
 
 
+def tall_band(segments: list[Segment], min_height: float) -> tuple[float, float] | None:
+    """Median top and bottom of the segments at least `min_height` high (None when none is):
+    the rows a line's full-height glyphs span."""
+    tall = [s for s in segments if s.height >= min_height]
+    if not tall:
+        return None
+    return float(np.median([s.y0 for s in tall])), float(np.median([s.y1 for s in tall]))
+
+
 def join_dash_runs(segments: list[Segment], em: float, line_h: float) -> list[Segment]:
     """A run of thin bars at mid-height, together at least 1.6 em long (a dash such as ——,
     which the fonts draw as one bar, perhaps broken by noise into pieces and specks), as that
     many em-wide segments: the lightest-column split of a uniform bar is arbitrary."""
-    if em <= 0 or len(segments) < 1:
+    rows = tall_band(segments, 0.75 * line_h) if em > 0 else None
+    if rows is None:
         return segments
-    tall = [s for s in segments if s.height >= 0.75 * line_h]
-    if not tall:
-        return segments
-    top = float(np.median([s.y0 for s in tall]))
-    bottom = float(np.median([s.y1 for s in tall]))
+    top, bottom = rows
     band = (top + 0.3 * (bottom - top), top + 0.7 * (bottom - top))
 
     def bar(s: Segment) -> bool:

@@ -21,7 +21,7 @@ from typing import Any, Protocol
 import numpy as np
 from pydantic import BaseModel, ConfigDict, Field
 
-from .cutting import CutGraph, CutOptions, best_cut, cut_graph
+from .cutting import CutGraph, CutOptions, best_cut, cut_graph, tall_band
 from .image_io import MAX_PIXELS, ImageSource, read_rgb
 from .layering import LayerOptions, Layers, find_layers
 from .preprocess import PreprocessOptions, preprocess
@@ -643,10 +643,7 @@ def _only_shapes(line: LineResult) -> bool:
 
 def text_band(graph: CutGraph) -> tuple[float, float] | None:
     """Top and bottom of the line's full-height glyphs (None when there are none)."""
-    tall = [s for s in graph.segments if s.height >= 0.8 * graph.line_height]
-    if not tall:
-        return None
-    return float(np.median([s.y0 for s in tall])), float(np.median([s.y1 for s in tall]))
+    return tall_band(graph.segments, 0.8 * graph.line_height)
 
 
 def layout_prior(cands: list[tuple[str, float]], box: Box, band: tuple[float, float] | None,
