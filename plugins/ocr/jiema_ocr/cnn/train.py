@@ -267,25 +267,24 @@ def train(out_dir: str | os.PathLike[str], opts: TrainOptions, *, resume: bool =
     net = CharNet(len(charset), input_size=opts.input_size, width=opts.width,
                   hidden=opts.hidden).to(device)
     parts: list[tuple[GlyphSampler, float]] = []  # extra samplers and their batch shares
-    uniform = class_probs(len(charset), sampler.classes)
-    dists: list[np.ndarray] = []
     if opts.init:
         new_ids = classes_missing_from(charset, card.labels or [])
         if new_ids and opts.new_class_share > 0:
             parts.append((GlyphSampler(charset, options=RenderOptions(), size=opts.input_size,
                                        classes=new_ids), opts.new_class_share))
-            dists.append(class_probs(len(charset), parts[-1][0].classes))
         if state is None:
             init_from(net, charset, opts.init)
     if opts.frequent_share > 0:
-        weights = text_weights(charset)[sampler.classes]
         parts.append((GlyphSampler(charset, options=RenderOptions(), size=opts.input_size,
-                                   classes=sampler.classes.tolist(), weights=weights),
+                                   classes=sampler.classes.tolist(),
+                                   weights=text_weights(charset)[sampler.classes]),
                       opts.frequent_share))
-        dists.append(class_probs(len(charset), sampler.classes, weights))
+    samplers = [sampler, *(p for p, _ in parts)]
     sizes = batch_split(opts.batch_size, [share for _, share in parts])
-    if parts:
-        shift = sampling_log_ratio(len(charset), list(zip([uniform, *dists], sizes, strict=True)))
+    if parts:  # each sampler's class distribution, with the part of the batch it draws
+        shift = sampling_log_ratio(len(charset), [
+            (class_probs(len(charset), s.classes, s.probs), n)
+            for s, n in zip(samplers, sizes, strict=True)])
     optim = torch.optim.AdamW(net.parameters(), lr=opts.lr, weight_decay=opts.weight_decay)
     step, best, elapsed = 0, -1.0, 0.0
     if state is not None:
@@ -296,8 +295,8 @@ def train(out_dir: str | os.PathLike[str], opts: TrainOptions, *, resume: bool =
                       else (np.zeros((0, 1, opts.input_size, opts.input_size), np.float32),
                             np.zeros(0, np.int64)))
     loader = torch.utils.data.DataLoader(
-        _Batches(list(zip([sampler, *(p for p, _ in parts)], sizes, strict=True)),
-                 opts.seed * 1000 + step), batch_size=None,
+        _Batches(list(zip(samplers, sizes, strict=True)), opts.seed * 1000 + step),
+        batch_size=None,
         num_workers=opts.workers, persistent_workers=False,
         prefetch_factor=4 if opts.workers else None,
     )
