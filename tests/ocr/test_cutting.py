@@ -205,3 +205,16 @@ def test_a_full_height_segment_a_little_over_an_em_may_be_cut_by_recognition():
     assert halves == [(0, 1), (1, 2)]
     off = cut_graph(m, CutOptions(tall_soft_split=None))
     assert len(off.segments) == 1
+
+
+def test_split_at_keeps_the_whole_segment_at_its_cost():
+    from jiema_ocr.cutting import split_at
+
+    m = _mask([(0, 40, 0, 40), (44, 80, 0, 40)])
+    graph = cut_graph(m)
+    split = split_at(graph, m, [60, 200])  # 200 is outside every segment
+    assert [(s.x0, s.x1) for s in split.segments] == [(0, 40), (44, 60), (60, 80)]
+    assert split.parents == [0, 1, 1]
+    costs = {(i, j): c for i, j, c in split.groups}
+    assert costs[(1, 3)] == pytest.approx(dict(((i, j), c) for i, j, c in graph.groups)[(1, 2)])
+    assert best_cut(split) == [(0, 1), (1, 3)]

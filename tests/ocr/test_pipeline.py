@@ -462,3 +462,41 @@ def test_the_text_rules_can_be_switched_off():
 
     assert ("，", 0.9) in read(True)[0]
     assert read(False)[0] == [(".", 0.9), ("、", 0.1)]
+
+
+def test_touching_glyphs_are_cut_on_the_pitch_grid():
+    # wqy-zenhei at 27 px: the 子 of 好 touches the 亻 of 似, one column run across the cell
+    # boundary; the surely read glyphs around them give the pitch that splits it
+    font = next((f for f in FONTS if f.name == "wqy-zenhei"), None)
+    if font is None:
+        pytest.skip("fonts-wqy-zenhei not installed")
+    text = "的心，好似为我而作的"
+    s = render_line(text, font, 27, dark_text=True, noise=8.0, blur=0.5, gradient=True,
+                    seed=981357413)
+    clf = TemplateClassifier(text + "女子亻", font)
+    assert OcrReader(clf).read(s.image).text == text
+    assert OcrReader(clf, options=OcrOptions(pitch_splits=False)).read(s.image).text != text
+
+
+def test_pitch_grid_splits_need_a_steady_pitch():
+    from jiema_ocr.cutting import cut_graph
+    from jiema_ocr.pipeline import pitch_grid_splits
+
+    # 40 px glyphs on a 44 px pitch; the third and fourth are left-right glyphs whose inner
+    # halves touch by a thin bridge at x = 128..132, a cell boundary (130)
+    mask = np.zeros((40, 264), dtype=bool)
+    for x0, x1 in ((0, 40), (44, 84), (88, 100), (104, 128), (132, 144), (148, 172),
+                   (176, 216), (220, 260)):
+        mask[:, x0:x1] = True
+    mask[18:20, 128:132] = True
+    graph = cut_graph(mask)
+    assert [(g.x0, g.x1) for g in graph.segments][3] == (104, 144)
+    geo = [(k, k + 1) for k in range(len(graph.segments))]
+    cands = {graph.box(i, j): [("甲", 0.99)] for i, j in geo}
+    for k in (2, 3, 4):
+        cands[graph.box(k, k + 1)] = [("乙", 0.3)]
+    (x,) = pitch_grid_splits(graph, geo, cands, mask, 0.9)
+    assert 128 <= x <= 132
+    # with one step between sure full-width glyphs there is no pitch to go by
+    cands[graph.box(6, 7)] = [("乙", 0.3)]
+    assert pitch_grid_splits(graph, geo, cands, mask, 0.9) == []

@@ -78,6 +78,7 @@ class CutGraph:
     groups: list[tuple[int, int, float]]
     em: float
     line_height: float
+    parents: list[int] | None = None  # per segment, the column run it was split from
 
     def box(self, i: int, j: int) -> Box:
         segs = self.segments[i:j]
@@ -229,6 +230,29 @@ def cut_graph(mask: np.ndarray, options: CutOptions | None = None) -> CutGraph:
     raw = join_dash_runs(raw, em, line_h)
     segs, parents = split_wide(mask, raw, em, opts.split_width, opts.soft_split,
                                opts.tall * line_h, opts.tall_soft_split, opts.mark * line_h)
+    return _graph(segs, parents, em, line_h, opts)
+
+
+def split_at(graph: CutGraph, mask: np.ndarray, xs: list[int],
+             options: CutOptions | None = None) -> CutGraph:
+    """The graph with its segments also split at columns `xs` (each piece keeps its segment's
+    parent, so the whole segment is still one group at its old cost)."""
+    opts = options or CutOptions()
+    parents = graph.parents or list(range(len(graph.segments)))
+    segs: list[Segment] = []
+    out_parents: list[int] = []
+    for seg, parent in zip(graph.segments, parents, strict=True):
+        cuts = [seg.x0, *sorted(x for x in set(xs) if seg.x0 + 1 < x < seg.x1 - 1), seg.x1]
+        for a, b in zip(cuts[:-1], cuts[1:], strict=True):
+            ys = np.flatnonzero(mask[:, a:b].any(axis=1))
+            if ys.size:
+                segs.append(Segment(a, b, int(ys[0]), int(ys[-1]) + 1))
+                out_parents.append(parent)
+    return _graph(segs, out_parents, graph.em, graph.line_height, opts)
+
+
+def _graph(segs: list[Segment], parents: list[int], em: float, line_h: float,
+           opts: CutOptions) -> CutGraph:
     groups: list[tuple[int, int, float]] = []
     for i in range(len(segs)):
         for j in range(i + 1, min(len(segs), i + opts.max_group) + 1):
@@ -251,7 +275,7 @@ def cut_graph(mask: np.ndarray, options: CutOptions | None = None) -> CutGraph:
                     break  # wider groups only get worse
                 cost = 1.0  # a lone segment is always allowed
             groups.append((i, j, cost))
-    return CutGraph(segs, groups, em, line_h)
+    return CutGraph(segs, groups, em, line_h, parents)
 
 
 def _group_cost(segs: list[Segment], em: float, line_h: float, opts: CutOptions
