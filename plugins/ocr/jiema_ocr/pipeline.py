@@ -386,8 +386,10 @@ class OcrReader:
 
         The geometric cut is classified first; where a glyph of it is not recognised with
         confidence (`sure_prob`), every other allowed grouping of the segments around it is
-        classified too and the cut with the best geometric + recognition cost wins. A line
-        whose glyphs are all recognised costs one classifier call per glyph."""
+        classified too and the cut with the best geometric + recognition cost wins; with
+        `pitch_splits`, that is done again on the segments also split where the line's pitch
+        puts a cell boundary. A line whose glyphs are all recognised costs one classifier call
+        per glyph."""
         opts = self.options
         t0 = time.perf_counter()
         graph = self.stages.cut(line.mask)
@@ -760,8 +762,7 @@ def pitch_grid_splits(graph: CutGraph, geo: list[tuple[int, int]],
         for seg in graph.segments[i:j]:
             if seg.width < 0.4 * em:
                 continue
-            first = math.ceil((seg.x0 + 0.2 * em - centre[a]) / pitch - 0.5)
-            m = first
+            m = math.ceil((seg.x0 + 0.2 * em - centre[a]) / pitch - 0.5)  # first boundary in
             while (x := centre[a] + (m + 0.5) * pitch) < seg.x1 - 0.2 * em:
                 lo, hi = int(x - 0.12 * em), int(x + 0.12 * em) + 1
                 lo, hi = max(lo, seg.x0 + 1), min(hi, seg.x1 - 1)
