@@ -418,13 +418,16 @@ class OcrReader:
             t_cut += t2 - t1
             t_cls += time.perf_counter() - t2
 
+        def unsure(graph: CutGraph, geo: list[tuple[int, int]]) -> list[int]:
+            return [k for k, (i, j) in enumerate(geo)
+                    if _top_prob(found[graph.box(i, j)]) < opts.sure_prob]
+
         def recognise(graph: CutGraph, geo: list[tuple[int, int]]) -> list[tuple[int, int]]:
-            unsure = [k for k, (i, j) in enumerate(geo)
-                      if _top_prob(found[graph.box(i, j)]) < opts.sure_prob]
-            if not unsure:
+            unsure_glyphs = unsure(graph, geo)
+            if not unsure_glyphs:
                 return geo
             marked = np.zeros(len(graph.segments), dtype=bool)
-            for k in unsure:
+            for k in unsure_glyphs:
                 lo = geo[max(k - 1, 0)][0]
                 hi = geo[min(k + 1, len(geo) - 1)][1]
                 marked[lo:hi] = True
@@ -436,8 +439,7 @@ class OcrReader:
         chosen = geo
         if opts.recognition_cut:
             chosen = recognise(graph, geo)
-            if opts.pitch_splits and any(_top_prob(found[graph.box(i, j)]) < opts.sure_prob
-                                         for i, j in geo):
+            if opts.pitch_splits and unsure(graph, geo):
                 xs = pitch_grid_splits(graph, geo, found, line.mask, opts.sure_prob)
                 if xs:
                     t1 = time.perf_counter()
