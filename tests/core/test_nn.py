@@ -6,7 +6,12 @@ from __future__ import annotations
 import pytest
 
 torch = pytest.importorskip("torch")
-from jiema.nn import StridedMaxPool, for_cpu_inference, swap_max_pools  # noqa: E402
+from jiema.nn import (  # noqa: E402
+    StridedMaxPool,
+    for_cpu_inference,
+    quantize_linears,
+    swap_max_pools,
+)
 
 
 @pytest.mark.parametrize("kernel", [(2, 2), (2, 1), (1, 2), (3, 3)])
@@ -49,3 +54,23 @@ def test_cpu_inference_preparation_keeps_the_outputs() -> None:
     assert torch.nn.BatchNorm2d not in kinds and torch.nn.BatchNorm1d not in kinds
     assert kinds.count(torch.nn.Identity) == 2
     assert torch.allclose(ref, out, atol=1e-5)
+
+
+def test_int8_linears_keep_the_outputs_close_and_the_convolutions_as_they_are() -> None:
+    torch.manual_seed(0)
+    net = torch.nn.Sequential(torch.nn.Conv2d(1, 4, 3), torch.nn.Flatten(),
+                              torch.nn.Linear(4 * 6 * 6, 32), torch.nn.ReLU(),
+                              torch.nn.Linear(32, 500)).eval()
+    x = torch.randn(6, 1, 8, 8)
+    with torch.inference_mode():
+        before = net(x)
+        quick = quantize_linears(net)
+        after = quick(x)
+    if torch.backends.quantized.engine == "none":
+        pytest.skip("this PyTorch build has no quantised CPU engine")
+    assert isinstance(quick[0], torch.nn.Conv2d)
+    assert not any(type(m) is torch.nn.Linear for m in quick.modules())
+    assert not torch.equal(before, after)  # int8 arithmetic, not the float layers
+    spread = float(before.std())
+    assert float((after - before).abs().mean()) < 0.03 * spread
+    assert float((after - before).abs().max()) < 0.15 * spread
