@@ -162,6 +162,23 @@ def test_layout_prior_tells_minus_from_one_and_comma_from_middle_dot():
     assert layout_prior([("@", 0.5), ("o", 0.3), ("。", 0.2)], small_ring, band)[0][0] == "。"
 
 
+def test_layout_prior_shares_the_bars_out_by_their_shape():
+    from jiema_ocr.bar_shapes import bar_posterior
+    from jiema_ocr.pipeline import layout_prior
+
+    band = (0.0, 40.0)
+    raw = [("—", 0.45), ("_", 0.25), ("一", 0.2), ("-", 0.05)]  # the CNN favours — for any bar
+    one = (0, 16, 39, 20)  # 0.97 of the band long, 0.1 thick, centred at 0.45: 一
+    dash = (0, 19, 44, 21)  # longer, thinner, at mid-height: the em dash
+    minus = (0, 20, 20, 23)  # half as long: the minus sign (－)
+    for box, want in ((one, "一"), (dash, "—"), (minus, "-")):
+        out = layout_prior(raw, box, band)
+        assert out[0][0] == want
+        assert sum(p for _, p in out) == pytest.approx(sum(p for _, p in raw), abs=1e-3)
+    shares = bar_posterior(0.97, 0.10, 0.45)
+    assert sum(shares.values()) == pytest.approx(1.0) and shares["一"] > 0.9
+
+
 class _SureOfRadicals(TemplateClassifier):
     """Like the char CNN, very sure that half of 化 is the radical 亻 (or the 匕)."""
 

@@ -21,6 +21,7 @@ from typing import Any, Protocol
 import numpy as np
 from pydantic import BaseModel, ConfigDict, Field
 
+from .bar_shapes import BARS, bar_posterior
 from .cutting import CutGraph, CutOptions, best_cut, cut_graph, split_at, tall_band
 from .image_io import MAX_PIXELS, ImageSource, read_rgb
 from .layering import LayerOptions, Layers, find_layers
@@ -648,6 +649,9 @@ TALL_CHARS = frozenset("0OQDCGUIl1|（）()[]{}【】《》〈〉「」『』")
 RARE_LOOKALIKES = frozenset("丶丿乀乁亅亻氵扌讠纟钅饣忄犭阝刂冫礻衤彳丬卩廴辶宀冖亠疒艹夂攵灬彡"
                             "匚凵勹冂厶廾尢屮巛彐")
 FULL_WIDTH_BARS = frozenset("一—")
+BAR_SET = frozenset(BARS)
+MAX_BAR_THICKNESS = 0.35  # of the band: thicker, the glyph is no lone bar
+MIN_BAR_PROB = 1e-4
 # classes that are drawn shapes: inside text they are marks (●, 二○○○年), but a line of
 # nothing else is a picture (a banner's circle or triangle)
 SHAPES = frozenset("○●△▲")
@@ -681,6 +685,9 @@ def layout_prior(cands: list[tuple[str, float]], box: Box, band: tuple[float, fl
     h = height / line_h
     size = max(box[3] - box[1], box[2] - box[0]) / line_h
     center = ((box[1] + box[3]) / 2 - top) / line_h
+    bar = cands[0][0] in BAR_SET and h < MAX_BAR_THICKNESS
+    if bar:
+        cands = _bars_by_shape(cands, width / line_h, h, center)
     out = []
     for ch, p in cands:
         ok = True
@@ -696,7 +703,7 @@ def layout_prior(cands: list[tuple[str, float]], box: Box, band: tuple[float, fl
             ok = False  # the middle dot is centred; a comma whose tail faded sits low
         elif ch == "_" and center < 0.75:
             ok = False
-        elif ch in FULL_WIDTH_BARS and width < 0.85 * line_h:
+        elif ch in FULL_WIDTH_BARS and width < 0.85 * line_h and not bar:
             ok = False  # 一 and the em dash span the em; a minus sign is shorter
         elif ch in TALL_CHARS and h < 0.5:
             ok = False
@@ -714,6 +721,17 @@ def layout_prior(cands: list[tuple[str, float]], box: Box, band: tuple[float, fl
     new_total = sum(p for _, p in out) or 1.0
     scale = total / new_total
     return sorted(((ch, min(1.0, p * scale)) for ch, p in out), key=lambda c: -c[1])
+
+
+def _bars_by_shape(cands: list[tuple[str, float]], length: float, thickness: float,
+                   centre: float) -> list[tuple[str, float]]:
+    """The probability the classifier gives the bars (一 — -) together, shared out among them
+    by where this one sits (`bar_shapes`): the classifier cannot tell them apart."""
+    mass = sum(p for ch, p in cands if ch in BAR_SET)
+    shares = bar_posterior(length, thickness, centre)
+    others = [(ch, p) for ch, p in cands if ch not in BAR_SET]
+    bars = [(ch, mass * q) for ch, q in shares.items() if mass * q >= MIN_BAR_PROB]
+    return sorted(others + bars, key=lambda c: -c[1])
 
 
 def _top_prob(cands: list[tuple[str, float]]) -> float:

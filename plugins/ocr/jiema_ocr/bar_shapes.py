@@ -1,0 +1,51 @@
+"""Which horizontal bar a glyph is: 一, the em dash — or the hyphen / minus - (－).
+
+Once a crop is scaled to the classifier's input the three differ only in stroke weight, and the
+char CNN barely tells them apart (it favours — for all three). Where the bar sits in its line
+does: its length, thickness and height relative to the band of the full-height glyphs. Per font
+these are tight clusters, so each bar is a mixture of one Gaussian (diagonal) per font, measured
+on renders of the four Debian CJK fonts by `benchmarks/bar_shapes.py`.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+BARS = ("一", "—", "-")
+# per bar, per font: (mean, sd) of (length, thickness, centre height), each / band height
+_SHAPES: dict[str, list[tuple[tuple[float, float, float], tuple[float, float, float]]]] = {
+    "一": [((0.992, 0.197, 0.495), (0.036, 0.025, 0.014)),
+          ((0.970, 0.117, 0.450), (0.023, 0.040, 0.019)),
+          ((0.933, 0.107, 0.453), (0.018, 0.025, 0.013)),
+          ((0.970, 0.103, 0.452), (0.030, 0.031, 0.016))],
+    "—": [((1.101, 0.050, 0.510), (0.084, 0.029, 0.020)),
+          ((0.993, 0.062, 0.495), (0.100, 0.094, 0.018)),
+          ((1.087, 0.112, 0.599), (0.038, 0.024, 0.014)),
+          ((1.050, 0.059, 0.541), (0.116, 0.027, 0.018))],
+    "-": [((0.803, 0.090, 0.516), (0.043, 0.033, 0.017)),
+          ((0.759, 0.077, 0.484), (0.045, 0.033, 0.038)),
+          ((0.827, 0.108, 0.496), (0.068, 0.031, 0.014)),
+          ((0.493, 0.089, 0.553), (0.030, 0.029, 0.018))],
+}
+_MEANS = {b: np.array([m for m, _ in comps]) for b, comps in _SHAPES.items()}
+_SDS = {b: np.array([s for _, s in comps]) for b, comps in _SHAPES.items()}
+
+
+def bar_log_likelihoods(length: float, thickness: float, centre: float) -> np.ndarray:
+    """Log-likelihood of the measured bar under each of `BARS` (fonts equally likely)."""
+    x = np.array([length, thickness, centre])
+    out = np.empty(len(BARS))
+    for k, bar in enumerate(BARS):
+        z = (x - _MEANS[bar]) / _SDS[bar]
+        per_font = -0.5 * (z ** 2).sum(axis=1) - np.log(_SDS[bar]).sum(axis=1)
+        top = per_font.max()
+        out[k] = top + np.log(np.mean(np.exp(per_font - top)))
+    return out
+
+
+def bar_posterior(length: float, thickness: float, centre: float) -> dict[str, float]:
+    """How likely each of `BARS` is given only where the bar sits (equal priors)."""
+    ll = bar_log_likelihoods(length, thickness, centre)
+    p = np.exp(ll - ll.max())
+    p /= p.sum()
+    return dict(zip(BARS, (float(v) for v in p), strict=True))
