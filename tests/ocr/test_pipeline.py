@@ -162,6 +162,19 @@ def test_layout_prior_tells_minus_from_one_and_comma_from_middle_dot():
     assert layout_prior([("@", 0.5), ("o", 0.3), ("。", 0.2)], small_ring, band)[0][0] == "。"
 
 
+def test_text_band_is_not_pulled_in_by_a_glyph_in_pieces():
+    from types import SimpleNamespace
+
+    from jiema_ocr.cutting import Segment
+    from jiema_ocr.pipeline import text_band
+
+    full = [Segment(0, 40, 0, 48), Segment(44, 84, 1, 47), Segment(88, 128, 0, 48)]
+    er = [Segment(132 + 10 * k, 140 + 10 * k, 6, 42) for k in range(3)]  # 二, cut in three
+    band = text_band(SimpleNamespace(segments=full + er, line_height=44.0))
+    assert band is not None and band[0] <= 1.0 and band[1] >= 47.0
+    assert text_band(SimpleNamespace(segments=er[:1], line_height=60.0)) is None
+
+
 def test_layout_prior_shares_the_bars_out_by_their_shape():
     from jiema_ocr.bar_shapes import bar_posterior
     from jiema_ocr.pipeline import layout_prior
