@@ -431,6 +431,17 @@ def test_a_lone_dash_before_a_digit_is_a_minus():
     assert _minus_before_digits("时—1", dash) == "时—1"  # read as a dash: a range
 
 
+def test_zeros_between_letters_are_the_letter_o():
+    from jiema_ocr.pipeline import _zeros_among_letters
+
+    assert _zeros_among_letters("件OUTL00K地址") == "件OUTLOOK地址"
+    assert _zeros_among_letters("G0D") == "GOD"
+    assert _zeros_among_letters("A100") == "A100"  # a digit beside the zeros: a number
+    assert _zeros_among_letters("Win2000") == "Win2000"
+    assert _zeros_among_letters("X00年") == "X00年"  # a letter on one side only
+    assert _zeros_among_letters("0") == "0"
+
+
 def test_letters_that_look_like_digits_beside_digits_are_digits():
     from jiema_ocr.pipeline import _digits_among_digits
 

@@ -526,7 +526,7 @@ def _minus_before_digits(text: str, cands: Candidates) -> str:
 def _finish_text(text: str, cands: Candidates) -> str:
     """The decoded text after the rules for what a character bigram cannot tell apart."""
     text = _minus_before_digits(_lone_dashes_as_one(text, cands), cands)
-    return _dots_between_hanzi_as_commas(_digits_among_digits(text, cands))
+    return _dots_between_hanzi_as_commas(_zeros_among_letters(_digits_among_digits(text, cands)))
 
 
 QUOTE_HALVES = {"‘": "“", "’": "”"}
@@ -601,6 +601,26 @@ def _digits_among_digits(text: str, cands: Candidates) -> str:
             if left.isdigit() or right.isdigit() or right in UNIT_SIGNS:
                 out[k] = digit
                 changed = True
+    return "".join(out)
+
+
+def _zeros_among_letters(text: str) -> str:
+    """The text with a run of zeros between two Latin letters turned into the letter O
+    (LOOK read as L00K): 0 and O share their probability in the decoder, and the bigram LM,
+    knowing few Latin words, takes the common digit."""
+    out = list(text)
+    k = 0
+    while k < len(out):
+        if out[k] != "0":
+            k += 1
+            continue
+        end = k
+        while end < len(out) and out[end] == "0":
+            end += 1
+        if (k > 0 and end < len(out) and _is_latin_letter(out[k - 1])
+                and _is_latin_letter(out[end])):
+            out[k:end] = "O" * (end - k)
+        k = end
     return "".join(out)
 
 
