@@ -17,7 +17,7 @@ import sys
 from collections import Counter, defaultdict
 
 import numpy as np
-from ocr import _overlap_1d, text_chunks
+from ocr import _overlap_1d, render_eval_line, text_chunks
 
 BARS = {"一": "一", "—": "—", "－": "-", "-": "-"}  # drawn char -> class
 SD_FLOOR = 0.01  # of the band: a font whose bars all measure alike still gets some spread
@@ -26,7 +26,7 @@ SD_FLOOR = 0.01  # of the band: a font whose bars all measure alike still gets s
 def measure(seed: int, n_lines: int) -> list[tuple[str, str, np.ndarray]]:
     """(class, font, features) of each bar cut where it was drawn, from lines of one seed."""
     from jiema_ocr.pipeline import analyse, default_reader, text_band
-    from jiema_ocr.synth import find_fonts, font_covers, render_line
+    from jiema_ocr.synth import find_fonts, font_covers
     from tqdm import tqdm
 
     fonts = find_fonts()
@@ -38,11 +38,7 @@ def measure(seed: int, n_lines: int) -> list[tuple[str, str, np.ndarray]]:
         font = fonts[k % len(fonts)]
         if not font_covers(font, text):
             continue
-        image = render_line(
-            text, font, int(rng.integers(24, 49)), dark_text=bool(rng.integers(2)),
-            noise=float(rng.choice([0.0, 4.0, 8.0, 12.0])),
-            blur=float(rng.choice([0.0, 0.5, 1.0])), gradient=bool(rng.random() < 0.3),
-            seed=int(rng.integers(1 << 30)))
+        image = render_eval_line(text, font, rng)
         analysis = analyse(image.image, reader.options)
         s = analysis.scale
         drawn = [(ch, b) for ch, b in zip([c for c in text if not c.isspace()],
@@ -110,6 +106,8 @@ def main() -> None:
             + "))" for m, sd in table[cls])
         print(f'    "{cls}": [{comps}],')
     print("}")
+    if len(per_seed) < 2:
+        return  # nothing to hold out
     wrong, total = Counter(), 0
     for seed, held in per_seed.items():
         t = fit([r for s, rs in per_seed.items() if s != seed for r in rs])

@@ -125,8 +125,20 @@ def text_chunks(n: int, rng: np.random.Generator, lo: int = 6, hi: int = 16) -> 
     return out
 
 
+def render_eval_line(text: str, font, rng: np.random.Generator):
+    """One line of the evaluation set: 24-48 px, either polarity, some noise, blur and
+    gradients, all drawn from `rng` (the order of the draws is part of the set)."""
+    from jiema_ocr.synth import render_line
+
+    return render_line(
+        text, font, int(rng.integers(24, 49)), dark_text=bool(rng.integers(2)),
+        noise=float(rng.choice([0.0, 4.0, 8.0, 12.0])),
+        blur=float(rng.choice([0.0, 0.5, 1.0])), gradient=bool(rng.random() < 0.3),
+        seed=int(rng.integers(1 << 30)))
+
+
 def build_eval_set(n_lines: int, n_banners: int, seed: int) -> tuple[list, list]:
-    from jiema_ocr.synth import find_fonts, font_covers, render_banner, render_line
+    from jiema_ocr.synth import find_fonts, font_covers, render_banner
 
     fonts = find_fonts()
     if not fonts:
@@ -138,11 +150,7 @@ def build_eval_set(n_lines: int, n_banners: int, seed: int) -> tuple[list, list]
         font = fonts[k % len(fonts)]
         if not font_covers(font, text):
             continue
-        line = render_line(
-            text, font, int(rng.integers(24, 49)), dark_text=bool(rng.integers(2)),
-            noise=float(rng.choice([0.0, 4.0, 8.0, 12.0])),
-            blur=float(rng.choice([0.0, 0.5, 1.0])), gradient=bool(rng.random() < 0.3),
-            seed=int(rng.integers(1 << 30)))
+        line = render_eval_line(text, font, rng)
         if all_visible(line):
             lines.append(line)
         if len(lines) >= n_lines:
