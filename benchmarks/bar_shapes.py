@@ -77,6 +77,8 @@ def fit(rows) -> dict[str, list[tuple[np.ndarray, np.ndarray]]]:
 
 def loglik(table, cls: str, f: np.ndarray) -> float:
     per = [float(-0.5 * (((f - m) / sd) ** 2).sum() - np.log(sd).sum()) for m, sd in table[cls]]
+    if not per:
+        return -np.inf  # too few of this bar measured to fit
     top = max(per)
     return top + float(np.log(np.mean(np.exp(np.array(per) - top))))
 
