@@ -159,13 +159,16 @@ def split_wide(mask: np.ndarray, segments: list[Segment], em: float, split_width
     return out, parents
 
 
-def tall_band(segments: list[Segment], min_height: float) -> tuple[float, float] | None:
-    """Median top and bottom of the segments at least `min_height` high (None when none is):
-    the rows a line's full-height glyphs span."""
+def tall_band(segments: list[Segment], min_height: float, outer: float = 50.0
+              ) -> tuple[float, float] | None:
+    """Top and bottom of the segments at least `min_height` high (None when none is): the
+    rows a line's full-height glyphs span. `outer` is the percentile taken outwards (the
+    `100 - outer`th of the tops, the `outer`th of the bottoms); 50 is the median of both."""
     tall = [s for s in segments if s.height >= min_height]
     if not tall:
         return None
-    return float(np.median([s.y0 for s in tall])), float(np.median([s.y1 for s in tall]))
+    return (float(np.percentile([s.y0 for s in tall], 100.0 - outer)),
+            float(np.percentile([s.y1 for s in tall], outer)))
 
 
 def join_dash_runs(segments: list[Segment], em: float, line_h: float) -> list[Segment]:
