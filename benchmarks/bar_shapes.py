@@ -76,11 +76,12 @@ def fit(rows) -> dict[str, list[tuple[np.ndarray, np.ndarray]]]:
 
 
 def loglik(table, cls: str, f: np.ndarray) -> float:
-    per = [float(-0.5 * (((f - m) / sd) ** 2).sum() - np.log(sd).sum()) for m, sd in table[cls]]
-    if not per:
-        return -np.inf  # too few of this bar measured to fit
-    top = max(per)
-    return top + float(np.log(np.mean(np.exp(np.array(per) - top))))
+    """-inf where too few of this bar were measured to fit."""
+    from jiema_ocr.bar_shapes import mixture_log_likelihood
+
+    comps = table[cls]
+    return mixture_log_likelihood(f, np.array([m for m, _ in comps]).reshape(-1, 3),
+                                  np.array([sd for _, sd in comps]).reshape(-1, 3))
 
 
 def main() -> None:

@@ -31,16 +31,22 @@ _MEANS = {b: np.array([m for m, _ in comps]) for b, comps in _SHAPES.items()}
 _SDS = {b: np.array([s for _, s in comps]) for b, comps in _SHAPES.items()}
 
 
+def mixture_log_likelihood(x: np.ndarray, means: np.ndarray, sds: np.ndarray) -> float:
+    """Log-likelihood of `x` (d,) under an equal-weight mixture of diagonal Gaussians, one per
+    row of `means` and `sds` (k, d), the constant term left out; -inf for no component."""
+    from scipy.special import logsumexp
+
+    if len(means) == 0:
+        return float("-inf")
+    z = (x - means) / sds
+    per_component = -0.5 * (z ** 2).sum(axis=1) - np.log(sds).sum(axis=1)
+    return float(logsumexp(per_component) - np.log(len(means)))
+
+
 def bar_log_likelihoods(length: float, thickness: float, centre: float) -> np.ndarray:
     """Log-likelihood of the measured bar under each of `BARS` (fonts equally likely)."""
     x = np.array([length, thickness, centre])
-    out = np.empty(len(BARS))
-    for k, bar in enumerate(BARS):
-        z = (x - _MEANS[bar]) / _SDS[bar]
-        per_font = -0.5 * (z ** 2).sum(axis=1) - np.log(_SDS[bar]).sum(axis=1)
-        top = per_font.max()
-        out[k] = top + np.log(np.mean(np.exp(per_font - top)))
-    return out
+    return np.array([mixture_log_likelihood(x, _MEANS[bar], _SDS[bar]) for bar in BARS])
 
 
 def bar_posterior(length: float, thickness: float, centre: float) -> dict[str, float]:

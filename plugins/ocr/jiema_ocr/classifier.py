@@ -89,8 +89,8 @@ class CharClassifier:
     def load(cls, path_or_name: str | os.PathLike[str] = DEFAULT_MODEL, *,
              int8_linears: bool = True) -> CharClassifier:
         """The model ready for CPU reading. `int8_linears`: the hidden layer and the head over
-        ~6,900 classes in int8 (`jiema.nn.quantize_linears`), a tenth of the time per line;
-        the dev renders read the same up to one error per thousand lines either way."""
+        ~6,900 classes in int8 (`jiema.nn.quantize_linears`), about 1.5 ms less per line of
+        ~30; the dev renders read the same up to one error per thousand lines either way."""
         from jiema.nn import for_cpu_inference, quantize_linears
 
         net, charset, size = load_trained(path_or_name)

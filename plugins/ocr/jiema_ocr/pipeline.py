@@ -22,6 +22,7 @@ import numpy as np
 from pydantic import BaseModel, ConfigDict, Field
 
 from .bar_shapes import BARS, bar_posterior
+from .classifier import MIN_PROB
 from .cutting import CutGraph, CutOptions, best_cut, cut_graph, split_at, tall_band
 from .image_io import MAX_PIXELS, ImageSource, read_rgb
 from .layering import LayerOptions, Layers, find_layers
@@ -671,7 +672,6 @@ RARE_LOOKALIKES = frozenset("丶丿乀乁亅亻氵扌讠纟钅饣忄犭阝刂冫
 FULL_WIDTH_BARS = frozenset("一—")
 BAR_SET = frozenset(BARS)
 MAX_BAR_THICKNESS = 0.35  # of the band: thicker, the glyph is no lone bar
-MIN_BAR_PROB = 1e-4
 # classes that are drawn shapes: inside text they are marks (●, 二○○○年), but a line of
 # nothing else is a picture (a banner's circle or triangle)
 SHAPES = frozenset("○●△▲")
@@ -752,7 +752,7 @@ def _bars_by_shape(cands: list[tuple[str, float]], length: float, thickness: flo
     mass = sum(p for ch, p in cands if ch in BAR_SET)
     shares = bar_posterior(length, thickness, centre)
     others = [(ch, p) for ch, p in cands if ch not in BAR_SET]
-    bars = [(ch, mass * q) for ch, q in shares.items() if mass * q >= MIN_BAR_PROB]
+    bars = [(ch, mass * q) for ch, q in shares.items() if mass * q >= MIN_PROB]
     return sorted(others + bars, key=lambda c: -c[1])
 
 
