@@ -431,6 +431,23 @@ def test_a_lone_dash_before_a_digit_is_a_minus():
     assert _minus_before_digits("时—1", dash) == "时—1"  # read as a dash: a range
 
 
+def test_a_dot_mark_too_big_for_one_at_a_line_end_is_left_out():
+    from jiema_ocr.pipeline import _without_oversized_edge_dots
+
+    band = (0.0, 40.0)
+    boxes = [(0, 0, 20, 10), (30, 0, 66, 36), (70, 2, 108, 40), (110, 30, 120, 40),
+             (130, 0, 168, 40), (170, 28, 180, 38)]
+    cands = [[("/", 0.05)], [("、", 0.93)], [("镇", 0.97)], [("，", 0.9)], [("府", 0.96)],
+             [("。", 0.95)]]
+    kept_boxes, kept = _without_oversized_edge_dots(boxes, cands, band, 0.15)
+    # the speck and the picture's arc read as 、 go; the real ， and 。 (a quarter of the band)
+    # stay, inside the line and at its end
+    assert kept_boxes == boxes[2:] and kept == cands[2:]
+    assert _without_oversized_edge_dots(boxes, cands, None, 0.15) == (boxes, cands)
+    big_end = boxes[:5] + [(170, 0, 206, 36)]
+    assert _without_oversized_edge_dots(big_end, cands, band, 0.15)[0] == boxes[2:5]
+
+
 def test_zeros_between_letters_are_the_letter_o():
     from jiema_ocr.pipeline import _zeros_among_letters
 
@@ -491,18 +508,18 @@ def test_a_glyph_read_as_a_dot_may_be_a_comma():
 
 @pytest.mark.skipif(not FONTS, reason="no Debian CJK font installed")
 def test_the_text_rules_can_be_switched_off():
-    s = render_line("晴", FONTS[0], 40, dark_text=True, noise=0.0, blur=0.0, seed=1)
+    s = render_line("晴。", FONTS[0], 40, dark_text=True, noise=0.0, blur=0.0, seed=1)
 
-    class Dot:  # reads every glyph as a dot
+    class Dot:  # reads the first glyph as 晴 and the others as a dot
         def topk(self, crops, k=5):
-            return [[(".", 0.9), ("、", 0.1)] for _ in crops]
+            return [[("晴", 0.9)]] + [[(".", 0.9), ("、", 0.1)] for _ in crops[1:]]
 
     def read(rules):
         reader = OcrReader(Dot(), None, OcrOptions(text_rules=rules, layout_prior=False))
         return [g.candidates for ln in reader.read(s.image).lines for g in ln.glyphs]
 
-    assert ("，", 0.9) in read(True)[0]
-    assert read(False)[0] == [(".", 0.9), ("、", 0.1)]
+    assert ("，", 0.9) in read(True)[1]
+    assert read(False)[1] == [(".", 0.9), ("、", 0.1)]
 
 
 def test_touching_glyphs_are_cut_on_the_pitch_grid():
