@@ -37,7 +37,7 @@ def test_golden_seed_example_reads_dianshi(weight: float) -> None:
     text, conf = decode_line(SEED_CANDIDATES, seed_lm(), lm_weight=weight)
     assert text == "电视"
     assert len(conf) == 2 and all(0.0 <= c <= 1.0 for c in conf)
-    assert conf[0] > 0.999 and conf[1] > 0.95  # the LM makes 视 near-certain here
+    assert conf[0] > 0.999 and conf[1] > 0.9  # the LM turns 视 from 0.12 to near-certain
 
 
 def test_without_the_lm_the_cnn_alone_reads_dianliu() -> None:

@@ -75,7 +75,7 @@ class LMOptions(BaseModel):
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
-    lm_weight: float = Field(0.5, ge=0)  # = lm_decode.DEFAULT_LM_WEIGHT (no import here: light)
+    lm_weight: float = Field(0.4, ge=0)  # = lm_decode.DEFAULT_LM_WEIGHT (no import here: light)
     alpha: float | None = Field(None, gt=0)
     threshold: float | None = Field(None, ge=0)
 
