@@ -262,6 +262,21 @@ def test_an_opening_mark_after_a_closing_one_ends_the_line(text, name, size, dar
 
 
 @needs_fonts
+def test_a_one_pixel_dash_with_a_half_inked_row_is_part_of_its_line():
+    # ——— drawn 1 px thick; the noise inks the row below it in half its columns, so its box
+    # is half filled: still a solid bar, not a stray line
+    s = render_line("乐盛典———2001年北京", _font("wqy-zenhei"), 36, dark_text=True, noise=12.0,
+                    blur=0.0, gradient=False, seed=1054630269)
+    lines, scale = _lines(s.image)
+    assert len(lines) == 1
+    line = lines[0]
+    dash = [b for ch, b in zip(s.lines[0].text, s.lines[0].boxes, strict=True) if ch == "—"]
+    x0, x1 = int(dash[0][0] * scale) - line.box[0], int(dash[-1][2] * scale) - line.box[0]
+    inked = line.mask[:, x0:x1].any(axis=0)
+    assert inked.mean() > 0.9
+
+
+@needs_fonts
 @pytest.mark.parametrize("texts,name,size,noise,blur,seed", [
     # bits of the picture an em and more left of the text: marks that far past a line's end
     # join it only when no glyph follows them

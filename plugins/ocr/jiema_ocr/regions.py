@@ -624,10 +624,12 @@ def _attachments(c: _Comps, box: Box, line_h: int, members: np.ndarray, blob: np
              & (((c.x0 >= x1) & (c.x0 <= x1 + 0.6 * line_h))
                 | ((c.x1 <= x0) & (c.x1 >= x0 - 0.6 * line_h))))
     # a dash of two or three em (——, drawn as one solid bar) at mid-height, inside the line or
-    # starting right at either end
+    # starting right at either end; solid allows one row of anti-aliasing (a 1 px bar with a
+    # half-inked row beside it filled half its box and was lost)
     mid = (cy >= y0 + 0.3 * (y1 - y0)) & (cy <= y0 + 0.7 * (y1 - y0))
     near |= ((c.area >= opts.min_attach_area) & mid & (c.h <= 0.2 * line_h)
-             & (c.w > 1.1 * line_h) & (c.w <= 4.5 * line_h) & (c.area >= 0.7 * c.w * c.h)
+             & (c.w > 1.1 * line_h) & (c.w <= 4.5 * line_h)
+             & (c.area >= 0.7 * c.w * np.maximum(c.h - 1, 1))
              & (c.x0 <= x1 + 0.6 * line_h) & (c.x1 >= x0 - 0.6 * line_h))
     cand = np.flatnonzero(in_band & ~near & ~blob & (c.x1 > x0 - line_h) & (c.x0 < x1 + line_h))
     if len(cand) and len(members):
