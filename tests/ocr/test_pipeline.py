@@ -536,6 +536,44 @@ def test_touching_glyphs_are_cut_on_the_pitch_grid():
     assert OcrReader(clf, options=OcrOptions(pitch_splits=False)).read(s.image).text != text
 
 
+def test_a_raised_mark_glued_to_an_unsure_glyph_is_split_off():
+    from jiema_ocr.cutting import cut_graph
+    from jiema_ocr.pipeline import glued_mark_splits, text_band
+
+    # a quote-like mark in the top of the band touches the next glyph's top stroke by a thin
+    # bridge (x = 55..57): one segment with the glyph, off any pitch grid
+    mask = np.zeros((40, 190), dtype=bool)
+    for x0, x1 in ((0, 40), (57, 96), (104, 144), (148, 188)):
+        mask[:, x0:x1] = True
+    mask[3:13, 46:55] = True
+    mask[3:5, 55:57] = True
+    graph = cut_graph(mask)
+    band = text_band(graph)
+    geo = [(0, 1), (1, len(graph.segments) - 2)] + [
+        (k, k + 1) for k in range(len(graph.segments) - 2, len(graph.segments))]
+    assert graph.box(*geo[1])[0] == 46 and graph.box(*geo[1])[2] == 96
+    cands = {graph.box(i, j): [("甲", 0.99)] for i, j in geo}
+    cands[graph.box(*geo[1])] = [("乙", 0.3)]
+    # split at the bridge's thinnest column: the mark alone on the left
+    assert glued_mark_splits(graph, geo, cands, mask, band, 0.9) == [55]
+    # a surely read glyph keeps its cut; without a band there is no "raised"
+    assert glued_mark_splits(graph, geo, cands, mask, band, 0.2) == []
+    assert glued_mark_splits(graph, geo, cands, mask, None, 0.9) == []
+    # a mark reaching down the band is no raised mark
+    low = mask.copy()
+    low[3:30, 46:55] = True
+    assert glued_mark_splits(graph, geo, cands, low, band, 0.9) == []
+    # the mirror image: a closing mark glued after the glyph
+    flipped = mask[:, ::-1].copy()
+    graph = cut_graph(flipped)
+    n = len(graph.segments)
+    geo = [(0, 1), (1, 2), (2, n - 1), (n - 1, n)]
+    assert graph.box(*geo[2])[2] == 190 - 46
+    cands = {graph.box(i, j): [("甲", 0.99)] for i, j in geo}
+    cands[graph.box(*geo[2])] = [("乙", 0.3)]
+    assert glued_mark_splits(graph, geo, cands, flipped, text_band(graph), 0.9) == [190 - 55]
+
+
 def test_pitch_grid_splits_need_a_steady_pitch():
     from jiema_ocr.cutting import cut_graph
     from jiema_ocr.pipeline import pitch_grid_splits

@@ -442,7 +442,8 @@ class OcrReader:
         if opts.recognition_cut:
             chosen = recognise(graph, geo)
             if opts.pitch_splits and unsure(graph, geo):
-                xs = pitch_grid_splits(graph, geo, found, line.mask, opts.sure_prob)
+                xs = (pitch_grid_splits(graph, geo, found, line.mask, opts.sure_prob)
+                      + glued_mark_splits(graph, geo, found, line.mask, band, opts.sure_prob))
                 if xs:
                     t1 = time.perf_counter()
                     graph = split_at(graph, line.mask, xs, opts.cutting)
@@ -846,6 +847,65 @@ def pitch_grid_splits(graph: CutGraph, geo: list[tuple[int, int]],
                 if hi > lo:
                     out.append(lo + int(np.argmin(counts[lo:hi])))
                 m += 1
+    return out
+
+
+def glued_mark_splits(graph: CutGraph, geo: list[tuple[int, int]],
+                      cands: dict[Box, list[tuple[str, float]]], mask: np.ndarray,
+                      band: tuple[float, float] | None, sure_prob: float) -> list[int]:
+    """Columns where a raised mark (a quote) touches the glyph beside it in an unsure glyph.
+
+    Some faces set “ and ” proportionally, so an opening quote can touch the glyph it opens (“理
+    in wqy-zenhei) and make one segment with it, off the pitch grid; its columns hold ink only
+    in the top of the text band, the glyph's reach down. An unsure glyph is split where such a
+    run of columns, 0.1-0.45 em wide, ends its first segment or starts its last, with at least
+    0.15 em of the glyph beyond it (at the column of least ink there: the stroke where they
+    touch goes with the glyph)."""
+    if band is None:
+        return []
+    em = graph.em
+    top, bottom = band
+    high = top + 0.45 * (bottom - top)
+    inked = mask.any(axis=0)
+    # lowest ink row per column (-1: none)
+    lowest = np.where(inked, mask.shape[0] - 1 - np.argmax(mask[::-1], axis=0), -1)
+    counts = mask.sum(axis=0)
+    near = max(1, int(round(0.1 * em)))  # the columns where the two touch
+    reach = max(near, int(round(0.25 * em)))  # the glyph's first columns
+    band_h = bottom - top
+
+    def mark_then_glyph(mark: slice, junction: slice, glyph: slice) -> bool:
+        # a mark, not the tip of a stroke or a slash's upper end: solid (as tall as a quote),
+        # joined to the glyph by a thin bridge, and the glyph beside it reaches well below it
+        solid = int(counts[mark].max())
+        return bool(solid >= 0.15 * band_h and counts[junction].min() <= 0.5 * solid
+                    and lowest[glyph].max() - lowest[mark].max() >= 0.25 * band_h)
+
+    out: list[int] = []
+    for i, j in geo:
+        box = graph.box(i, j)
+        if _top_prob(cands[box]) >= sure_prob:
+            continue
+        first, last = graph.segments[i], graph.segments[j - 1]
+        raised = lowest[first.x0:first.x1] <= high  # or no ink
+        run = int(np.argmin(raised)) if not raised.all() else first.width
+        rest = box[2] - first.x0 - run  # of the glyph beyond the run
+        if (0.1 * em <= run <= 0.45 * em and run < first.width and rest >= 0.15 * em
+                and mark_then_glyph(slice(first.x0, first.x0 + run),
+                                    slice(max(first.x0 + run - near, 0), first.x0 + run + near),
+                                    slice(first.x0 + run, first.x0 + run + reach))):
+            x = first.x0 + run
+            out.append(x - near + int(np.argmin(counts[x - near:x])))
+        raised = lowest[last.x0:last.x1] <= high
+        back = int(np.argmin(raised[::-1])) if not raised.all() else last.width
+        rest = last.x1 - back - box[0]
+        if (0.1 * em <= back <= 0.45 * em and back < last.width and rest >= 0.15 * em
+                and mark_then_glyph(slice(last.x1 - back, last.x1),
+                                    slice(max(last.x1 - back - near, 0), last.x1 - back + near),
+                                    slice(max(last.x1 - back - reach, 0), last.x1 - back))):
+            x = last.x1 - back
+            cols = counts[x:x + near][::-1]  # the run's first columns, from the mark's side
+            out.append(x + len(cols) - int(np.argmin(cols)))
     return out
 
 
