@@ -46,7 +46,7 @@ def _plain(record: Record, many: bool) -> str:
 @click.option("--no-lm", is_flag=True, help="Best candidate per glyph, no language model.")
 @click.option("--lm-weight", type=click.FloatRange(min=0), default=None,
               help="Weight of the character bigram LM against the classifier "
-                   "(default 0.5, the measured best).")
+                   "(default 0.4, the measured best).")
 @click.option("--debug-dir", type=click.Path(file_okay=False), default=None,
               help="Write pictures per image here: the KDE with maxima/minima, each layer, "
                    "and the lines, components and glyph boxes drawn over the image.")
