@@ -865,47 +865,46 @@ def glued_mark_splits(graph: CutGraph, geo: list[tuple[int, int]],
         return []
     em = graph.em
     top, bottom = band
-    high = top + 0.45 * (bottom - top)
+    band_h = bottom - top
     inked = mask.any(axis=0)
     # lowest ink row per column (-1: none)
     lowest = np.where(inked, mask.shape[0] - 1 - np.argmax(mask[::-1], axis=0), -1)
     counts = mask.sum(axis=0)
     near = max(1, int(round(0.1 * em)))  # the columns where the two touch
     reach = max(near, int(round(0.25 * em)))  # the glyph's first columns
-    band_h = bottom - top
 
-    def mark_then_glyph(mark: slice, junction: slice, glyph: slice) -> bool:
+    def after_mark(counts: np.ndarray, lowest: np.ndarray, x0: int, x1: int, end: int
+                   ) -> int | None:
+        """The split after a mark that starts segment x0..x1 of a glyph ending at `end`."""
+        raised = lowest[x0:x1] <= top + 0.45 * band_h  # or no ink
+        if raised.all():
+            return None
+        x = x0 + int(np.argmin(raised))
+        if not (0.1 * em <= x - x0 <= 0.45 * em and end - x >= 0.15 * em):
+            return None
         # a mark, not the tip of a stroke or a slash's upper end: solid (as tall as a quote),
         # joined to the glyph by a thin bridge, and the glyph beside it reaches well below it
-        solid = int(counts[mark].max())
-        return bool(solid >= 0.15 * band_h and counts[junction].min() <= 0.5 * solid
-                    and lowest[glyph].max() - lowest[mark].max() >= 0.25 * band_h)
+        solid = int(counts[x0:x].max())
+        if (solid < 0.15 * band_h or counts[x - near:x + near].min() > 0.5 * solid
+                or lowest[x:x + reach].max() - lowest[x0:x].max() < 0.25 * band_h):
+            return None
+        return x - near + int(np.argmin(counts[x - near:x]))
 
+    width = mask.shape[1]
     out: list[int] = []
     for i, j in geo:
         box = graph.box(i, j)
         if _top_prob(cands[box]) >= sure_prob:
             continue
         first, last = graph.segments[i], graph.segments[j - 1]
-        raised = lowest[first.x0:first.x1] <= high  # or no ink
-        run = int(np.argmin(raised)) if not raised.all() else first.width
-        rest = box[2] - first.x0 - run  # of the glyph beyond the run
-        if (0.1 * em <= run <= 0.45 * em and run < first.width and rest >= 0.15 * em
-                and mark_then_glyph(slice(first.x0, first.x0 + run),
-                                    slice(max(first.x0 + run - near, 0), first.x0 + run + near),
-                                    slice(first.x0 + run, first.x0 + run + reach))):
-            x = first.x0 + run
-            out.append(x - near + int(np.argmin(counts[x - near:x])))
-        raised = lowest[last.x0:last.x1] <= high
-        back = int(np.argmin(raised[::-1])) if not raised.all() else last.width
-        rest = last.x1 - back - box[0]
-        if (0.1 * em <= back <= 0.45 * em and back < last.width and rest >= 0.15 * em
-                and mark_then_glyph(slice(last.x1 - back, last.x1),
-                                    slice(max(last.x1 - back - near, 0), last.x1 - back + near),
-                                    slice(max(last.x1 - back - reach, 0), last.x1 - back))):
-            x = last.x1 - back
-            cols = counts[x:x + near][::-1]  # the run's first columns, from the mark's side
-            out.append(x + len(cols) - int(np.argmin(cols)))
+        x = after_mark(counts, lowest, first.x0, first.x1, box[2])
+        if x is not None:
+            out.append(x)
+        # a closing mark: the same in the mirrored line
+        x = after_mark(counts[::-1], lowest[::-1], width - last.x1, width - last.x0,
+                       width - box[0])
+        if x is not None:
+            out.append(width - x)
     return out
 
 
