@@ -209,6 +209,12 @@ def test_weighted_words(tmp_path):
     assert load_weighted_words(path, default=5) == {"科学空间": 20.0, "苹果": 5.0, "香蕉": 2.5}
 
 
+def test_weighted_words_default_may_depend_on_the_word():
+    lines = ["科学空间", "号", "香蕉,2"]
+    got = load_weighted_words(lines, default=lambda w: 10.0 if len(w) > 1 else 1.0)
+    assert got == {"科学空间": 10.0, "号": 1.0, "香蕉": 2.0}
+
+
 def test_weighted_words_report_every_bad_line(tmp_path):
     path = tmp_path / "hard.txt"
     path.write_text("a,1\n,3\nb,x\nc,0\nd,-2\ne,1,2\nf,inf\n", encoding="utf-8")

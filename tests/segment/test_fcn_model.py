@@ -66,10 +66,14 @@ def test_hard_dictionary_adds_log_factors_and_overlaps_multiply():
 
 
 def test_hard_dictionary_plain_words_get_the_default_factor():
-    hard = HardDictionary.load(["微信号", "二维码,5"], default=4.0)
+    hard = HardDictionary.load(["微信号", "二维码,5", "号", "码,3"], default=4.0)
     em = hard.apply("二维码微信号", np.zeros((6, 4)))
     assert em[0, B] == pytest.approx(np.log(5.0))
     assert em[3, B] == pytest.approx(np.log(4.0))
+    # a plain single character gets no factor; an explicit one keeps its own
+    assert em[5, S] == 0.0
+    assert em[2, S] == pytest.approx(np.log(3.0))
+    assert len(hard) == 3
 
 
 @pytest.fixture(scope="module")

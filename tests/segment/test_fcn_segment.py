@@ -70,6 +70,20 @@ def test_user_dict_is_a_hard_list_in_fcn_mode(model, tmp_path):
     assert "注微信" in seg.cut("关注微信号")
 
 
+def test_plain_single_characters_get_no_factor(model, tmp_path):
+    """A list's single characters say nothing (every character stands alone somewhere); only an
+    explicit factor moves one."""
+    assert Segmenter(mode="fcn", model=model, hard={"信": 1e6}).cut("关注微信。")[1:3] == [
+        "微", "信"]
+    user = tmp_path / "user.txt"
+    user.write_text("信 3 n\n", encoding="utf-8")
+    hard = tmp_path / "hard.txt"
+    hard.write_text("信\n", encoding="utf-8")
+    for options in ({"user_dict": user}, {"hard": hard}, {"hard": ["信"]}):
+        seg = Segmenter(mode="fcn", model=model, hard_default=1e6, **options)
+        assert "微信" in seg.cut("关注微信。"), options
+
+
 def test_long_line_windows_give_the_same_scores(model, monkeypatch):
     from jiema_segment.fcn import tagger as tagger_module
 

@@ -23,7 +23,7 @@ from __future__ import annotations
 import math
 import os
 import re
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from typing import NamedTuple
 
 import numpy as np
@@ -397,10 +397,13 @@ class Dictionary:
 
 
 def load_weighted_words(
-    source: str | os.PathLike | Iterable[str], default: float, *, comments: bool = True
+    source: str | os.PathLike | Iterable[str],
+    default: float | Callable[[str], float],
+    *,
+    comments: bool = True,
 ) -> dict[str, float]:
     """Read a `word,multiplier` list (e.g. `科学空间,10`); a line with no comma is the word
-    with the caller's `default` multiplier.
+    with the caller's `default` multiplier (a number, or a function of the word).
 
     Spaces around fields are stripped; multipliers are finite positive numbers; blank lines, a
     BOM and (with `comments`) `#` lines are ignored; a repeated word takes its last multiplier.
@@ -423,7 +426,7 @@ def load_weighted_words(
             problems.append((number, f"empty word: {_snippet(text)}"))
             continue
         if len(fields) == 1:
-            out[word] = float(default)
+            out[word] = float(default(word) if callable(default) else default)
             continue
         try:
             value = float(fields[1])

@@ -108,10 +108,10 @@ def _build_cutter(stage: Any) -> Any:
                    "(fcn mode: its words join the hard-decoding list).")
 @click.option("--hard-dict", type=click.Path(exists=True, dir_okay=False), default=None,
               help="fcn mode: hard-decoding list, `word,factor` lines (e.g. 科学空间,10); "
-                   "a plain word gets --hard-default.")
+                   "a plain word gets --hard-default (a plain single character gets none).")
 @click.option("--hard-default", type=click.FloatRange(min=0, min_open=True), default=None,
-              help="fcn mode: factor of plain words in --hard-dict / --user-dict "
-                   "(default: jiema_segment.fcn.tagger.DEFAULT_HARD_FACTOR).")
+              help="fcn mode: factor of plain words of two or more characters in --hard-dict "
+                   "/ --user-dict (default: jiema_segment.fcn.tagger.DEFAULT_HARD_FACTOR, 100).")
 @click.option("--builtin-words/--no-builtin-words", default=None,
               help="fcn mode: start the hard-decoding list with the shipped words newer than "
                    "the 1998 training text (二维码, 微信, ...; on by default).")

@@ -28,9 +28,10 @@ def make_dict_segmenter(options: DictOptions, model: Any) -> Any:
 
 
 class FCNOptions(BaseModel):
-    """Options of `segment.fcn.v1`: hard-decoding list (`word,factor` lines; plain words get
-    `hard_default`), a jieba-format user dictionary (its words join the hard list), and whether
-    the shipped post-1998 words (models/modern-words.txt) start the hard list."""
+    """Options of `segment.fcn.v1`: hard-decoding list (`word,factor` lines; plain words of two
+    or more characters get `hard_default`, plain single characters none), a jieba-format user
+    dictionary (its words join the hard list), and whether the shipped post-1998 words
+    (models/modern-words.txt) start the hard list."""
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 

@@ -67,8 +67,9 @@ class Segmenter:
     change the dictionary for every later call.
 
     FCN mode: `hard` is a hard-decoding word list (`word,factor` lines, a file, or a mapping
-    word -> factor; plain words get `hard_default`); a `user_dict` (jieba format) is added to it
-    with `hard_default` per word. `add_word`/`del_word` edit that list (needs torch). With
+    word -> factor; plain words get `hard_default`, except single characters, which get none: a
+    list's single characters say nothing); a `user_dict` (jieba format) is added to it the same
+    way. `add_word`/`del_word` edit that list (`add_word` gives any word `hard_default`). With
     `builtin_words` (the default) the list starts with the shipped words newer than the training
     text (models/modern-words.txt: 二维码, 微信, ...); a user factor for one of them replaces it.
     """
@@ -143,7 +144,9 @@ class Segmenter:
                     + ", ".join(bad[:5])
                 )
         else:
-            words = load_weighted_words(source, self.hard_default)
+            from .fcn.tagger import plain_word_factor
+
+            words = load_weighted_words(source, plain_word_factor(self.hard_default))
         self._hard_words.update(words)
         self._hard = None
 
@@ -164,8 +167,10 @@ class Segmenter:
         if not isinstance(source, str | os.PathLike):
             source = list(source)
         if self.mode == "fcn":  # a jieba-format user dictionary is a hard-decoding list
-            user_words = Dictionary.load(source)
-            self.load_hard({w: self.hard_default for w in user_words})
+            from .fcn.tagger import plain_word_factor
+
+            factor = plain_word_factor(self.hard_default)
+            self.load_hard({w: factor(w) for w in Dictionary.load(source)})
             return
         user = Dictionary.load(source)  # validates the whole file, errors name the lines
         for word, (freq, tag) in _explicit_entries(source).items():

@@ -9,7 +9,7 @@ multiply); nothing is renormalised, because Viterbi only compares relative score
 from __future__ import annotations
 
 import os
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
@@ -22,11 +22,12 @@ from .vocab import B, BigramVocab, CharVocab, E, M, S, words_from_tags
 
 COMPONENT = "segment.fcn.v1"
 FCN_MODEL = "pd98-fcn"
-# A plain word list (no `,factor`) multiplies its words' tag probabilities by this. Chosen on the
-# PD 1998-01 dev split with the training split's word list (benchmarks/segment_hard_factor.py,
-# never the PKU test); shipped pd98-fcn, word F by factor 1 / 2 / 3 / 5 / 10 / 20:
-#   .9631 .9641 .9642 .9640 .9645 .9635  -> 10.
-DEFAULT_HARD_FACTOR = 10.0
+# A plain word list (no `,factor`) multiplies the tag probabilities of its words of two or more
+# characters by this; its one-character words get no factor (see `plain_word_factor`). Chosen on
+# the PD 1998-01 dev split with the training split's word list (benchmarks/segment_hard_factor.py,
+# never the PKU test); shipped pd98-fcn, word F by factor 1 / 3 / 10 / 30 / 100 / 300 / 1000:
+#   .9631 .9652 .9666 .9668 .9679 .9674 .9670  -> 100.
+DEFAULT_HARD_FACTOR = 100.0
 # Factor of the built-in post-1998 words (models/modern-words.txt). The tagger has never seen
 # them and numerals pull hard: pd98-fcn gives 二 S .95 / 维 B .95, so 二维码 needs a factor over
 # ~25 (at 10 and 20 it stays 二 维码; at 30 it is whole). PKU test F is the same (0.9444) with the
@@ -38,6 +39,21 @@ BUILTIN_WORDS_FACTOR = 30.0
 BATCH_CHARS = 1 << 13
 # longest piece run at once; longer lines run as overlapping windows
 WINDOW = 4096
+
+
+def plain_word_factor(default: float) -> Callable[[str], float]:
+    """The factor of a plain list word: `default`, but 1 (none) for a single character.
+
+    Nearly every character is a word on its own somewhere, so a list's single characters carry
+    no information, and multiplying S for all of them only biases against longer unknown words
+    (dev F with factor 100 on the longer words: single characters at 1 .9679, at 2 .9679, at 0.5
+    .9664; every word at 10, as before, .9645). Give a single character a factor explicitly
+    (`号,5`) to move it."""
+
+    def factor(word: str) -> float:
+        return default if len(word) > 1 else 1.0
+
+    return factor
 
 
 @lru_cache(maxsize=1)
@@ -85,6 +101,7 @@ class HardDictionary:
             raise InvalidInputError(
                 f"hard-decoding factors must be finite and > 0; bad for: {', '.join(bad[:5])}"
             )
+        factors = {w: f for w, f in factors.items() if f != 1.0}  # a factor of 1 does nothing
         self.dictionary = Dictionary.from_words(factors)
         self.matcher = DictionaryMatcher(self.dictionary)
         self._log = np.zeros(self.dictionary.vocab_size + 1, dtype=np.float64)
@@ -97,7 +114,7 @@ class HardDictionary:
     ) -> HardDictionary:
         from jiema.text.dictionary import load_weighted_words
 
-        return cls(load_weighted_words(source, default))
+        return cls(load_weighted_words(source, plain_word_factor(default)))
 
     def __len__(self) -> int:
         return len(self.dictionary)
