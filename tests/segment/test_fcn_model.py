@@ -158,6 +158,22 @@ def test_missing_torch_names_the_extra(monkeypatch):
         require_torch()
 
 
+def test_unk_dropout_hides_a_share_of_the_real_ids_only():
+    from jiema_segment.fcn.train import _unk_dropout
+
+    ids = np.zeros((4, 1000), dtype=np.int64)
+    ids[:, :800] = 5
+    ids[:, 0] = 1
+    untouched = ids.copy()
+    _unk_dropout(untouched, 0.0, np.random.default_rng(0))
+    assert (untouched == ids).all()
+    _unk_dropout(ids, 0.25, np.random.default_rng(0))
+    assert (ids[:, 800:] == 0).all() and set(np.unique(ids).tolist()) == {0, 1, 5}
+    assert 0.2 < (ids[:, 1:800] == 1).mean() < 0.3
+    with pytest.raises(ValueError):
+        TrainOptions(bigram_unk_dropout=1.0)
+
+
 def test_resume_after_a_kill_mid_epoch(tmp_path):
     from jiema_segment.fcn.train import Trainer
 

@@ -320,6 +320,10 @@ def train_dictionary_command(
               help="Width of the character-bigram embedding (0: characters only).")
 @click.option("--min-bigram-count", type=click.IntRange(min=1), default=3, show_default=True,
               help="Rarer bigrams share the UNK bigram embedding.")
+@click.option("--unk-dropout", type=click.FloatRange(0, 1, max_open=True), default=0.0,
+              show_default=True, help="Share of training characters shown as UNK per batch.")
+@click.option("--bigram-unk-dropout", type=click.FloatRange(0, 1, max_open=True), default=0.0,
+              show_default=True, help="Share of training bigrams shown as UNK per batch.")
 @click.option("--batch-chars", type=click.IntRange(min=16), default=4000, show_default=True)
 @click.option("--lr", type=click.FloatRange(min=0, min_open=True), default=2e-3,
               show_default=True)
@@ -344,7 +348,8 @@ def train_dictionary_command(
 def train_segment_command(
     corpora: tuple[str, ...], out_dir: str, epochs: int, resume: bool, dim: int, layers: int,
     kernel: int, dilations: str, dropout: float, bigram_dim: int, min_bigram_count: int,
-    batch_chars: int, lr: float, lr_schedule: str, dev_fraction: float, patience: int,
+    unk_dropout: float, bigram_unk_dropout: float, batch_chars: int, lr: float,
+    lr_schedule: str, dev_fraction: float, patience: int,
     checkpoint_minutes: float, max_lines: int | None,
     name: str, half: bool, training_data: str | None, licence: str | None, quiet: bool,
     allow_research_data: bool,
@@ -372,7 +377,8 @@ def train_segment_command(
                            bigram_dim=bigram_dim)
     options = TrainOptions(
         epochs=epochs, batch_chars=batch_chars, lr=lr, dev_fraction=dev_fraction,
-        min_bigram_count=min_bigram_count, lr_schedule=lr_schedule,  # type: ignore[arg-type]
+        min_bigram_count=min_bigram_count, unk_dropout=unk_dropout,
+        bigram_unk_dropout=bigram_unk_dropout, lr_schedule=lr_schedule,  # type: ignore[arg-type]
         patience=patience, checkpoint_minutes=checkpoint_minutes, max_lines=max_lines,
     )
     trainer = Trainer(list(corpora), out_dir, settings, options, resume=resume,

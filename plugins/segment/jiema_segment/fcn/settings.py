@@ -35,6 +35,14 @@ class TrainOptions(BaseModel):
     min_bigram_count: int = Field(
         3, ge=1, description="rarer character bigrams train the UNK bigram embedding"
     )
+    unk_dropout: float = Field(
+        0.0, ge=0.0, lt=1.0,
+        description="share of training characters shown as UNK per batch (unseen test characters)",
+    )
+    bigram_unk_dropout: float = Field(
+        0.0, ge=0.0, lt=1.0,
+        description="share of training bigrams shown as UNK per batch (unseen test bigrams)",
+    )
     lr_schedule: Literal["constant", "cosine"] = Field(
         "constant", description="cosine: lr decays per epoch towards lr/20 at the last epoch"
     )

@@ -87,6 +87,13 @@ def _batches(lengths: np.ndarray, batch_chars: int, rng: np.random.Generator) ->
     return groups
 
 
+def _unk_dropout(ids: np.ndarray, share: float, rng: np.random.Generator) -> None:
+    """Show a random `share` of the real (non-pad) ids as UNK (id 1), in place: the UNK
+    embeddings then learn from common contexts, as unseen characters and bigrams need."""
+    if share > 0:
+        ids[(ids > 1) & (rng.random(ids.shape) < share)] = 1
+
+
 class Trainer:
     """Owns the data, network, optimizer and loop state of one run in `out_dir`."""
 
@@ -236,6 +243,11 @@ class Trainer:
                     if self.train_bigrams is not None:
                         xb[r, :n] = self.train_bigrams[k]
                     y[r, :n] = self.train_tags[k]
+                if self.options.unk_dropout or self.options.bigram_unk_dropout:
+                    # seeded by position, so a resumed run draws the same masks
+                    drop = np.random.default_rng([self.options.seed, self.epoch, self.batch_done])
+                    _unk_dropout(x, self.options.unk_dropout, drop)
+                    _unk_dropout(xb, self.options.bigram_unk_dropout, drop)
                 xt, yt = torch.from_numpy(x), torch.from_numpy(y)
                 xbt = torch.from_numpy(xb) if self.train_bigrams is not None else None
                 lp = self.net(xt, xt != 0 if len(group) > 1 else None, xbt)
