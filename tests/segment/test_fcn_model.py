@@ -76,6 +76,25 @@ def test_hard_dictionary_plain_words_get_the_default_factor():
     assert len(hard) == 3
 
 
+def test_lexicon_wordness_is_the_share_of_occurrences_that_are_the_word():
+    from jiema_segment.fcn.lexicon import (
+        count_lexicon,
+        lexicon_factors,
+        lexicon_from_tensors,
+        lexicon_tensors,
+    )
+
+    lines = [["就", "是", "说"], ["就是"], ["经济", "的"], ["经济"], ["就是", "经济"], []]
+    wordness = count_lexicon(lines)
+    assert wordness == {"就是": pytest.approx(2 / 3), "经济": 1.0}
+    tensors = lexicon_tensors(wordness)
+    back = lexicon_from_tensors(tensors["lexicon.text"], tensors["lexicon.wordness"])
+    assert back.keys() == wordness.keys()
+    assert back["就是"] == pytest.approx(2 / 3, abs=1e-3)  # float16
+    assert lexicon_factors({"经济": 1.0, "就是": 0.5}, base=100) == {"经济": 100.0, "就是": 10.0}
+    assert count_lexicon([["的"]]) == {}
+
+
 @pytest.fixture(scope="module")
 def trained(tmp_path_factory):
     from jiema_segment.fcn.train import Trainer

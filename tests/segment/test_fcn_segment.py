@@ -181,7 +181,8 @@ def test_builtin_words_start_the_hard_list(model, tmp_path, monkeypatch):
 
     seg = Segmenter(mode="fcn", model=model)
     assert seg._hard_words["二维码"] == BUILTIN_WORDS_FACTOR and len(seg._hard_words) > 50
-    assert Segmenter(mode="fcn", model=model, builtin_words=False)._hard_words == {}
+    no_builtin = Segmenter(mode="fcn", model=model, builtin_words=False, lexicon=False)
+    assert no_builtin._hard_words == {}
     # a user factor replaces the built-in one; del_word removes a built-in word
     seg = Segmenter(mode="fcn", model=model, hard={"二维码": 1e-9})
     assert "二维码" not in seg.cut("扫描二维码")
@@ -194,7 +195,7 @@ def test_builtin_words_start_the_hard_list(model, tmp_path, monkeypatch):
     words.write_text("# a word the tiny model never makes\n描二\n", encoding="utf-8")
     monkeypatch.setattr(tagger, "builtin_words_path", lambda: words)
     monkeypatch.setattr(tagger, "BUILTIN_WORDS_FACTOR", 1e6)
-    args = ["segment", "--mode", "fcn", "--model", str(model)]
+    args = ["segment", "--mode", "fcn", "--model", str(model), "--no-lexicon"]
     on = CliRunner().invoke(cli, [*args, str(src)])
     assert on.exit_code == 0 and "描二" in on.stdout.split()
     off = CliRunner().invoke(cli, [*args, "--no-builtin-words", str(src)])
@@ -202,8 +203,52 @@ def test_builtin_words_start_the_hard_list(model, tmp_path, monkeypatch):
     bad = CliRunner().invoke(cli, ["segment", "--mode", "dict", "--no-builtin-words", str(src)])
     assert bad.exit_code != 0 and "need --mode fcn" in bad.output
     engine = jiema.Engine(plugins=[plugin], load_entry_points=False)
-    seg = engine.component("segment.fcn.v1", options={"builtin_words": False}, model=str(model))
+    seg = engine.component("segment.fcn.v1", options={"builtin_words": False, "lexicon": False},
+                           model=str(model))
     assert seg._hard_words == {}
+
+
+def _with_lexicon(model, out, wordness):
+    """A copy of `model` whose training lexicon is `wordness`."""
+    import shutil
+
+    from jiema_segment.fcn.lexicon import TEXT_KEY, WORDNESS_KEY, lexicon_tensors
+    from safetensors.numpy import load_file, save_file
+
+    tensors = {k: v for k, v in load_file(str(model)).items() if k not in (TEXT_KEY, WORDNESS_KEY)}
+    tensors.update(lexicon_tensors(wordness))
+    save_file(tensors, str(out))
+    shutil.copy(model.with_suffix(".json"), out.with_suffix(".json"))
+    return out
+
+
+def test_the_model_lexicon_starts_the_hard_list(model, tmp_path):
+    from jiema_segment.fcn.lexicon import LEXICON_BASE, lexicon_factors
+
+    # the exported model carries the words of its training split, single characters left out
+    seg = Segmenter(mode="fcn", model=model, builtin_words=False)
+    lexicon = seg.tagger.lexicon
+    assert lexicon is not None and lexicon["扫描"] == 1.0 and "的" not in lexicon
+    assert seg._hard_words == lexicon_factors(lexicon)
+    assert "lexicon" in seg.tagger.card.hyperparameters
+    # a plain list word the lexicon holds keeps its factor; a new one gets the default; an
+    # explicit factor replaces
+    seg = Segmenter(mode="fcn", model=model, hard=["扫描", "描文", "关注,2"], hard_default=50)
+    assert seg._hard_words["扫描"] == pytest.approx(LEXICON_BASE)
+    assert seg._hard_words["描文"] == 50 and seg._hard_words["关注"] == 2
+    # it decodes: a lexicon word the network never makes comes out, unless turned off
+    odd = _with_lexicon(model, tmp_path / "odd.safetensors", {"描二": 1.0, "就是": 0.0})
+    assert "描二" in Segmenter(mode="fcn", model=odd, builtin_words=False).cut("扫描二维码")
+    off = Segmenter(mode="fcn", model=odd, builtin_words=False, lexicon=False)
+    assert "描二" not in off.cut("扫描二维码")
+    cli = build_cli(jiema.Engine(plugins=[plugin], load_entry_points=False))
+    src = tmp_path / "in.txt"
+    src.write_text("扫描二维码\n", encoding="utf-8")
+    args = ["segment", "--mode", "fcn", "--model", str(odd), "--no-builtin-words", str(src)]
+    assert "描二" in CliRunner().invoke(cli, args).stdout.split()
+    assert "描二" not in CliRunner().invoke(cli, [*args, "--no-lexicon"]).stdout.split()
+    bad = CliRunner().invoke(cli, ["segment", "--mode", "dict", "--no-lexicon", str(src)])
+    assert bad.exit_code != 0 and "need --mode fcn" in bad.output
 
 
 def test_builtin_words_are_absent_from_the_training_text():

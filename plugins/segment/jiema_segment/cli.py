@@ -23,7 +23,7 @@ def add_commands(cli: click.Group) -> None:
 def _stage(
     engine: Any, mode: str, user_dict: str | None, hard_dict: str | None = None,
     hard_default: float | None = None, model: str | None = None,
-    builtin_words: bool | None = None,
+    builtin_words: bool | None = None, lexicon: bool | None = None,
 ) -> Any:
     """The segmenter stage the command runs: the configured one, with the command's flags
     applied (a flag replaces the configured option). Paths are made absolute, so the same
@@ -51,7 +51,8 @@ def _stage(
         if model is not None:
             spec = engine.resolve_model(model)
         for key, value in (("hard_dict", hard_dict), ("hard_default", hard_default),
-                           ("user_dict", user_dict), ("builtin_words", builtin_words)):
+                           ("user_dict", user_dict), ("builtin_words", builtin_words),
+                           ("lexicon", lexicon)):
             if value is not None:
                 options[key] = value
         options["hard_dict"] = _absolute(options.get("hard_dict"))
@@ -62,6 +63,8 @@ def _stage(
         raise click.UsageError("--hard-dict needs --mode fcn")
     if builtin_words is not None:
         raise click.UsageError("--builtin-words/--no-builtin-words need --mode fcn")
+    if lexicon is not None:
+        raise click.UsageError("--lexicon/--no-lexicon need --mode fcn")
     if model is not None:
         raise click.UsageError("--model needs --mode fcn")
     if stage.component == DICT_COMPONENT:
@@ -79,13 +82,6 @@ def _stage(
 
 def _absolute(path: str | None) -> str | None:
     return str(Path(path).resolve()) if path is not None else None
-
-
-def _segmenter(
-    engine: Any, mode: str, user_dict: str | None, hard_dict: str | None = None,
-    hard_default: float | None = None, model: str | None = None,
-) -> Any:
-    return engine.build(_stage(engine, mode, user_dict, hard_dict, hard_default, model))
 
 
 def _build_cutter(stage: Any) -> Any:
@@ -115,6 +111,10 @@ def _build_cutter(stage: Any) -> Any:
 @click.option("--builtin-words/--no-builtin-words", default=None,
               help="fcn mode: start the hard-decoding list with the shipped words newer than "
                    "the 1998 training text (二维码, 微信, ...; on by default).")
+@click.option("--lexicon/--no-lexicon", default=None,
+              help="fcn mode: start the hard-decoding list with the model's training lexicon "
+                   "(its words, factor 1000 ** how often the string is that word there; on by "
+                   "default).")
 @click.option("--out", "out_path", type=click.Path(dir_okay=False, writable=True), default=None,
               help="Write the result here instead of standard output.")
 @click.option("--delimiter", default=" ", show_default=True, help="Between words.")
@@ -139,6 +139,7 @@ def segment_command(
     hard_dict: str | None,
     hard_default: float | None,
     builtin_words: bool | None,
+    lexicon: bool | None,
     out_path: str | None,
     delimiter: str,
     jsonl: bool,
@@ -155,7 +156,8 @@ def segment_command(
     from .segmenter import default_mode
 
     mode = mode or default_mode()
-    stage = _stage(engine, mode, user_dict, hard_dict, hard_default, model, builtin_words)
+    stage = _stage(engine, mode, user_dict, hard_dict, hard_default, model, builtin_words,
+                   lexicon)
     sources = list(inputs) or ["-"]
     with _cutter(engine, stage, use_dask or scheduler is not None, scheduler) as cut:
         out = open(out_path, "w", encoding="utf-8", newline="\n") if out_path else sys.stdout

@@ -30,8 +30,8 @@ def make_dict_segmenter(options: DictOptions, model: Any) -> Any:
 class FCNOptions(BaseModel):
     """Options of `segment.fcn.v1`: hard-decoding list (`word,factor` lines; plain words of two
     or more characters get `hard_default`, plain single characters none), a jieba-format user
-    dictionary (its words join the hard list), and whether the shipped post-1998 words
-    (models/modern-words.txt) start the hard list."""
+    dictionary (its words join the hard list), and whether the model's training lexicon and the
+    shipped post-1998 words (models/modern-words.txt) start the hard list."""
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
@@ -39,6 +39,7 @@ class FCNOptions(BaseModel):
     hard_default: float | None = Field(None, gt=0)
     user_dict: str | None = None
     builtin_words: bool = True
+    lexicon: bool = True
 
 
 def make_fcn_segmenter(options: FCNOptions, model: Any) -> Any:
@@ -51,6 +52,7 @@ def make_fcn_segmenter(options: FCNOptions, model: Any) -> Any:
         hard_default=options.hard_default,
         user_dict=options.user_dict,
         builtin_words=options.builtin_words,
+        lexicon=options.lexicon,
     )
 
 

@@ -72,6 +72,9 @@ class Segmenter:
     way. `add_word`/`del_word` edit that list (`add_word` gives any word `hard_default`). With
     `builtin_words` (the default) the list starts with the shipped words newer than the training
     text (models/modern-words.txt: 二维码, 微信, ...); a user factor for one of them replaces it.
+    With `lexicon` (the default) it starts, before those, with the model's training lexicon
+    (fcn.lexicon: its words of two or more characters, factor 1000 ** wordness), if it has one;
+    a plain list word that the lexicon holds keeps the lexicon's factor.
     """
 
     def __init__(
@@ -84,6 +87,7 @@ class Segmenter:
         hard: str | os.PathLike | Iterable[str] | Mapping[str, float] | None = None,
         hard_default: float | None = None,
         builtin_words: bool = True,
+        lexicon: bool = True,
     ) -> None:
         check_mode(mode)
         self.mode = mode
@@ -110,6 +114,12 @@ class Segmenter:
             self.hard_default = DEFAULT_HARD_FACTOR if hard_default is None else hard_default
             self._hard_words: dict[str, float] = {}
             self._hard: object | None = None  # a fcn.tagger.HardDictionary, built lazily
+            self._lexicon: dict[str, float] = {}
+            if lexicon and self.tagger.lexicon:
+                from .fcn.lexicon import lexicon_factors
+
+                self._lexicon = lexicon_factors(self.tagger.lexicon)
+                self._hard_words.update(self._lexicon)
             if builtin_words:
                 from jiema.text.dictionary import load_weighted_words
 
@@ -144,11 +154,18 @@ class Segmenter:
                     + ", ".join(bad[:5])
                 )
         else:
-            from .fcn.tagger import plain_word_factor
-
-            words = load_weighted_words(source, plain_word_factor(self.hard_default))
+            words = load_weighted_words(source, self._plain_factor)
         self._hard_words.update(words)
         self._hard = None
+
+    def _plain_factor(self, word: str) -> float:
+        """A plain list word's factor: the lexicon's, if the model's lexicon holds the word (it
+        knows how often the string is a word); otherwise `hard_default`, or none for a single
+        character (`fcn.tagger.plain_word_factor`)."""
+        from .fcn.tagger import plain_word_factor
+
+        known = self._lexicon.get(word)
+        return known if known is not None else plain_word_factor(self.hard_default)(word)
 
     def _need_fcn(self, what: str) -> None:
         if self.mode != "fcn":
@@ -167,10 +184,7 @@ class Segmenter:
         if not isinstance(source, str | os.PathLike):
             source = list(source)
         if self.mode == "fcn":  # a jieba-format user dictionary is a hard-decoding list
-            from .fcn.tagger import plain_word_factor
-
-            factor = plain_word_factor(self.hard_default)
-            self.load_hard({w: factor(w) for w in Dictionary.load(source)})
+            self.load_hard({w: self._plain_factor(w) for w in Dictionary.load(source)})
             return
         user = Dictionary.load(source)  # validates the whole file, errors name the lines
         for word, (freq, tag) in _explicit_entries(source).items():

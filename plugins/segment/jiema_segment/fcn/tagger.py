@@ -17,6 +17,7 @@ from typing import Any
 import numpy as np
 from jiema.errors import InvalidInputError
 
+from .lexicon import TEXT_KEY, WORDNESS_KEY, lexicon_from_tensors
 from .settings import FCNSettings
 from .vocab import B, BigramVocab, CharVocab, E, M, S, words_from_tags
 
@@ -145,7 +146,7 @@ class FCNTagger:
 
     def __init__(
         self, network: Any, vocab: CharVocab, settings: FCNSettings, card: Any = None,
-        bigrams: BigramVocab | None = None,
+        bigrams: BigramVocab | None = None, lexicon: Mapping[str, float] | None = None,
     ):
         if settings.bigram_dim and bigrams is None:
             raise ValueError("a network with bigram_dim > 0 needs its BigramVocab")
@@ -154,6 +155,8 @@ class FCNTagger:
         self.bigrams = bigrams if settings.bigram_dim else None
         self.settings = settings
         self.card = card
+        # word -> wordness in the training text (fcn.lexicon); None when the model has none
+        self.lexicon = dict(lexicon) if lexicon is not None else None
 
     @classmethod
     def load(cls, path: str | os.PathLike) -> FCNTagger:
@@ -171,12 +174,16 @@ class FCNTagger:
         vocab = CharVocab.from_codepoints(tensors.pop("vocab.codepoints").numpy())
         keys = tensors.pop("vocab.bigram_keys", None)
         bigrams = BigramVocab(keys.numpy()) if keys is not None else None
+        lexicon = None
+        if TEXT_KEY in tensors:
+            text, wordness = tensors.pop(TEXT_KEY), tensors.pop(WORDNESS_KEY)
+            lexicon = lexicon_from_tensors(text.numpy(), wordness.float().numpy())
         settings = FCNSettings.model_validate(card.hyperparameters.get("network", {}))
         net = network_mod.GatedConvTagger(
             len(vocab), settings, len(bigrams) if bigrams is not None else 0
         )
         net.load_state_dict({k.removeprefix("net."): v.float() for k, v in tensors.items()})
-        return cls(net, vocab, settings, card, bigrams)
+        return cls(net, vocab, settings, card, bigrams, lexicon)
 
     @property
     def context(self) -> int:

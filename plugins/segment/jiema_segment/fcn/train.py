@@ -18,6 +18,7 @@ from typing import Any
 import numpy as np
 from jiema import checkpoints
 
+from .lexicon import count_lexicon, lexicon_tensors
 from .settings import FCNSettings, TrainOptions
 from .tagger import COMPONENT, decode_tags
 from .vocab import BigramVocab, CharVocab, tags_for_words
@@ -313,9 +314,11 @@ def export_model(
     extra_scores: dict[str, float] | None = None,
     checkpoint: str = BEST,
     half: bool = False,
+    lexicon: bool = True,
 ) -> tuple[Path, Path]:
     """Write the `checkpoint` network of a run as a model (float32, or float16 with `half`,
-    safetensors + card); loading always computes in float32."""
+    safetensors + card); loading always computes in float32. With `lexicon`, the model carries
+    the lexicon of the run's training split (fcn.lexicon; the dev lines stay out of it)."""
     from jiema.models import ModelCard, save_model
     from safetensors.numpy import load_file
 
@@ -330,6 +333,13 @@ def export_model(
     }
     vocab = CharVocab(state["vocab"])
     tensors["vocab.codepoints"] = vocab.codepoints()
+    words = 0
+    if lexicon:
+        options = TrainOptions.model_validate(state["options"])
+        train, _ = split_dev(load_corpus(state["corpora"], options.max_lines), options.dev_fraction)
+        wordness = count_lexicon(train)
+        tensors.update(lexicon_tensors(wordness))
+        words = len(wordness)
     best = [h for h in state["history"] if h.get("epoch") == state["epoch"]]
     scores = {k: float(v) for k, v in (best[-1] if best else {}).items() if k != "epoch"}
     scores.update(extra_scores or {})
@@ -349,6 +359,11 @@ def export_model(
             "vocabulary": "vocab.codepoints tensor: id = index + 2 (0 pads, 1 is UNK); "
             "vocab.bigram_keys (when bigram_dim > 0): sorted a << 21 | b keys, id = index + 2; "
             "characters width-normalised",
+            "lexicon": f"{words} words of the training split with their wordness (lexicon.text: "
+            "UTF-8, newline-separated; lexicon.wordness: float16); decoding factor "
+            "1000 ** wordness"
+            if words
+            else "none",
         },
         training_data=training_data,
         licence=licence,
