@@ -122,23 +122,40 @@ class HardDictionary:
 
     def apply(self, text: str, emissions: np.ndarray) -> np.ndarray:
         """`emissions` (T, 4) plus log(factor) on the tags of every occurrence (a new array)."""
-        starts, ends, ids = self.matcher.find(text)
-        em = np.array(emissions, dtype=np.float64, copy=True)
-        if starts.shape[0] == 0:
-            return em
-        logf = self._log[ids]
+        return self.apply_many([text], [emissions])[0]
+
+    def apply_many(self, texts: list[str], emissions: list[np.ndarray]) -> list[np.ndarray]:
+        """`apply` on many lines with one automaton pass: the lines are joined by newlines, which
+        no listed word contains, so no occurrence crosses a line."""
+        if not texts:
+            return []
+        lengths = np.array([len(t) for t in texts], dtype=np.int64)
+        starts_at = np.concatenate(([0], np.cumsum(lengths + 1)[:-1]))
+        joined = "\n".join(texts)
+        em = np.zeros((len(joined), 4), dtype=np.float64)
+        for k, e in zip(starts_at.tolist(), emissions, strict=True):
+            em[k : k + e.shape[0]] = e
+        starts, ends, ids = self.matcher.find(joined)
+        if starts.shape[0]:
+            self._add(em, starts, ends, self._log[ids])
+        return [em[k : k + n] for k, n in zip(starts_at.tolist(), lengths.tolist(), strict=True)]
+
+    @staticmethod
+    def _add(em: np.ndarray, starts: np.ndarray, ends: np.ndarray, logf: np.ndarray) -> None:
+        t = em.shape[0]
         n = ends - starts
         one = n == 1
-        np.add.at(em[:, S], starts[one], logf[one])
+        em[:, S] += np.bincount(starts[one], logf[one], minlength=t)
         long_ = ~one
-        np.add.at(em[:, B], starts[long_], logf[long_])
-        np.add.at(em[:, E], ends[long_] - 1, logf[long_])
+        em[:, B] += np.bincount(starts[long_], logf[long_], minlength=t)
+        em[:, E] += np.bincount(ends[long_] - 1, logf[long_], minlength=t)
         inner = np.maximum(n[long_] - 2, 0)
         if inner.sum():
             reps = np.repeat(np.arange(inner.shape[0]), inner)
             within = np.arange(reps.shape[0]) - np.repeat(np.cumsum(inner) - inner, inner)
-            np.add.at(em[:, M], starts[long_][reps] + 1 + within, logf[long_][reps])
-        return em
+            em[:, M] += np.bincount(
+                starts[long_][reps] + 1 + within, logf[long_][reps], minlength=t
+            )
 
 
 class FCNTagger:
@@ -241,7 +258,7 @@ class FCNTagger:
         """Words of each line; `"".join(words) == line`."""
         ems = self.log_probs(lines)
         if hard is not None:
-            ems = [hard.apply(t, e) if len(t) else e for t, e in zip(lines, ems, strict=True)]
+            ems = hard.apply_many(lines, ems)
         tags = decode_tags(ems)
         return [words_from_tags(t, g) for t, g in zip(lines, tags, strict=True)]
 
