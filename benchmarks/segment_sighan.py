@@ -3,7 +3,8 @@
     python benchmarks/segment_sighan.py [--data ../shared/data/icwb2] [--repeat 3]
         [--fcn-model PATH] [--hard-default F] [--no-fcn]
 
-Rows: dictionary mode, FCN mode (the shipped pd98-fcn or --fcn-model), FCN + hard decoding with
+Rows: dictionary mode, FCN mode (the shipped pd98-fcn or --fcn-model; with a model that carries a
+training lexicon, also the network alone, --no-lexicon), FCN + hard decoding with
 `pku_training_words` as a plain word list (factor --hard-default), jieba. With FCN, the MSR test
 text is also cut with `msr_training_words` as the hard list, reporting how many output words
 are in that list (its gold is not available).
@@ -103,10 +104,16 @@ def main() -> None:
         hard = Segmenter(mode="fcn", model=fcn_model, hard_default=args.hard_default,
                          hard=data / "pku_training_words.utf8")
         hard.cut("预热")
+        name = Path(fcn_model).stem
+        if fcn.tagger.lexicon:
+            bare = Segmenter(mode="fcn", model=fcn_model, lexicon=False)
+            bare.cut("预热")
+            runners["fcn-net"] = bare
+            labels["fcn-net"] = f"jiema fcn mode ({name}), network only (--no-lexicon)"
         runners["fcn"] = fcn
         runners["fcn+hard"] = hard
-        name = Path(fcn_model).stem
-        labels["fcn"] = f"jiema fcn mode ({name})"
+        labels["fcn"] = f"jiema fcn mode ({name}" + (", with its lexicon)" if fcn.tagger.lexicon
+                                                      else ")")
         labels["fcn+hard"] = (f"jiema fcn ({name}) + hard pku_training_words "
                               f"(x{hard.hard_default:g})")
 
@@ -174,17 +181,22 @@ def main() -> None:
             msr_words = set(
                 (data / "msr_training_words.utf8").read_text(encoding="utf-8").split()
             )
-            msr_seg = Segmenter(mode="fcn", model=fcn_model, hard_default=args.hard_default,
-                                hard=data / "msr_training_words.utf8")
             msr_lines = msr.read_text(encoding="utf-8").splitlines()
-            out_words = [w for ws in msr_seg.cut_lines(msr_lines) for w in ws if not w.isspace()]
-            plain = [w for ws in runners["fcn"].cut_lines(msr_lines)  # type: ignore[attr-defined]
-                     for w in ws if not w.isspace()]
-            inside = sum(w in msr_words for w in out_words)
+
+            def words_of(segmenter: Segmenter) -> list[str]:
+                return [w for ws in segmenter.cut_lines(msr_lines) for w in ws if not w.isspace()]
+
+            plain = words_of(runners["fcn"])  # type: ignore[arg-type]
             inside_plain = sum(w in msr_words for w in plain)
-            print(f"MSR test with msr_training_words as the hard list: {inside}/{len(out_words)} "
-                  f"output words ({inside / len(out_words):.1%}) are in the list "
-                  f"(FCN without it: {inside_plain / len(plain):.1%})")
+            for lexicon in (True, False) if fcn.tagger.lexicon else (False,):
+                msr_seg = Segmenter(mode="fcn", model=fcn_model, hard_default=args.hard_default,
+                                    hard=data / "msr_training_words.utf8", lexicon=lexicon)
+                out_words = words_of(msr_seg)
+                inside = sum(w in msr_words for w in out_words)
+                print(f"MSR test with msr_training_words as the hard list"
+                      f"{' (--no-lexicon)' if fcn.tagger.lexicon and not lexicon else ''}: "
+                      f"{inside}/{len(out_words)} output words ({inside / len(out_words):.1%}) "
+                      f"are in the list (FCN without it: {inside_plain / len(plain):.1%})")
 
 
 if __name__ == "__main__":

@@ -251,6 +251,25 @@ def test_the_model_lexicon_starts_the_hard_list(model, tmp_path):
     assert bad.exit_code != 0 and "need --mode fcn" in bad.output
 
 
+def test_train_segment_lexicon_adds_the_training_split_lexicon(model, tmp_path):
+    from jiema_segment.fcn.tagger import FCNTagger
+
+    corpus = tmp_path / "pd.txt"
+    corpus.write_text(CORPUS, encoding="utf-8")
+    bare = _with_lexicon(model, tmp_path / "bare.safetensors", {})
+    assert not FCNTagger.load(bare).lexicon
+    cli = build_cli(jiema.Engine(plugins=[plugin], load_entry_points=False))
+    out = tmp_path / "with" / "lex.safetensors"
+    args = ["train", "segment-lexicon", "--model", str(bare), "--corpus", str(corpus)]
+    result = CliRunner().invoke(cli, [*args, "--out", str(out)])
+    assert result.exit_code == 0, result.output
+    # the same lexicon as `jiema train segment` exported with the model
+    assert FCNTagger.load(out).lexicon == FCNTagger.load(model).lexicon
+    assert "lexicon" in FCNTagger.load(out).card.hyperparameters
+    same = CliRunner().invoke(cli, [*args, "--out", str(bare)])
+    assert same.exit_code != 0 and "new file" in same.output
+
+
 def test_builtin_words_are_absent_from_the_training_text():
     """The list's promise: words the 1998 corpus never shows (so the tagger cannot know them)."""
     import re

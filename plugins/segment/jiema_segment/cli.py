@@ -17,6 +17,7 @@ def add_commands(cli: click.Group) -> None:
     cli.add_command(segment_command)
     core_group(cli, "train").add_command(train_dictionary_command)
     core_group(cli, "train").add_command(train_segment_command)
+    core_group(cli, "train").add_command(train_segment_lexicon_command)
     core_group(cli, "eval").add_command(eval_segment_command)
 
 
@@ -398,6 +399,28 @@ def train_segment_command(
     )
     shown = ", ".join(f"{k}={v:.4f}" for k, v in scores.items())
     click.echo(f"best: {shown} -> {weights} (+ {card.name})", err=True)
+
+
+@click.command("segment-lexicon")
+@click.option("--model", "model_path", required=True,
+              type=click.Path(exists=True, dir_okay=False),
+              help="An exported FCN model (.safetensors) without a lexicon, or to replace it.")
+@click.option("--corpus", "corpora", multiple=True, required=True,
+              type=click.Path(exists=True, dir_okay=False),
+              help="The corpus (or corpora, in order) the model was trained on.")
+@click.option("--out", required=True, type=click.Path(dir_okay=False),
+              help="Where to write the model with its lexicon (.safetensors; card beside it).")
+def train_segment_lexicon_command(model_path: str, corpora: tuple[str, ...], out: str) -> None:
+    """Add the training lexicon to an FCN model exported before models carried one.
+
+    The corpus is split as the model's card says it was in training (dev lines stay out); every
+    word of two or more characters is stored with its wordness. `jiema train segment` adds it
+    itself. The shipped pd98-fcn: --model pd98-fcn.safetensors --corpus
+    peoples_daily_199801.txt."""
+    from .fcn.train import add_lexicon
+
+    weights, words = add_lexicon(model_path, list(corpora), out)
+    click.echo(f"{words} lexicon words -> {weights}", err=True)
 
 
 @click.command("segment")

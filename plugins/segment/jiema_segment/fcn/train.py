@@ -18,7 +18,7 @@ from typing import Any
 import numpy as np
 from jiema import checkpoints
 
-from .lexicon import count_lexicon, lexicon_tensors
+from .lexicon import TEXT_KEY, WORDNESS_KEY, count_lexicon, lexicon_tensors
 from .settings import FCNSettings, TrainOptions
 from .tagger import COMPONENT, decode_tags
 from .vocab import BigramVocab, CharVocab, tags_for_words
@@ -304,6 +304,46 @@ class Trainer:
         return {k: v for k, v in (best[-1] if best else {}).items() if k != "epoch"}
 
 
+LEXICON_NOTE = (
+    "{words} words of the training split with their wordness (lexicon.text: UTF-8, "
+    "newline-separated; lexicon.wordness: float16); decoding factor LEXICON_BASE ** wordness"
+)
+
+
+def training_lexicon(
+    corpora: list[str], dev_fraction: float, max_lines: int | None = None
+) -> dict[str, float]:
+    """The lexicon of a run's training split: the corpus split exactly as training split it."""
+    train, _ = split_dev(load_corpus(corpora, max_lines), dev_fraction)
+    return count_lexicon(train)
+
+
+def add_lexicon(
+    weights: str | os.PathLike, corpora: list[str], out: str | os.PathLike
+) -> tuple[Path, int]:
+    """Give an exported model (one trained before models carried lexicons) the lexicon of its
+    training split, split as its card's training options say; writes the model as `out` (a new
+    file: the input stays whole if this is killed). Returns `out` and the number of words."""
+    from jiema.errors import InvalidInputError
+    from jiema.models import find_model_files, load_tensors, save_model
+
+    path, card = find_model_files(weights)
+    target = Path(out)
+    if target.resolve() == path.resolve():
+        raise InvalidInputError(f"write the model with a lexicon to a new file, not {path}")
+    training = card.hyperparameters.get("training", {})
+    options = TrainOptions.model_validate(training)
+    wordness = training_lexicon(corpora, options.dev_fraction, options.max_lines)
+    tensors = {
+        k: v for k, v in load_tensors(path).items() if k not in (TEXT_KEY, WORDNESS_KEY)
+    }
+    tensors.update(lexicon_tensors(wordness))
+    hyper = {**card.hyperparameters, "lexicon": LEXICON_NOTE.format(words=len(wordness))}
+    update = {"hyperparameters": hyper, "files": [target.name], "name": target.stem}
+    saved, _ = save_model(tensors, card.model_copy(update=update), target)
+    return saved, len(wordness)
+
+
 def export_model(
     run_dir: str | os.PathLike,
     weights: str | os.PathLike,
@@ -336,8 +376,7 @@ def export_model(
     words = 0
     if lexicon:
         options = TrainOptions.model_validate(state["options"])
-        train, _ = split_dev(load_corpus(state["corpora"], options.max_lines), options.dev_fraction)
-        wordness = count_lexicon(train)
+        wordness = training_lexicon(state["corpora"], options.dev_fraction, options.max_lines)
         tensors.update(lexicon_tensors(wordness))
         words = len(wordness)
     best = [h for h in state["history"] if h.get("epoch") == state["epoch"]]
@@ -359,11 +398,7 @@ def export_model(
             "vocabulary": "vocab.codepoints tensor: id = index + 2 (0 pads, 1 is UNK); "
             "vocab.bigram_keys (when bigram_dim > 0): sorted a << 21 | b keys, id = index + 2; "
             "characters width-normalised",
-            "lexicon": f"{words} words of the training split with their wordness (lexicon.text: "
-            "UTF-8, newline-separated; lexicon.wordness: float16); decoding factor "
-            "1000 ** wordness"
-            if words
-            else "none",
+            "lexicon": LEXICON_NOTE.format(words=words) if words else "none",
         },
         training_data=training_data,
         licence=licence,
