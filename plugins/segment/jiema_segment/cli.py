@@ -361,7 +361,8 @@ def train_segment_command(
 
     The shipped pd98-fcn: --corpus peoples_daily_199801.txt --dim 96 --layers 5 --dilations
     1,2,4,8,1 --bigram-dim 32 --min-bigram-count 3 --lr-schedule cosine --dev-fraction 0.03
-    --patience 8 --half --epochs 10 (dev F 0.963; about 2.5 min an epoch on 2 idle cores)."""
+    --patience 8 --half --epochs 10 (dev F 0.963; about 2.5 min an epoch on 2 idle cores), then
+    `jiema train segment-lexicon` (this command now writes the lexicon itself)."""
     research = [c for c in corpora if "icwb2" in Path(c).resolve().parts]
     if research and not allow_research_data:
         raise click.UsageError(
