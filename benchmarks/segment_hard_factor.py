@@ -46,8 +46,9 @@ def main() -> None:
     print("| factor | P | R | F |")
     print("|---|---|---|---|")
     for factor in (float(f) for f in args.factors.split(",")):
-        plain = plain_word_factor(factor)  # as a plain list loads: single characters get none
-        hard = None if factor == 1.0 else HardDictionary({w: plain(w) for w in words})
+        # as a plain list loads: single characters get none
+        plain = {w: plain_word_factor(w, factor) for w in words}
+        hard = None if factor == 1.0 else HardDictionary(plain)
         pred = tagger.cut_lines(text, hard)
         p, r, f = word_f(dev, pred)
         print(f"| {factor:g} | {p:.4f} | {r:.4f} | {f:.4f} |")

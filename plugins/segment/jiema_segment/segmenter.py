@@ -165,7 +165,7 @@ class Segmenter:
         from .fcn.tagger import plain_word_factor
 
         known = self._lexicon.get(word)
-        return known if known is not None else plain_word_factor(self.hard_default)(word)
+        return known if known is not None else plain_word_factor(word, self.hard_default)
 
     def _need_fcn(self, what: str) -> None:
         if self.mode != "fcn":

@@ -9,7 +9,7 @@ multiply); nothing is renormalised, because Viterbi only compares relative score
 from __future__ import annotations
 
 import os
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Iterable, Mapping
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
@@ -42,7 +42,7 @@ BATCH_CHARS = 1 << 13
 WINDOW = 4096
 
 
-def plain_word_factor(default: float) -> Callable[[str], float]:
+def plain_word_factor(word: str, default: float) -> float:
     """The factor of a plain list word: `default`, but 1 (none) for a single character.
 
     Nearly every character is a word on its own somewhere, so a list's single characters carry
@@ -50,11 +50,7 @@ def plain_word_factor(default: float) -> Callable[[str], float]:
     (dev F with factor 100 on the longer words: single characters at 1 .9679, at 2 .9679, at 0.5
     .9664; every word at 10, as before, .9645). Give a single character a factor explicitly
     (`号,5`) to move it."""
-
-    def factor(word: str) -> float:
-        return default if len(word) > 1 else 1.0
-
-    return factor
+    return default if len(word) > 1 else 1.0
 
 
 @lru_cache(maxsize=1)
@@ -115,7 +111,7 @@ class HardDictionary:
     ) -> HardDictionary:
         from jiema.text.dictionary import load_weighted_words
 
-        return cls(load_weighted_words(source, plain_word_factor(default)))
+        return cls(load_weighted_words(source, lambda word: plain_word_factor(word, default)))
 
     def __len__(self) -> int:
         return len(self.dictionary)
