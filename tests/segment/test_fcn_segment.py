@@ -210,16 +210,9 @@ def test_builtin_words_start_the_hard_list(model, tmp_path, monkeypatch):
 
 def _with_lexicon(model, out, wordness):
     """A copy of `model` whose training lexicon is `wordness`."""
-    import shutil
+    from jiema_segment.fcn.train import write_with_lexicon
 
-    from jiema_segment.fcn.lexicon import TEXT_KEY, WORDNESS_KEY, lexicon_tensors
-    from safetensors.numpy import load_file, save_file
-
-    tensors = {k: v for k, v in load_file(str(model)).items() if k not in (TEXT_KEY, WORDNESS_KEY)}
-    tensors.update(lexicon_tensors(wordness))
-    save_file(tensors, str(out))
-    shutil.copy(model.with_suffix(".json"), out.with_suffix(".json"))
-    return out
+    return write_with_lexicon(model, wordness, out)
 
 
 def test_the_model_lexicon_starts_the_hard_list(model, tmp_path):

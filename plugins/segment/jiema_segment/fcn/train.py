@@ -11,7 +11,7 @@ import json
 import math
 import os
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -324,6 +324,19 @@ def add_lexicon(
     """Give an exported model (one trained before models carried lexicons) the lexicon of its
     training split, split as its card's training options say; writes the model as `out` (a new
     file: the input stays whole if this is killed). Returns `out` and the number of words."""
+    from jiema.models import find_model_files
+
+    _, card = find_model_files(weights)
+    options = TrainOptions.model_validate(card.hyperparameters.get("training", {}))
+    wordness = training_lexicon(corpora, options.dev_fraction, options.max_lines)
+    return write_with_lexicon(weights, wordness, out), len(wordness)
+
+
+def write_with_lexicon(
+    weights: str | os.PathLike, wordness: Mapping[str, float], out: str | os.PathLike
+) -> Path:
+    """Write the model `weights` as `out` (a new file) with `wordness` as its lexicon, replacing
+    any it had; the card says so."""
     from jiema.errors import InvalidInputError
     from jiema.models import find_model_files, load_tensors, save_model
 
@@ -331,17 +344,15 @@ def add_lexicon(
     target = Path(out)
     if target.resolve() == path.resolve():
         raise InvalidInputError(f"write the model with a lexicon to a new file, not {path}")
-    training = card.hyperparameters.get("training", {})
-    options = TrainOptions.model_validate(training)
-    wordness = training_lexicon(corpora, options.dev_fraction, options.max_lines)
     tensors = {
         k: v for k, v in load_tensors(path).items() if k not in (TEXT_KEY, WORDNESS_KEY)
     }
     tensors.update(lexicon_tensors(wordness))
-    hyper = {**card.hyperparameters, "lexicon": LEXICON_NOTE.format(words=len(wordness))}
+    note = LEXICON_NOTE.format(words=len(wordness)) if wordness else "none"
+    hyper = {**card.hyperparameters, "lexicon": note}
     update = {"hyperparameters": hyper, "files": [target.name], "name": target.stem}
     saved, _ = save_model(tensors, card.model_copy(update=update), target)
-    return saved, len(wordness)
+    return saved
 
 
 def export_model(
