@@ -340,6 +340,11 @@ def train_dictionary_command(
               show_default=True)
 @click.option("--max-lines", type=click.IntRange(min=1), default=None,
               help="Use only the first N corpus lines.")
+@click.option("--seed", type=int, default=0, show_default=True,
+              help="Seeds initialisation, batch order and dropout masks (ensemble members differ "
+                   "by seed).")
+@click.option("--threads", type=click.IntRange(min=1), default=None,
+              help="Torch CPU threads (default: torch's choice).")
 @click.option("--name", default="segment-fcn", show_default=True, help="Exported model name.")
 @click.option("--half", is_flag=True, help="Store the exported weights as float16 (half size).")
 @click.option("--training-data", default=None, help="What the corpus is, for the model card.")
@@ -353,7 +358,7 @@ def train_segment_command(
     kernel: int, dilations: str, dropout: float, bigram_dim: int, min_bigram_count: int,
     unk_dropout: float, bigram_unk_dropout: float, batch_chars: int, lr: float,
     lr_schedule: str, dev_fraction: float, patience: int,
-    checkpoint_minutes: float, max_lines: int | None,
+    checkpoint_minutes: float, max_lines: int | None, seed: int, threads: int | None,
     name: str, half: bool, training_data: str | None, licence: str | None, quiet: bool,
     allow_research_data: bool,
 ) -> None:
@@ -384,6 +389,7 @@ def train_segment_command(
         min_bigram_count=min_bigram_count, unk_dropout=unk_dropout,
         bigram_unk_dropout=bigram_unk_dropout, lr_schedule=lr_schedule,  # type: ignore[arg-type]
         patience=patience, checkpoint_minutes=checkpoint_minutes, max_lines=max_lines,
+        seed=seed, threads=threads,
     )
     trainer = Trainer(list(corpora), out_dir, settings, options, resume=resume,
                       log=lambda s: click.echo(s, err=True))
