@@ -18,6 +18,7 @@ def add_commands(cli: click.Group) -> None:
     core_group(cli, "train").add_command(train_dictionary_command)
     core_group(cli, "train").add_command(train_segment_command)
     core_group(cli, "train").add_command(train_segment_lexicon_command)
+    core_group(cli, "train").add_command(train_segment_ensemble_command)
     core_group(cli, "eval").add_command(eval_segment_command)
 
 
@@ -428,6 +429,43 @@ def train_segment_lexicon_command(model_path: str, corpora: tuple[str, ...], out
 
     weights, words = add_lexicon(model_path, list(corpora), out)
     click.echo(f"{words} lexicon words -> {weights}", err=True)
+
+
+@click.command("segment-ensemble")
+@click.option("--member", "members", multiple=True, required=True,
+              type=click.Path(exists=True, dir_okay=False),
+              help="An exported FCN model (.safetensors); repeat, at least twice. Members share "
+                   "vocabulary and network settings (same corpus and options, other --seed).")
+@click.option("--out", required=True, type=click.Path(dir_okay=False),
+              help="Where to write the ensemble (.safetensors; card beside it).")
+@click.option("--name", default=None, help="Model name for the card (default: the file stem).")
+@click.option("--corpus", "corpora", multiple=True, type=click.Path(exists=True, dir_okay=False),
+              help="The members' training corpus: score the ensemble on its dev split for the "
+                   "card.")
+def train_segment_ensemble_command(
+    members: tuple[str, ...], out: str, name: str | None, corpora: tuple[str, ...]
+) -> None:
+    """Join FCN models into one ensemble model: their mean log-probabilities decode.
+
+    Each member costs one forward pass, so decoding slows in proportion. The lexicon and card
+    come from the first member. The shipped pd98-fcn: three 10-epoch runs of the recipe in
+    `jiema train segment --help` with --seed 0, 1 and 2."""
+    from jiema.models import card_path_for, find_model_files, save_card
+
+    from .fcn.ensemble import merge_models
+
+    weights = merge_models(list(members), out, name=name)
+    _, card = find_model_files(weights)
+    n = len(card.hyperparameters.get("members", []))
+    if corpora:
+        from .fcn.train import dev_scores
+
+        scores = dev_scores(weights, list(corpora))
+        save_card(card.model_copy(update={"scores": scores}), card_path_for(weights))
+        shown = ", ".join(f"{k}={v:.4f}" for k, v in scores.items())
+        click.echo(f"{n} members -> {weights}: {shown}", err=True)
+    else:
+        click.echo(f"{n} members -> {weights}", err=True)
 
 
 @click.command("segment")

@@ -155,7 +155,10 @@ class HardDictionary:
 
 
 class FCNTagger:
-    """A loaded FCN model: `log_probs(lines)` and `cut_lines(lines, hard)`."""
+    """A loaded FCN model: `log_probs(lines)` and `cut_lines(lines, hard)`.
+
+    A model may hold several networks of the same shape and vocabulary (an ensemble, see
+    `fcn.ensemble`); their log-probabilities are averaged."""
 
     def __init__(
         self, network: Any, vocab: CharVocab, settings: FCNSettings, card: Any = None,
@@ -163,13 +166,21 @@ class FCNTagger:
     ):
         if settings.bigram_dim and bigrams is None:
             raise ValueError("a network with bigram_dim > 0 needs its BigramVocab")
-        self.network = network.eval()
+        members = list(network) if isinstance(network, (list, tuple)) else [network]
+        if not members:
+            raise ValueError("an FCN model needs at least one network")
+        self.networks = [n.eval() for n in members]
         self.vocab = vocab
         self.bigrams = bigrams if settings.bigram_dim else None
         self.settings = settings
         self.card = card
         # word -> wordness in the training text (fcn.lexicon); None when the model has none
         self.lexicon = dict(lexicon) if lexicon is not None else None
+
+    @property
+    def network(self) -> Any:
+        """The first (or only) network."""
+        return self.networks[0]
 
     @classmethod
     def load(cls, path: str | os.PathLike) -> FCNTagger:
@@ -182,6 +193,8 @@ class FCNTagger:
         network_mod = import_network()
         from safetensors.torch import load_file
 
+        from .ensemble import split_members
+
         weights, card = find_model_files(path)
         tensors = load_file(str(weights))
         vocab = CharVocab.from_codepoints(tensors.pop("vocab.codepoints").numpy())
@@ -192,11 +205,14 @@ class FCNTagger:
             text, wordness = tensors.pop(TEXT_KEY), tensors.pop(WORDNESS_KEY)
             lexicon = lexicon_from_tensors(text.numpy(), wordness.float().numpy())
         settings = FCNSettings.model_validate(card.hyperparameters.get("network", {}))
-        net = network_mod.GatedConvTagger(
-            len(vocab), settings, len(bigrams) if bigrams is not None else 0
-        )
-        net.load_state_dict({k.removeprefix("net."): v.float() for k, v in tensors.items()})
-        return cls(net, vocab, settings, card, bigrams, lexicon)
+        nets = []
+        for state in split_members(tensors):
+            net = network_mod.GatedConvTagger(
+                len(vocab), settings, len(bigrams) if bigrams is not None else 0
+            )
+            net.load_state_dict({k: v.float() for k, v in state.items()})
+            nets.append(net)
+        return cls(nets, vocab, settings, card, bigrams, lexicon)
 
     @property
     def context(self) -> int:
@@ -245,7 +261,13 @@ class FCNTagger:
                         bbatch[r, : we - ws] = bis[k][ws:we]
                 x = torch.from_numpy(batch)
                 xb = torch.from_numpy(bbatch) if bbatch is not None else None
-                lp = self.network(x, x != 0 if len(group) > 1 else None, xb).numpy()
+                mask = x != 0 if len(group) > 1 else None
+                lp_t = self.networks[0](x, mask, xb)
+                for net in self.networks[1:]:
+                    lp_t += net(x, mask, xb)
+                if len(self.networks) > 1:
+                    lp_t /= len(self.networks)
+                lp = lp_t.numpy()
                 for r, (k, a, b, ws, _) in enumerate(group):
                     out[k][a:b] = lp[r, a - ws : b - ws]
         return out

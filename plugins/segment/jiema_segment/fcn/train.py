@@ -416,3 +416,33 @@ def export_model(
         scores=scores,
     )
     return save_model(tensors, card, weights)
+
+
+def dev_scores(weights: str | os.PathLike, corpora: list[str]) -> dict[str, float]:
+    """Dev P/R/F of an exported model on its corpus's dev split (split as its card says), with
+    and without its lexicon, for the model card."""
+    from jiema.models import find_model_files
+
+    from .lexicon import lexicon_factors
+    from .tagger import FCNTagger, HardDictionary
+    from .vocab import words_from_tags
+
+    _, card = find_model_files(weights)
+    options = TrainOptions.model_validate(card.hyperparameters.get("training", {}))
+    _, dev = split_dev(load_corpus(corpora, options.max_lines), options.dev_fraction)
+    if not dev:
+        return {}
+    tagger = FCNTagger.load(weights)
+    text = ["".join(words) for words in dev]
+    ems = tagger.log_probs(text)
+
+    def words(tags: list[np.ndarray]) -> list[list[str]]:
+        return [words_from_tags(t, g) for t, g in zip(text, tags, strict=True)]
+
+    p, r, f = word_f(dev, words(decode_tags(ems)))
+    scores = {"dev_precision": p, "dev_recall": r, "dev_f": f}
+    if tagger.lexicon:
+        hard = HardDictionary(lexicon_factors(tagger.lexicon))
+        pulled = decode_tags(hard.apply_many(text, ems))
+        scores["dev_f_with_lexicon"] = word_f(dev, words(pulled))[2]
+    return scores

@@ -1,0 +1,115 @@
+"""FCN ensembles: several networks in one model file, decoded by their mean log-probabilities."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from click.testing import CliRunner
+from jiema.errors import InvalidInputError, ModelFileError
+from jiema_segment.fcn import FCNSettings, TrainOptions
+
+pytest.importorskip("torch")
+
+CORPUS = [
+    "迈向/v  充满/v  希望/n  的/u  新/a  世纪/n",
+    "中共中央/nt  总书记/n  、/w  国家/n  主席/n",
+    "我们/r  的/u  希望/n  在/p  新/a  世纪/n  。/w",
+    "国家/n  充满/v  希望/n  。/w",
+] * 4
+LINES = ["国家充满希望。", "", "新世纪的中共中央", "龘"]
+
+
+def _train(root, corpus, seed: int, dim: int = 8):
+    from jiema_segment.fcn.train import Trainer, export_model
+
+    run = root / f"run{seed}-{dim}"
+    settings = FCNSettings(dim=dim, layers=1, dropout=0.0, bigram_dim=4)
+    options = TrainOptions(epochs=1, batch_chars=64, lr=0.02, dev_fraction=0.25, min_count=1,
+                           min_bigram_count=1, seed=seed)
+    Trainer([str(corpus)], run, settings, options, log=lambda s: None).run(progress=False)
+    weights, _ = export_model(run, root / f"m{seed}-{dim}" / f"m{seed}.safetensors")
+    return weights
+
+
+@pytest.fixture(scope="module")
+def members(tmp_path_factory):
+    root = tmp_path_factory.mktemp("ens")
+    corpus = root / "pd.txt"
+    corpus.write_text("\n".join(CORPUS) + "\n", encoding="utf-8")
+    return root, corpus, [_train(root, corpus, seed) for seed in (0, 1, 2)]
+
+
+def test_an_ensemble_decodes_by_the_members_mean_log_probs(members):
+    from jiema.models import find_model_files
+    from jiema_segment.fcn.ensemble import merge_models
+    from jiema_segment.fcn.tagger import FCNTagger
+
+    root, _, paths = members
+    merged = merge_models(paths[:2], root / "ens" / "pair.safetensors")
+    singles = [FCNTagger.load(p).log_probs(LINES) for p in paths[:2]]
+    pair = FCNTagger.load(merged)
+    assert len(pair.networks) == 2 and pair.lexicon == FCNTagger.load(paths[0]).lexicon
+    got = pair.log_probs(LINES)
+    for k in range(len(LINES)):
+        assert np.allclose(got[k], (singles[0][k] + singles[1][k]) / 2, atol=1e-5)
+    # the seeds give different networks, so the mean differs from either member
+    assert not np.allclose(got[0], singles[0][0], atol=1e-3)
+    assert ["".join(w) for w in pair.cut_lines(LINES)] == LINES
+    # an ensemble joins further members; the card lists all of them, in order
+    three = merge_models([merged, paths[2]], root / "ens" / "three.safetensors", name="trio")
+    _, card = find_model_files(three)
+    assert card.name == "trio" and card.files == ["three.safetensors"]
+    assert [m["seed"] for m in card.hyperparameters["members"]] == [0, 1, 2]
+    assert card.scores == {}
+    assert len(FCNTagger.load(three).networks) == 3
+
+
+def test_members_must_share_vocabulary_and_shape(members, tmp_path):
+    from jiema_segment.fcn.ensemble import merge_models
+
+    root, corpus, paths = members
+    wider = _train(root, corpus, 0, dim=12)
+    with pytest.raises(InvalidInputError, match="network settings"):
+        merge_models([paths[0], wider], tmp_path / "x.safetensors")
+    other = tmp_path / "other.txt"
+    other.write_text("\n".join(CORPUS[:2] * 4) + "\n", encoding="utf-8")
+    with pytest.raises(InvalidInputError, match="vocab"):
+        merge_models([paths[0], _train(tmp_path, other, 5)], tmp_path / "x.safetensors")
+    with pytest.raises(InvalidInputError, match="at least two"):
+        merge_models(paths[:1], tmp_path / "x.safetensors")
+    with pytest.raises(InvalidInputError, match="new file"):
+        merge_models(paths[:2], paths[1])
+
+
+def test_member_prefixes_must_run_without_gaps():
+    from jiema_segment.fcn.ensemble import member_prefix, split_members
+
+    parts = split_members({"net.w": 0, "net1.w": 1, "net2.w": 2})
+    assert parts == [{"w": 0}, {"w": 1}, {"w": 2}]
+    assert [member_prefix(i) for i in range(3)] == ["net.", "net1.", "net2."]
+    with pytest.raises(ModelFileError, match="members"):
+        split_members({"net.w": 0, "net2.w": 2})
+    with pytest.raises(ModelFileError, match="unexpected"):
+        split_members({"net0.w": 0})
+    with pytest.raises(ModelFileError, match="unexpected"):
+        split_members({"net.w": 0, "other": 1})
+
+
+def test_segment_ensemble_command_scores_the_dev_split(members, tmp_path):
+    from jiema.cli import build_cli
+    from jiema.models import find_model_files
+
+    _, corpus, paths = members
+    out = tmp_path / "cli.safetensors"
+    args = ["train", "segment-ensemble", "--member", str(paths[0]), "--member", str(paths[1]),
+            "--out", str(out), "--corpus", str(corpus)]
+    result = CliRunner().invoke(build_cli(), args)
+    assert result.exit_code == 0, result.output
+    assert "2 members" in result.output
+    _, card = find_model_files(out)
+    assert 0.0 <= card.scores["dev_f"] <= 1.0
+    assert 0.0 <= card.scores["dev_f_with_lexicon"] <= 1.0
+    seg = CliRunner().invoke(build_cli(), ["segment", "--mode", "fcn", "--model", str(out)],
+                             input="国家充满希望。\n")
+    assert seg.exit_code == 0, seg.output
+    assert seg.output.replace(" ", "") == "国家充满希望。\n"
