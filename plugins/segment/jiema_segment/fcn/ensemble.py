@@ -83,7 +83,10 @@ def merge_models(
             raise InvalidInputError(f"{weights} has other network settings than {first_path}")
         for key in _SHARED:
             a, b = first.get(key), t.get(key)
-            if (a is None) != (b is None) or (a is not None and not np.array_equal(a, b)):
+            same = a is None and b is None or (
+                a is not None and b is not None and np.array_equal(a, b)
+            )
+            if not same:
                 raise InvalidInputError(
                     f"{weights} has another {key} than {first_path}: ensemble members must be "
                     "trained on the same corpus split with the same vocabulary options"
