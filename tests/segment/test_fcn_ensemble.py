@@ -113,3 +113,32 @@ def test_segment_ensemble_command_scores_the_dev_split(members, tmp_path):
                              input="国家充满希望。\n")
     assert seg.exit_code == 0, seg.output
     assert seg.output.replace(" ", "") == "国家充满希望。\n"
+
+
+def test_int8_embeddings_round_trip_within_half_a_step():
+    from jiema_segment.fcn.quantize import dequantize, quantize_embeddings, quantize_rows
+
+    rng = np.random.default_rng(0)
+    w = rng.normal(size=(50, 8)).astype(np.float32)
+    w[0] = 0.0  # the padding row
+    q, scale = quantize_rows(w)
+    assert q.dtype == np.int8 and scale.dtype == np.float16 and np.abs(q).max() == 127
+    back = dequantize(quantize_embeddings({"net.embed.weight": w, "net.out.weight": w}))
+    assert set(back) == {"net.embed.weight", "net.out.weight"}
+    assert back["net.out.weight"] is w  # only embedding tables are quantized
+    step = np.abs(w).max(axis=1, keepdims=True) / 127
+    assert (np.abs(back["net.embed.weight"] - w) <= step / 2 + 1e-3 * step).all()
+    assert (back["net.embed.weight"][0] == 0).all()
+
+
+def test_an_int8_ensemble_is_smaller_and_scores_alike(members):
+    from jiema_segment.fcn.ensemble import merge_models
+    from jiema_segment.fcn.tagger import FCNTagger
+
+    root, _, paths = members
+    full = merge_models(paths[:2], root / "q" / "full.safetensors")
+    small = merge_models(paths[:2], root / "q" / "small.safetensors", int8_embeddings=True)
+    assert small.stat().st_size < full.stat().st_size
+    a, b = FCNTagger.load(full).log_probs(LINES), FCNTagger.load(small).log_probs(LINES)
+    for x, y in zip(a, b, strict=True):
+        assert np.allclose(x, y, atol=0.05)

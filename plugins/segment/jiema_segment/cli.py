@@ -442,8 +442,11 @@ def train_segment_lexicon_command(model_path: str, corpora: tuple[str, ...], out
 @click.option("--corpus", "corpora", multiple=True, type=click.Path(exists=True, dir_okay=False),
               help="The members' training corpus: score the ensemble on its dev split for the "
                    "card.")
+@click.option("--int8-embeddings", is_flag=True,
+              help="Store the embedding tables (most of the bytes) as int8 with a scale per row.")
 def train_segment_ensemble_command(
-    members: tuple[str, ...], out: str, name: str | None, corpora: tuple[str, ...]
+    members: tuple[str, ...], out: str, name: str | None, corpora: tuple[str, ...],
+    int8_embeddings: bool,
 ) -> None:
     """Join FCN models into one ensemble model: their mean log-probabilities decode.
 
@@ -454,7 +457,7 @@ def train_segment_ensemble_command(
 
     from .fcn.ensemble import merge_models
 
-    weights = merge_models(list(members), out, name=name)
+    weights = merge_models(list(members), out, name=name, int8_embeddings=int8_embeddings)
     _, card = find_model_files(weights)
     n = len(card.hyperparameters.get("members", []))
     if corpora:

@@ -50,11 +50,13 @@ def split_members(tensors: Mapping[str, T]) -> list[dict[str, T]]:
 
 
 def merge_models(
-    paths: Sequence[str | os.PathLike], out: str | os.PathLike, name: str | None = None
+    paths: Sequence[str | os.PathLike], out: str | os.PathLike, name: str | None = None,
+    int8_embeddings: bool = False,
 ) -> Path:
     """Write the networks of the models `paths` (each one network or an ensemble) as one
     ensemble model `out` (a new file). They must share vocabulary and network settings; the
-    lexicon and card are the first model's, with the members listed in the card."""
+    lexicon and card are the first model's, with the members listed in the card. With
+    `int8_embeddings` the embedding tables are stored as int8 (`fcn.quantize`)."""
     from jiema.errors import InvalidInputError
     from jiema.models import find_model_files, load_tensors, save_model
 
@@ -99,6 +101,11 @@ def merge_models(
         tensors.update({member_prefix(i) + k: v for k, v in state.items()})
     hyper = {k: v for k, v in first_card.hyperparameters.items() if k not in ("members",)}
     hyper["members"] = members
+    if int8_embeddings:
+        from .quantize import quantize_embeddings
+
+        tensors = quantize_embeddings(tensors)
+        hyper["storage"] = "embedding tables int8 with a float16 scale per row (fcn.quantize)"
     lexicon = TEXT_KEY in tensors and WORDNESS_KEY in tensors
     update = {
         "name": name or target.stem,

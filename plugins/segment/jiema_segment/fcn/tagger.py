@@ -194,6 +194,7 @@ class FCNTagger:
         from safetensors.torch import load_file
 
         from .ensemble import split_members
+        from .quantize import dequantize
 
         weights, card = find_model_files(path)
         tensors = load_file(str(weights))
@@ -206,7 +207,7 @@ class FCNTagger:
             lexicon = lexicon_from_tensors(text.numpy(), wordness.float().numpy())
         settings = FCNSettings.model_validate(card.hyperparameters.get("network", {}))
         nets = []
-        for state in split_members(tensors):
+        for state in split_members(dequantize(tensors)):
             net = network_mod.GatedConvTagger(
                 len(vocab), settings, len(bigrams) if bigrams is not None else 0
             )
