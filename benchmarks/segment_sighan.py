@@ -104,7 +104,8 @@ def main() -> None:
         hard = Segmenter(mode="fcn", model=fcn_model, hard_default=args.hard_default,
                          hard=data / "pku_training_words.utf8")
         hard.cut("预热")
-        name = Path(fcn_model).stem
+        members = len(fcn.tagger.networks)
+        name = Path(fcn_model).stem + (f", {members}-network ensemble" if members > 1 else "")
         if fcn.tagger.lexicon:
             bare = Segmenter(mode="fcn", model=fcn_model, lexicon=False)
             bare.cut("预热")
