@@ -26,13 +26,14 @@ FCN_MODEL = "pd98-fcn"
 # A plain word list (no `,factor`) multiplies the tag probabilities of its words of two or more
 # characters by this; its one-character words get no factor (see `plain_word_factor`). Chosen on
 # the PD 1998-01 dev split with the training split's word list (benchmarks/segment_hard_factor.py,
-# never the PKU test); shipped pd98-fcn, word F by factor 1 / 3 / 10 / 30 / 100 / 300 / 1000:
+# never the PKU test); pd98-fcn when it was one network, word F by factor 1 / 3 / 10 / 30 / 100 /
+# 300 / 1000:
 #   .9631 .9652 .9666 .9668 .9679 .9674 .9670  -> 100.
 DEFAULT_HARD_FACTOR = 100.0
 # Factor of the built-in post-1998 words (models/modern-words.txt). The tagger has never seen
-# them and numerals pull hard: pd98-fcn gives 二 S .95 / 维 B .95, so 二维码 needs a factor over
-# ~25 (at 10 and 20 it stays 二 维码; at 30 it is whole). PKU test F is the same (0.9444) with the
-# list at 10, 30 or 50 and without it: these words do not occur in 1998 text.
+# them and numerals pull hard: pd98-fcn (when one network) gave 二 S .95 / 维 B .95, so 二维码
+# needs a factor over ~25 (at 10 and 20 it stays 二 维码; at 30 it is whole). PKU test F was the
+# same (0.9444) with the list at 10, 30 or 50 and without it: these words are not in 1998 text.
 BUILTIN_WORDS_FACTOR = 30.0
 # characters per forward batch (padded); sequences are sorted by length first. Measured on the PKU
 # test text (forward only, chars/s, 1 / 2 threads): 4k 87k/128k, 8k 90k/150k, 16k 79k/126k,
