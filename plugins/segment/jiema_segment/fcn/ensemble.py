@@ -99,8 +99,7 @@ def merge_models(
         members.extend(listed if listed else [_member_entry(card)])
     for i, state in enumerate(nets):
         tensors.update({member_prefix(i) + k: v for k, v in state.items()})
-    hyper = {k: v for k, v in first_card.hyperparameters.items() if k not in ("members",)}
-    hyper["members"] = members
+    hyper = {**first_card.hyperparameters, "members": members}
     if int8_embeddings:
         from .quantize import quantize_embeddings
 

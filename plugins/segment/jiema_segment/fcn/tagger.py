@@ -276,10 +276,17 @@ class FCNTagger:
 
     def cut_lines(self, lines: list[str], hard: HardDictionary | None = None) -> list[list[str]]:
         """Words of each line; `"".join(words) == line`."""
-        ems = self.log_probs(lines)
+        return self.words_from_log_probs(lines, self.log_probs(lines), hard)
+
+    @staticmethod
+    def words_from_log_probs(
+        lines: list[str], emissions: list[np.ndarray], hard: HardDictionary | None = None
+    ) -> list[list[str]]:
+        """The decoding half of `cut_lines`, for log-probabilities already computed (scoring
+        one forward pass with and without a hard list)."""
         if hard is not None:
-            ems = hard.apply_many(lines, ems)
-        tags = decode_tags(ems)
+            emissions = hard.apply_many(lines, emissions)
+        tags = decode_tags(emissions)
         return [words_from_tags(t, g) for t, g in zip(lines, tags, strict=True)]
 
 

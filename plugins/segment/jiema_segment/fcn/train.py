@@ -20,7 +20,7 @@ from jiema import checkpoints
 
 from .lexicon import TEXT_KEY, WORDNESS_KEY, count_lexicon, lexicon_tensors
 from .settings import FCNSettings, TrainOptions
-from .tagger import COMPONENT, decode_tags
+from .tagger import COMPONENT
 from .vocab import BigramVocab, CharVocab, tags_for_words
 
 LAST, BEST = "last", "best"
@@ -205,11 +205,8 @@ class Trainer:
         if not self.dev_words:
             return {}
         tagger = FCNTagger(self.net, self.vocab, self.settings, bigrams=self.bigrams)
-        tags = decode_tags(tagger.log_probs(self.dev_text))
+        pred = tagger.cut_lines(self.dev_text)
         self.net.train()
-        from .vocab import words_from_tags
-
-        pred = [words_from_tags(t, g) for t, g in zip(self.dev_text, tags, strict=True)]
         p, r, f = word_f(self.dev_words, pred)
         return {"dev_precision": p, "dev_recall": r, "dev_f": f}
 
@@ -421,28 +418,19 @@ def export_model(
 def dev_scores(weights: str | os.PathLike, corpora: list[str]) -> dict[str, float]:
     """Dev P/R/F of an exported model on its corpus's dev split (split as its card says), with
     and without its lexicon, for the model card."""
-    from jiema.models import find_model_files
-
     from .lexicon import lexicon_factors
     from .tagger import FCNTagger, HardDictionary
-    from .vocab import words_from_tags
 
-    _, card = find_model_files(weights)
-    options = TrainOptions.model_validate(card.hyperparameters.get("training", {}))
+    tagger = FCNTagger.load(weights)
+    options = TrainOptions.model_validate(tagger.card.hyperparameters.get("training", {}))
     _, dev = split_dev(load_corpus(corpora, options.max_lines), options.dev_fraction)
     if not dev:
         return {}
-    tagger = FCNTagger.load(weights)
     text = ["".join(words) for words in dev]
     ems = tagger.log_probs(text)
-
-    def words(tags: list[np.ndarray]) -> list[list[str]]:
-        return [words_from_tags(t, g) for t, g in zip(text, tags, strict=True)]
-
-    p, r, f = word_f(dev, words(decode_tags(ems)))
+    p, r, f = word_f(dev, tagger.words_from_log_probs(text, ems))
     scores = {"dev_precision": p, "dev_recall": r, "dev_f": f}
     if tagger.lexicon:
         hard = HardDictionary(lexicon_factors(tagger.lexicon))
-        pulled = decode_tags(hard.apply_many(text, ems))
-        scores["dev_f_with_lexicon"] = word_f(dev, words(pulled))[2]
+        scores["dev_f_with_lexicon"] = word_f(dev, tagger.words_from_log_probs(text, ems, hard))[2]
     return scores
