@@ -75,6 +75,8 @@ def main() -> None:
     parser.add_argument("--fcn-model", default=None, help="default: the shipped pd98-fcn")
     parser.add_argument("--hard-default", type=float, default=None,
                         help="factor of the plain hard-decoding word list (default: the shipped)")
+    parser.add_argument("--precision", choices=["auto", "float32", "bfloat16"], default="auto",
+                        help="fcn networks' arithmetic (auto: bfloat16 where the CPU has it)")
     parser.add_argument("--no-fcn", action="store_true")
     args = parser.parse_args()
     data: Path = args.data
@@ -98,16 +100,17 @@ def main() -> None:
     fcn_load = None
     if fcn_model is not None and not args.no_fcn:
         t0 = time.perf_counter()
-        fcn = Segmenter(mode="fcn", model=fcn_model)
+        fcn = Segmenter(mode="fcn", model=fcn_model, precision=args.precision)
         fcn.cut("预热")
         fcn_load = time.perf_counter() - t0
         hard = Segmenter(mode="fcn", model=fcn_model, hard_default=args.hard_default,
-                         hard=data / "pku_training_words.utf8")
+                         hard=data / "pku_training_words.utf8", precision=args.precision)
         hard.cut("预热")
         members = len(fcn.tagger.networks)
         name = Path(fcn_model).stem + (f", {members}-network ensemble" if members > 1 else "")
+        name += f", {fcn.tagger.precision}"
         if fcn.tagger.lexicon:
-            bare = Segmenter(mode="fcn", model=fcn_model, lexicon=False)
+            bare = Segmenter(mode="fcn", model=fcn_model, lexicon=False, precision=args.precision)
             bare.cut("预热")
             runners["fcn-net"] = bare
             labels["fcn-net"] = f"jiema fcn mode ({name}), network only (--no-lexicon)"
@@ -191,7 +194,8 @@ def main() -> None:
             inside_plain = sum(w in msr_words for w in plain)
             for lexicon in (True, False) if fcn.tagger.lexicon else (False,):
                 msr_seg = Segmenter(mode="fcn", model=fcn_model, hard_default=args.hard_default,
-                                    hard=data / "msr_training_words.utf8", lexicon=lexicon)
+                                    hard=data / "msr_training_words.utf8", lexicon=lexicon,
+                                    precision=args.precision)
                 out_words = words_of(msr_seg)
                 inside = sum(w in msr_words for w in out_words)
                 print(f"MSR test with msr_training_words as the hard list"

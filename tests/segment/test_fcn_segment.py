@@ -164,6 +164,9 @@ def test_shipped_model_with_the_issue_example(tmp_path):
     words = cut("扫描二维码，关注微信号。", mode="fcn", hard=["微信号,10"])
     assert words == ["扫描", "二维码", "，", "关注", "微信号", "。"]
     assert "微信号" not in cut("扫描二维码，关注微信号。", mode="fcn", hard=["微信号,1e-6"])
+    for precision in ("float32", "bfloat16"):
+        seg = Segmenter(mode="fcn", hard=["微信号,10"], precision=precision)  # type: ignore[arg-type]
+        assert seg.cut("扫描二维码，关注微信号。") == words
     hard = tmp_path / "hard.txt"
     hard.write_text("微信号,10\n", encoding="utf-8")
     src = tmp_path / "in.txt"
@@ -278,3 +281,48 @@ def test_builtin_words_are_absent_from_the_training_text():
     words = load_weighted_words(builtin_words_path(), 1.0)
     assert len(words) > 50
     assert [w for w in words if w in text] == []
+
+
+def test_precision_auto_follows_the_cpu(monkeypatch):
+    from jiema_segment.fcn import _torch
+    from jiema_segment.fcn.tagger import resolve_precision
+
+    monkeypatch.setattr(_torch, "native_bfloat16", lambda: False)
+    assert resolve_precision("auto") == "float32"
+    monkeypatch.setattr(_torch, "native_bfloat16", lambda: True)
+    assert resolve_precision("auto") == "bfloat16"
+    assert resolve_precision("float32") == "float32"
+    with pytest.raises(InvalidInputError, match="unknown precision 'half'"):
+        resolve_precision("half")
+
+
+def test_bfloat16_decoding_is_close_to_float32(model, tmp_path):
+    from jiema_segment.fcn.tagger import FCNTagger
+    from jiema_segment.plugin import FCNOptions
+    from pydantic import ValidationError
+
+    lines = ["扫描二维码，关注微信号。", "我们关注国家的新世纪。", "国"]
+    f32, b16 = FCNTagger.load(model, "float32"), FCNTagger.load(model, "bfloat16")
+    assert (f32.precision, b16.precision) == ("float32", "bfloat16")
+    a, b = f32.log_probs(lines), b16.log_probs(lines)
+    diff = max(float(np.abs(x - y).max()) for x, y in zip(a, b, strict=True))
+    assert 0 < diff < 0.1  # really computed in bfloat16, and close
+    for y in b:  # the log-softmax is taken in float32
+        assert y.dtype == np.float32 and np.allclose(np.exp(y).sum(1), 1.0, atol=1e-5)
+    assert f32.cut_lines(lines) == b16.cut_lines(lines)
+    seg = Segmenter(mode="fcn", model=model, precision="float32")
+    assert seg.tagger.precision == "float32"
+    with pytest.raises(InvalidInputError, match="precision=... is for mode='fcn'"):
+        Segmenter(mode="dict", precision="bfloat16")
+    with pytest.raises(ValidationError):
+        FCNOptions(precision="half")  # type: ignore[arg-type]
+    src = tmp_path / "in.txt"
+    src.write_text("我们关注国家\n", encoding="utf-8")
+    cli = build_cli(jiema.Engine(plugins=[plugin], load_entry_points=False))
+    ok = CliRunner().invoke(cli, ["segment", "--mode", "fcn", "--model", str(model),
+                                  "--precision", "bfloat16", str(src)])
+    assert ok.exit_code == 0, ok.output
+    assert ok.stdout.replace(" ", "") == "我们关注国家\n"
+    bad = CliRunner().invoke(cli, ["segment", "--mode", "dict", "--precision", "float32",
+                                   str(src)])
+    assert bad.exit_code == 2 and "--precision needs --mode fcn" in bad.output

@@ -9,6 +9,7 @@ from jiema.registry import Stage
 from pydantic import BaseModel, ConfigDict, Field
 
 from .dictionary_model import COMPONENT, DEFAULT_MODEL, TASK, default_dictionary_path
+from .fcn.settings import Precision
 
 
 class DictOptions(BaseModel):
@@ -31,7 +32,8 @@ class FCNOptions(BaseModel):
     """Options of `segment.fcn.v1`: hard-decoding list (`word,factor` lines; plain words of two
     or more characters get `hard_default`, plain single characters none), a jieba-format user
     dictionary (its words join the hard list), and whether the model's training lexicon and the
-    shipped post-1998 words (models/modern-words.txt) start the hard list."""
+    shipped post-1998 words (models/modern-words.txt) start the hard list; the networks'
+    arithmetic (auto: bfloat16 where the CPU has it natively, else float32)."""
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
@@ -40,6 +42,7 @@ class FCNOptions(BaseModel):
     user_dict: str | None = None
     builtin_words: bool = True
     lexicon: bool = True
+    precision: Precision = "auto"
 
 
 def make_fcn_segmenter(options: FCNOptions, model: Any) -> Any:
@@ -53,6 +56,7 @@ def make_fcn_segmenter(options: FCNOptions, model: Any) -> Any:
         user_dict=options.user_dict,
         builtin_words=options.builtin_words,
         lexicon=options.lexicon,
+        precision=options.precision,
     )
 
 

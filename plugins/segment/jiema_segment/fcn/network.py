@@ -58,4 +58,5 @@ class GatedConvTagger(nn.Module):
                 h = torch.addcmul(h, a, torch.sigmoid_(g)).mul_(m)
             else:
                 h = torch.addcmul(h, a, torch.sigmoid(g)) * m
-        return torch.log_softmax(self.out(self.drop(h)), dim=1).transpose(1, 2)
+        # normalised in float32 even under bfloat16 autocast (decoding adds across members)
+        return torch.log_softmax(self.out(self.drop(h)).float(), dim=1).transpose(1, 2)

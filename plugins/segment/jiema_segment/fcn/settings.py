@@ -2,9 +2,14 @@
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Literal, get_args
 
 from pydantic import BaseModel, ConfigDict, Field
+
+# Network arithmetic when decoding: "auto" is bfloat16 where the CPU has it natively
+# (fcn._torch.native_bfloat16), else float32 (see fcn.tagger for the measurements).
+Precision = Literal["auto", "float32", "bfloat16"]
+PRECISIONS: tuple[str, ...] = get_args(Precision)
 
 
 class FCNSettings(BaseModel):
