@@ -131,6 +131,54 @@ def test_int8_embeddings_round_trip_within_half_a_step():
     assert (back["net.embed.weight"][0] == 0).all()
 
 
+def test_int4_bigram_tables_pack_two_values_a_byte_within_half_a_step():
+    from jiema_segment.fcn.quantize import (
+        BIGRAM_TABLE,
+        Q4,
+        Q8,
+        dequantize,
+        pack_int4,
+        quantize_embeddings,
+        unpack_int4,
+    )
+
+    q = np.array([[-7, 7, 0, 3], [1, -2, -7, 6]], dtype=np.int8)
+    packed = pack_int4(q)
+    assert packed.dtype == np.uint8 and packed.shape == (2, 2)
+    assert (unpack_int4(packed) == q).all()
+    rng = np.random.default_rng(1)
+    w = rng.normal(size=(40, 6)).astype(np.float32)
+    odd = rng.normal(size=(40, 5)).astype(np.float32)
+    stored = quantize_embeddings(
+        {"net.bigram_embed.weight": w, "net.embed.weight": w, "net1.bigram_embed.weight": odd},
+        int4=(BIGRAM_TABLE,),
+    )
+    assert "net.bigram_embed.weight" + Q4 in stored and "net.embed.weight" + Q8 in stored
+    assert "net1.bigram_embed.weight" + Q8 in stored  # an odd width stays int8
+    assert stored["net.bigram_embed.weight" + Q4].shape == (40, 3)
+    back = dequantize(stored)
+    step = np.abs(w).max(axis=1, keepdims=True) / 7
+    assert (np.abs(back["net.bigram_embed.weight"] - w) <= step / 2 + 1e-3 * step).all()
+    assert np.abs(back["net.embed.weight"] - w).max() < step.max() / 10  # int8 is finer
+
+
+def test_an_int4_ensemble_of_an_int8_one_is_smaller_still(members):
+    from jiema_segment.fcn.ensemble import merge_models
+    from jiema_segment.fcn.tagger import FCNTagger
+
+    root, _, paths = members
+    (root / "q4").mkdir()
+    small = merge_models(paths[:2], root / "q4" / "int8.safetensors", int8_embeddings=True)
+    again = merge_models([small, paths[2]], root / "q4" / "three.safetensors")
+    assert len(FCNTagger.load(again).networks) == 3  # quantized members are restored
+    smaller = merge_models([small, paths[2]], root / "q4" / "int4.safetensors",
+                           int4_bigrams=True)
+    assert smaller.stat().st_size < again.stat().st_size
+    a, b = FCNTagger.load(again).log_probs(LINES), FCNTagger.load(smaller).log_probs(LINES)
+    for x, y in zip(a, b, strict=True):
+        assert np.allclose(x, y, atol=0.1)
+
+
 def test_an_int8_ensemble_is_smaller_and_scores_alike(members):
     from jiema_segment.fcn.ensemble import merge_models
     from jiema_segment.fcn.tagger import FCNTagger

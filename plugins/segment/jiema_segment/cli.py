@@ -451,9 +451,12 @@ def train_segment_lexicon_command(model_path: str, corpora: tuple[str, ...], out
                    "card.")
 @click.option("--int8-embeddings", is_flag=True,
               help="Store the embedding tables (most of the bytes) as int8 with a scale per row.")
+@click.option("--int4-bigrams", is_flag=True,
+              help="Store the bigram tables as int4 (two values a byte) with a scale per row, "
+                   "the other embedding tables as int8.")
 def train_segment_ensemble_command(
     members: tuple[str, ...], out: str, name: str | None, corpora: tuple[str, ...],
-    int8_embeddings: bool,
+    int8_embeddings: bool, int4_bigrams: bool,
 ) -> None:
     """Join FCN models into one ensemble model: their mean log-probabilities decode.
 
@@ -465,7 +468,8 @@ def train_segment_ensemble_command(
 
     from .fcn.ensemble import merge_models
 
-    weights = merge_models(list(members), out, name=name, int8_embeddings=int8_embeddings)
+    weights = merge_models(list(members), out, name=name, int8_embeddings=int8_embeddings,
+                           int4_bigrams=int4_bigrams)
     _, card = find_model_files(weights)
     n = len(card.hyperparameters.get("members", []))
     if corpora:

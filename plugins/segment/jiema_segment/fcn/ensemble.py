@@ -51,16 +51,18 @@ def split_members(tensors: Mapping[str, T]) -> list[dict[str, T]]:
 
 def merge_models(
     paths: Sequence[str | os.PathLike], out: str | os.PathLike, name: str | None = None,
-    int8_embeddings: bool = False,
+    int8_embeddings: bool = False, int4_bigrams: bool = False,
 ) -> Path:
     """Write the networks of the models `paths` (each one network or an ensemble) as one
     ensemble model `out` (a new file). They must share vocabulary and network settings; the
     lexicon and card are the first model's, with the members listed in the card. With
-    `int8_embeddings` the embedding tables are stored as int8 (`fcn.quantize`)."""
+    `int8_embeddings` the embedding tables are stored as int8 (`fcn.quantize`); with
+    `int4_bigrams` the bigram tables as int4 (and the others as int8)."""
     from jiema.errors import InvalidInputError
     from jiema.models import find_model_files, load_tensors, save_model
 
     from .lexicon import TEXT_KEY, WORDNESS_KEY
+    from .quantize import dequantize
 
     if len(paths) < 2:
         raise InvalidInputError("an ensemble needs at least two models")
@@ -70,7 +72,12 @@ def merge_models(
         weights, card = find_model_files(p)
         if target.resolve() == weights.resolve():
             raise InvalidInputError(f"write the ensemble to a new file, not {weights}")
-        loaded.append((weights, card, load_tensors(weights)))
+        # quantized members are restored first (as float16), so the output is stored as asked
+        raw = load_tensors(weights)
+        restored = {
+            k: v if k in raw else v.astype(np.float16) for k, v in dequantize(raw).items()
+        }
+        loaded.append((weights, card, restored))
     first_path, first_card, first = loaded[0]
     settings = first_card.hyperparameters.get("network")
     tensors = {k: v for k, v in first.items() if not _MEMBER_KEY.match(k)}
@@ -100,11 +107,14 @@ def merge_models(
     for i, state in enumerate(nets):
         tensors.update({member_prefix(i) + k: v for k, v in state.items()})
     hyper = {**first_card.hyperparameters, "members": members}
-    if int8_embeddings:
-        from .quantize import quantize_embeddings
+    if int8_embeddings or int4_bigrams:
+        from .quantize import BIGRAM_TABLE, quantize_embeddings
 
-        tensors = quantize_embeddings(tensors)
-        hyper["storage"] = "embedding tables int8 with a float16 scale per row (fcn.quantize)"
+        tensors = quantize_embeddings(tensors, int4=(BIGRAM_TABLE,) if int4_bigrams else ())
+        hyper["storage"] = (
+            "bigram tables int4, other embedding tables int8" if int4_bigrams
+            else "embedding tables int8"
+        ) + ", with a float16 scale per row (fcn.quantize)"
     lexicon = TEXT_KEY in tensors and WORDNESS_KEY in tensors
     update = {
         "name": name or target.stem,
