@@ -375,7 +375,7 @@ def train_segment_command(
     Each network of the shipped pd98-fcn: --corpus peoples_daily_199801.txt --dim 96 --layers 5
     --dilations 1,2,4,8,1 --bigram-dim 32 --min-bigram-count 3 --lr-schedule cosine
     --dev-fraction 0.03 --patience 8 --half --epochs 10 --seed S (dev F 0.962-0.964; about 2.5
-    min an epoch on 2 idle cores); seeds 0-2 joined by `jiema train segment-ensemble`."""
+    min an epoch on 2 idle cores); seeds 0-4 joined by `jiema train segment-ensemble`."""
     research = [c for c in corpora if "icwb2" in Path(c).resolve().parts]
     if research and not allow_research_data:
         raise click.UsageError(
@@ -461,9 +461,9 @@ def train_segment_ensemble_command(
     """Join FCN models into one ensemble model: their mean log-probabilities decode.
 
     Each member costs one forward pass, so decoding slows in proportion. The lexicon and card
-    come from the first member. The shipped pd98-fcn: three runs of the recipe in `jiema train
-    segment --help` (--seed 0 to 2), joined with --int8-embeddings (dev F with the lexicon: one
-    network .9698, three .9725)."""
+    come from the first member. The shipped pd98-fcn: five runs of the recipe in `jiema train
+    segment --help` (--seed 0 to 4), joined with --int4-bigrams (dev F with the lexicon: one
+    network .9698, three .9725, five .9733)."""
     from jiema.models import card_path_for, find_model_files, save_card
 
     from .fcn.ensemble import merge_models
