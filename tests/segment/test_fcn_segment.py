@@ -326,3 +326,30 @@ def test_bfloat16_decoding_is_close_to_float32(model, tmp_path):
     bad = CliRunner().invoke(cli, ["segment", "--mode", "dict", "--precision", "float32",
                                    str(src)])
     assert bad.exit_code == 2 and "--precision needs --mode fcn" in bad.output
+
+
+def test_word_edits_keep_the_built_automaton_and_decode_as_a_fresh_list(model, monkeypatch):
+    import jiema_segment.segmenter as segmenter_module
+    from jiema_segment.fcn.tagger import HardDictionary
+
+    lines = ["扫描二维码，关注微信号。", "我们关注国家的新世纪。"]
+    seg = Segmenter(mode="fcn", model=model, hard={"二维码": 50.0, "国家的": 3.0, "新世纪": 2.0},
+                    builtin_words=False, lexicon=False)
+    seg.cut(lines[0])
+    base = seg._hard_base
+    seg.add_word("微信号")  # new word
+    seg.load_hard({"二维码": 0.5})  # a changed factor
+    assert seg.del_word("国家的") and not seg.del_word("没有的词")
+    seg.cut(lines[0])
+    assert seg._hard_base is base  # the large automaton was not rebuilt
+    ems = seg.tagger.log_probs(lines)
+    layered = seg._hard_dictionary().apply_many(lines, ems)  # type: ignore[attr-defined]
+    fresh = HardDictionary(seg._hard_words).apply_many(lines, ems)
+    for a, b in zip(layered, fresh, strict=True):
+        assert np.allclose(a, b)
+    assert "微信号" in seg.cut(lines[0])
+    monkeypatch.setattr(segmenter_module, "_REBUILD_EDITS", 2)
+    for w in ("关注国", "注国家", "描二维"):
+        seg.add_word(w)
+    seg.cut(lines[0])
+    assert seg._hard_base is not base and not seg._edited  # many edits: rebuilt whole

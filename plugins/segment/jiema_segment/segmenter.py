@@ -27,6 +27,10 @@ MODES = ("dict", "fcn")
 # characters per joint lattice: big enough to amortise per-call overhead, small enough for memory
 BATCH_CHARS = 1 << 16
 _WHITESPACE = re.compile(r"(\s+)")
+# FCN mode: edits of the hard list (add_word, del_word, load_hard) since its automaton was built
+# go in a small second automaton, until they number more than this or a tenth of the list;
+# then the whole is rebuilt (the shipped lexicon alone, 52k words, takes about 0.2 s).
+_REBUILD_EDITS = 1000
 
 
 class ModeNotAvailableError(JiemaError, NotImplementedError):
@@ -117,8 +121,13 @@ class Segmenter:
                 )
             self.tagger = FCNTagger.load(path, precision)
             self.hard_default = DEFAULT_HARD_FACTOR if hard_default is None else hard_default
+            # word -> factor: the hard list as edited; decoding applies `_hard`, built lazily
+            # as the automaton of `_base_words` plus a small one for the words edited since
             self._hard_words: dict[str, float] = {}
-            self._hard: object | None = None  # a fcn.tagger.HardDictionary, built lazily
+            self._hard: object | None = None
+            self._hard_base: object | None = None
+            self._base_words: dict[str, float] | None = None
+            self._edited: set[str] = set()
             self._lexicon: dict[str, float] = {}
             if lexicon and self.tagger.lexicon:
                 from .fcn.lexicon import lexicon_factors
@@ -163,6 +172,7 @@ class Segmenter:
         else:
             words = load_weighted_words(source, self._plain_factor)
         self._hard_words.update(words)
+        self._edited.update(words)
         self._hard = None
 
     def _plain_factor(self, word: str) -> float:
@@ -179,10 +189,30 @@ class Segmenter:
             raise InvalidInputError(f"{what} need mode='fcn'")
 
     def _hard_dictionary(self) -> object | None:
-        if self._hard is None and self._hard_words:
-            from .fcn.tagger import HardDictionary
+        """What decoding applies: the list's automaton, built once, and, after `add_word`,
+        `del_word` or `load_hard`, a small one that turns each edited word's built factor into
+        its new one (log factors add). Many edits rebuild the whole."""
+        if self._hard is not None:
+            return self._hard
+        from .fcn.tagger import HardDictionary, HardLayers
 
-            self._hard = HardDictionary(self._hard_words)
+        base = self._base_words
+        ratios: dict[str, float] = {}
+        if base is not None and len(self._edited) <= max(_REBUILD_EDITS, len(base) // 10):
+            for word in self._edited:
+                new, old = self._hard_words.get(word, 1.0), base.get(word, 1.0)
+                if new != old:
+                    ratios[word] = new / old
+            if not all(np.isfinite(r) and r > 0 for r in ratios.values()):
+                base = None  # a ratio out of float range: rebuild instead
+        if base is None or len(self._edited) > max(_REBUILD_EDITS, len(base) // 10):
+            self._base_words = dict(self._hard_words)
+            self._hard_base = HardDictionary(self._hard_words) if self._hard_words else None
+            self._edited = set()
+            ratios = {}
+        edits = HardDictionary(ratios) if ratios else None
+        layers = [h for h in (self._hard_base, edits) if h is not None]
+        self._hard = layers[0] if len(layers) == 1 else HardLayers(layers) if layers else None
         return self._hard
 
     def load_user_dict(self, source: str | os.PathLike | Iterable[str]) -> None:
@@ -211,6 +241,7 @@ class Segmenter:
         """Remove a word; False if it was not in the dictionary (FCN: the hard list)."""
         if self.mode == "fcn":
             found = self._hard_words.pop(word, None) is not None
+            self._edited.add(word)
             self._hard = None
             return found
         return self.matcher.del_word(word)
