@@ -343,7 +343,9 @@ def test_word_edits_keep_the_built_automaton_and_decode_as_a_fresh_list(model, m
     seg.cut(lines[0])
     assert seg._hard_base is base  # the large automaton was not rebuilt
     ems = seg.tagger.log_probs(lines)
-    layered = seg._hard_dictionary().apply_many(lines, ems)  # type: ignore[attr-defined]
+    hard = seg._hard_dictionary()
+    assert hard is not None
+    layered = hard.apply_many(lines, ems)
     fresh = HardDictionary(seg._hard_words).apply_many(lines, ems)
     for a, b in zip(layered, fresh, strict=True):
         assert np.allclose(a, b)

@@ -14,13 +14,16 @@ from __future__ import annotations
 import os
 import re
 from collections.abc import Iterable, Iterator, Mapping
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
 import numpy as np
 from jiema.errors import InvalidInputError, JiemaError
 from jiema.text import Dictionary, DictionaryMatcher
 
 from .fcn.settings import Precision
+
+if TYPE_CHECKING:
+    from .fcn.tagger import HardDictionary, HardLayers
 
 Mode = Literal["dict", "fcn"]
 MODES = ("dict", "fcn")
@@ -124,8 +127,8 @@ class Segmenter:
             # word -> factor: the hard list as edited; decoding applies `_hard`, built lazily
             # as the automaton of `_base_words` plus a small one for the words edited since
             self._hard_words: dict[str, float] = {}
-            self._hard: object | None = None
-            self._hard_base: object | None = None
+            self._hard: HardDictionary | HardLayers | None = None
+            self._hard_base: HardDictionary | None = None
             self._base_words: dict[str, float] | None = None
             self._edited: set[str] = set()
             self._lexicon: dict[str, float] = {}
@@ -188,7 +191,7 @@ class Segmenter:
         if self.mode != "fcn":
             raise InvalidInputError(f"{what} need mode='fcn'")
 
-    def _hard_dictionary(self) -> object | None:
+    def _hard_dictionary(self) -> HardDictionary | HardLayers | None:
         """What decoding applies: the list's automaton, built once, and, after `add_word`,
         `del_word` or `load_hard`, a small one that turns each edited word's built factor into
         its new one (log factors add). Many edits rebuild the whole."""
@@ -299,7 +302,7 @@ class Segmenter:
         tagged, every piece of every line in one batch."""
         pieces = [_WHITESPACE.split(line) for line in lines]
         chunks = [p for parts in pieces for p in parts[::2] if p]
-        cut = iter(self.tagger.cut_lines(chunks, self._hard_dictionary()))  # type: ignore[arg-type]
+        cut = iter(self.tagger.cut_lines(chunks, self._hard_dictionary()))
         out: list[list[str]] = []
         for parts in pieces:
             words: list[str] = []
