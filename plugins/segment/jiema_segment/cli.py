@@ -122,7 +122,8 @@ def _build_cutter(stage: Any) -> Any:
                    "default).")
 @click.option("--precision", type=click.Choice(["auto", "float32", "bfloat16"]), default=None,
               help="fcn mode: the networks' arithmetic; auto (the default): bfloat16 where the "
-                   "CPU has it natively (AVX512-BF16, AMX; faster, same accuracy), else float32.")
+                   "CPU has it natively (AVX512-BF16, AMX; faster, same accuracy), else float32. "
+                   "Name one for output that does not depend on the CPU (a mixed Dask cluster).")
 @click.option("--out", "out_path", type=click.Path(dir_okay=False, writable=True), default=None,
               help="Write the result here instead of standard output.")
 @click.option("--delimiter", default=" ", show_default=True, help="Between words.")
