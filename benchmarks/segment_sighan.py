@@ -192,21 +192,28 @@ def main() -> None:
             )
             msr_lines = msr.read_text(encoding="utf-8").splitlines()
 
-            def words_of(segmenter: Segmenter) -> list[str]:
-                return [w for ws in segmenter.cut_lines(msr_lines) for w in ws if not w.isspace()]
+            def cut_msr(segmenter: Segmenter) -> list[list[str]]:
+                return [[w for w in ws if not w.isspace()] for ws in segmenter.cut_lines(msr_lines)]
 
-            plain = words_of(runners["fcn"])  # type: ignore[arg-type]
-            inside_plain = sum(w in msr_words for w in plain)
+            def share(cut: list[list[str]]) -> str:
+                words = [w for ws in cut for w in ws]
+                multi = [w for w in words if len(w) > 1]
+                inside, inside_multi = sum(w in msr_words for w in words), sum(
+                    w in msr_words for w in multi)
+                return (f"{inside}/{len(words)} output words ({inside / len(words):.2%}; words of "
+                        f"2+ characters {inside_multi / len(multi):.2%}) are in the list")
+
+            plain = cut_msr(runners["fcn"])  # type: ignore[arg-type]
+            print(f"MSR test, FCN without the list: {share(plain)}")
             for lexicon in (True, False) if fcn.tagger.lexicon else (False,):
                 msr_seg = Segmenter(mode="fcn", model=fcn_model, hard_default=args.hard_default,
                                     hard=data / "msr_training_words.utf8", lexicon=lexicon,
                                     precision=args.precision)
-                out_words = words_of(msr_seg)
-                inside = sum(w in msr_words for w in out_words)
+                cut = cut_msr(msr_seg)
+                changed = sum(a != b for a, b in zip(plain, cut, strict=True))
                 print(f"MSR test with msr_training_words as the hard list"
                       f"{' (--no-lexicon)' if fcn.tagger.lexicon and not lexicon else ''}: "
-                      f"{inside}/{len(out_words)} output words ({inside / len(out_words):.1%}) "
-                      f"are in the list (FCN without it: {inside_plain / len(plain):.1%})")
+                      f"{share(cut)}; {changed}/{len(cut)} lines differ from the FCN without it")
 
 
 if __name__ == "__main__":
