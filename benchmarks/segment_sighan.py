@@ -77,6 +77,8 @@ def main() -> None:
                         help="factor of the plain hard-decoding word list (default: the shipped)")
     parser.add_argument("--precision", choices=["auto", "float32", "bfloat16"], default="auto",
                         help="fcn networks' arithmetic (auto: bfloat16 where the CPU has it)")
+    parser.add_argument("--networks", type=int, default=None,
+                        help="decode with only the first N networks of the fcn model")
     parser.add_argument("--no-fcn", action="store_true")
     args = parser.parse_args()
     data: Path = args.data
@@ -100,17 +102,18 @@ def main() -> None:
     fcn_load = None
     if fcn_model is not None and not args.no_fcn:
         t0 = time.perf_counter()
-        fcn = Segmenter(mode="fcn", model=fcn_model, precision=args.precision)
+        fcn_kw = {"precision": args.precision, "networks": args.networks}
+        fcn = Segmenter(mode="fcn", model=fcn_model, **fcn_kw)
         fcn.cut("预热")
         fcn_load = time.perf_counter() - t0
         hard = Segmenter(mode="fcn", model=fcn_model, hard_default=args.hard_default,
-                         hard=data / "pku_training_words.utf8", precision=args.precision)
+                         hard=data / "pku_training_words.utf8", **fcn_kw)
         hard.cut("预热")
         members = len(fcn.tagger.networks)
         name = Path(fcn_model).stem + (f", {members}-network ensemble" if members > 1 else "")
         name += f", {fcn.tagger.precision}"
         if fcn.tagger.lexicon:
-            bare = Segmenter(mode="fcn", model=fcn_model, lexicon=False, precision=args.precision)
+            bare = Segmenter(mode="fcn", model=fcn_model, lexicon=False, **fcn_kw)
             bare.cut("预热")
             runners["fcn-net"] = bare
             labels["fcn-net"] = f"jiema fcn mode ({name}), network only (--no-lexicon)"
@@ -208,7 +211,7 @@ def main() -> None:
             for lexicon in (True, False) if fcn.tagger.lexicon else (False,):
                 msr_seg = Segmenter(mode="fcn", model=fcn_model, hard_default=args.hard_default,
                                     hard=data / "msr_training_words.utf8", lexicon=lexicon,
-                                    precision=args.precision)
+                                    **fcn_kw)
                 cut = cut_msr(msr_seg)
                 changed = sum(a != b for a, b in zip(plain, cut, strict=True))
                 print(f"MSR test with msr_training_words as the hard list"

@@ -62,6 +62,13 @@ def test_an_ensemble_decodes_by_the_members_mean_log_probs(members):
     assert [m["seed"] for m in card.hyperparameters["members"]] == [0, 1, 2]
     assert card.scores == {}
     assert len(FCNTagger.load(three).networks) == 3
+    # decoding with the first networks only is the ensemble of those
+    first_two = FCNTagger.load(three, networks=2)
+    assert len(first_two.networks) == 2
+    for a, b in zip(first_two.log_probs(LINES), got, strict=True):
+        assert np.allclose(a, b, atol=1e-5)
+    with pytest.raises(InvalidInputError, match="holds 3 network"):
+        FCNTagger.load(three, networks=4)
 
 
 def test_members_must_share_vocabulary_and_shape(members, tmp_path):

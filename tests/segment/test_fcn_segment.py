@@ -312,8 +312,11 @@ def test_bfloat16_decoding_is_close_to_float32(model, tmp_path):
     assert f32.cut_lines(lines) == b16.cut_lines(lines)
     seg = Segmenter(mode="fcn", model=model, precision="float32")
     assert seg.tagger.precision == "float32"
-    with pytest.raises(InvalidInputError, match="precision=... is for mode='fcn'"):
+    with pytest.raises(InvalidInputError, match="precision and networks are for mode='fcn'"):
         Segmenter(mode="dict", precision="bfloat16")
+    with pytest.raises(InvalidInputError, match="precision and networks are for mode='fcn'"):
+        Segmenter(mode="dict", networks=1)
+    assert len(Segmenter(mode="fcn", model=model, networks=1).tagger.networks) == 1
     with pytest.raises(ValidationError):
         FCNOptions(precision="half")  # type: ignore[arg-type]
     src = tmp_path / "in.txt"
@@ -326,6 +329,11 @@ def test_bfloat16_decoding_is_close_to_float32(model, tmp_path):
     bad = CliRunner().invoke(cli, ["segment", "--mode", "dict", "--precision", "float32",
                                    str(src)])
     assert bad.exit_code == 2 and "--precision needs --mode fcn" in bad.output
+    bad = CliRunner().invoke(cli, ["segment", "--mode", "dict", "--networks", "1", str(src)])
+    assert bad.exit_code == 2 and "--networks needs --mode fcn" in bad.output
+    too_many = CliRunner().invoke(cli, ["segment", "--mode", "fcn", "--model", str(model),
+                                        "--networks", "2", str(src)])
+    assert too_many.exit_code != 0 and "holds 1 network(s)" in too_many.output
 
 
 def test_word_edits_keep_the_built_automaton_and_decode_as_a_fresh_list(model, monkeypatch):

@@ -26,7 +26,7 @@ def _stage(
     engine: Any, mode: str, user_dict: str | None, hard_dict: str | None = None,
     hard_default: float | None = None, model: str | None = None,
     builtin_words: bool | None = None, lexicon: bool | None = None,
-    precision: str | None = None,
+    precision: str | None = None, networks: int | None = None,
 ) -> Any:
     """The segmenter stage the command runs: the configured one, with the command's flags
     applied (a flag replaces the configured option). Paths are made absolute, so the same
@@ -55,7 +55,8 @@ def _stage(
             spec = engine.resolve_model(model)
         for key, value in (("hard_dict", hard_dict), ("hard_default", hard_default),
                            ("user_dict", user_dict), ("builtin_words", builtin_words),
-                           ("lexicon", lexicon), ("precision", precision)):
+                           ("lexicon", lexicon), ("precision", precision),
+                           ("networks", networks)):
             if value is not None:
                 options[key] = value
         options["hard_dict"] = _absolute(options.get("hard_dict"))
@@ -70,6 +71,8 @@ def _stage(
         raise click.UsageError("--lexicon/--no-lexicon need --mode fcn")
     if precision is not None:
         raise click.UsageError("--precision needs --mode fcn")
+    if networks is not None:
+        raise click.UsageError("--networks needs --mode fcn")
     if model is not None:
         raise click.UsageError("--model needs --mode fcn")
     if stage.component == DICT_COMPONENT:
@@ -124,6 +127,10 @@ def _build_cutter(stage: Any) -> Any:
               help="fcn mode: the networks' arithmetic; auto (the default): bfloat16 where the "
                    "CPU has it natively (AVX512-BF16, AMX; faster, same accuracy), else float32. "
                    "Name one for output that does not depend on the CPU (a mixed Dask cluster).")
+@click.option("--networks", type=click.IntRange(min=1), default=None,
+              help="fcn mode: decode with only the first N networks of an ensemble model "
+                   "(default: all; pd98-fcn has 5). Faster, a little less accurate: for CPUs "
+                   "without native bfloat16, where pd98-fcn's 5 run at about 0.6x the speed.")
 @click.option("--out", "out_path", type=click.Path(dir_okay=False, writable=True), default=None,
               help="Write the result here instead of standard output.")
 @click.option("--delimiter", default=" ", show_default=True, help="Between words.")
@@ -150,6 +157,7 @@ def segment_command(
     builtin_words: bool | None,
     lexicon: bool | None,
     precision: str | None,
+    networks: int | None,
     out_path: str | None,
     delimiter: str,
     jsonl: bool,
@@ -167,7 +175,7 @@ def segment_command(
 
     mode = mode or default_mode()
     stage = _stage(engine, mode, user_dict, hard_dict, hard_default, model, builtin_words,
-                   lexicon, precision)
+                   lexicon, precision, networks)
     sources = list(inputs) or ["-"]
     with _cutter(engine, stage, use_dask or scheduler is not None, scheduler) as cut:
         out = open(out_path, "w", encoding="utf-8", newline="\n") if out_path else sys.stdout

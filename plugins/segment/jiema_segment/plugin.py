@@ -33,7 +33,8 @@ class FCNOptions(BaseModel):
     or more characters get `hard_default`, plain single characters none), a jieba-format user
     dictionary (its words join the hard list), and whether the model's training lexicon and the
     shipped post-1998 words (models/modern-words.txt) start the hard list; the networks'
-    arithmetic (auto: bfloat16 where the CPU has it natively, else float32)."""
+    arithmetic (auto: bfloat16 where the CPU has it natively, else float32); how many of an
+    ensemble's networks decode (None: all)."""
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
@@ -43,6 +44,7 @@ class FCNOptions(BaseModel):
     builtin_words: bool = True
     lexicon: bool = True
     precision: Precision = "auto"
+    networks: int | None = Field(None, ge=1)
 
 
 def make_fcn_segmenter(options: FCNOptions, model: Any) -> Any:
@@ -57,6 +59,7 @@ def make_fcn_segmenter(options: FCNOptions, model: Any) -> Any:
         builtin_words=options.builtin_words,
         lexicon=options.lexicon,
         precision=options.precision,
+        networks=options.networks,
     )
 
 

@@ -85,7 +85,8 @@ class Segmenter:
     (fcn.lexicon: its words of two or more characters, factor 1000 ** wordness), if it has one;
     a plain list word that the lexicon holds keeps the lexicon's factor. `precision`: the
     networks' arithmetic, "float32", "bfloat16", or "auto" (bfloat16 where the CPU has it
-    natively: faster, same accuracy as measured in fcn.tagger).
+    natively: faster, same accuracy as measured in fcn.tagger). `networks`: decode with only the
+    first that many networks of an ensemble model (faster; for CPUs without native bfloat16).
     """
 
     def __init__(
@@ -100,6 +101,7 @@ class Segmenter:
         builtin_words: bool = True,
         lexicon: bool = True,
         precision: Precision = "auto",
+        networks: int | None = None,
     ) -> None:
         check_mode(mode)
         self.mode = mode
@@ -122,7 +124,7 @@ class Segmenter:
                     f"segment mode 'fcn' needs a model: none is shipped at {path}; pass "
                     "model=PATH (from `jiema train segment`) or use mode='dict'"
                 )
-            self.tagger = FCNTagger.load(path, precision)
+            self.tagger = FCNTagger.load(path, precision, networks)
             self.hard_default = DEFAULT_HARD_FACTOR if hard_default is None else hard_default
             # word -> factor: the hard list as edited; decoding applies `_hard`, built lazily
             # as the automaton of `_base_words` plus a small one for the words edited since
@@ -150,8 +152,8 @@ class Segmenter:
             return
         if hard is not None:
             raise InvalidInputError("hard-decoding lists (hard=...) need mode='fcn'")
-        if precision != "auto":
-            raise InvalidInputError("precision=... is for mode='fcn' (the neural tagger)")
+        if precision != "auto" or networks is not None:
+            raise InvalidInputError("precision and networks are for mode='fcn' (the neural tagger)")
         self.dictionary = _as_dictionary(dictionary)
         self.matcher = DictionaryMatcher(self.dictionary)
         if user_dict is not None:
