@@ -202,15 +202,13 @@ class Segmenter:
         from .fcn.tagger import HardDictionary, HardLayers
 
         base = self._base_words
-        ratios: dict[str, float] = {}
+        ratios: dict[str, float] | None = None
         if base is not None and len(self._edited) <= max(_REBUILD_EDITS, len(base) // 10):
-            for word in self._edited:
-                new, old = self._hard_words.get(word, 1.0), base.get(word, 1.0)
-                if new != old:
-                    ratios[word] = new / old
+            now = {w: (self._hard_words.get(w, 1.0), base.get(w, 1.0)) for w in self._edited}
+            ratios = {w: new / old for w, (new, old) in now.items() if new != old}
             if not all(np.isfinite(r) and r > 0 for r in ratios.values()):
-                base = None  # a ratio out of float range: rebuild instead
-        if base is None or len(self._edited) > max(_REBUILD_EDITS, len(base) // 10):
+                ratios = None  # a ratio out of float range: rebuild instead
+        if ratios is None:
             self._base_words = dict(self._hard_words)
             self._hard_base = HardDictionary(self._hard_words) if self._hard_words else None
             self._edited = set()
