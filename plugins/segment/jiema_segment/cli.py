@@ -63,18 +63,13 @@ def _stage(
         options["user_dict"] = _absolute(options.get("user_dict"))
         return dataclasses.replace(stage, component=FCN_COMPONENT, model=spec,
                                    options=FCNOptions(**options))
-    if hard_dict is not None:
-        raise click.UsageError("--hard-dict needs --mode fcn")
-    if builtin_words is not None:
-        raise click.UsageError("--builtin-words/--no-builtin-words need --mode fcn")
-    if lexicon is not None:
-        raise click.UsageError("--lexicon/--no-lexicon need --mode fcn")
-    if precision is not None:
-        raise click.UsageError("--precision needs --mode fcn")
-    if networks is not None:
-        raise click.UsageError("--networks needs --mode fcn")
-    if model is not None:
-        raise click.UsageError("--model needs --mode fcn")
+    for flags, value in (("--hard-dict needs", hard_dict),
+                         ("--builtin-words/--no-builtin-words need", builtin_words),
+                         ("--lexicon/--no-lexicon need", lexicon),
+                         ("--precision needs", precision), ("--networks needs", networks),
+                         ("--model needs", model)):
+        if value is not None:
+            raise click.UsageError(f"{flags} --mode fcn")
     if stage.component == DICT_COMPONENT:
         options, spec = stage.options.model_dump(), stage.model
     elif stage.component == FCN_COMPONENT:
