@@ -170,9 +170,6 @@ class HardLayers:
     def __init__(self, layers: Iterable[HardDictionary]) -> None:
         self.layers = list(layers)
 
-    def __len__(self) -> int:
-        return sum(len(layer) for layer in self.layers)
-
     def apply_many(self, texts: list[str], emissions: list[np.ndarray]) -> list[np.ndarray]:
         for layer in self.layers:
             emissions = layer.apply_many(texts, emissions)
