@@ -153,7 +153,7 @@ def main() -> None:
     from jiema_segment.score import score_files
 
     # the targets sit on the third digit, which the official script rounds to
-    gold, words = data / "pku_test_gold.utf8", data / "pku_training_words.utf8"
+    gold, pku_words = data / "pku_test_gold.utf8", data / "pku_training_words.utf8"
     rows = []
     with tempfile.TemporaryDirectory() as tmp:
         for name in fns:
@@ -161,7 +161,7 @@ def main() -> None:
             pred.write_text("".join(" ".join(ws) + "\n" for ws in outputs[name]), encoding="utf-8")
             perl = perl_score(data, pred)
             ours = jiema_score(data, pred)
-            ours["F4"] = f"{score_files(gold, words, pred).f:.4f}"
+            ours["F4"] = f"{score_files(gold, pku_words, pred).f:.4f}"
             rows.append((name, perl, ours, n_chars / best[name]))
 
     print(f"PKU test: {len(lines)} lines, {n_chars} characters; best of {args.repeat} runs\n")
