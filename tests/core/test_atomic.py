@@ -1,0 +1,35 @@
+"""jiema.atomic: a failed or interrupted write leaves the old file as it was."""
+
+from pathlib import Path
+
+import pytest
+from jiema.atomic import atomic_open, atomic_path, write_text
+
+
+def test_write_replaces_only_when_complete(tmp_path: Path) -> None:
+    target = tmp_path / "out.txt"
+    target.write_text("old", encoding="utf-8")
+    with pytest.raises(RuntimeError), atomic_open(target) as f:
+        f.write("half")
+        raise RuntimeError("killed")
+    assert target.read_text(encoding="utf-8") == "old"
+    assert list(tmp_path.iterdir()) == [target]  # the temporary file is gone
+    write_text(target, "新\n")
+    assert target.read_bytes() == "新\n".encode()
+
+
+def test_atomic_path_for_libraries(tmp_path: Path) -> None:
+    target = tmp_path / "w.bin"
+    with atomic_path(target) as tmp:
+        assert tmp.parent == tmp_path and tmp != target
+        tmp.write_bytes(b"\x00\x01")
+        assert not target.exists()
+    assert target.read_bytes() == b"\x00\x01"
+
+
+def test_binary_mode_and_bad_mode(tmp_path: Path) -> None:
+    with atomic_open(tmp_path / "b", "wb") as f:
+        f.write(b"xy")
+    assert (tmp_path / "b").read_bytes() == b"xy"
+    with pytest.raises(ValueError, match="whole files"), atomic_open(tmp_path / "c", "a"):
+        pass
