@@ -167,7 +167,19 @@ class Engine:
         return f"Engine(config={shown!r})"
 
 
+_DEFAULT_LOCK = threading.Lock()  # threads asking at once get one engine, not one each
+
+
 @functools.cache
-def default_engine() -> Engine:
-    """A process-wide convenience Engine: entry-point plugins, config from `$JIEMA_CONFIG`."""
+def _default_engine() -> Engine:
     return Engine(config=config_path())
+
+
+def default_engine() -> Engine:
+    """A process-wide convenience Engine: entry-point plugins, config from `$JIEMA_CONFIG`
+    (built once, on first use, whichever thread asks first)."""
+    with _DEFAULT_LOCK:
+        return _default_engine()
+
+
+default_engine.cache_clear = _default_engine.cache_clear  # type: ignore[attr-defined]

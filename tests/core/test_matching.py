@@ -93,7 +93,7 @@ def test_pickles_without_the_automaton():
     matcher = DictionaryMatcher(["ab", "b"])
     matcher.find("ab")
     clone = pickle.loads(pickle.dumps(matcher))
-    assert clone.__dict__["_automaton"] is None
+    assert clone.__dict__["_index"] is None
     assert triples(*clone.find("ab")) == triples(*matcher.find("ab"))
 
 

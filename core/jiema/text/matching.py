@@ -9,7 +9,9 @@ from __future__ import annotations
 
 import itertools
 import math
+import threading
 from collections.abc import Iterable
+from typing import Any, NamedTuple
 
 import numpy as np
 
@@ -22,6 +24,18 @@ from .width import normalize_width
 __all__ = ["DictionaryMatcher"]
 
 _EMPTY = np.zeros(0, dtype=np.int64)
+
+
+class _Index(NamedTuple):
+    """One built automaton and its key tables, replaced whole (never field by field) so a thread
+    searching while another rebuilds sees either the old index or the new one, never a mix."""
+
+    version: int
+    automaton: Any  # ahocorasick.Automaton, or None when no key is present
+    key_len: np.ndarray
+    key_offsets: np.ndarray
+    key_ids: np.ndarray
+    single_id: bool
 
 
 class DictionaryMatcher:
@@ -42,18 +56,18 @@ class DictionaryMatcher:
             dictionary if isinstance(dictionary, Dictionary) else Dictionary.from_words(dictionary)
         )
         self.compat = compat
-        self._built_version = -1
-        self._automaton = None
-        self._key_len = _EMPTY
-        self._key_offsets = _EMPTY
-        self._key_ids = _EMPTY
-        self._single_id = True
+        self._index: _Index | None = None
+        self._build_lock = threading.Lock()
 
     def __getstate__(self) -> dict:
         state = self.__dict__.copy()
-        state["_automaton"] = None
-        state["_built_version"] = -1
+        state["_index"] = None
+        del state["_build_lock"]
         return state
+
+    def __setstate__(self, state: dict) -> None:
+        self.__dict__.update(state)
+        self._build_lock = threading.Lock()
 
     def add_word(self, word: str, freq: int | None = None, tag: str | None = None) -> int:
         """`Dictionary.add_word` on the underlying dictionary; the automaton rebuilds lazily."""
@@ -63,48 +77,63 @@ class DictionaryMatcher:
         """`Dictionary.del_word` on the underlying dictionary; the automaton rebuilds lazily."""
         return self.dictionary.del_word(word)
 
-    def _build(self) -> None:
+    def _current_index(self) -> _Index:
+        """The index for the dictionary as it is now; built once per dictionary version, by one
+        thread (the others wait for it rather than building a second copy)."""
+        index = self._index
+        version = self.dictionary.version
+        if index is not None and index.version == version:
+            return index
+        with self._build_lock:
+            index = self._index
+            if index is None or index.version != self.dictionary.version:
+                index = self._index = self._build()
+            return index
+
+    def _build(self) -> _Index:
         import ahocorasick
 
+        version = self.dictionary.version
         present, words = self.dictionary._present()
         # words hold no whitespace, so one normalisation pass over the joined words is exact
         normalised = normalize_width("\n".join(words), compat=self.compat)
         keys: dict[str, list[int]] = {}
         for key, i in zip(normalised.split("\n") if present else (), present, strict=True):
             keys.setdefault(key, []).append(i)
-        if not keys:
-            self._automaton = None
-        else:
+        automaton = None
+        if keys:
             automaton = ahocorasick.Automaton(ahocorasick.STORE_INTS)
             for k, key in enumerate(keys):
                 automaton.add_word(key, k)
             automaton.make_automaton()
-            self._automaton = automaton
         counts = np.fromiter((len(v) for v in keys.values()), dtype=np.int64, count=len(keys))
-        self._key_len = np.fromiter((len(k) for k in keys), dtype=np.int64, count=len(keys))
-        self._key_offsets = np.concatenate(([0], np.cumsum(counts))).astype(np.int64)
-        self._key_ids = np.fromiter(
-            itertools.chain.from_iterable(keys.values()), dtype=np.int64, count=int(counts.sum())
+        return _Index(
+            version=version,
+            automaton=automaton,
+            key_len=np.fromiter((len(k) for k in keys), dtype=np.int64, count=len(keys)),
+            key_offsets=np.concatenate(([0], np.cumsum(counts))).astype(np.int64),
+            key_ids=np.fromiter(
+                itertools.chain.from_iterable(keys.values()), dtype=np.int64,
+                count=int(counts.sum()),
+            ),
+            single_id=bool((counts == 1).all()),
         )
-        self._single_id = bool((counts == 1).all())
-        self._built_version = self.dictionary.version
 
     def _find_normalized(self, norm: str) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        if self._built_version != self.dictionary.version:
-            self._build()
-        if self._automaton is None or not norm:
+        index = self._current_index()
+        if index.automaton is None or not norm:
             return _EMPTY.copy(), _EMPTY.copy(), _EMPTY.copy()
-        hits = itertools.chain.from_iterable(self._automaton.iter(norm))
+        hits = itertools.chain.from_iterable(index.automaton.iter(norm))
         flat = np.fromiter(hits, dtype=np.int64)
         last, keys = flat[0::2], flat[1::2]
         ends = last + 1
-        starts = ends - self._key_len[keys]
-        if self._single_id:
-            return starts, ends, self._key_ids[self._key_offsets[keys]]
-        counts = self._key_offsets[keys + 1] - self._key_offsets[keys]
+        starts = ends - index.key_len[keys]
+        if index.single_id:
+            return starts, ends, index.key_ids[index.key_offsets[keys]]
+        counts = index.key_offsets[keys + 1] - index.key_offsets[keys]
         hit = np.repeat(np.arange(keys.shape[0]), counts)
         within = np.arange(hit.shape[0]) - np.repeat(np.cumsum(counts) - counts, counts)
-        ids = self._key_ids[self._key_offsets[keys][hit] + within]
+        ids = index.key_ids[index.key_offsets[keys][hit] + within]
         return starts[hit], ends[hit], ids
 
     def find(self, text: str) -> tuple[np.ndarray, np.ndarray, np.ndarray]:

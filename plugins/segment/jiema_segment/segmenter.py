@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import os
 import re
+import threading
 from collections.abc import Iterable, Iterator, Mapping
 from typing import TYPE_CHECKING, Literal
 
@@ -105,6 +106,9 @@ class Segmenter:
     ) -> None:
         check_mode(mode)
         self.mode = mode
+        # guards the hard list's state: its automaton is built lazily, on the first cut, and a
+        # thread must never see it half built (it would decode without the list)
+        self._lock = threading.RLock()
         if mode == "fcn":
             if dictionary is not None:
                 raise InvalidInputError(
@@ -176,9 +180,10 @@ class Segmenter:
                 )
         else:
             words = load_weighted_words(source, self._plain_factor)
-        self._hard_words.update(words)
-        self._edited.update(words)
-        self._hard = None
+        with self._lock:
+            self._hard_words.update(words)
+            self._edited.update(words)
+            self._hard = None
 
     def _plain_factor(self, word: str) -> float:
         """A plain list word's factor: the lexicon's, if the model's lexicon holds the word (it
@@ -196,9 +201,14 @@ class Segmenter:
     def _hard_dictionary(self) -> HardDictionary | HardLayers | None:
         """What decoding applies: the list's automaton, built once, and, after `add_word`,
         `del_word` or `load_hard`, a small one that turns each edited word's built factor into
-        its new one (log factors add). Many edits rebuild the whole."""
-        if self._hard is not None:
+        its new one (log factors add). Many edits rebuild the whole. Built under the lock, so
+        threads cutting at once all get the complete list."""
+        with self._lock:
+            if self._hard is None:
+                self._hard = self._build_hard_dictionary()
             return self._hard
+
+    def _build_hard_dictionary(self) -> HardDictionary | HardLayers | None:
         from .fcn.tagger import HardDictionary, HardLayers
 
         base = self._base_words
@@ -215,8 +225,7 @@ class Segmenter:
             ratios = {}
         edits = HardDictionary(ratios) if ratios else None
         layers = [h for h in (self._hard_base, edits) if h is not None]
-        self._hard = layers[0] if len(layers) == 1 else HardLayers(layers) if layers else None
-        return self._hard
+        return layers[0] if len(layers) == 1 else HardLayers(layers) if layers else None
 
     def load_user_dict(self, source: str | os.PathLike | Iterable[str]) -> None:
         """Add every entry of a jieba-format file (or lines); missing frequencies are suggested
@@ -243,9 +252,10 @@ class Segmenter:
     def del_word(self, word: str) -> bool:
         """Remove a word; False if it was not in the dictionary (FCN: the hard list)."""
         if self.mode == "fcn":
-            found = self._hard_words.pop(word, None) is not None
-            self._edited.add(word)
-            self._hard = None
+            with self._lock:
+                found = self._hard_words.pop(word, None) is not None
+                self._edited.add(word)
+                self._hard = None
             return found
         return self.matcher.del_word(word)
 
@@ -361,6 +371,7 @@ def _as_dictionary(dictionary: Dictionary | str | os.PathLike | None) -> Diction
 
 
 _DEFAULTS: dict[str, Segmenter] = {}
+_DEFAULTS_LOCK = threading.Lock()  # threads asking at once share one default, built once
 
 
 def default_segmenter(mode: Mode | None = None) -> Segmenter:
@@ -368,10 +379,11 @@ def default_segmenter(mode: Mode | None = None) -> Segmenter:
     `default_mode()`)."""
     mode = mode or default_mode()
     check_mode(mode)
-    seg = _DEFAULTS.get(mode)
-    if seg is None:
-        seg = _DEFAULTS[mode] = Segmenter(mode=mode)
-    return seg
+    with _DEFAULTS_LOCK:
+        seg = _DEFAULTS.get(mode)
+        if seg is None:
+            seg = _DEFAULTS[mode] = Segmenter(mode=mode)
+        return seg
 
 
 def cut(
