@@ -12,6 +12,7 @@ from typing import NamedTuple
 
 import numpy as np
 
+from ._validate import check_k, kbest_width
 from .bigram import BigramModel
 from .errors import InvalidInputError, LabelRangeError, NoPathError
 from .lattice import CandidateLattice, Marginals, Path, WordLattice
@@ -143,15 +144,17 @@ def kbest_graph(lat: Graph, transitions: Transitions, k: int) -> list[Path]:
     """The k best paths, best first; fewer when fewer finite-score paths exist."""
     from ._kernels import graph as kg
 
-    if isinstance(k, bool) or not isinstance(k, int | np.integer) or k <= 0:
-        raise InvalidInputError(f"k must be an integer >= 1, got {k!r}")
+    k = check_k(k)
     ed = _edges(lat)
     tr = _trans(transitions, ed.labels)
     if ed.n == 0:
         return [_empty_path()]
+    n_paths = kg.count_paths(ed.n, ed.starts, ed.scores, ed.end_offsets, float(k))
+    if n_paths == 0:
+        raise _no_path(ed)
+    width = kbest_width(k, int(n_paths), ed.starts.shape[0])
     edges, offsets, scores = kg.kbest_edges(  # type: ignore[call-arg]  # numba Dispatcher
-        ed.n, ed.starts, ed.labels, ed.scores,
-                                            ed.end_offsets, *tr.args(), int(k))
+        ed.n, ed.starts, ed.labels, ed.scores, ed.end_offsets, *tr.args(), width)
     if scores.shape[0] == 0:
         raise _no_path(ed)
     return [_path(ed, edges[offsets[i]:offsets[i + 1]], scores[i])

@@ -17,6 +17,7 @@ import threading
 
 import numpy as np
 
+from ._validate import check_k, kbest_width
 from .bigram import BigramModel
 from .errors import InvalidInputError, NoPathError, ShapeError
 from .lattice import BatchPath, Marginals, Path, Trellis
@@ -93,10 +94,7 @@ def kbest_trellis(lat: Trellis, transitions: Transitions, k: int) -> list[Path]:
     path is the Viterbi path. Fewer than k are returned when fewer finite paths exist."""
     from ._kernels import trellis as kern
 
-    if isinstance(k, bool) or not isinstance(k, int | np.integer):
-        raise InvalidInputError(f"k must be a positive integer, got {k!r}")
-    if k <= 0:
-        raise InvalidInputError(f"k must be >= 1, got {k}")
+    k = check_k(k)
     if lat.n_sequences != 1:
         raise InvalidInputError(
             f"kbest decodes one sequence; got a batch of {lat.n_sequences} (call it per sequence)"
@@ -106,7 +104,11 @@ def kbest_trellis(lat: Trellis, transitions: Transitions, k: int) -> list[Path]:
     if em.shape[0] == 0:
         empty = np.zeros(0, dtype=np.int64)
         return [Path(empty, empty, 0.0)]
-    labels, scores = kern.kbest_one(em, a, s, e, int(k))
+    n_paths = kern.count_paths(em, a, s, e, float(k))
+    if n_paths == 0:
+        raise _no_path(None)
+    width = kbest_width(k, int(n_paths), em.shape[0] * em.shape[1])
+    labels, scores = kern.kbest_one(em, a, s, e, width)
     if scores.shape[0] == 0:
         raise _no_path(None)
     return [Path(labels[i], labels[i], float(scores[i])) for i in range(scores.shape[0])]

@@ -7,6 +7,10 @@ import numpy as np
 from .errors import DTypeError, InvalidValueError, LabelRangeError, ShapeError
 
 FLOAT_DTYPES = (np.float32, np.float64)
+# k-best keeps, for every node (trellis cell or DAG edge), a list as long as the number of paths
+# it returns, min(k, paths that exist): a score and two back-pointers, 24 bytes an entry. Past
+# this many entries (about 0.8 GB) kbest refuses instead of exhausting memory.
+KBEST_MAX_ENTRIES = 1 << 25
 
 
 def as_scores(a: object, name: str, ndim: int | tuple[int, ...]) -> np.ndarray:
@@ -55,3 +59,23 @@ def check_range(arr: np.ndarray, name: str, low: int, high: int) -> None:
         raise LabelRangeError(
             f"{name}[{bad}] = {int(arr.flat[bad])} is outside the valid range [{low}, {high})"
         )
+
+
+def check_k(k: object) -> int:
+    """`k` of k-best: a positive integer (bools are not counts)."""
+    if isinstance(k, bool) or not isinstance(k, int | np.integer) or k <= 0:
+        raise InvalidValueError(f"k must be an integer >= 1, got {k!r}")
+    return int(k)
+
+
+def kbest_width(k: int, n_paths: int, n_nodes: int) -> int:
+    """How many paths k-best keeps per node: min(k, paths that exist), refused with a message
+    when the tables would pass KBEST_MAX_ENTRIES, so memory follows the answer, not `k`."""
+    width = max(1, min(k, n_paths))
+    if width * max(n_nodes, 1) > KBEST_MAX_ENTRIES:
+        raise InvalidValueError(
+            f"kbest would keep {width:,} paths at each of {n_nodes:,} lattice nodes, over the "
+            f"limit of {KBEST_MAX_ENTRIES:,} entries (jiema._validate.KBEST_MAX_ENTRIES, about "
+            "0.8 GB); ask for a smaller k"
+        )
+    return width

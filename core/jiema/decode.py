@@ -74,7 +74,12 @@ def viterbi(
 
 
 def kbest(lattice: LatticeLike, transitions: Transitions = None, k: int = 5) -> list[Path]:
-    """The k best paths of one sequence, best first (exact); fewer if fewer paths exist."""
+    """The k best paths of one sequence, best first (exact); fewer if fewer paths exist.
+
+    Memory and time follow min(k, paths that exist), not k: a k larger than the number of
+    paths returns them all. The tables hold min(k, paths) entries per lattice node; past
+    `jiema._validate.KBEST_MAX_ENTRIES` of them (about 0.8 GB) an InvalidValueError asks for
+    a smaller k."""
     lat = as_lattice(lattice)
     if isinstance(lat, Trellis):
         from ._decode_trellis import kbest_trellis

@@ -326,3 +326,29 @@ def test_everything_forbidden_raises_no_path_naming_the_sequence():
     em[2] = NEG
     with pytest.raises(NoPathError, match="sequence 1"):
         jiema.viterbi(em, lengths=[1, 3])
+
+
+def test_kbest_k_beyond_the_paths_returns_them_all_without_allocating_k():
+    em = np.log(np.full((2, 2), 0.5))
+    best = [p.labels.tolist() for p in jiema.kbest(em, k=2)]
+    # k = 1e9 used to allocate by k (MemoryError); now by the 4 paths that exist
+    for k in (30_000_000, 10**9, np.int64(10**18)):
+        paths = jiema.kbest(em, k=k)
+        assert len(paths) == 4
+        assert [p.labels.tolist() for p in paths[:2]] == best
+        assert sorted(p.labels.tolist() for p in paths) == [[0, 0], [0, 1], [1, 0], [1, 1]]
+    # forbidden moves leave fewer paths: S B M E grammar, T = 3 -> SSS, SBE, BES, BME
+    allowed = np.array([[1, 1, 0, 0], [0, 0, 1, 1], [0, 0, 1, 1], [1, 1, 0, 0]], bool)
+    tr = DenseTransitions.from_allowed(allowed, np.array([1, 1, 0, 0], bool),
+                                       np.array([1, 0, 0, 1], bool))
+    paths = jiema.kbest(np.zeros((3, 4)), tr, k=10**9)
+    assert sorted(p.labels.tolist() for p in paths) == [[0, 0, 0], [0, 1, 3], [1, 2, 3], [1, 3, 0]]
+
+
+def test_kbest_refuses_tables_past_the_documented_limit():
+    from jiema._validate import KBEST_MAX_ENTRIES
+
+    em = np.zeros((200, 4))  # 4**200 paths
+    with pytest.raises(InvalidValueError, match="KBEST_MAX_ENTRIES"):
+        jiema.kbest(em, k=KBEST_MAX_ENTRIES)
+    assert len(jiema.kbest(em, k=KBEST_MAX_ENTRIES // 800)) == KBEST_MAX_ENTRIES // 800

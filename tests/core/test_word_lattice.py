@@ -112,3 +112,12 @@ def test_word_bigram_changes_the_segmentation() -> None:
     assert viterbi(lat).labels.tolist() == [0, 3]
     model = BigramModel.from_counts([10] * 4, [1, 0, 0], [2, 3, 0], [50, 1, 30], alpha=0.01)
     assert viterbi(lat, model).labels.tolist() == [1, 2]
+
+
+def test_kbest_k_beyond_the_paths_returns_them_all() -> None:
+    lat = _segment_lattice()  # 3 paths
+    assert [q.nodes.tolist() for q in kbest(lat, None, 10**9)] == [[1, 4], [0, 2, 4], [0, 3]]
+    labelled = WordLattice.from_edges(3, [0, 0, 1, 1, 2], [1, 2, 2, 3, 3], [0, 1, 0, 2, 0],
+                                      [-1.0, -1.5, -1.0, -2.0, -0.5])
+    bigram = BigramModel.from_counts(np.ones(3), [], [], [])
+    assert len(kbest(labelled, bigram, 10**12)) == 3

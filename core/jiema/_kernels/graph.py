@@ -46,6 +46,21 @@ def _max_pairs(n, starts, end_offsets):
 
 
 @njit(cache=True, nogil=True)
+def count_paths(n, starts, scores, end_offsets, cap):
+    """Number of 0 -> n chains of finite-score edges, saturating at `cap` (float64 counts): an
+    upper bound on the finite paths (transitions may forbid some), which k-best sizes by."""
+    at = np.zeros(n + 1)
+    at[0] = 1.0
+    for b in range(1, n + 1):
+        total = 0.0
+        for e in range(end_offsets[b], end_offsets[b + 1]):
+            if scores[e] > -np.inf:
+                total += at[starts[e]]
+        at[b] = min(total, cap)
+    return at[n]
+
+
+@njit(cache=True, nogil=True)
 def _fill_trans(b, starts, labels, end_offsets, kind, dense, slots, fslots, bits, filt, fbits,
                 row_default, vocab_size, prev, nxt, out, work_i, work_k):
     """Transition scores of every (predecessor d, edge e) pair at boundary b, e-major, d-minor

@@ -316,6 +316,32 @@ def kbest_one(em, a, start, end, k_best):
     return labels[:n], scores[:n]
 
 
+@njit(cache=True, nogil=True)
+def count_paths(em, a, start, end, cap):
+    """Number of finite-score paths through a trellis (T >= 1), saturating at `cap` (counts are
+    float64, exact below 2**53): k-best sizes its tables by it."""
+    t_len, k = em.shape
+    cnt = np.zeros(k)
+    nxt = np.zeros(k)
+    for j in range(k):
+        if start[j] + em[0, j] > -np.inf:
+            cnt[j] = 1.0
+    for t in range(1, t_len):
+        for j in range(k):
+            total = 0.0
+            if em[t, j] > -np.inf:
+                for i in range(k):
+                    if cnt[i] > 0.0 and a[i, j] > -np.inf:
+                        total += cnt[i]
+            nxt[j] = min(total, cap)
+        cnt, nxt = nxt, cnt
+    total = 0.0
+    for j in range(k):
+        if end[j] > -np.inf:
+            total += cnt[j]
+    return min(total, cap)
+
+
 # ---------------------------------------------------------------------------------------------
 # Marginals: forward-backward in log space
 # ---------------------------------------------------------------------------------------------
