@@ -19,3 +19,10 @@ def test_missing_templates_and_words_files_are_reported_by_key(tmp_path):
         f"  templates.parser.options.templates: file {tmp_path / 't.txt'} does not exist",
         f"  templates.parser.options.words: file {tmp_path / 'w.txt'} does not exist",
     ]
+
+
+def test_a_parser_without_templates_says_which_option_to_set():
+    engine = jiema.Engine(plugins=[plugin], load_entry_points=False)
+    with pytest.raises(ConfigError, match=r"set templates = 'PATH' under "
+                                          r"\[templates.parser.options\]"):
+        engine.task("templates")
