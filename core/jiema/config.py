@@ -273,7 +273,8 @@ def _resolve_models(
     the stage's component: `(data, {(task, stage): model}, problems)`. A stage table naming a
     model but no component takes the component the model's card names, when that component
     serves the stage (swapping models is one line of config); `data` comes back with it set.
-    Malformed tables, components and model values are left for the schema to report."""
+    Malformed tables, unknown components and non-string models are left for the schema to
+    report (a named model is still resolved beside an unknown component)."""
     out = dict(data)
     models: dict[tuple[str, str], ModelSpec] = {}
     problems: list[str] = []
@@ -288,8 +289,6 @@ def _resolve_models(
                 continue
             serving = registry.components_of(stage.kind)
             component = chosen.get("component", stage.default)
-            if not isinstance(component, str) or component not in serving:
-                continue
             ref = chosen.get("model", stage.model if component == stage.default else None)
             if not isinstance(ref, str):
                 continue
@@ -299,6 +298,8 @@ def _resolve_models(
             except JiemaError as exc:
                 problems.append(f"{key}: {exc}")
                 continue
+            if not isinstance(component, str) or component not in serving:
+                continue  # the schema reports the component; the model at least resolved
             if "component" not in chosen and "model" in chosen and spec.component in serving:
                 component = spec.component
                 table[stage_name] = {**chosen, "component": component}

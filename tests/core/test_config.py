@@ -210,6 +210,10 @@ wieght = 2
         "  x.s.options.wieght: unknown option of component 'x.words.v1' 'wieght'; valid: "
         "hard_dict, weight",
     ]
+    # an unknown component does not hide an unknown model named beside it
+    both = error_of(two_tasks.registry, {"x": {"s": {"component": "x.word.v1", "model": "ynt"}}})
+    assert [line.split(":")[0] for line in both.splitlines()[1:]] == [
+        "  x.s.component", "  x.s.model"]
     # an Engine loading the config fails early with the same message, before building anything
     with pytest.raises(ConfigError) as info:
         two_tasks.with_config(cfg).task("x")
