@@ -23,6 +23,8 @@ from .engine import Engine, default_engine
 from .errors import ConfigError, JiemaError, UnknownNameError
 
 CORE_GROUPS = ("train", "eval", "discover")
+#: Exit status of a command stopped by an invalid or unreadable deployment config.
+CONFIG_ERROR_EXIT = 2
 
 
 class CliState:
@@ -61,13 +63,21 @@ def pass_engine(func: Callable[..., Any]) -> Callable[..., Any]:
     return functools.update_wrapper(wrapper, func)
 
 
+class _ConfigException(click.ClickException):
+    """A bad deployment config (`--config`, `$JIEMA_CONFIG`): the user's input, so exit 2."""
+
+    exit_code = CONFIG_ERROR_EXIT
+
+
 class _JiemaGroup(click.Group):
     """Turns jiema's own errors and file-system errors (a missing or unreadable input) into a
-    one-line message and exit status 1, not a traceback."""
+    one-line message and exit status 1 (2 for a bad config), not a traceback."""
 
     def invoke(self, ctx: click.Context) -> Any:
         try:
             return super().invoke(ctx)
+        except ConfigError as exc:
+            raise _ConfigException(str(exc)) from exc
         except JiemaError as exc:
             raise click.ClickException(str(exc)) from exc
         except OSError as exc:
@@ -100,7 +110,8 @@ def build_cli(engine: Engine | None = None) -> click.Group:
     @click.version_option(__version__, "-V", "--version", prog_name="jiema")
     @click.option(
         "--config",
-        type=click.Path(dir_okay=False, path_type=Path),
+        type=click.Path(path_type=Path),  # read_config_file reports a folder or a missing file
+        metavar="FILE",
         default=None,
         help="Deployment config (TOML); overrides $JIEMA_CONFIG.",
     )
@@ -249,10 +260,14 @@ def config_group() -> None:
 
 
 @config_group.command("check")
-@click.argument("file", type=click.Path(dir_okay=False, path_type=Path))
+@click.argument("file", type=click.Path(path_type=Path), metavar="FILE")
 @click.pass_context
 def config_check(ctx: click.Context, file: Path) -> None:
-    """Validate a deployment config FILE against the loaded plugins and summarise it."""
+    """Validate a deployment config FILE against the loaded plugins and summarise it.
+
+    Resolves every model (and checks it is one for its stage's component), option value and
+    file-valued option without loading any model; lists every problem, one line per key, and
+    exits with status 2 if there is any."""
     from .config import load_config
 
     engine = get_engine(ctx)
@@ -260,7 +275,7 @@ def config_check(ctx: click.Context, file: Path) -> None:
         deployment = load_config(file, engine.registry)
     except ConfigError as exc:
         click.echo(f"jiema: {exc}", err=True)
-        ctx.exit(1)
+        ctx.exit(CONFIG_ERROR_EXIT)
     click.echo(deployment.summary())
     click.echo("config OK")
 

@@ -10,6 +10,11 @@ A TOML file, one table per task, one sub-table per stage:
 The pydantic schema (extra="forbid" everywhere) is assembled per Engine from what its plugins
 registered, so a misspelled task, stage, key, component or option is an error that points at the
 dotted key and lists the valid names. Swapping a model per deployment is a config change.
+
+Validation resolves everything it can without building anything: every model (registered, or a
+file whose card is read), that the model is one for its stage's component, every option value,
+and every option typed `ReadableFile` (relative to the config's folder, like model paths). All
+problems are reported together, one line per key; an Engine validates the same way on first use.
 """
 
 from __future__ import annotations
@@ -23,14 +28,17 @@ from types import MappingProxyType
 from typing import Annotated, Any, Literal, Union
 
 from pydantic import (
+    AfterValidator,
     BaseModel,
     ConfigDict,
     Discriminator,
     Field,
     Tag,
     ValidationError,
+    ValidationInfo,
     create_model,
 )
+from pydantic_core import PydanticCustomError
 
 from .errors import ConfigError, JiemaError
 from .registry import ModelSpec, Registry
@@ -38,6 +46,37 @@ from .registry import ModelSpec, Registry
 CONFIG_ENV = "JIEMA_CONFIG"
 STAGE_KEYS = ("component", "model", "options")
 _FORBID = ConfigDict(extra="forbid", frozen=True)
+#: Validation-context key: present while a deployment config is validated; its value is the folder
+#: relative file options are resolved against (None: the working folder). Resolved paths are
+#: absolute, so a component built later, elsewhere (another folder, a Dask worker) reads the same.
+_FILES_RELATIVE_TO = "jiema.files_relative_to"
+#: The pydantic error type of a `ReadableFile` that is missing or unreadable.
+_FILE_ERROR = "jiema_file"
+
+
+def _check_readable_file(value: str, info: ValidationInfo) -> str:
+    """Inside a deployment config: the path made absolute against the config's folder, which
+    must be a readable file. Elsewhere (a plugin building its options in code) the value as
+    given: the component reports a bad file when it reads it."""
+    context = info.context
+    if not isinstance(context, Mapping) or _FILES_RELATIVE_TO not in context:
+        return value
+    path = (Path(context[_FILES_RELATIVE_TO] or Path.cwd()) / value).absolute()
+    if not path.exists():
+        problem = f"file {path} does not exist"
+    elif not path.is_file():
+        problem = f"{path} is not a file"
+    elif not os.access(path, os.R_OK):
+        problem = f"file {path} cannot be read (permission denied)"
+    else:
+        return str(path)
+    raise PydanticCustomError(_FILE_ERROR, "{problem}", {"problem": problem})
+
+
+#: An option naming a file the component reads (a dictionary, a word list). Declaring the field
+#: as `ReadableFile` (or `ReadableFile | None`) is all a plugin does: config validation then
+#: resolves it relative to the config file and reports a missing or unreadable file by its key.
+ReadableFile = Annotated[str, AfterValidator(_check_readable_file)]
 
 
 @dataclass(frozen=True)
@@ -90,16 +129,25 @@ def config_path(explicit: str | os.PathLike[str] | None = None) -> Path | None:
 
 
 def read_config_file(path: str | os.PathLike[str]) -> dict[str, Any]:
+    """The TOML tables of a config file; ConfigError (file and reason, one line) if it is
+    missing, a folder, unreadable, not UTF-8 or not TOML."""
     path = Path(path)
     try:
         with path.open("rb") as fh:
             return tomllib.load(fh)
     except FileNotFoundError as exc:
         raise ConfigError(f"config file {path} does not exist") from exc
+    except IsADirectoryError as exc:
+        raise ConfigError(f"config file {path} is a directory, not a file") from exc
+    except UnicodeDecodeError as exc:
+        raise ConfigError(
+            f"config file {path} is not UTF-8 text (invalid byte at offset {exc.start}); "
+            "save it as UTF-8"
+        ) from exc
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError(f"config file {path} is not valid TOML: {exc}") from exc
     except OSError as exc:
-        raise ConfigError(f"config file {path} cannot be read: {exc}") from exc
+        raise ConfigError(f"config file {path} cannot be read: {exc.strerror or exc}") from exc
 
 
 def load_config(
@@ -188,78 +236,92 @@ def validate_config(
     base_dir: str | os.PathLike[str] | None = None,
     source: Path | None = None,
 ) -> DeploymentConfig:
+    """Check `data` against what `registry` holds and resolve it; every problem (schema, option
+    values, files, models) is collected into one ConfigError, a line per dotted key."""
     where = f"config {source}" if source else "config"
     schema = build_schema(registry)
-    data = _infer_components(data, registry, base_dir)
+    data, models, problems = _resolve_models(data, registry, base_dir)
+    context = {_FILES_RELATIVE_TO: base_dir}
     try:
-        parsed = schema.model.model_validate(dict(data))
+        parsed = schema.model.model_validate(dict(data), context=context)
     except ValidationError as exc:
-        problems = [_explain(err, schema, registry) for err in exc.errors()]
-        raise ConfigError(f"invalid {where}:\n  " + "\n  ".join(problems)) from None
+        problems += [_explain(err, schema, registry) for err in exc.errors()]
+    if problems:
+        raise ConfigError(f"invalid {where}:\n  " + "\n  ".join(sorted(problems))) from None
 
     tasks: dict[str, TaskConfig] = {}
-    problems = []
     for i, (task_name, task) in enumerate(sorted(registry.tasks.items())):
         task_cfg = getattr(parsed, f"t{i}")
         stages: dict[str, StageConfig] = {}
         for j, (stage_name, stage) in enumerate(sorted(task.stages.items())):
             chosen = getattr(task_cfg, f"s{j}")
-            model = None
-            if chosen.model is not None:
-                key = f"{task_name}.{stage_name}.model"
-                try:
-                    model = registry.resolve_model(chosen.model, base_dir=base_dir)
-                except JiemaError as exc:
-                    problems.append(f"{key}: {exc}")
-                    continue
-                if model.component != chosen.component:
-                    problems.append(
-                        f"{key}: model {chosen.model!r} is for component {model.component!r}, "
-                        f"not {chosen.component!r}; models for {chosen.component!r}: "
-                        + _names(
-                            m for m, s in registry.models.items() if s.component == chosen.component
-                        )
-                    )
-                    continue
             stages[stage_name] = StageConfig(
                 stage=stage_name,
                 kind=stage.kind,
                 component=chosen.component,
                 options=chosen.options,
-                model=model,
+                model=models.get((task_name, stage_name)),
             )
         tasks[task_name] = TaskConfig(task_name, MappingProxyType(stages))
-    if problems:
-        raise ConfigError(f"invalid {where}:\n  " + "\n  ".join(problems))
     return DeploymentConfig(MappingProxyType(tasks), source)
 
 
-def _infer_components(
+def _resolve_models(
     data: Mapping[str, Any], registry: Registry, base_dir: str | os.PathLike[str] | None
-) -> Mapping[str, Any]:
-    """A stage table naming a `model` but no `component` takes the component the model's card
-    names, when that component serves the stage: swapping models is one line of config."""
+) -> tuple[dict[str, Any], dict[tuple[str, str], ModelSpec], list[str]]:
+    """Every stage's model (the one it names, else its default), resolved and checked against
+    the stage's component: `(data, {(task, stage): model}, problems)`. A stage table naming a
+    model but no component takes the component the model's card names, when that component
+    serves the stage (swapping models is one line of config); `data` comes back with it set.
+    Malformed tables, unknown components and non-string models are left for the schema to
+    report (a named model is still resolved beside an unknown component)."""
     out = dict(data)
+    models: dict[tuple[str, str], ModelSpec] = {}
+    problems: list[str] = []
     for task_name, task in registry.tasks.items():
-        table = out.get(task_name)
-        if not isinstance(table, Mapping):
+        raw = out.get(task_name, {})
+        if not isinstance(raw, Mapping):
             continue
-        table = dict(table)
+        table = dict(raw)
         for stage_name, stage in task.stages.items():
-            chosen = table.get(stage_name)
-            if not isinstance(chosen, Mapping) or "component" in chosen:
+            chosen = table.get(stage_name, {})
+            if not isinstance(chosen, Mapping):
                 continue
-            name = chosen.get("model")
-            if not isinstance(name, str):
+            serving = registry.components_of(stage.kind)
+            component = chosen.get("component", stage.default)
+            ref = chosen.get("model", stage.model if component == stage.default else None)
+            if not isinstance(ref, str):
                 continue
+            key = f"{task_name}.{stage_name}.model"
             try:
-                spec = registry.resolve_model(name, base_dir=base_dir)
-            except JiemaError:
-                continue  # reported with the key by validate_config
-            if spec.component in registry.components_of(stage.kind):
-                table[stage_name] = {**chosen, "component": spec.component}
-        out[task_name] = table
-    return out
+                spec = registry.resolve_model(ref, base_dir=base_dir)
+            except JiemaError as exc:
+                problems.append(f"{key}: {exc}")
+                continue
+            if not isinstance(component, str) or component not in serving:
+                continue  # the schema reports the component; the model at least resolved
+            if "component" not in chosen and "model" in chosen and spec.component in serving:
+                component = spec.component
+                table[stage_name] = {**chosen, "component": component}
+            if spec.component != component:
+                problems.append(_wrong_model(key, ref, spec, component, task_name, registry))
+                continue
+            models[(task_name, stage_name)] = spec
+        if task_name in out:
+            out[task_name] = table
+    return out, models, problems
+
+
+def _wrong_model(
+    key: str, ref: str, spec: ModelSpec, component: str, task: str, registry: Registry
+) -> str:
+    card_task = spec.card.task if spec.card is not None else task
+    other_task = f" (a model of task {card_task!r})" if card_task != task else ""
+    fitting = _names(m for m, s in registry.models.items() if s.component == component)
+    return (
+        f"{key}: model {ref!r} is for component {spec.component!r}{other_task}, not "
+        f"{component!r}; models for {component!r}: {fitting}"
+    )
 
 
 def _explain(err: Mapping[str, Any], schema: _Schema, registry: Registry) -> str:
@@ -272,6 +334,8 @@ def _explain(err: Mapping[str, Any], schema: _Schema, registry: Registry) -> str
         del key_loc[2]
     dotted = ".".join(key_loc) or "(top level)"
     kind = err["type"]
+    if kind == _FILE_ERROR:
+        return f"{dotted}: {err['msg']}"
     if kind == "extra_forbidden":
         valid = schema.valid_keys.get(tuple(loc[:-1]))
         what = {1: "task", 2: "stage"}.get(len(loc), "key")

@@ -94,9 +94,44 @@ def test_config_check(cli, runner, tmp_path):
     bad = tmp_path / "bad.toml"
     bad.write_text('[shout.emissions]\noptionz = 1\n')
     result = runner.invoke(cli, ["config", "check", str(bad)])
-    assert result.exit_code == 1
+    assert result.exit_code == 2
     assert "shout.emissions.optionz: unknown key 'optionz'" in result.stderr
     assert result.stdout == ""
+
+
+def test_config_check_lists_every_problem_at_once(cli, runner, tmp_path):
+    bad = tmp_path / "bad.toml"
+    bad.write_text('[shout.emissions]\nmodel = "sticky"\noptions = { vowel_score = "loud", '
+                   'vowel_scor = 1 }\n[shout.transitions]\nmodel = "nowhere.safetensors"\n')
+    result = runner.invoke(cli, ["config", "check", str(bad)])
+    assert result.exit_code == 2 and result.stdout == ""
+    keys = [line.split(":")[0].strip() for line in result.stderr.splitlines()[1:]]
+    assert keys == ["shout.emissions.model", "shout.emissions.options.vowel_scor",
+                    "shout.emissions.options.vowel_score", "shout.transitions.model"]
+
+
+@pytest.mark.parametrize("how", ["check", "--config", "JIEMA_CONFIG"])
+@pytest.mark.parametrize("what", ["gbk", "folder", "missing"])
+def test_a_bad_config_file_is_one_line_and_exit_2(runner, tmp_path, monkeypatch, how, what):
+    path = tmp_path / "deploy.toml"
+    if what == "gbk":
+        path.write_bytes("# 部署\n[shout.emissions]\n".encode("gbk"))
+        reason = "is not UTF-8 text (invalid byte at offset 2); save it as UTF-8"
+    elif what == "folder":
+        path.mkdir()
+        reason = "is a directory, not a file"
+    else:
+        reason = "does not exist"
+    monkeypatch.setenv("JIEMA_LOAD_PLUGINS", "toy")
+    monkeypatch.delenv("JIEMA_CONFIG", raising=False)
+    args = {"check": ["config", "check", str(path)], "--config": ["--config", str(path), "eval",
+                                                                  "toy"]}.get(how, ["eval", "toy"])
+    if how == "JIEMA_CONFIG":
+        monkeypatch.setenv("JIEMA_CONFIG", str(path))
+    result = runner.invoke(build_cli(), args)
+    assert result.exit_code == 2, result.output
+    assert result.stderr.strip().endswith(f"config file {path} {reason}")
+    assert len(result.stderr.strip().splitlines()) == 1 and result.stdout == ""
 
 
 def test_reading_command_plain_and_global_config(cli, runner, texts, tmp_path):
@@ -141,7 +176,7 @@ def test_jiema_errors_are_one_line_messages(cli, runner, tmp_path):
     bad = tmp_path / "bad.toml"
     bad.write_text('[shout.emissions]\noptionz = 1\n')
     result = runner.invoke(cli, ["--config", str(bad), "eval", "toy"])
-    assert result.exit_code == 1
+    assert result.exit_code == 2
     assert "Error: invalid config" in result.stderr and "Traceback" not in result.stderr
 
 

@@ -7,8 +7,9 @@ from pathlib import Path
 
 import jiema
 import pytest
-from jiema.config import config_path, load_config
+from jiema.config import ReadableFile, config_path, load_config
 from jiema.errors import ConfigError
+from pydantic import BaseModel, ConfigDict
 
 toy = pytest.importorskip(
     "jiema_toy.plugin", reason="the toy plugin is installed by: pip install -e tests/toy_plugin"
@@ -126,6 +127,118 @@ def test_file_errors(registry, tmp_path):
     assert "is not valid TOML" in error_of(registry, bad)
     other = write(tmp_path, "[nope]\n", "other.toml")
     assert f"invalid config {other}:" in error_of(registry, other)
+
+
+def test_a_config_file_that_is_not_utf8_or_not_a_file_is_one_line_naming_it(registry, tmp_path):
+    gbk = tmp_path / "gbk.toml"
+    gbk.write_bytes("# 部署\n[shout.emissions]\n".encode("gbk"))
+    message = error_of(registry, gbk)
+    assert message == (
+        f"config file {gbk} is not UTF-8 text (invalid byte at offset 2); save it as UTF-8"
+    )
+    assert error_of(registry, tmp_path) == f"config file {tmp_path} is a directory, not a file"
+
+
+def test_an_unreadable_config_file_is_one_line_naming_it(registry, tmp_path):
+    import os
+
+    if os.geteuid() == 0:
+        pytest.skip("root reads every file")
+    locked = write(tmp_path, "[shout]\n")
+    locked.chmod(0)
+    assert error_of(registry, locked) == f"config file {locked} cannot be read: Permission denied"
+
+
+# ------------------------------------------- files, models of other tasks, everything at once
+class WordsOptions(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    hard_dict: ReadableFile | None = None
+    weight: float = 1.0
+
+
+@pytest.fixture(scope="module")
+def two_tasks(tmp_path_factory):
+    """Task `x` (a component with a file option, no model) and task `y` (a component with a
+    model `ynet`): enough to put the model of one task on the other's stage."""
+    import numpy as np
+    from jiema.models import ModelCard, save_model
+    from jiema.registry import Stage
+
+    weights, _ = save_model(
+        {"w": np.zeros(1)}, ModelCard(name="ynet", component="y.net.v1", task="y"),
+        tmp_path_factory.mktemp("models") / "ynet.safetensors",
+    )
+
+    class TwoTasks:
+        @jiema.hookimpl
+        def register_tasks(self, register):
+            register("x", factory=lambda engine, cfg: engine.build(cfg["s"]),
+                     stages={"s": Stage("x.kind", "x.words.v1")})
+            register("y", factory=lambda engine, cfg: engine.build(cfg["t"]),
+                     stages={"t": Stage("y.kind", "y.net.v1", model="ynet")})
+
+        @jiema.hookimpl
+        def register_components(self, register):
+            register("x.kind", "x.words.v1", factory=lambda o, m: o, options=WordsOptions)
+            register("y.kind", "y.net.v1", factory=lambda o, m: m)
+
+        @jiema.hookimpl
+        def register_models(self, register):
+            register("ynet", component="y.net.v1", path=weights)
+
+    return jiema.Engine(plugins=[TwoTasks()], load_entry_points=False)
+
+
+def test_every_problem_is_reported_in_one_run(two_tasks, tmp_path):
+    cfg = write(tmp_path, """
+[x.s]
+model = "ynet"
+[x.s.options]
+hard_dict = "missing.txt"
+weight = "heavy"
+wieght = 2
+""")
+    message = error_of(two_tasks.registry, cfg)
+    assert message.splitlines() == [
+        f"invalid config {cfg}:",
+        "  x.s.model: model 'ynet' is for component 'y.net.v1' (a model of task 'y'), not "
+        "'x.words.v1'; models for 'x.words.v1': none",
+        f"  x.s.options.hard_dict: file {tmp_path / 'missing.txt'} does not exist",
+        "  x.s.options.weight: Input should be a valid number, unable to parse string as a "
+        "number (got 'heavy')",
+        "  x.s.options.wieght: unknown option of component 'x.words.v1' 'wieght'; valid: "
+        "hard_dict, weight",
+    ]
+    # an unknown component does not hide an unknown model named beside it
+    both = error_of(two_tasks.registry, {"x": {"s": {"component": "x.word.v1", "model": "ynt"}}})
+    assert [line.split(":")[0] for line in both.splitlines()[1:]] == [
+        "  x.s.component", "  x.s.model"]
+    # an Engine loading the config fails early with the same message, before building anything
+    with pytest.raises(ConfigError) as info:
+        two_tasks.with_config(cfg).task("x")
+    assert str(info.value) == message
+
+
+def test_file_options_are_resolved_relative_to_the_config_file(two_tasks, tmp_path, monkeypatch):
+    deploy = tmp_path / "deploy"
+    deploy.mkdir()
+    (deploy / "words.txt").write_text("词\n", encoding="utf-8")
+    (deploy / "folder").mkdir()
+    monkeypatch.chdir(tmp_path)  # not the config's folder
+    cfg = write(deploy, '[x.s.options]\nhard_dict = "words.txt"\n')
+    options = load_config(cfg, two_tasks.registry).tasks["x"]["s"].options
+    assert options.hard_dict == str(deploy / "words.txt")
+    # a config given as a mapping resolves against the working folder
+    assert "x.s.options.hard_dict: file " + str(tmp_path / "words.txt") in error_of(
+        two_tasks.registry, {"x": {"s": {"options": {"hard_dict": "words.txt"}}}}
+    )
+    folder = write(deploy, '[x.s.options]\nhard_dict = "folder"\n', "folder.toml")
+    assert f"x.s.options.hard_dict: {deploy / 'folder'} is not a file" in error_of(
+        two_tasks.registry, folder
+    )
+    # outside a config (a plugin building its options in code) the value is kept as given
+    assert WordsOptions(hard_dict="nowhere.txt").hard_dict == "nowhere.txt"
 
 
 def test_config_path_prefers_explicit_over_environment(monkeypatch, tmp_path):

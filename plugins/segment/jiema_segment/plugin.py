@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 import jiema
+from jiema.config import ReadableFile
 from jiema.registry import Stage
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -17,7 +18,7 @@ class DictOptions(BaseModel):
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
-    user_dict: str | None = None
+    user_dict: ReadableFile | None = None
 
 
 def make_dict_segmenter(options: DictOptions, model: Any) -> Any:
@@ -38,9 +39,9 @@ class FCNOptions(BaseModel):
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
-    hard_dict: str | None = None
+    hard_dict: ReadableFile | None = None
     hard_default: float | None = Field(None, gt=0)
-    user_dict: str | None = None
+    user_dict: ReadableFile | None = None
     builtin_words: bool = True
     lexicon: bool = True
     precision: Precision = "auto"

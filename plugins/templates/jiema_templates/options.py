@@ -3,6 +3,7 @@ the CLI and the registered components."""
 
 from __future__ import annotations
 
+from jiema.config import ReadableFile
 from pydantic import BaseModel, ConfigDict, Field
 
 
@@ -40,6 +41,6 @@ class ParserOptions(BaseModel):
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
-    templates: str | None = None
-    words: str | None = None
+    templates: ReadableFile | None = None
+    words: ReadableFile | None = None
     null_score: float = Field(-20.0, le=0)

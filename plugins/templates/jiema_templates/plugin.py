@@ -27,8 +27,8 @@ def make_parser(options: ParserOptions, model: Any) -> Any:
     path = str(model.path) if model is not None else options.templates
     if path is None:
         raise ConfigError(
-            f"{PARSER} needs a templates file: set [templates.parser] model = 'PATH' or "
-            "options.templates (made by `jiema discover templates`)")
+            f"{PARSER} needs a templates file: set templates = 'PATH' under "
+            "[templates.parser.options] (a file made by `jiema discover templates`)")
     templates = TemplateSet.load(path)
     words = options.words or templates.words
     if words is None:
