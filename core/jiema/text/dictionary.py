@@ -111,6 +111,23 @@ def _parse_dictionary_line(text: str) -> tuple[str, int | None, str | None] | st
     return word, freq, tag
 
 
+def check_entry(word: object, freq: object = None, tag: object = None) -> None:
+    """What `add_word` accepts, checked once for every segmenter mode: a non-empty word without
+    whitespace, a non-negative integer frequency or None, a tag without whitespace or None."""
+    if not isinstance(word, str) or not word:
+        raise InvalidInputError(f"a dictionary word must be a non-empty string, got {word!r}")
+    if _HAS_SPACE.search(word):
+        raise InvalidInputError(
+            f"dictionary words cannot contain whitespace (the file format splits on it): {word!r}"
+        )
+    if tag is not None and (not isinstance(tag, str) or not tag or _HAS_SPACE.search(tag)):
+        raise InvalidInputError(f"a tag must be a non-empty string without whitespace, got {tag!r}")
+    if freq is not None and (
+        isinstance(freq, bool) or not isinstance(freq, int | np.integer) or freq < 0
+    ):
+        raise InvalidInputError(f"freq must be a non-negative integer or None, got {freq!r}")
+
+
 class Dictionary:
     """word -> (frequency, tag), with stable ids and log-probabilities `log(freq / total)`.
 
@@ -215,25 +232,8 @@ class Dictionary:
         into dictionary pieces, and never less than its current frequency (jieba's rule), so
         an added word is found as one token. `tag=None` keeps an existing tag.
         """
-        if not isinstance(word, str) or not word:
-            raise InvalidInputError(f"a dictionary word must be a non-empty string, got {word!r}")
-        if _HAS_SPACE.search(word):
-            raise InvalidInputError(
-                "dictionary words cannot contain whitespace (the file format splits on it): "
-                f"{word!r}"
-            )
-        if tag is not None and (not isinstance(tag, str) or not tag or _HAS_SPACE.search(tag)):
-            raise InvalidInputError(
-                f"a tag must be a non-empty string without whitespace, got {tag!r}"
-            )
-        if freq is None:
-            freq = self.suggest_freq(word)
-        else:
-            if isinstance(freq, bool) or not isinstance(freq, int | np.integer) or freq < 0:
-                raise InvalidInputError(
-                    f"freq must be a non-negative integer or None, got {freq!r}"
-                )
-            freq = int(freq)
+        check_entry(word, freq, tag)
+        freq = self.suggest_freq(word) if freq is None else int(freq)
         i = self._ids.get(word)
         if i is None:
             i = len(self._words)

@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING, Literal
 import numpy as np
 from jiema.errors import InvalidInputError, JiemaError
 from jiema.text import Dictionary, DictionaryMatcher
+from jiema.text.dictionary import check_entry
 
 from .fcn.settings import Precision
 
@@ -171,7 +172,7 @@ class Segmenter:
 
         self._need_fcn("hard-decoding lists")
         if isinstance(source, Mapping):
-            words = {str(w): float(f) for w, f in source.items()}
+            words = {str(w): _as_factor(w, f) for w, f in source.items()}
             bad = [w for w, f in words.items() if not (np.isfinite(f) and f > 0)]
             if bad:
                 raise InvalidInputError(
@@ -245,6 +246,7 @@ class Segmenter:
 
         FCN mode: the word joins the hard-decoding list with the default factor (returns -1)."""
         if self.mode == "fcn":
+            check_entry(word, freq, tag)  # the same words as dict mode, the same errors
             self.load_hard({word: self.hard_default})
             return -1
         return self.matcher.add_word(word, freq, tag)
@@ -308,8 +310,8 @@ class Segmenter:
         return out
 
     def _cut_batch_fcn(self, lines: list[str]) -> list[list[str]]:
-        """Whitespace runs are words of their own (as in dict mode); the text between them is
-        tagged, every piece of every line in one batch."""
+        """Each whitespace character is a word of its own (as in dict mode and jieba); the text
+        between whitespace runs is tagged, every piece of every line in one batch."""
         pieces = [_WHITESPACE.split(line) for line in lines]
         chunks = [p for parts in pieces for p in parts[::2] if p]
         cut = iter(self.tagger.cut_lines(chunks, self._hard_dictionary()))
@@ -320,7 +322,7 @@ class Segmenter:
                 if not part:
                     continue
                 if i % 2:
-                    words.append(part)
+                    words.extend(part)
                 else:
                     words.extend(next(cut))
             out.append(words)
@@ -328,6 +330,16 @@ class Segmenter:
 
     def __call__(self, text: str) -> list[str]:
         return self.cut(text)
+
+
+def _as_factor(word: object, factor: object) -> float:
+    """A hard-decoding factor given in a mapping, as a float (a one-line error otherwise)."""
+    try:
+        return float(factor)  # type: ignore[arg-type]
+    except (TypeError, ValueError):
+        raise InvalidInputError(
+            f"hard-decoding factor of {word!r} must be a number, got {factor!r}"
+        ) from None
 
 
 def _explicit_entries(

@@ -51,7 +51,7 @@ class CharVocab:
 
     def encode(self, text: str) -> np.ndarray:
         """int64 ids of the width-normalised characters of `text` (UNK when unknown)."""
-        codes = np.frombuffer(normalize_width(text).encode("utf-32-le"), dtype=np.uint32)
+        codes = _codepoints(normalize_width(text))
         codes = np.minimum(codes.astype(np.int64), self._table.shape[0] - 1)
         return self._table[codes]
 
@@ -93,7 +93,7 @@ class BigramVocab:
 
     @staticmethod
     def line_keys(text: str) -> np.ndarray:
-        codes = np.frombuffer(normalize_width(text).encode("utf-32-le"), dtype=np.uint32)
+        codes = _codepoints(normalize_width(text))
         codes = codes.astype(np.int64)
         nxt = np.zeros_like(codes)
         nxt[:-1] = codes[1:]
@@ -118,3 +118,9 @@ class BigramVocab:
             return np.full(k.shape[0], UNK, dtype=np.int64)
         pos = np.minimum(np.searchsorted(self.keys, k), self.keys.shape[0] - 1)
         return np.where(self.keys[pos] == k, pos + 2, UNK).astype(np.int64)
+
+
+def _codepoints(text: str) -> np.ndarray:
+    """uint32 code points; a lone surrogate keeps its code (and so becomes UNK) rather than
+    failing to encode."""
+    return np.frombuffer(text.encode("utf-32-le", "surrogatepass"), dtype=np.uint32)
