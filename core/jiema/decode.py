@@ -7,7 +7,7 @@ states the lowest id wins too. k-best lists break ties the same way, in order.
 
 from __future__ import annotations
 
-from typing import Any, cast, overload
+from typing import overload
 
 import numpy as np
 
@@ -57,34 +57,108 @@ def viterbi(
 def viterbi(
     lattice: LatticeLike, transitions: Transitions = None, *, lengths: object | None = None
 ) -> Path | BatchPath:
-    """Best path. A Trellis with one sequence (or a 2-D array without lengths) gives a Path;
-    a batch (lengths given, or a 3-D array) gives a BatchPath decoded in parallel over sequences."""
+    """The best path through a lattice.
+
+    Parameters
+    ----------
+    lattice : Trellis, CandidateLattice, WordLattice or array
+        A `(T, K)` array is one sequence of log-emissions; `(N, K)` with `lengths` is a ragged
+        batch; `(B, T, K)` is a padded batch (`lengths` optional).
+    transitions : DenseTransitions, BigramModel or None
+        Log-scores of consecutive labels (None: every move scores 0).
+    lengths : array of int, optional
+        Sequence lengths of a batch given as an array.
+
+    Returns
+    -------
+    Path or BatchPath
+        A Path for one sequence (a 2-D array without lengths, `Trellis.single`, a
+        CandidateLattice or WordLattice); a BatchPath, decoded in parallel, for a batch (`lengths`
+        given, a 3-D array, `Trellis.from_ragged` / `from_padded`), even a batch of one.
+
+    Raises `NoPathError` when every path scores -inf, `InvalidInputError` (and its subclasses)
+    for malformed input.
+
+    Examples
+    --------
+    >>> import numpy as np, jiema
+    >>> em = np.log([[0.9, 0.1], [0.2, 0.8], [0.6, 0.4]])
+    >>> jiema.viterbi(em).labels.tolist()
+    [0, 1, 0]
+    >>> [p.labels.tolist() for p in jiema.viterbi(em, lengths=[1, 2])]
+    [[0], [1, 0]]
+    """
     lat = as_lattice(lattice, lengths)
     if isinstance(lat, Trellis):
         from ._decode_trellis import viterbi_trellis
 
-        if isinstance(lattice, Trellis):
-            batch = lat.n_sequences != 1
-        else:
-            batch = lengths is not None or np.ndim(cast(Any, lattice)) == 3
-        return viterbi_trellis(lat, transitions, batch=batch)
+        return viterbi_trellis(lat, transitions, batch=lat.batch)
     from ._decode_graph import viterbi_graph
 
     return viterbi_graph(lat, transitions)
 
 
-def kbest(lattice: LatticeLike, transitions: Transitions = None, k: int = 5) -> list[Path]:
-    """The k best paths of one sequence, best first (exact); fewer if fewer paths exist.
+@overload
+def kbest(
+    lattice: CandidateLattice | WordLattice,
+    transitions: Transitions = None,
+    k: int = 5,
+    *,
+    lengths: None = None,
+) -> list[Path]: ...
 
-    Memory and time follow min(k, paths that exist), not k: a k larger than the number of
-    paths returns them all. The tables hold min(k, paths) entries per lattice node; past
-    `jiema._validate.KBEST_MAX_ENTRIES` of them (about 0.8 GB) an InvalidValueError asks for
-    a smaller k."""
-    lat = as_lattice(lattice)
+
+@overload
+def kbest(
+    lattice: Trellis | np.ndarray,
+    transitions: Transitions = None,
+    k: int = 5,
+    *,
+    lengths: object | None = None,
+) -> list[Path] | list[list[Path]]: ...
+
+
+def kbest(
+    lattice: LatticeLike, transitions: Transitions = None, k: int = 5, *,
+    lengths: object | None = None,
+) -> list[Path] | list[list[Path]]:
+    """The k best paths, best first (exact); fewer where fewer paths exist.
+
+    Parameters
+    ----------
+    lattice, transitions, lengths
+        As for `viterbi`.
+    k : int
+        How many paths (>= 1). A k larger than the number of paths returns them all: memory
+        and time follow min(k, paths that exist), not k. The tables hold that many entries per
+        lattice node; past `jiema._validate.KBEST_MAX_ENTRIES` of them (about 0.8 GB) an
+        InvalidValueError asks for a smaller k.
+
+    Returns
+    -------
+    list of Path, or one such list per sequence
+        For one sequence, its paths; for a batch (as `viterbi` decides), a list per sequence.
+        Equal scores keep the tie rule of the module docstring.
+
+    Examples
+    --------
+    >>> import numpy as np, jiema
+    >>> em = np.log([[0.9, 0.1], [0.2, 0.8]])
+    >>> [p.labels.tolist() for p in jiema.kbest(em, k=10)]
+    [[0, 1], [0, 0], [1, 1], [1, 0]]
+    >>> [len(ps) for ps in jiema.kbest(em, k=3, lengths=[1, 1])]
+    [2, 2]
+    """
+    lat = as_lattice(lattice, lengths)
     if isinstance(lat, Trellis):
         from ._decode_trellis import kbest_trellis
 
-        return kbest_trellis(lat, transitions, k)
+        if not lat.batch:
+            return kbest_trellis(lat, transitions, k)
+        return [
+            kbest_trellis(Trellis.single(lat.sequence(i)), transitions, k)
+            for i in range(lat.n_sequences)
+        ]
     from ._decode_graph import kbest_graph
 
     return kbest_graph(lat, transitions, k)
@@ -93,7 +167,27 @@ def kbest(lattice: LatticeLike, transitions: Transitions = None, k: int = 5) -> 
 def marginals(
     lattice: LatticeLike, transitions: Transitions = None, *, lengths: object | None = None
 ) -> Marginals:
-    """Forward-backward posteriors and log-partition."""
+    """Forward-backward posteriors and the log-partition function.
+
+    Parameters
+    ----------
+    lattice, transitions, lengths
+        As for `viterbi`.
+
+    Returns
+    -------
+    Marginals
+        `posteriors`: for a Trellis `(N, K)` probabilities summing to 1 at every position (rows
+        of a batch concatenated); for a CandidateLattice / WordLattice the probability that
+        each candidate / edge is on the path. `log_z`: one log-partition per sequence.
+
+    Examples
+    --------
+    >>> import numpy as np, jiema
+    >>> m = jiema.marginals(np.log([[0.5, 0.5], [0.25, 0.75]]))
+    >>> m.posteriors.round(2).tolist(), round(float(m.log_z[0]), 6)
+    ([[0.5, 0.5], [0.25, 0.75]], 0.0)
+    """
     lat = as_lattice(lattice, lengths)
     if isinstance(lat, Trellis):
         from ._decode_trellis import marginals_trellis

@@ -17,16 +17,22 @@ from .errors import LengthsError, ShapeError
 @dataclass(frozen=True, eq=False)
 class Trellis:
     """Dense emissions `(N, K)`; a batch is a ragged concatenation split by `lengths`
-    (the hmmlearn convention)."""
+    (the hmmlearn convention).
+
+    `batch` says which result the decoders give: a Trellis made by `from_ragged` or
+    `from_padded` is a batch (a BatchPath from `viterbi`, one list of paths per sequence from
+    `kbest`), even with one sequence; one made by `single` is not (a Path, a list of paths), so
+    a result's type depends on how the input was made, never on how many sequences it holds."""
 
     emissions: np.ndarray
     lengths: np.ndarray
+    batch: bool = True
 
     @classmethod
     def single(cls, emissions: object) -> Trellis:
         em = as_scores(emissions, "emissions", 2)
         _check_k(em.shape[1])
-        return cls(em, np.array([em.shape[0]], dtype=np.int64))
+        return cls(em, np.array([em.shape[0]], dtype=np.int64), batch=False)
 
     @classmethod
     def from_ragged(cls, emissions: object, lengths: object) -> Trellis:

@@ -297,8 +297,6 @@ def test_bad_inputs_raise_their_errors():
         jiema.marginals(em, DenseTransitions.uniform(3))
     with pytest.raises(InvalidInputError, match="k must be"):
         jiema.kbest(em, k=0)
-    with pytest.raises(InvalidInputError, match="one sequence"):
-        jiema.kbest(Trellis.from_ragged(em, [1, 2]), k=2)
     with pytest.raises(InvalidInputError, match="DenseTransitions"):
         jiema.viterbi(em, np.zeros((2, 2)))
 
@@ -352,3 +350,24 @@ def test_kbest_refuses_tables_past_the_documented_limit():
     with pytest.raises(InvalidValueError, match="KBEST_MAX_ENTRIES"):
         jiema.kbest(em, k=KBEST_MAX_ENTRIES)
     assert len(jiema.kbest(em, k=KBEST_MAX_ENTRIES // 800)) == KBEST_MAX_ENTRIES // 800
+
+
+def test_the_result_type_follows_how_the_input_was_made_not_its_size():
+    em = np.log(np.full((5, 2), 0.5))
+    one = [jiema.viterbi(em), jiema.viterbi(Trellis.single(em))]
+    assert all(isinstance(p, jiema.Path) for p in one)
+    padded = Trellis.from_padded(em[None], [5])
+    batch = [jiema.viterbi(em, lengths=[5]), jiema.viterbi(Trellis.from_ragged(em, [5])),
+             jiema.viterbi(em[None], lengths=[5]), jiema.viterbi(padded)]
+    assert all(isinstance(p, jiema.BatchPath) and len(p) == 1 for p in batch)
+    assert all(p[0].labels.tolist() == one[0].labels.tolist() for p in batch)
+
+
+def test_kbest_takes_lengths_and_gives_a_list_per_sequence():
+    em = np.log(np.array([[0.9, 0.1], [0.2, 0.8], [0.6, 0.4]]))
+    per_seq = jiema.kbest(em, k=3, lengths=[1, 2])
+    assert [[p.labels.tolist() for p in ps] for ps in per_seq] == [
+        [[0], [1]], [[1, 0], [1, 1], [0, 0]]
+    ]
+    assert [len(ps) for ps in jiema.kbest(Trellis.from_ragged(em, [3]), k=2)] == [2]
+    assert [p.labels.tolist() for p in jiema.kbest(Trellis.single(em), k=1)] == [[0, 1, 0]]
