@@ -101,11 +101,6 @@ class BigramModel:
         object.__setattr__(self, "table_filter", filt)
         object.__setattr__(self, "table_filter_bits", filter_bits)
 
-    @property
-    def n_stored(self) -> int:
-        """Number of stored pairs."""
-        return int(self.indices.shape[0])
-
     # ------------------------------------------------------------------ construction
     @classmethod
     def from_counts(

@@ -4,16 +4,15 @@ Score of a reading c_1..c_T: sum_t log p_cnn(c_t) + w * (log P(c_1) + sum_t log 
 best path by `jiema.viterbi`, per-character confidence = posterior of the chosen candidate
 from `jiema.marginals` (forward-backward over the same scores).
 
-The defaults were measured, not guessed, on 600 rendered PKU-test images from seeds other than
-the benchmark's (/work/runs/ocr/lm_tune). With the final shipped char CNN, line CER was 2.72% with
-the LM off, 1.68-1.70% for weights 0.25-0.5 and 2.04% at weight 1 (banners 4.62% off, 3.65-3.76%
-at 0.25-0.5, 4.28% at 1): the LM helps most at about half weight. Candidates far below their
-glyph's best (< 1% of it) are dropped first: with the interim CNN they were almost never right,
-and at full weight the LM picked them for a common bigram (5.68% -> 5.36% CER at weight 1).
-Re-measured once the classifier's top-1 had improved (layout prior, bar shapes): 0.4 beats 0.5
-on every dev set (errors at 0.35/0.4/0.45/0.5 on fresh renders: lines seeds 80+81 60/56/59/62,
-held-out lines seed 84 26/27/27/30, banners seed 82 33/33/33/36, seed 85 57/57/57/59).
-"""
+The defaults were measured, not guessed, on 600 rendered PKU-test images from seeds other than the
+benchmark's (tuning runs not kept in the repository). With the final shipped char CNN, line CER was
+2.72% with the LM off, 1.68-1.70% for weights 0.25-0.5 and 2.04% at weight 1 (banners 4.62% off,
+3.65-3.76% at 0.25-0.5, 4.28% at 1): the LM helps most at about half weight. Candidates far below
+their glyph's best (< 1% of it) are dropped first: with the interim CNN they were almost never
+right, and at full weight the LM picked them for a common bigram (5.68% -> 5.36% CER at weight 1).
+Re-measured once the classifier's top-1 had improved (layout prior, bar shapes): 0.4 beats 0.5 on
+every dev set (errors at 0.35/0.4/0.45/0.5 on fresh renders: lines seeds 80+81 60/56/59/62, held-
+out lines seed 84 26/27/27/30, banners seed 82 33/33/33/36, seed 85 57/57/57/59). """
 
 from __future__ import annotations
 

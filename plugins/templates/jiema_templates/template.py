@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import math
 import os
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 
 from jiema.errors import InvalidInputError
@@ -149,9 +149,3 @@ class TemplateSet:
         if words is not None and not os.path.isabs(words):
             words = os.path.join(os.path.dirname(os.fspath(path)), words)
         return cls(counts, words, meta)
-
-    @classmethod
-    def from_strings(cls, items: Iterable[tuple[str, int]] | dict[str, int]) -> TemplateSet:
-        """From `("[X] 可以 [X] 吗", count)` pairs (space-separated file form)."""
-        pairs = items.items() if isinstance(items, dict) else items
-        return cls({Template.parse(s): int(c) for s, c in pairs})

@@ -85,13 +85,6 @@ class WordTable:
         d = Dictionary.load(path)
         return cls({w: max(e.freq, 1) for w, e in d.items()})
 
-    def to_dictionary(self) -> Any:
-        """A `jiema.text.Dictionary` with these counts as frequencies."""
-        from jiema.text import Dictionary
-
-        return Dictionary((w, c, None) for w, c in self.counts.items()
-                          if not any(ch.isspace() for ch in w))
-
     def tokenizer(self, **kwargs: Any) -> Any:
         """A `Tokenizer` over this table (nlp-zero `export_tokenizer`)."""
         from .tokenizer import Tokenizer
