@@ -2,7 +2,7 @@
 network's and the optimizer's tensors (plus any extra arrays) and, in its header, the loop's own
 state as JSON; it is written to a temporary name and renamed, so a kill mid-write leaves the
 previous checkpoint whole, and tensors and state always come from the same moment. A `.json`
-copy of the state is written beside it for people and tools that read it.
+copy of the state is written beside it for people and tools that read (or edit) it.
 
 A resumed run repeats an unbroken one bit for bit only if everything a step depends on comes
 back: the weights and optimizer moments (`pack`/`restore`), the data stream's position (each
@@ -27,6 +27,7 @@ from .atomic import atomic_path, write_text
 
 NET, OPT = "net.", "opt."
 STATE_KEY = "jiema.state"  # the safetensors header entry holding the loop's JSON state
+CHECKPOINT_ID = "checkpoint_id"  # the state entry pairing a `.json` with its tensors
 
 
 def pack(net: Any, optimizer: Any | None = None) -> dict[str, Any]:
@@ -60,34 +61,39 @@ def restore(tensors: dict[str, Any], net: Any, optimizer: Any | None = None) -> 
 
 def save(out_dir: str | os.PathLike[str], name: str, tensors: dict[str, Any],
          state: dict[str, Any]) -> None:
-    """Write `name.safetensors` (tensors, `state` in its header) atomically, then the
-    `name.json` copy of `state`; `read_state` trusts the header, so a kill between the two
-    writes cannot pair new tensors with an old state."""
+    """Write `name.safetensors` (tensors, and `state` in its header) atomically, then
+    `name.json` (`state`, for people and tools); both carry one fresh checkpoint id, so
+    `read_state` can tell a `.json` left from an older checkpoint (a kill between the two
+    writes) and take the header's state instead."""
+    import uuid
+
     from safetensors.torch import save_file
 
     out = Path(out_dir)
-    text = json.dumps(state, ensure_ascii=False)
+    text = json.dumps({**state, CHECKPOINT_ID: uuid.uuid4().hex}, ensure_ascii=False)
     with atomic_path(out / f"{name}.safetensors") as tmp:
         save_file(tensors, str(tmp), metadata={STATE_KEY: text})
     write_text(out / f"{name}.json", text)
 
 
 def read_state(out_dir: str | os.PathLike[str], name: str) -> dict[str, Any] | None:
-    """The state of checkpoint `name` (from the safetensors header; the `.json` file for
-    checkpoints written before the header held it), or None when the run has none yet."""
+    """The state of checkpoint `name`, or None when the run has none yet: its `.json` file
+    (edits to it count) unless that belongs to another checkpoint than the tensors, then the
+    state in the tensors' header."""
     from safetensors import safe_open
 
     out = Path(out_dir)
     tensors, path = out / f"{name}.safetensors", out / f"{name}.json"
+    data: dict[str, Any] | None = (
+        json.loads(path.read_text(encoding="utf-8")) if path.is_file() else None
+    )
     if tensors.is_file():
         with safe_open(str(tensors), framework="numpy") as f:
-            header = f.metadata() or {}
-        if STATE_KEY in header:
-            data: dict[str, Any] = json.loads(header[STATE_KEY])
-            return data
-    if not path.is_file():
-        return None
-    data = json.loads(path.read_text(encoding="utf-8"))
+            header = (f.metadata() or {}).get(STATE_KEY)
+        if header is not None:
+            saved: dict[str, Any] = json.loads(header)
+            if data is None or data.get(CHECKPOINT_ID) != saved[CHECKPOINT_ID]:
+                return saved
     return data
 
 
