@@ -19,7 +19,10 @@ from __future__ import annotations
 import json
 import os
 import random
-from collections.abc import Mapping
+import signal
+import threading
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -171,3 +174,44 @@ def _arrays(value: Any) -> Any:
             return np.asarray(value["uint32"], dtype=np.uint32)
         return {k: _arrays(v) for k, v in value.items()}
     return value
+
+
+@contextmanager
+def stop_requests() -> Iterator[dict[str, int]]:
+    """Ctrl-C or SIGTERM asks a training loop to stop at its next step boundary (the loop then
+    saves a checkpoint that a resume continues exactly: stopping mid-step could save half an
+    optimizer update); a second Ctrl-C leaves at once. The dict holds the signal once asked."""
+    asked: dict[str, int] = {}
+    if threading.current_thread() is not threading.main_thread():
+        yield asked  # signal handlers can only be set from the main thread
+        return
+
+    def on_signal(signum: int, frame: Any) -> None:
+        if asked:
+            raise KeyboardInterrupt
+        asked["signal"] = signum
+
+    saved = {sig: signal.signal(sig, on_signal) for sig in (signal.SIGINT, signal.SIGTERM)}
+    try:
+        yield asked
+    finally:
+        for sig, handler in saved.items():
+            signal.signal(sig, handler)
+
+
+def raise_stop(asked: Mapping[str, int]) -> None:
+    """After a loop stopped on `stop_requests`: leave as the signal asked (KeyboardInterrupt
+    for Ctrl-C, exit status 128 + signal for SIGTERM)."""
+    if asked["signal"] == signal.SIGINT:
+        raise KeyboardInterrupt
+    raise SystemExit(128 + asked["signal"])
+
+
+def seed_step(seed: int, *position: int) -> None:
+    """Seed torch's generator from the run's seed and a step's position, so the step's dropout
+    masks are the same in a resumed run whatever happened before it (an interrupted step)."""
+    import numpy as np
+    import torch
+
+    words = np.random.SeedSequence([seed, *position]).generate_state(1, np.uint64)
+    torch.manual_seed(int(words[0]))

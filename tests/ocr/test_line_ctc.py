@@ -6,6 +6,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from jiema import checkpoints
 from jiema.errors import ShapeError
 from jiema_ocr.line_ctc import FRAME, LINE_HEIGHT, frame_candidates, normalize_line
 
@@ -152,18 +153,17 @@ def test_line_training_checkpoints_and_resumes(tmp_path: Path, pd_corpus: Path) 
     assert 0.0 <= scores["cer"]
     rec = LineRecognizer.load(tmp_path / "run" / "best.json")
     assert rec.arch == "charnet_ctc" and rec.height == 40
-    import torch
 
     # resuming keeps the saved options: a run that used its budget stops at once
     train_lines(tmp_path / "run", LineTrainOptions(corpus=[str(corpus)], lr=1.0), resume=True,
                 progress=False)
-    state = torch.load(tmp_path / "run" / "last.pt", weights_only=True)
+    state = checkpoints.read_state(tmp_path / "run", "last")
     assert state["step"] == 3 and state["options"]["lr"] == opts.lr
     # ... but a budget given explicitly extends it
     again = train_lines(tmp_path / "run", LineTrainOptions(corpus=[str(corpus)], steps=5),
                         resume=True, progress=False)
     assert "cer" in again
-    state = torch.load(tmp_path / "run" / "last.pt", weights_only=True)
+    state = checkpoints.read_state(tmp_path / "run", "last")
     assert state["step"] == 5 and state["options"]["max_chars"] == 4
 
 
@@ -187,9 +187,8 @@ def test_the_train_command_trains_a_line_recogniser(tmp_path: Path, pd_corpus: P
     res = CliRunner().invoke(cli, [*args[:-8], "--resume", "--steps", "3"],
                              catch_exceptions=False)
     assert res.exit_code == 0, res.output
-    import torch
 
-    state = torch.load(tmp_path / "run" / "last.pt", weights_only=True)
+    state = checkpoints.read_state(tmp_path / "run", "last")
     assert state["step"] == 3 and state["options"]["batch_size"] == 2  # saved, not the default
     res = CliRunner().invoke(cli, ["train", "ocr-line", "--corpus", str(corpus), "--out",
                                    str(tmp_path / "other"), "--resume"])

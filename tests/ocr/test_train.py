@@ -8,6 +8,7 @@ from pathlib import Path
 import click
 import pytest
 from click.testing import CliRunner
+from jiema import checkpoints
 from jiema.cli import build_cli, core_group
 from jiema_ocr.glyphs import default_fonts
 from jiema_ocr.train_cli import register_train_commands
@@ -42,7 +43,7 @@ def test_train_ocr_lm_rejects_a_missing_corpus(tmp_path: Path) -> None:
 
 @pytest.mark.skipif(not default_fonts(), reason="no Debian CJK font installed")
 def test_train_ocr_checkpoints_and_resumes_after_a_stop(tmp_path: Path) -> None:
-    torch = pytest.importorskip("torch")
+    pytest.importorskip("torch")
     from jiema_ocr.classifier import CharClassifier
     from jiema_ocr.cnn.train import TrainOptions, train
 
@@ -50,12 +51,12 @@ def test_train_ocr_checkpoints_and_resumes_after_a_stop(tmp_path: Path) -> None:
     opts = TrainOptions(steps=24, batch_size=16, width=8, hidden=16, max_classes=6,
                         eval_samples=32, checkpoint_minutes=60)
     train(run, opts, progress=False, max_minutes=1e-9)  # stops at once, as a kill would
-    first = torch.load(run / "last.pt", weights_only=True)
+    first = checkpoints.read_state(run, "last")
     assert 1 <= first["step"] < 24
     res = CliRunner().invoke(_cli(), ["train", "ocr", "--out", str(run), "--resume",
                                       "--steps", "999"])  # the saved options win
     assert res.exit_code == 0, res.output
-    assert torch.load(run / "last.pt", weights_only=True)["step"] == 24
+    assert checkpoints.read_state(run, "last")["step"] == 24
     card = json.loads((run / "best.json").read_text(encoding="utf-8"))
     assert card["hyperparameters"]["trained_steps"] >= 1
     assert {"heldout_top1", "heldout_top5"} <= set(card["scores"])

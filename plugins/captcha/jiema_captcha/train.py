@@ -12,8 +12,6 @@ from __future__ import annotations
 
 import math
 import os
-import signal
-import threading
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -61,28 +59,6 @@ def score(gold: list[str], pred: list[str]) -> dict[str, float]:
         "whole_accuracy": whole / max(1, len(gold)),
         "char_accuracy": right / max(1, total),
     }
-
-
-@contextmanager
-def _stop_requests() -> Iterator[dict[str, int]]:
-    """Ctrl-C or SIGTERM asks the loop to stop at the next step boundary (the run then saves a
-    checkpoint that `--resume` continues exactly); a second Ctrl-C leaves at once."""
-    asked: dict[str, int] = {}
-    if threading.current_thread() is not threading.main_thread():
-        yield asked  # signal handlers can only be set from the main thread
-        return
-
-    def on_signal(signum: int, frame: Any) -> None:
-        if asked:
-            raise KeyboardInterrupt
-        asked["signal"] = signum
-
-    saved = {sig: signal.signal(sig, on_signal) for sig in (signal.SIGINT, signal.SIGTERM)}
-    try:
-        yield asked
-    finally:
-        for sig, handler in saved.items():
-            signal.signal(sig, handler)
 
 
 class Trainer:
@@ -266,7 +242,7 @@ class Trainer:
         bar = tqdm(total=opts.steps, initial=self.step, disable=not progress, mininterval=10.0,
                    unit="step", desc="train captcha")
         loss_avg = None
-        with _stop_requests() as asked, _closing(bar, pool):
+        with checkpoints.stop_requests() as asked, _closing(bar, pool):
             self.net.train()
             end = opts.steps if stop_at is None else min(stop_at, opts.steps)
             while self.step < end and not asked:
@@ -315,9 +291,7 @@ class Trainer:
         if asked:
             self.log(f"stopped by signal {asked['signal']} at step {self.step}, checkpoint saved; "
                      "--resume continues")
-            if asked["signal"] == signal.SIGINT:
-                raise KeyboardInterrupt
-            raise SystemExit(128 + asked["signal"])
+            checkpoints.raise_stop(asked)
         return self.best_scores()
 
     def best_scores(self) -> dict[str, float]:

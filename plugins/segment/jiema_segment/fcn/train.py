@@ -9,7 +9,6 @@ mask are seeded by their position). The best dev-F network is exported with `exp
 
 from __future__ import annotations
 
-import json
 import math
 import os
 import time
