@@ -287,3 +287,21 @@ def test_the_config_and_the_cli_switch_the_reader_to_the_line_recogniser(tmp_pat
             "reader": {"component": "ocr.line_ctc.v1", "options": {"cutting": 1}}}}).task("ocr")
     assert isinstance(jiema.Engine(plugins=[plugin], load_entry_points=False).task("ocr"),
                       OcrReader)  # the default reader cuts glyphs
+
+
+def test_a_paused_and_resumed_line_run_is_bit_identical_to_an_unbroken_one(
+        tmp_path: Path, pd_corpus: Path) -> None:
+    import torch
+    from jiema_ocr.cnn.line_train import LineTrainOptions, train_lines
+
+    opts = LineTrainOptions(corpus=[str(pd_corpus)], init=None, steps=5, batch_size=2,
+                            eval_lines=2, max_chars=4, checkpoint_minutes=60)  # dropout 0.1
+    train_lines(tmp_path / "a", opts, progress=False)
+    train_lines(tmp_path / "b", opts, progress=False, stop_at=2)
+    assert checkpoints.read_state(tmp_path / "b", "last")["step"] == 2
+    train_lines(tmp_path / "b", opts, progress=False, resume=True)
+    a, b = checkpoints.load_tensors(tmp_path / "a", "last"), checkpoints.load_tensors(
+        tmp_path / "b", "last")
+    assert a.keys() == b.keys() and any(k.startswith("opt.") for k in a)
+    for key in a:
+        assert torch.equal(a[key], b[key]), key

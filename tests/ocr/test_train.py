@@ -6,6 +6,7 @@ import json
 from pathlib import Path
 
 import click
+import numpy as np
 import pytest
 from click.testing import CliRunner
 from jiema import checkpoints
@@ -189,3 +190,55 @@ def test_oversampled_classes_lose_their_sampling_advantage_at_export(tmp_path: P
     fair = load_tensors(find_model_files(tmp_path / "fair.json")[0])["head.bias"]
     assert np.allclose(raw[:98], fair[:98])
     assert np.allclose(raw[98:] - fair[98:], shift[98:], atol=1e-2)
+
+
+def assert_same_checkpoints(a: Path, b: Path) -> None:
+    """Two runs' last checkpoints hold bit-identical weights and AdamW moments."""
+    torch = pytest.importorskip("torch")
+    ta, tb = checkpoints.load_tensors(a, "last"), checkpoints.load_tensors(b, "last")
+    assert ta.keys() == tb.keys() and any(k.startswith("opt.") for k in ta)
+    for key in ta:
+        assert torch.equal(ta[key], tb[key]), key
+
+
+@pytest.mark.skipif(not default_fonts(), reason="no Debian CJK font installed")
+def test_a_paused_and_resumed_char_run_is_bit_identical_to_an_unbroken_one(
+        tmp_path: Path) -> None:
+    pytest.importorskip("torch")
+    from jiema_ocr.cnn.train import TrainOptions, train
+
+    opts = TrainOptions(steps=6, batch_size=8, width=8, hidden=16, max_classes=6,
+                        eval_samples=8, checkpoint_minutes=60)  # dropout 0.2 in the head
+    train(tmp_path / "a", opts, progress=False)
+    train(tmp_path / "b", opts, progress=False, stop_at=2)
+    assert checkpoints.read_state(tmp_path / "b", "last")["step"] == 2
+    train(tmp_path / "b", opts, progress=False, resume=True)
+    assert_same_checkpoints(tmp_path / "a", tmp_path / "b")
+
+
+@pytest.mark.skipif(not default_fonts(), reason="no Debian CJK font installed")
+def test_the_batch_stream_is_the_same_for_any_worker_count_and_start(tmp_path: Path) -> None:
+    torch = pytest.importorskip("torch")
+    from jiema_ocr.charset import default_charset
+    from jiema_ocr.cnn.train import _Batches
+    from jiema_ocr.glyphs import GlyphSampler
+
+    parts = [(GlyphSampler(default_charset(), classes=range(6), size=16), 2)]
+
+    def stream(workers: int, start: int, n: int) -> list[object]:
+        loader = torch.utils.data.DataLoader(_Batches(parts, 7, start), batch_size=None,
+                                             num_workers=workers)
+        return [b for b, _ in zip(loader, range(n), strict=False)]
+
+    one = stream(0, 0, 4)
+    for got, want in zip(stream(2, 0, 4) + stream(0, 2, 2), one + one[2:], strict=True):
+        assert np.array_equal(got[0], want[0]) and np.array_equal(got[1], want[1])
+
+
+def test_an_old_pickle_checkpoint_is_refused_not_loaded(tmp_path: Path) -> None:
+    pytest.importorskip("torch")
+    from jiema_ocr.cnn.train import TrainOptions, train
+
+    (tmp_path / "last.pt").write_bytes(b"not to be unpickled")
+    with pytest.raises(FileNotFoundError, match="pickle checkpoint .* never loaded"):
+        train(tmp_path, TrainOptions(), resume=True, progress=False)
