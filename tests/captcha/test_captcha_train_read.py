@@ -119,27 +119,30 @@ def test_a_run_killed_outright_resumes_bit_identical(tmp_path) -> None:
     import sys
     import time
 
+    from jiema import checkpoints
+
     net = NetworkSettings(arch="ctc", **TINY_NET)
     captcha = CaptchaSettings(alphabet="AB", min_length=2, max_length=2)
-    run = dict(TINY_RUN, steps=10, validate_every=100, checkpoint_minutes=1e-9)  # save each step
+    # a checkpoint after every step; a validation (the Numba decoder) at step 3, before the kill
+    run = dict(TINY_RUN, steps=10, validate_every=3, checkpoint_minutes=1e-9)
     script = tmp_path / "run.py"
     script.write_text(KILLED_RUN % {"net": TINY_NET, "run": run}, encoding="utf-8")
     env = {**os.environ, "PYTHONPATH": os.pathsep.join(sys.path)}
     killed = tmp_path / "killed"
     child = subprocess.Popen([sys.executable, str(script), str(killed), "new", "0.05"], env=env)
     try:
-        deadline = time.monotonic() + 60
-        while not (killed / "last.safetensors").is_file() and child.poll() is None:
+        deadline = time.monotonic() + 120
+        while child.poll() is None:  # kill it once a checkpoint after the validation is there
             assert time.monotonic() < deadline, "the run wrote no checkpoint"
+            state = checkpoints.read_state(killed, "last") if killed.is_dir() else None
+            if state is not None and state["step"] >= 4:
+                break
             time.sleep(0.02)
-        time.sleep(0.15)  # a step or two more, then the kill lands anywhere in a step
         child.send_signal(signal.SIGKILL)
     finally:
         child.wait()
     assert child.returncode == -signal.SIGKILL
-    from jiema import checkpoints
-
-    assert 1 <= checkpoints.read_state(killed, "last")["step"] < 10
+    assert 4 <= checkpoints.read_state(killed, "last")["step"] < 10
     subprocess.run([sys.executable, str(script), str(killed), "resume", "0"], env=env,
                    check=True)
     straight = Trainer(tmp_path / "straight", captcha, net, TrainOptions(**run),
