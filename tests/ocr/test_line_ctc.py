@@ -6,6 +6,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from jiema import checkpoints
 from jiema.errors import ShapeError
 from jiema_ocr.line_ctc import FRAME, LINE_HEIGHT, frame_candidates, normalize_line
 
@@ -152,18 +153,17 @@ def test_line_training_checkpoints_and_resumes(tmp_path: Path, pd_corpus: Path) 
     assert 0.0 <= scores["cer"]
     rec = LineRecognizer.load(tmp_path / "run" / "best.json")
     assert rec.arch == "charnet_ctc" and rec.height == 40
-    import torch
 
     # resuming keeps the saved options: a run that used its budget stops at once
     train_lines(tmp_path / "run", LineTrainOptions(corpus=[str(corpus)], lr=1.0), resume=True,
                 progress=False)
-    state = torch.load(tmp_path / "run" / "last.pt", weights_only=True)
+    state = checkpoints.read_state(tmp_path / "run", "last")
     assert state["step"] == 3 and state["options"]["lr"] == opts.lr
     # ... but a budget given explicitly extends it
     again = train_lines(tmp_path / "run", LineTrainOptions(corpus=[str(corpus)], steps=5),
                         resume=True, progress=False)
     assert "cer" in again
-    state = torch.load(tmp_path / "run" / "last.pt", weights_only=True)
+    state = checkpoints.read_state(tmp_path / "run", "last")
     assert state["step"] == 5 and state["options"]["max_chars"] == 4
 
 
@@ -187,9 +187,8 @@ def test_the_train_command_trains_a_line_recogniser(tmp_path: Path, pd_corpus: P
     res = CliRunner().invoke(cli, [*args[:-8], "--resume", "--steps", "3"],
                              catch_exceptions=False)
     assert res.exit_code == 0, res.output
-    import torch
 
-    state = torch.load(tmp_path / "run" / "last.pt", weights_only=True)
+    state = checkpoints.read_state(tmp_path / "run", "last")
     assert state["step"] == 3 and state["options"]["batch_size"] == 2  # saved, not the default
     res = CliRunner().invoke(cli, ["train", "ocr-line", "--corpus", str(corpus), "--out",
                                    str(tmp_path / "other"), "--resume"])
@@ -288,3 +287,21 @@ def test_the_config_and_the_cli_switch_the_reader_to_the_line_recogniser(tmp_pat
             "reader": {"component": "ocr.line_ctc.v1", "options": {"cutting": 1}}}}).task("ocr")
     assert isinstance(jiema.Engine(plugins=[plugin], load_entry_points=False).task("ocr"),
                       OcrReader)  # the default reader cuts glyphs
+
+
+def test_a_paused_and_resumed_line_run_is_bit_identical_to_an_unbroken_one(
+        tmp_path: Path, pd_corpus: Path) -> None:
+    import torch
+    from jiema_ocr.cnn.line_train import LineTrainOptions, train_lines
+
+    opts = LineTrainOptions(corpus=[str(pd_corpus)], init=None, steps=5, batch_size=2,
+                            eval_lines=2, max_chars=4, checkpoint_minutes=60)  # dropout 0.1
+    train_lines(tmp_path / "a", opts, progress=False)
+    train_lines(tmp_path / "b", opts, progress=False, stop_at=2)
+    assert checkpoints.read_state(tmp_path / "b", "last")["step"] == 2
+    train_lines(tmp_path / "b", opts, progress=False, resume=True)
+    a, b = checkpoints.load_tensors(tmp_path / "a", "last"), checkpoints.load_tensors(
+        tmp_path / "b", "last")
+    assert a.keys() == b.keys() and any(k.startswith("opt.") for k in a)
+    for key in a:
+        assert torch.equal(a[key], b[key]), key

@@ -6,8 +6,10 @@ import json
 from pathlib import Path
 
 import click
+import numpy as np
 import pytest
 from click.testing import CliRunner
+from jiema import checkpoints
 from jiema.cli import build_cli, core_group
 from jiema_ocr.glyphs import default_fonts
 from jiema_ocr.train_cli import register_train_commands
@@ -42,7 +44,7 @@ def test_train_ocr_lm_rejects_a_missing_corpus(tmp_path: Path) -> None:
 
 @pytest.mark.skipif(not default_fonts(), reason="no Debian CJK font installed")
 def test_train_ocr_checkpoints_and_resumes_after_a_stop(tmp_path: Path) -> None:
-    torch = pytest.importorskip("torch")
+    pytest.importorskip("torch")
     from jiema_ocr.classifier import CharClassifier
     from jiema_ocr.cnn.train import TrainOptions, train
 
@@ -50,12 +52,12 @@ def test_train_ocr_checkpoints_and_resumes_after_a_stop(tmp_path: Path) -> None:
     opts = TrainOptions(steps=24, batch_size=16, width=8, hidden=16, max_classes=6,
                         eval_samples=32, checkpoint_minutes=60)
     train(run, opts, progress=False, max_minutes=1e-9)  # stops at once, as a kill would
-    first = torch.load(run / "last.pt", weights_only=True)
+    first = checkpoints.read_state(run, "last")
     assert 1 <= first["step"] < 24
     res = CliRunner().invoke(_cli(), ["train", "ocr", "--out", str(run), "--resume",
                                       "--steps", "999"])  # the saved options win
     assert res.exit_code == 0, res.output
-    assert torch.load(run / "last.pt", weights_only=True)["step"] == 24
+    assert checkpoints.read_state(run, "last")["step"] == 24
     card = json.loads((run / "best.json").read_text(encoding="utf-8"))
     assert card["hyperparameters"]["trained_steps"] >= 1
     assert {"heldout_top1", "heldout_top5"} <= set(card["scores"])
@@ -188,3 +190,55 @@ def test_oversampled_classes_lose_their_sampling_advantage_at_export(tmp_path: P
     fair = load_tensors(find_model_files(tmp_path / "fair.json")[0])["head.bias"]
     assert np.allclose(raw[:98], fair[:98])
     assert np.allclose(raw[98:] - fair[98:], shift[98:], atol=1e-2)
+
+
+def assert_same_checkpoints(a: Path, b: Path) -> None:
+    """Two runs' last checkpoints hold bit-identical weights and AdamW moments."""
+    torch = pytest.importorskip("torch")
+    ta, tb = checkpoints.load_tensors(a, "last"), checkpoints.load_tensors(b, "last")
+    assert ta.keys() == tb.keys() and any(k.startswith("opt.") for k in ta)
+    for key in ta:
+        assert torch.equal(ta[key], tb[key]), key
+
+
+@pytest.mark.skipif(not default_fonts(), reason="no Debian CJK font installed")
+def test_a_paused_and_resumed_char_run_is_bit_identical_to_an_unbroken_one(
+        tmp_path: Path) -> None:
+    pytest.importorskip("torch")
+    from jiema_ocr.cnn.train import TrainOptions, train
+
+    opts = TrainOptions(steps=6, batch_size=8, width=8, hidden=16, max_classes=6,
+                        eval_samples=8, checkpoint_minutes=60)  # dropout 0.2 in the head
+    train(tmp_path / "a", opts, progress=False)
+    train(tmp_path / "b", opts, progress=False, stop_at=2)
+    assert checkpoints.read_state(tmp_path / "b", "last")["step"] == 2
+    train(tmp_path / "b", opts, progress=False, resume=True)
+    assert_same_checkpoints(tmp_path / "a", tmp_path / "b")
+
+
+@pytest.mark.skipif(not default_fonts(), reason="no Debian CJK font installed")
+def test_the_batch_stream_is_the_same_for_any_worker_count_and_start(tmp_path: Path) -> None:
+    torch = pytest.importorskip("torch")
+    from jiema_ocr.charset import default_charset
+    from jiema_ocr.cnn.train import _Batches
+    from jiema_ocr.glyphs import GlyphSampler
+
+    parts = [(GlyphSampler(default_charset(), classes=range(6), size=16), 2)]
+
+    def stream(workers: int, start: int, n: int) -> list[object]:
+        loader = torch.utils.data.DataLoader(_Batches(parts, 7, start), batch_size=None,
+                                             num_workers=workers)
+        return [b for b, _ in zip(loader, range(n), strict=False)]
+
+    one = stream(0, 0, 4)
+    for got, want in zip(stream(2, 0, 4) + stream(0, 2, 2), one + one[2:], strict=True):
+        assert np.array_equal(got[0], want[0]) and np.array_equal(got[1], want[1])
+
+
+def test_an_old_pickle_checkpoint_is_refused_not_loaded(tmp_path: Path) -> None:
+    pytest.importorskip("torch")
+    from jiema_ocr.cnn.train import TrainOptions, train
+
+    (tmp_path / "last.pt").write_bytes(b"not to be unpickled")
+    with pytest.raises(FileNotFoundError, match="pickle checkpoint .* never loaded"):
+        train(tmp_path, TrainOptions(), resume=True, progress=False)

@@ -1,19 +1,17 @@
 """Training a captcha reader: in-memory pool refreshed by a worker, tqdm, validation on a fresh
 seed, checkpoints every few minutes and at each validation, `resume` after a kill, export.
 
-Checkpoints are safetensors (network and Adam state) plus a JSON of the run (settings, step,
-pool refresh counter, history); the learning rate is a function of the step, so a resumed run
-continues exactly where the killed one was. Ctrl-C or SIGTERM stops at the end of the current
-step with a checkpoint; a SIGKILL loses at most the last few minutes.
+Checkpoints are safetensors (network and Adam state) plus the run's JSON state (settings, step,
+pool refresh counter, random generators, torch thread count, history); the learning rate, the
+batch and the dropout masks are functions of the step, so a resumed run repeats an unbroken one
+bit for bit from where its checkpoint was. Ctrl-C or SIGTERM stops at the end of the current
+step with a checkpoint; a SIGKILL loses at most the steps since the last one.
 """
 
 from __future__ import annotations
 
-import json
 import math
 import os
-import signal
-import threading
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -63,28 +61,6 @@ def score(gold: list[str], pred: list[str]) -> dict[str, float]:
     }
 
 
-@contextmanager
-def _stop_requests() -> Iterator[dict[str, int]]:
-    """Ctrl-C or SIGTERM asks the loop to stop at the next step boundary (the run then saves a
-    checkpoint that `--resume` continues exactly); a second Ctrl-C leaves at once."""
-    asked: dict[str, int] = {}
-    if threading.current_thread() is not threading.main_thread():
-        yield asked  # signal handlers can only be set from the main thread
-        return
-
-    def on_signal(signum: int, frame: Any) -> None:
-        if asked:
-            raise KeyboardInterrupt
-        asked["signal"] = signum
-
-    saved = {sig: signal.signal(sig, on_signal) for sig in (signal.SIGINT, signal.SIGTERM)}
-    try:
-        yield asked
-    finally:
-        for sig, handler in saved.items():
-            signal.signal(sig, handler)
-
-
 class Trainer:
     """One run in `out_dir`: network, optimizer, pool and loop state."""
 
@@ -118,8 +94,10 @@ class Trainer:
             from jiema.errors import ConfigError
 
             raise ConfigError("--arch heads reads a fixed length; give one --length, or use ctc")
-        if opts.threads:
-            torch.set_num_threads(opts.threads)
+        # the count a resumed run must keep: float sums split over threads round differently
+        self.threads = int(state["threads"]) if state and state.get("threads") else (
+            opts.threads or torch.get_num_threads())
+        checkpoints.hold_threads(self.threads)
         torch.manual_seed(opts.seed)
         self.net = netmod.build(self.network, len(self.captcha.alphabet), self.captcha.max_length)
         decay: list[Any] = []
@@ -183,6 +161,8 @@ class Trainer:
             "best": self.best,
             "seconds": self.seconds,
             "history": self.history,
+            "threads": self.threads,
+            "random": checkpoints.random_state(),
         }
 
     def _save(self, name: str, with_optimizer: bool = True) -> None:
@@ -194,6 +174,8 @@ class Trainer:
         self.step, self.refreshes = state["step"], state["refreshes"]
         self.best, self.seconds = state["best"], state["seconds"]
         self.history = state["history"]
+        if "random" in state:
+            checkpoints.set_random_state(state["random"])
 
     # loop --------------------------------------------------------------------------------
     def lr_at(self, step: int) -> float:
@@ -260,10 +242,11 @@ class Trainer:
         bar = tqdm(total=opts.steps, initial=self.step, disable=not progress, mininterval=10.0,
                    unit="step", desc="train captcha")
         loss_avg = None
-        with _stop_requests() as asked, _closing(bar, pool):
+        with checkpoints.stop_requests() as asked, _closing(bar, pool):
             self.net.train()
             end = opts.steps if stop_at is None else min(stop_at, opts.steps)
             while self.step < end and not asked:
+                checkpoints.hold_threads(self.threads)  # validation's decoder may change them
                 for group in self.opt.param_groups:
                     group["lr"] = self.lr_at(self.step)
                 # batch and dropout drawn from the step number: a resumed run repeats them
@@ -308,9 +291,7 @@ class Trainer:
         if asked:
             self.log(f"stopped by signal {asked['signal']} at step {self.step}, checkpoint saved; "
                      "--resume continues")
-            if asked["signal"] == signal.SIGINT:
-                raise KeyboardInterrupt
-            raise SystemExit(128 + asked["signal"])
+            checkpoints.raise_stop(asked)
         return self.best_scores()
 
     def best_scores(self) -> dict[str, float]:
@@ -341,9 +322,14 @@ def export_model(
     from safetensors.numpy import load_file
 
     run = Path(run_dir)
-    if not (run / f"{checkpoint}.json").is_file():
+    state = checkpoints.read_state(run, checkpoint)
+    if state is None:
         checkpoint = LAST
-    state = json.loads((run / f"{checkpoint}.json").read_text(encoding="utf-8"))
+        state = checkpoints.read_state(run, checkpoint)
+    if state is None:
+        from jiema.errors import ModelFileError
+
+        raise ModelFileError(f"no checkpoint in {run}")
     tensors = {
         k[4:]: v.astype(np.float32) if v.dtype.kind == "f" else v
         for k, v in load_file(str(run / f"{checkpoint}.safetensors")).items()
@@ -358,7 +344,7 @@ def export_model(
         if k.endswith("accuracy")
     }
     scores.update(extra_scores or {})
-    last = json.loads((run / f"{LAST}.json").read_text(encoding="utf-8"))
+    last = checkpoints.read_state(run, LAST) or state
     weights = Path(weights)
     what = "CTC reader (conv -> BiGRU -> CTC, grammar Viterbi)" if network.arch == "ctc" else (
         "conv stack + independent softmax heads (the seed's baseline)"

@@ -38,10 +38,10 @@ def _run_options(command: Callable[..., None]) -> Callable[..., None]:
 
 @click.command("ocr")
 @click.option("--out", "out_dir", required=True, type=click.Path(file_okay=False),
-              help="Run folder: last.pt (resumable state), model.* (latest), best.* (best "
+              help="Run folder: last.* (resumable checkpoint), model.* (latest), best.* (best "
                    "held-out top-1) — copy best.safetensors + best.json to ship a model.")
 @click.option("--resume", is_flag=True,
-              help="Continue the run in --out from last.pt (its saved options win).")
+              help="Continue the run in --out from its last checkpoint (its saved options win).")
 @click.option("--steps", type=click.IntRange(min=1), default=6000, show_default=True)
 @click.option("--batch-size", type=click.IntRange(min=2), default=128, show_default=True)
 @click.option("--lr", type=click.FloatRange(min=0, min_open=True), default=2e-3,
@@ -134,11 +134,11 @@ def train_ocr_lm_command(corpora: tuple[str, ...], out_path: str, alpha: float,
               help="Segmented corpus the line texts come from (People's Daily format or "
                    "bakeoff); every 20th line is held out for evaluation. Repeatable.")
 @click.option("--out", "out_dir", required=True, type=click.Path(file_okay=False),
-              help="Run folder: last.pt (resumable state), model.* (latest), best.* (lowest "
+              help="Run folder: last.* (resumable checkpoint), model.* (latest), best.* (lowest "
                    "held-out CER) — copy best.safetensors + best.json to ship a model.")
 @click.option("--resume", is_flag=True,
-              help="Continue the run in --out from last.pt: its saved options win, except "
-                   "--steps/--minutes given here, which extend its budget.")
+              help="Continue the run in --out from its last checkpoint: its saved options win, "
+                   "except --steps/--minutes given here, which extend its budget.")
 @click.option("--init", default="gb2312-cnn", show_default=True, metavar="NAME|PATH",
               help="Char CNN to start from (its conv stages become the line features); "
                    "'none' starts from random weights.")

@@ -3,8 +3,10 @@
 Text comes from a segmented corpus (People's Daily by default: never the PKU test text the
 benchmark reads); every 20th corpus line is held out for the evaluation lines, rendered from
 their own seed. Lines are drawn in the Debian CJK fonts at 24-48 px with noise, blur, gradients
-and both polarities (`jiema_ocr.synth.render_line`). A run folder holds `last.pt` (resumable),
-`model.*` (latest export, fp16) and `best.*` (lowest held-out CER so far), like the char CNN's.
+and both polarities (`jiema_ocr.synth.render_line`). A run folder holds `last.safetensors` +
+`last.json` (the resumable checkpoint), `model.*` (latest export, fp16) and `best.*` (lowest
+held-out CER so far), like the char CNN's. Batch `s` is drawn from the seed `(seed, s)`, so a
+resumed run trains bit for bit as the unbroken one (same `threads`, a `steps` budget).
 """
 
 from __future__ import annotations
@@ -176,12 +178,6 @@ def greedy_texts(logits: torch.Tensor, frames: Sequence[int], labels: Sequence[s
 # ---------------------------------------------------------------- training
 
 
-def _atomic_save(obj: Any, path: Path) -> None:
-    tmp = path.with_suffix(".tmp")
-    torch.save(obj, tmp)
-    os.replace(tmp, path)
-
-
 def _initial_net(opts: LineTrainOptions, charset: Charset) -> Any:
     from .ctc_net import CharNetCTC
 
@@ -196,28 +192,29 @@ def _initial_net(opts: LineTrainOptions, charset: Charset) -> Any:
 
 
 def train_lines(out_dir: str | os.PathLike[str], opts: LineTrainOptions, *, resume: bool = False,
-                progress: bool = True, max_minutes: float | None = None) -> dict[str, float]:
+                progress: bool = True, max_minutes: float | None = None,
+                stop_at: int | None = None) -> dict[str, float]:
     """Train (or with `resume`, continue) a line-recogniser run in `out_dir`; returns the last
-    held-out scores (`cer`, greedy read-out, no LM)."""
+    held-out scores (`cer`, greedy read-out, no LM). `max_minutes` or `stop_at` (steps in all)
+    stop early after a checkpoint, leaving a resumable run."""
+    from jiema import checkpoints
     from tqdm import tqdm
 
     from ..language_model import corpus_lines
+    from .train import LAST, read_checkpoint
 
     out = Path(out_dir)
-    ckpt = out / "last.pt"
     device = torch.device(opts.device)
     state: dict[str, Any] | None = None
     if resume:
-        if not ckpt.is_file():
-            raise FileNotFoundError(f"--resume: no checkpoint {ckpt}")
-        state = torch.load(ckpt, map_location=device, weights_only=True)
+        state = read_checkpoint(out)
         # the saved options win, but a budget given explicitly (`steps`, `minutes`) extends the
         # run: its learning-rate schedule stretches over the new budget
         budget = {k: getattr(opts, k) for k in ("steps", "minutes") if k in opts.model_fields_set}
         opts = LineTrainOptions.model_validate({**state["options"], **budget,
                                                 "device": opts.device, "threads": opts.threads})
     out.mkdir(parents=True, exist_ok=True)
-    torch.set_num_threads(opts.threads)
+    checkpoints.hold_threads(opts.threads)
     torch.manual_seed(opts.seed)
     charset = default_charset()
     texts = []
@@ -233,15 +230,14 @@ def train_lines(out_dir: str | os.PathLike[str], opts: LineTrainOptions, *, resu
     eval_rng = np.random.default_rng(EVAL_SEED)
     eval_items = [held.one(eval_rng) for _ in range(opts.eval_lines)]
 
-    net = (_initial_net(opts, charset) if state is None else _initial_net(
-        opts.model_copy(update={"init": None}), charset)).to(device)
+    # a resumed run builds the network as the run did (the init model's shape), then loads
+    net = _initial_net(opts, charset).to(device)
     optim = torch.optim.AdamW(net.parameters(), lr=opts.lr, weight_decay=opts.weight_decay)
     step, best, elapsed = 0, math.inf, 0.0
     if state is not None:
-        net.load_state_dict(state["model"])
-        optim.load_state_dict(state["optim"])
+        checkpoints.restore(checkpoints.load_tensors(out, LAST), net, optim)
         step, best, elapsed = int(state["step"]), float(state["best"]), float(state["elapsed"])
-    rng = np.random.default_rng([opts.seed, step, int(time.time())])
+        checkpoints.set_random_state(state["random"])
     ctc = torch.nn.CTCLoss(blank=0, zero_infinity=True)
     rec = LineRecognizer(net, charset, arch="charnet_ctc", height=sampler.height)
     scores: dict[str, float] = {}
@@ -271,9 +267,10 @@ def train_lines(out_dir: str | os.PathLike[str], opts: LineTrainOptions, *, resu
         improved = scores.get("cer", math.inf) < best
         if improved:
             best = scores["cer"]
-        _atomic_save({"model": net.state_dict(), "optim": optim.state_dict(), "step": step,
-                      "best": best, "elapsed": run_time,
-                      "options": opts.model_dump(exclude={"device", "threads"})}, ckpt)
+        checkpoints.save(out, LAST, checkpoints.pack(net, optim), {
+            "step": step, "best": best, "elapsed": run_time,
+            "options": opts.model_dump(exclude={"device", "threads"}),
+            "random": checkpoints.random_state()})
         card_extra = {"training": {**opts.model_dump(exclude={"device", "threads"}), **trained},
                       "scores": named}
         rec.save(out / "model.safetensors", name=opts.name, **card_extra)
@@ -294,11 +291,14 @@ def train_lines(out_dir: str | os.PathLike[str], opts: LineTrainOptions, *, resu
             done = max(done, (elapsed + time.monotonic() - t0) / (opts.minutes * 60))
         return done
 
-    try:
+    with checkpoints.stop_requests() as asked:  # Ctrl-C, SIGTERM: stop after a whole step
         while True:
             p = progress_fraction()
-            if p >= 1.0:
+            if p >= 1.0 or (stop_at is not None and step >= stop_at):
                 break
+            checkpoints.hold_threads(opts.threads)
+            checkpoints.seed_step(opts.seed, step)  # dropout
+            rng = np.random.default_rng([opts.seed, step])  # this step's lines
             scale = p / opts.warmup if p < opts.warmup else 0.5 * (1 + math.cos(
                 math.pi * (p - opts.warmup) / (1 - opts.warmup)))
             for group in optim.param_groups:
@@ -325,12 +325,12 @@ def train_lines(out_dir: str | os.PathLike[str], opts: LineTrainOptions, *, resu
             if now - last_ckpt >= opts.checkpoint_minutes * 60:
                 checkpoint()
                 last_ckpt = time.monotonic()
-            if max_minutes is not None and now - t0 >= max_minutes * 60:
+            if asked or (max_minutes is not None and now - t0 >= max_minutes * 60):
                 break
-    except KeyboardInterrupt:
-        bar.write("interrupted: saving a checkpoint")
-        checkpoint()
-        raise
     checkpoint()
     bar.close()
+    if asked:
+        bar.write(f"stopped by signal {asked['signal']} at step {step}, checkpoint saved; "
+                  "--resume continues")
+        checkpoints.raise_stop(asked)
     return scores

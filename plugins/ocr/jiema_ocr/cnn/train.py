@@ -1,13 +1,18 @@
 """Training the char CNN on glyphs rendered on the fly, with checkpoints and resume.
 
-A run lives in one folder: `last.pt` (weights, optimiser, schedule, step: the resumable state,
-written atomically every few minutes and on Ctrl-C), `model.safetensors` + `model.json` (the
-latest export, fp16) and `best.safetensors` + `best.json` (the export with the best held-out
-top-1 so far). The held-out set is rendered from its own seed, never seen in training.
+A run lives in one folder: `last.safetensors` + `last.json` (weights, optimiser, step, random
+generators: the resumable state, a `jiema.checkpoints` checkpoint written atomically every few
+minutes, on Ctrl-C and at the end), `model.safetensors` + `model.json` (the latest export, fp16)
+and `best.safetensors` + `best.json` (the export with the best held-out top-1 so far). Batch `s`
+is rendered from its own seed `(seed, s)`, whichever worker draws it, so a resumed run trains
+bit for bit as the unbroken one (with the same `threads`, and a `steps` budget: a `minutes`
+budget follows the clock). The held-out set is rendered from its own seed, never seen in
+training.
 """
 
 from __future__ import annotations
 
+import itertools
 import math
 import os
 import time
@@ -62,18 +67,21 @@ class TrainOptions(BaseModel):
 
 
 class _Batches(torch.utils.data.IterableDataset):  # type: ignore[type-arg]
-    """Endless rendered batches, each the concatenation of `parts` (a sampler and how many of
-    the batch it draws); each worker draws from its own seed."""
+    """Endless rendered batches from step `start` on, each the concatenation of `parts` (a
+    sampler and how many of the batch it draws). Batch `s` draws from `(seed, s)` alone: with W
+    workers, worker w makes batches start + w, start + w + W, ... and the loader takes them in
+    turn, so the stream is the same for any number of workers and any resume point."""
 
-    def __init__(self, parts: Sequence[tuple[GlyphSampler, int]], seed: int) -> None:
+    def __init__(self, parts: Sequence[tuple[GlyphSampler, int]], seed: int,
+                 start: int = 0) -> None:
         self.parts = [(s, n) for s, n in parts if n > 0]
-        self.seed = seed
+        self.seed, self.start = seed, start
 
     def __iter__(self) -> Iterator[tuple[np.ndarray, np.ndarray]]:
         info = torch.utils.data.get_worker_info()
-        wid = info.id if info is not None else 0
-        rng = np.random.default_rng([self.seed, wid, int(time.time() * 1000) % (1 << 31)])
-        while True:
+        wid, every = (info.id, info.num_workers) if info is not None else (0, 1)
+        for step in itertools.count(self.start + wid, every):
+            rng = np.random.default_rng([self.seed, step])
             drawn = [sampler.sample(n, rng) for sampler, n in self.parts]
             if len(drawn) == 1:
                 yield drawn[0]
@@ -225,31 +233,43 @@ def export(net: Any, charset: Charset, opts: TrainOptions, path: Path,
     save_model(tensors, card, path)
 
 
-def _atomic_save(obj: Any, path: Path) -> None:
-    tmp = path.with_suffix(".tmp")
-    torch.save(obj, tmp)
-    os.replace(tmp, path)
+LAST = "last"  # the resumable checkpoint (jiema.checkpoints); model.* and best.* are exports
+OLD_CHECKPOINT = "last.pt"  # the pickle earlier versions wrote: never loaded
+
+
+def read_checkpoint(out: Path) -> dict[str, Any]:
+    """The state of the run in `out` for `--resume` (its tensors stay in `last.safetensors`)."""
+    from jiema import checkpoints
+
+    state = checkpoints.read_state(out, LAST)
+    if state is None:
+        if (out / OLD_CHECKPOINT).is_file():
+            raise FileNotFoundError(
+                f"--resume: {out / OLD_CHECKPOINT} is a pickle checkpoint of an older jiema, "
+                "which is never loaded; start a new run (--init can start from its model)")
+        raise FileNotFoundError(f"--resume: no checkpoint {out / (LAST + '.safetensors')}")
+    return state
 
 
 def train(out_dir: str | os.PathLike[str], opts: TrainOptions, *, resume: bool = False,
-          progress: bool = True, max_minutes: float | None = None) -> dict[str, float]:
+          progress: bool = True, max_minutes: float | None = None,
+          stop_at: int | None = None) -> dict[str, float]:
     """Train (or with `resume`, continue) a run in `out_dir`; returns the last held-out scores.
-    `max_minutes` stops early (after a checkpoint) so a time-boxed job leaves a resumable run."""
+    `max_minutes` stops early (after a checkpoint) so a time-boxed job leaves a resumable run;
+    `stop_at` pauses after that many steps in all, the same way."""
+    from jiema import checkpoints
     from tqdm import tqdm
 
     out = Path(out_dir)
-    ckpt = out / "last.pt"
     device = torch.device(opts.device)
     state: dict[str, Any] | None = None
     if resume:  # the saved options win (the network and schedule depend on them)
-        if not ckpt.is_file():
-            raise FileNotFoundError(f"--resume: no checkpoint {ckpt}")
-        state = torch.load(ckpt, map_location=device, weights_only=True)
+        state = read_checkpoint(out)
         saved = TrainOptions.model_validate({**opts.model_dump(), **state["options"]})
         opts = saved.model_copy(update={"device": opts.device, "workers": opts.workers,
                                         "threads": opts.threads})
     out.mkdir(parents=True, exist_ok=True)
-    torch.set_num_threads(opts.threads)
+    checkpoints.hold_threads(opts.threads)
     torch.manual_seed(opts.seed)
     charset = default_charset()
     parent_minutes, shift = 0.0, None
@@ -288,17 +308,18 @@ def train(out_dir: str | os.PathLike[str], opts: TrainOptions, *, resume: bool =
     optim = torch.optim.AdamW(net.parameters(), lr=opts.lr, weight_decay=opts.weight_decay)
     step, best, elapsed = 0, -1.0, 0.0
     if state is not None:
-        net.load_state_dict(state["model"])
-        optim.load_state_dict(state["optim"])
+        checkpoints.restore(checkpoints.load_tensors(out, LAST), net, optim)
         step, best, elapsed = int(state["step"]), float(state["best"]), float(state["elapsed"])
+        checkpoints.set_random_state(state["random"])  # dropout draws from torch's generator
     x_eval, y_eval = (held_out_set(sampler, opts.eval_samples) if opts.eval_samples
                       else (np.zeros((0, 1, opts.input_size, opts.input_size), np.float32),
                             np.zeros(0, np.int64)))
     loader = torch.utils.data.DataLoader(
-        _Batches(list(zip(samplers, sizes, strict=True)), opts.seed * 1000 + step),
+        _Batches(list(zip(samplers, sizes, strict=True)), opts.seed, step),
         batch_size=None,
         num_workers=opts.workers, persistent_workers=False,
         prefetch_factor=4 if opts.workers else None,
+        generator=torch.Generator().manual_seed(opts.seed),  # not torch's global generator
     )
     loss_fn = torch.nn.CrossEntropyLoss(label_smoothing=opts.label_smoothing)
     scores: dict[str, float] = {}
@@ -316,10 +337,10 @@ def train(out_dir: str | os.PathLike[str], opts: TrainOptions, *, resume: bool =
         improved = scores.get("top1", 0.0) > best
         if improved:
             best = scores["top1"]
-        _atomic_save({"model": net.state_dict(), "optim": optim.state_dict(),
-                      "step": step, "best": best, "elapsed": run_time,
-                      "options": opts.model_dump(exclude={"device", "workers", "threads"})},
-                     ckpt)
+        checkpoints.save(out, LAST, checkpoints.pack(net, optim), {
+            "step": step, "best": best, "elapsed": run_time,
+            "options": opts.model_dump(exclude={"device", "workers", "threads"}),
+            "random": checkpoints.random_state()})
         export(net, charset, opts, out / "model.safetensors", named, trained, shift)
         if improved:
             export(net, charset, opts, out / "best.safetensors", named, trained, shift)
@@ -338,11 +359,13 @@ def train(out_dir: str | os.PathLike[str], opts: TrainOptions, *, resume: bool =
             done = max(done, (elapsed + time.monotonic() - t0) / (opts.minutes * 60))
         return done
 
-    try:
+    with checkpoints.stop_requests() as asked:  # Ctrl-C, SIGTERM: stop after a whole step
         for xb, yb in loader:
             p = progress_fraction()
-            if p >= 1.0:
+            if p >= 1.0 or (stop_at is not None and step >= stop_at):
                 break
+            checkpoints.hold_threads(opts.threads)
+            checkpoints.seed_step(opts.seed, step)  # dropout
             # warm-up, then cosine decay to zero over the run (by steps or by time)
             scale = p / opts.warmup if p < opts.warmup else 0.5 * (1 + math.cos(
                 math.pi * (p - opts.warmup) / (1 - opts.warmup)))
@@ -365,14 +388,14 @@ def train(out_dir: str | os.PathLike[str], opts: TrainOptions, *, resume: bool =
             if now - last_ckpt >= opts.checkpoint_minutes * 60:
                 checkpoint()
                 last_ckpt = time.monotonic()
-            if max_minutes is not None and now - t0 >= max_minutes * 60:
+            if asked or (max_minutes is not None and now - t0 >= max_minutes * 60):
                 break
-    except KeyboardInterrupt:
-        bar.write("interrupted: saving a checkpoint")
-        checkpoint()
-        raise
     checkpoint()
     bar.close()
+    if asked:
+        bar.write(f"stopped by signal {asked['signal']} at step {step}, checkpoint saved; "
+                  "--resume continues")
+        checkpoints.raise_stop(asked)
     return scores
 
 

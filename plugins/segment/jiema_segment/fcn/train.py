@@ -1,13 +1,14 @@
 """Training the FCN tagger: dev split, bucketed batches, tqdm, checkpoints, resume, early stop.
 
-Checkpoints are safetensors (network and Adam state) plus a JSON of the loop position, written
-every epoch and every `checkpoint_minutes`; `resume=True` continues from the last one, skipping
-the batches that epoch already did. The best dev-F network is exported with `export_model`.
+Checkpoints are safetensors (network and Adam state) plus the loop's JSON state (position,
+random generators, torch thread count), written every epoch and every `checkpoint_minutes`;
+`resume=True` continues from the last one, skipping the batches that epoch already did, and
+trains bit for bit as the unbroken run would have (each epoch's shuffle and each batch's UNK
+mask are seeded by their position). The best dev-F network is exported with `export_model`.
 """
 
 from __future__ import annotations
 
-import json
 import math
 import os
 import time
@@ -117,8 +118,6 @@ class Trainer:
         self.out.mkdir(parents=True, exist_ok=True)
         self.log = log
         self.corpora = [str(c) for c in corpora]
-        if self.options.threads:
-            torch.set_num_threads(self.options.threads)
         state = self._read_state() if resume else None
         if resume and state is None:
             log(f"no checkpoint in {self.out}; starting fresh")
@@ -126,6 +125,10 @@ class Trainer:
             settings = FCNSettings.model_validate(state["settings"])
             self.options = TrainOptions.model_validate(state["options"])
         self.settings = settings or FCNSettings()
+        # the count a resumed run must keep: float sums split over threads round differently
+        self.threads = int(state["threads"]) if state and state.get("threads") else (
+            self.options.threads or torch.get_num_threads())
+        checkpoints.hold_threads(self.threads)
         lines = load_corpus(self.corpora, self.options.max_lines)
         train, dev = split_dev(lines, self.options.dev_fraction)
         if not train:
@@ -160,6 +163,8 @@ class Trainer:
         )
         self.opt = torch.optim.Adam(self.net.parameters(), lr=self.options.lr)
         self.epoch, self.batch_done, self.best_f, self.bad_epochs = 0, 0, -1.0, 0
+        self.epoch_sums = [0.0, 0.0, 0.0]  # this epoch's summed loss, right tags, tags
+        self.steps = 0  # optimizer steps over the whole run (what `run(stop_at=)` counts)
         self.history: list[dict[str, float]] = []
         self.seconds = 0.0
         if state is not None:
@@ -185,6 +190,10 @@ class Trainer:
             "history": self.history,
             "seconds": self.seconds,
             "corpora": self.corpora,
+            "steps": self.steps,
+            "epoch_sums": self.epoch_sums,
+            "threads": self.threads,
+            "random": checkpoints.random_state(),
         }
         checkpoints.save(self.out, name, tensors, state)
 
@@ -196,6 +205,10 @@ class Trainer:
         self.bad_epochs = state["bad_epochs"]
         self.history = state["history"]
         self.seconds = state["seconds"]
+        self.steps = state.get("steps", 0)
+        self.epoch_sums = state.get("epoch_sums", [0.0, 0.0, 0.0])
+        if "random" in state:  # dropout draws from torch's generator
+            checkpoints.set_random_state(state["random"])
 
     # loop --------------------------------------------------------------------------------
     def evaluate(self) -> dict[str, float]:
@@ -210,8 +223,10 @@ class Trainer:
         p, r, f = word_f(self.dev_words, pred)
         return {"dev_precision": p, "dev_recall": r, "dev_f": f}
 
-    def run(self, progress: bool = True) -> dict[str, float]:
-        """Train until `epochs` or early stop; returns the best dev scores."""
+    def run(self, progress: bool = True, stop_at: int | None = None) -> dict[str, float]:
+        """Train until `epochs` or early stop, or pause after `stop_at` optimizer steps in all
+        (checkpointed; `resume` goes on exactly as if never stopped); returns the best dev
+        scores."""
         from tqdm import tqdm
 
         torch = self.torch
@@ -229,8 +244,16 @@ class Trainer:
                 groups[self.batch_done :], desc=f"epoch {self.epoch + 1}/{self.options.epochs}",
                 disable=not progress, mininterval=5.0, unit="batch",
             )
-            loss_sum = correct = total = 0.0
+            # a resumed epoch goes on from the sums its checkpoint had (they pick the best epoch
+            # and stop early when there is no dev split)
+            loss_sum, correct, total = self.epoch_sums if self.batch_done else (0.0, 0.0, 0.0)
             for group in bar:
+                if stop_at is not None and self.steps >= stop_at:
+                    bar.close()
+                    self.seconds += time.monotonic() - t0
+                    self._save_checkpoint()
+                    return self.best_scores()
+                checkpoints.hold_threads(self.threads)  # dev decoding may change them
                 t = int(lengths[group].max())
                 x = np.zeros((len(group), t), dtype=np.int64)
                 xb = np.zeros((len(group), t), dtype=np.int64)
@@ -254,11 +277,13 @@ class Trainer:
                 loss.backward()
                 self.opt.step()
                 self.batch_done += 1
+                self.steps += 1
                 with torch.no_grad():
                     valid = yt != -100
                     correct += float((lp.argmax(-1)[valid] == yt[valid]).sum())
                     total += float(valid.sum())
                     loss_sum += float(loss) * float(valid.sum())
+                self.epoch_sums = [loss_sum, correct, total]
                 bar.set_postfix(
                     loss=f"{loss_sum / total:.4f}", acc=f"{correct / total:.4f}", refresh=False
                 )
@@ -371,9 +396,14 @@ def export_model(
     from safetensors.numpy import load_file
 
     run = Path(run_dir)
-    if not (run / f"{checkpoint}.json").is_file():
+    state = checkpoints.read_state(run, checkpoint)
+    if state is None:
         checkpoint = LAST
-    state = json.loads((run / f"{checkpoint}.json").read_text(encoding="utf-8"))
+        state = checkpoints.read_state(run, checkpoint)
+    if state is None:
+        from jiema.errors import ModelFileError
+
+        raise ModelFileError(f"no checkpoint in {run}")
     tensors = {
         k: v.astype(np.float16 if half else np.float32) if v.dtype.kind == "f" else v
         for k, v in load_file(str(run / f"{checkpoint}.safetensors")).items()
