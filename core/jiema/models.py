@@ -58,8 +58,10 @@ def load_card(path: str | os.PathLike[str]) -> ModelCard:
 
 
 def save_card(card: ModelCard, path: str | os.PathLike[str]) -> Path:
+    from .atomic import write_text
+
     path = Path(path)
-    path.write_text(card.model_dump_json(indent=2) + "\n", encoding="utf-8")
+    write_text(path, card.model_dump_json(indent=2) + "\n")
     return path
 
 
@@ -114,7 +116,10 @@ def save_model(
     if weights.suffix != WEIGHTS_SUFFIX:
         raise ModelFileError(f"weights file must end in {WEIGHTS_SUFFIX}, got {weights}")
     weights.parent.mkdir(parents=True, exist_ok=True)
-    save_file(tensors, str(weights))
+    from .atomic import atomic_path
+
+    with atomic_path(weights) as tmp:
+        save_file(tensors, str(tmp))
     if weights.name not in card.files:
         card = card.model_copy(update={"files": [weights.name, *card.files]})
     return weights, save_card(card, card_path_for(weights))

@@ -98,6 +98,9 @@ def read_all(
                unit="input", leave=False)
     for item in bar:
         name = str(item)
+        if name == "":  # Path("") is the current folder: never what was meant
+            yield Record(name, error="InvalidInputError: empty path")
+            continue
         try:
             yield as_record(name, read_one(item))
         except Exception as exc:  # one bad input must not stop the run
@@ -282,10 +285,10 @@ def resolve_model_choice(
         except JiemaError as exc:
             raise click.BadParameter(str(exc)) from None
     if components is not None and spec.component not in components:
-        task = spec.card.task if spec.card is not None else "another"
+        task = spec.card.task if spec.card is not None else "?"
         raise click.BadParameter(
-            f"{value} is a {task} model (component {spec.component}), not one for this "
-            f"command; {choices}"
+            f"{value} is a model of component {spec.component} (task {task}), not one this "
+            f"option takes; {choices}"
         )
     return spec
 

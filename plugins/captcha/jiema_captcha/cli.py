@@ -56,19 +56,26 @@ def captcha_command(
     """
     from jiema.output import run_reading_command
 
+    from collections import deque
+
+    from jiema.errors import require
+
+    require("torch", "captcha", "jiema captcha")  # the reader is a torch network
     reader = _reader(_default_spec(engine, model), batch_size)
     items = list(inputs)
-    done: dict[int, Any] = {}
-    position = {"next": 0}
+    done: dict[str, deque[Any]] = {}  # per input name, its results read ahead, in order
+    position = {"next": 0}  # the first input not read ahead yet
 
     def read_one(item: str) -> Any:
-        i = position["next"]
-        position["next"] += 1
-        if i not in done:  # read the next batch of inputs at once
-            batch = list(range(i, min(len(items), i + batch_size)))
-            for j, r in zip(batch, reader.read_each([items[j] for j in batch]), strict=True):
-                done[j] = r
-        result = done.pop(i)
+        while not done.get(item):  # read the next batch of inputs at once
+            i = position["next"]
+            batch = items[i: i + batch_size]
+            if not batch:
+                raise LookupError(f"{item} is not one of the inputs")
+            position["next"] += len(batch)
+            for name, r in zip(batch, reader.read_each(batch), strict=True):
+                done.setdefault(name, deque()).append(r)
+        result = done[item].popleft()
         if isinstance(result, Exception):
             raise result
         return {"text": result.text, "confidence": round(result.confidence, 6),
@@ -265,6 +272,7 @@ def eval_captcha_command(
 def _generated(
     reader: Any, n: int, seed: int, save_dir: str | None
 ) -> tuple[list[Any], list[str]]:
+    from jiema.atomic import atomic_open, write_text
     from tqdm import tqdm
 
     from .generator import CaptchaGenerator
@@ -282,10 +290,11 @@ def _generated(
         gold.append(label)
         if out is not None:
             name = f"{seed}_{i:06d}.png"
-            (out / name).write_bytes(png)
+            with atomic_open(out / name, "wb") as f:
+                f.write(png)
             rows.append(f"{name}\t{label}\n")
     if out is not None:
-        (out / "labels.tsv").write_text("".join(rows), encoding="utf-8")
+        write_text(out / "labels.tsv", "".join(rows))
     return sources, gold
 
 

@@ -300,6 +300,17 @@ def _stream(
     return reporter.finish(what="input line(s)" if jsonl else "input(s)")
 
 
+def _refuse_model_output(out: str, inputs: Any) -> None:
+    """`--out` (a model file, or a text file) and the card written beside a model may not be
+    an input or an input's card."""
+    from jiema.models import card_path_for
+
+    sources = [p for path in inputs for p in (path, card_path_for(path))]
+    refuse_input_as_output(out, sources)
+    if out.endswith(".safetensors"):
+        refuse_input_as_output(card_path_for(out), sources, option="--out's card")
+
+
 @click.command("dictionary")
 @click.option("--corpus", "corpora", multiple=True, required=True,
               type=click.Path(exists=True, dir_okay=False),
@@ -328,6 +339,7 @@ def train_dictionary_command(
         save_dictionary_model,
     )
 
+    _refuse_model_output(out_path, corpora)
     counts = count_words(corpora, fmt)  # type: ignore[arg-type]
     dictionary = dictionary_from_counts(counts)
     out = Path(out_path)
@@ -468,6 +480,7 @@ def train_segment_lexicon_command(model_path: str, corpora: tuple[str, ...], out
     peoples_daily_199801.txt."""
     from .fcn.train import add_lexicon
 
+    _refuse_model_output(out, [model_path, *corpora])
     weights, words = add_lexicon(model_path, list(corpora), out)
     click.echo(f"{words} lexicon words -> {weights}", err=True)
 
@@ -502,6 +515,7 @@ def train_segment_ensemble_command(
 
     from .fcn.ensemble import merge_models
 
+    _refuse_model_output(out, [*members, *corpora])
     weights = merge_models(list(members), out, name=name, int8_embeddings=int8_embeddings,
                            int4_bigrams=int4_bigrams)
     _, card = find_model_files(weights)
