@@ -9,7 +9,14 @@ from typing import Any
 
 import click
 from jiema.cli import core_group, pass_engine
-from jiema.output import exit_with, inputs_argument, jsonl_option, model_option
+from jiema.output import (
+    describe_error,
+    exit_with,
+    inputs_argument,
+    jsonl_option,
+    model_option,
+    refuse_input_as_output,
+)
 from pydantic import ValidationError
 
 from .plugin import COMPONENT, DEFAULT_MODEL
@@ -54,11 +61,10 @@ def captcha_command(
     A file that is not a readable image gets an error in its record; the rest are still read
     and the exit status is 1.
     """
-    from jiema.output import run_reading_command
-
     from collections import deque
 
     from jiema.errors import require
+    from jiema.output import run_reading_command
 
     require("torch", "captcha", "jiema captcha")  # the reader is a torch network
     reader = _reader(_default_spec(engine, model), batch_size)
@@ -165,6 +171,7 @@ def train_captcha_command(**kw: Any) -> None:
     from .settings import NetworkSettings, TrainOptions
     from .train import Trainer, export_model
 
+    refuse_input_as_output(kw["export_path"], [kw["init"]], option="--export")
     lo, hi = _length_range(kw["length"])
     try:
         h, w = (int(x) for x in kw["input_size"].lower().split("x"))
@@ -252,7 +259,7 @@ def eval_captcha_command(
     for src, r in zip(sources, results, strict=True):
         if isinstance(r, Exception):
             failed += 1
-            click.echo(f"jiema: {src}: {type(r).__name__}: {r}", err=True)
+            click.echo(f"jiema: {src}: {describe_error(r, str(src))}", err=True)
             pred.append("")
         else:
             pred.append(r.text)

@@ -151,7 +151,7 @@ def discover_templates_command(corpus: tuple[str, ...], words_path: str | None, 
               help="Word table to tokenize with (default: the one the templates file names).")
 @click.option("--null-score", type=click.FloatRange(max=0), default=-20.0, show_default=True,
               help="Log-score of each extra word in a span no template covers.")
-@click.option("--input", "inputs", multiple=True, type=click.Path(dir_okay=False, allow_dash=True),
+@click.option("--input", "inputs", multiple=True, type=click.Path(allow_dash=True),
               help="Read sentences from this file, one a line (`-`: stdin); repeatable. "
                    "Without SENTENCE and --input, standard input is read.")
 @click.option("--tree", is_flag=True, help="Print nlp-zero's indented tree under each sentence.")
