@@ -232,7 +232,7 @@ def refuse_input_as_output(
         if same_file(output, source):
             raise click.UsageError(
                 f"{option} {os.fspath(output)} is also an input ({os.fspath(source)}); "
-                "write the result to another file"
+                "write the result to a new file"
             )
 
 

@@ -24,6 +24,7 @@ from .plugin import CLASSIFIER_COMPONENT, LINE_COMPONENT
 
 #: The reader a model of each component feeds: `--model` implies `--reader`.
 READER_OF_COMPONENT = {CLASSIFIER_COMPONENT: "cut-classify", LINE_COMPONENT: "line-ctc"}
+_COMPONENT_OF_READER = {reader: component for component, reader in READER_OF_COMPONENT.items()}
 #: What `--debug-dir` writes per image, after the image's stem.
 _DEBUG_NAME = re.compile(r"^(?P<stem>.+)-(?:kde|boxes|layer\d+)\.png$")
 
@@ -86,7 +87,8 @@ def ocr_command(engine: Any, inputs: tuple[str, ...], jsonl: bool, reader_kind: 
     implied = READER_OF_COMPONENT.get(model.component) if model is not None else None
     if reader_kind is not None and implied is not None and reader_kind != implied:
         raise click.BadParameter(
-            f"{model.name} is a {implied} model; it does not go with --reader {reader_kind}",
+            f"{model.name} is a {implied} model (component {model.component}); --reader "
+            f"{reader_kind} takes one of component {_COMPONENT_OF_READER[reader_kind]}",
             param_hint="--model")
     out_dir = Path(debug_dir) if debug_dir else None
     if out_dir is not None:

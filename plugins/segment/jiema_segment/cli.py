@@ -192,7 +192,8 @@ def segment_command(
     implied = MODE_OF_COMPONENT.get(model.component) if model is not None else None
     if mode is not None and implied is not None and mode != implied:
         raise click.BadParameter(
-            f"{model.name} is a {implied}-mode model; it does not go with --mode {mode}",
+            f"{model.name} is a {implied}-mode model (component {model.component}); it does "
+            f"not go with --mode {mode}",
             param_hint="--model")
     mode = mode or implied or default_mode()
     sources = list(inputs) or ["-"]
