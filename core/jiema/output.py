@@ -89,7 +89,9 @@ def as_record(file: str, result: ReadResult) -> Record:
 def read_all(
     inputs: Iterable[str], read_one: Callable[[str], ReadResult], *, progress: bool | None = None
 ) -> Iterable[Record]:
-    """Read every input, turning an exception into that input's error record."""
+    """Read every input, turning an exception into that input's error record. The empty path
+    is an error record without a call to `read_one` (as a path it would be the current
+    folder)."""
     from tqdm import tqdm
 
     items = list(inputs)
