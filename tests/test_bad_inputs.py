@@ -264,6 +264,8 @@ def test_segment_model_implies_its_mode(good):
     assert _run(["segment", "--mode", "dict", "--model", "pd98-dict", good]).exit_code == 0
     result = _run(["segment", "--mode", "fcn", "--model", "pd98-dict", good])
     assert result.exit_code == 2 and "dict-mode model" in result.stderr
+    result = _run(["segment", "--mode", "dict", "--model", "pd98-fcn", good])
+    assert result.exit_code == 2 and "fcn-mode model" in result.stderr
 
 
 def test_help_texts_show_values_not_code_names():
@@ -396,6 +398,24 @@ def test_a_low_confidence_captcha_reading_keeps_its_text(tmp_path):
     (record,) = [json.loads(line) for line in result.stdout.splitlines()]
     assert result.exit_code == 0 and record["error"] is None
     assert len(record["text"]) == 4 and record["confidence"] < 0.5
+
+
+def test_eval_captcha_reports_each_bad_labelled_image_in_one_line(tmp_path):
+    pytest.importorskip("torch")
+    from jiema_captcha.generator import CaptchaGenerator, CaptchaSettings
+
+    png, label = CaptchaGenerator(CaptchaSettings(), 5).png(0)
+    (tmp_path / "good.png").write_bytes(png)
+    (tmp_path / "blank.png").write_bytes(_png("blank"))
+    (tmp_path / "labels.tsv").write_text(
+        f"good.png\t{label}\nblank.png\tABCD\nmissing.png\tWXYZ\n", encoding="utf-8")
+    result = _run(["eval", "captcha", "--labels", str(tmp_path)])
+    assert result.exit_code == 1
+    assert _jiema_lines(result.stderr) == [
+        f"jiema: {tmp_path / 'blank.png'}: NoTextError: no text found (a blank image: "
+        "contrast 0 of 255)",
+        f"jiema: {tmp_path / 'missing.png'}: FileNotFoundError: No such file or directory"]
+    assert "images\t3" in result.stdout and "unreadable\t2" in result.stdout
 
 
 def test_ocr_debug_dir_may_not_overwrite_an_input(tmp_path):
