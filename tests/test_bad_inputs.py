@@ -7,6 +7,7 @@ another task, a file that is not a model, an output that is an input), and no tr
 
 from __future__ import annotations
 
+import functools
 import io
 import json
 import os
@@ -41,7 +42,9 @@ FINE_TEXT = {"empty": b"", "whitespace-only": b"  \t\n\n"}
 NOT_A_FILE = ("directory", "missing", "empty-path")
 
 
+@functools.cache
 def _cli():
+    """One CLI (and Engine) for the module: its models load once."""
     plugins = [segment_plugin, templates_plugin, ocr_plugin, captcha_plugin]
     return build_cli(jiema.Engine(plugins=plugins, load_entry_points=False))
 
@@ -214,6 +217,17 @@ def test_parse_a_bad_templates_file_is_one_line(tmp_path, kind):
     result = _run(["parse", "--templates", bad, "鸡蛋可以吃吗"])
     assert result.exit_code in (1, 2)
     assert len([ln for ln in result.stderr.splitlines() if ln.startswith("Error: ")]) == 1
+
+
+@pytest.mark.parametrize("kind", [*BAD_TEXT, "missing"])
+def test_discover_stops_at_a_bad_corpus_file_in_one_line_writing_nothing(tmp_path, good, kind):
+    """Counting is over the whole corpus: a count without one file would be silently wrong."""
+    bad = _input(tmp_path, kind, BAD_TEXT)
+    out = tmp_path / "words-out.txt"
+    result = _run(["discover", "words", "--quiet", good, bad, "--out", str(out)])
+    assert result.exit_code == 1 and not out.exists()
+    (line,) = result.stderr.strip().splitlines()
+    assert line.startswith(f"Error: {bad}: ")
 
 
 # -------------------------------------------------------------------------------- models
