@@ -234,10 +234,13 @@ class BigramModel:
         """safetensors file: the five arrays, vocab_size and the format in the metadata."""
         from safetensors.numpy import save_file
 
+        from .atomic import atomic_path
+
         tensors = {name: np.ascontiguousarray(getattr(self, name)) for name in _FIELDS}
         meta = {"format": _FORMAT, "format_version": _FORMAT_VERSION,
                 "vocab_size": str(self.vocab_size)}
-        save_file(tensors, str(path), metadata=meta)
+        with atomic_path(path) as tmp:
+            save_file(tensors, str(tmp), metadata=meta)
 
     @classmethod
     def load(cls, path: str | FsPath) -> BigramModel:

@@ -52,6 +52,10 @@ class InputDecodeError(JiemaError, UnicodeError):
         super().__init__(f"{file}: {reason} at byte offset {offset}")
 
 
+class NoTextError(InvalidInputError):
+    """An image holds nothing to read (blank, no ink): an error rather than a guess."""
+
+
 class PluginError(JiemaError):
     """A plugin could not be loaded or registered something invalid."""
 

@@ -10,9 +10,11 @@ from __future__ import annotations
 
 import json
 import logging
+import os
 import sys
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import IO, Any
 
 import click
@@ -21,6 +23,7 @@ log = logging.getLogger("jiema.output")
 
 EXIT_OK = 0
 EXIT_SOME_FAILED = 1
+EXIT_USAGE = 2  # click's status for a usage error (bad flag, unknown model, --out = an input)
 
 
 @dataclass
@@ -86,7 +89,9 @@ def as_record(file: str, result: ReadResult) -> Record:
 def read_all(
     inputs: Iterable[str], read_one: Callable[[str], ReadResult], *, progress: bool | None = None
 ) -> Iterable[Record]:
-    """Read every input, turning an exception into that input's error record."""
+    """Read every input, turning an exception into that input's error record. The empty path
+    is an error record without a call to `read_one` (as a path it would be the current
+    folder)."""
     from tqdm import tqdm
 
     items = list(inputs)
@@ -95,11 +100,73 @@ def read_all(
                unit="input", leave=False)
     for item in bar:
         name = str(item)
+        if name == "":  # Path("") is the current folder: never what was meant
+            yield Record(name, error="InvalidInputError: empty path")
+            continue
         try:
             yield as_record(name, read_one(item))
         except Exception as exc:  # one bad input must not stop the run
             log.debug("reading %s failed", name, exc_info=True)
-            yield Record(name, error=f"{type(exc).__name__}: {exc}")
+            yield Record(name, error=describe_error(exc, name))
+
+
+def describe_error(exc: BaseException, file: str | None = None) -> str:
+    """Why one input failed, as one line `Type: reason` that does not repeat the input's name
+    (the record or the message around it names it): `FileNotFoundError: No such file or
+    directory`, `InputDecodeError: invalid UTF-8 (...) at byte offset 3`."""
+    from .errors import InputDecodeError
+
+    if isinstance(exc, InputDecodeError):
+        message = f"{exc.reason} at byte offset {exc.offset}"
+    elif isinstance(exc, OSError) and exc.strerror:
+        where = os.fsdecode(exc.filename) if exc.filename is not None else file
+        message = exc.strerror if where == file else f"{where}: {exc.strerror}"
+    else:
+        message = str(exc)
+    if file and message.startswith(f"{file}: "):
+        message = message[len(file) + 2:]
+    message = " ".join(message.split())
+    return f"{type(exc).__name__}: {message}" if message else type(exc).__name__
+
+
+def shown_name(file: str) -> str:
+    """An input's name in a message; the empty path shows as ''."""
+    return file if file else "''"
+
+
+class Reporter:
+    """Writes records the convention's way and keeps the exit status: with `--jsonl` every
+    record goes to `out`; in plain mode a good one is printed as `plain` says and a bad one is
+    one line on `err` (`jiema: FILE: reason`)."""
+
+    def __init__(
+        self, *, jsonl: bool, out: IO[str] | None = None, err: IO[str] | None = None
+    ) -> None:
+        self.jsonl = jsonl
+        self.out = out if out is not None else sys.stdout  # looked up now: CliRunner swaps it
+        self.err = err if err is not None else sys.stderr
+        self.failed = 0
+
+    def write(self, record: Record, plain: str | None = None) -> None:
+        """Report one record; `plain` is its plain-mode text (None: print nothing)."""
+        if not record.ok:
+            self.failed += 1
+        if self.jsonl:
+            self.out.write(record.to_json() + "\n")
+        elif record.ok:
+            if plain is not None:
+                self.out.write(plain + "\n")
+        else:
+            self.err.write(f"jiema: {shown_name(record.file)}: {record.error}\n")
+            self.err.flush()
+
+    def finish(self, total: int | None = None, what: str = "input(s)") -> int:
+        """The closing summary on `err` (only when something failed) and the exit status."""
+        self.out.flush()
+        if self.failed:
+            of = f" of {total}" if total is not None else ""
+            self.err.write(f"jiema: {self.failed}{of} {what} failed\n")
+        return EXIT_SOME_FAILED if self.failed else EXIT_OK
 
 
 def default_plain_format(record: Record, *, many: bool) -> str:
@@ -121,30 +188,54 @@ def run_reading_command(
     """Read every input and print its result; returns the exit status (0: all read, 1: some
     failed). Errors go into the record with `--jsonl`, to stderr in plain mode."""
     items = list(inputs)
-    out = out if out is not None else sys.stdout  # looked up now: CliRunner swaps it
-    err = err if err is not None else sys.stderr
     many = len(items) > 1
-    failed = 0
+    reporter = Reporter(jsonl=jsonl, out=out, err=err)
     for record in read_all(items, read_one, progress=progress):
-        if not record.ok:
-            failed += 1
-        if jsonl:
-            out.write(record.to_json() + "\n")
-        elif record.ok:
+        line = None
+        if record.ok and not jsonl:
             line = plain_format(record) if plain_format else default_plain_format(record, many=many)
-            out.write(line + "\n")
-        else:
-            err.write(f"jiema: {record.file}: {record.error}\n")
-        out.flush()
-    if failed:
-        err.write(f"jiema: {failed} of {len(items)} input(s) failed\n")
-    return EXIT_SOME_FAILED if failed else EXIT_OK
+        reporter.write(record, line)
+        reporter.out.flush()
+    return reporter.finish(len(items))
 
 
 def exit_with(status: int) -> None:
     """End a click command with `status` (what `run_reading_command` returned)."""
     if status:
         click.get_current_context().exit(status)
+
+
+# ------------------------------------------------------ outputs vs inputs
+def same_file(a: str | os.PathLike[str], b: str | os.PathLike[str]) -> bool:
+    """Whether two paths name one file: `os.path.samefile` when both exist (symlinks, hard
+    links), else the same path once resolved."""
+    try:
+        return os.path.samefile(a, b)
+    except (OSError, ValueError):
+        try:
+            return Path(a).resolve() == Path(b).resolve()
+        except (OSError, RuntimeError):  # a symlink loop
+            return False
+
+
+def refuse_input_as_output(
+    output: str | os.PathLike[str] | None,
+    inputs: Iterable[str | os.PathLike[str] | None],
+    *,
+    option: str = "--out",
+) -> None:
+    """A usage error (exit 2) when `output` names one of the run's inputs: writing it would
+    destroy the input before (or while) it is read. Call it before anything is read."""
+    if output is None or os.fspath(output) in ("", "-"):
+        return
+    for source in inputs:
+        if source is None or os.fspath(source) in ("", "-"):
+            continue
+        if same_file(output, source):
+            raise click.UsageError(
+                f"{option} {os.fspath(output)} is also an input ({os.fspath(source)}); "
+                "write the result to a new file"
+            )
 
 
 # ----------------------------------------------------------- click options
@@ -162,35 +253,64 @@ def inputs_argument(func: Callable[..., Any]) -> Callable[..., Any]:
     return click.argument("inputs", nargs=-1, required=True, metavar="FILE...")(func)
 
 
+def resolve_model_choice(
+    engine: Any, value: str, components: Sequence[str] | None = None, *,
+    what: str = "model",
+) -> Any:
+    """`--model VALUE` as a `ModelSpec`, or a `click.BadParameter` (a usage error, exit 2)
+    that says which of these it is: an unknown name (listing the valid models of
+    `components` only), a path that does not exist, a path that is not a jiema model file, or
+    a model of another task."""
+    from .errors import JiemaError
+
+    models = engine.models
+    valid = sorted(n for n, m in models.items() if components is None or m.component in components)
+    choices = f"valid {what}s: {', '.join(valid) or 'none'}"
+    if value not in models:
+        path = Path(value)
+        if path.exists():
+            try:
+                spec = engine.resolve_model(path)
+            except JiemaError as exc:
+                reason = describe_error(exc, value).split(": ", 1)[-1]
+                reason = reason.removeprefix(f"{value} is not a model: ")
+                raise click.BadParameter(f"not a jiema model file: {value} ({reason})") from None
+        elif any(sep in value for sep in ("/", os.sep, ".safetensors", ".json")):
+            raise click.BadParameter(f"no such model file: {value}") from None
+        else:
+            raise click.BadParameter(
+                f"unknown {what} {value!r}; {choices} (or a path to a model file)"
+            ) from None
+    else:
+        try:
+            spec = engine.resolve_model(value)
+        except JiemaError as exc:
+            raise click.BadParameter(str(exc)) from None
+    if components is not None and spec.component not in components:
+        task = spec.card.task if spec.card is not None else "?"
+        raise click.BadParameter(
+            f"{value} is a model of component {spec.component} (task {task}), not one this "
+            f"option takes; {choices}"
+        )
+    return spec
+
+
 def model_option(
-    default: str | None = None, *, component: str | None = None, help: str | None = None
+    default: str | None = None, *, component: str | Sequence[str] | None = None,
+    help: str | None = None
 ) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
     """`--model NAME_OR_PATH`, resolved to a `ModelSpec` through the command's Engine: a
-    registered name or a path; an unknown name is a usage error listing the valid names (for
-    `component` only, if given). The parameter is None when neither given nor defaulted."""
+    registered name or a path; an unknown name, a file that is not a model or a model of
+    another component is a usage error listing the valid names (of `component` only, if given;
+    one component name or several). The parameter is None when neither given nor defaulted."""
+    components = (component,) if isinstance(component, str) else component
 
     def resolve(ctx: click.Context, param: click.Parameter, value: str | None) -> Any:
         if value is None:
             return None
         from .cli import get_engine
-        from .errors import JiemaError
 
-        engine = get_engine(ctx)
-        try:
-            spec = engine.resolve_model(value)
-        except JiemaError as exc:
-            if component is not None and value not in engine.models:
-                valid = sorted(n for n, m in engine.models.items() if m.component == component)
-                raise click.BadParameter(
-                    f"unknown model {value!r}; valid models: {', '.join(valid) or 'none'} "
-                    "(or a path to a .safetensors file / model folder)"
-                ) from None
-            raise click.BadParameter(str(exc)) from None
-        if component is not None and spec.component != component:
-            raise click.BadParameter(
-                f"model {value!r} is for component {spec.component!r}, not {component!r}"
-            )
-        return spec
+        return resolve_model_choice(get_engine(ctx), value, components)
 
     def decorate(func: Callable[..., Any]) -> Callable[..., Any]:
         return click.option(

@@ -82,3 +82,51 @@ def test_shared_click_options():
     runner = CliRunner()
     assert runner.invoke(cmd, ["a", "b", "--jsonl"]).stdout == "['a', 'b'] True\n"
     assert runner.invoke(cmd, []).exit_code == 2  # FILE... is required
+
+
+def test_describe_error_is_one_line_without_the_input_name_twice(tmp_path):
+    from jiema.errors import InputDecodeError
+    from jiema.output import describe_error
+
+    missing = str(tmp_path / "gone.txt")
+    try:
+        open(missing)
+    except OSError as exc:
+        assert describe_error(exc, missing) == "FileNotFoundError: No such file or directory"
+    err = InputDecodeError("a.txt", 9, "invalid UTF-8 (invalid start byte)")
+    assert describe_error(err, "a.txt") == (
+        "InputDecodeError: invalid UTF-8 (invalid start byte) at byte offset 9")
+    assert describe_error(ValueError("a.txt: two\nlines"), "a.txt") == "ValueError: two lines"
+
+
+def test_refuse_input_as_output_sees_links_and_relative_paths(tmp_path, monkeypatch):
+    import click
+    from jiema.output import refuse_input_as_output
+
+    src = tmp_path / "in.txt"
+    src.write_text("x")
+    (tmp_path / "link.txt").symlink_to(src)
+    monkeypatch.chdir(tmp_path)
+    for out in ("in.txt", "./in.txt", str(tmp_path / "link.txt")):
+        with pytest.raises(click.UsageError, match="is also an input"):
+            refuse_input_as_output(out, [str(src)])
+    refuse_input_as_output("other.txt", [str(src), "-", "", None])
+    refuse_input_as_output(None, [str(src)])
+    refuse_input_as_output("-", ["-"])  # stdout and stdin are not files
+
+
+def test_reporter_counts_failures_and_writes_each_mode_its_way():
+    from jiema.output import Reporter
+
+    out, err = io.StringIO(), io.StringIO()
+    plain = Reporter(jsonl=False, out=out, err=err)
+    plain.write(Record("a", text="A"), "A")
+    plain.write(Record("", error="InvalidInputError: empty path"))
+    assert plain.finish(2) == 1
+    assert out.getvalue() == "A\n"
+    assert err.getvalue().splitlines() == [
+        "jiema: '': InvalidInputError: empty path", "jiema: 1 of 2 input(s) failed"]
+    out = io.StringIO()
+    jsonl = Reporter(jsonl=True, out=out, err=io.StringIO())
+    jsonl.write(Record("b", error="boom"))
+    assert json.loads(out.getvalue())["error"] == "boom" and jsonl.finish() == 1

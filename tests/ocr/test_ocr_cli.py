@@ -67,8 +67,9 @@ def test_plain_text_one_image(stub_classifier, images):
 def test_plain_text_several_images_prefix_the_file(stub_classifier, images):
     one, two, blank, _ = images
     res = _run(["ocr", "--no-lm", str(one), str(two), str(blank)])
-    assert res.exit_code == 0
-    assert res.stdout.splitlines() == [f"{one}\t电视机12月", f"{two}\t全场满299元", f"{blank}\t"]
+    assert res.exit_code == 1  # an image without text is an error, not an empty reading
+    assert res.stdout.splitlines() == [f"{one}\t电视机12月", f"{two}\t全场满299元"]
+    assert f"jiema: {blank}: NoTextError: no text found\n" in res.stderr
 
 
 def test_jsonl_records_and_a_bad_file(stub_classifier, images):
@@ -84,7 +85,8 @@ def test_jsonl_records_and_a_bad_file(stub_classifier, images):
     assert line["glyphs"][0]["candidates"][0][0] == "电"
     assert recs[1]["text"] is None and "not an image" in recs[1]["error"]
     assert recs[1]["lines"] == [] and set(recs[1]) == set(recs[0])  # one schema for all
-    assert recs[2]["text"] == "" and recs[2]["lines"] == [] and recs[2]["error"] is None
+    assert recs[2]["text"] is None and recs[2]["lines"] == []
+    assert recs[2]["error"] == "NoTextError: no text found"
 
 
 def test_debug_dir_pictures(stub_classifier, images, tmp_path):

@@ -203,9 +203,9 @@ class Dictionary:
     def save(self, path: str | os.PathLike) -> None:
         """Write the jieba-format file (UTF-8, `\\n` line ends); `load` reads back the same words,
         frequencies and tags (ids become compact if words were deleted)."""
-        text = self.dumps()
-        with open(path, "w", encoding="utf-8", newline="\n") as f:
-            f.write(text)
+        from ..atomic import write_text
+
+        write_text(path, self.dumps())
 
     # --- editing ----------------------------------------------------------------------------
 

@@ -9,7 +9,14 @@ from typing import Any
 
 import click
 from jiema.cli import core_group, pass_engine
-from jiema.output import exit_with, inputs_argument, jsonl_option, model_option
+from jiema.output import (
+    describe_error,
+    exit_with,
+    inputs_argument,
+    jsonl_option,
+    model_option,
+    refuse_input_as_output,
+)
 from pydantic import ValidationError
 
 from .plugin import COMPONENT, DEFAULT_MODEL
@@ -54,21 +61,27 @@ def captcha_command(
     A file that is not a readable image gets an error in its record; the rest are still read
     and the exit status is 1.
     """
+    from collections import deque
+
+    from jiema.errors import require
     from jiema.output import run_reading_command
 
+    require("torch", "captcha", "jiema captcha")  # the reader is a torch network
     reader = _reader(_default_spec(engine, model), batch_size)
     items = list(inputs)
-    done: dict[int, Any] = {}
-    position = {"next": 0}
+    done: dict[str, deque[Any]] = {}  # per input name, its results read ahead, in order
+    position = {"next": 0}  # the first input not read ahead yet
 
     def read_one(item: str) -> Any:
-        i = position["next"]
-        position["next"] += 1
-        if i not in done:  # read the next batch of inputs at once
-            batch = list(range(i, min(len(items), i + batch_size)))
-            for j, r in zip(batch, reader.read_each([items[j] for j in batch]), strict=True):
-                done[j] = r
-        result = done.pop(i)
+        while not done.get(item):  # read the next batch of inputs at once
+            i = position["next"]
+            batch = items[i: i + batch_size]
+            if not batch:
+                raise LookupError(f"{item} is not one of the inputs")
+            position["next"] += len(batch)
+            for name, r in zip(batch, reader.read_each(batch), strict=True):
+                done.setdefault(name, deque()).append(r)
+        result = done[item].popleft()
         if isinstance(result, Exception):
             raise result
         return {"text": result.text, "confidence": round(result.confidence, 6),
@@ -158,6 +171,7 @@ def train_captcha_command(**kw: Any) -> None:
     from .settings import NetworkSettings, TrainOptions
     from .train import Trainer, export_model
 
+    refuse_input_as_output(kw["export_path"], [kw["init"]], option="--export")
     lo, hi = _length_range(kw["length"])
     try:
         h, w = (int(x) for x in kw["input_size"].lower().split("x"))
@@ -245,7 +259,7 @@ def eval_captcha_command(
     for src, r in zip(sources, results, strict=True):
         if isinstance(r, Exception):
             failed += 1
-            click.echo(f"jiema: {src}: {type(r).__name__}: {r}", err=True)
+            click.echo(f"jiema: {src}: {describe_error(r, str(src))}", err=True)
             pred.append("")
         else:
             pred.append(r.text)
@@ -265,6 +279,7 @@ def eval_captcha_command(
 def _generated(
     reader: Any, n: int, seed: int, save_dir: str | None
 ) -> tuple[list[Any], list[str]]:
+    from jiema.atomic import atomic_open, write_text
     from tqdm import tqdm
 
     from .generator import CaptchaGenerator
@@ -282,10 +297,11 @@ def _generated(
         gold.append(label)
         if out is not None:
             name = f"{seed}_{i:06d}.png"
-            (out / name).write_bytes(png)
+            with atomic_open(out / name, "wb") as f:
+                f.write(png)
             rows.append(f"{name}\t{label}\n")
     if out is not None:
-        (out / "labels.tsv").write_text("".join(rows), encoding="utf-8")
+        write_text(out / "labels.tsv", "".join(rows))
     return sources, gold
 
 

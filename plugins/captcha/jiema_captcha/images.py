@@ -37,6 +37,8 @@ def load_image(source: ImageInput, *, max_pixels: int = MAX_PIXELS) -> Any:
         data, name = bytes(source), "<bytes>"
     elif isinstance(source, str | os.PathLike):
         name = os.fspath(source)
+        if not name:  # Path("") is the current folder
+            raise ImageInputError("empty path: expected an image file")
         data = Path(name).read_bytes()  # a missing file is the CLI's one-line OSError
     else:
         raise ImageInputError(

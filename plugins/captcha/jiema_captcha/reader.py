@@ -20,6 +20,11 @@ from .settings import NetworkSettings
 
 DEFAULT_MODEL = "upper4"
 COMPONENT = "captcha.reader.v1"
+#: Least gray-level spread (max - min, of 255) of an image with something drawn on it. Generated
+#: captchas spread 57 or more (the least of 600 generated, at 32x96); a flat or near-flat image
+#: holds nothing to read, and the network would still name characters in it (a blank image
+#: was read as "MBBB").
+MIN_INK_CONTRAST = 24
 
 
 @dataclass(frozen=True)
@@ -92,12 +97,19 @@ class CaptchaReader:
         return self.captcha.min_length, self.captcha.max_length
 
     def prepare(self, source: ImageInput) -> np.ndarray:
-        """One input as the network's `(H, W)` uint8 grayscale."""
+        """One input as the network's `(H, W)` uint8 grayscale; a blank image (nothing drawn
+        on it) is a `NoTextError`, not a guess."""
+        from jiema.errors import NoTextError
+
         from .preprocess import to_gray_small
 
-        return to_gray_small(
+        gray = to_gray_small(
             load_image(source), self.network.input_height, self.network.input_width
         )
+        contrast = int(gray.max()) - int(gray.min())
+        if contrast < MIN_INK_CONTRAST:
+            raise NoTextError(f"no text found (a blank image: contrast {contrast} of 255)")
+        return gray
 
     def warm_up(self) -> None:
         """One blank read: torch's first call and the core's Numba kernels, outside timings."""

@@ -3,14 +3,30 @@
 from __future__ import annotations
 
 import logging
+import re
 from pathlib import Path
 from typing import Any
 
 import click
 from jiema.cli import pass_engine
-from jiema.output import Record, exit_with, inputs_argument, jsonl_option, run_reading_command
+from jiema.output import (
+    Record,
+    describe_error,
+    exit_with,
+    inputs_argument,
+    jsonl_option,
+    model_option,
+    run_reading_command,
+    same_file,
+)
 
 from .plugin import CLASSIFIER_COMPONENT, LINE_COMPONENT
+
+#: The reader a model of each component feeds: `--model` implies `--reader`.
+READER_OF_COMPONENT = {CLASSIFIER_COMPONENT: "cut-classify", LINE_COMPONENT: "line-ctc"}
+_COMPONENT_OF_READER = {reader: component for component, reader in READER_OF_COMPONENT.items()}
+#: What `--debug-dir` writes per image, after the image's stem.
+_DEBUG_NAME = re.compile(r"^(?P<stem>.+)-(?:kde|boxes|layer\d+)\.png$")
 
 log = logging.getLogger("jiema.ocr")
 
@@ -39,10 +55,11 @@ def _plain(record: Record, many: bool) -> str:
               default=None,
               help="Emission model: cut glyphs for the char CNN, or read whole lines with the "
                    "CTC line recogniser (gb2312-line-ctc); both feed the same LM "
-                   "(default: the configured reader, cut-classify).")
-@click.option("--model", default=None, metavar="NAME|PATH",
-              help="The reader's model: a registered name (see `jiema models`) or a path "
-                   "(default: the configured one; gb2312-cnn for cut-classify).")
+                   "(default: the reader of --model if given, else the configured one, "
+                   "cut-classify).")
+@model_option(None, component=tuple(READER_OF_COMPONENT),
+              help="The reader's model: gb2312-cnn (cut-classify, the default) or "
+                   "gb2312-line-ctc (line-ctc), or a path to one; the model picks the reader.")
 @click.option("--no-lm", is_flag=True, help="Best candidate per glyph, no language model.")
 @click.option("--lm-weight", type=click.FloatRange(min=0), default=None,
               help="Weight of the character bigram LM against the classifier "
@@ -52,20 +69,32 @@ def _plain(record: Record, many: bool) -> str:
                    "and the lines, components and glyph boxes drawn over the image.")
 @pass_engine
 def ocr_command(engine: Any, inputs: tuple[str, ...], jsonl: bool, reader_kind: str | None,
-                model: str | None, no_lm: bool, lm_weight: float | None,
+                model: Any, no_lm: bool, lm_weight: float | None,
                 debug_dir: str | None) -> None:
     """Read printed Chinese text (with digits, Latin letters, punctuation) from images.
 
     Prints the text of each image, one line per text line (with several images, each line is
-    `FILE<TAB>TEXT`); an image without text prints nothing (an empty text). With --jsonl, one
-    record per image: file, text (lines joined by a newline), confidence, error, and `lines`
-    (box, text, confidence and per glyph its box, character and candidates). A file that is not
-    a readable image is reported and the others are still read (exit status 1).
+    `FILE<TAB>TEXT`). With --jsonl, one record per image: file, text (lines joined by a
+    newline), confidence, error, and `lines` (box, text, confidence and per glyph its box,
+    character and candidates). A file that is not a readable image, and an image with no text
+    in it ("no text found"), is reported in one line and the others are still read (exit
+    status 1). Needs torch (the `ocr` extra brings it).
     """
+    from jiema.errors import NoTextError, require
+
     from .pipeline import analyse
 
-    reader = _reader(engine, reader_kind, model, no_lm, lm_weight)
+    implied = READER_OF_COMPONENT.get(model.component) if model is not None else None
+    if reader_kind is not None and implied is not None and reader_kind != implied:
+        raise click.BadParameter(
+            f"{model.name} is a {implied} model (component {model.component}); --reader "
+            f"{reader_kind} takes one of component {_COMPONENT_OF_READER[reader_kind]}",
+            param_hint="--model")
     out_dir = Path(debug_dir) if debug_dir else None
+    if out_dir is not None:
+        _refuse_debug_overwrites(out_dir, inputs)
+    require("torch", "ocr", "jiema ocr")  # every reader's network runs in torch
+    reader = _reader(engine, reader_kind or implied, model, no_lm, lm_weight)
     if out_dir is not None:
         out_dir.mkdir(parents=True, exist_ok=True)
 
@@ -77,9 +106,12 @@ def ocr_command(engine: Any, inputs: tuple[str, ...], jsonl: bool, reader_kind: 
             result = reader.read_analysis(analysis)
         except Exception as exc:  # reported in the record; every record has the same keys
             log.debug("reading %s failed", file, exc_info=True)
-            return Record(file, error=f"{type(exc).__name__}: {exc}", extra={"lines": []})
+            return Record(file, error=describe_error(exc, file), extra={"lines": []})
         if out_dir is not None:
             _write_debug(out_dir, _debug_stem(file, stems), analysis, result)
+        if not result.text.strip():
+            return Record(file, error=describe_error(NoTextError("no text found")),
+                          extra={"lines": []})
         return Record(file, text=result.text, confidence=result.confidence,
                       extra={"lines": [line.to_dict() for line in result.lines]})
 
@@ -89,7 +121,19 @@ def ocr_command(engine: Any, inputs: tuple[str, ...], jsonl: bool, reader_kind: 
     exit_with(status)
 
 
-def _reader(engine: Any, kind: str | None, model: str | None, no_lm: bool,
+def _refuse_debug_overwrites(out_dir: Path, inputs: tuple[str, ...]) -> None:
+    """A usage error when a picture `--debug-dir` would write is one of the inputs."""
+    stems: set[str] = set()
+    for file in inputs:
+        _debug_stem(file, stems)
+    for file in inputs:
+        found = _DEBUG_NAME.match(Path(file).name)
+        if found and found["stem"] in stems and same_file(Path(file).parent, out_dir):
+            raise click.UsageError(
+                f"--debug-dir {out_dir} would overwrite the input {file}; choose another folder")
+
+
+def _reader(engine: Any, kind: str | None, model: Any, no_lm: bool,
             lm_weight: float | None) -> Any:
     """The configured ocr pipeline, with the command line's overrides applied."""
     from .line_ctc import LineCTCReader
@@ -124,11 +168,11 @@ def _reader(engine: Any, kind: str | None, model: str | None, no_lm: bool,
     return OcrReader(classifier, decoder, reader.options, reader.stages)
 
 
-def _model_spec(engine: Any, model: str | None, component: str) -> Any:
-    """The registered model or path `--model` names, checked against the reader's component."""
+def _model_spec(engine: Any, model: Any, component: str) -> Any:
+    """The `ModelSpec` `--model` named (or None), checked against the reader's component."""
     if model is None:
         return None
-    spec = engine.resolve_model(model)
+    spec = model
     if spec.component != component:
         raise click.BadParameter(
             f"model {model!r} is for component {spec.component!r}, not {component!r}",

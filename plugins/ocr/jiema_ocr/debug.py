@@ -38,21 +38,26 @@ def plot_kde(layers: Layers, path: str | Path) -> Path:
     ax.set_ylabel("density")
     ax.legend(fontsize=8)
     fig.tight_layout()
+    from jiema.atomic import atomic_path
+
     path = Path(path)
-    fig.savefig(path)
+    with atomic_path(path) as tmp:
+        fig.savefig(tmp)
     plt.close(fig)
     return path
 
 
 def save_layers(gray: np.ndarray, layers: Layers, prefix: str | Path) -> list[Path]:
     """One black-on-white picture per layer: `<prefix>-layer<k>.png`."""
+    from jiema.atomic import atomic_path
     from PIL import Image
 
     lab = layers.label(gray)
     out = []
     for k in range(layers.count):
         path = Path(f"{prefix}-layer{k}.png")
-        Image.fromarray(np.where(lab == k, 0, 255).astype(np.uint8)).save(path)
+        with atomic_path(path) as tmp:
+            Image.fromarray(np.where(lab == k, 0, 255).astype(np.uint8)).save(tmp)
         out.append(path)
     return out
 
@@ -84,5 +89,8 @@ def draw_boxes(
         for b in boxes:
             draw.rectangle(sc(b), outline=(0, 90, 255))
     if path is not None:
-        img.save(path)
+        from jiema.atomic import atomic_path
+
+        with atomic_path(path) as tmp:
+            img.save(tmp)
     return img

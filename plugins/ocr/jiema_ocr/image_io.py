@@ -46,6 +46,8 @@ def read_rgb(source: ImageSource, *, max_pixels: int = MAX_PIXELS) -> np.ndarray
         data, name = bytes(source), "<bytes>"
     elif isinstance(source, str | os.PathLike):
         name = os.fspath(source)
+        if not name:  # Path("") is the current folder
+            raise ImageReadError("empty path: expected an image file")
         data = Path(name).read_bytes()  # OSError (missing, a folder) is the CLI's one-liner
     else:
         raise ImageReadError(

@@ -10,7 +10,21 @@ from typing import Any
 
 import click
 from jiema.cli import core_group, pass_engine
-from jiema.output import EXIT_OK, EXIT_SOME_FAILED, Record, exit_with
+from jiema.output import (
+    Record,
+    Reporter,
+    describe_error,
+    exit_with,
+    model_option,
+    refuse_input_as_output,
+)
+
+from .dictionary_model import COMPONENT as DICT_COMPONENT
+from .fcn.tagger import COMPONENT as FCN_COMPONENT
+from .fcn.tagger import DEFAULT_HARD_FACTOR
+
+#: The mode a model of each component decodes in: `--model` implies `--mode`.
+MODE_OF_COMPONENT = {DICT_COMPONENT: "dict", FCN_COMPONENT: "fcn"}
 
 
 def add_commands(cli: click.Group) -> None:
@@ -24,18 +38,17 @@ def add_commands(cli: click.Group) -> None:
 
 def _stage(
     engine: Any, mode: str, user_dict: str | None, hard_dict: str | None = None,
-    hard_default: float | None = None, model: str | None = None,
+    hard_default: float | None = None, model: Any = None,
     builtin_words: bool | None = None, lexicon: bool | None = None,
     precision: str | None = None, networks: int | None = None,
 ) -> Any:
     """The segmenter stage the command runs: the configured one, with the command's flags
-    applied (a flag replaces the configured option). Paths are made absolute, so the same
-    stage builds the same segmenter in this process and on Dask workers."""
+    applied (a flag replaces the configured option). `model` is a resolved `ModelSpec` of
+    `mode`'s component, or None. Paths are made absolute, so the same stage builds the same
+    segmenter in this process and on Dask workers."""
     import dataclasses
 
-    from .dictionary_model import COMPONENT as DICT_COMPONENT
     from .dictionary_model import DEFAULT_MODEL
-    from .fcn.tagger import COMPONENT as FCN_COMPONENT
     from .fcn.tagger import FCN_MODEL
     from .plugin import DictOptions, FCNOptions
     from .segmenter import check_mode
@@ -47,12 +60,12 @@ def _stage(
             options = stage.options.model_dump()
             spec = stage.model
         elif stage.component == DICT_COMPONENT:
-            options, spec = {}, None
-            model = model or (FCN_MODEL if FCN_MODEL in engine.models else None)
+            options = {}
+            spec = engine.resolve_model(FCN_MODEL) if FCN_MODEL in engine.models else None
         else:
             raise click.UsageError("--mode fcn: the configured segmenter is not jiema's")
         if model is not None:
-            spec = engine.resolve_model(model)
+            spec = model
         for key, value in (("hard_dict", hard_dict), ("hard_default", hard_default),
                            ("user_dict", user_dict), ("builtin_words", builtin_words),
                            ("lexicon", lexicon), ("precision", precision),
@@ -66,8 +79,7 @@ def _stage(
     for flags, value in (("--hard-dict needs", hard_dict),
                          ("--builtin-words/--no-builtin-words need", builtin_words),
                          ("--lexicon/--no-lexicon need", lexicon),
-                         ("--precision needs", precision), ("--networks needs", networks),
-                         ("--model needs", model)):
+                         ("--precision needs", precision), ("--networks needs", networks)):
         if value is not None:
             raise click.UsageError(f"{flags} --mode fcn")
     if stage.component == DICT_COMPONENT:
@@ -76,6 +88,8 @@ def _stage(
         options, spec = {}, engine.resolve_model(DEFAULT_MODEL)
     else:
         raise click.UsageError("--mode dict: the configured segmenter is not jiema's")
+    if model is not None:
+        spec = model
     if user_dict is not None:
         options["user_dict"] = user_dict
     options["user_dict"] = _absolute(options.get("user_dict"))
@@ -99,9 +113,11 @@ def _build_cutter(stage: Any) -> Any:
 @click.argument("inputs", nargs=-1, metavar="[FILE...|-]")
 @click.option("--mode", type=click.Choice(["dict", "fcn"]), default=None,
               help="dict: dictionary word lattice; fcn: the neural tagger (needs torch). "
-                   "Default: jiema_segment.segmenter.default_mode().")
-@click.option("--model", default=None,
-              help="fcn mode: a registered model name or a path (default: the shipped pd98-fcn).")
+                   "Default: the mode of --model if given, else fcn when torch is installed "
+                   "and dict without it.")
+@model_option(None, component=tuple(MODE_OF_COMPONENT),
+              help="A registered model name or a path: an fcn model (default pd98-fcn) or a "
+                   "dictionary model (default pd98-dict); the model's kind picks the mode.")
 @click.option("--user-dict", type=click.Path(exists=True, dir_okay=False), default=None,
               help="A jieba-format user dictionary (word [freq] [tag]) to add "
                    "(fcn mode: its words join the hard-decoding list).")
@@ -110,7 +126,7 @@ def _build_cutter(stage: Any) -> Any:
                    "a plain word gets --hard-default (a plain single character gets none).")
 @click.option("--hard-default", type=click.FloatRange(min=0, min_open=True), default=None,
               help="fcn mode: factor of plain words of two or more characters in --hard-dict "
-                   "/ --user-dict (default: jiema_segment.fcn.tagger.DEFAULT_HARD_FACTOR, 100).")
+                   f"/ --user-dict (default: {DEFAULT_HARD_FACTOR:g}).")
 @click.option("--builtin-words/--no-builtin-words", default=None,
               help="fcn mode: start the hard-decoding list with the shipped words newer than "
                    "the 1998 training text (二维码, 微信, ...; on by default).")
@@ -145,7 +161,7 @@ def segment_command(
     engine: Any,
     inputs: tuple[str, ...],
     mode: str | None,
-    model: str | None,
+    model: Any,
     user_dict: str | None,
     hard_dict: str | None,
     hard_default: float | None,
@@ -163,23 +179,35 @@ def segment_command(
     """Cut each line of FILE (or standard input, `-`) into words.
 
     Exactly one output line per input line, streaming; an empty line stays empty. Whitespace in
-    the input is not a word: it separates words and never appears in the output. Invalid UTF-8
-    stops the run with the file name and byte offset (with --jsonl it becomes that line's record).
+    the input is not a word: it separates words and never appears in the output. A file that
+    cannot be read is reported in one line on standard error and the other files are still
+    cut (exit status 1); invalid UTF-8 names the byte offset and skips the rest of that file
+    (with --jsonl each bad line becomes its record and the next lines are still cut). --out
+    is written to a temporary file renamed at the end, and may not be one of the inputs.
     """
+    from jiema.atomic import atomic_open
+
     from .segmenter import default_mode
 
-    mode = mode or default_mode()
+    implied = MODE_OF_COMPONENT.get(model.component) if model is not None else None
+    if mode is not None and implied is not None and mode != implied:
+        raise click.BadParameter(
+            f"{model.name} is a {implied}-mode model (component {model.component}); it does "
+            f"not go with --mode {mode}",
+            param_hint="--model")
+    mode = mode or implied or default_mode()
+    sources = list(inputs) or ["-"]
+    model_files = [model.path, model.card_path] if model is not None else []
+    refuse_input_as_output(out_path, [*sources, user_dict, hard_dict, *model_files])
     stage = _stage(engine, mode, user_dict, hard_dict, hard_default, model, builtin_words,
                    lexicon, precision, networks)
-    sources = list(inputs) or ["-"]
+    blocks = block_chars or (1 << 22 if use_dask or scheduler else 1 << 16)
     with _cutter(engine, stage, use_dask or scheduler is not None, scheduler) as cut:
-        out = open(out_path, "w", encoding="utf-8", newline="\n") if out_path else sys.stdout
-        try:
-            status = _stream(cut, sources, out, delimiter, jsonl,
-                             block_chars or (1 << 22 if use_dask or scheduler else 1 << 16))
-        finally:
-            if out_path:
-                out.close()
+        if out_path is None:
+            status = _stream(cut, sources, sys.stdout, delimiter, jsonl, blocks)
+        else:
+            with atomic_open(out_path) as out:
+                status = _stream(cut, sources, out, delimiter, jsonl, blocks)
     exit_with(status)
 
 
@@ -216,12 +244,15 @@ def _cutter(engine: Any, stage: Any, use_dask: bool, scheduler: str | None) -> I
 def _stream(
     cut: Any, sources: list[str], out: Any, delimiter: str, jsonl: bool, block_chars: int
 ) -> int:
+    """Cut every line of `sources` in blocks and write them; returns the exit status. A bad
+    line is a record with --jsonl; in plain mode it is one line on stderr and the rest of its
+    file is skipped (its output would no longer line up with the input)."""
     from jiema.corpus import read_lines
     from tqdm import tqdm
 
-    failed = 0
-    records = read_lines(sources, errors="record" if jsonl else "strict")
+    reporter = Reporter(jsonl=jsonl, out=out)
     pending: list[Any] = []
+    skipping: tuple[str, int] | None = None  # (file, bad line) whose rest plain mode skips
 
     def flush() -> Iterator[tuple[Any, list[str] | None]]:
         good = [rec for rec in pending if rec.error is None]
@@ -231,26 +262,28 @@ def _stream(
         pending.clear()
 
     def emit(rec: Any, words: list[str] | None) -> None:
-        nonlocal failed
-        if words is not None:
-            words = [w for w in words if not w.isspace()]
-        if jsonl:
-            if words is None:
-                failed += 1
-                record = Record(rec.file, error=f"{type(rec.error).__name__}: {rec.error}",
-                                extra={"line": rec.line})
-            else:
-                record = Record(rec.file, text=delimiter.join(words),
-                                extra={"line": rec.line, "words": words})
-            out.write(record.to_json() + "\n")
-        else:
-            out.write(delimiter.join(words or ()) + "\n")
+        if words is None:
+            where = f" (line {rec.line})" if rec.line and not jsonl else ""
+            record = Record(rec.file, error=describe_error(rec.error, rec.file) + where,
+                            extra={"line": rec.line})
+            reporter.write(record)
+            return
+        words = [w for w in words if not w.isspace()]
+        text = delimiter.join(words)
+        reporter.write(Record(rec.file, text=text, extra={"line": rec.line, "words": words}),
+                       text)
 
     size = 0
     # a bar on stderr when it is a terminal (tqdm disables itself otherwise)
     bar = tqdm(unit="line", file=sys.stderr, disable=None, mininterval=1.0, leave=False)
     try:
-        for rec in records:
+        for rec in read_lines(sources, errors="record"):
+            if skipping is not None:
+                if rec.file == skipping[0] and rec.line > skipping[1]:
+                    continue
+                skipping = None
+            if rec.error is not None and not jsonl:
+                skipping = (rec.file, rec.line)
             pending.append(rec)
             size += len(rec.text)
             if size >= block_chars:
@@ -259,15 +292,24 @@ def _stream(
                     emit(*item)
                 out.flush()
                 size = 0
-    finally:  # a bad byte (strict mode) still leaves every line before it written
+    finally:
         bar.update(len(pending))
         for item in flush():
             emit(*item)
         out.flush()
         bar.close()
-    if failed:
-        sys.stderr.write(f"jiema: {failed} input line(s) could not be read\n")
-    return EXIT_SOME_FAILED if failed else EXIT_OK
+    return reporter.finish(what="input line(s)" if jsonl else "input(s)")
+
+
+def _refuse_model_output(out: str, inputs: Any) -> None:
+    """`--out` (a model file, or a text file) and the card written beside a model may not be
+    an input or an input's card."""
+    from jiema.models import card_path_for
+
+    sources = [p for path in inputs for p in (path, card_path_for(path))]
+    refuse_input_as_output(out, sources)
+    if out.endswith(".safetensors"):
+        refuse_input_as_output(card_path_for(out), sources, option="--out's card")
 
 
 @click.command("dictionary")
@@ -298,6 +340,7 @@ def train_dictionary_command(
         save_dictionary_model,
     )
 
+    _refuse_model_output(out_path, corpora)
     counts = count_words(corpora, fmt)  # type: ignore[arg-type]
     dictionary = dictionary_from_counts(counts)
     out = Path(out_path)
@@ -438,6 +481,7 @@ def train_segment_lexicon_command(model_path: str, corpora: tuple[str, ...], out
     peoples_daily_199801.txt."""
     from .fcn.train import add_lexicon
 
+    _refuse_model_output(out, [model_path, *corpora])
     weights, words = add_lexicon(model_path, list(corpora), out)
     click.echo(f"{words} lexicon words -> {weights}", err=True)
 
@@ -472,6 +516,7 @@ def train_segment_ensemble_command(
 
     from .fcn.ensemble import merge_models
 
+    _refuse_model_output(out, [*members, *corpora])
     weights = merge_models(list(members), out, name=name, int8_embeddings=int8_embeddings,
                            int4_bigrams=int4_bigrams)
     _, card = find_model_files(weights)

@@ -8,7 +8,7 @@ from typing import Any
 
 import click
 from jiema.cli import core_group
-from jiema.output import EXIT_OK, EXIT_SOME_FAILED, Record, exit_with
+from jiema.output import Record, Reporter, describe_error, exit_with, refuse_input_as_output
 
 _CORPUS = click.argument("corpus", nargs=-1, required=True, metavar="CORPUS...",
                          type=click.Path(dir_okay=False, allow_dash=True))
@@ -62,6 +62,7 @@ def discover_words_command(corpus: tuple[str, ...], min_proba: float, min_pmi: f
     from .options import WordOptions
     from .words import discover_words
 
+    refuse_input_as_output(out_path, corpus)
     opts = WordOptions(min_proba=min_proba, min_pmi=min_pmi, filtering=not no_filtering)
     table = discover_words(FileCorpus(corpus), opts, backend=backend,  # type: ignore[arg-type]
                            scheduler=scheduler, partition_size=partition_size,
@@ -112,14 +113,16 @@ def discover_templates_command(corpus: tuple[str, ...], words_path: str | None, 
     from .template_discovery import discover_templates
     from .words import WordTable, discover_words
 
+    if words_path is None and words_out is None and out_path is not None:
+        words_out = os.path.splitext(out_path)[0] + ".words.txt"
+    refuse_input_as_output(out_path, [*corpus, words_path])
+    refuse_input_as_output(words_out, [*corpus, out_path], option="--words-out")
     texts = FileCorpus(corpus)
     run: dict[str, Any] = dict(backend=backend, scheduler=scheduler,
                                partition_size=partition_size, progress=not quiet)
     if words_path is not None:
         table = WordTable.load(words_path)
     else:
-        if words_out is None and out_path is not None:
-            words_out = os.path.splitext(out_path)[0] + ".words.txt"
         table = discover_words(texts, **run)
         if words_out:
             table.save(words_out)
@@ -148,7 +151,7 @@ def discover_templates_command(corpus: tuple[str, ...], words_path: str | None, 
               help="Word table to tokenize with (default: the one the templates file names).")
 @click.option("--null-score", type=click.FloatRange(max=0), default=-20.0, show_default=True,
               help="Log-score of each extra word in a span no template covers.")
-@click.option("--input", "inputs", multiple=True, type=click.Path(dir_okay=False, allow_dash=True),
+@click.option("--input", "inputs", multiple=True, type=click.Path(allow_dash=True),
               help="Read sentences from this file, one a line (`-`: stdin); repeatable. "
                    "Without SENTENCE and --input, standard input is read.")
 @click.option("--tree", is_flag=True, help="Print nlp-zero's indented tree under each sentence.")
@@ -167,13 +170,17 @@ def parse_command(sentences: tuple[str, ...], templates_path: str, words_path: s
     Each sentence is cut with the word table, then covered by the templates of `jiema discover
     templates` so that the total log-probability is highest, recursing into the slots (a span
     no template covers scores --null-score per extra word). Prints the sentence with each
-    slot in parentheses, one line per sentence (--nested: slots bracketed inside too)."""
+    slot in parentheses, one line per sentence (--nested: slots bracketed inside too). A file
+    that cannot be read is one line on standard error (with --jsonl, its record) and the
+    other sentences are still parsed (exit status 1)."""
     from jiema.corpus import read_lines
 
     from .parser import Parser
     from .template import TemplateSet
     from .words import WordTable
 
+    refuse_input_as_output(render_path, [*inputs, templates_path, words_path],
+                           option="--render")
     templates = TemplateSet.load(templates_path)
     words = words_path or templates.words
     if words is None:
@@ -181,29 +188,23 @@ def parse_command(sentences: tuple[str, ...], templates_path: str, words_path: s
     parser = Parser(templates, WordTable.load(words).tokenizer(), null_score=null_score)
     items: list[tuple[str, str | None, Exception | None]] = [("<arg>", s, None) for s in sentences]
     if inputs or not sentences:
-        for rec in read_lines(list(inputs) or ["-"], errors="record" if jsonl else "strict"):
+        for rec in read_lines(list(inputs) or ["-"], errors="record"):
             items.append((rec.file, rec.text if rec.error is None else None, rec.error))
     if render_path is not None and len(items) != 1:
         raise click.UsageError(f"--render draws one sentence; got {len(items)}")
-    failed = 0
     good = [text for _, text, err in items if err is None and text is not None]
     trees = iter(parser.parse_many(good, progress=not quiet and len(good) > 1))
-    out = sys.stdout
+    reporter = Reporter(jsonl=jsonl)
     for file, text, err in items:
         if err is not None or text is None:
-            failed += 1
-            out.write(Record(file, error=f"{type(err).__name__}: {err}").to_json() + "\n")
+            reporter.write(Record(file, error=describe_error(err or ValueError("no text"), file)))
             continue
         t = next(trees)
         shown = t.bracketed(nested)
-        if jsonl:
-            out.write(Record(file, text=shown, extra={"tree": t.to_dict(), "score": t.score,
-                                                      "sentence": text}).to_json() + "\n")
-        else:
-            out.write(shown + "\n")
-            if tree:
-                out.write(t.plot() + "\n")
+        reporter.write(Record(file, text=shown, extra={"tree": t.to_dict(), "score": t.score,
+                                                       "sentence": text}),
+                       shown + ("\n" + t.plot() if tree else ""))
         if render_path is not None:
             t.render(render_path)
             _echo(f"tree drawn -> {render_path}")
-    exit_with(EXIT_SOME_FAILED if failed else EXIT_OK)
+    exit_with(reporter.finish(what="input(s)"))

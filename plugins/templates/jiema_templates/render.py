@@ -69,6 +69,9 @@ def render_tree(tree: SentTree, path: str | os.PathLike | None = None, *,
     ax.axis("off")
     fig.tight_layout()
     if path is not None:
-        fig.savefig(path, dpi=120)
+        from jiema.atomic import atomic_path
+
+        with atomic_path(path) as tmp:
+            fig.savefig(tmp, dpi=120)
         plt.close(fig)
     return fig

@@ -111,8 +111,9 @@ class TemplateSet:
 
     def save(self, path: str | os.PathLike) -> None:
         """Text file: `count<TAB>template[<TAB>trivial]` per line, most frequent first."""
-        with open(path, "w", encoding="utf-8", newline="\n") as f:
-            f.write(self.dumps())
+        from jiema.atomic import write_text
+
+        write_text(path, self.dumps())
 
     @classmethod
     def load(cls, path: str | os.PathLike) -> TemplateSet:

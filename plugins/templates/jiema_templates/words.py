@@ -74,8 +74,9 @@ class WordTable:
                 f"{len(words)} word(s) hold whitespace or start with '#', which the jieba format "
                 f"cannot store: {words[:5]!r} (discover with filtering on)"
             )
-        with open(path, "w", encoding="utf-8", newline="\n") as f:
-            f.write(self.dumps())
+        from jiema.atomic import write_text
+
+        write_text(path, self.dumps())
 
     @classmethod
     def load(cls, path: str | os.PathLike) -> WordTable:

@@ -50,10 +50,17 @@ class CharVocab:
         return len(self.chars) + 2
 
     def encode(self, text: str) -> np.ndarray:
-        """int64 ids of the width-normalised characters of `text` (UNK when unknown)."""
-        codes = _codepoints(normalize_width(text))
+        """int64 ids of the width-normalised characters of `text` (UNK when unknown; a lone
+        surrogate, which no training text holds, is unknown too rather than an error)."""
+        codes = _code_points(text)
         codes = np.minimum(codes.astype(np.int64), self._table.shape[0] - 1)
         return self._table[codes]
+
+
+def _code_points(text: str) -> np.ndarray:
+    """The width-normalised code points of `text`; a lone surrogate is its own code point."""
+    return np.frombuffer(normalize_width(text).encode("utf-32-le", "surrogatepass"),
+                         dtype=np.uint32)
 
 
 def tags_for_words(words: Iterable[str]) -> np.ndarray:
@@ -93,7 +100,7 @@ class BigramVocab:
 
     @staticmethod
     def line_keys(text: str) -> np.ndarray:
-        codes = _codepoints(normalize_width(text))
+        codes = _code_points(text)
         codes = codes.astype(np.int64)
         nxt = np.zeros_like(codes)
         nxt[:-1] = codes[1:]
@@ -118,9 +125,3 @@ class BigramVocab:
             return np.full(k.shape[0], UNK, dtype=np.int64)
         pos = np.minimum(np.searchsorted(self.keys, k), self.keys.shape[0] - 1)
         return np.where(self.keys[pos] == k, pos + 2, UNK).astype(np.int64)
-
-
-def _codepoints(text: str) -> np.ndarray:
-    """uint32 code points; a lone surrogate keeps its code (and so becomes UNK) rather than
-    failing to encode."""
-    return np.frombuffer(text.encode("utf-32-le", "surrogatepass"), dtype=np.uint32)
