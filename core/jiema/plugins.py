@@ -1,9 +1,14 @@
 """The plugin host: loads plugins (entry-point group `jiema`) into one pluggy manager, once.
 
-Built-in plugins must load cleanly: their failures raise. A third-party plugin that fails to
-import, raises in a hook, implements a misspelled hook or registers a name another plugin already
-has is skipped with a `PluginWarning` (and a log line) and never crashes the host. Registration
-is per plugin and all-or-nothing, so a skipped plugin leaves nothing behind.
+Every plugin, built-in or not, loads under the same rules: one that fails to import, raises in
+a hook, implements a misspelled hook or registers a name another plugin already has is skipped
+with a `PluginWarning` (and a log line) and never crashes the host; the others run. Registration
+is per plugin and all-or-nothing, so a skipped plugin leaves nothing behind. Hooks are called
+through pluggy (its tracing and any plugin's hook wrappers run), one plugin at a time.
+
+"Built-in" only says where a plugin comes from: an entry point of the distribution that ships
+this host (`jiema`). Those are registered first, so on a name clash the third-party plugin is
+the one skipped.
 
 `JIEMA_LOAD_PLUGINS` is a comma-separated allow-list of entry-point names (empty: load none).
 """
@@ -30,12 +35,7 @@ log = logging.getLogger("jiema.plugins")
 
 ENTRY_POINT_GROUP = "jiema"
 ALLOW_LIST_ENV = "JIEMA_LOAD_PLUGINS"
-BUILTIN_MODULES = (
-    "jiema_segment.plugin",
-    "jiema_ocr.plugin",
-    "jiema_captcha.plugin",
-    "jiema_templates.plugin",
-)
+CORE_DISTRIBUTION = "jiema"
 CORE_OWNER = "jiema (core)"
 
 _RECORD_HOOKS: tuple[tuple[str, str, type], ...] = (
@@ -111,7 +111,7 @@ class PluginHost:
             self._loaded = True
 
     def _add_entry_point(self, ep: metadata.EntryPoint) -> None:
-        builtin = ep.value in BUILTIN_MODULES
+        builtin = ep.value in _core_modules()
         dist = getattr(ep, "dist", None)
         try:
             obj = ep.load()
@@ -126,7 +126,7 @@ class PluginHost:
         self, obj: object, name: str, *, distribution: Any, builtin: bool | None = None
     ) -> None:
         if builtin is None:
-            builtin = getattr(obj, "__name__", None) in BUILTIN_MODULES
+            builtin = getattr(obj, "__name__", None) in _core_modules()
         if self.pm.is_registered(obj):
             return
         try:
@@ -138,7 +138,7 @@ class PluginHost:
             name=name,
             module=getattr(obj, "__name__", type(obj).__module__ + "." + type(obj).__qualname__),
             builtin=builtin,
-            distribution=distribution.metadata["Name"] if distribution is not None else None,
+            distribution=_distribution_name(distribution),
             version=distribution.version if distribution is not None else None,
         )
 
@@ -167,16 +167,13 @@ class PluginHost:
     def _fail(
         self, name: str, builtin: bool, reason: str, exc: BaseException | None = None
     ) -> None:
-        """Built-in plugin: raise. Third-party: unregister it, warn, remember why."""
-        if builtin:
-            if isinstance(exc, PluginError):
-                raise exc
-            raise PluginError(f"built-in plugin {name!r} {reason}") from exc
+        """Unregister the plugin, warn, remember why (built-in or not: the others still run)."""
         if self.pm.get_plugin(name) is not None:
             self.pm.unregister(name=name)
         self._entries.pop(name, None)
         self._skipped.append(SkippedPlugin(name, reason))
-        message = f"jiema: skipping plugin {name!r}: {reason}"
+        kind = "built-in plugin" if builtin else "plugin"
+        message = f"jiema: skipping {kind} {name!r}: {reason}"
         log.warning(message)
         warnings.warn(message, PluginWarning, stacklevel=4)
 
@@ -233,9 +230,14 @@ class PluginHost:
         return staged
 
     def _call_plugin_hook(self, hook: str, name: str, **kwargs: Any) -> None:
-        for impl in getattr(self.pm.hook, hook).get_hookimpls():
-            if impl.plugin_name == name:
-                impl.function(*[kwargs[arg] for arg in impl.argnames])
+        """Call `hook` for plugin `name` alone, through pluggy: the other plugins' plain
+        implementations are left out, their wrappers stay (so they wrap this plugin's call)."""
+        others = [
+            impl.plugin
+            for impl in getattr(self.pm.hook, hook).get_hookimpls()
+            if impl.plugin_name != name and not (impl.wrapper or impl.hookwrapper)
+        ]
+        self.pm.subset_hook_caller(hook, remove_plugins=others)(**kwargs)
 
     def _drop_dangling(self, committed: dict[str, dict[str, Any]]) -> None:
         """Tasks must name registered components of the right kind, models known components."""
@@ -310,7 +312,8 @@ def _selected_entry_points() -> list[metadata.EntryPoint]:
     eps: dict[tuple[str, str], metadata.EntryPoint] = {}
     for ep in metadata.entry_points(group=ENTRY_POINT_GROUP):
         eps.setdefault((ep.name, ep.value), ep)
-    selected = sorted(eps.values(), key=lambda ep: (ep.value not in BUILTIN_MODULES, ep.name))
+    core = _core_modules()
+    selected = sorted(eps.values(), key=lambda ep: (ep.value not in core, ep.name))
     allow = os.environ.get(ALLOW_LIST_ENV)
     if allow is None:
         return selected
@@ -324,6 +327,20 @@ def _selected_entry_points() -> list[metadata.EntryPoint]:
         log.warning(message)
         warnings.warn(message, PluginWarning, stacklevel=4)
     return [ep for ep in selected if ep.name in wanted]
+
+
+def _core_modules() -> frozenset[str]:
+    """Modules of the entry points that the host's own distribution declares (its built-ins),
+    read from the installed metadata rather than listed here."""
+    return frozenset(
+        ep.value
+        for ep in metadata.entry_points(group=ENTRY_POINT_GROUP)
+        if _distribution_name(getattr(ep, "dist", None)) == CORE_DISTRIBUTION
+    )
+
+
+def _distribution_name(dist: Any) -> str | None:
+    return dist.metadata["Name"] if dist is not None else None
 
 
 def _plugin_name(obj: object) -> str:

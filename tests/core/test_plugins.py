@@ -11,7 +11,6 @@ import jiema
 import pytest
 from jiema import plugins as host_mod
 from jiema.cli import build_cli
-from jiema.errors import DuplicateNameError, PluginError
 from jiema.plugins import PluginWarning
 from pydantic import BaseModel, ConfigDict
 
@@ -149,16 +148,17 @@ def test_duplicate_name_between_third_party_plugins_skips_the_later_one_naming_b
     assert [s.name for s in engine.skipped_plugins] == ["second"]
 
 
-def test_duplicate_name_between_builtin_plugins_is_an_error_naming_both(monkeypatch):
-    monkeypatch.setattr(host_mod, "BUILTIN_MODULES", ("b_one", "b_two"))
+def test_duplicate_name_between_builtin_plugins_skips_the_second_naming_both(monkeypatch):
+    monkeypatch.setattr(host_mod, "_core_modules", lambda: frozenset(("b_one", "b_two")))
     a = make_plugin("b_one", register_components=components_hook("x.dup.v1"))
     b = make_plugin("b_two", register_components=components_hook("x.dup.v1"))
-    with pytest.raises(DuplicateNameError, match=r"'x\.dup\.v1'.*'b_one'.*'b_two'"):
-        engine_of(a, b).components  # noqa: B018
+    with pytest.warns(PluginWarning, match=r"built-in plugin 'b_two'.*'x\.dup\.v1'.*'b_one'"):
+        engine = engine_of(a, b)
+        assert engine.components["x.dup.v1"].plugin == "b_one"
 
 
 def test_builtin_wins_over_third_party_regardless_of_order(monkeypatch):
-    monkeypatch.setattr(host_mod, "BUILTIN_MODULES", ("b_one",))
+    monkeypatch.setattr(host_mod, "_core_modules", lambda: frozenset(("b_one",)))
     third = make_plugin("third", register_tasks=tasks_hook("t"))
     builtin = make_plugin("b_one", register_tasks=tasks_hook("t"))
     with pytest.warns(PluginWarning, match="'b_one'.*'third'"):
@@ -188,11 +188,14 @@ def test_third_party_plugin_raising_in_a_hook_is_skipped_with_nothing_left_behin
     assert names_of(engine) == ["good"]
 
 
-def test_builtin_plugin_raising_in_a_hook_raises(monkeypatch):
-    monkeypatch.setattr(host_mod, "BUILTIN_MODULES", ("bad_builtin",))
+def test_builtin_plugin_raising_in_a_hook_is_skipped_and_the_others_run(monkeypatch):
+    monkeypatch.setattr(host_mod, "_core_modules", lambda: frozenset(("bad_builtin",)))
     bad = make_plugin("bad_builtin", register_components=_boom)
-    with pytest.raises(PluginError, match="bad_builtin"):
-        engine_of(bad).tasks  # noqa: B018
+    good = make_plugin("good", register_tasks=tasks_hook("fine"))
+    with pytest.warns(PluginWarning, match="built-in plugin 'bad_builtin'.*boom in hook"):
+        engine = engine_of(bad, good)
+        assert list(engine.tasks) == ["fine"]
+    assert names_of(engine) == ["good"]
 
 
 def test_misspelled_hook_skips_third_party_plugin():
@@ -203,10 +206,11 @@ def test_misspelled_hook_skips_third_party_plugin():
         assert dict(engine.tasks) == {}
 
 
-def test_misspelled_hook_in_builtin_raises(monkeypatch):
-    monkeypatch.setattr(host_mod, "BUILTIN_MODULES", ("typo_builtin",))
-    with pytest.raises(PluginError, match="register_modelz"):
-        engine_of(make_plugin("typo_builtin", register_modelz=lambda register: None)).tasks  # noqa: B018
+def test_misspelled_hook_in_builtin_is_skipped(monkeypatch):
+    monkeypatch.setattr(host_mod, "_core_modules", lambda: frozenset(("typo_builtin",)))
+    with pytest.warns(PluginWarning, match="register_modelz"):
+        engine = engine_of(make_plugin("typo_builtin", register_modelz=lambda register: None))
+        assert names_of(engine) == []
 
 
 def test_hook_with_wrong_argument_name_is_skipped():
@@ -264,13 +268,40 @@ def test_third_party_plugin_failing_to_import_is_skipped(monkeypatch, tmp_path):
     assert names_of(engine) == ["toy"]
 
 
-def test_builtin_failing_to_import_raises(monkeypatch):
+def test_builtin_failing_to_import_is_reported_and_the_others_run(monkeypatch):
     monkeypatch.delenv("JIEMA_LOAD_PLUGINS", raising=False)
-    monkeypatch.setattr(host_mod, "BUILTIN_MODULES", ("jiema_missing_builtin.plugin",))
-    eps = [_entry_point("missing", "jiema_missing_builtin.plugin")]
+    monkeypatch.setattr(host_mod, "_core_modules",
+                        lambda: frozenset(("jiema_missing_builtin.plugin",)))
+    eps = [_entry_point("missing", "jiema_missing_builtin.plugin"),
+           _entry_point("toy", "jiema_toy.plugin")]
     monkeypatch.setattr(host_mod.metadata, "entry_points", lambda group: eps)
-    with pytest.raises(PluginError, match="built-in plugin 'missing' failed to import"):
-        jiema.Engine().tasks  # noqa: B018
+    with pytest.warns(PluginWarning, match="built-in plugin 'missing': failed to import"):
+        engine = jiema.Engine()
+        assert "shout" in engine.tasks
+    assert [s.name for s in engine.skipped_plugins] == ["missing"]
+
+
+def test_hooks_run_through_pluggy_so_wrappers_and_tracing_see_every_plugin_call():
+    seen = []
+
+    @jiema.hookimpl(wrapper=True)
+    def register_tasks(register):
+        seen.append("before")
+        result = yield
+        seen.append("after")
+        return result
+
+    wrapper = make_plugin("wrapper")
+    wrapper.register_tasks = register_tasks
+    a = make_plugin("a", register_tasks=tasks_hook("ta"))
+    b = make_plugin("b", register_tasks=tasks_hook("tb"))
+    engine = engine_of(wrapper, a, b)
+    traced = []
+    engine._host.pm.trace.root.setwriter(traced.append)
+    engine._host.pm.enable_tracing()
+    assert sorted(engine.tasks) == ["ta", "tb"]
+    assert seen.count("before") == 3 and seen.count("after") == 3  # each plugin's call wrapped
+    assert any("register_tasks" in line for line in traced)
 
 
 # ------------------------------------------------------------------ commands
@@ -305,12 +336,15 @@ def test_duplicate_subcommand_between_third_party_plugins_is_skipped_naming_both
     assert CliRunner().invoke(cli, ["eval", "dup"]).stdout == "first\n"
 
 
-def test_duplicate_subcommand_between_builtins_is_an_error(monkeypatch):
-    monkeypatch.setattr(host_mod, "BUILTIN_MODULES", ("b_one", "b_two"))
-    a = make_plugin("b_one", register_commands=_command_hook(None, "same"))
-    b = make_plugin("b_two", register_commands=_command_hook(None, "same"))
-    with pytest.raises(DuplicateNameError, match="'b_two' replaces command 'same'.*'b_one'"):
-        build_cli(engine_of(a, b))
+def test_duplicate_subcommand_between_builtins_skips_the_second(monkeypatch):
+    monkeypatch.setattr(host_mod, "_core_modules", lambda: frozenset(("b_one", "b_two")))
+    a = make_plugin("b_one", register_commands=_command_hook(None, "same", "one"))
+    b = make_plugin("b_two", register_commands=_command_hook(None, "same", "two"))
+    with pytest.warns(PluginWarning, match="'b_two' replaces command 'same'.*'b_one'"):
+        cli = build_cli(engine_of(a, b))
+    from click.testing import CliRunner
+
+    assert CliRunner().invoke(cli, ["same"]).stdout == "one\n"
 
 
 def test_plugin_replacing_a_core_command_is_rejected():
