@@ -96,6 +96,17 @@ def test_long_line_windows_give_the_same_scores(model, monkeypatch):
     assert pieces[1].shape == (2, 4)
 
 
+def test_a_long_line_cut_in_windows_equals_the_whole_decode(model, monkeypatch):
+    from jiema_segment.fcn import tagger as tagger_module
+
+    seg = Segmenter(mode="fcn", model=model, hard={"新世纪": 50.0})
+    text = "扫描二维码，关注微信号。我们关注国家的新世纪。" * 30
+    whole = seg.cut(text)
+    monkeypatch.setattr(tagger_module, "WINDOW", 7)  # 90 windows, one lattice
+    assert seg.cut(text) == whole
+    assert whole.count("新世纪") == 30
+
+
 def test_missing_model_and_bad_options(model):
     from jiema_segment import ModeNotAvailableError
     from jiema_segment.fcn.tagger import model_path_default
