@@ -7,8 +7,9 @@ Numba-compiled kernels nor any task's heavy dependencies (torch never).
 from __future__ import annotations
 
 import os
-from importlib import import_module
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
+
+from .lazy import lazy_exports
 
 __version__ = "0.1.0"
 
@@ -55,19 +56,9 @@ _LAZY = {
 
 __all__ = ["__version__", "hookimpl", *sorted(_LAZY)]
 
-
-def __getattr__(name: str) -> Any:
-    module = _LAZY.get(name)
-    if module is None:
-        raise AttributeError(f"module 'jiema' has no attribute {name!r}")
-    mod = import_module(module)
-    value = mod if name == "errors" else getattr(mod, name)
-    globals()[name] = value
-    return value
+__getattr__, __dir__ = lazy_exports(__name__, _LAZY)
 
 
-def __dir__() -> list[str]:
-    return sorted(set(globals()) | set(_LAZY))
 
 
 if TYPE_CHECKING:  # pragma: no cover

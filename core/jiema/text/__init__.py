@@ -6,8 +6,9 @@ Names load on first use, so `import jiema.text` costs nothing until one is neede
 
 from __future__ import annotations
 
-from importlib import import_module
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
+
+from jiema.lazy import lazy_exports
 
 _LAZY = {
     "Dictionary": "jiema.text.dictionary",
@@ -31,18 +32,9 @@ __all__ = [
     "width_table",
 ]
 
-
-def __getattr__(name: str) -> Any:
-    module = _LAZY.get(name)
-    if module is None:
-        raise AttributeError(f"module 'jiema.text' has no attribute {name!r}")
-    value = getattr(import_module(module), name)
-    globals()[name] = value
-    return value
+__getattr__, __dir__ = lazy_exports(__name__, _LAZY)
 
 
-def __dir__() -> list[str]:
-    return sorted(set(globals()) | set(_LAZY))
 
 
 if TYPE_CHECKING:  # pragma: no cover

@@ -10,8 +10,7 @@ Names load on first use, so importing the package (as `jiema --help` does) pulls
 
 from __future__ import annotations
 
-from importlib import import_module
-from typing import Any
+from jiema.lazy import lazy_exports
 
 _LAZY = {
     "CaptchaReader": "jiema_captcha.reader",
@@ -26,11 +25,5 @@ _LAZY = {
 
 __all__ = sorted(_LAZY)
 
+__getattr__, __dir__ = lazy_exports(__name__, _LAZY)
 
-def __getattr__(name: str) -> Any:
-    module = _LAZY.get(name)
-    if module is None:
-        raise AttributeError(f"module 'jiema_captcha' has no attribute {name!r}")
-    value = getattr(import_module(module), name)
-    globals()[name] = value
-    return value

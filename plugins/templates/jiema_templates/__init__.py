@@ -10,8 +10,9 @@ exact and fast), a unigram tokenizer on the core's word lattice, and a template 
 
 from __future__ import annotations
 
-from importlib import import_module
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
+
+from jiema.lazy import lazy_exports
 
 _LAZY = {
     "discover_words": "jiema_templates.words",
@@ -51,14 +52,8 @@ __all__ = [
     "discover_words",
 ]
 
+__getattr__, __dir__ = lazy_exports(__name__, _LAZY)
 
-def __getattr__(name: str) -> Any:
-    module = _LAZY.get(name)
-    if module is None:
-        raise AttributeError(f"module 'jiema_templates' has no attribute {name!r}")
-    value = getattr(import_module(module), name)
-    globals()[name] = value
-    return value
 
 
 if TYPE_CHECKING:  # pragma: no cover
