@@ -17,6 +17,7 @@ import numpy as np
 from numba import njit
 
 from .bigram import lookup_batch
+from .merge import best_head
 
 NONE, DENSE, BIGRAM = 0, 1, 2
 
@@ -188,6 +189,7 @@ def kbest_edges(n, starts, labels, scores, end_offsets, start_t, end_t, kind, de
     back = np.full((n_edges, k), -1, dtype=np.int64)
     rank = np.full((n_edges, k), -1, dtype=np.int64)
     ptr = np.zeros(max(n_edges, 1), dtype=np.int64)
+    limit = np.full(max(n_edges, 1), k, dtype=np.int64)  # every list may hold k entries
     for b in range(1, n + 1):
         _fill_trans(b, starts, labels, end_offsets, kind, dense, slots, fslots, bits, filt, fbits,
                     row_default, vocab_size, prev, nxt, tr, work_i, work_k)
@@ -202,14 +204,7 @@ def kbest_edges(n, starts, labels, scores, end_offsets, start_t, end_t, kind, de
             for i in range(npred):
                 ptr[i] = 0
             for r in range(k):
-                top = -np.inf
-                arg = -1
-                for i in range(npred):
-                    if ptr[i] < k:
-                        v = kb[lo + i, ptr[i]] + tr[q + i]
-                        if v > top:
-                            top = v
-                            arg = i
+                arg, top = best_head(kb[lo:lo + npred], ptr, limit, tr[q:q + npred])
                 if arg < 0:
                     break
                 kb[e, r] = top + scores[e]
@@ -227,14 +222,7 @@ def kbest_edges(n, starts, labels, scores, end_offsets, start_t, end_t, kind, de
         ptr[i] = 0
     found = 0
     for _ in range(k):
-        top = -np.inf
-        arg = -1
-        for i in range(nfin):
-            if ptr[i] < k:
-                v = kb[lo + i, ptr[i]] + end_t[lo + i]
-                if v > top:
-                    top = v
-                    arg = i
+        arg, top = best_head(kb[lo:lo + nfin], ptr, limit, end_t[lo:lo + nfin])
         if arg < 0:
             break
         fin_e[found] = lo + arg

@@ -19,6 +19,8 @@ from __future__ import annotations
 import numpy as np
 from numba import njit, prange
 
+from .merge import best_head
+
 # ---------------------------------------------------------------------------------------------
 # Viterbi, one sequence
 # ---------------------------------------------------------------------------------------------
@@ -270,15 +272,7 @@ def kbest_one(em, a, start, end, k_best):
             head[:] = 0
             n = 0
             while n < k_best:
-                best = -np.inf
-                arg = -1
-                for i in range(k):
-                    h = head[i]
-                    if h < cnt[t - 1, i]:
-                        v = sc[t - 1, i, h] + a[i, j]
-                        if v > best:
-                            best = v
-                            arg = i
+                arg, best = best_head(sc[t - 1], head, cnt[t - 1], a[:, j])
                 if arg < 0:
                     break
                 sc[t, j, n] = best + em[t, j]
@@ -293,15 +287,7 @@ def kbest_one(em, a, start, end, k_best):
     head[:] = 0
     n = 0
     while n < k_best:
-        best = -np.inf
-        arg = -1
-        for j in range(k):
-            h = head[j]
-            if h < cnt[t_len - 1, j]:
-                v = sc[t_len - 1, j, h] + end[j]
-                if v > best:
-                    best = v
-                    arg = j
+        arg, best = best_head(sc[t_len - 1], head, cnt[t_len - 1], end)
         if arg < 0:
             break
         scores[n] = best
