@@ -490,7 +490,7 @@ def test_cut_takes_a_lone_surrogate():
 @pytest.mark.parametrize("source", ["", "/nonexistent/x.png", b"", b"not an image"])
 def test_ocr_read_text_raises_one_named_error(source):
     pytest.importorskip("scipy")
-    from jiema_ocr.image_io import ImageReadError, read_rgb
+    from jiema.images import ImageReadError, read_rgb
 
     with pytest.raises((ImageReadError, FileNotFoundError)) as info:
         read_rgb(source)
@@ -501,8 +501,8 @@ def test_ocr_read_text_raises_one_named_error(source):
 
 def test_readers_refuse_a_huge_image_by_its_header():
     pytest.importorskip("PIL")
+    from jiema.images import ImageTooLargeError, read_rgb
     from jiema_captcha.images import ImageInputError, load_image
-    from jiema_ocr.image_io import ImageTooLargeError, read_rgb
 
     huge = _bad_images(b"")["huge"]
     with pytest.raises(ImageTooLargeError):

@@ -56,7 +56,8 @@ def test_transparent_background_is_white() -> None:
 def test_float_and_gray_arrays() -> None:
     gray = to_gray_small(load_image(np.ones((60, 160)) * 0.5), 30, 80)
     assert abs(int(gray[5, 5]) - 128) <= 1
-    assert load_image(np.zeros((10, 10, 1), dtype=np.uint8)).mode == "L"
+    one_channel = load_image(np.zeros((10, 10, 1), dtype=np.uint8))  # (H, W, 1): gray
+    assert one_channel.size == (10, 10) and np.asarray(one_channel.convert("L")).max() == 0
     rgb = np.asarray(sample_rgb())
     want = to_gray_small(load_image(rgb), 32, 96)
     for floats in (rgb / 255.0, rgb.astype(np.float32)):  # [0, 1] and [0, 255] scales
@@ -71,7 +72,7 @@ def test_float_and_gray_arrays() -> None:
         (np.zeros((0, 5), dtype=np.uint8), "zero-size"),
         (np.zeros((4, 4, 2), dtype=np.uint8), "not an image"),
         (np.array([[np.nan]]), "NaN"),
-        (12345, "expected bytes, a path"),
+        (12345, "expected a path"),
     ],
 )
 def test_bad_inputs_say_what_is_wrong(source, message: str) -> None:

@@ -6,7 +6,7 @@ import importlib
 import pytest
 
 
-@pytest.mark.parametrize("module", ["jiema.decode", "jiema.atomic", "jiema.lazy"])
+@pytest.mark.parametrize("module", ["jiema.decode", "jiema.atomic", "jiema.lazy", "jiema.images"])
 def test_docstring_examples(module):
     result = doctest.testmod(importlib.import_module(module))
     assert result.attempted > 0 and result.failed == 0

@@ -1,6 +1,6 @@
 """The OCR pipeline: image -> layers -> text lines -> glyph boxes -> candidates -> text.
 
-Each stage is its own module and function (`image_io.read_rgb`, `preprocess.preprocess`,
+Each stage is its own module and function (`jiema.images.read_rgb`, `preprocess.preprocess`,
 `layering.find_layers`, `regions.find_lines`, `cutting.cut_graph`), so any of them can be swapped
 or reused. This module wires them to a character classifier (anything with
 `topk(glyphs, k) -> [[(char, prob), ...], ...]`) and a line decoder (the character bigram LM over
@@ -19,12 +19,12 @@ from pathlib import Path
 from typing import Any, Protocol
 
 import numpy as np
+from jiema.images import MAX_PIXELS, ImageSource, read_rgb
 from pydantic import BaseModel, ConfigDict, Field
 
 from .bar_shapes import BARS, bar_posterior
 from .classifier import MIN_PROB
 from .cutting import CutGraph, CutOptions, best_cut, cut_graph, split_at, tall_band
-from .image_io import MAX_PIXELS, ImageSource, read_rgb
 from .layering import LayerOptions, Layers, find_layers
 from .preprocess import PreprocessOptions, preprocess
 from .regions import RegionOptions, TextLine, box_area, box_overlap, find_lines

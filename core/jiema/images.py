@@ -1,10 +1,12 @@
-"""Reading images: bytes, paths, PIL images or NumPy arrays in; an RGB uint8 array out.
+"""Reading images, for every task that reads them (OCR, captchas, a plugin's own): bytes,
+paths, PIL images or NumPy arrays in; a checked PIL image (`read_image`) or an RGB uint8 array
+(`read_rgb`) out.
 
 Everything odd a user may hand in is settled here, once, so the later stages see one thing:
 CMYK, palette and 16-bit images are converted, transparency is laid over white, the EXIF
 orientation of a photo is applied, and a file that is not an image, is truncated, has zero size
 or is larger than a cap is a one-line `ImageReadError` that names the input and says what was
-expected.
+expected. Pillow comes with the `images` extra (which `ocr` and `captcha` include).
 """
 
 from __future__ import annotations
@@ -16,7 +18,8 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-from jiema.errors import InvalidInputError, require
+
+from .errors import InvalidInputError, require
 
 #: Images with more pixels than this are refused (a gigapixel scan would take minutes and GBs).
 MAX_PIXELS = 40_000_000
@@ -34,14 +37,39 @@ ImageSource = str | os.PathLike[str] | bytes | bytearray | memoryview | np.ndarr
 
 
 def read_rgb(source: ImageSource, *, max_pixels: int = MAX_PIXELS) -> np.ndarray:
-    """The image as a `(H, W, 3)` uint8 RGB array (transparency composited over white)."""
+    """The image as a `(H, W, 3)` uint8 RGB array (transparency composited over white).
+
+    >>> read_rgb(np.array([[0.0, 1.0]])).tolist()
+    [[[0, 0, 0], [255, 255, 255]]]
+    """
     if isinstance(source, np.ndarray):
         return _array_to_rgb(source, max_pixels)
-    pil = require("PIL.Image", "ocr", "reading images")
+    pil = _pillow()
     if isinstance(source, pil.Image):
         name = "<PIL image>"
         _check_size(source.size, name, max_pixels)
         return _pil_to_rgb(source, name)
+    return _pil_to_rgb(*_read_pil(source, pil, max_pixels))
+
+
+def read_image(source: ImageSource, *, max_pixels: int = MAX_PIXELS) -> Any:
+    """The image as a decoded, size-checked, upright PIL image in the mode it came in (a caller
+    that wants gray or RGB converts it; `read_rgb` does that with transparency over white)."""
+    pil = _pillow()
+    if isinstance(source, np.ndarray):
+        return pil.fromarray(_array_to_rgb(source, max_pixels), mode="RGB")
+    if isinstance(source, pil.Image):
+        _check_size(source.size, "<PIL image>", max_pixels)
+        return source
+    return _read_pil(source, pil, max_pixels)[0]
+
+
+def _pillow() -> Any:
+    return require("PIL.Image", "images", "reading images")
+
+
+def _read_pil(source: ImageSource, pil: Any, max_pixels: int) -> tuple[Any, str]:
+    """Bytes or a path -> (decoded upright PIL image, the name errors give it)."""
     if isinstance(source, bytes | bytearray | memoryview):
         data, name = bytes(source), "<bytes>"
     elif isinstance(source, str | os.PathLike):
@@ -54,10 +82,10 @@ def read_rgb(source: ImageSource, *, max_pixels: int = MAX_PIXELS) -> np.ndarray
             f"cannot read an image from a {type(source).__name__}: expected a path, bytes, "
             "a PIL image or a NumPy array"
         )
-    return _decode(data, name, pil, max_pixels)
+    return _decode(data, name, pil, max_pixels), name
 
 
-def _decode(data: bytes, name: str, pil: Any, max_pixels: int) -> np.ndarray:
+def _decode(data: bytes, name: str, pil: Any, max_pixels: int) -> Any:
     if not data:
         raise ImageReadError(f"{name}: empty file (0 bytes), expected an image")
     try:
@@ -79,7 +107,7 @@ def _decode(data: bytes, name: str, pil: Any, max_pixels: int) -> np.ndarray:
         img.load()
     except (OSError, ValueError, SyntaxError) as exc:
         raise ImageReadError(f"{name}: broken or truncated image data ({exc})") from None
-    return _pil_to_rgb(_upright(img), name)
+    return _upright(img)
 
 
 def _upright(img: Any) -> Any:

@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 
 PIL = pytest.importorskip("PIL")
-from jiema_ocr.image_io import ImageReadError, ImageTooLargeError, read_rgb  # noqa: E402
+from jiema.images import ImageReadError, ImageTooLargeError, read_rgb  # noqa: E402
 from PIL import Image  # noqa: E402
 
 
