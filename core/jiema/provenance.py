@@ -41,9 +41,10 @@ def software_versions(
 
 def command_line() -> str | None:
     """The running `jiema ...` command as one shell line with every option's value (defaults
-    included, so a changed default cannot change the rebuild), or None outside a click command.
-    Paths appear as given on the command line."""
+    included, so a changed default cannot change the rebuild; with `--resume` only the options
+    given), or None outside a click command. Paths appear as given on the command line."""
     import click
+    from click.core import ParameterSource
 
     ctx = click.get_current_context(silent=True)
     if ctx is None:
@@ -56,15 +57,20 @@ def command_line() -> str | None:
     chain.reverse()
     words = ["jiema", *(c.info_name or "" for c in chain[1:])]
     arguments: list[str] = []
+    # a resumed run keeps its saved options, and some commands read an option given on the
+    # command line as a change to them: its line names only what was given
+    given_only = bool(ctx.params.get("resume"))
     for param in ctx.command.params:
         if param.name is None or param.name in DISPLAY_ONLY_OPTIONS or param.expose_value is False:
+            continue
+        if given_only and ctx.get_parameter_source(param.name) == ParameterSource.DEFAULT:
             continue
         value = ctx.params.get(param.name)
         if isinstance(param, click.Argument):
             arguments.extend(_as_words(value))
         elif isinstance(param, click.Option):
             words.extend(_option_words(param, value))
-    return shlex.join([*words, *arguments])
+    return " ".join(_quote(w) for w in (*words, *arguments))
 
 
 def rebuild_lines(earlier: Iterable[Sequence[str]] = ()) -> list[str]:
@@ -106,6 +112,14 @@ def _option_words(option: Any, value: Any) -> list[str]:
     if option.multiple:
         return [w for v in value for w in (name, *_as_words(v))]
     return [name, *_as_words(value)]
+
+
+def _quote(word: str) -> str:
+    """Shell quoting that reads well: "People's Daily" rather than 'People'"'"'s Daily'."""
+    quoted = shlex.quote(word)
+    if quoted != word and "'" in word and not any(c in word for c in '"\\$`!'):
+        return f'"{word}"'
+    return quoted
 
 
 def _as_words(value: Any) -> list[str]:

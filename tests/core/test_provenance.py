@@ -70,3 +70,18 @@ def test_software_versions_name_python_and_the_core_packages():
 def test_cards_without_provenance_still_load():
     card = ModelCard(name="m", component="c.v1", task="t")
     assert card.rebuild == [] and card.software == {} and card.scores_from == {}
+
+
+def test_a_resumed_run_records_only_the_options_given():
+    seen: list = []
+
+    @click.command("run")
+    @click.option("--resume", is_flag=True)
+    @click.option("--steps", type=int, default=4000)
+    @click.option("--lr", type=float, default=0.5)
+    def run(**kw) -> None:
+        seen.append(command_line())
+
+    assert CliRunner().invoke(run, ["--resume", "--lr", "0.1"]).exit_code == 0
+    assert CliRunner().invoke(run, ["--lr", "0.1"]).exit_code == 0
+    assert seen == ["jiema --resume --lr 0.1", "jiema --steps 4000 --lr 0.1"]
