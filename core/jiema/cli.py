@@ -245,8 +245,7 @@ def models_command(ctx: click.Context, as_json: bool) -> None:
         if card.scores:
             click.echo("  scores: " + ", ".join(f"{k}={v:g}" for k, v in card.scores.items()))
         if card.rebuild:
-            more = f" ({len(card.rebuild)} commands; --json lists them)" if len(card.rebuild) > 1 else ""
-            click.echo(f"  rebuilt by: {card.rebuild[-1]}{more}")
+            click.echo(f"  rebuild: {len(card.rebuild)} command line(s) (--json lists them)")
         click.echo(f"  file: {spec.path}")
 
 

@@ -272,8 +272,9 @@ def train_lines(out_dir: str | os.PathLike[str], opts: LineTrainOptions, *, resu
             "step": step, "best": best, "elapsed": run_time,
             "options": opts.model_dump(exclude={"device", "threads"}),
             "random": checkpoints.random_state()})
-        card_extra = {"training": {**opts.model_dump(exclude={"device", "threads"}), **trained},
-                      "scores": named, "earlier": init_rebuild}
+        card_extra: dict[str, Any] = {
+            "training": {**opts.model_dump(exclude={"device", "threads"}), **trained},
+            "scores": named, "earlier": init_rebuild}
         rec.save(out / "model.safetensors", name=opts.name, **card_extra)
         if improved:
             rec.save(out / "best.safetensors", name=opts.name, **card_extra)
