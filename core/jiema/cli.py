@@ -244,6 +244,8 @@ def models_command(ctx: click.Context, as_json: bool) -> None:
             click.echo(f"  trained on: {trained} (licence: {licence})")
         if card.scores:
             click.echo("  scores: " + ", ".join(f"{k}={v:g}" for k, v in card.scores.items()))
+        if card.rebuild:
+            click.echo(f"  rebuild: {len(card.rebuild)} command line(s) (--json lists them)")
         click.echo(f"  file: {spec.path}")
 
 

@@ -15,13 +15,29 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from .atomic import atomic_path, write_text
 from .errors import ModelFileError
+from .provenance import provenance
+
+__all__ = [
+    "CARD_SUFFIX", "WEIGHTS_SUFFIX", "ModelCard", "card_path_for", "find_model_files",
+    "load_card", "load_tensors", "provenance", "save_card", "save_model",
+]
 
 CARD_SUFFIX = ".json"
 WEIGHTS_SUFFIX = ".safetensors"
 
 
 class ModelCard(BaseModel):
-    """What a model is, what it was trained on (and under which licence), and how well it does."""
+    """What a model is, what it was trained on (and under which licence), how well it does, and
+    how to rebuild it.
+
+    `rebuild`: the command lines, in order, that made the model (`jiema train ...`, e.g. each
+    ensemble member's training, then the merge); data paths as they were given (the project's
+    data relative to `../shared`). `software`: the versions they ran under (python, jiema, numpy,
+    numba, torch, ...; `deb:NAME` for system packages such as fonts). Trainers fill both from
+    `jiema.provenance`. `rebuild_note`: what in `rebuild` is reconstructed or uncertain.
+    `scores_from`: score name -> the command that measured it, for scores the last rebuild line
+    did not write. All four are optional: a card without them still loads.
+    """
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
@@ -36,6 +52,10 @@ class ModelCard(BaseModel):
     training_data: str = ""
     licence: str = ""
     scores: dict[str, float] = Field(default_factory=dict)
+    rebuild: list[str] = Field(default_factory=list, description="command lines that made it")
+    rebuild_note: str = ""
+    scores_from: dict[str, str] = Field(default_factory=dict)
+    software: dict[str, str] = Field(default_factory=dict)
 
 
 def card_path_for(weights: str | os.PathLike[str]) -> Path:

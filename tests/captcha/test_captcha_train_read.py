@@ -300,6 +300,20 @@ def test_train_command_writes_a_model(tmp_path) -> None:
     card = json.loads((tmp_path / "run" / "tiny-ci.json").read_text())
     assert card["name"] == "tiny-ci" and card["hyperparameters"]["captcha"]["case_insensitive"]
     assert card["hyperparameters"]["captcha"]["alphabet"] == "ab"  # labels are lowercase
+    # the card records its command; a run started from it with --init lists that line first
+    assert card["rebuild"][0].startswith("jiema train captcha --alphabet AB --length 2 ")
+    assert "captcha" in card["software"]
+    first = tmp_path / "run" / "tiny-ci.safetensors"
+    again = CliRunner().invoke(cli(), [
+        "train", "captcha", "--alphabet", "AB", "--length", "2", "--case-insensitive",
+        "--out", str(tmp_path / "run2"), "--steps", "1", "--batch-size", "4",
+        "--input-size", "16x48", "--channels", "4,8", "--hidden", "8", "--pool-size", "16",
+        "--refresh", "4", "--workers", "0", "--validation-size", "4", "--init", str(first),
+    ])
+    assert again.exit_code == 0, again.output
+    rebuild = json.loads((tmp_path / "run2" / "run2.json").read_text())["rebuild"]
+    assert rebuild[0] == card["rebuild"][0] and len(rebuild) == 2
+    assert f"--init {first}" in rebuild[1] and "--steps 1 " in rebuild[1]
 
 
 @pytest.mark.parametrize(

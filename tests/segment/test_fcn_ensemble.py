@@ -114,6 +114,9 @@ def test_segment_ensemble_command_scores_the_dev_split(members, tmp_path):
     assert result.exit_code == 0, result.output
     assert "2 members" in result.output
     _, card = find_model_files(out)
+    # the members were trained through the Python API (no command to record): only the merge
+    assert len(card.rebuild) == 1
+    assert card.rebuild[0].startswith("jiema train segment-ensemble --member ")
     assert 0.0 <= card.scores["dev_f"] <= 1.0
     assert 0.0 <= card.scores["dev_f_with_lexicon"] <= 1.0
     seg = CliRunner().invoke(build_cli(), ["segment", "--mode", "fcn", "--model", str(out)],
@@ -197,3 +200,35 @@ def test_an_int8_ensemble_is_smaller_and_scores_alike(members):
     a, b = FCNTagger.load(full).log_probs(LINES), FCNTagger.load(small).log_probs(LINES)
     for x, y in zip(a, b, strict=True):
         assert np.allclose(x, y, atol=0.05)
+
+
+def test_a_merge_keeps_the_members_rebuild_lines_then_adds_its_own(members, tmp_path):
+    import shlex
+    import shutil
+
+    from jiema.cli import build_cli
+    from jiema.models import card_path_for, find_model_files, save_card
+    from jiema_segment.cli import train_segment_ensemble_command
+
+    _, _, paths = members
+    copies = []
+    for seed, path in enumerate(paths[:2]):
+        copy = tmp_path / f"seed{seed}" / path.name
+        copy.parent.mkdir()
+        shutil.copy(path, copy)
+        card = find_model_files(path)[1].model_copy(
+            update={"rebuild": [f"jiema train segment --seed {seed}"]})
+        save_card(card, card_path_for(copy))
+        copies.append(copy)
+    out = tmp_path / "joined.safetensors"
+    args = ["train", "segment-ensemble", "--member", str(copies[0]), "--member", str(copies[1]),
+            "--out", str(out), "--int4-bigrams"]
+    result = CliRunner().invoke(build_cli(), args)
+    assert result.exit_code == 0, result.output
+    rebuild = find_model_files(out)[1].rebuild
+    assert rebuild[:2] == ["jiema train segment --seed 0", "jiema train segment --seed 1"]
+    words = shlex.split(rebuild[2])
+    assert words[:3] == ["jiema", "train", "segment-ensemble"] and len(rebuild) == 3
+    params = train_segment_ensemble_command.make_context("x", words[3:]).params
+    assert params["members"] == (str(copies[0]), str(copies[1]))
+    assert params["out"] == str(out) and params["int4_bigrams"] is True

@@ -374,3 +374,25 @@ def test_word_edits_keep_the_built_automaton_and_decode_as_a_fresh_list(model, m
         seg.add_word(w)
     seg.cut(lines[0])
     assert seg._hard_base is not base and not seg._edited  # many edits: rebuilt whole
+
+
+def test_the_card_records_the_command_that_trained_it(model):
+    """The card's rebuild line, parsed by the same command, gives the options it was run with."""
+    import shlex
+
+    from jiema.models import find_model_files
+    from jiema_segment.cli import train_segment_command
+
+    _, card = find_model_files(model)
+    assert len(card.rebuild) == 1
+    words = shlex.split(card.rebuild[0])
+    assert words[:3] == ["jiema", "train", "segment"]
+    params = train_segment_command.make_context("segment", words[3:]).params
+    root = model.parent.parent
+    assert params["corpora"] == (str(root / "pd.txt"),)
+    assert params["out_dir"] == str(root / "run") and params["name"] == "tiny"
+    assert (params["epochs"], params["dim"], params["layers"], params["dilations"]) == (
+        3, 16, 2, "1,2")
+    assert (params["lr"], params["batch_chars"], params["dev_fraction"]) == (0.02, 64, 0.25)
+    assert params["seed"] == 0  # a default, written out
+    assert {"python", "jiema", "numpy", "torch"} <= set(card.software)

@@ -30,6 +30,7 @@ COMPONENT = "captcha.reader.v1"
 VALIDATION_OFFSET = 1_000_003
 TRAINING_DATA = "synthetic: captcha==0.7.1 ImageCaptcha (DroidSansMono), seeded jiema generator"
 LICENCE = "Apache-2.0 (generator font DroidSansMono: Apache-2.0)"
+GENERATOR_PACKAGES = ("captcha", "pillow")  # their versions decide the training images
 
 
 def require_torch(purpose: str) -> Any:
@@ -318,7 +319,7 @@ def export_model(
     extra_scores: dict[str, float] | None = None,
 ) -> tuple[Path, Path]:
     """Write the run's `checkpoint` network as float32 safetensors plus its model card."""
-    from jiema.models import ModelCard, save_model
+    from jiema.models import ModelCard, provenance, save_model
     from safetensors.numpy import load_file
 
     run = Path(run_dir)
@@ -373,5 +374,22 @@ def export_model(
         f"{state['options']['seed'] + VALIDATION_OFFSET}",
         licence=LICENCE,
         scores=scores,
+        **provenance(earlier=_init_rebuild(state["options"].get("init")),
+                     packages=GENERATOR_PACKAGES),
     )
     return save_model(tensors, card, weights)
+
+
+def _init_rebuild(init: str | None) -> list[list[str]]:
+    """The rebuild lines of the model a run started from (none when it is gone)."""
+    if not init:
+        return []
+    from jiema.errors import ModelFileError, UnknownNameError
+
+    from .reader import resolve_model
+
+    try:
+        card = resolve_model(init).card
+    except (ModelFileError, UnknownNameError):
+        return []
+    return [card.rebuild] if card is not None else []

@@ -126,7 +126,7 @@ def save_counts(counts: CharCounts, path: str | os.PathLike[str], *, name: str,
                 alpha: float, threshold: float, training_data: str = "",
                 licence: str = "") -> Path:
     """Write the counts compactly (safetensors) with a model card beside them."""
-    from jiema.models import ModelCard, save_model
+    from jiema.models import ModelCard, provenance, save_model
 
     v = len(counts.labels)
     id_dtype = np.uint16 if v <= np.iinfo(np.uint16).max else np.uint32
@@ -143,7 +143,7 @@ def save_counts(counts: CharCounts, path: str | os.PathLike[str], *, name: str,
         vocabulary_size=v, labels=list(counts.labels),
         hyperparameters={"alpha": alpha, "threshold": threshold, "pairs": int(counts.prev.size),
                          "characters": int(counts.unigram.sum())},
-        training_data=training_data, licence=licence,
+        training_data=training_data, licence=licence, **provenance(),
     )
     out = Path(path).with_suffix(".safetensors")
     out.parent.mkdir(parents=True, exist_ok=True)

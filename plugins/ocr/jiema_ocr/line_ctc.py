@@ -209,9 +209,13 @@ class LineRecognizer:
 
     def save(self, path: str | os.PathLike[str], name: str = "line-ctc",
              training: dict[str, Any] | None = None,
-             scores: dict[str, float] | None = None) -> Path:
-        """fp16 safetensors + card (`training`: hyperparameters and run facts for the card)."""
-        from jiema.models import ModelCard, save_model
+             scores: dict[str, float] | None = None,
+             earlier: Sequence[Sequence[str]] = ()) -> Path:
+        """fp16 safetensors + card (`training`: hyperparameters and run facts for the card;
+        `earlier`: the rebuild lines of the model it started from)."""
+        from jiema.models import ModelCard, provenance, save_model
+
+        from .synth import FONT_PACKAGES
 
         tensors = {k: v.detach().cpu().to(dtype=_half(v)).numpy()
                    for k, v in self.net.state_dict().items()
@@ -224,7 +228,8 @@ class LineRecognizer:
                          hyperparameters={**(training or {}), "arch": self.arch,
                                           "width": width, "hidden": hidden,
                                           "line_height": self.height, "frame": FRAME},
-                         scores=scores or {})
+                         scores=scores or {},
+                         **provenance(earlier=earlier, debian=FONT_PACKAGES))
         weights, _ = save_model(tensors, card, Path(path))
         return weights
 

@@ -26,6 +26,8 @@ DEBIAN_FONTS: tuple[tuple[str, str, int], ...] = (
     ("fonts-arphic-uming", "/usr/share/fonts/truetype/arphic/uming.ttc", 0),
     ("fonts-arphic-ukai", "/usr/share/fonts/truetype/arphic/ukai.ttc", 0),
 )
+#: Their Debian packages, whose versions a trained model's card records.
+FONT_PACKAGES: tuple[str, ...] = tuple(pkg for pkg, _, _ in DEBIAN_FONTS)
 
 
 @dataclass(frozen=True)

@@ -330,7 +330,7 @@ def train_dictionary_command(
     licence: str,
 ) -> None:
     """Count the words of segmented corpora into a word-frequency dictionary."""
-    from jiema.models import ModelCard
+    from jiema.models import ModelCard, provenance
 
     from .dictionary_model import (
         COMPONENT,
@@ -351,6 +351,7 @@ def train_dictionary_command(
             training_data=training_data or ", ".join(Path(c).name for c in corpora),
             licence=licence,
             hyperparameters={"format": fmt, "compounds": "inner", "total": dictionary.total},
+            **provenance(),
         )
         save_dictionary_model(dictionary, out, card)
     else:

@@ -201,7 +201,7 @@ def train_lines(out_dir: str | os.PathLike[str], opts: LineTrainOptions, *, resu
     from tqdm import tqdm
 
     from ..language_model import corpus_lines
-    from .train import LAST, read_checkpoint
+    from .train import LAST, _init_card, read_checkpoint
 
     out = Path(out_dir)
     device = torch.device(opts.device)
@@ -232,6 +232,7 @@ def train_lines(out_dir: str | os.PathLike[str], opts: LineTrainOptions, *, resu
 
     # a resumed run builds the network as the run did (the init model's shape), then loads
     net = _initial_net(opts, charset).to(device)
+    init_rebuild = [_init_card(opts.init).rebuild] if opts.init else []
     optim = torch.optim.AdamW(net.parameters(), lr=opts.lr, weight_decay=opts.weight_decay)
     step, best, elapsed = 0, math.inf, 0.0
     if state is not None:
@@ -271,8 +272,9 @@ def train_lines(out_dir: str | os.PathLike[str], opts: LineTrainOptions, *, resu
             "step": step, "best": best, "elapsed": run_time,
             "options": opts.model_dump(exclude={"device", "threads"}),
             "random": checkpoints.random_state()})
-        card_extra = {"training": {**opts.model_dump(exclude={"device", "threads"}), **trained},
-                      "scores": named}
+        card_extra: dict[str, Any] = {
+            "training": {**opts.model_dump(exclude={"device", "threads"}), **trained},
+            "scores": named, "earlier": init_rebuild}
         rec.save(out / "model.safetensors", name=opts.name, **card_extra)
         if improved:
             rec.save(out / "best.safetensors", name=opts.name, **card_extra)

@@ -27,6 +27,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from ..charset import Charset, default_charset
 from ..classifier import COMPONENT, TASK
 from ..glyphs import INPUT_SIZE, GlyphSampler, RenderOptions
+from ..synth import FONT_PACKAGES
 from .net import CharNet
 
 EVAL_SEED = 20260523  # the held-out glyphs; training seeds are derived from `seed`, never this
@@ -212,7 +213,7 @@ def export(net: Any, charset: Charset, opts: TrainOptions, path: Path,
            bias_shift: np.ndarray | None = None) -> None:
     """Write fp16 safetensors + model card (the format `CharClassifier.load` reads);
     `bias_shift` is subtracted from the head's bias (see `sampling_log_ratio`)."""
-    from jiema.models import ModelCard, save_model
+    from jiema.models import ModelCard, provenance, save_model
 
     tensors = {k: v.detach().cpu().to(torch.float16).numpy()
                for k, v in net.state_dict().items() if not k.endswith("num_batches_tracked")}
@@ -229,6 +230,8 @@ def export(net: Any, charset: Charset, opts: TrainOptions, path: Path,
                       "WenQuanYi Zen Hei, AR PL UMing CN, AR PL UKai CN",
         licence="fonts: Apache-2.0 / GPL-2 with font exception / Arphic Public License",
         scores=scores,
+        **provenance(earlier=[_init_card(opts.init).rebuild] if opts.init else [],
+                     debian=FONT_PACKAGES),
     )
     save_model(tensors, card, path)
 

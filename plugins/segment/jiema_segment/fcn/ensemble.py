@@ -59,7 +59,7 @@ def merge_models(
     `int8_embeddings` the embedding tables are stored as int8 (`fcn.quantize`); with
     `int4_bigrams` the bigram tables as int4 (and the others as int8)."""
     from jiema.errors import InvalidInputError
-    from jiema.models import find_model_files, load_tensors, save_model
+    from jiema.models import find_model_files, load_tensors, provenance, save_model
 
     from .lexicon import TEXT_KEY, WORDNESS_KEY
     from .quantize import dequantize
@@ -124,6 +124,8 @@ def merge_models(
         "hyperparameters": hyper,
         # the members' own scores are in `members`; the ensemble's are measured afresh
         "scores": {},
+        # each member's training (in order), then this merge
+        **provenance(earlier=[card.rebuild for _, card, _ in loaded]),
     }
     if not lexicon:
         hyper["lexicon"] = "none"

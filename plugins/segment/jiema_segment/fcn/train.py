@@ -360,7 +360,7 @@ def write_with_lexicon(
     """Write the model `weights` as `out` (a new file) with `wordness` as its lexicon, replacing
     any it had; the card says so."""
     from jiema.errors import InvalidInputError
-    from jiema.models import find_model_files, load_tensors, save_model
+    from jiema.models import find_model_files, load_tensors, provenance, save_model
 
     path, card = find_model_files(weights)
     target = Path(out)
@@ -372,7 +372,8 @@ def write_with_lexicon(
     tensors.update(lexicon_tensors(wordness))
     note = LEXICON_NOTE.format(words=len(wordness)) if wordness else "none"
     hyper = {**card.hyperparameters, "lexicon": note}
-    update = {"hyperparameters": hyper, "files": [target.name], "name": target.stem}
+    update = {"hyperparameters": hyper, "files": [target.name], "name": target.stem,
+              **provenance(earlier=[card.rebuild])}
     saved, _ = save_model(tensors, card.model_copy(update=update), target)
     return saved
 
@@ -392,7 +393,7 @@ def export_model(
     """Write the `checkpoint` network of a run as a model (float32, or float16 with `half`,
     safetensors + card); loading always computes in float32. With `lexicon`, the model carries
     the lexicon of the run's training split (fcn.lexicon; the dev lines stay out of it)."""
-    from jiema.models import ModelCard, save_model
+    from jiema.models import ModelCard, provenance, save_model
     from safetensors.numpy import load_file
 
     run = Path(run_dir)
@@ -441,6 +442,7 @@ def export_model(
         training_data=training_data,
         licence=licence,
         scores=scores,
+        **provenance(),
     )
     return save_model(tensors, card, weights)
 
