@@ -1,7 +1,7 @@
 """One very long line against the same text as short lines, in both segment modes.
 
     python benchmarks/segment_long_lines.py [--data ../shared/data/icwb2] [--chars 2100000]
-        [--repeat 2] [--modes dict,fcn]
+        [--repeat 2] [--modes dict,fcn] [--torch-threads N]
 
 The PKU test text (its line ends removed) is repeated up to --chars characters and cut twice per
 round, interleaved in one process: as one line, and as lines of LINE_CHARS characters. A long
@@ -38,7 +38,13 @@ def main() -> None:
     ap.add_argument("--chars", type=int, default=2_100_000)
     ap.add_argument("--repeat", type=int, default=2)
     ap.add_argument("--modes", default="dict,fcn")
+    ap.add_argument("--torch-threads", type=int, default=None,
+                    help="torch's thread count (a busy machine: 1 keeps OpenMP from spinning)")
     args = ap.parse_args()
+    if args.torch_threads is not None:
+        import torch
+
+        torch.set_num_threads(args.torch_threads)
 
     from jiema_segment import Segmenter
 
