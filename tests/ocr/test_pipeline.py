@@ -131,7 +131,7 @@ def test_real_classifier_when_shipped():
 
 
 def test_layout_prior_uses_place_and_size():
-    from jiema_ocr.pipeline import layout_prior
+    from jiema_ocr.layout_prior import layout_prior
 
     band = (0.0, 40.0)  # the line's full-height glyphs span rows 0..40
     low_mark = (0, 30, 8, 40)  # small, at the bottom: a comma, not an apostrophe
@@ -147,7 +147,7 @@ def test_layout_prior_uses_place_and_size():
 
 
 def test_layout_prior_tells_minus_from_one_and_comma_from_middle_dot():
-    from jiema_ocr.pipeline import layout_prior
+    from jiema_ocr.layout_prior import layout_prior
 
     band = (0.0, 40.0)
     minus = (0, 18, 22, 21)  # a bar half an em wide: a minus sign, not 一 or an em dash
@@ -166,7 +166,7 @@ def test_text_band_is_not_pulled_in_by_a_glyph_in_pieces():
     from types import SimpleNamespace
 
     from jiema_ocr.cutting import Segment
-    from jiema_ocr.pipeline import text_band
+    from jiema_ocr.layout_prior import text_band
 
     full = [Segment(0, 40, 0, 48), Segment(44, 84, 1, 47), Segment(88, 128, 0, 48)]
     er = [Segment(132 + 10 * k, 140 + 10 * k, 6, 42) for k in range(3)]  # 二, cut in three
@@ -177,7 +177,7 @@ def test_text_band_is_not_pulled_in_by_a_glyph_in_pieces():
 
 def test_layout_prior_shares_the_bars_out_by_their_shape():
     from jiema_ocr.bar_shapes import bar_posterior
-    from jiema_ocr.pipeline import layout_prior
+    from jiema_ocr.layout_prior import layout_prior
 
     band = (0.0, 40.0)
     raw = [("—", 0.45), ("_", 0.25), ("一", 0.2), ("-", 0.05)]  # the CNN favours — for any bar
@@ -243,7 +243,7 @@ def test_a_line_hidden_by_a_gradient_is_found_with_the_ground_flattened():
 
 
 def test_a_small_ring_at_the_top_of_the_line_is_a_degree_sign():
-    from jiema_ocr.pipeline import layout_prior
+    from jiema_ocr.layout_prior import layout_prior
 
     band = (0.0, 40.0)
     high_ring = (0, 1, 10, 11)  # the ° of ℃, read by the char model as 。 or o
@@ -256,7 +256,7 @@ def test_a_small_ring_at_the_top_of_the_line_is_a_degree_sign():
 
 
 def test_an_unsure_line_of_odd_size_among_three_is_dropped():
-    from jiema_ocr.pipeline import GlyphResult, LineResult
+    from jiema_ocr.results import GlyphResult, LineResult
 
     def line(y0, height, prob, text="字字"):
         glyphs = [GlyphResult((0, y0, 30, y0 + height), ch, prob, [(ch, prob)]) for ch in text]
@@ -277,7 +277,7 @@ def test_an_unsure_line_of_odd_size_among_three_is_dropped():
 
 
 def test_a_short_unsure_line_among_three_is_dropped_whatever_its_size():
-    from jiema_ocr.pipeline import GlyphResult, LineResult
+    from jiema_ocr.results import GlyphResult, LineResult
 
     def line(y0, text, prob):
         glyphs = [GlyphResult((0, y0, 30, y0 + 30), ch, prob, [(ch, prob)]) for ch in text]
@@ -294,7 +294,7 @@ def test_a_short_unsure_line_among_three_is_dropped_whatever_its_size():
 
 
 def test_a_line_of_drawn_shapes_alone_is_a_picture_not_text():
-    from jiema_ocr.pipeline import GlyphResult, LineResult
+    from jiema_ocr.results import GlyphResult, LineResult
 
     def line(y0, text, prob=0.95):
         glyphs = [GlyphResult((0, y0, 30, y0 + 30), ch, prob, [(ch, prob)]) for ch in text]
@@ -309,7 +309,7 @@ def test_a_line_of_drawn_shapes_alone_is_a_picture_not_text():
 
 
 def test_glyphs_a_longer_line_also_read_are_taken_from_the_shorter_one():
-    from jiema_ocr.pipeline import GlyphResult, LineResult
+    from jiema_ocr.results import GlyphResult, LineResult
 
     def line(x0, y0, text, prob=0.95):
         glyphs = [GlyphResult((x0 + 30 * k, y0, x0 + 30 * k + 28, y0 + 30), ch, prob,
@@ -329,7 +329,7 @@ def test_glyphs_a_longer_line_also_read_are_taken_from_the_shorter_one():
 
 
 def test_a_line_of_marks_alone_beside_text_is_part_of_a_picture():
-    from jiema_ocr.pipeline import GlyphResult, LineResult
+    from jiema_ocr.results import GlyphResult, LineResult
 
     def line(y0, text, prob=0.95):
         glyphs = [GlyphResult((0, y0, 30, y0 + 30), ch, prob, [(ch, prob)]) for ch in text]
@@ -391,7 +391,7 @@ def test_a_line_found_in_part_is_read_on_the_flattened_ground_when_that_finds_it
 
 
 def test_unsure_glyphs_at_the_ends_of_a_line_are_left_out():
-    from jiema_ocr.pipeline import _trim_unsure_ends
+    from jiema_ocr.text_rules import _trim_unsure_ends
 
     boxes = [(k * 30, 0, k * 30 + 28, 30) for k in range(5)]
     cands = [[("i", 0.10)], [("过", 0.9)], [("，", 0.12)], [("了", 0.94)], [("：", 0.001)]]
@@ -404,7 +404,7 @@ def test_unsure_glyphs_at_the_ends_of_a_line_are_left_out():
 
 
 def test_a_lone_dash_between_hanzi_is_read_as_yi():
-    from jiema_ocr.pipeline import _lone_dashes_as_one
+    from jiema_ocr.text_rules import _lone_dashes_as_one
 
     bar = [("—", 0.5), ("一", 0.5)]
     def cands(text):
@@ -419,7 +419,7 @@ def test_a_lone_dash_between_hanzi_is_read_as_yi():
 
 
 def test_a_lone_dash_before_a_digit_is_a_minus():
-    from jiema_ocr.pipeline import _minus_before_digits
+    from jiema_ocr.text_rules import _minus_before_digits
 
     minus = [("-", 0.6), ("—", 0.1)]  # read as a minus, decoded as the commoner dash
     def cands(text):
@@ -432,7 +432,7 @@ def test_a_lone_dash_before_a_digit_is_a_minus():
 
 
 def test_a_dot_mark_too_big_for_one_at_a_line_end_is_left_out():
-    from jiema_ocr.pipeline import _without_oversized_edge_dots
+    from jiema_ocr.text_rules import _without_oversized_edge_dots
 
     band = (0.0, 40.0)
     boxes = [(0, 0, 20, 10), (30, 0, 66, 36), (70, 2, 108, 40), (110, 30, 120, 40),
@@ -449,7 +449,7 @@ def test_a_dot_mark_too_big_for_one_at_a_line_end_is_left_out():
 
 
 def test_zeros_between_letters_are_the_letter_o():
-    from jiema_ocr.pipeline import _zeros_among_letters
+    from jiema_ocr.text_rules import _zeros_among_letters
 
     assert _zeros_among_letters("件OUTL00K地址") == "件OUTLOOK地址"
     assert _zeros_among_letters("G0D") == "GOD"
@@ -460,7 +460,7 @@ def test_zeros_between_letters_are_the_letter_o():
 
 
 def test_letters_that_look_like_digits_beside_digits_are_digits():
-    from jiema_ocr.pipeline import _digits_among_digits
+    from jiema_ocr.text_rules import _digits_among_digits
 
     def cands(text):
         alike = {"O": [("O", 0.9), ("0", 0.1)], "l": [("l", 0.5), ("1", 0.4)]}
@@ -477,7 +477,7 @@ def test_letters_that_look_like_digits_beside_digits_are_digits():
 
 
 def test_a_dot_between_hanzi_is_a_comma():
-    from jiema_ocr.pipeline import _dots_between_hanzi_as_commas
+    from jiema_ocr.text_rules import _dots_between_hanzi_as_commas
 
     assert _dots_between_hanzi_as_commas("撤诉.银杏.") == "撤诉，银杏."
     assert _dots_between_hanzi_as_commas("是平时的2.5倍") == "是平时的2.5倍"
@@ -485,7 +485,7 @@ def test_a_dot_between_hanzi_is_a_comma():
 
 
 def test_two_single_quotes_side_by_side_are_one_double_quote():
-    from jiema_ocr.pipeline import _paired_quotes
+    from jiema_ocr.text_rules import _paired_quotes
 
     boxes = [(0, 0, 30, 30), (32, 2, 38, 10), (40, 2, 46, 10), (48, 0, 78, 30)]
     cands = [[("现", 0.9)], [("‘", 0.87)], [("‘", 0.96)], [("十", 0.9)]]
@@ -497,7 +497,7 @@ def test_two_single_quotes_side_by_side_are_one_double_quote():
 
 
 def test_a_glyph_read_as_a_dot_may_be_a_comma():
-    from jiema_ocr.pipeline import _dots_may_be_commas
+    from jiema_ocr.text_rules import _dots_may_be_commas
 
     dot = [(".", 0.6), ("、", 0.3), ("，", 0.01)]
     name_dot = [(".", 0.57), ("·", 0.34)]  # 玛丽·维乔: as likely the name dot
@@ -537,8 +537,8 @@ def test_touching_glyphs_are_cut_on_the_pitch_grid():
 
 
 def test_a_raised_mark_glued_to_an_unsure_glyph_is_split_off():
-    from jiema_ocr.cutting import cut_graph
-    from jiema_ocr.pipeline import glued_mark_splits, text_band
+    from jiema_ocr.cutting import cut_graph, glued_mark_splits
+    from jiema_ocr.layout_prior import text_band
 
     # a quote-like mark in the top of the band touches the next glyph's top stroke by a thin
     # bridge (x = 55..57): one segment with the glyph, off any pitch grid
@@ -575,8 +575,7 @@ def test_a_raised_mark_glued_to_an_unsure_glyph_is_split_off():
 
 
 def test_pitch_grid_splits_need_a_steady_pitch():
-    from jiema_ocr.cutting import cut_graph
-    from jiema_ocr.pipeline import pitch_grid_splits
+    from jiema_ocr.cutting import cut_graph, pitch_grid_splits
 
     # 40 px glyphs on a 44 px pitch; the third and fourth are left-right glyphs whose inner
     # halves touch by a thin bridge at x = 128..132, a cell boundary (130)

@@ -14,6 +14,7 @@ classifier can choose the cut with recognition scores too (`best_cut(..., extra_
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -359,3 +360,121 @@ def cut_line(mask: np.ndarray, options: CutOptions | None = None) -> list[Box]:
     """Character boxes of a line (its ink mask), by geometry alone, left to right."""
     graph = cut_graph(mask, options)
     return [graph.box(i, j) for i, j in best_cut(graph)]
+
+
+# -- recognition cut: the classifier's confidence chooses among the allowed cuts --------------
+
+def _top_prob(cands: list[tuple[str, float]]) -> float:
+    return cands[0][1] if cands else 0.0
+
+
+def _recognition_cut(graph: CutGraph, cands: dict[Box, list[tuple[str, float]]],
+                     weight: float) -> list[tuple[int, int]]:
+    """Best cut over the classified groups only (the geometric cut is always among them)."""
+    def extra(i: int, j: int) -> float:
+        c = cands.get(graph.box(i, j))
+        if c is None:
+            return math.inf
+        return -math.log(max(_top_prob(c), 1e-6))
+
+    return best_cut(graph, extra, weight)
+
+
+def pitch_grid_splits(graph: CutGraph, geo: list[tuple[int, int]],
+                      cands: dict[Box, list[tuple[str, float]]], mask: np.ndarray,
+                      sure_prob: float) -> list[int]:
+    """Columns where the line's pitch puts a cell boundary inside a segment of an unsure glyph.
+
+    Full-width glyphs sit on a grid (one advance apart); two that touch make one segment
+    across a boundary (the 子 of 好 and the 亻 of 似 in a tight face), which no grouping of
+    the segments can undo. The pitch is the median step between adjacent surely read glyphs
+    about an em wide; from the nearest of them, each unsure glyph's segments are split at the
+    lightest column near every boundary they straddle."""
+    em = graph.em
+    boxes = [graph.box(i, j) for i, j in geo]
+    sure = [_top_prob(cands[b]) >= sure_prob for b in boxes]
+    wide = [s and 0.7 * em <= b[2] - b[0] <= 1.15 * em for s, b in zip(sure, boxes, strict=True)]
+    centre = [(b[0] + b[2]) / 2 for b in boxes]
+    steps = [centre[k + 1] - centre[k] for k in range(len(boxes) - 1) if wide[k] and wide[k + 1]]
+    if len(steps) < 2:
+        return []
+    pitch = float(np.median(steps))
+    if not 0.9 * em <= pitch <= 1.35 * em or sum(abs(x - pitch) <= 0.05 * pitch
+                                                 for x in steps) < 0.6 * len(steps):
+        return []
+    anchors = [k for k, w in enumerate(wide) if w]
+    counts = mask.sum(axis=0)
+    out: list[int] = []
+    for k, (i, j) in enumerate(geo):
+        if sure[k]:
+            continue
+        a = min(anchors, key=lambda m: abs(m - k))
+        for seg in graph.segments[i:j]:
+            if seg.width < 0.4 * em:
+                continue
+            m = math.ceil((seg.x0 + 0.2 * em - centre[a]) / pitch - 0.5)  # first boundary in
+            while (x := centre[a] + (m + 0.5) * pitch) < seg.x1 - 0.2 * em:
+                lo, hi = int(x - 0.12 * em), int(x + 0.12 * em) + 1
+                lo, hi = max(lo, seg.x0 + 1), min(hi, seg.x1 - 1)
+                if hi > lo:
+                    out.append(lo + int(np.argmin(counts[lo:hi])))
+                m += 1
+    return out
+
+
+def glued_mark_splits(graph: CutGraph, geo: list[tuple[int, int]],
+                      cands: dict[Box, list[tuple[str, float]]], mask: np.ndarray,
+                      band: tuple[float, float] | None, sure_prob: float) -> list[int]:
+    """Columns where a raised mark (a quote) touches the glyph beside it in an unsure glyph.
+
+    Some faces set “ and ” proportionally, so an opening quote can touch the glyph it opens (“理
+    in wqy-zenhei) and make one segment with it, off the pitch grid; its columns hold ink only
+    in the top of the text band, the glyph's reach down. An unsure glyph is split where such a
+    run of columns, 0.1-0.45 em wide, ends its first segment or starts its last, with at least
+    0.15 em of the glyph beyond it (at the column of least ink there: the stroke where they
+    touch goes with the glyph)."""
+    if band is None:
+        return []
+    em = graph.em
+    top, bottom = band
+    band_h = bottom - top
+    inked = mask.any(axis=0)
+    # lowest ink row per column (-1: none)
+    lowest = np.where(inked, mask.shape[0] - 1 - np.argmax(mask[::-1], axis=0), -1)
+    counts = mask.sum(axis=0)
+    near = max(1, int(round(0.1 * em)))  # the columns where the two touch
+    reach = max(near, int(round(0.25 * em)))  # the glyph's first columns
+
+    def after_mark(counts: np.ndarray, lowest: np.ndarray, x0: int, x1: int, end: int
+                   ) -> int | None:
+        """The split after a mark that starts segment x0..x1 of a glyph ending at `end`."""
+        raised = lowest[x0:x1] <= top + 0.45 * band_h  # or no ink
+        if raised.all():
+            return None
+        x = x0 + int(np.argmin(raised))
+        if not (0.1 * em <= x - x0 <= 0.45 * em and end - x >= 0.15 * em):
+            return None
+        # a mark, not the tip of a stroke or a slash's upper end: solid (as tall as a quote),
+        # joined to the glyph by a thin bridge, and the glyph beside it reaches well below it
+        solid = int(counts[x0:x].max())
+        if (solid < 0.15 * band_h or counts[x - near:x + near].min() > 0.5 * solid
+                or lowest[x:x + reach].max() - lowest[x0:x].max() < 0.25 * band_h):
+            return None
+        return x - near + int(np.argmin(counts[x - near:x]))
+
+    width = mask.shape[1]
+    out: list[int] = []
+    for i, j in geo:
+        box = graph.box(i, j)
+        if _top_prob(cands[box]) >= sure_prob:
+            continue
+        first, last = graph.segments[i], graph.segments[j - 1]
+        x = after_mark(counts, lowest, first.x0, first.x1, box[2])
+        if x is not None:
+            out.append(x)
+        # a closing mark: the same in the mirrored line
+        x = after_mark(counts[::-1], lowest[::-1], width - last.x1, width - last.x0,
+                       width - box[0])
+        if x is not None:
+            out.append(width - x)
+    return out

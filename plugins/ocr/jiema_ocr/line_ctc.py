@@ -267,7 +267,8 @@ class LineCTCReader:
 
     def __init__(self, recognizer: LineRecognizer, decoder: Any = None, options: Any = None,
                  k: int = 5, stages: Any = None) -> None:
-        from .pipeline import OcrOptions, Stages
+        from .analysis import Stages
+        from .options import OcrOptions
 
         self.recognizer = recognizer
         self.decoder = decoder
@@ -280,7 +281,7 @@ class LineCTCReader:
 
     def read(self, source: Any) -> Any:
         """An `OcrResult` for one image (path, bytes, PIL image or array)."""
-        from .pipeline import analyse
+        from .analysis import analyse
 
         timings: dict[str, float] = {}
         return self.read_analysis(analyse(source, self.options, timings, self.stages), timings)
@@ -288,7 +289,7 @@ class LineCTCReader:
     def read_analysis(self, analysis: Any, timings: dict[str, float] | None = None) -> Any:
         import time
 
-        from .pipeline import OcrResult
+        from .results import OcrResult
 
         timings = {} if timings is None else timings
         t0 = time.perf_counter()
@@ -302,7 +303,8 @@ class LineCTCReader:
 
     def read_line(self, analysis: Any, line: Any) -> Any:
         """A `LineResult` (None when the line does not look like text)."""
-        from .pipeline import GlyphResult, LineResult, glyph_crop
+        from .crops import glyph_crop
+        from .results import GlyphResult, LineResult
 
         h, w = line.mask.shape
         crop = glyph_crop(analysis.gray, line, (0, 0, w, h), 0)  # dark on light
