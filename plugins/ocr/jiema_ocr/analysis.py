@@ -18,6 +18,13 @@ from .preprocess import preprocess
 from .regions import TextLine, find_lines
 from .results import Box
 
+# The second, flattened pass (see `analyse`). Set by hand on rendered banners and the dev
+# images; no per-value error counts were recorded.
+ROOM_IN_LINE_HEIGHTS = 2.5  # free height (or width) for more lines (glyphs), x line height
+EDGE_SLACK_PX = 2  # a line covers another whose ends it misses by at most this, px
+SPECK_HEIGHT = 0.5  # lines under this x the tallest are specks, not lines to cover
+SAME_ROW_OVERLAP = 0.5  # boxes sharing over this x the lower one's height share a row
+
 
 @dataclass
 class Analysis:
@@ -92,7 +99,7 @@ def analyse(source: ImageSource, options: OcrOptions | None = None,
 def _room_for_more(lines: list[TextLine], height: int) -> bool:
     """Whether the image is tall enough for more lines than the ones found (a banner, not a
     single line)."""
-    return height >= 2.5 * max(ln.box[3] - ln.box[1] for ln in lines)
+    return height >= ROOM_IN_LINE_HEIGHTS * max(ln.box[3] - ln.box[1] for ln in lines)
 
 
 def _room_beside(lines: list[TextLine], width: int) -> bool:
@@ -102,7 +109,7 @@ def _room_beside(lines: list[TextLine], width: int) -> bool:
     for ln in lines:
         covered[ln.box[0]:ln.box[2]] = True
     height = max(ln.box[3] - ln.box[1] for ln in lines)
-    return int(width - covered.sum()) >= 2.5 * height
+    return int(width - covered.sum()) >= ROOM_IN_LINE_HEIGHTS * height
 
 
 def _finds_wider(found: list[TextLine], before: list[TextLine]) -> bool:
@@ -113,10 +120,10 @@ def _finds_wider(found: list[TextLine], before: list[TextLine]) -> bool:
     a = found[0].box
 
     def covered(b: Box) -> bool:
-        return _same_row(a, b) and a[0] <= b[0] + 2 and a[2] >= b[2] - 2
+        return _same_row(a, b) and a[0] <= b[0] + EDGE_SLACK_PX and a[2] >= b[2] - EDGE_SLACK_PX
 
     height = max(ln.box[3] - ln.box[1] for ln in before)
-    spans = [ln.box for ln in before if ln.box[3] - ln.box[1] >= 0.5 * height]  # not specks
+    spans = [ln.box for ln in before if ln.box[3] - ln.box[1] >= SPECK_HEIGHT * height]
     width = max(b[2] for b in spans) - min(b[0] for b in spans)
     return all(covered(b) for b in spans) and (a[2] - a[0]) - width >= height
 
@@ -132,4 +139,4 @@ def _finds_more(found: list[TextLine], before: list[TextLine]) -> bool:
 
 def _same_row(a: Box, b: Box) -> bool:
     """Whether two boxes share over half the height of the lower one."""
-    return min(a[3], b[3]) - max(a[1], b[1]) > 0.5 * min(a[3] - a[1], b[3] - b[1])
+    return min(a[3], b[3]) - max(a[1], b[1]) > SAME_ROW_OVERLAP * min(a[3] - a[1], b[3] - b[1])

@@ -364,6 +364,27 @@ def cut_line(mask: np.ndarray, options: CutOptions | None = None) -> list[Box]:
 
 # -- recognition cut: the classifier's confidence chooses among the allowed cuts --------------
 
+PROB_FLOOR = 1e-6  # -log of a glyph read with no confidence stays finite
+# pitch-grid splits, x em (`OcrOptions.pitch_splits`: its gain measured on fresh renders, seeds
+# 80-82; the values below set by hand on those renders, no per-value counts recorded)
+PITCH_GLYPH_WIDTH = (0.7, 1.15)  # surely read glyphs this wide set the pitch
+PITCH_RANGE = (0.9, 1.35)  # a pitch outside this is no full-width grid
+PITCH_STEP_AGREEMENT = 0.05  # steps within this share of the pitch agree with it ...
+PITCH_MIN_AGREEING = 0.6  # ... and at least this share of the steps must
+PITCH_MIN_SEGMENT = 0.4  # narrower segments are not split on the grid
+PITCH_END_MARGIN = 0.2  # boundaries this near a segment's ends are not split at
+PITCH_SEARCH = 0.12  # the split is the lightest column within this of the boundary
+# glued-mark splits: widths x em, heights x the text band (set by hand on renders of quotes in
+# wqy-zenhei, which sets them proportionally; no per-value counts recorded)
+GLUED_TOUCH = 0.1  # the columns where a mark and its glyph touch
+GLUED_GLYPH_START = 0.25  # the glyph's first columns, past the mark
+GLUED_MARK_RAISED = 0.45  # a mark's ink ends above this far down the band
+GLUED_MARK_WIDTH = (0.1, 0.45)  # a mark's run of raised columns is this wide
+GLUED_GLYPH_BEYOND = 0.15  # at least this much of the glyph lies beyond the mark
+GLUED_MARK_MIN_INK = 0.15  # a mark's fullest column holds at least this much ink (solid)
+GLUED_BRIDGE = 0.5  # the bridge to the glyph holds under this x the mark's fullest column
+GLUED_GLYPH_DROP = 0.25  # the glyph reaches at least this much lower than the mark
+
 def _top_prob(cands: list[tuple[str, float]]) -> float:
     return cands[0][1] if cands else 0.0
 
@@ -375,7 +396,7 @@ def _recognition_cut(graph: CutGraph, cands: dict[Box, list[tuple[str, float]]],
         c = cands.get(graph.box(i, j))
         if c is None:
             return math.inf
-        return -math.log(max(_top_prob(c), 1e-6))
+        return -math.log(max(_top_prob(c), PROB_FLOOR))
 
     return best_cut(graph, extra, weight)
 
@@ -393,14 +414,17 @@ def pitch_grid_splits(graph: CutGraph, geo: list[tuple[int, int]],
     em = graph.em
     boxes = [graph.box(i, j) for i, j in geo]
     sure = [_top_prob(cands[b]) >= sure_prob for b in boxes]
-    wide = [s and 0.7 * em <= b[2] - b[0] <= 1.15 * em for s, b in zip(sure, boxes, strict=True)]
+    lo_w, hi_w = PITCH_GLYPH_WIDTH
+    wide = [s and lo_w * em <= b[2] - b[0] <= hi_w * em
+            for s, b in zip(sure, boxes, strict=True)]
     centre = [(b[0] + b[2]) / 2 for b in boxes]
     steps = [centre[k + 1] - centre[k] for k in range(len(boxes) - 1) if wide[k] and wide[k + 1]]
     if len(steps) < 2:
         return []
     pitch = float(np.median(steps))
-    if not 0.9 * em <= pitch <= 1.35 * em or sum(abs(x - pitch) <= 0.05 * pitch
-                                                 for x in steps) < 0.6 * len(steps):
+    if (not PITCH_RANGE[0] * em <= pitch <= PITCH_RANGE[1] * em
+            or sum(abs(x - pitch) <= PITCH_STEP_AGREEMENT * pitch
+                   for x in steps) < PITCH_MIN_AGREEING * len(steps)):
         return []
     anchors = [k for k, w in enumerate(wide) if w]
     counts = mask.sum(axis=0)
@@ -410,11 +434,12 @@ def pitch_grid_splits(graph: CutGraph, geo: list[tuple[int, int]],
             continue
         a = min(anchors, key=lambda m: abs(m - k))
         for seg in graph.segments[i:j]:
-            if seg.width < 0.4 * em:
+            if seg.width < PITCH_MIN_SEGMENT * em:
                 continue
-            m = math.ceil((seg.x0 + 0.2 * em - centre[a]) / pitch - 0.5)  # first boundary in
-            while (x := centre[a] + (m + 0.5) * pitch) < seg.x1 - 0.2 * em:
-                lo, hi = int(x - 0.12 * em), int(x + 0.12 * em) + 1
+            # the first boundary in
+            m = math.ceil((seg.x0 + PITCH_END_MARGIN * em - centre[a]) / pitch - 0.5)
+            while (x := centre[a] + (m + 0.5) * pitch) < seg.x1 - PITCH_END_MARGIN * em:
+                lo, hi = int(x - PITCH_SEARCH * em), int(x + PITCH_SEARCH * em) + 1
                 lo, hi = max(lo, seg.x0 + 1), min(hi, seg.x1 - 1)
                 if hi > lo:
                     out.append(lo + int(np.argmin(counts[lo:hi])))
@@ -442,23 +467,25 @@ def glued_mark_splits(graph: CutGraph, geo: list[tuple[int, int]],
     # lowest ink row per column (-1: none)
     lowest = np.where(inked, mask.shape[0] - 1 - np.argmax(mask[::-1], axis=0), -1)
     counts = mask.sum(axis=0)
-    near = max(1, int(round(0.1 * em)))  # the columns where the two touch
-    reach = max(near, int(round(0.25 * em)))  # the glyph's first columns
+    near = max(1, int(round(GLUED_TOUCH * em)))  # the columns where the two touch
+    reach = max(near, int(round(GLUED_GLYPH_START * em)))  # the glyph's first columns
 
     def after_mark(counts: np.ndarray, lowest: np.ndarray, x0: int, x1: int, end: int
                    ) -> int | None:
         """The split after a mark that starts segment x0..x1 of a glyph ending at `end`."""
-        raised = lowest[x0:x1] <= top + 0.45 * band_h  # or no ink
+        raised = lowest[x0:x1] <= top + GLUED_MARK_RAISED * band_h  # or no ink
         if raised.all():
             return None
         x = x0 + int(np.argmin(raised))
-        if not (0.1 * em <= x - x0 <= 0.45 * em and end - x >= 0.15 * em):
+        if not (GLUED_MARK_WIDTH[0] * em <= x - x0 <= GLUED_MARK_WIDTH[1] * em
+                and end - x >= GLUED_GLYPH_BEYOND * em):
             return None
         # a mark, not the tip of a stroke or a slash's upper end: solid (as tall as a quote),
         # joined to the glyph by a thin bridge, and the glyph beside it reaches well below it
         solid = int(counts[x0:x].max())
-        if (solid < 0.15 * band_h or counts[x - near:x + near].min() > 0.5 * solid
-                or lowest[x:x + reach].max() - lowest[x0:x].max() < 0.25 * band_h):
+        if (solid < GLUED_MARK_MIN_INK * band_h
+                or counts[x - near:x + near].min() > GLUED_BRIDGE * solid
+                or lowest[x:x + reach].max() - lowest[x0:x].max() < GLUED_GLYPH_DROP * band_h):
             return None
         return x - near + int(np.argmin(counts[x - near:x]))
 

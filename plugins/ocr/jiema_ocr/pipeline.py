@@ -49,6 +49,10 @@ __all__ = ["Analysis", "GlyphClassifier", "GlyphResult", "LMDecoder", "LineDecod
            "glyph_crop", "lm_decoder", "read_text"]
 
 
+# two glyph boxes overlapping this much (intersection over union) are the same glyph read twice
+SAME_GLYPH_IOU = 0.5
+
+
 class GlyphClassifier(Protocol):
     def topk(self, glyphs: Sequence[np.ndarray], k: int = 5) -> list[list[tuple[str, float]]]:
         ...
@@ -127,7 +131,8 @@ class OcrReader:
         kept: dict[int, LineResult] = {}
         for k in order:
             line = lines[k]
-            glyphs = [g for g in line.glyphs if not any(_iou(g.box, t) >= 0.5 for t in taken)]
+            glyphs = [g for g in line.glyphs
+                      if not any(_iou(g.box, t) >= SAME_GLYPH_IOU for t in taken)]
             taken.extend(g.box for g in glyphs)
             if len(glyphs) == len(line.glyphs):
                 kept[k] = line

@@ -110,13 +110,17 @@ def _without_oversized_edge_dots(boxes: list[Box], cands: Candidates,
     return _trim_ends(boxes, cands, oversized_dot_or_unsure)
 
 
+# a . whose middle-dot candidate reaches this share of its probability may be · rather than ，
+MIDDLE_DOT_RIVAL = 0.5
+
+
 def _dots_may_be_commas(cands: Candidates) -> Candidates:
     """Candidates where a glyph read best as . (and not nearly as well as the name dot ·) has
     ， at the same probability: the small comma of a Ming face at body size prints as a dot
     (or 、), and the LM should choose, as it does for the other look-alikes."""
     out = []
     for c in cands:
-        if c and c[0][0] == "." and dict(c).get("·", 0.0) < 0.5 * c[0][1]:
+        if c and c[0][0] == "." and dict(c).get("·", 0.0) < MIDDLE_DOT_RIVAL * c[0][1]:
             c = [*(x for x in c if x[0] != "，"), ("，", c[0][1])]
         out.append(c)
     return out
