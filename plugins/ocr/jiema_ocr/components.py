@@ -25,6 +25,9 @@ def within_band(top: Any, bottom: Any, band_top: Any, band_bottom: Any, height: 
     return ((top >= band_top - BAND_SLACK_ABOVE * height)
             & (bottom <= band_bottom + BAND_SLACK_BELOW * height))
 
+# seeds sharing this x the narrower one's columns stand in one glyph column (set by hand)
+COLUMN_SHARE = 0.5
+
 
 @dataclass
 class Comps:
@@ -74,7 +77,7 @@ def column_heights(c: Comps, g: np.ndarray) -> np.ndarray:
     x0 = x1 = y0 = y1 = -1
     for i in order:
         a, b = int(c.x0[i]), int(c.x1[i])
-        if heights and min(b, x1) - max(a, x0) >= 0.5 * min(b - a, x1 - x0):
+        if heights and min(b, x1) - max(a, x0) >= COLUMN_SHARE * min(b - a, x1 - x0):
             y0, y1 = min(y0, int(c.y0[i])), max(y1, int(c.y1[i]))
             x0, x1 = min(x0, a), max(x1, b)
             heights[-1] = y1 - y0

@@ -14,6 +14,17 @@ from .components import Comps, covered, within_band
 if TYPE_CHECKING:
     from .regions import RegionOptions
 
+# Sizes x a seed's or group's height unless stated. Set by hand while developing on rendered
+# lines and banners; no per-value error counts were recorded.
+BRIDGE_MAX_HEIGHT = 0.6  # a bridge (a small mark between seeds) is at most this x a seed's height
+FLAT_SEED_ASPECT = 0.75  # a seed lower than this x its width is flat (half of 会, 条, 吕)
+STACK_SHARED_WIDTH = 0.6  # two flat seeds stacked share this x the narrower one's width ...
+STACK_MAX_GAP = 0.25  # ... are at most this x the higher one's height apart ...
+STACK_ASPECT = (0.7, 1.3)  # ... and together make a box about square (height / width)
+GROUP_OVERLAP_AREA = 0.3  # groups sharing this x the smaller box's area lie over each other
+ROW_HEIGHT_RATIO = 0.6  # groups of one row: the lower one at least this x the taller one's height
+SHARED_ROW_BAND = 0.6  # groups sharing a component share this x the taller one's rows: one row
+
 
 def link_seeds(c: Comps, seeds: np.ndarray, bridges: np.ndarray, marks: np.ndarray,
                 opts: RegionOptions) -> list[list[int]]:
@@ -41,7 +52,7 @@ def link_seeds(c: Comps, seeds: np.ndarray, bridges: np.ndarray, marks: np.ndarr
         near = (within_band(c.y0[bridges][:, None], c.y1[bridges][:, None], y0[None, :],
                             y1[None, :], hs[None, :])
                 & (bgap <= opts.link_gap * hs[None, :])
-                & (h[bridges][:, None] <= 0.6 * hs[None, :]))
+                & (h[bridges][:, None] <= BRIDGE_MAX_HEIGHT * hs[None, :]))
         near = near[near.sum(axis=1) >= 2]
         if len(near):
             # only seeds of one row: each must overlap the tallest near seed vertically
@@ -69,7 +80,7 @@ def _stacked_units(c: Comps, seeds: np.ndarray
     half is too low to link to the full-height glyphs beside it."""
     x0, y0, x1, y1 = (a[seeds].copy() for a in (c.x0, c.y0, c.x1, c.y1))
     w, h = x1 - x0, y1 - y0
-    flat = np.flatnonzero(h < 0.75 * w)
+    flat = np.flatnonzero(h < FLAT_SEED_ASPECT * w)
     if len(flat) < 2:
         return x0, y0, x1, y1
     fx0, fy0, fx1, fy1, fw, fh = x0[flat], y0[flat], x1[flat], y1[flat], w[flat], h[flat]
@@ -79,9 +90,10 @@ def _stacked_units(c: Comps, seeds: np.ndarray
     ux1 = np.maximum(fx1[:, None], fx1[None, :])
     uy0 = np.minimum(fy0[:, None], fy0[None, :])
     uy1 = np.maximum(fy1[:, None], fy1[None, :])
-    pair = ((shared >= 0.6 * np.minimum(fw[:, None], fw[None, :]))
-            & (gap <= 0.25 * np.maximum(fh[:, None], fh[None, :]))
-            & (uy1 - uy0 <= 1.3 * (ux1 - ux0)) & (uy1 - uy0 >= 0.7 * (ux1 - ux0)))
+    pair = ((shared >= STACK_SHARED_WIDTH * np.minimum(fw[:, None], fw[None, :]))
+            & (gap <= STACK_MAX_GAP * np.maximum(fh[:, None], fh[None, :]))
+            & (uy1 - uy0 <= STACK_ASPECT[1] * (ux1 - ux0))
+            & (uy1 - uy0 >= STACK_ASPECT[0] * (ux1 - ux0)))
     np.fill_diagonal(pair, False)
     for a, b in zip(*np.nonzero(np.triu(pair, 1)), strict=True):
         for k in (flat[a], flat[b]):
@@ -117,11 +129,12 @@ def _merge_row_groups(c: Comps, groups: list[list[int]], marks: np.ndarray,
                  * np.maximum(np.minimum(x1[:, None], x1[None, :])
                               - np.maximum(x0[:, None], x0[None, :]), 0))
         area = h * (x1 - x0)
-        stacked = inter >= 0.3 * np.minimum(area[:, None], area[None, :])
+        stacked = inter >= GROUP_OVERLAP_AREA * np.minimum(area[:, None], area[None, :])
         idx = np.arange(n)
         right = (x0[None, :] > x0[:, None]) | ((x0[None, :] == x0[:, None])
                                                 & (idx[None, :] > idx[:, None]))
-        same = right & (small >= 0.6 * large) & (stacked | (overlap >= opts.link_overlap * small))
+        same = (right & (small >= ROW_HEIGHT_RATIO * large)
+                & (stacked | (overlap >= opts.link_overlap * small)))
         gap = x0[None, :] - x1[:, None]
         limit = opts.row_gap * large
         ok = same & (stacked | (gap <= limit))
@@ -162,7 +175,7 @@ def join_shared(c: Comps, rows: list[tuple[np.ndarray, set[int], float]]
         for k, (og, om, omed) in enumerate(out):
             by0, by1 = int(c.y0[og].min()), int(c.y1[og].max())
             band = min(ay1, by1) - max(ay0, by0)
-            if members & om and band >= 0.6 * max(ay1 - ay0, by1 - by0):
+            if members & om and band >= SHARED_ROW_BAND * max(ay1 - ay0, by1 - by0):
                 out[k] = (np.union1d(og, g), om | members, max(omed, med))
                 break
         else:

@@ -37,6 +37,37 @@ from .line_linking import join_shared, link_seeds
 
 log = logging.getLogger("jiema.ocr")
 
+# The line finder's tests, sizes x a line's (or seed's) height unless stated. Set by hand while
+# developing on rendered lines and banners and the dev images; no per-value error counts were
+# recorded (the measured ones are `RegionOptions` fields, with their numbers).
+FRAGMENT_MAX_HEIGHT = 0.5  # a 'line' lower than this x a larger one beside it may be a piece
+FRAGMENT_MAX_PIECES = 3  # ... of it (a mark broken by noise) when of at most this many parts
+GROUND_MIN_WIDTH = 0.5  # x the image's width: a nearly full-height component this wide is ground
+SEED_MAX_ASPECT = 4  # a seed is at most this many times as wide as it is high ...
+SEED_ASPECT_SLACK_PX = 2  # ... plus this many px
+MAX_SEEDS = 1500  # more seeds in one layer are noise or texture, not text
+ROW_MARK_MAX_HEIGHT = 0.6  # x the tallest seed: components this low are marks in a row
+ROW_MARK_MIN_AREA = 4  # px of ink at least (with `min_attach_area`)
+ROW_MARK_MIN_FILL = 0.05  # ink over the box at least (no hairline frame)
+NOISE_MARKS_PER_SEED = 20  # more marks than this per seed (plus NOISE_MARKS_SLACK) ...
+NOISE_MARKS_SLACK = 50  # ... is a noise field: no marks bridge its seeds
+GLYPH_HEIGHT_QUANTILE = 0.8  # a line's glyph height: this quantile of its glyph columns
+TEXTURE_MAX_HEIGHT = 0.5  # glyphs lower than this x the group's height: texture or noise
+DOMINANT_AREA = 0.8  # one component's box covering this much of its group's box dominates it
+ATTACH_ROUNDS = 8  # marks in a row at an end of a line are taken in over at most this many rounds
+CORE_INK_QUANTILES = (0.8, 0.2)  # a line's strongest ink: this quantile for light / dark ink
+REFINE_MAX_GROWTH = 2  # refining keeps at most this x the line's own ink
+SLIVER_MAX_WIDTH = 0.25  # a bar at a line's end this narrow ...
+SLIVER_MIN_FILL = 0.7  # ... this solid ...
+SLIVER_MIN_GAP = 0.5  # ... and this far from the rest is a picture's edge
+LONE_GLYPH_MIN_SHARE = 0.4  # a lone glyph fills at least this much of the image's height and width
+LONE_GLYPH_ASPECT = (0.25, 2.5)  # ... is this wide for its height ...
+LONE_GLYPH_FILL = (0.1, 0.6)  # ... and this solid
+PICTURE_MAX_ASPECT = 2  # seeds no wider than this x their height: one tall shape (a picture)
+TEXT_BESIDE_MAX_HEIGHT = 0.6  # text beside a picture is lower than this x the picture's seeds
+CORE_TOUCH = 0.25  # x the picture's height: text this near its seeds only touches them
+ROW_OVERLAP = 0.5  # lines sharing more than this x the lower one's height share a row
+
 
 class RegionOptions(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
@@ -148,8 +179,8 @@ def _absorb_fragments(lines: list[TextLine]) -> list[TextLine]:
             b, s = big.box, line.box
             near = s[0] <= b[2] + big.height and s[2] >= b[0] - big.height
             inside = within_band(s[1], s[3], b[1], b[3], big.height)
-            if (big.layer == line.layer and line.height < 0.5 * big.height and near
-                    and inside and len(line.components) <= 3):
+            if (big.layer == line.layer and line.height < FRAGMENT_MAX_HEIGHT * big.height and near
+                    and inside and len(line.components) <= FRAGMENT_MAX_PIECES):
                 _merge_into(big, line)
                 break
         else:
@@ -177,7 +208,7 @@ def _lines_in_layer(gray: np.ndarray, mask: np.ndarray, layer: int, opts: Region
         return []
     h, w = c.h, c.w
     fill = c.area / np.maximum(h * w, 1)
-    big_background = (h >= opts.max_height_fraction * H) & (w >= 0.5 * W)
+    big_background = (h >= opts.max_height_fraction * H) & (w >= GROUND_MIN_WIDTH * W)
     thick = thickness(mask, labels, c)
     blob = (thick > opts.max_blob * np.maximum(h, w)) & (thick > opts.min_blob_thickness)
     seeds = np.flatnonzero(
@@ -185,16 +216,17 @@ def _lines_in_layer(gray: np.ndarray, mask: np.ndarray, layer: int, opts: Region
         & (h < opts.max_height_fraction * H)
         & ~big_background
         & ~blob
-        & (w <= 4 * h + 2)
+        & (w <= SEED_MAX_ASPECT * h + SEED_ASPECT_SLACK_PX)
     )
-    if len(seeds) == 0 or len(seeds) > 1500:
+    if len(seeds) == 0 or len(seeds) > MAX_SEEDS:
         return []
     lines = []
     # small components: marks (a solid dot or quote too) narrow the gap between two groups of a
     # row; bridges, the ones that are not blobs, also link the seeds on either side of them
-    marks = np.flatnonzero((h <= 0.6 * h[seeds].max()) & (c.area >= max(opts.min_attach_area, 4))
-                           & (fill > 0.05))
-    if len(marks) > 20 * len(seeds) + 50:
+    marks = np.flatnonzero((h <= ROW_MARK_MAX_HEIGHT * h[seeds].max())
+                           & (c.area >= max(opts.min_attach_area, ROW_MARK_MIN_AREA))
+                           & (fill > ROW_MARK_MIN_FILL))
+    if len(marks) > NOISE_MARKS_PER_SEED * len(seeds) + NOISE_MARKS_SLACK:
         marks = marks[:0]  # a noise field: bridging would chain everything together
     bridges = marks[~blob[marks]]
     rows: list[tuple[np.ndarray, set[int], float]] = []
@@ -209,13 +241,14 @@ def _lines_in_layer(gray: np.ndarray, mask: np.ndarray, layer: int, opts: Region
                 _why(layer, g, c, "a lone component")
                 continue
         gh = h[g]
-        med = quantile(column_heights(c, g), 0.8)  # seeds stacked in a column: one glyph
+        # seeds stacked in a column: one glyph
+        med = quantile(column_heights(c, g), GLYPH_HEIGHT_QUANTILE)
         keep = g[gh <= opts.max_height_spread * med]  # a picture part beside the text
         if len(keep) == 0:
             continue
         g = keep
         g = _trim_edge_slivers(c, g, fill)
-        if med < 0.5 * float(c.y1[g].max() - c.y0[g].min()):
+        if med < TEXTURE_MAX_HEIGHT * float(c.y1[g].max() - c.y0[g].min()):
             _why(layer, g, c, "texture: small bits over a tall area")
             continue  # small bits chained over a tall area: texture or noise, not a line
         gfill = quantile(fill[g], 0.5)
@@ -224,7 +257,7 @@ def _lines_in_layer(gray: np.ndarray, mask: np.ndarray, layer: int, opts: Region
             continue
         big = int(g[np.argmax(c.area[g] / np.maximum(fill[g], 1e-6))])  # the largest box
         gx0, gy0, gx1, gy1 = c.x0[g].min(), c.y0[g].min(), c.x1[g].max(), c.y1[g].max()
-        dominant = h[big] * w[big] >= 0.8 * (gx1 - gx0) * (gy1 - gy0)
+        dominant = h[big] * w[big] >= DOMINANT_AREA * (gx1 - gx0) * (gy1 - gy0)
         if (len(g) == 1 or dominant) and not _lone_glyph_ok(int(h[big]), int(w[big]),
                                                              float(fill[big]), H, W):
             _why(layer, g, c, "a lone component")
@@ -241,7 +274,8 @@ def _lines_in_layer(gray: np.ndarray, mask: np.ndarray, layer: int, opts: Region
             continue
         members = set(int(i) for i in g)
         start, reach = x0, x1
-        for _ in range(8):  # marks in a row at either end (———, ”。, a leading ，“) reach on
+        # marks in a row at either end (———, ”。, a leading ，“) reach on
+        for _ in range(ATTACH_ROUNDS):
             attached = attachments(c, (start, y0, reach, y1), line_h,
                                     np.fromiter(members, dtype=np.int64), blob, opts)
             grown = not attached <= members  # the rest of a glyph under a part just taken
@@ -287,7 +321,8 @@ def _lines_in_layer(gray: np.ndarray, mask: np.ndarray, layer: int, opts: Region
         # complete: inked columns, glyph height, and the contrast of its strongest ink (a run
         # holding a stroke's core and its anti-aliased edge is as strong as the core alone)
         coverage = float(np.count_nonzero(own.any(axis=0))) / max(line_h, 1)
-        core = quantile_u8(crop[own], 0.8 if text_level > bg_level else 0.2)
+        core = quantile_u8(crop[own], CORE_INK_QUANTILES[0] if text_level > bg_level
+                           else CORE_INK_QUANTILES[1])
         score = coverage * med * (abs(core - bg_level) / 255.0) ** 2
         comps = [(int(c.x0[i]), int(c.y0[i]), int(c.x1[i]), int(c.y1[i])) for i in sorted(members)]
         seed_box = (int(c.x0[g].min()), int(c.y0[g].min()), int(c.x1[g].max()),
@@ -313,7 +348,7 @@ def _refine(crop: np.ndarray, own: np.ndarray, text_level: float, bg_level: floa
     touching[np.unique(labels[own])] = True
     touching[0] = False
     refined = touching[labels]
-    return refined if refined.sum() <= 2 * own.sum() else own
+    return refined if refined.sum() <= REFINE_MAX_GROWTH * own.sum() else own
 
 
 def _why(layer: int, g: np.ndarray, c: Comps, reason: str) -> None:
@@ -334,7 +369,8 @@ def _trim_edge_slivers(c: Comps, g: np.ndarray, fill: np.ndarray) -> np.ndarray:
         for end, other in ((0, 1), (-1, -2)):
             i, j = g[end], g[other]
             gap = c.x0[j] - c.x1[i] if end == 0 else c.x0[i] - c.x1[j]
-            if c.w[i] < 0.25 * line_h and fill[i] > 0.7 and gap > 0.5 * line_h:
+            if (c.w[i] < SLIVER_MAX_WIDTH * line_h and fill[i] > SLIVER_MIN_FILL
+                    and gap > SLIVER_MIN_GAP * line_h):
                 g = g[1:] if end == 0 else g[:-1]
                 changed = True
                 break
@@ -347,9 +383,10 @@ def _trim_edge_slivers(c: Comps, g: np.ndarray, fill: np.ndarray) -> np.ndarray:
 def _lone_glyph_ok(h: int, w: int, fill: float, H: int, W: int) -> bool:
     """A line of one glyph (h x w, ink fill) passes only when it is most of the image (a
     one-glyph crop) and looks like a glyph; a lone blob in a larger image is a picture."""
-    if h < 0.4 * H or w < 0.4 * W:
+    if h < LONE_GLYPH_MIN_SHARE * H or w < LONE_GLYPH_MIN_SHARE * W:
         return False
-    return 0.25 <= w / max(h, 1) <= 2.5 and 0.1 <= fill <= 0.6
+    return (LONE_GLYPH_ASPECT[0] <= w / max(h, 1) <= LONE_GLYPH_ASPECT[1]
+            and LONE_GLYPH_FILL[0] <= fill <= LONE_GLYPH_FILL[1])
 
 
 
@@ -379,11 +416,12 @@ def _side_beyond_core(big: TextLine, line: TextLine, limit: float) -> str | None
                         > limit * min(box_area(line.box), box_area(core))):
         return None
     core_h = core[3] - core[1]
-    if core[2] - core[0] > 2 * core_h or line.box[3] - line.box[1] > 0.6 * core_h:
+    if (core[2] - core[0] > PICTURE_MAX_ASPECT * core_h
+            or line.box[3] - line.box[1] > TEXT_BESIDE_MAX_HEIGHT * core_h):
         return None
-    if line.box[0] >= core[2] - 0.25 * big.height:
+    if line.box[0] >= core[2] - CORE_TOUCH * big.height:
         return "right"
-    if line.box[2] <= core[0] + 0.25 * big.height:
+    if line.box[2] <= core[0] + CORE_TOUCH * big.height:
         return "left"
     return None
 
@@ -412,7 +450,7 @@ def order_lines(lines: list[TextLine]) -> list[TextLine]:
         for row in rows:
             ref = row[0].box
             overlap = min(ref[3], line.box[3]) - max(ref[1], line.box[1])
-            if overlap > 0.5 * min(ref[3] - ref[1], line.box[3] - line.box[1]):
+            if overlap > ROW_OVERLAP * min(ref[3] - ref[1], line.box[3] - line.box[1]):
                 row.append(line)
                 break
         else:
