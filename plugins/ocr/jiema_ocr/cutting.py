@@ -55,6 +55,30 @@ class CutOptions(BaseModel):
     min_ink: int = Field(1, ge=1, description="ink pixels that make a column count as inked")
 
 
+# Geometry of the cut, widths x em and heights x line height unless stated. Set by hand while
+# developing on rendered lines; no per-value error counts were recorded (the measured ones are
+# `CutOptions` fields, with their numbers).
+HANZI_INK_WIDTH = 0.95  # a hanzi's usual ink width (its em box less the side bearings)
+WIDER_COST_FACTOR = 2.0  # a group wider than a hanzi costs this much more than a narrower one
+SPLIT_SEARCH = 0.25  # a wide segment is split at the lightest column within this of its target
+SPLIT_MIN_PX = 2  # ... leaving at least this many columns on either side
+ROUND_DIGIT_SHIFT = 0.15  # a split this far from the middle may be inside a bowl (00, 30)
+BAND_SEGMENT_HEIGHT = 0.75  # segments this tall span the text band a dash is placed in
+DASH_ROWS = (0.3, 0.7)  # a dash's centre sits in this middle part of the band
+DASH_MAX_HEIGHT = 0.2  # a dash is a thin bar
+DASH_SPECK = 0.15  # noise this small (both sides) inside a run of dash pieces is skipped
+DASH_MAX_GAP = 0.3  # pieces of one dash lie at most this far apart
+DASH_MIN_LENGTH = 1.6  # a run this long is a dash of two em or more (——)
+DASH_MIN_INK = 0.8  # ... and inked over at least this share of its length
+LINE_HEIGHT_QUANTILE = 0.9  # the line's height: this quantile of its segment heights
+MARK_GROUP_MAX_WIDTH = 0.6  # a group of marks only (“ :) is at most this wide, unless dots (…)
+LOW_MARK_TOP = 0.55  # a mark whose top is below this (x line height) is a low mark (a comma)
+HIGH_MARK_BOTTOM = 0.45  # a mark whose bottom is above this is a high mark (a quote)
+DOT_ROW_MIN_DOTS = 3  # an ellipsis: at least this many dots ...
+DOT_ROW_MAX_SPREAD = 0.1  # ... with centres at most this far apart vertically ...
+ELLIPSIS_DOT_MAX = 0.25  # ... each at most this wide and high
+
+
 @dataclass(frozen=True)
 class Segment:
     x0: int
@@ -123,7 +147,7 @@ def split_wide(mask: np.ndarray, segments: list[Segment], em: float, split_width
         if em <= 0:
             n = 1
         elif seg.width > split_width * em:
-            n = max(2, int(round(seg.width / (0.95 * em))))
+            n = max(2, int(round(seg.width / (HANZI_INK_WIDTH * em))))
         elif (soft_width is not None and tall_height is not None
               and seg.width > soft_width * em and seg.height < tall_height):
             n = 2
@@ -138,14 +162,14 @@ def split_wide(mask: np.ndarray, segments: list[Segment], em: float, split_width
         cuts = [seg.x0]
         for k in range(1, n):
             target = seg.x0 + k * seg.width / n
-            lo = int(max(cuts[-1] + 2, target - 0.25 * em))
-            hi = int(min(seg.x1 - 2, target + 0.25 * em))
+            lo = int(max(cuts[-1] + SPLIT_MIN_PX, target - SPLIT_SEARCH * em))
+            hi = int(min(seg.x1 - SPLIT_MIN_PX, target + SPLIT_SEARCH * em))
             if hi <= lo:
                 continue
             at = lo + int(np.argmin(counts[lo:hi]))
             middle = int(round(target))
             if (n == 2 and mark_height <= seg.height < (tall_height or 0.0)
-                    and abs(at - middle) > 0.15 * em):
+                    and abs(at - middle) > ROUND_DIGIT_SHIFT * em):
                 # two touching round digits (00, 30) are lightest inside their bowls, not where
                 # they touch: offer the middle too; the cut regroups the three pieces
                 cuts += sorted((at, middle))
@@ -176,17 +200,17 @@ def join_dash_runs(segments: list[Segment], em: float, line_h: float) -> list[Se
     """A run of thin bars at mid-height, together at least 1.6 em long (a dash such as ——,
     which the fonts draw as one bar, perhaps broken by noise into pieces and specks), as that
     many em-wide segments: the lightest-column split of a uniform bar is arbitrary."""
-    rows = tall_band(segments, 0.75 * line_h) if em > 0 else None
+    rows = tall_band(segments, BAND_SEGMENT_HEIGHT * line_h) if em > 0 else None
     if rows is None:
         return segments
     top, bottom = rows
-    band = (top + 0.3 * (bottom - top), top + 0.7 * (bottom - top))
+    band = (top + DASH_ROWS[0] * (bottom - top), top + DASH_ROWS[1] * (bottom - top))
 
     def bar(s: Segment) -> bool:
-        return s.height <= 0.2 * line_h and band[0] <= (s.y0 + s.y1) / 2 <= band[1]
+        return s.height <= DASH_MAX_HEIGHT * line_h and band[0] <= (s.y0 + s.y1) / 2 <= band[1]
 
     def speck(s: Segment) -> bool:
-        return s.width <= 0.15 * em and s.height <= 0.15 * em
+        return s.width <= DASH_SPECK * em and s.height <= DASH_SPECK * em
 
     out: list[Segment] = []
     k = 0
@@ -196,7 +220,7 @@ def join_dash_runs(segments: list[Segment], em: float, line_h: float) -> list[Se
             k += 1
             continue
         j = k + 1  # extend over bars and specks within the bar's rows, closely spaced
-        while (j < len(segments) and segments[j].x0 - segments[j - 1].x1 <= 0.3 * em
+        while (j < len(segments) and segments[j].x0 - segments[j - 1].x1 <= DASH_MAX_GAP * em
                and (bar(segments[j]) or speck(segments[j]))):
             j += 1
         while j > k + 1 and speck(segments[j - 1]):
@@ -205,7 +229,7 @@ def join_dash_runs(segments: list[Segment], em: float, line_h: float) -> list[Se
         x0, x1 = run[0].x0, run[-1].x1
         inked = sum(s.width for s in run if not speck(s))
         n = int(round((x1 - x0) / em))
-        if (x1 - x0) < 1.6 * em or inked < 0.8 * (x1 - x0):
+        if (x1 - x0) < DASH_MIN_LENGTH * em or inked < DASH_MIN_INK * (x1 - x0):
             out.extend(run)
         else:
             y0, y1 = min(s.y0 for s in run), max(s.y1 for s in run)
@@ -222,7 +246,7 @@ def line_height(segments: list[Segment]) -> float:
         return 0.0
     heights = np.array([s.height for s in segments], dtype=np.float64)
     heights.sort()
-    return float(heights[int(round(0.9 * (len(heights) - 1)))])
+    return float(heights[int(round(LINE_HEIGHT_QUANTILE * (len(heights) - 1)))])
 
 
 def cut_graph(mask: np.ndarray, options: CutOptions | None = None) -> CutGraph:
@@ -299,7 +323,7 @@ def _group_cost(segs: list[Segment], em: float, line_h: float, opts: CutOptions
         return None
     small = [s.height < opts.mark * line_h for s in segs]
     if all(small):  # the two marks of a quote, a colon drawn as two pieces, the dots of …
-        if width > 0.6 * em and not _dot_row(segs, em):
+        if width > MARK_GROUP_MAX_WIDTH * em and not _dot_row(segs, em):
             return None
         return opts.narrow_cost + opts.piece_cost * (len(segs) - 1)
     y0, y1 = min(s.y0 for s in segs), max(s.y1 for s in segs)
@@ -307,26 +331,27 @@ def _group_cost(segs: list[Segment], em: float, line_h: float, opts: CutOptions
     if not tall and (y1 - y0) < opts.tall * line_h and not any(small):
         cost += opts.short_group_cost  # digits and letters side by side
     for end in (segs[0], segs[-1]):  # punctuation beside a character: a comma, a quote
-        if end.height < opts.mark * line_h and (end.y0 >= 0.55 * line_h
-                                                 or end.y1 <= 0.45 * line_h):
+        if end.height < opts.mark * line_h and (end.y0 >= LOW_MARK_TOP * line_h
+                                                 or end.y1 <= HIGH_MARK_BOTTOM * line_h):
             cost += opts.mark_cost
     return cost
 
 
 def _dot_row(segs: list[Segment], em: float) -> bool:
     """Three or more dots side by side at one height: an ellipsis (…), about an em wide."""
-    if len(segs) < 3:
+    if len(segs) < DOT_ROW_MIN_DOTS:
         return False
     centers = [(s.y0 + s.y1) / 2 for s in segs]
-    return (max(centers) - min(centers) <= 0.1 * em
-            and all(s.width <= 0.25 * em and s.height <= 0.25 * em for s in segs))
+    return (max(centers) - min(centers) <= DOT_ROW_MAX_SPREAD * em
+            and all(s.width <= ELLIPSIS_DOT_MAX * em and s.height <= ELLIPSIS_DOT_MAX * em
+                    for s in segs))
 
 
 def _width_cost(width_em: float) -> float:
     """Distance from a hanzi's usual ink width (0.95 em); wider counts double, since a glyph
     wider than its em box is rarer than a narrow one."""
-    d = width_em - 0.95
-    return 2.0 * d if d > 0 else -d
+    d = width_em - HANZI_INK_WIDTH
+    return WIDER_COST_FACTOR * d if d > 0 else -d
 
 
 def best_cut(graph: CutGraph, extra_cost: Callable[[int, int], float] | None = None,
