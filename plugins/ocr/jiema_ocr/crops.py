@@ -20,7 +20,7 @@ def glyph_crop(gray: np.ndarray, line: TextLine, box: Box, margin: int,
     cx0, cy0 = max(0, x0 - margin), max(0, y0 - margin)
     cx1, cy1 = min(mw, x1 + margin), min(mh, y1 + margin)
     if near_ink is None:
-        near_ink = _dilate(line.mask)
+        near_ink = dilate(line.mask)
     keep = np.zeros((cy1 - cy0, cx1 - cx0), dtype=bool)
     # strokes of the neighbours that reach into the margin are not this glyph's
     keep[y0 - cy0:y1 - cy0 + 1, max(x0 - cx0 - 1, 0):x1 - cx0 + 1] = True
@@ -40,7 +40,7 @@ def glyph_crop(gray: np.ndarray, line: TextLine, box: Box, margin: int,
 INK_CEILING = 128.0  # the lightest gray a pixel of the line's ink gets in a glyph crop
 
 
-def _dilate(mask: np.ndarray) -> np.ndarray:
+def dilate(mask: np.ndarray) -> np.ndarray:
     """3x3 dilation by shifts (cheaper than a scipy call for one small mask)."""
     m = np.pad(mask, 1)
     out = m.copy()

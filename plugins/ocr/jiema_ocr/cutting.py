@@ -9,7 +9,9 @@ letters, punctuation are narrow but legitimate), a group wider than an em or wit
 inside is not allowed. Short narrow pieces (digits, Latin, punctuation) do not merge easily.
 
 `cut_graph` exposes every allowed group with its geometric cost, so a caller holding a
-classifier can choose the cut with recognition scores too (`best_cut(..., extra_cost=...)`).
+classifier can choose the cut with recognition scores too (`best_cut(..., extra_cost=...)`,
+`best_recognised_cut`), and split unsure glyphs further where the line's pitch or a raised mark
+says two glyphs touch (`pitch_grid_splits`, `glued_mark_splits`).
 """
 
 from __future__ import annotations
@@ -410,18 +412,18 @@ GLUED_MARK_MIN_INK = 0.15  # a mark's fullest column holds at least this much in
 GLUED_BRIDGE = 0.5  # the bridge to the glyph holds under this x the mark's fullest column
 GLUED_GLYPH_DROP = 0.25  # the glyph reaches at least this much lower than the mark
 
-def _top_prob(cands: list[tuple[str, float]]) -> float:
+def top_prob(cands: list[tuple[str, float]]) -> float:
     return cands[0][1] if cands else 0.0
 
 
-def _recognition_cut(graph: CutGraph, cands: dict[Box, list[tuple[str, float]]],
+def best_recognised_cut(graph: CutGraph, cands: dict[Box, list[tuple[str, float]]],
                      weight: float) -> list[tuple[int, int]]:
     """Best cut over the classified groups only (the geometric cut is always among them)."""
     def extra(i: int, j: int) -> float:
         c = cands.get(graph.box(i, j))
         if c is None:
             return math.inf
-        return -math.log(max(_top_prob(c), PROB_FLOOR))
+        return -math.log(max(top_prob(c), PROB_FLOOR))
 
     return best_cut(graph, extra, weight)
 
@@ -438,7 +440,7 @@ def pitch_grid_splits(graph: CutGraph, geo: list[tuple[int, int]],
     lightest column near every boundary they straddle."""
     em = graph.em
     boxes = [graph.box(i, j) for i, j in geo]
-    sure = [_top_prob(cands[b]) >= sure_prob for b in boxes]
+    sure = [top_prob(cands[b]) >= sure_prob for b in boxes]
     lo_w, hi_w = PITCH_GLYPH_WIDTH
     wide = [s and lo_w * em <= b[2] - b[0] <= hi_w * em
             for s, b in zip(sure, boxes, strict=True)]
@@ -518,7 +520,7 @@ def glued_mark_splits(graph: CutGraph, geo: list[tuple[int, int]],
     out: list[int] = []
     for i, j in geo:
         box = graph.box(i, j)
-        if _top_prob(cands[box]) >= sure_prob:
+        if top_prob(cands[box]) >= sure_prob:
             continue
         first, last = graph.segments[i], graph.segments[j - 1]
         x = after_mark(counts, lowest, first.x0, first.x1, box[2])

@@ -7,6 +7,10 @@ or reused. This module wires them to a character classifier (anything with
 the core's candidate lattice). Where the cut of a line is ambiguous (a narrow piece that may be
 half of 川 or a digit of its own), the classifier's confidence in each possible glyph joins the
 geometric cost, so recognition chooses the cut.
+
+The parts it wires have a module each: `analysis` (image stages), `crops`, `layout_prior`,
+`text_rules`, `results`, and the recognition cut in `cutting`; the public names (`OcrOptions`,
+`Stages`, `analyse`, the result types) stay importable from here.
 """
 
 from __future__ import annotations
@@ -19,29 +23,30 @@ from typing import Any, Protocol
 import numpy as np
 
 from .analysis import Analysis, Stages, analyse
-from .crops import _dilate, glyph_crop
+from .components import box_area, box_overlap
+from .crops import dilate, glyph_crop
 from .cutting import (
     CutGraph,
-    _recognition_cut,
-    _top_prob,
     best_cut,
+    best_recognised_cut,
     glued_mark_splits,
     pitch_grid_splits,
     split_at,
+    top_prob,
 )
 from .image_io import ImageSource
 from .layout_prior import layout_prior, text_band
 from .options import OcrOptions
-from .regions import TextLine, box_area, box_overlap
-from .results import Box, Candidates, GlyphResult, LineResult, OcrResult, _with_spaces
+from .regions import TextLine
+from .results import Box, Candidates, GlyphResult, LineResult, OcrResult, with_spaces
 from .text_rules import (
-    _dots_may_be_commas,
-    _finish_text,
-    _has_word,
-    _only_shapes,
-    _paired_quotes,
-    _trim_unsure_ends,
-    _without_oversized_edge_dots,
+    dots_may_be_commas,
+    finish_text,
+    has_word,
+    only_shapes,
+    paired_quotes,
+    trim_unsure_ends,
+    without_oversized_edge_dots,
 )
 
 __all__ = ["Analysis", "GlyphClassifier", "GlyphResult", "LMDecoder", "LineDecoder", "LineResult",
@@ -103,9 +108,9 @@ class OcrReader:
         parts of a picture)."""
         opts = self.options
         lines = self.drop_repeated_glyphs(lines)
-        lines = [ln for ln in lines if not _only_shapes(ln)]
-        if any(_has_word(ln) for ln in lines):  # marks alone beside text: parts of a picture
-            lines = [ln for ln in lines if _has_word(ln)]
+        lines = [ln for ln in lines if not only_shapes(ln)]
+        if any(has_word(ln) for ln in lines):  # marks alone beside text: parts of a picture
+            lines = [ln for ln in lines if has_word(ln)]
         if len(lines) < 3:
             return lines
         heights = np.array([ln.box[3] - ln.box[1] for ln in lines], dtype=np.float64)
@@ -140,7 +145,7 @@ class OcrReader:
                 em = (line.box[3] - line.box[1]) * self.options.cutting.em_per_height
                 box = (min(g.box[0] for g in glyphs), min(g.box[1] for g in glyphs),
                        max(g.box[2] for g in glyphs), max(g.box[3] for g in glyphs))
-                kept[k] = LineResult(box, _with_spaces(glyphs, em, self.options.space_gap),
+                kept[k] = LineResult(box, with_spaces(glyphs, em, self.options.space_gap),
                                      float(np.mean([g.confidence for g in glyphs])), glyphs)
         return [kept[k] for k in sorted(kept)]
 
@@ -163,7 +168,7 @@ class OcrReader:
         geo = best_cut(graph)
         t_cut = time.perf_counter() - t0
         t_cls = 0.0
-        near_ink = _dilate(line.mask)
+        near_ink = dilate(line.mask)
         band = text_band(graph)
         found: dict[Box, list[tuple[str, float]]] = {}  # by box: a re-split graph reuses them
 
@@ -184,7 +189,7 @@ class OcrReader:
 
         def unsure(graph: CutGraph, geo: list[tuple[int, int]]) -> list[int]:
             return [k for k, (i, j) in enumerate(geo)
-                    if _top_prob(found[graph.box(i, j)]) < opts.sure_prob]
+                    if top_prob(found[graph.box(i, j)]) < opts.sure_prob]
 
         def recognise(graph: CutGraph, geo: list[tuple[int, int]]) -> list[tuple[int, int]]:
             unsure_glyphs = unsure(graph, geo)
@@ -197,7 +202,7 @@ class OcrReader:
                 marked[lo:hi] = True
             extra = [(i, j) for i, j, _ in graph.groups if marked[i:j].all()]
             classify(graph, extra)
-            return _recognition_cut(graph, found, opts.cut_weight)
+            return best_recognised_cut(graph, found, opts.cut_weight)
 
         classify(graph, geo)
         chosen = geo
@@ -219,8 +224,8 @@ class OcrReader:
         boxes = [graph.box(i, j) for i, j in chosen]
         cands = [found[b] for b in boxes]
         if opts.text_rules:
-            boxes, cands = _paired_quotes(boxes, cands, graph.em)
-            boxes, cands = _without_oversized_edge_dots(boxes, cands, band,
+            boxes, cands = paired_quotes(boxes, cands, graph.em)
+            boxes, cands = without_oversized_edge_dots(boxes, cands, band,
                                                         opts.edge_glyph_confidence)
         return boxes, cands
 
@@ -233,7 +238,7 @@ class OcrReader:
                     cands: Candidates, timings: dict[str, float] | None = None
                     ) -> LineResult | None:
         """The text of a cut line (None when it does not look like text)."""
-        boxes, cands = _trim_unsure_ends(boxes, cands, self.options.edge_glyph_confidence)
+        boxes, cands = trim_unsure_ends(boxes, cands, self.options.edge_glyph_confidence)
         if not boxes:
             return None
         best = [c[0][1] if c else 0.0 for c in cands]
@@ -241,14 +246,14 @@ class OcrReader:
             return None  # shapes the classifier does not recognise: a picture, not text
         t0 = time.perf_counter()
         if self.options.text_rules:
-            cands = _dots_may_be_commas(cands)
+            cands = dots_may_be_commas(cands)
         if self.decoder is not None:
             text, confs = self.decoder(cands)
         else:
             text = "".join(c[0][0] for c in cands)
             confs = best
         if self.options.text_rules:
-            text = _finish_text(text, cands)
+            text = finish_text(text, cands)
         if timings is not None:
             timings["decode"] = timings.get("decode", 0.0) + time.perf_counter() - t0
         s = analysis.scale
@@ -259,7 +264,7 @@ class OcrReader:
             for b, ch, p, cand in zip(boxes, text, confs, cands, strict=True)
         ]
         em = max(line.height, 1.0) * self.options.cutting.em_per_height
-        text = _with_spaces(glyphs, em / s, self.options.space_gap)
+        text = with_spaces(glyphs, em / s, self.options.space_gap)
         return LineResult(_scaled(line.box, s), text, float(np.mean(confs)), glyphs)
 
 

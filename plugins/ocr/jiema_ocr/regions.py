@@ -2,11 +2,12 @@
 
 Per layer (see `layering`), `scipy.ndimage.label` finds the components. Components of a
 plausible glyph-part size are *seeds*; seeds that sit side by side at a similar height are
-linked into lines (union-find). A line is kept when it looks like text: a few seeds of similar
+linked into lines (`line_linking`). A line is kept when it looks like text: a few seeds of similar
 height, a stroke-like fill, not one isolated blob — which rejects backgrounds, the holes inside
 characters and the drawn picture of a banner. Small components (punctuation, the dot of an `i`,
-一) are then attached to the line whose band they fall in. The same line found in two layers
-(anti-aliased edges) is kept once, and the lines are ordered top-to-bottom, left-to-right.
+一) are then attached to the line whose band they fall in (`attachments`). The same line found
+in two layers (anti-aliased edges) is kept once, and the lines are ordered top-to-bottom,
+left-to-right.
 """
 
 from __future__ import annotations

@@ -62,7 +62,7 @@ def _is_latin(ch: str) -> bool:
     return ch.isascii() and ch.isalnum()
 
 
-def _with_spaces(glyphs: list[GlyphResult], em: float, gap: float) -> str:
+def with_spaces(glyphs: list[GlyphResult], em: float, gap: float) -> str:
     """The glyph characters, with a space where two Latin/digit glyphs stand apart."""
     out = []
     for k, g in enumerate(glyphs):

@@ -17,17 +17,17 @@ from .results import Box, Candidates, LineResult
 SHAPES = frozenset("○●△▲")
 
 
-def _has_word(line: LineResult) -> bool:
+def has_word(line: LineResult) -> bool:
     """Whether a line holds a hanzi, a digit or a letter, not only marks and shapes."""
     return any(ch.isalnum() for ch in line.text)
 
 
-def _only_shapes(line: LineResult) -> bool:
+def only_shapes(line: LineResult) -> bool:
     text = line.text.replace(" ", "")
     return bool(text) and all(ch in SHAPES for ch in text)
 
 
-def _lone_dashes_as_one(text: str, cands: Candidates) -> str:
+def lone_dashes_as_one(text: str, cands: Candidates) -> str:
     """The text with each — read between two hanzi turned into 一 where that is a candidate:
     the dash is printed doubled (——); in a month of the People's Daily (2,167 dashes, 1,123
     of them followed by another) a lone one hardly occurs, while a character bigram after a
@@ -41,7 +41,7 @@ def _lone_dashes_as_one(text: str, cands: Candidates) -> str:
     return "".join(out)
 
 
-def _minus_before_digits(text: str, cands: Candidates) -> str:
+def minus_before_digits(text: str, cands: Candidates) -> str:
     """The text with a lone — or 一 right before a digit turned back into the minus sign the
     classifier read best (晴－8℃): the bigram LM prefers the common — there. A dash read best
     stays (20时—1月3日 is a range)."""
@@ -53,16 +53,16 @@ def _minus_before_digits(text: str, cands: Candidates) -> str:
     return "".join(out)
 
 
-def _finish_text(text: str, cands: Candidates) -> str:
+def finish_text(text: str, cands: Candidates) -> str:
     """The decoded text after the rules for what a character bigram cannot tell apart."""
-    text = _minus_before_digits(_lone_dashes_as_one(text, cands), cands)
-    return _dots_between_hanzi_as_commas(_zeros_among_letters(_digits_among_digits(text, cands)))
+    text = minus_before_digits(lone_dashes_as_one(text, cands), cands)
+    return dots_between_hanzi_as_commas(zeros_among_letters(digits_among_digits(text, cands)))
 
 
 QUOTE_HALVES = {"‘": "“", "’": "”"}
 
 
-def _paired_quotes(boxes: list[Box], cands: Candidates, em: float
+def paired_quotes(boxes: list[Box], cands: Candidates, em: float
                    ) -> tuple[list[Box], Candidates]:
     """Two glyphs read as the same single quote (‘ ‘ or ’ ’) side by side within an em are the
     two marks of one double quote (“ or ”), cut apart."""
@@ -92,7 +92,7 @@ DOT_MARKS = frozenset("，。、．.,·丶")
 MAX_DOT_SIZE = 0.5
 
 
-def _without_oversized_edge_dots(boxes: list[Box], cands: Candidates,
+def without_oversized_edge_dots(boxes: list[Box], cands: Candidates,
                                  band: tuple[float, float] | None, min_prob: float
                                  ) -> tuple[list[Box], Candidates]:
     """The glyphs without those at either end read best as a dot mark but too big for one,
@@ -114,7 +114,7 @@ def _without_oversized_edge_dots(boxes: list[Box], cands: Candidates,
 MIDDLE_DOT_RIVAL = 0.5
 
 
-def _dots_may_be_commas(cands: Candidates) -> Candidates:
+def dots_may_be_commas(cands: Candidates) -> Candidates:
     """Candidates where a glyph read best as . (and not nearly as well as the name dot ·) has
     ， at the same probability: the small comma of a Ming face at body size prints as a dot
     (or 、), and the LM should choose, as it does for the other look-alikes."""
@@ -126,7 +126,7 @@ def _dots_may_be_commas(cands: Candidates) -> Candidates:
     return out
 
 
-def _dots_between_hanzi_as_commas(text: str) -> str:
+def dots_between_hanzi_as_commas(text: str) -> str:
     """The text with each . between two hanzi turned into ，: Chinese text never sets a full
     stop as a dot (。 is a ring), while a small comma whose tail faded prints as one."""
     out = list(text)
@@ -140,7 +140,7 @@ DIGIT_LOOKALIKES = {"O": "0", "o": "0", "l": "1", "I": "1", "|": "1"}
 UNIT_SIGNS = frozenset("℃°％%")
 
 
-def _digits_among_digits(text: str, cands: Candidates) -> str:
+def digits_among_digits(text: str, cands: Candidates) -> str:
     """The text with a letter that looks like a digit (O, l, I, |) turned into that digit
     where it is a candidate and it stands beside a digit or before a unit sign (℃ ％), with
     no Latin letter beside it: the bigram LM cannot tell them apart there (the rare O makes an
@@ -163,7 +163,7 @@ def _digits_among_digits(text: str, cands: Candidates) -> str:
     return "".join(out)
 
 
-def _zeros_among_letters(text: str) -> str:
+def zeros_among_letters(text: str) -> str:
     """The text with a run of zeros between two Latin letters turned into the letter O
     (LOOK read as L00K): 0 and O share their probability in the decoder, and the bigram LM,
     knowing few Latin words, takes the common digit."""
@@ -192,7 +192,7 @@ def _is_hanzi(ch: str) -> bool:
     return "\u4e00" <= ch <= "\u9fff"
 
 
-def _trim_unsure_ends(boxes: list[Box], cands: Candidates, min_prob: float
+def trim_unsure_ends(boxes: list[Box], cands: Candidates, min_prob: float
                       ) -> tuple[list[Box], Candidates]:
     """The glyphs without those at either end whose best candidate is below `min_prob`."""
     return _trim_ends(boxes, cands, lambda _, c: not _is_sure(c, min_prob))
