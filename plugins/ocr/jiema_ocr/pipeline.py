@@ -56,6 +56,8 @@ __all__ = ["Analysis", "GlyphClassifier", "GlyphResult", "LMDecoder", "LineDecod
 
 # two glyph boxes overlapping this much (intersection over union) are the same glyph read twice
 SAME_GLYPH_IOU = 0.5
+# of this many lines or more, the odd ones out are dropped (`OcrOptions.odd_line_*`, `short_line_*`)
+ODD_LINE_MIN_LINES = 3
 
 
 class GlyphClassifier(Protocol):
@@ -111,7 +113,7 @@ class OcrReader:
         lines = [ln for ln in lines if not only_shapes(ln)]
         if any(has_word(ln) for ln in lines):  # marks alone beside text: parts of a picture
             lines = [ln for ln in lines if has_word(ln)]
-        if len(lines) < 3:
+        if len(lines) < ODD_LINE_MIN_LINES:
             return lines
         heights = np.array([ln.box[3] - ln.box[1] for ln in lines], dtype=np.float64)
         keep = []
