@@ -25,7 +25,8 @@ SD_FLOOR = 0.01  # of the band: a font whose bars all measure alike still gets s
 
 def measure(seed: int, n_lines: int) -> list[tuple[str, str, np.ndarray]]:
     """(class, font, features) of each bar cut where it was drawn, from lines of one seed."""
-    from jiema_ocr.pipeline import analyse, default_reader, text_band
+    from jiema_ocr.layout_prior import text_band
+    from jiema_ocr.pipeline import analyse, default_reader
     from jiema_ocr.synth import find_fonts, font_covers
     from tqdm import tqdm
 

@@ -131,7 +131,7 @@ def test_real_classifier_when_shipped():
 
 
 def test_layout_prior_uses_place_and_size():
-    from jiema_ocr.pipeline import layout_prior
+    from jiema_ocr.layout_prior import layout_prior
 
     band = (0.0, 40.0)  # the line's full-height glyphs span rows 0..40
     low_mark = (0, 30, 8, 40)  # small, at the bottom: a comma, not an apostrophe
@@ -147,7 +147,7 @@ def test_layout_prior_uses_place_and_size():
 
 
 def test_layout_prior_tells_minus_from_one_and_comma_from_middle_dot():
-    from jiema_ocr.pipeline import layout_prior
+    from jiema_ocr.layout_prior import layout_prior
 
     band = (0.0, 40.0)
     minus = (0, 18, 22, 21)  # a bar half an em wide: a minus sign, not 一 or an em dash
@@ -166,7 +166,7 @@ def test_text_band_is_not_pulled_in_by_a_glyph_in_pieces():
     from types import SimpleNamespace
 
     from jiema_ocr.cutting import Segment
-    from jiema_ocr.pipeline import text_band
+    from jiema_ocr.layout_prior import text_band
 
     full = [Segment(0, 40, 0, 48), Segment(44, 84, 1, 47), Segment(88, 128, 0, 48)]
     er = [Segment(132 + 10 * k, 140 + 10 * k, 6, 42) for k in range(3)]  # 二, cut in three
@@ -177,7 +177,7 @@ def test_text_band_is_not_pulled_in_by_a_glyph_in_pieces():
 
 def test_layout_prior_shares_the_bars_out_by_their_shape():
     from jiema_ocr.bar_shapes import bar_posterior
-    from jiema_ocr.pipeline import layout_prior
+    from jiema_ocr.layout_prior import layout_prior
 
     band = (0.0, 40.0)
     raw = [("—", 0.45), ("_", 0.25), ("一", 0.2), ("-", 0.05)]  # the CNN favours — for any bar
@@ -243,7 +243,7 @@ def test_a_line_hidden_by_a_gradient_is_found_with_the_ground_flattened():
 
 
 def test_a_small_ring_at_the_top_of_the_line_is_a_degree_sign():
-    from jiema_ocr.pipeline import layout_prior
+    from jiema_ocr.layout_prior import layout_prior
 
     band = (0.0, 40.0)
     high_ring = (0, 1, 10, 11)  # the ° of ℃, read by the char model as 。 or o
@@ -256,7 +256,7 @@ def test_a_small_ring_at_the_top_of_the_line_is_a_degree_sign():
 
 
 def test_an_unsure_line_of_odd_size_among_three_is_dropped():
-    from jiema_ocr.pipeline import GlyphResult, LineResult
+    from jiema_ocr.results import GlyphResult, LineResult
 
     def line(y0, height, prob, text="字字"):
         glyphs = [GlyphResult((0, y0, 30, y0 + height), ch, prob, [(ch, prob)]) for ch in text]
@@ -277,7 +277,7 @@ def test_an_unsure_line_of_odd_size_among_three_is_dropped():
 
 
 def test_a_short_unsure_line_among_three_is_dropped_whatever_its_size():
-    from jiema_ocr.pipeline import GlyphResult, LineResult
+    from jiema_ocr.results import GlyphResult, LineResult
 
     def line(y0, text, prob):
         glyphs = [GlyphResult((0, y0, 30, y0 + 30), ch, prob, [(ch, prob)]) for ch in text]
@@ -294,7 +294,7 @@ def test_a_short_unsure_line_among_three_is_dropped_whatever_its_size():
 
 
 def test_a_line_of_drawn_shapes_alone_is_a_picture_not_text():
-    from jiema_ocr.pipeline import GlyphResult, LineResult
+    from jiema_ocr.results import GlyphResult, LineResult
 
     def line(y0, text, prob=0.95):
         glyphs = [GlyphResult((0, y0, 30, y0 + 30), ch, prob, [(ch, prob)]) for ch in text]
@@ -309,7 +309,7 @@ def test_a_line_of_drawn_shapes_alone_is_a_picture_not_text():
 
 
 def test_glyphs_a_longer_line_also_read_are_taken_from_the_shorter_one():
-    from jiema_ocr.pipeline import GlyphResult, LineResult
+    from jiema_ocr.results import GlyphResult, LineResult
 
     def line(x0, y0, text, prob=0.95):
         glyphs = [GlyphResult((x0 + 30 * k, y0, x0 + 30 * k + 28, y0 + 30), ch, prob,
@@ -329,7 +329,7 @@ def test_glyphs_a_longer_line_also_read_are_taken_from_the_shorter_one():
 
 
 def test_a_line_of_marks_alone_beside_text_is_part_of_a_picture():
-    from jiema_ocr.pipeline import GlyphResult, LineResult
+    from jiema_ocr.results import GlyphResult, LineResult
 
     def line(y0, text, prob=0.95):
         glyphs = [GlyphResult((0, y0, 30, y0 + 30), ch, prob, [(ch, prob)]) for ch in text]
@@ -391,117 +391,117 @@ def test_a_line_found_in_part_is_read_on_the_flattened_ground_when_that_finds_it
 
 
 def test_unsure_glyphs_at_the_ends_of_a_line_are_left_out():
-    from jiema_ocr.pipeline import _trim_unsure_ends
+    from jiema_ocr.text_rules import trim_unsure_ends
 
     boxes = [(k * 30, 0, k * 30 + 28, 30) for k in range(5)]
     cands = [[("i", 0.10)], [("过", 0.9)], [("，", 0.12)], [("了", 0.94)], [("：", 0.001)]]
-    kept_boxes, kept = _trim_unsure_ends(boxes, cands, 0.15)
+    kept_boxes, kept = trim_unsure_ends(boxes, cands, 0.15)
     assert kept_boxes == boxes[1:4] and kept == cands[1:4]  # the unsure ， inside stays
-    assert _trim_unsure_ends(boxes, cands, 0.0) == (boxes, cands)
-    assert _trim_unsure_ends(boxes[:1], cands[:1], 0.15) == ([], [])
+    assert trim_unsure_ends(boxes, cands, 0.0) == (boxes, cands)
+    assert trim_unsure_ends(boxes[:1], cands[:1], 0.15) == ([], [])
     with pytest.raises(ValidationError):
         OcrOptions(edge_glyph_confidence=1.5)
 
 
 def test_a_lone_dash_between_hanzi_is_read_as_yi():
-    from jiema_ocr.pipeline import _lone_dashes_as_one
+    from jiema_ocr.text_rules import lone_dashes_as_one
 
     bar = [("—", 0.5), ("一", 0.5)]
     def cands(text):
         return [bar if ch in "一—" else [(ch, 0.9)] for ch in text]
 
-    assert _lone_dashes_as_one("—当被告", cands("—当被告")) == "—当被告"  # half of a ——?
-    assert _lone_dashes_as_one("法塔赫—高官", cands("法塔赫—高官")) == "法塔赫一高官"
-    assert _lone_dashes_as_one("地——挪威", cands("地——挪威")) == "地——挪威"
-    assert _lone_dashes_as_one("晴—8℃", cands("晴—8℃")) == "晴—8℃"  # a minus, not 一
+    assert lone_dashes_as_one("—当被告", cands("—当被告")) == "—当被告"  # half of a ——?
+    assert lone_dashes_as_one("法塔赫—高官", cands("法塔赫—高官")) == "法塔赫一高官"
+    assert lone_dashes_as_one("地——挪威", cands("地——挪威")) == "地——挪威"
+    assert lone_dashes_as_one("晴—8℃", cands("晴—8℃")) == "晴—8℃"  # a minus, not 一
     only_dash = [[(ch, 0.9)] for ch in "赫—高"]
-    assert _lone_dashes_as_one("赫—高", only_dash) == "赫—高"  # 一 is no candidate
+    assert lone_dashes_as_one("赫—高", only_dash) == "赫—高"  # 一 is no candidate
 
 
 def test_a_lone_dash_before_a_digit_is_a_minus():
-    from jiema_ocr.pipeline import _minus_before_digits
+    from jiema_ocr.text_rules import minus_before_digits
 
     minus = [("-", 0.6), ("—", 0.1)]  # read as a minus, decoded as the commoner dash
     def cands(text):
         return [minus if ch == "—" else [(ch, 0.9)] for ch in text]
 
-    assert _minus_before_digits("晴—8℃／—2℃", cands("晴—8℃／—2℃")) == "晴-8℃／-2℃"
-    assert _minus_before_digits("——2001年", cands("——2001年")) == "——2001年"
+    assert minus_before_digits("晴—8℃／—2℃", cands("晴—8℃／—2℃")) == "晴-8℃／-2℃"
+    assert minus_before_digits("——2001年", cands("——2001年")) == "——2001年"
     dash = [[("时", 0.9)], [("—", 0.6), ("-", 0.1)], [("1", 0.9)]]
-    assert _minus_before_digits("时—1", dash) == "时—1"  # read as a dash: a range
+    assert minus_before_digits("时—1", dash) == "时—1"  # read as a dash: a range
 
 
 def test_a_dot_mark_too_big_for_one_at_a_line_end_is_left_out():
-    from jiema_ocr.pipeline import _without_oversized_edge_dots
+    from jiema_ocr.text_rules import without_oversized_edge_dots
 
     band = (0.0, 40.0)
     boxes = [(0, 0, 20, 10), (30, 0, 66, 36), (70, 2, 108, 40), (110, 30, 120, 40),
              (130, 0, 168, 40), (170, 28, 180, 38)]
     cands = [[("/", 0.05)], [("、", 0.93)], [("镇", 0.97)], [("，", 0.9)], [("府", 0.96)],
              [("。", 0.95)]]
-    kept_boxes, kept = _without_oversized_edge_dots(boxes, cands, band, 0.15)
+    kept_boxes, kept = without_oversized_edge_dots(boxes, cands, band, 0.15)
     # the speck and the picture's arc read as 、 go; the real ， and 。 (a quarter of the band)
     # stay, inside the line and at its end
     assert kept_boxes == boxes[2:] and kept == cands[2:]
-    assert _without_oversized_edge_dots(boxes, cands, None, 0.15) == (boxes, cands)
+    assert without_oversized_edge_dots(boxes, cands, None, 0.15) == (boxes, cands)
     big_end = boxes[:5] + [(170, 0, 206, 36)]
-    assert _without_oversized_edge_dots(big_end, cands, band, 0.15)[0] == boxes[2:5]
+    assert without_oversized_edge_dots(big_end, cands, band, 0.15)[0] == boxes[2:5]
 
 
 def test_zeros_between_letters_are_the_letter_o():
-    from jiema_ocr.pipeline import _zeros_among_letters
+    from jiema_ocr.text_rules import zeros_among_letters
 
-    assert _zeros_among_letters("件OUTL00K地址") == "件OUTLOOK地址"
-    assert _zeros_among_letters("G0D") == "GOD"
-    assert _zeros_among_letters("A100") == "A100"  # a digit beside the zeros: a number
-    assert _zeros_among_letters("Win2000") == "Win2000"
-    assert _zeros_among_letters("X00年") == "X00年"  # a letter on one side only
-    assert _zeros_among_letters("0") == "0"
+    assert zeros_among_letters("件OUTL00K地址") == "件OUTLOOK地址"
+    assert zeros_among_letters("G0D") == "GOD"
+    assert zeros_among_letters("A100") == "A100"  # a digit beside the zeros: a number
+    assert zeros_among_letters("Win2000") == "Win2000"
+    assert zeros_among_letters("X00年") == "X00年"  # a letter on one side only
+    assert zeros_among_letters("0") == "0"
 
 
 def test_letters_that_look_like_digits_beside_digits_are_digits():
-    from jiema_ocr.pipeline import _digits_among_digits
+    from jiema_ocr.text_rules import digits_among_digits
 
     def cands(text):
         alike = {"O": [("O", 0.9), ("0", 0.1)], "l": [("l", 0.5), ("1", 0.4)]}
         return [alike.get(ch, [(ch, 0.9)]) for ch in text]
 
-    assert _digits_among_digits("晴ll℃", cands("晴ll℃")) == "晴11℃"
-    assert _digits_among_digits("多云O°C", cands("多云O°C")) == "多云0°C"
-    assert _digits_among_digits("2O0", cands("2O0")) == "200"
-    assert _digits_among_digits("LOOK", cands("LOOK")) == "LOOK"  # among letters
-    assert _digits_among_digits("CO2", cands("CO2")) == "CO2"
-    assert _digits_among_digits("好O", cands("好O")) == "好O"  # nothing numeric beside it
+    assert digits_among_digits("晴ll℃", cands("晴ll℃")) == "晴11℃"
+    assert digits_among_digits("多云O°C", cands("多云O°C")) == "多云0°C"
+    assert digits_among_digits("2O0", cands("2O0")) == "200"
+    assert digits_among_digits("LOOK", cands("LOOK")) == "LOOK"  # among letters
+    assert digits_among_digits("CO2", cands("CO2")) == "CO2"
+    assert digits_among_digits("好O", cands("好O")) == "好O"  # nothing numeric beside it
     no_digit = [[("O", 0.9)], [("℃", 0.9)]]
-    assert _digits_among_digits("O℃", no_digit) == "O℃"  # 0 is no candidate
+    assert digits_among_digits("O℃", no_digit) == "O℃"  # 0 is no candidate
 
 
 def test_a_dot_between_hanzi_is_a_comma():
-    from jiema_ocr.pipeline import _dots_between_hanzi_as_commas
+    from jiema_ocr.text_rules import dots_between_hanzi_as_commas
 
-    assert _dots_between_hanzi_as_commas("撤诉.银杏.") == "撤诉，银杏."
-    assert _dots_between_hanzi_as_commas("是平时的2.5倍") == "是平时的2.5倍"
-    assert _dots_between_hanzi_as_commas("www.people") == "www.people"
+    assert dots_between_hanzi_as_commas("撤诉.银杏.") == "撤诉，银杏."
+    assert dots_between_hanzi_as_commas("是平时的2.5倍") == "是平时的2.5倍"
+    assert dots_between_hanzi_as_commas("www.people") == "www.people"
 
 
 def test_two_single_quotes_side_by_side_are_one_double_quote():
-    from jiema_ocr.pipeline import _paired_quotes
+    from jiema_ocr.text_rules import paired_quotes
 
     boxes = [(0, 0, 30, 30), (32, 2, 38, 10), (40, 2, 46, 10), (48, 0, 78, 30)]
     cands = [[("现", 0.9)], [("‘", 0.87)], [("‘", 0.96)], [("十", 0.9)]]
-    kept_boxes, kept = _paired_quotes(boxes, cands, 32.0)
+    kept_boxes, kept = paired_quotes(boxes, cands, 32.0)
     assert kept_boxes == [boxes[0], (32, 2, 46, 10), boxes[3]]
     assert kept == [cands[0], [("“", 0.87)], cands[3]]
     far = [(0, 0, 30, 30), (32, 2, 38, 10), (70, 2, 76, 10)]  # two quotes an em apart
-    assert _paired_quotes(far, cands[:3], 32.0)[0] == far
+    assert paired_quotes(far, cands[:3], 32.0)[0] == far
 
 
 def test_a_glyph_read_as_a_dot_may_be_a_comma():
-    from jiema_ocr.pipeline import _dots_may_be_commas
+    from jiema_ocr.text_rules import dots_may_be_commas
 
     dot = [(".", 0.6), ("、", 0.3), ("，", 0.01)]
     name_dot = [(".", 0.57), ("·", 0.34)]  # 玛丽·维乔: as likely the name dot
-    out = _dots_may_be_commas([[("中", 0.9)], dot, name_dot])
+    out = dots_may_be_commas([[("中", 0.9)], dot, name_dot])
     assert out[0] == [("中", 0.9)] and out[2] == name_dot
     assert dict(out[1])["，"] == 0.6 and out[1][0] == (".", 0.6)
 
@@ -537,8 +537,8 @@ def test_touching_glyphs_are_cut_on_the_pitch_grid():
 
 
 def test_a_raised_mark_glued_to_an_unsure_glyph_is_split_off():
-    from jiema_ocr.cutting import cut_graph
-    from jiema_ocr.pipeline import glued_mark_splits, text_band
+    from jiema_ocr.cutting import cut_graph, glued_mark_splits
+    from jiema_ocr.layout_prior import text_band
 
     # a quote-like mark in the top of the band touches the next glyph's top stroke by a thin
     # bridge (x = 55..57): one segment with the glyph, off any pitch grid
@@ -575,8 +575,7 @@ def test_a_raised_mark_glued_to_an_unsure_glyph_is_split_off():
 
 
 def test_pitch_grid_splits_need_a_steady_pitch():
-    from jiema_ocr.cutting import cut_graph
-    from jiema_ocr.pipeline import pitch_grid_splits
+    from jiema_ocr.cutting import cut_graph, pitch_grid_splits
 
     # 40 px glyphs on a 44 px pitch; the third and fourth are left-right glyphs whose inner
     # halves touch by a thin bridge at x = 128..132, a cell boundary (130)

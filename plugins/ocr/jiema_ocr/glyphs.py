@@ -23,6 +23,9 @@ from .charset import Charset, default_charset
 
 Polarity = Literal["dark", "light", "auto"]
 INPUT_SIZE = 40  # classifier input side, pixels
+MIN_INK_CONTRAST = 16  # gray levels: a crop whose ink and ground differ less holds no glyph
+INK_THRESHOLD = 0.5  # ink-map values above this count as ink (the crop's extent)
+INK_MARGIN_PX = 4  # blank pixels around the scaled ink, both sides together
 FONT_DIRS = ("/usr/share/fonts",)
 # (file name, face index in the collection): the four Debian CJK families, simplified faces.
 DEFAULT_FONT_FILES: tuple[tuple[str, int], ...] = (
@@ -237,7 +240,7 @@ def normalize_glyph(crop: np.ndarray, size: int = INPUT_SIZE,
         hist = np.bincount(np.clip(g, 0, 255).astype(np.int64).ravel(), minlength=256)
     lo, hi = ((stats.quantile(0.01), stats.quantile(0.99)) if stats is not None
               else (float(np.percentile(g, 1)), float(np.percentile(g, 99))))
-    if hi - lo < 16:
+    if hi - lo < MIN_INK_CONTRAST:
         return out
     threshold = _otsu_hist(hist)
     dark = g <= threshold
@@ -260,15 +263,15 @@ def normalize_glyph(crop: np.ndarray, size: int = INPUT_SIZE,
         bg = lo if ground is None else ground
         contrast = hi - bg
         ink = (g - bg) / max(contrast, 1e-6)
-    if contrast < 16:
+    if contrast < MIN_INK_CONTRAST:
         return out
     ink = np.clip(ink, 0.0, 1.0)
-    ys, xs = np.nonzero(ink > 0.5)
+    ys, xs = np.nonzero(ink > INK_THRESHOLD)
     if ys.size == 0:
         return out
     ink = ink[ys.min(): ys.max() + 1, xs.min(): xs.max() + 1]
     h, w = ink.shape
-    inner = size - 4
+    inner = size - INK_MARGIN_PX
     scale = inner / max(h, w)
     nh, nw = max(1, round(h * scale)), max(1, round(w * scale))
     img = Image.fromarray((ink * 255).astype(np.uint8)).resize((nw, nh), Image.Resampling.BILINEAR)

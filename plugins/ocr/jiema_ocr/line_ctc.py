@@ -20,7 +20,15 @@ import numpy as np
 from jiema.errors import ModelFileError, ShapeError
 
 from .charset import Charset, default_charset
-from .glyphs import FontFace, Polarity, _otsu, _pil_font
+from .glyphs import (
+    INK_MARGIN_PX,
+    INK_THRESHOLD,
+    MIN_INK_CONTRAST,
+    FontFace,
+    Polarity,
+    _otsu,
+    _pil_font,
+)
 from .language_model import CharLM
 from .lm_decode import DEFAULT_LM_WEIGHT, decode_line
 
@@ -40,7 +48,7 @@ def normalize_line(img: np.ndarray, height: int = LINE_HEIGHT,
         g = g[..., :3].mean(axis=2)
     if g.ndim != 2:
         raise ShapeError(f"a line image must be 2-D gray or H x W x C, got shape {g.shape}")
-    if g.size == 0 or float(g.max() - g.min()) < 16:
+    if g.size == 0 or float(g.max() - g.min()) < MIN_INK_CONTRAST:
         return np.zeros((height, FRAME), dtype=np.float32)
     dark = g <= _otsu(g)
     ink_dark = bool(dark.mean() <= 0.5) if polarity == "auto" else polarity == "dark"
@@ -51,14 +59,14 @@ def normalize_line(img: np.ndarray, height: int = LINE_HEIGHT,
         bg = float(np.median(g[dark])) if dark.any() else float(g.min())
         ink = (g - bg) / max(float(np.percentile(g, 99)) - bg, 1e-6)
     ink = np.clip(ink, 0.0, 1.0)
-    rows = np.flatnonzero((ink > 0.5).any(axis=1))
+    rows = np.flatnonzero((ink > INK_THRESHOLD).any(axis=1))
     if rows.size:
         ink = ink[rows.min(): rows.max() + 1]
-    inner = height - 4
+    inner = height - INK_MARGIN_PX
     w = max(1, round(ink.shape[1] * inner / ink.shape[0]))
     scaled = np.asarray(Image.fromarray((ink * 255).astype(np.uint8)).resize(
         (w, inner), Image.Resampling.BILINEAR), dtype=np.float32) / 255.0
-    width = -(-(w + 4) // FRAME) * FRAME
+    width = -(-(w + INK_MARGIN_PX) // FRAME) * FRAME
     out = np.zeros((height, width), dtype=np.float32)
     out[2: 2 + inner, 2: 2 + w] = scaled
     return out
@@ -272,7 +280,8 @@ class LineCTCReader:
 
     def __init__(self, recognizer: LineRecognizer, decoder: Any = None, options: Any = None,
                  k: int = 5, stages: Any = None) -> None:
-        from .pipeline import OcrOptions, Stages
+        from .analysis import Stages
+        from .options import OcrOptions
 
         self.recognizer = recognizer
         self.decoder = decoder
@@ -285,7 +294,7 @@ class LineCTCReader:
 
     def read(self, source: Any) -> Any:
         """An `OcrResult` for one image (path, bytes, PIL image or array)."""
-        from .pipeline import analyse
+        from .analysis import analyse
 
         timings: dict[str, float] = {}
         return self.read_analysis(analyse(source, self.options, timings, self.stages), timings)
@@ -293,7 +302,7 @@ class LineCTCReader:
     def read_analysis(self, analysis: Any, timings: dict[str, float] | None = None) -> Any:
         import time
 
-        from .pipeline import OcrResult
+        from .results import OcrResult
 
         timings = {} if timings is None else timings
         t0 = time.perf_counter()
@@ -307,7 +316,8 @@ class LineCTCReader:
 
     def read_line(self, analysis: Any, line: Any) -> Any:
         """A `LineResult` (None when the line does not look like text)."""
-        from .pipeline import GlyphResult, LineResult, glyph_crop
+        from .crops import glyph_crop
+        from .results import GlyphResult, LineResult
 
         h, w = line.mask.shape
         crop = glyph_crop(analysis.gray, line, (0, 0, w, h), 0)  # dark on light
@@ -321,7 +331,8 @@ class LineCTCReader:
         text, confs = self.decode(cands)
         rows = np.flatnonzero((crop < 128).any(axis=1))
         top, bottom = (int(rows[0]), int(rows[-1]) + 1) if rows.size else (0, h)
-        f = (self.recognizer.height - 4) / max(bottom - top, 1)  # normalize_line's scale
+        # normalize_line's scale
+        f = (self.recognizer.height - INK_MARGIN_PX) / max(bottom - top, 1)
         s = analysis.scale
         lx, ly = line.box[0], line.box[1]
         glyphs = []

@@ -10,6 +10,8 @@ import numpy as np
 from pydantic import BaseModel, ConfigDict, Field
 
 LUMA = np.array([0.299, 0.587, 0.114], dtype=np.float32)
+# the flattened ground is estimated on a grid of about this many blocks along the short side
+GROUND_GRID = 24
 
 
 class PreprocessOptions(BaseModel):
@@ -67,7 +69,7 @@ def flatten_background(gray: np.ndarray, window: float = 0.55) -> np.ndarray:
     from scipy.ndimage import median_filter
 
     H, W = gray.shape
-    block = max(1, int(round(min(H, W) / 24)))
+    block = max(1, int(round(min(H, W) / GROUND_GRID)))
     h, w = -(-H // block), -(-W // block)
     padded = np.pad(gray, ((0, h * block - H), (0, w * block - W)), mode="edge")
     small = padded.reshape(h, block, w, block).mean(axis=(1, 3), dtype=np.float32)

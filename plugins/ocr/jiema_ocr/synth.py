@@ -19,6 +19,21 @@ import numpy as np
 
 Box = tuple[int, int, int, int]  # x0, y0, x1, y1 (exclusive), pixels
 
+# What the renders look like (sizes x the font size unless stated). Chosen by hand to resemble
+# product banners and subtitles; the dev and test renders (fixed seeds) depend on every one.
+MIN_CONTRAST = 90.0  # luma between text and ground (a gradient's far end too)
+LINE_PAD = 0.3  # a line's blank margin
+INK_LEVEL = 64  # alpha at least this counts as a glyph's ink (its ink box)
+BANNER_TITLE_SCALE = 1.25  # the first of several banner lines is this much larger
+BANNER_LINE_GAP = (0.35, 0.7)  # gap between banner lines (uniform range)
+BANNER_PICTURE_SIZE = (1.1, 3)  # the picture: this x the text height, at least this x the size
+BANNER_MARGIN = 0.8  # around and between the text and the picture
+PICTURE_SHAPES = (2, 5)  # a picture draws this many shapes (integers range, end exclusive)
+PICTURE_CENTRE = (0.25, 0.75)  # a shape's centre, x the picture's side (uniform range)
+PICTURE_RADIUS = (0.2, 0.45)  # a shape's radius, x the picture's shorter side (uniform range)
+PICTURE_OUTLINE = 6  # an outlined ring is 1/this of its radius thick (2 px at least)
+COLOR_TRIES = 200  # text colours drawn for a banner before falling back to black or white
+
 #: The four Debian CJK families (package, file, face index of the simplified-Chinese face).
 DEBIAN_FONTS: tuple[tuple[str, str, int], ...] = (
     ("fonts-wqy-microhei", "/usr/share/fonts/truetype/wqy/wqy-microhei.ttc", 0),
@@ -91,7 +106,7 @@ def _luma(color: Sequence[float] | np.ndarray) -> float:
     return 0.299 * color[0] + 0.587 * color[1] + 0.114 * color[2]
 
 
-def contrasting_colors(rng: np.random.Generator, dark_text: bool, min_contrast: float = 90.0
+def contrasting_colors(rng: np.random.Generator, dark_text: bool, min_contrast: float = MIN_CONTRAST
                        ) -> tuple[np.ndarray, np.ndarray]:
     """(text colour, background colour) with at least `min_contrast` luma between them."""
     while True:
@@ -127,7 +142,7 @@ def _ink_box_of(ch: str, font: Any, x: float, baseline: float) -> Box:
     patch = Image.new("L", (x1 - x0 + 4, y1 - y0 + 4), 0)
     ImageDraw.Draw(patch).text((x - x0 + 2, baseline - y0 + 2), ch, fill=255, font=font,
                                anchor="ls")
-    ink = patch.point(lambda v: 255 if v >= 64 else 0).getbbox()
+    ink = patch.point(lambda v: 255 if v >= INK_LEVEL else 0).getbbox()
     if ink is None:
         return (x0, y0, x0, y0)
     return (ink[0] + x0 - 2, ink[1] + y0 - 2, ink[2] + x0 - 2, ink[3] + y0 - 2)
@@ -181,7 +196,7 @@ def render_line(
 
     rng = np.random.default_rng(seed)
     pil_font = _pil_font(font.path, font.index, size)
-    pad = int(round(size * 0.3)) if pad is None else pad
+    pad = int(round(size * LINE_PAD)) if pad is None else pad
     width = int(np.ceil(pil_font.getlength(text))) + 2 * pad
     ascent, descent = pil_font.getmetrics()
     height = ascent + descent + 2 * pad
@@ -193,7 +208,7 @@ def render_line(
         fg, bg = contrasting_colors(rng, dark_text)
     if gradient:
         _, bg2 = contrasting_colors(rng, dark_text)
-        if abs(_luma(bg2) - _luma(fg)) < 90:
+        if abs(_luma(bg2) - _luma(fg)) < MIN_CONTRAST:
             bg2 = bg
         ground = _gradient(height, width, bg, bg2, vertical=bool(rng.integers(2)))
     else:
@@ -213,10 +228,10 @@ def _draw_picture(canvas: np.ndarray, box: Box, rng: np.random.Generator) -> Non
     w, h = x1 - x0, y1 - y0
     layer = Image.new("RGBA", (w, h), (0, 0, 0, 0))
     draw = ImageDraw.Draw(layer)
-    for _ in range(int(rng.integers(2, 5))):
+    for _ in range(int(rng.integers(*PICTURE_SHAPES))):
         color = tuple(int(c) for c in rng.integers(0, 256, 3)) + (255,)
-        cx, cy = rng.uniform(0.25, 0.75) * w, rng.uniform(0.25, 0.75) * h
-        r = rng.uniform(0.2, 0.45) * min(w, h)
+        cx, cy = rng.uniform(*PICTURE_CENTRE) * w, rng.uniform(*PICTURE_CENTRE) * h
+        r = rng.uniform(*PICTURE_RADIUS) * min(w, h)
         shape = int(rng.integers(4))
         bbox = [cx - r, cy - r, cx + r, cy + r]
         if shape == 0:
@@ -226,7 +241,7 @@ def _draw_picture(canvas: np.ndarray, box: Box, rng: np.random.Generator) -> Non
         elif shape == 2:
             draw.polygon([(cx, cy - r), (cx + r, cy + r), (cx - r, cy + r)], fill=color)
         else:
-            draw.ellipse(bbox, outline=color, width=max(2, int(r / 6)))
+            draw.ellipse(bbox, outline=color, width=max(2, int(r / PICTURE_OUTLINE)))
     arr = np.asarray(layer, dtype=np.float64)
     a = arr[..., 3:4] / 255.0
     region = canvas[y0:y1, x0:x1]
@@ -249,14 +264,15 @@ def render_banner(
 
     rng = np.random.default_rng(seed)
     dark_text = bool(rng.integers(2))
-    sizes = [int(round(size * (1.25 if i == 0 and len(lines) > 1 else 1.0)))
+    sizes = [int(round(size * (BANNER_TITLE_SCALE if i == 0 and len(lines) > 1 else 1.0)))
              for i in range(len(lines))]
     fonts = [_pil_font(font.path, font.index, s) for s in sizes]
     text_w = max(int(np.ceil(f.getlength(t))) for f, t in zip(fonts, lines, strict=True))
-    gaps = [int(s * rng.uniform(0.35, 0.7)) for s in sizes]
+    gaps = [int(s * rng.uniform(*BANNER_LINE_GAP)) for s in sizes]
     text_h = sum(f.getmetrics()[0] + f.getmetrics()[1] for f in fonts) + sum(gaps[1:])
-    pic = int(max(text_h * 1.1, size * 3)) if picture else 0
-    margin = int(size * 0.8)
+    pic = (int(max(text_h * BANNER_PICTURE_SIZE[0], size * BANNER_PICTURE_SIZE[1])) if picture
+           else 0)
+    margin = int(size * BANNER_MARGIN)
     height = max(text_h, pic) + 2 * margin
     width = text_w + pic + 3 * margin
     _, c0 = contrasting_colors(rng, dark_text)
@@ -292,10 +308,10 @@ def render_banner(
 
 
 def _text_color_for(ground: np.ndarray, dark_text: bool, rng: np.random.Generator,
-                    min_contrast: float = 90.0) -> np.ndarray:
+                    min_contrast: float = MIN_CONTRAST) -> np.ndarray:
     lumas = ground @ np.array([0.299, 0.587, 0.114])
     limit = float(lumas.min()) if dark_text else float(lumas.max())
-    for _ in range(200):
+    for _ in range(COLOR_TRIES):
         color = rng.integers(0, 256, 3).astype(np.float64)
         lum = _luma(color)
         if dark_text and limit - lum >= min_contrast:

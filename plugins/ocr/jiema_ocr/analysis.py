@@ -1,0 +1,142 @@
+"""The image stages of the reader: read, preprocess, layer, find the text lines; with a second
+pass on the flattened ground when a gradient may hide lines or part of one.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import numpy as np
+from jiema.images import ImageSource, read_rgb
+
+from .cutting import CutGraph, cut_graph
+from .layering import Layers, find_layers
+from .options import OcrOptions
+from .preprocess import preprocess
+from .regions import TextLine, find_lines
+from .results import Box
+
+# The second, flattened pass (see `analyse`). Set by hand on rendered banners and the dev
+# images; no per-value error counts were recorded.
+ROOM_IN_LINE_HEIGHTS = 2.5  # free height (or width) for more lines (glyphs), x line height
+EDGE_SLACK_PX = 2  # a line covers another whose ends it misses by at most this, px
+SPECK_HEIGHT = 0.5  # lines under this x the tallest are specks, not lines to cover
+SAME_ROW_OVERLAP = 0.5  # boxes sharing over this x the lower one's height share a row
+
+
+@dataclass
+class Analysis:
+    """What the image stages found (for debug pictures and for evaluating the stages)."""
+
+    rgb: np.ndarray
+    gray: np.ndarray  # preprocessed, uint8
+    scale: int
+    layers: Layers
+    lines: list[TextLine]
+
+
+@dataclass(frozen=True)
+class Stages:
+    """The swappable image stages (any callables with these signatures)."""
+
+    preprocess: Callable[[np.ndarray], tuple[np.ndarray, int]]
+    layers: Callable[[np.ndarray], Layers]
+    lines: Callable[[np.ndarray, Layers], list[TextLine]]
+    cut: Callable[[np.ndarray], CutGraph]
+    #: a second preprocessing tried when the first finds no line at all (None: no retry)
+    retry: Callable[[np.ndarray], tuple[np.ndarray, int]] | None = None
+
+    @classmethod
+    def from_options(cls, opts: OcrOptions) -> Stages:
+        retry = None
+        if opts.flatten_retry and not opts.preprocess.flatten:
+            flat = opts.preprocess.model_copy(update={"flatten": True})
+            retry = lambda rgb: preprocess(rgb, flat)  # noqa: E731
+        return cls(
+            preprocess=lambda rgb: preprocess(rgb, opts.preprocess),
+            layers=lambda gray: find_layers(gray, opts.layers),
+            lines=lambda gray, layers: find_lines(gray, layers, opts.regions),
+            cut=lambda mask: cut_graph(mask, opts.cutting),
+            retry=retry,
+        )
+
+
+def analyse(source: ImageSource, options: OcrOptions | None = None,
+            timings: dict[str, float] | None = None, stages: Stages | None = None) -> Analysis:
+    """Read, preprocess, layer and find the text lines of an image."""
+    opts = options or OcrOptions()
+    st = stages or Stages.from_options(opts)
+    t0 = time.perf_counter()
+    rgb = read_rgb(source, max_pixels=opts.max_pixels)
+    gray, scale = st.preprocess(rgb)
+    t1 = time.perf_counter()
+    layers = st.layers(gray)
+    t2 = time.perf_counter()
+    lines = st.lines(gray, layers)
+    # a gradient ground can hide all the text, the lines in part of the image, or part of a
+    # line (the glyphs at one end sit in another layer than the rest)
+    more = bool(lines) and opts.flatten_more and _room_for_more(lines, gray.shape[0])
+    wider = (bool(lines) and opts.flatten_more and not more
+             and _room_beside(lines, gray.shape[1]))
+    if st.retry is not None and (not lines or more or wider):
+        flat_gray, flat_scale = st.retry(rgb)
+        flat_layers = st.layers(flat_gray)
+        # flattening hollows a filled shape into its rim, which could pass for one glyph
+        flat_lines = [ln for ln in st.lines(flat_gray, flat_layers) if len(ln.components) > 1]
+        if flat_lines and (not lines or (more and _finds_more(flat_lines, lines))
+                           or (wider and _finds_wider(flat_lines, lines))):
+            gray, scale, layers, lines = flat_gray, flat_scale, flat_layers, flat_lines
+    t3 = time.perf_counter()
+    if timings is not None:
+        timings["read"] = timings.get("read", 0.0) + t1 - t0
+        timings["layers"] = timings.get("layers", 0.0) + t2 - t1
+        timings["regions"] = timings.get("regions", 0.0) + t3 - t2
+    return Analysis(rgb, gray, scale, layers, lines)
+
+
+def _room_for_more(lines: list[TextLine], height: int) -> bool:
+    """Whether the image is tall enough for more lines than the ones found (a banner, not a
+    single line)."""
+    return height >= ROOM_IN_LINE_HEIGHTS * max(ln.box[3] - ln.box[1] for ln in lines)
+
+
+def _room_beside(lines: list[TextLine], width: int) -> bool:
+    """Whether the image leaves room for glyphs beside its lines: at least 2.5 line heights of
+    its width outside every found line."""
+    covered = np.zeros(width, dtype=bool)
+    for ln in lines:
+        covered[ln.box[0]:ln.box[2]] = True
+    height = max(ln.box[3] - ln.box[1] for ln in lines)
+    return int(width - covered.sum()) >= ROOM_IN_LINE_HEIGHTS * height
+
+
+def _finds_wider(found: list[TextLine], before: list[TextLine]) -> bool:
+    """One line, in the row of each of `before` (but specks under half the tallest's height)
+    and covering it, and at least a line height wider than all of them together."""
+    if len(found) != 1:
+        return False
+    a = found[0].box
+
+    def covered(b: Box) -> bool:
+        return _same_row(a, b) and a[0] <= b[0] + EDGE_SLACK_PX and a[2] >= b[2] - EDGE_SLACK_PX
+
+    height = max(ln.box[3] - ln.box[1] for ln in before)
+    spans = [ln.box for ln in before if ln.box[3] - ln.box[1] >= SPECK_HEIGHT * height]
+    width = max(b[2] for b in spans) - min(b[0] for b in spans)
+    return all(covered(b) for b in spans) and (a[2] - a[0]) - width >= height
+
+
+def _finds_more(found: list[TextLine], before: list[TextLine]) -> bool:
+    """More lines than `before`, and one overlapping each of `before` (the other pass lost none
+    of them)."""
+    def overlaps(a: TextLine, b: TextLine) -> bool:
+        return _same_row(a.box, b.box) and min(a.box[2], b.box[2]) > max(a.box[0], b.box[0])
+
+    return len(found) > len(before) and all(any(overlaps(f, b) for f in found) for b in before)
+
+
+def _same_row(a: Box, b: Box) -> bool:
+    """Whether two boxes share over half the height of the lower one."""
+    return min(a[3], b[3]) - max(a[1], b[1]) > SAME_ROW_OVERLAP * min(a[3] - a[1], b[3] - b[1])

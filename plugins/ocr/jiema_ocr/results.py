@@ -1,0 +1,73 @@
+"""The reader's results: glyphs, lines and images read, as plain data (`to_dict` for JSON).
+
+Kept apart from the pipeline so that other readers (`line_ctc`) build the same results without
+the glyph-cutting machinery.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+Box = tuple[int, int, int, int]
+Candidates = list[list[tuple[str, float]]]
+
+
+@dataclass
+class GlyphResult:
+    box: Box  # in input-image pixels
+    char: str
+    confidence: float
+    candidates: list[tuple[str, float]]
+
+
+@dataclass
+class LineResult:
+    box: Box
+    text: str
+    confidence: float
+    glyphs: list[GlyphResult] = field(default_factory=list)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "box": list(self.box),
+            "text": self.text,
+            "confidence": round(self.confidence, 4),
+            "glyphs": [
+                {"box": list(g.box), "char": g.char, "confidence": round(g.confidence, 4),
+                 "candidates": [[c, round(p, 5)] for c, p in g.candidates]}
+                for g in self.glyphs
+            ],
+        }
+
+
+@dataclass
+class OcrResult:
+    lines: list[LineResult]
+    timings: dict[str, float] = field(default_factory=dict)
+
+    @property
+    def text(self) -> str:
+        return "\n".join(line.text for line in self.lines)
+
+    @property
+    def confidence(self) -> float | None:
+        confs = [g.confidence for line in self.lines for g in line.glyphs]
+        return float(np.mean(confs)) if confs else None
+
+
+def _is_latin(ch: str) -> bool:
+    return ch.isascii() and ch.isalnum()
+
+
+def with_spaces(glyphs: list[GlyphResult], em: float, gap: float) -> str:
+    """The glyph characters, with a space where two Latin/digit glyphs stand apart."""
+    out = []
+    for k, g in enumerate(glyphs):
+        if k and _is_latin(g.char) and _is_latin(glyphs[k - 1].char):
+            if g.box[0] - glyphs[k - 1].box[2] > gap * em:
+                out.append(" ")
+        out.append(g.char)
+    return "".join(out)

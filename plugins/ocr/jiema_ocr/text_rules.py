@@ -1,0 +1,214 @@
+"""Text rules: what the character bigram LM cannot tell apart, settled by the candidates and the
+place of a glyph (，/. ，/、 一/— -/— 0/O 1/l, “ cut in two, specks at a line's ends).
+
+Each rule is a small pure function over the decoded text or the candidates, so each can be
+tested alone; `OcrOptions.text_rules` turns them all off.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+
+from .layout_prior import FULL_WIDTH_BARS
+from .results import Box, Candidates, LineResult
+
+# classes that are drawn shapes: inside text they are marks (●, 二○○○年), but a line of
+# nothing else is a picture (a banner's circle or triangle)
+SHAPES = frozenset("○●△▲")
+
+
+def has_word(line: LineResult) -> bool:
+    """Whether a line holds a hanzi, a digit or a letter, not only marks and shapes."""
+    return any(ch.isalnum() for ch in line.text)
+
+
+def only_shapes(line: LineResult) -> bool:
+    text = line.text.replace(" ", "")
+    return bool(text) and all(ch in SHAPES for ch in text)
+
+
+def lone_dashes_as_one(text: str, cands: Candidates) -> str:
+    """The text with each — read between two hanzi turned into 一 where that is a candidate:
+    the dash is printed doubled (——); in a month of the People's Daily (2,167 dashes, 1,123
+    of them followed by another) a lone one hardly occurs, while a character bigram after a
+    rare — looks likelier than one after the common 一. At a line's end the dash may be half
+    of a —— broken across lines, so it stays."""
+    out = list(text)
+    for k in range(1, len(out) - 1):
+        if (out[k] == "—" and "一" in dict(cands[k]) and _is_hanzi(out[k - 1])
+                and _is_hanzi(out[k + 1])):
+            out[k] = "一"
+    return "".join(out)
+
+
+def minus_before_digits(text: str, cands: Candidates) -> str:
+    """The text with a lone — or 一 right before a digit turned back into the minus sign the
+    classifier read best (晴－8℃): the bigram LM prefers the common — there. A dash read best
+    stays (20时—1月3日 is a range)."""
+    out = list(text)
+    for k in range(len(out) - 1):
+        if (out[k] in FULL_WIDTH_BARS and out[k + 1].isdigit() and cands[k]
+                and cands[k][0][0] == "-" and (k == 0 or out[k - 1] not in FULL_WIDTH_BARS)):
+            out[k] = "-"
+    return "".join(out)
+
+
+def finish_text(text: str, cands: Candidates) -> str:
+    """The decoded text after the rules for what a character bigram cannot tell apart."""
+    text = minus_before_digits(lone_dashes_as_one(text, cands), cands)
+    return dots_between_hanzi_as_commas(zeros_among_letters(digits_among_digits(text, cands)))
+
+
+QUOTE_HALVES = {"‘": "“", "’": "”"}
+
+
+def paired_quotes(boxes: list[Box], cands: Candidates, em: float
+                   ) -> tuple[list[Box], Candidates]:
+    """Two glyphs read as the same single quote (‘ ‘ or ’ ’) side by side within an em are the
+    two marks of one double quote (“ or ”), cut apart."""
+    out_b: list[Box] = []
+    out_c: Candidates = []
+    k = 0
+    while k < len(boxes):
+        if k + 1 < len(boxes) and cands[k] and cands[k + 1]:
+            a, b = cands[k][0], cands[k + 1][0]
+            box = (boxes[k][0], min(boxes[k][1], boxes[k + 1][1]), boxes[k + 1][2],
+                   max(boxes[k][3], boxes[k + 1][3]))
+            if a[0] == b[0] and a[0] in QUOTE_HALVES and box[2] - box[0] <= em:
+                out_b.append(box)
+                out_c.append([(QUOTE_HALVES[a[0]], min(a[1], b[1]))])
+                k += 2
+                continue
+        out_b.append(boxes[k])
+        out_c.append(cands[k])
+        k += 1
+    return out_b, out_c
+
+
+# ，。、 and the dots print at most 0.4 of the text band (measured on fresh renders, all four
+# fonts: 99th percentile 0.37, largest 0.39); something read as one of them at an end of the
+# line and much bigger is the edge of a banner's picture beside the text
+DOT_MARKS = frozenset("，。、．.,·丶")
+MAX_DOT_SIZE = 0.5
+
+
+def without_oversized_edge_dots(boxes: list[Box], cands: Candidates,
+                                 band: tuple[float, float] | None, min_prob: float
+                                 ) -> tuple[list[Box], Candidates]:
+    """The glyphs without those at either end read best as a dot mark but too big for one,
+    and without the unsure ones (`min_prob`) outside them (a speck beside the picture)."""
+    if band is None:
+        return boxes, cands
+    line_h = max(band[1] - band[0], 1.0)
+
+    def oversized_dot_or_unsure(box: Box, c: Sequence[tuple[str, float]]) -> bool:
+        if not _is_sure(c, min_prob):
+            return True
+        size = max(box[3] - box[1], box[2] - box[0]) / line_h
+        return c[0][0] in DOT_MARKS and size > MAX_DOT_SIZE
+
+    return _trim_ends(boxes, cands, oversized_dot_or_unsure)
+
+
+# a . whose middle-dot candidate reaches this share of its probability may be · rather than ，
+MIDDLE_DOT_RIVAL = 0.5
+
+
+def dots_may_be_commas(cands: Candidates) -> Candidates:
+    """Candidates where a glyph read best as . (and not nearly as well as the name dot ·) has
+    ， at the same probability: the small comma of a Ming face at body size prints as a dot
+    (or 、), and the LM should choose, as it does for the other look-alikes."""
+    out = []
+    for c in cands:
+        if c and c[0][0] == "." and dict(c).get("·", 0.0) < MIDDLE_DOT_RIVAL * c[0][1]:
+            c = [*(x for x in c if x[0] != "，"), ("，", c[0][1])]
+        out.append(c)
+    return out
+
+
+def dots_between_hanzi_as_commas(text: str) -> str:
+    """The text with each . between two hanzi turned into ，: Chinese text never sets a full
+    stop as a dot (。 is a ring), while a small comma whose tail faded prints as one."""
+    out = list(text)
+    for k in range(1, len(out) - 1):
+        if out[k] == "." and _is_hanzi(out[k - 1]) and _is_hanzi(out[k + 1]):
+            out[k] = "，"
+    return "".join(out)
+
+
+DIGIT_LOOKALIKES = {"O": "0", "o": "0", "l": "1", "I": "1", "|": "1"}
+UNIT_SIGNS = frozenset("℃°％%")
+
+
+def digits_among_digits(text: str, cands: Candidates) -> str:
+    """The text with a letter that looks like a digit (O, l, I, |) turned into that digit
+    where it is a candidate and it stands beside a digit or before a unit sign (℃ ％), with
+    no Latin letter beside it: the bigram LM cannot tell them apart there (the rare O makes an
+    unseen pair look likelier than the common 0 does)."""
+    out = list(text)
+    changed = True
+    while changed:
+        changed = False
+        for k, ch in enumerate(out):
+            digit = DIGIT_LOOKALIKES.get(ch)
+            if digit is None or digit not in dict(cands[k]):
+                continue
+            left = out[k - 1] if k > 0 else ""
+            right = out[k + 1] if k + 1 < len(out) else ""
+            if _is_latin_letter(left) or _is_latin_letter(right):
+                continue
+            if left.isdigit() or right.isdigit() or right in UNIT_SIGNS:
+                out[k] = digit
+                changed = True
+    return "".join(out)
+
+
+def zeros_among_letters(text: str) -> str:
+    """The text with a run of zeros between two Latin letters turned into the letter O
+    (LOOK read as L00K): 0 and O share their probability in the decoder, and the bigram LM,
+    knowing few Latin words, takes the common digit."""
+    out = list(text)
+    k = 0
+    while k < len(out):
+        if out[k] != "0":
+            k += 1
+            continue
+        end = k
+        while end < len(out) and out[end] == "0":
+            end += 1
+        if (k > 0 and end < len(out) and _is_latin_letter(out[k - 1])
+                and _is_latin_letter(out[end])):
+            out[k:end] = "O" * (end - k)
+        k = end
+    return "".join(out)
+
+
+def _is_latin_letter(ch: str) -> bool:
+    """A Latin letter, but none of those that look like a digit (l in ll℃ is one of a pair)."""
+    return ch.isascii() and ch.isalpha() and ch not in DIGIT_LOOKALIKES
+
+
+def _is_hanzi(ch: str) -> bool:
+    return "\u4e00" <= ch <= "\u9fff"
+
+
+def trim_unsure_ends(boxes: list[Box], cands: Candidates, min_prob: float
+                      ) -> tuple[list[Box], Candidates]:
+    """The glyphs without those at either end whose best candidate is below `min_prob`."""
+    return _trim_ends(boxes, cands, lambda _, c: not _is_sure(c, min_prob))
+
+
+def _is_sure(c: Sequence[tuple[str, float]], min_prob: float) -> bool:
+    return bool(c) and c[0][1] >= min_prob
+
+
+def _trim_ends(boxes: list[Box], cands: Candidates,
+               drop: Callable[[Box, Sequence[tuple[str, float]]], bool]
+               ) -> tuple[list[Box], Candidates]:
+    """The glyphs without the run at either end for which `drop` holds."""
+    lo, hi = 0, len(boxes)
+    while lo < hi and drop(boxes[lo], cands[lo]):
+        lo += 1
+    while hi > lo and drop(boxes[hi - 1], cands[hi - 1]):
+        hi -= 1
+    return boxes[lo:hi], cands[lo:hi]
