@@ -173,8 +173,8 @@ class Segmenter:
     ) -> None:
         """FCN mode: add a word list (a file, lines, or a mapping word -> factor) to the user's
         words. Line formats: `jiema_segment.word_lists` (`word`, `word,factor`, `word<TAB>factor`,
-        jieba's `word freq [tag]`); a plain word gets `hard_default` (a single character none), a
-        jieba frequency `factor_of_freq`, frequency 0 removes the word. Lines that fit no format
+        jieba's `word freq [tag]`); a plain word gets `hard_default`, one with a jieba frequency
+        `factor_of_freq` (a single character neither), frequency 0 removes the word. Lines that fit no format
         are kept whole as words and counted on stderr."""
         self._need_fcn("hard-decoding lists")
         if isinstance(source, Mapping):
@@ -201,8 +201,9 @@ class Segmenter:
             if entry.freq == 0:
                 removed.append(entry.word)
                 words.pop(entry.word, None)
-            elif entry.freq is not None:
-                words[entry.word] = self.factor_of_freq(entry.word, entry.freq)
+            elif entry.freq is not None:  # a single character's says nothing, as a plain one
+                words[entry.word] = plain_word_factor(
+                    entry.word, self.factor_of_freq(entry.word, entry.freq))
             else:
                 words[entry.word] = entry.factor or plain_word_factor(entry.word, self.hard_default)
         self._edit_user(words, removed)
