@@ -104,13 +104,20 @@ def _build_cutter(stage: Any) -> Any:
               help="fcn mode: a registered model name or a path (default: the shipped pd98-fcn).")
 @click.option("--user-dict", type=click.Path(exists=True, dir_okay=False), default=None,
               help="A jieba-format user dictionary (word [freq] [tag]) to add "
-                   "(fcn mode: its words join the hard-decoding list).")
+                   "(fcn mode: read as a --hard-dict list).")
 @click.option("--hard-dict", type=click.Path(exists=True, dir_okay=False), default=None,
-              help="fcn mode: hard-decoding list, `word,factor` lines (e.g. 科学空间,10); "
-                   "a plain word gets --hard-default (a plain single character gets none).")
+              help="fcn mode: the user's word list; its words come out whole wherever no other "
+                   "listed word conflicts, and outrank the built-in words. One word a line: "
+                   "`word`, `word,factor` (科学空间,10), `word<TAB>factor`, or jieba's `word freq "
+                   "[tag]` (freq 0 removes the word). Only an ASCII comma or a tab separates a "
+                   "factor, and a thousands separator does not (4,200 and 17,092亿 are words); "
+                   "words may hold spaces. A factor below 1 splits the word. A line that fits "
+                   "no format is kept as a word and counted on stderr.")
 @click.option("--hard-default", type=click.FloatRange(min=0, min_open=True), default=None,
               help="fcn mode: factor of plain words of two or more characters in --hard-dict "
-                   "/ --user-dict (default: jiema_segment.fcn.tagger.DEFAULT_HARD_FACTOR, 100).")
+                   "/ --user-dict (default: jiema_segment.fcn.tagger.DEFAULT_HARD_FACTOR, 100); "
+                   "a jieba frequency f gives this x f / (the frequency at which dict mode cuts "
+                   "the word whole).")
 @click.option("--builtin-words/--no-builtin-words", default=None,
               help="fcn mode: start the hard-decoding list with the shipped words newer than "
                    "the 1998 training text (二维码, 微信, ...; on by default).")
@@ -129,6 +136,9 @@ def _build_cutter(stage: Any) -> Any:
 @click.option("--out", "out_path", type=click.Path(dir_okay=False, writable=True), default=None,
               help="Write the result here instead of standard output.")
 @click.option("--delimiter", default=" ", show_default=True, help="Between words.")
+@click.option("--tokens", is_flag=True,
+              help="Print each word as word/start/end, character offsets in its line (read "
+                   "from the right: a word may hold a /); with --jsonl, a tokens field.")
 @click.option("--jsonl", is_flag=True,
               help="One JSON object per input line: file, line, text, confidence, error, words.")
 @click.option("--dask", "use_dask", is_flag=True,
@@ -155,6 +165,7 @@ def segment_command(
     networks: int | None,
     out_path: str | None,
     delimiter: str,
+    tokens: bool,
     jsonl: bool,
     use_dask: bool,
     scheduler: str | None,
@@ -176,7 +187,8 @@ def segment_command(
         out = open(out_path, "w", encoding="utf-8", newline="\n") if out_path else sys.stdout
         try:
             status = _stream(cut, sources, out, delimiter, jsonl,
-                             block_chars or (1 << 22 if use_dask or scheduler else 1 << 16))
+                             block_chars or (1 << 22 if use_dask or scheduler else 1 << 16),
+                             tokens)
         finally:
             if out_path:
                 out.close()
@@ -214,7 +226,8 @@ def _cutter(engine: Any, stage: Any, use_dask: bool, scheduler: str | None) -> I
 
 
 def _stream(
-    cut: Any, sources: list[str], out: Any, delimiter: str, jsonl: bool, block_chars: int
+    cut: Any, sources: list[str], out: Any, delimiter: str, jsonl: bool, block_chars: int,
+    tokens: bool = False,
 ) -> int:
     from jiema.corpus import read_lines
     from tqdm import tqdm
@@ -232,17 +245,23 @@ def _stream(
 
     def emit(rec: Any, words: list[str] | None) -> None:
         nonlocal failed
+        spans: list[tuple[str, int, int]] = []
         if words is not None:
-            words = [w for w in words if not w.isspace()]
+            spans = [t for t in _offsets(words) if not t[0].isspace()]
+            words = [w for w, _, _ in spans]
         if jsonl:
             if words is None:
                 failed += 1
                 record = Record(rec.file, error=f"{type(rec.error).__name__}: {rec.error}",
                                 extra={"line": rec.line})
             else:
-                record = Record(rec.file, text=delimiter.join(words),
-                                extra={"line": rec.line, "words": words})
+                extra: dict[str, Any] = {"line": rec.line, "words": words}
+                if tokens:
+                    extra["tokens"] = [list(t) for t in spans]
+                record = Record(rec.file, text=delimiter.join(words), extra=extra)
             out.write(record.to_json() + "\n")
+        elif tokens:
+            out.write(delimiter.join(f"{w}/{a}/{b}" for w, a, b in spans) + "\n")
         else:
             out.write(delimiter.join(words or ()) + "\n")
 
@@ -268,6 +287,15 @@ def _stream(
     if failed:
         sys.stderr.write(f"jiema: {failed} input line(s) could not be read\n")
     return EXIT_SOME_FAILED if failed else EXIT_OK
+
+
+def _offsets(words: list[str]) -> list[tuple[str, int, int]]:
+    """(word, start, end) character offsets of a line's words (which join to the line)."""
+    out, at = [], 0
+    for w in words:
+        out.append((w, at, at + len(w)))
+        at += len(w)
+    return out
 
 
 @click.command("dictionary")

@@ -361,6 +361,78 @@ class Segmenter:
     def __call__(self, text: str) -> list[str]:
         return self.cut(text)
 
+    # jieba's verbs -------------------------------------------------------------------------
+
+    def lcut(self, text: str) -> list[str]:
+        """jieba's name for `cut` (which already returns a list)."""
+        return self.cut(text)
+
+    def tokenize(self, text: str) -> list[tuple[str, int, int]]:
+        """`(word, start, end)` for each word of `text`, character offsets (as jieba's
+        `tokenize`, default mode); whitespace runs are words too, as in `cut`."""
+        out, at = [], 0
+        for word in self.cut(text):
+            out.append((word, at, at + len(word)))
+            at += len(word)
+        return out
+
+    def cut_for_search(self, text: str) -> list[str]:
+        """jieba's search-engine mode: each word, preceded by the known words of two and three
+        characters inside it when it is longer (dictionary words in dict mode; the user's and
+        built-in words in fcn mode)."""
+        out: list[str] = []
+        for word in self.cut(text):
+            for n in (2, 3):
+                if len(word) > n:
+                    out.extend(
+                        word[i : i + n] for i in range(len(word) - n + 1)
+                        if self._knows(word[i : i + n])
+                    )
+            out.append(word)
+        return out
+
+    def _knows(self, word: str) -> bool:
+        if self.mode == "fcn":
+            return self._user_words.get(word, 1.0) > 1.0 or word in self._builtin_words
+        return word in self.dictionary
+
+    def load_userdict(self, source: str | os.PathLike | Iterable[str]) -> None:
+        """jieba's name for `load_user_dict`."""
+        self.load_user_dict(source)
+
+    def suggest_freq(self, segment: str | tuple[str, ...], tune: bool = False) -> int:
+        """jieba's `suggest_freq`: for a word (a str), the frequency at which it comes out whole;
+        for pieces (a tuple), one at which their join splits into them. With `tune`, the word is
+        added with it (fcn mode: a whole word gets `hard_default`, pieces' join 1 / hard_default).
+        Frequencies are the dictionary's (fcn mode: the shipped one's)."""
+        if isinstance(segment, str):
+            pieces: tuple[str, ...] = (segment,)
+        elif isinstance(segment, tuple) and all(isinstance(p, str) for p in segment):
+            pieces = segment
+        else:
+            raise InvalidInputError(f"segment must be a str or a tuple of str, got {segment!r}")
+        word = "".join(pieces)
+        if not word:
+            raise InvalidInputError("suggest_freq needs a non-empty word")
+        dictionary = self.dictionary if self.mode == "dict" else _reference_dictionary()
+        if len(pieces) == 1:
+            freq = dictionary.suggest_freq(word)
+        else:
+            import math
+
+            logp = sum(dictionary.log_prob(p) if p in dictionary else dictionary.oov_log_prob
+                       for p in pieces)
+            freq = max(int(math.exp(logp) * max(dictionary.total, 1)), 0)
+            if word in dictionary:
+                freq = min(freq, dictionary.freq(word))
+        if tune:
+            if self.mode == "dict":
+                self.add_word(word, freq)
+            else:
+                factor = self.hard_default if len(pieces) == 1 else 1 / self.hard_default
+                self.load_hard({word: factor})
+        return freq
+
 
 def _explicit_entries(
     source: str | os.PathLike | list[str],
@@ -422,6 +494,44 @@ def default_segmenter(mode: Mode | None = None) -> Segmenter:
         if seg is None:
             seg = _DEFAULTS[mode] = Segmenter(mode=mode)
         return seg
+
+
+def tokenize(text: str) -> list[tuple[str, int, int]]:
+    """`(word, start, end)` for each word, by the default segmenter (jieba's `tokenize`)."""
+    return default_segmenter().tokenize(text)
+
+
+def lcut(text: str) -> list[str]:
+    """The words of `text` by the default segmenter (jieba's `lcut`)."""
+    return default_segmenter().cut(text)
+
+
+def cut_for_search(text: str) -> list[str]:
+    """jieba's search-engine mode with the default segmenter (`Segmenter.cut_for_search`)."""
+    return default_segmenter().cut_for_search(text)
+
+
+lcut_for_search = cut_for_search
+
+
+def add_word(word: str, freq: int | None = None, tag: str | None = None) -> int:
+    """Add a word to the default segmenter (jieba's `add_word`; changes every later call)."""
+    return default_segmenter().add_word(word, freq, tag)
+
+
+def del_word(word: str) -> bool:
+    """Remove a word from the default segmenter (jieba's `del_word`)."""
+    return default_segmenter().del_word(word)
+
+
+def load_userdict(source: str | os.PathLike | Iterable[str]) -> None:
+    """Add a user dictionary to the default segmenter (jieba's `load_userdict`)."""
+    default_segmenter().load_user_dict(source)
+
+
+def suggest_freq(segment: str | tuple[str, ...], tune: bool = False) -> int:
+    """jieba's `suggest_freq` on the default segmenter (`Segmenter.suggest_freq`)."""
+    return default_segmenter().suggest_freq(segment, tune)
 
 
 def cut(
