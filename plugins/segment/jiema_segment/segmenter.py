@@ -426,7 +426,9 @@ class Segmenter:
             if word in dictionary:
                 freq = min(freq, dictionary.freq(word))
         if tune:
-            if self.mode == "dict":
+            if self.mode == "dict" and freq == 0:
+                self.del_word(word)  # as jieba: a frequency of 0 takes the word out
+            elif self.mode == "dict":
                 self.add_word(word, freq)
             else:
                 factor = self.hard_default if len(pieces) == 1 else 1 / self.hard_default
