@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 from click.testing import CliRunner
 from jiema.cli import build_cli
-from jiema.errors import DictionaryFormatError, InvalidInputError
+from jiema.errors import InvalidInputError
 from jiema_segment import Segmenter
 
 pytest.importorskip("torch")

@@ -31,7 +31,7 @@ def _emissions(tags: str) -> np.ndarray:
 
 def test_without_lists_the_lattice_gives_the_tagger_s_own_path():
     rng = np.random.default_rng(0)
-    lines = ["扫描二维码关注微信号", "国家", "的", "我们关注国家的新世纪的发展和中华人民共和国的成立"]
+    lines = ["扫描二维码关注微信号", "国家", "的", "我们关注国家的新世纪的发展和中华人民共和国成立"]
     ems = [np.log(rng.dirichlet(np.ones(4), size=len(x))) for x in lines]
     want = [words_from_tags(x, t) for x, t in zip(lines, decode_tags(ems), strict=True)]
     assert decode_words(lines, ems) == want

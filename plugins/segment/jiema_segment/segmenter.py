@@ -174,8 +174,8 @@ class Segmenter:
         """FCN mode: add a word list (a file, lines, or a mapping word -> factor) to the user's
         words. Line formats: `jiema_segment.word_lists` (`word`, `word,factor`, `word<TAB>factor`,
         jieba's `word freq [tag]`); a plain word gets `hard_default`, one with a jieba frequency
-        `factor_of_freq` (a single character neither), frequency 0 removes the word. Lines that fit no format
-        are kept whole as words and counted on stderr."""
+        `factor_of_freq` (a single character neither), frequency 0 removes the word. Lines that
+        fit no format are kept whole as words and counted on stderr."""
         self._need_fcn("hard-decoding lists")
         if isinstance(source, Mapping):
             words = {str(w): float(f) for w, f in source.items()}

@@ -21,7 +21,8 @@ else. There are two tiers:
 A word the network is sure of (`SURE_WORD`) that neither tier knows, and that does not cut into
 an occurrence of a user's word, counts in the user's tier as a plain list word: the list cannot
 speak for a word it has never seen (露宿者 stays whole though 露宿 is listed), but it is never
-overruled where one of its words occurs. Many lines decode in one lattice, joined by newlines that every path crosses.
+overruled where one of its words occurs. Many lines decode in one lattice, joined by newlines
+that every path crosses.
 """
 
 from __future__ import annotations
