@@ -165,20 +165,6 @@ class HardDictionary:
             )
 
 
-class HardLayers:
-    """Hard dictionaries applied one after another (their log factors add): a large list built
-    once and a small one of later edits, so that editing a word does not rebuild the large
-    list's automaton."""
-
-    def __init__(self, layers: Iterable[HardDictionary]) -> None:
-        self.layers = list(layers)
-
-    def apply_many(self, texts: list[str], emissions: list[np.ndarray]) -> list[np.ndarray]:
-        for layer in self.layers:
-            emissions = layer.apply_many(texts, emissions)
-        return emissions
-
-
 class FCNTagger:
     """A loaded FCN model: `log_probs(lines)` and `cut_lines(lines, hard)`.
 
@@ -315,7 +301,7 @@ class FCNTagger:
         return out
 
     def cut_lines(
-        self, lines: list[str], hard: HardDictionary | HardLayers | None = None
+        self, lines: list[str], hard: HardDictionary | None = None
     ) -> list[list[str]]:
         """Words of each line; `"".join(words) == line`."""
         return self.words_from_log_probs(lines, self.log_probs(lines), hard)
@@ -323,7 +309,7 @@ class FCNTagger:
     @staticmethod
     def words_from_log_probs(
         lines: list[str], emissions: list[np.ndarray],
-        hard: HardDictionary | HardLayers | None = None,
+        hard: HardDictionary | None = None,
     ) -> list[list[str]]:
         """The decoding half of `cut_lines`, for log-probabilities already computed (scoring
         one forward pass with and without a hard list)."""
