@@ -1,13 +1,21 @@
-"""Dictionary and FCN segmentation on the SIGHAN 2005 PKU test, side by side with jieba.
+"""Dictionary and FCN segmentation on the SIGHAN 2005 PKU test, side by side with jieba; and
+word lists of other standards (CityU, MSR) given as the user's list.
 
     python benchmarks/segment_sighan.py [--data ../shared/data/icwb2] [--repeat 3]
-        [--fcn-model PATH] [--hard-default F] [--no-fcn]
+        [--fcn-model PATH] [--hard-default F] [--no-fcn] [--lists-only]
 
 Rows: dictionary mode, FCN mode (the shipped pd98-fcn or --fcn-model; with a model that carries a
 training lexicon, also the network alone, --no-lexicon), FCN + hard decoding with
 `pku_training_words` as a plain word list (factor --hard-default), jieba. With FCN, the MSR test
 text is also cut with `msr_training_words` as the hard list, reporting how many output words
 are in that list (its gold is not available).
+
+Word lists (the "lists" table, also alone with --lists-only): for each standard whose test text
+is in --data (CityU simplified, MSR), its training word list is given as the user's list, the way
+`jiema segment --mode fcn --hard-dict WORDS FILE` does with no other flag; rows: fcn without the
+list, fcn + list, dict mode + list as --user-dict, and forward maximum matching with the list.
+F (official perl script) where the gold is there; always the share of output words (and of
+words of two or more characters) that are in the list.
 
 Accuracy: the official perl `score` script and `jiema eval segment` on the same output (both
 must agree). Speed: characters per second over the whole test text, best of --repeat runs,
@@ -40,13 +48,21 @@ print(t1 - t0, t2 - t1)
 """
 
 
-def perl_score(data: Path, pred: Path) -> dict[str, str]:
+# (name, test text, gold or None, training word list) of the standards the lists table reads
+LIST_STANDARDS = (
+    ("CityU (simplified)", "cityu_test.simplified.utf8", "cityu_test_gold.simplified.utf8",
+     "cityu_training_words.simplified.utf8"),
+    ("MSR", "msr_test.utf8", "msr_test_gold.utf8", "msr_training_words.utf8"),
+)
+
+
+def perl_score(data: Path, pred: Path, words: str = "pku_training_words.utf8",
+               gold: str = "pku_test_gold.utf8") -> dict[str, str]:
     if shutil.which("perl") is None:
         return {}
     with tempfile.TemporaryDirectory() as tmp:
         out = subprocess.run(
-            ["perl", str(data / "score"), str(data / "pku_training_words.utf8"),
-             str(data / "pku_test_gold.utf8"), str(pred)],
+            ["perl", str(data / "score"), str(data / words), str(data / gold), str(pred)],
             capture_output=True, check=True, cwd=tmp,
         ).stdout.decode("utf-8", "replace")
     fields = {}
@@ -68,6 +84,59 @@ def jiema_score(data: Path, pred: Path) -> dict[str, str]:
     return {key: value for key, _, value in pairs}
 
 
+def forward_max_match(line: str, words: set[str], longest: int) -> list[str]:
+    """The plain baseline: at each position the longest listed word, else one character."""
+    out, i = [], 0
+    while i < len(line):
+        for n in range(min(longest, len(line) - i), 0, -1):
+            if n == 1 or line[i : i + n] in words:
+                out.append(line[i : i + n])
+                i += n
+                break
+    return out
+
+
+def lists_table(data: Path, fcn_model: object, fcn_kw: dict) -> None:
+    """F and in-list share of fcn, fcn + list, dict + list and max-match per standard's list."""
+    import re
+
+    from jiema_segment import Segmenter
+
+    print("\nWord lists of other standards as the user's list (`--hard-dict WORDS`):\n")
+    print("| standard | segmenter | F (perl) | output words in the list | words of 2+ chars |")
+    print("|---|---|---|---|---|")
+    for name, test, gold, words_file in LIST_STANDARDS:
+        if not (data / test).is_file():
+            continue
+        lines = (data / test).read_text(encoding="utf-8").splitlines()
+        listed = [w.strip() for w in (data / words_file).read_text(encoding="utf-8").splitlines()]
+        words = {w for w in listed if w}
+        longest = max(len(w) for w in words)
+        runs: dict[str, object] = {}
+        if fcn_model is not None:
+            runs["fcn"] = Segmenter(mode="fcn", model=fcn_model, **fcn_kw)
+            runs["fcn + list"] = Segmenter(mode="fcn", model=fcn_model,
+                                           hard=data / words_file, **fcn_kw)
+        runs["dict + list (--user-dict)"] = Segmenter(mode="dict", user_dict=data / words_file)
+        for label, seg in [*runs.items(), ("forward max-match", None)]:
+            if seg is None:
+                cut = [[w for piece in re.split(r"\s+", line) if piece
+                        for w in forward_max_match(piece, words, longest)] for line in lines]
+            else:
+                cut = [[w for w in ws if not w.isspace()]
+                       for ws in seg.cut_lines(lines)]  # type: ignore[attr-defined]
+            flat = [w for ws in cut for w in ws]
+            multi = [w for w in flat if len(w) > 1]
+            f = "n/a (no gold)"
+            if (data / gold).is_file():
+                with tempfile.TemporaryDirectory() as tmp:
+                    pred = Path(tmp) / "pred.txt"
+                    pred.write_text("".join(" ".join(ws) + "\n" for ws in cut), encoding="utf-8")
+                    f = perl_score(data, pred, words_file, gold).get("F MEASURE", "n/a (no perl)")
+            print(f"| {name} | {label} | {f} | {sum(w in words for w in flat) / len(flat):.2%} "
+                  f"| {sum(w in words for w in multi) / len(multi):.2%} |")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--data", type=Path, default=DEFAULT_DATA)
@@ -80,8 +149,19 @@ def main() -> None:
     parser.add_argument("--networks", type=int, default=None,
                         help="decode with only the first N networks of the fcn model")
     parser.add_argument("--no-fcn", action="store_true")
+    parser.add_argument("--lists-only", action="store_true",
+                        help="only the table of other standards' word lists")
     args = parser.parse_args()
     data: Path = args.data
+    if args.lists_only:
+        from jiema_segment.fcn.tagger import model_path_default
+
+        model = args.fcn_model or (model_path_default() if model_path_default().is_file()
+                                   else None)
+        lists_table(data, None if args.no_fcn else model,
+                    {"precision": args.precision, "networks": args.networks,
+                     "hard_default": args.hard_default})
+        return
     if not (data / "pku_test.utf8").is_file():
         sys.exit(f"PKU test data not found under {data} (pass --data)")
     lines = (data / "pku_test.utf8").read_text(encoding="utf-8").splitlines()
@@ -217,6 +297,9 @@ def main() -> None:
                 print(f"MSR test with msr_training_words as the hard list"
                       f"{' (--no-lexicon)' if fcn.tagger.lexicon and not lexicon else ''}: "
                       f"{share(cut)}; {changed}/{len(cut)} lines differ from the FCN without it")
+    lists_table(data, None if args.no_fcn else fcn_model,
+                {"precision": args.precision, "networks": args.networks,
+                 "hard_default": args.hard_default})
 
 
 if __name__ == "__main__":

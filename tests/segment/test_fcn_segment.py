@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 from click.testing import CliRunner
 from jiema.cli import build_cli
-from jiema.errors import DictionaryFormatError, InvalidInputError
+from jiema.errors import InvalidInputError
 from jiema_segment import Segmenter
 
 pytest.importorskip("torch")
@@ -114,8 +114,6 @@ def test_missing_model_and_bad_options(model):
     if not model_path_default().is_file():
         with pytest.raises(ModeNotAvailableError, match="needs a model"):
             Segmenter(mode="fcn")
-    with pytest.raises(DictionaryFormatError, match="positive"):
-        Segmenter(mode="fcn", model=model, hard=["微信号,-1"])
     with pytest.raises(InvalidInputError, match="finite and > 0"):
         Segmenter(mode="fcn", model=model, hard={"微信号": 0.0})
 
@@ -194,13 +192,13 @@ def test_builtin_words_start_the_hard_list(model, tmp_path, monkeypatch):
     from jiema_segment.fcn.tagger import BUILTIN_WORDS_FACTOR
 
     seg = Segmenter(mode="fcn", model=model)
-    assert seg._hard_words["二维码"] == BUILTIN_WORDS_FACTOR and len(seg._hard_words) > 50
+    assert seg._builtin_words["二维码"] == BUILTIN_WORDS_FACTOR and len(seg._builtin_words) > 50
     no_builtin = Segmenter(mode="fcn", model=model, builtin_words=False, lexicon=False)
-    assert no_builtin._hard_words == {}
+    assert no_builtin._builtin_words == {}
     # a user factor replaces the built-in one; del_word removes a built-in word
     seg = Segmenter(mode="fcn", model=model, hard={"二维码": 1e-9})
     assert "二维码" not in seg.cut("扫描二维码")
-    assert seg.del_word("微信") and "微信" not in seg._hard_words
+    assert seg.del_word("微信") and "微信" not in seg._builtin_words
     # the CLI flag and the config option turn them off
     cli = build_cli(jiema.Engine(plugins=[plugin], load_entry_points=False))
     src = tmp_path / "in.txt"
@@ -219,7 +217,7 @@ def test_builtin_words_start_the_hard_list(model, tmp_path, monkeypatch):
     engine = jiema.Engine(plugins=[plugin], load_entry_points=False)
     seg = engine.component("segment.fcn.v1", options={"builtin_words": False, "lexicon": False},
                            model=str(model))
-    assert seg._hard_words == {}
+    assert seg._builtin_words == {}
 
 
 def _with_lexicon(model, out, wordness):
@@ -236,13 +234,12 @@ def test_the_model_lexicon_starts_the_hard_list(model, tmp_path):
     seg = Segmenter(mode="fcn", model=model, builtin_words=False)
     lexicon = seg.tagger.lexicon
     assert lexicon is not None and lexicon["扫描"] == 1.0 and "的" not in lexicon
-    assert seg._hard_words == lexicon_factors(lexicon)
+    assert seg._builtin_words == lexicon_factors(lexicon)
+    assert seg._builtin_words["扫描"] == pytest.approx(LEXICON_BASE)
     assert "lexicon" in seg.tagger.card.hyperparameters
-    # a plain list word the lexicon holds keeps its factor; a new one gets the default; an
-    # explicit factor replaces
+    # the user's words are a tier of their own: a plain word gets the default, lexicon or not
     seg = Segmenter(mode="fcn", model=model, hard=["扫描", "描文", "关注,2"], hard_default=50)
-    assert seg._hard_words["扫描"] == pytest.approx(LEXICON_BASE)
-    assert seg._hard_words["描文"] == 50 and seg._hard_words["关注"] == 2
+    assert seg._user_words == {"扫描": 50, "描文": 50, "关注": 2}
     # it decodes: a lexicon word the network never makes comes out, unless turned off
     odd = _with_lexicon(model, tmp_path / "odd.safetensors", {"描二": 1.0, "就是": 0.0})
     assert "描二" in Segmenter(mode="fcn", model=odd, builtin_words=False).cut("扫描二维码")
@@ -349,31 +346,32 @@ def test_bfloat16_decoding_is_close_to_float32(model, tmp_path):
 
 def test_word_edits_keep_the_built_automaton_and_decode_as_a_fresh_list(model, monkeypatch):
     import jiema_segment.segmenter as segmenter_module
-    from jiema_segment.fcn.tagger import HardDictionary
+    from jiema_segment.fcn.word_lattice import WordList
 
     lines = ["扫描二维码，关注微信号。", "我们关注国家的新世纪。"]
     seg = Segmenter(mode="fcn", model=model, hard={"二维码": 50.0, "国家的": 3.0, "新世纪": 2.0},
                     builtin_words=False, lexicon=False)
     seg.cut(lines[0])
-    base = seg._hard_base
+    base = seg._user_base
     seg.add_word("微信号")  # new word
     seg.load_hard({"二维码": 0.5})  # a changed factor
     assert seg.del_word("国家的") and not seg.del_word("没有的词")
     seg.cut(lines[0])
-    assert seg._hard_base is base  # the large automaton was not rebuilt
-    ems = seg.tagger.log_probs(lines)
-    hard = seg._hard_dictionary()
-    assert hard is not None
-    layered = hard.apply_many(lines, ems)
-    fresh = HardDictionary(seg._hard_words).apply_many(lines, ems)
-    for a, b in zip(layered, fresh, strict=True):
-        assert np.allclose(a, b)
+    assert seg._user_base is base  # the large automaton was not rebuilt
+    user, _ = seg._word_lists()
+    text = "\n".join(lines)
+    fresh = WordList(seg._user_words).find(text)
+
+    def occurrences(found):
+        return sorted(zip(*(a.tolist() for a in found), strict=True))
+
+    assert occurrences(user.find(text)) == occurrences(fresh)
     assert "微信号" in seg.cut(lines[0])
     monkeypatch.setattr(segmenter_module, "_REBUILD_EDITS", 2)
     for w in ("关注国", "注国家", "描二维"):
         seg.add_word(w)
     seg.cut(lines[0])
-    assert seg._hard_base is not base and not seg._edited  # many edits: rebuilt whole
+    assert seg._user_base is not base and not seg._edited  # many edits: rebuilt whole
 
 
 def test_the_card_records_the_command_that_trained_it(model):

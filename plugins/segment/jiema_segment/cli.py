@@ -120,13 +120,19 @@ def _build_cutter(stage: Any) -> Any:
                    "dictionary model (default pd98-dict); the model's kind picks the mode.")
 @click.option("--user-dict", type=click.Path(exists=True, dir_okay=False), default=None,
               help="A jieba-format user dictionary (word [freq] [tag]) to add "
-                   "(fcn mode: its words join the hard-decoding list).")
+                   "(fcn mode: read as a --hard-dict list).")
 @click.option("--hard-dict", type=click.Path(exists=True, dir_okay=False), default=None,
-              help="fcn mode: hard-decoding list, `word,factor` lines (e.g. 科学空间,10); "
-                   "a plain word gets --hard-default (a plain single character gets none).")
+              help="fcn mode: the user's word list; its words come out whole wherever no other "
+                   "listed word conflicts, and outrank the built-in words. One word a line: "
+                   "`word`, `word,factor` (科学空间,10), `word<TAB>factor`, or jieba's `word freq "
+                   "[tag]` (freq 0 removes the word). Only an ASCII comma or a tab separates a "
+                   "factor, and a thousands separator does not (4,200 and 17,092亿 are words); "
+                   "words may hold spaces. A factor below 1 splits the word. A line that fits "
+                   "no format is kept as a word and counted on stderr.")
 @click.option("--hard-default", type=click.FloatRange(min=0, min_open=True), default=None,
               help="fcn mode: factor of plain words of two or more characters in --hard-dict "
-                   f"/ --user-dict (default: {DEFAULT_HARD_FACTOR:g}).")
+                   f"/ --user-dict (default: {DEFAULT_HARD_FACTOR:g}); a jieba frequency f gives "
+                   "this x f / (the frequency at which dict mode cuts the word whole).")
 @click.option("--builtin-words/--no-builtin-words", default=None,
               help="fcn mode: start the hard-decoding list with the shipped words newer than "
                    "the 1998 training text (二维码, 微信, ...; on by default).")
@@ -145,6 +151,9 @@ def _build_cutter(stage: Any) -> Any:
 @click.option("--out", "out_path", type=click.Path(dir_okay=False, writable=True), default=None,
               help="Write the result here instead of standard output.")
 @click.option("--delimiter", default=" ", show_default=True, help="Between words.")
+@click.option("--tokens", is_flag=True,
+              help="Print each word as word/start/end, character offsets in its line (read "
+                   "from the right: a word may hold a /); with --jsonl, a tokens field.")
 @click.option("--jsonl", is_flag=True,
               help="One JSON object per input line: file, line, text, confidence, error, words.")
 @click.option("--dask", "use_dask", is_flag=True,
@@ -171,6 +180,7 @@ def segment_command(
     networks: int | None,
     out_path: str | None,
     delimiter: str,
+    tokens: bool,
     jsonl: bool,
     use_dask: bool,
     scheduler: str | None,
@@ -204,10 +214,10 @@ def segment_command(
     blocks = block_chars or (1 << 22 if use_dask or scheduler else 1 << 16)
     with _cutter(engine, stage, use_dask or scheduler is not None, scheduler) as cut:
         if out_path is None:
-            status = _stream(cut, sources, sys.stdout, delimiter, jsonl, blocks)
+            status = _stream(cut, sources, sys.stdout, delimiter, jsonl, blocks, tokens)
         else:
             with atomic_open(out_path) as out:
-                status = _stream(cut, sources, out, delimiter, jsonl, blocks)
+                status = _stream(cut, sources, out, delimiter, jsonl, blocks, tokens)
     exit_with(status)
 
 
@@ -242,7 +252,8 @@ def _cutter(engine: Any, stage: Any, use_dask: bool, scheduler: str | None) -> I
 
 
 def _stream(
-    cut: Any, sources: list[str], out: Any, delimiter: str, jsonl: bool, block_chars: int
+    cut: Any, sources: list[str], out: Any, delimiter: str, jsonl: bool, block_chars: int,
+    tokens: bool = False,
 ) -> int:
     """Cut every line of `sources` in blocks and write them; returns the exit status. A bad
     line is a record with --jsonl; in plain mode it is one line on stderr and the rest of its
@@ -268,10 +279,15 @@ def _stream(
                             extra={"line": rec.line})
             reporter.write(record)
             return
-        words = [w for w in words if not w.isspace()]
-        text = delimiter.join(words)
-        reporter.write(Record(rec.file, text=text, extra={"line": rec.line, "words": words}),
-                       text)
+        spans = [t for t in _offsets(words) if not t[0].isspace()]
+        words = [w for w, _, _ in spans]
+        extra: dict[str, Any] = {"line": rec.line, "words": words}
+        if tokens:
+            extra["tokens"] = [list(t) for t in spans]
+            plain = delimiter.join(f"{w}/{a}/{b}" for w, a, b in spans)
+        else:
+            plain = delimiter.join(words)
+        reporter.write(Record(rec.file, text=delimiter.join(words), extra=extra), plain)
 
     size = 0
     # a bar on stderr when it is a terminal (tqdm disables itself otherwise)
@@ -310,6 +326,15 @@ def _refuse_model_output(out: str, inputs: Any) -> None:
     refuse_input_as_output(out, sources)
     if out.endswith(".safetensors"):
         refuse_input_as_output(card_path_for(out), sources, option="--out's card")
+
+
+def _offsets(words: list[str]) -> list[tuple[str, int, int]]:
+    """(word, start, end) character offsets of a line's words (which join to the line)."""
+    out, at = [], 0
+    for w in words:
+        out.append((w, at, at + len(w)))
+        at += len(w)
+    return out
 
 
 @click.command("dictionary")

@@ -11,8 +11,10 @@ newline, so every path passes through it and the joint best path is the best pat
 
 from __future__ import annotations
 
+import functools
 import os
 import re
+import sys
 import threading
 from collections.abc import Iterable, Iterator, Mapping
 from typing import TYPE_CHECKING, Literal
@@ -25,16 +27,16 @@ from jiema.text.dictionary import check_entry
 from .fcn.settings import Precision
 
 if TYPE_CHECKING:
-    from .fcn.tagger import HardDictionary, HardLayers
+    from .fcn.word_lattice import EditedWordList, WordList
 
 Mode = Literal["dict", "fcn"]
 MODES = ("dict", "fcn")
 # characters per joint lattice: big enough to amortise per-call overhead, small enough for memory
 BATCH_CHARS = 1 << 16
 _WHITESPACE = re.compile(r"(\s+)")
-# FCN mode: edits of the hard list (add_word, del_word, load_hard) since its automaton was built
-# go in a small second automaton, until they number more than this or a tenth of the list;
-# then the whole is rebuilt (the shipped lexicon alone, 52k words, takes about 0.2 s).
+# FCN mode: edits of the user's words (add_word, del_word, load_hard) since their automaton was
+# built go in a small second automaton, until they number more than this or a tenth of the list;
+# then the whole is rebuilt (a 50k-word list takes about 0.2 s).
 _REBUILD_EDITS = 1000
 
 
@@ -77,15 +79,16 @@ class Segmenter:
     suggested so the word comes out whole). Thread-safe for reading; `add_word`/`del_word`
     change the dictionary for every later call.
 
-    FCN mode: `hard` is a hard-decoding word list (`word,factor` lines, a file, or a mapping
-    word -> factor; plain words get `hard_default`, except single characters, which get none: a
-    list's single characters say nothing); a `user_dict` (jieba format) is added to it the same
-    way. `add_word`/`del_word` edit that list (`add_word` gives any word `hard_default`). With
-    `builtin_words` (the default) the list starts with the shipped words newer than the training
-    text (models/modern-words.txt: 二维码, 微信, ...); a user factor for one of them replaces it.
-    With `lexicon` (the default) it starts, before those, with the model's training lexicon
-    (fcn.lexicon: its words of two or more characters, factor 1000 ** wordness), if it has one;
-    a plain list word that the lexicon holds keeps the lexicon's factor. `precision`: the
+    FCN mode: `hard` is the user's word list (a file, lines, or a mapping word -> factor; line
+    formats in `jiema_segment.word_lists`: `word`, `word,factor`, `word<TAB>factor`, jieba's
+    `word freq [tag]`); a plain word gets `hard_default`, a plain single character none. A
+    `user_dict` is read the same way. Decoding (fcn.word_lattice) is a word lattice over the
+    tagger's log-probabilities where a user's word with a factor above 1 comes out whole wherever
+    no other user word conflicts, and below 1 splits; `add_word`/`del_word` edit the user's words.
+    Built-in words nudge the tagger where no user word overlaps them: with `lexicon` (the
+    default) the model's training lexicon (fcn.lexicon: factor 1000 ** wordness), with
+    `builtin_words` (the default) the shipped words newer than the training text
+    (models/modern-words.txt: 二维码, 微信, ...). `precision`: the
     networks' arithmetic, "float32", "bfloat16", or "auto" (bfloat16 where the CPU has it
     natively: faster, same accuracy as measured in fcn.tagger). `networks`: decode with only the
     first that many networks of an ensemble model (faster; for CPUs without native bfloat16).
@@ -131,23 +134,25 @@ class Segmenter:
                 )
             self.tagger = FCNTagger.load(path, precision, networks)
             self.hard_default = DEFAULT_HARD_FACTOR if hard_default is None else hard_default
-            # word -> factor: the hard list as edited; decoding applies `_hard`, built lazily
-            # as the automaton of `_base_words` plus a small one for the words edited since
-            self._hard_words: dict[str, float] = {}
-            self._hard: HardDictionary | HardLayers | None = None
-            self._hard_base: HardDictionary | None = None
+            # word -> factor, two tiers (fcn.word_lattice): the built-in words (the model's
+            # lexicon, the post-1998 words) and the user's, which outrank them where they overlap.
+            # Decoding finds them with automata built lazily; the user's edits since its
+            # automaton was built go in a small second one.
+            self._builtin_words: dict[str, float] = {}
+            self._user_words: dict[str, float] = {}
+            self._builtin: WordList | None = None
+            self._user: WordList | EditedWordList | None = None
+            self._user_base: WordList | None = None
             self._base_words: dict[str, float] | None = None
             self._edited: set[str] = set()
-            self._lexicon: dict[str, float] = {}
             if lexicon and self.tagger.lexicon:
                 from .fcn.lexicon import lexicon_factors
 
-                self._lexicon = lexicon_factors(self.tagger.lexicon)
-                self._hard_words.update(self._lexicon)
+                self._builtin_words.update(lexicon_factors(self.tagger.lexicon))
             if builtin_words:
                 from jiema.text.dictionary import load_weighted_words
 
-                self._hard_words.update(
+                self._builtin_words.update(
                     load_weighted_words(builtin_words_path(), BUILTIN_WORDS_FACTOR)
                 )
             if hard is not None:
@@ -167,9 +172,11 @@ class Segmenter:
     def load_hard(
         self, source: str | os.PathLike | Iterable[str] | Mapping[str, float]
     ) -> None:
-        """FCN mode: add a hard-decoding list (`word,factor` lines; plain words get the default)."""
-        from jiema.text.dictionary import load_weighted_words
-
+        """FCN mode: add a word list (a file, lines, or a mapping word -> factor) to the user's
+        words. Line formats: `jiema_segment.word_lists` (`word`, `word,factor`, `word<TAB>factor`,
+        jieba's `word freq [tag]`); a plain word gets `hard_default`, one with a jieba frequency
+        `factor_of_freq` (a single character neither), frequency 0 removes the word. Lines that
+        fit no format are kept whole as words and counted on stderr."""
         self._need_fcn("hard-decoding lists")
         if isinstance(source, Mapping):
             words = {str(w): _as_factor(w, f) for w, f in source.items()}
@@ -179,62 +186,80 @@ class Segmenter:
                     "hard-decoding factors must be finite and > 0; bad for: "
                     + ", ".join(bad[:5])
                 )
-        else:
-            words = load_weighted_words(source, self._plain_factor)
-        with self._lock:
-            self._hard_words.update(words)
-            self._edited.update(words)
-            self._hard = None
-
-    def _plain_factor(self, word: str) -> float:
-        """A plain list word's factor: the lexicon's, if the model's lexicon holds the word (it
-        knows how often the string is a word); otherwise `hard_default`, or none for a single
-        character (`fcn.tagger.plain_word_factor`)."""
+            self._edit_user(words, ())
+            return
         from .fcn.tagger import plain_word_factor
+        from .word_lists import read_word_list
 
-        known = self._lexicon.get(word)
-        return known if known is not None else plain_word_factor(word, self.hard_default)
+        entries, odd = read_word_list(source)
+        if odd:
+            name = os.fspath(source) if isinstance(source, str | os.PathLike) else "word list"
+            sys.stderr.write(
+                f"jiema: {name}: {odd} line(s) fit no word-list format; kept whole as words\n"
+            )
+        words, removed = {}, []
+        for entry in entries:
+            if entry.freq == 0:
+                removed.append(entry.word)
+                words.pop(entry.word, None)
+            elif entry.freq is not None:  # a single character's says nothing, as a plain one
+                words[entry.word] = plain_word_factor(
+                    entry.word, self.factor_of_freq(entry.word, entry.freq))
+            else:
+                words[entry.word] = entry.factor or plain_word_factor(entry.word, self.hard_default)
+        self._edit_user(words, removed)
+
+    def factor_of_freq(self, word: str, freq: int) -> float:
+        """FCN mode: the factor of a word given a jieba frequency: `hard_default * freq / F`, F
+        the frequency at which dict mode cuts the word whole (the shipped dictionary's
+        `suggest_freq`): at F the word counts as a plain list word, far below F it splits."""
+        return self.hard_default * freq / max(_reference_dictionary().suggest_freq(word), 1)
+
+    def _edit_user(self, words: Mapping[str, float], removed: Iterable[str]) -> None:
+        with self._lock:
+            for word in removed:
+                self._user_words.pop(word, None)
+                self._edited.add(word)
+                if self._builtin_words.pop(word, None) is not None:
+                    self._builtin = None
+            self._user_words.update(words)
+            self._edited.update(words)
+            self._user = None
 
     def _need_fcn(self, what: str) -> None:
         if self.mode != "fcn":
             raise InvalidInputError(f"{what} need mode='fcn'")
 
-    def _hard_dictionary(self) -> HardDictionary | HardLayers | None:
-        """What decoding applies: the list's automaton, built once, and, after `add_word`,
-        `del_word` or `load_hard`, a small one that turns each edited word's built factor into
-        its new one (log factors add). Many edits rebuild the whole. Built under the lock, so
-        threads cutting at once all get the complete list."""
+    def _word_lists(self) -> tuple[WordList | EditedWordList | None, WordList | None]:
+        """What decoding applies, the user's words and the built-in ones, their automata built
+        once; after `add_word`, `del_word` or `load_hard` only a small automaton of the edited
+        words is built (many edits rebuild the whole). Built under the lock, so threads cutting
+        at once all get the complete lists."""
+        from .fcn.word_lattice import EditedWordList, WordList
+
         with self._lock:
-            if self._hard is None:
-                self._hard = self._build_hard_dictionary()
-            return self._hard
-
-    def _build_hard_dictionary(self) -> HardDictionary | HardLayers | None:
-        from .fcn.tagger import HardDictionary, HardLayers
-
-        base = self._base_words
-        ratios: dict[str, float] | None = None
-        if base is not None and len(self._edited) <= max(_REBUILD_EDITS, len(base) // 10):
-            now = {w: (self._hard_words.get(w, 1.0), base.get(w, 1.0)) for w in self._edited}
-            ratios = {w: new / old for w, (new, old) in now.items() if new != old}
-            if not all(np.isfinite(r) and r > 0 for r in ratios.values()):
-                ratios = None  # a ratio out of float range: rebuild instead
-        if ratios is None:
-            self._base_words = dict(self._hard_words)
-            self._hard_base = HardDictionary(self._hard_words) if self._hard_words else None
-            self._edited = set()
-            ratios = {}
-        edits = HardDictionary(ratios) if ratios else None
-        layers = [h for h in (self._hard_base, edits) if h is not None]
-        return layers[0] if len(layers) == 1 else HardLayers(layers) if layers else None
+            if self._builtin is None:
+                self._builtin = WordList(self._builtin_words)
+            if self._user is None:
+                base = self._base_words
+                if base is None or len(self._edited) > max(_REBUILD_EDITS, len(base) // 10):
+                    self._base_words = dict(self._user_words)
+                    self._user_base = WordList(self._user_words)
+                    self._edited = set()
+                    self._user = self._user_base
+                else:
+                    edits = {w: self._user_words.get(w, 1.0) for w in self._edited}
+                    assert self._user_base is not None
+                    self._user = EditedWordList(self._user_base, edits)
+            return self._user, self._builtin
 
     def load_user_dict(self, source: str | os.PathLike | Iterable[str]) -> None:
         """Add every entry of a jieba-format file (or lines); missing frequencies are suggested
         against this dictionary (so the word comes out whole), given ones are kept."""
         if not isinstance(source, str | os.PathLike):
             source = list(source)
-        if self.mode == "fcn":  # a jieba-format user dictionary is a hard-decoding list
-            self.load_hard({w: self._plain_factor(w) for w in Dictionary.load(source)})
+        if self.mode == "fcn":  # a jieba-format user dictionary is a word list like any other
+            self.load_hard(source)
             return
         user = Dictionary.load(source)  # validates the whole file, errors name the lines
         for word, (freq, tag) in _explicit_entries(source).items():
@@ -244,20 +269,23 @@ class Segmenter:
     def add_word(self, word: str, freq: int | None = None, tag: str | None = None) -> int:
         """Add or update a word (`freq=None`: just enough to come out whole). Returns its id.
 
-        FCN mode: the word joins the hard-decoding list with the default factor (returns -1)."""
+        FCN mode: the word joins the user's words with `hard_default`, or with a frequency its
+        `factor_of_freq` (0 removes it, as `del_word`); returns -1."""
         if self.mode == "fcn":
             check_entry(word, freq, tag)  # the same words as dict mode, the same errors
-            self.load_hard({word: self.hard_default})
+            if freq == 0:
+                self.del_word(word)
+            else:
+                factor = self.hard_default if freq is None else self.factor_of_freq(word, freq)
+                self.load_hard({word: factor})
             return -1
         return self.matcher.add_word(word, freq, tag)
 
     def del_word(self, word: str) -> bool:
         """Remove a word; False if it was not in the dictionary (FCN: the hard list)."""
         if self.mode == "fcn":
-            with self._lock:
-                found = self._hard_words.pop(word, None) is not None
-                self._edited.add(word)
-                self._hard = None
+            found = word in self._user_words or word in self._builtin_words
+            self._edit_user({}, [word])
             return found
         return self.matcher.del_word(word)
 
@@ -312,9 +340,13 @@ class Segmenter:
     def _cut_batch_fcn(self, lines: list[str]) -> list[list[str]]:
         """Each whitespace character is a word of its own (as in dict mode and jieba); the text
         between whitespace runs is tagged, every piece of every line in one batch."""
+        from .fcn.word_lattice import decode_words
+
         pieces = [_WHITESPACE.split(line) for line in lines]
         chunks = [p for parts in pieces for p in parts[::2] if p]
-        cut = iter(self.tagger.cut_lines(chunks, self._hard_dictionary()))
+        user, builtin = self._word_lists()
+        cut = iter(decode_words(chunks, self.tagger.log_probs(chunks), user, builtin,
+                                self.hard_default))
         out: list[list[str]] = []
         for parts in pieces:
             words: list[str] = []
@@ -330,6 +362,80 @@ class Segmenter:
 
     def __call__(self, text: str) -> list[str]:
         return self.cut(text)
+
+    # jieba's verbs -------------------------------------------------------------------------
+
+    def lcut(self, text: str) -> list[str]:
+        """jieba's name for `cut` (which already returns a list)."""
+        return self.cut(text)
+
+    def tokenize(self, text: str) -> list[tuple[str, int, int]]:
+        """`(word, start, end)` for each word of `text`, character offsets (as jieba's
+        `tokenize`, default mode); each whitespace character is a word too, as in `cut`."""
+        out, at = [], 0
+        for word in self.cut(text):
+            out.append((word, at, at + len(word)))
+            at += len(word)
+        return out
+
+    def cut_for_search(self, text: str) -> list[str]:
+        """jieba's search-engine mode: each word, preceded by the known words of two and three
+        characters inside it when it is longer (dictionary words in dict mode; the user's and
+        built-in words in fcn mode)."""
+        out: list[str] = []
+        for word in self.cut(text):
+            for n in (2, 3):
+                if len(word) > n:
+                    out.extend(
+                        word[i : i + n] for i in range(len(word) - n + 1)
+                        if self._knows(word[i : i + n])
+                    )
+            out.append(word)
+        return out
+
+    def _knows(self, word: str) -> bool:
+        if self.mode == "fcn":
+            return self._user_words.get(word, 1.0) > 1.0 or word in self._builtin_words
+        return word in self.dictionary
+
+    def load_userdict(self, source: str | os.PathLike | Iterable[str]) -> None:
+        """jieba's name for `load_user_dict`."""
+        self.load_user_dict(source)
+
+    def suggest_freq(self, segment: str | tuple[str, ...], tune: bool = False) -> int:
+        """jieba's `suggest_freq`: for a word (a str), the frequency at which it comes out whole;
+        for pieces (a tuple), one at which their join splits into them. With `tune`, the word is
+        added with it (fcn mode: a whole word gets `hard_default`, pieces' join 1 / hard_default).
+        Frequencies are the dictionary's (fcn mode: the shipped one's)."""
+        if isinstance(segment, str):
+            pieces: tuple[str, ...] = (segment,)
+        elif isinstance(segment, tuple) and all(isinstance(p, str) for p in segment):
+            pieces = segment
+        else:
+            raise InvalidInputError(f"segment must be a str or a tuple of str, got {segment!r}")
+        word = "".join(pieces)
+        if not word:
+            raise InvalidInputError("suggest_freq needs a non-empty word")
+        dictionary = self.dictionary if self.mode == "dict" else _reference_dictionary()
+        if len(pieces) == 1:
+            freq = dictionary.suggest_freq(word)
+        else:
+            import math
+
+            logp = sum(dictionary.log_prob(p) if p in dictionary else dictionary.oov_log_prob
+                       for p in pieces)
+            freq = max(int(math.exp(logp) * max(dictionary.total, 1)), 0)
+            if word in dictionary:
+                freq = min(freq, dictionary.freq(word))
+        if tune:
+            if self.mode == "dict" and freq == 0:
+                self.del_word(word)  # as jieba: a frequency of 0 takes the word out
+            elif self.mode == "dict":
+                self.add_word(word, freq)
+            else:
+                factor = self.hard_default if len(pieces) == 1 else 1 / self.hard_default
+                self.load_hard({word: factor})
+        return freq
 
 
 def _as_factor(word: object, factor: object) -> float:
@@ -382,6 +488,12 @@ def _as_dictionary(dictionary: Dictionary | str | os.PathLike | None) -> Diction
     )
 
 
+@functools.lru_cache(maxsize=1)
+def _reference_dictionary() -> Dictionary:
+    """The shipped dictionary, which gives jieba frequencies their meaning in fcn mode."""
+    return _as_dictionary(None)
+
+
 _DEFAULTS: dict[str, Segmenter] = {}
 _DEFAULTS_LOCK = threading.Lock()  # threads asking at once share one default, built once
 
@@ -396,6 +508,44 @@ def default_segmenter(mode: Mode | None = None) -> Segmenter:
         if seg is None:
             seg = _DEFAULTS[mode] = Segmenter(mode=mode)
         return seg
+
+
+def tokenize(text: str) -> list[tuple[str, int, int]]:
+    """`(word, start, end)` for each word, by the default segmenter (jieba's `tokenize`)."""
+    return default_segmenter().tokenize(text)
+
+
+def lcut(text: str) -> list[str]:
+    """The words of `text` by the default segmenter (jieba's `lcut`)."""
+    return default_segmenter().cut(text)
+
+
+def cut_for_search(text: str) -> list[str]:
+    """jieba's search-engine mode with the default segmenter (`Segmenter.cut_for_search`)."""
+    return default_segmenter().cut_for_search(text)
+
+
+lcut_for_search = cut_for_search
+
+
+def add_word(word: str, freq: int | None = None, tag: str | None = None) -> int:
+    """Add a word to the default segmenter (jieba's `add_word`; changes every later call)."""
+    return default_segmenter().add_word(word, freq, tag)
+
+
+def del_word(word: str) -> bool:
+    """Remove a word from the default segmenter (jieba's `del_word`)."""
+    return default_segmenter().del_word(word)
+
+
+def load_userdict(source: str | os.PathLike | Iterable[str]) -> None:
+    """Add a user dictionary to the default segmenter (jieba's `load_userdict`)."""
+    default_segmenter().load_user_dict(source)
+
+
+def suggest_freq(segment: str | tuple[str, ...], tune: bool = False) -> int:
+    """jieba's `suggest_freq` on the default segmenter (`Segmenter.suggest_freq`)."""
+    return default_segmenter().suggest_freq(segment, tune)
 
 
 def cut(

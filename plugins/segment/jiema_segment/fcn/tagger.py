@@ -23,14 +23,17 @@ from .vocab import B, BigramVocab, CharVocab, E, M, S, words_from_tags
 
 COMPONENT = "segment.fcn.v1"
 FCN_MODEL = "pd98-fcn"
-# A plain word list (no `,factor`) multiplies the tag probabilities of its words of two or more
-# characters by this; its one-character words get no factor (see `plain_word_factor`). Chosen on
+# The factor of a plain word of two or more characters in a user's list; its one-character words
+# get none (see `plain_word_factor`). The Segmenter's word lattice (fcn.word_lattice) counts it per
+# join, weighted by LIST_WEIGHT. First chosen, for per-tag hard decoding (`HardDictionary`), on
 # the PD 1998-01 dev split with the training split's word list (benchmarks/segment_hard_factor.py,
 # never the PKU test); pd98-fcn when it was one network, word F by factor 1 / 3 / 10 / 30 / 100 /
 # 300 / 1000:
 #   .9631 .9652 .9666 .9668 .9679 .9674 .9670  -> 100.
 DEFAULT_HARD_FACTOR = 100.0
-# Factor of the built-in post-1998 words (models/modern-words.txt). The tagger has never seen
+# Factor of the built-in post-1998 words (models/modern-words.txt); in the word lattice it counts
+# per join, below any user's word overlapping them. Chosen for per-tag decoding: the tagger has
+# never seen
 # them and numerals pull hard: pd98-fcn (when one network) gave 二 S .95 / 维 B .95, so 二维码
 # needs a factor over ~25 (at 10 and 20 it stays 二 维码; at 30 it is whole). PKU test F was the
 # same (0.9444) with the list at 10, 30 or 50 and without it: these words are not in 1998 text.
@@ -160,20 +163,6 @@ class HardDictionary:
             em[:, M] += np.bincount(
                 starts[long_][reps] + 1 + within, logf[long_][reps], minlength=t
             )
-
-
-class HardLayers:
-    """Hard dictionaries applied one after another (their log factors add): a large list built
-    once and a small one of later edits, so that editing a word does not rebuild the large
-    list's automaton."""
-
-    def __init__(self, layers: Iterable[HardDictionary]) -> None:
-        self.layers = list(layers)
-
-    def apply_many(self, texts: list[str], emissions: list[np.ndarray]) -> list[np.ndarray]:
-        for layer in self.layers:
-            emissions = layer.apply_many(texts, emissions)
-        return emissions
 
 
 class FCNTagger:
@@ -312,7 +301,7 @@ class FCNTagger:
         return out
 
     def cut_lines(
-        self, lines: list[str], hard: HardDictionary | HardLayers | None = None
+        self, lines: list[str], hard: HardDictionary | None = None
     ) -> list[list[str]]:
         """Words of each line; `"".join(words) == line`."""
         return self.words_from_log_probs(lines, self.log_probs(lines), hard)
@@ -320,7 +309,7 @@ class FCNTagger:
     @staticmethod
     def words_from_log_probs(
         lines: list[str], emissions: list[np.ndarray],
-        hard: HardDictionary | HardLayers | None = None,
+        hard: HardDictionary | None = None,
     ) -> list[list[str]]:
         """The decoding half of `cut_lines`, for log-probabilities already computed (scoring
         one forward pass with and without a hard list)."""
