@@ -16,7 +16,7 @@ import numpy as np
 from jiema.errors import InvalidInputError
 from numba import njit
 
-from .charcodes import PUNCT_CHARS
+from .charcodes import ASCII_ALNUM, PUNCT_CHARS
 
 __all__ = ["F_AA123", "F_ALNUM_DOT", "F_PUNCT", "char_flags", "code_flags", "combine_aa123",
            "combine_runs", "glue_runs"]
@@ -25,7 +25,7 @@ F_AA123 = 1  # an ASCII letter or digit (`Aa123`)
 F_ALNUM_DOT = 2  # matches nlp-zero's `[a-zA-Z\d\.]` (Unicode decimal digits included)
 F_PUNCT = 4  # a tokenizer split character (`PUNCT_CHARS`)
 
-_AA123 = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789")
+_AA123 = frozenset(ASCII_ALNUM)
 
 
 def char_flags(ch: str) -> int:
