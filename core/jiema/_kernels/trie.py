@@ -19,30 +19,14 @@ _MIN_TABLE = 16  # smallest hash table (a power of two); it is kept at most half
 
 
 def build_reverse_trie(keys: Sequence[str]) -> tuple[np.ndarray, np.ndarray, np.ndarray, int]:
-    """`(hkeys, hvals, term_key, maxlen)` for `keys` (distinct, non-empty): the hash of the
-    reversed-key trie, per node the index of the key ending there (-1 for none), and the
+    """`(hkeys, hvals, term_key, maxlen)` for `keys` (distinct, non-empty, no newline): the hash
+    of the reversed-key trie, per node the index of the key ending there (-1 for none), and the
     longest key's length."""
-    children: dict[tuple[int, int], int] = {}
-    term_key = [-1]
-    maxlen = 0
-    for k, key in enumerate(keys):
-        node = 0
-        for ch in reversed(key):
-            nxt = children.get((node, ord(ch)))
-            if nxt is None:
-                nxt = children[(node, ord(ch))] = len(term_key)
-                term_key.append(-1)
-            node = nxt
-        maxlen = max(maxlen, len(key))
-        term_key[node] = k
-    size = _MIN_TABLE
-    while size < 2 * len(children) + 2:
-        size *= 2
-    edges = np.fromiter(((p << CODE_BITS) | c for p, c in children), dtype=np.int64,
-                        count=len(children))
-    kids = np.fromiter(children.values(), dtype=np.int64, count=len(children))
-    hkeys, hvals = _build_hash(edges, kids, size)
-    return hkeys, hvals, np.array(term_key, dtype=np.int64), maxlen
+    lengths = np.fromiter((len(k) for k in keys), dtype=np.int64, count=len(keys))
+    codes = np.frombuffer("\n".join(keys).encode("utf-32-le", "surrogatepass"), dtype=np.uint32)
+    starts = (np.cumsum(lengths + 1) - lengths - 1).astype(np.int64)
+    hkeys, hvals, term_key = _build_trie(codes.astype(np.int64), starts, lengths)
+    return hkeys, hvals, term_key, int(lengths.max()) if lengths.size else 0
 
 
 @njit(cache=True, nogil=True)
@@ -67,6 +51,36 @@ def _build_hash(keys, vals, size):
         hkeys[h] = keys[i]
         hvals[h] = vals[i]
     return hkeys, hvals
+
+
+@njit(cache=True, nogil=True)
+def _build_trie(codes, starts, lengths):
+    size = _MIN_TABLE
+    while size < 2 * codes.shape[0] + 2:  # room for every character as a node
+        size *= 2
+    hkeys = np.full(size, -1, dtype=np.int64)
+    hvals = np.full(size, -1, dtype=np.int64)
+    term_key = np.full(codes.shape[0] + 1, -1, dtype=np.int64)
+    mask = size - 1
+    nodes = 1
+    for k in range(lengths.shape[0]):
+        node = 0
+        for q in range(starts[k] + lengths[k] - 1, starts[k] - 1, -1):
+            key = (node << CODE_BITS) | codes[q]
+            h = _probe(key, hkeys, mask)
+            if hkeys[h] != key:
+                hkeys[h] = key
+                hvals[h] = nodes
+                nodes += 1
+            node = hvals[h]
+        term_key[node] = k
+    # rehash into a table sized for the edges there are (shared suffixes made fewer)
+    used = np.flatnonzero(hkeys != -1)
+    small = _MIN_TABLE
+    while small < 2 * used.shape[0] + 2:
+        small *= 2
+    keys2, vals2 = _build_hash(hkeys[used], hvals[used], small)
+    return keys2, vals2, term_key[:nodes].copy()
 
 
 @njit(cache=True, nogil=True)
