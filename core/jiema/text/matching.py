@@ -11,8 +11,8 @@ import itertools
 import math
 import sys
 import threading
-from collections.abc import Iterable
-from typing import Any, NamedTuple
+from collections.abc import Callable, Iterable
+from typing import Any, NamedTuple, TypeVar
 
 import numpy as np
 
@@ -71,6 +71,9 @@ class _ArrayIndex(NamedTuple):
     keys: _Keys
 
 
+_Snapshot = TypeVar("_Snapshot", _Index, _ArrayIndex)
+
+
 class DictionaryMatcher:
     """Finds dictionary words in text and builds a `jiema.WordLattice` from them.
 
@@ -113,26 +116,25 @@ class DictionaryMatcher:
         return self.dictionary.del_word(word)
 
     def _current_index(self) -> _Index:
-        """The index for the dictionary as it is now; built once per dictionary version, by one
-        thread (the others wait for it rather than building a second copy)."""
-        index = self._index
-        if index is not None and index.version == self.dictionary.version:
-            return index
-        with self._build_lock:
-            index = self._index
-            if index is None or index.version != self.dictionary.version:
-                index = self._index = self._build()
-            return index
+        """The automaton index for the dictionary as it is now (see `_current`)."""
+        return self._current("_index", self._build)
 
     def _current_array_index(self) -> _ArrayIndex:
-        """As `_current_index`, for the reversed trie of `find_codes`."""
-        index = self._array_index
+        """The reversed-trie index of `find_codes` for the dictionary as it is now."""
+        return self._current("_array_index", self._build_array)
+
+    def _current(self, slot: str, build: Callable[[], _Snapshot]) -> _Snapshot:
+        """The snapshot held in attribute `slot` if it is of the dictionary's current version,
+        else a new one from `build`; built once per version, by one thread (the others wait
+        for it rather than building a second copy)."""
+        index = getattr(self, slot)
         if index is not None and index.version == self.dictionary.version:
             return index
         with self._build_lock:
-            index = self._array_index
+            index = getattr(self, slot)
             if index is None or index.version != self.dictionary.version:
-                index = self._array_index = self._build_array()
+                index = build()
+                setattr(self, slot, index)
             return index
 
     def _keys(self) -> tuple[int, _Keys]:
