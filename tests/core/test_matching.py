@@ -225,3 +225,51 @@ def reachable_end_fast(lat: WordLattice, text: str) -> bool:
 def test_compat_matching_folds_other_width_forms():
     assert triples(*DictionaryMatcher(["¥"], compat=True).find("价￥")) == [(1, 2, 0)]
     assert triples(*DictionaryMatcher(["¥"]).find("价￥")) == []
+
+
+def codes_of(text: str) -> np.ndarray:
+    return np.frombuffer(text.encode("utf-32-le", "surrogatepass"), dtype=np.uint32)
+
+
+@settings(max_examples=100, deadline=None)
+@given(
+    st.lists(st.text(alphabet="abcＡＢ中𠀀", min_size=1, max_size=4), max_size=8, unique=True),
+    st.text(alphabet="abcＡＢ中𠀀x", max_size=30),
+    st.booleans(),
+)
+def test_find_codes_is_find_on_code_points(words, text, compat):
+    matcher = DictionaryMatcher(words, compat=compat)
+    want = triples(*matcher.find(text))
+    assert triples(*matcher.find_codes(codes_of(text))) == want
+    assert triples(*matcher.find_codes(codes_of(text).astype(np.int64))) == want
+
+
+def test_find_codes_normalized_skips_width_folding():
+    matcher = DictionaryMatcher(["GDP", "ＧＤＰ", "b"])
+    assert triples(*matcher.find_codes(codes_of("ＧＤＰ"))) == [(0, 3, 0), (0, 3, 1)]
+    assert triples(*matcher.find_codes(codes_of("ＧＤＰ"), normalized=True)) == []
+
+
+def test_find_codes_follows_edits_and_pickling():
+    d = Dictionary.loads("ab 1\n")
+    matcher = DictionaryMatcher(d)
+    assert triples(*matcher.find_codes(codes_of("abc"))) == [(0, 2, 0)]
+    matcher.add_word("bc", 2)
+    assert triples(*matcher.find_codes(codes_of("abc"))) == [(0, 2, 0), (1, 3, 1)]
+    clone = pickle.loads(pickle.dumps(matcher))
+    assert clone.__dict__["_array_index"] is None
+    assert triples(*clone.find_codes(codes_of("abc"))) == [(0, 2, 0), (1, 3, 1)]
+    assert triples(*DictionaryMatcher([]).find_codes(codes_of("abc"))) == []
+    assert triples(*matcher.find_codes(np.zeros(0, dtype=np.int64))) == []
+
+
+def test_find_codes_bad_arguments():
+    matcher = DictionaryMatcher(["a"])
+    with pytest.raises(InvalidInputError):
+        matcher.find_codes(np.array([[97]]))
+    with pytest.raises(InvalidInputError):
+        matcher.find_codes(np.array([97.0]))
+    with pytest.raises(InvalidValueError):
+        matcher.find_codes(np.array([-1]))
+    with pytest.raises(InvalidValueError):
+        matcher.find_codes(np.array([0x110000]))

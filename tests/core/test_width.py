@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import numpy as np
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from jiema.text.width import _VECTOR_THRESHOLD, normalize_width, width_table
+from jiema.text.width import _VECTOR_THRESHOLD, normalize_codes, normalize_width, width_table
 
 
 def test_every_fullwidth_ascii_form_maps_to_ascii():
@@ -55,3 +56,15 @@ def test_one_char_in_one_char_out(text, compat):
     assert got == "".join(normalize_width(c, compat=compat) for c in text)
     long = text * (_VECTOR_THRESHOLD // max(len(text), 1) + 1)
     assert normalize_width(long, compat=compat) == got * (len(long) // max(len(text), 1))
+
+
+@settings(max_examples=100, deadline=None)
+@given(texts, st.booleans())
+def test_normalize_codes_is_normalize_width_on_code_points(text, compat):
+    codes = np.frombuffer(text.encode("utf-32-le", "surrogatepass"), dtype=np.uint32)
+    want = normalize_width(text, compat=compat)
+    got = normalize_codes(codes, compat=compat)
+    assert got.dtype == np.uint32
+    assert got.tobytes().decode("utf-32-le", "surrogatepass") == want
+    wide = normalize_codes(codes.astype(np.int64), compat=compat)
+    assert wide.dtype == np.int64 and wide.tolist() == got.tolist()

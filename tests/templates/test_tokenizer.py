@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import jiema
+import numpy as np
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -10,7 +11,7 @@ from jiema_templates import Tokenizer, combine_aa123, discover_words
 
 
 @settings(deadline=None, max_examples=40)
-@given(st.lists(st.text(alphabet="ab1.中文x", min_size=1, max_size=4), max_size=8))
+@given(st.lists(st.text(alphabet="ab1.中文x٣２", min_size=1, max_size=4), max_size=8))
 def test_combine_aa123_matches_nlp_zero(nz, tokens):
     assert combine_aa123(tokens) == nz.Tokenizer({}).combine_Aa123(list(tokens))
 
@@ -102,9 +103,9 @@ def test_encode_many_is_cut_many_as_ids(texts, runs):
 @given(text=st.text(alphabet="甲乙丙ab1ＡＢ。， \n", max_size=30),
        words=st.lists(st.text(alphabet="甲乙丙abＡＢ1", min_size=1, max_size=4), min_size=1,
                       max_size=12, unique=True))
-def test_trie_finds_what_the_core_matcher_finds(text, words):
-    # the Numba trie replaces jiema.text.DictionaryMatcher (pyahocorasick) for speed: the same
-    # matches on width-normalised text, minus those across a split character
+def test_lattice_holds_what_the_core_matcher_finds(text, words):
+    # the tokenizer matches with DictionaryMatcher.find_codes: find's matches on width-normalised
+    # text, minus those across a split character
     from jiema.text import Dictionary, DictionaryMatcher
 
     tok = Tokenizer({w: i + 1 for i, w in enumerate(words)})
@@ -121,3 +122,22 @@ def test_trie_finds_what_the_core_matcher_finds(text, words):
                                                        strict=True) if lab < 0}
     assert singles == {(p, p + 1) for p, ch in enumerate(text)
                        if ch in "。， \n" or p + 1 not in ended}
+
+
+@settings(deadline=None, max_examples=60)
+@given(st.text(alphabet=st.one_of(st.sampled_from("aZ9.。，、！？\n ２٣𝟎中"), st.characters()),
+               max_size=40))
+def test_code_flags_are_char_flags(text):
+    # the array path (a BMP table, astral characters one by one) flags as the per-character rule
+    from jiema_templates.aa123 import char_flags, code_flags
+
+    codes = np.frombuffer(text.encode("utf-32-le", "surrogatepass"), dtype=np.uint32)
+    assert code_flags(codes.astype(np.int64)).tolist() == [char_flags(ch) for ch in text]
+
+
+def test_combine_aa123_rejects_empty_tokens():
+    from jiema.errors import InvalidInputError
+
+    assert combine_aa123([]) == []
+    with pytest.raises(InvalidInputError):
+        combine_aa123(["a", ""])

@@ -14,6 +14,7 @@ _LAZY = {
     "Dictionary": "jiema.text.dictionary",
     "Entry": "jiema.text.dictionary",
     "load_weighted_words": "jiema.text.dictionary",
+    "normalize_codes": "jiema.text.width",
     "normalize_width": "jiema.text.width",
     "width_table": "jiema.text.width",
     "find_runs": "jiema.text.runs",
@@ -28,6 +29,7 @@ __all__ = [
     "find_runs",
     "load_weighted_words",
     "merge_runs",
+    "normalize_codes",
     "normalize_width",
     "width_table",
 ]
@@ -41,4 +43,4 @@ if TYPE_CHECKING:  # pragma: no cover
     from .dictionary import Dictionary, Entry, load_weighted_words
     from .matching import DictionaryMatcher
     from .runs import find_runs, merge_runs
-    from .width import normalize_width, width_table
+    from .width import normalize_codes, normalize_width, width_table

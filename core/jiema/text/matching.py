@@ -9,9 +9,10 @@ from __future__ import annotations
 
 import itertools
 import math
+import sys
 import threading
-from collections.abc import Iterable
-from typing import Any, NamedTuple
+from collections.abc import Callable, Iterable
+from typing import Any, NamedTuple, TypeVar
 
 import numpy as np
 
@@ -19,11 +20,34 @@ from .._validate import as_scores
 from ..errors import InvalidInputError, InvalidValueError, ShapeError
 from .dictionary import Dictionary
 from .runs import find_runs
-from .width import normalize_width
+from .width import normalize_codes, normalize_width
 
 __all__ = ["DictionaryMatcher"]
 
 _EMPTY = np.zeros(0, dtype=np.int64)
+
+
+class _Keys(NamedTuple):
+    """The width-normalised keys of one dictionary version and the word ids under each key
+    (several words can share a key: `GDP`, `ＧＤＰ`)."""
+
+    keys: list[str]
+    key_len: np.ndarray
+    key_offsets: np.ndarray
+    key_ids: np.ndarray
+    single_id: bool
+
+    def expand(self, starts: np.ndarray, ends: np.ndarray, keys: np.ndarray
+               ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Key matches `(starts, ends, key indices)` as word matches `(starts, ends, ids)`, each
+        key's ids in id order."""
+        if self.single_id:
+            return starts, ends, self.key_ids[self.key_offsets[keys]]
+        counts = self.key_offsets[keys + 1] - self.key_offsets[keys]
+        hit = np.repeat(np.arange(keys.shape[0]), counts)
+        within = np.arange(hit.shape[0]) - np.repeat(np.cumsum(counts) - counts, counts)
+        ids = self.key_ids[self.key_offsets[keys][hit] + within]
+        return starts[hit], ends[hit], ids
 
 
 class _Index(NamedTuple):
@@ -32,10 +56,22 @@ class _Index(NamedTuple):
 
     version: int
     automaton: Any  # ahocorasick.Automaton, or None when no key is present
-    key_len: np.ndarray
-    key_offsets: np.ndarray
-    key_ids: np.ndarray
-    single_id: bool
+    keys: _Keys
+
+
+class _ArrayIndex(NamedTuple):
+    """The keys in a reversed trie for `find_codes` (see `jiema._kernels.trie`), replaced whole
+    like `_Index`."""
+
+    version: int
+    hkeys: np.ndarray
+    hvals: np.ndarray
+    term_key: np.ndarray
+    maxlen: int
+    keys: _Keys
+
+
+_Snapshot = TypeVar("_Snapshot", _Index, _ArrayIndex)
 
 
 class DictionaryMatcher:
@@ -57,11 +93,13 @@ class DictionaryMatcher:
         )
         self.compat = compat
         self._index: _Index | None = None
+        self._array_index: _ArrayIndex | None = None
         self._build_lock = threading.Lock()
 
     def __getstate__(self) -> dict:
         state = self.__dict__.copy()
         state["_index"] = None
+        state["_array_index"] = None
         del state["_build_lock"]
         return state
 
@@ -78,21 +116,29 @@ class DictionaryMatcher:
         return self.dictionary.del_word(word)
 
     def _current_index(self) -> _Index:
-        """The index for the dictionary as it is now; built once per dictionary version, by one
-        thread (the others wait for it rather than building a second copy)."""
-        index = self._index
-        version = self.dictionary.version
-        if index is not None and index.version == version:
+        """The automaton index for the dictionary as it is now (see `_current`)."""
+        return self._current("_index", self._build)
+
+    def _current_array_index(self) -> _ArrayIndex:
+        """The reversed-trie index of `find_codes` for the dictionary as it is now."""
+        return self._current("_array_index", self._build_array)
+
+    def _current(self, slot: str, build: Callable[[], _Snapshot]) -> _Snapshot:
+        """The snapshot held in attribute `slot` if it is of the dictionary's current version,
+        else a new one from `build`; built once per version, by one thread (the others wait
+        for it rather than building a second copy)."""
+        index = getattr(self, slot)
+        if index is not None and index.version == self.dictionary.version:
             return index
         with self._build_lock:
-            index = self._index
+            index = getattr(self, slot)
             if index is None or index.version != self.dictionary.version:
-                index = self._index = self._build()
+                index = build()
+                setattr(self, slot, index)
             return index
 
-    def _build(self) -> _Index:
-        import ahocorasick
-
+    def _keys(self) -> tuple[int, _Keys]:
+        """(dictionary version, its key tables)."""
         version = self.dictionary.version
         present, words = self.dictionary._present()
         # words hold no whitespace, so one normalisation pass over the joined words is exact
@@ -100,16 +146,9 @@ class DictionaryMatcher:
         keys: dict[str, list[int]] = {}
         for key, i in zip(normalised.split("\n") if present else (), present, strict=True):
             keys.setdefault(key, []).append(i)
-        automaton = None
-        if keys:
-            automaton = ahocorasick.Automaton(ahocorasick.STORE_INTS)
-            for k, key in enumerate(keys):
-                automaton.add_word(key, k)
-            automaton.make_automaton()
         counts = np.fromiter((len(v) for v in keys.values()), dtype=np.int64, count=len(keys))
-        return _Index(
-            version=version,
-            automaton=automaton,
+        return version, _Keys(
+            keys=list(keys),
             key_len=np.fromiter((len(k) for k in keys), dtype=np.int64, count=len(keys)),
             key_offsets=np.concatenate(([0], np.cumsum(counts))).astype(np.int64),
             key_ids=np.fromiter(
@@ -119,6 +158,26 @@ class DictionaryMatcher:
             single_id=bool((counts == 1).all()),
         )
 
+    def _build(self) -> _Index:
+        import ahocorasick
+
+        version, keys = self._keys()
+        automaton = None
+        if keys.keys:
+            automaton = ahocorasick.Automaton(ahocorasick.STORE_INTS)
+            for k, key in enumerate(keys.keys):
+                automaton.add_word(key, k)
+            automaton.make_automaton()
+        return _Index(version=version, automaton=automaton, keys=keys)
+
+    def _build_array(self) -> _ArrayIndex:
+        from .._kernels.trie import build_reverse_trie
+
+        version, keys = self._keys()
+        hkeys, hvals, term_key, maxlen = build_reverse_trie(keys.keys)
+        return _ArrayIndex(version=version, hkeys=hkeys, hvals=hvals, term_key=term_key,
+                           maxlen=maxlen, keys=keys)
+
     def _find_normalized(self, norm: str) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         index = self._current_index()
         if index.automaton is None or not norm:
@@ -127,14 +186,34 @@ class DictionaryMatcher:
         flat = np.fromiter(hits, dtype=np.int64)
         last, keys = flat[0::2], flat[1::2]
         ends = last + 1
-        starts = ends - index.key_len[keys]
-        if index.single_id:
-            return starts, ends, index.key_ids[index.key_offsets[keys]]
-        counts = index.key_offsets[keys + 1] - index.key_offsets[keys]
-        hit = np.repeat(np.arange(keys.shape[0]), counts)
-        within = np.arange(hit.shape[0]) - np.repeat(np.cumsum(counts) - counts, counts)
-        ids = index.key_ids[index.key_offsets[keys][hit] + within]
-        return starts[hit], ends[hit], ids
+        return index.keys.expand(ends - index.keys.key_len[keys], ends, keys)
+
+    def find_codes(self, codes: object, *, normalized: bool = False
+                   ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """`find` for text given as an array of code points (e.g. a whole corpus joined and
+        encoded as UTF-32): the same `(starts, ends, ids)`, in the same order, computed without
+        a Python object per match, for corpus-sized batches. `normalized=True`: `codes` are
+        already width-normalised (`normalize_width` with this matcher's `compat`)."""
+        arr = np.asarray(codes)
+        if arr.ndim != 1 or not (arr.dtype.kind in "iu" or arr.size == 0):
+            raise InvalidInputError(
+                f"codes must be a 1-d integer array of code points, got {arr.dtype} "
+                f"with shape {arr.shape}"
+            )
+        arr = arr.astype(np.int64, copy=False)
+        if arr.size and (int(arr.min()) < 0 or int(arr.max()) > sys.maxunicode):
+            raise InvalidValueError("codes must be code points in 0..0x10FFFF")
+        if not normalized:
+            arr = normalize_codes(arr, compat=self.compat)
+        index = self._current_array_index()
+        if not index.keys.keys or not arr.size:
+            return _EMPTY.copy(), _EMPTY.copy(), _EMPTY.copy()
+        from .._kernels.trie import match_keys
+
+        starts, ends, keys = match_keys(
+            np.ascontiguousarray(arr), index.hkeys, index.hvals, index.term_key, index.maxlen
+        )
+        return index.keys.expand(starts, ends, keys)
 
     def find(self, text: str) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """Every occurrence of every dictionary word: `(starts, ends, ids)` int64 arrays, the word

@@ -13,7 +13,7 @@ from functools import cache
 
 import numpy as np
 
-__all__ = ["normalize_width", "width_table"]
+__all__ = ["normalize_codes", "normalize_width", "width_table"]
 
 IDEOGRAPHIC_SPACE = "\u3000"
 # Below this length str.translate wins; above it a vectorised lookup over UTF-32 code units does.
@@ -58,5 +58,10 @@ def normalize_width(text: str, *, compat: bool = False) -> str:
     if len(text) < _VECTOR_THRESHOLD:
         return text.translate(width_table(compat))
     codes = np.frombuffer(text.encode("utf-32-le", "surrogatepass"), dtype=np.uint32)
-    mapped = np.where(codes < 0x10000, _lookup(compat)[np.minimum(codes, 0xFFFF)], codes)
-    return mapped.tobytes().decode("utf-32-le", "surrogatepass")
+    return normalize_codes(codes, compat=compat).tobytes().decode("utf-32-le", "surrogatepass")
+
+
+def normalize_codes(codes: np.ndarray, *, compat: bool = False) -> np.ndarray:
+    """Code points (an unsigned or int64 array, e.g. a text encoded as UTF-32) mapped as
+    `normalize_width` maps characters; a new array of the same shape (uint32 stays uint32)."""
+    return np.where(codes < 0x10000, _lookup(compat)[np.minimum(codes, 0xFFFF)], codes)

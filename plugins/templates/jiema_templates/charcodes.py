@@ -11,7 +11,8 @@ import re
 
 import numpy as np
 
-__all__ = ["FILTER_SPLIT", "PUNCT_SPLIT", "Batch", "encode_batch", "piece_mask", "BITS"]
+__all__ = ["ASCII_ALNUM", "FILTER_SPLIT", "PUNCT_SPLIT", "Batch", "encode_batch", "piece_mask",
+           "BITS"]
 
 # nlp-zero `texts(filtering=True)`: pieces are the runs of these characters.
 FILTER_SPLIT = re.compile("[^\u4e00-\u9fa50-9a-zA-Z]+")
@@ -19,9 +20,9 @@ FILTER_SPLIT = re.compile("[^\u4e00-\u9fa50-9a-zA-Z]+")
 PUNCT_SPLIT = re.compile("[。，、！？\n ]+")
 PUNCT_CHARS = "。，、！？\n "
 BITS = 21  # every code point fits in 21 bits
+ASCII_ALNUM = "0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
 _ASCII_ALNUM = np.zeros(128, dtype=bool)
-for _c in "0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ":
-    _ASCII_ALNUM[ord(_c)] = True
+_ASCII_ALNUM[[ord(c) for c in ASCII_ALNUM]] = True
 
 
 class Batch:

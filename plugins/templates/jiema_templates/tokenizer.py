@@ -6,8 +6,8 @@ a word scores log(count) - log(total); a character that no dictionary word ends 
 one-character edge scoring -100; afterwards digit/Latin runs are glued (`combine_Aa123`, or the
 core's `merge_runs` with `runs="core"`). Many texts are decoded as one lattice (the split
 characters between them keep the paths apart), so corpus tokenization is one Viterbi call.
-Matching walks a reversed-word trie in Numba (`jiema_templates.trie`: the core's pyahocorasick
-matcher yields one Python tuple per match, too slow for corpus-sized batches).
+Matching is the core's `DictionaryMatcher.find_codes` (arrays in, arrays out) over the joined
+batch; `combine_Aa123` is `jiema_templates.aa123`.
 
 Differences from nlp-zero: matching is on width-normalised text (`ＧＤＰ` matches `GDP`), as the
 core's `DictionaryMatcher` does; exact ties between two cuts go to the one whose last word starts
@@ -17,44 +17,19 @@ first (nlp-zero's pick depends on the rounding of its running sums).
 from __future__ import annotations
 
 import math
-import re
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Mapping
 from typing import Any, Literal
 
 import numpy as np
 from jiema.errors import InvalidInputError
 
+from .aa123 import F_AA123, F_PUNCT, code_flags, combine_aa123, combine_runs
 from .charcodes import PUNCT_CHARS
 from .pruning import NULL_SCORE
-from .trie import ReverseTrie, combine_runs, normalized_codes
 
 __all__ = ["Tokenizer", "combine_aa123"]
 
-_AA123 = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789")
-_ALNUM_DOT = re.compile(r"[a-zA-Z\d\.]")
 Runs = Literal["nlp-zero", "core", "none"]
-
-
-def combine_aa123(tokens: Sequence[str]) -> list[str]:
-    """nlp-zero's `combine_Aa123`: after a token ending in an ASCII letter/digit, tokens made only
-    of `[a-zA-Z\\d.]` are appended to it."""
-    result: list[str] = []
-    combine = False
-    for w in tokens:
-        if w[-1] in _AA123:
-            if combine:
-                if len(_ALNUM_DOT.findall(w)) == len(w):
-                    result[-1] += w
-                else:
-                    combine = False
-                    result.append(w)
-            else:
-                combine = True
-                result.append(w)
-        else:
-            combine = False
-            result.append(w)
-    return result
 
 
 class Tokenizer:
@@ -62,7 +37,7 @@ class Tokenizer:
 
     def __init__(self, counts: Mapping[str, int] | Any, *, runs: Runs = "nlp-zero",
                  null_score: float = NULL_SCORE) -> None:
-        from jiema.text import Dictionary, normalize_width
+        from jiema.text import Dictionary, DictionaryMatcher
 
         table = getattr(counts, "counts", counts)
         if not isinstance(table, Mapping):
@@ -85,10 +60,7 @@ class Tokenizer:
         uniq, inverse = np.unique(freqs, return_inverse=True)
         logs = np.array([math.log(v) if v else -math.inf for v in uniq.tolist()])
         self.scores = logs[inverse] - math.log(total) if total else logs[inverse]
-        words = [e[0] for e in entries]
-        ids = [self.dictionary.id_of(w) for w in words]
-        keys = normalize_width("\n".join(words)).split("\n") if words else []
-        self.trie = ReverseTrie(keys, ids, self.scores[ids].tolist() if ids else [])
+        self.matcher = DictionaryMatcher(self.dictionary)
 
     def __getstate__(self) -> dict:
         return self.__dict__.copy()
@@ -107,15 +79,45 @@ class Tokenizer:
         one-character fallback and split characters)."""
         return self._lattice(text)[0]
 
-    def _lattice(self, text: str) -> tuple[Any, np.ndarray, np.ndarray]:
-        """(lattice, code points, width-normalised code points) of `text`."""
+    def _lattice(self, text: str) -> tuple[Any, np.ndarray, np.ndarray, np.ndarray]:
+        """(lattice, code points, width-normalised code points, `F_*` flags) of `text`."""
         from jiema import WordLattice
+        from jiema.text import normalize_codes
 
         codes = np.frombuffer(text.encode("utf-32-le", "surrogatepass"), dtype=np.uint32)
         codes = codes.astype(np.int64)
-        norm = normalized_codes(codes)
-        st, en, lab, sc = self.trie.edges(norm, np.isin(codes, _PUNCT_CODES), self.null_score)
-        return WordLattice.from_edges(len(text), st, en, lab, sc), codes, norm
+        norm = normalize_codes(codes)
+        flags = code_flags(codes)
+        st, en, lab, sc = self._edges(norm, (flags & F_PUNCT) != 0)
+        return WordLattice.from_edges(len(text), st, en, lab, sc), codes, norm, flags
+
+    def _edges(self, norm: np.ndarray, split: np.ndarray
+               ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+        """Edges `(starts, ends, labels, scores)` over `norm` (normalised code points), ordered
+        by end then start: every dictionary match not holding a split character (`split` True),
+        where words sharing a normalised key (`GDP`, `ＧＤＰ`) give one edge, labelled by the
+        best-scoring of them (then the lowest id); each split character as its own edge scoring
+        0; a one-character edge scoring `null_score` at each position no word ends at (labels -1
+        for both)."""
+        st, en, ids = self.matcher.find_codes(norm, normalized=True)
+        n_split = np.concatenate(([0], np.cumsum(split)))
+        keep = n_split[en] == n_split[st]
+        st, en, ids = st[keep], en[keep], ids[keep]
+        sc = self.scores[ids]
+        same = (st[1:] == st[:-1]) & (en[1:] == en[:-1])
+        if same.any():  # one key, several words: sort each span's words best first
+            order = np.lexsort((ids, -sc, st, en))
+            st, en, ids, sc = st[order], en[order], ids[order], sc[order]
+            first = np.concatenate(([True], ~same))
+            st, en, ids, sc = st[first], en[first], ids[first], sc[first]
+        # matches are ordered by end then start; no match ends where a one-character edge goes
+        ended = np.zeros(norm.shape[0] + 1, dtype=bool)
+        ended[en] = True
+        alone = np.flatnonzero(split | ~ended[1:])
+        at = np.searchsorted(en, alone + 1)
+        return (np.insert(st, at, alone), np.insert(en, at, alone + 1),
+                np.insert(ids, at, -1),
+                np.insert(sc, at, np.where(split[alone], 0.0, self.null_score)).astype(np.float64))
 
     def _tokens(self, texts: list[str]) -> tuple[str, np.ndarray, np.ndarray, np.ndarray,
                                                  np.ndarray, np.ndarray, np.ndarray]:
@@ -125,13 +127,13 @@ class Tokenizer:
         import jiema
 
         joined = "\n".join(texts)
-        lat, codes, norm = self._lattice(joined)
+        lat, codes, norm, flags = self._lattice(joined)
         nodes = jiema.viterbi(lat).nodes
         st, en, lab = lat.starts[nodes], lat.ends[nodes], lat.labels[nodes]
         glued = np.zeros(st.shape[0], dtype=bool)
         if self.runs == "nlp-zero":
-            if (_ASCII_FLAGS[codes[codes < 128]] & 1).any():
-                st, en, src, glued = combine_runs(st, en, _run_flags(codes))
+            if (flags & F_AA123).any():
+                st, en, src, glued = combine_runs(st, en, flags)
                 lab = lab[src]
         return joined, codes, norm, st, en, lab, glued
 
@@ -196,22 +198,4 @@ def encode_lists(pieces: list[list[str]]) -> tuple[list[str], np.ndarray, np.nda
                       dtype=np.int64, count=int(lengths.sum()))
     return list(index), ids, lengths
 
-
-def _run_flags(codes: np.ndarray) -> np.ndarray:
-    """Per character: 1 = ASCII letter/digit, 2 = matches `[a-zA-Z\\d.]` (Unicode digits too)."""
-    flags = np.zeros(codes.shape[0], dtype=np.int64)
-    small = codes < 128
-    flags[small] = _ASCII_FLAGS[codes[small]]
-    big = np.unique(codes[~small])
-    digits = np.array([c for c in big.tolist() if chr(c).isdecimal()], dtype=np.int64)
-    if digits.size:
-        flags[np.isin(codes, digits)] = 2
-    return flags
-
-
-_ASCII_FLAGS = np.zeros(128, dtype=np.int64)
-for _c in _AA123:
-    _ASCII_FLAGS[ord(_c)] = 3
-_ASCII_FLAGS[ord(".")] = 2
-_PUNCT_CODES = np.array([ord(c) for c in PUNCT_CHARS], dtype=np.uint32)
 
