@@ -274,7 +274,9 @@ class FCNTagger:
             i = 0
             while i < len(order):
                 j = i + 1
-                while j < len(order) and (pieces[order[j]][4] - pieces[order[j]][3]) * (
+                # a group holds BATCH_CHARS characters of output: a long line's windows (their
+                # margins beyond it) batch two by two, as short lines batch many to a group
+                while j < len(order) and (pieces[order[j]][2] - pieces[order[j]][1]) * (
                     j + 1 - i
                 ) <= BATCH_CHARS:
                     j += 1
