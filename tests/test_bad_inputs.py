@@ -277,9 +277,9 @@ def test_segment_model_implies_its_mode(good):
     assert by_model.exit_code == 0 and by_model.stdout == by_mode.stdout == GOOD_WORDS + "\n"
     assert _run(["segment", "--mode", "dict", "--model", "pd98-dict", good]).exit_code == 0
     result = _run(["segment", "--mode", "fcn", "--model", "pd98-dict", good])
-    assert result.exit_code == 2 and "dict-mode model" in result.stderr
+    assert result.exit_code == 2 and "is a dict model" in result.stderr
     result = _run(["segment", "--mode", "dict", "--model", "pd98-fcn", good])
-    assert result.exit_code == 2 and "fcn-mode model" in result.stderr
+    assert result.exit_code == 2 and "is a fcn model" in result.stderr
 
 
 def test_help_texts_show_values_not_code_names():

@@ -295,6 +295,21 @@ def resolve_model_choice(
     return spec
 
 
+def choice_implied_by_model(
+    model: Any, choices: Mapping[str, str], given: str | None, flag: str
+) -> str | None:
+    """The choice (a mode, a reader kind) that `--model` implies through its component, looked
+    up in `choices` (component -> choice), or `given`; a `flag` value that contradicts the model
+    is a usage error naming both (exit status 2)."""
+    implied = choices.get(model.component) if model is not None else None
+    if given is not None and implied is not None and given != implied:
+        raise click.BadParameter(
+            f"{model.name} is a {implied} model (component {model.component}); it does not go "
+            f"with {flag} {given}",
+            param_hint="--model")
+    return given or implied
+
+
 def model_option(
     default: str | None = None, *, component: str | Sequence[str] | None = None,
     help: str | None = None

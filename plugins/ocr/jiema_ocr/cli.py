@@ -11,6 +11,7 @@ import click
 from jiema.cli import pass_engine
 from jiema.output import (
     Record,
+    choice_implied_by_model,
     describe_error,
     exit_with,
     inputs_argument,
@@ -24,7 +25,6 @@ from .plugin import CLASSIFIER_COMPONENT, LINE_COMPONENT
 
 #: The reader a model of each component feeds: `--model` implies `--reader`.
 READER_OF_COMPONENT = {CLASSIFIER_COMPONENT: "cut-classify", LINE_COMPONENT: "line-ctc"}
-_COMPONENT_OF_READER = {reader: component for component, reader in READER_OF_COMPONENT.items()}
 #: What `--debug-dir` writes per image, after the image's stem.
 _DEBUG_NAME = re.compile(r"^(?P<stem>.+)-(?:kde|boxes|layer\d+)\.png$")
 
@@ -84,17 +84,12 @@ def ocr_command(engine: Any, inputs: tuple[str, ...], jsonl: bool, reader_kind: 
 
     from .pipeline import analyse
 
-    implied = READER_OF_COMPONENT.get(model.component) if model is not None else None
-    if reader_kind is not None and implied is not None and reader_kind != implied:
-        raise click.BadParameter(
-            f"{model.name} is a {implied} model (component {model.component}); --reader "
-            f"{reader_kind} takes one of component {_COMPONENT_OF_READER[reader_kind]}",
-            param_hint="--model")
+    kind = choice_implied_by_model(model, READER_OF_COMPONENT, reader_kind, "--reader")
     out_dir = Path(debug_dir) if debug_dir else None
     if out_dir is not None:
         _refuse_debug_overwrites(out_dir, inputs)
     require("torch", "ocr", "jiema ocr")  # every reader's network runs in torch
-    reader = _reader(engine, reader_kind or implied, model, no_lm, lm_weight)
+    reader = _reader(engine, kind, model, no_lm, lm_weight)
     if out_dir is not None:
         out_dir.mkdir(parents=True, exist_ok=True)
 

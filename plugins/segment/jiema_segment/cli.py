@@ -13,6 +13,7 @@ from jiema.cli import core_group, pass_engine
 from jiema.output import (
     Record,
     Reporter,
+    choice_implied_by_model,
     describe_error,
     exit_with,
     model_option,
@@ -199,13 +200,7 @@ def segment_command(
 
     from .segmenter import default_mode
 
-    implied = MODE_OF_COMPONENT.get(model.component) if model is not None else None
-    if mode is not None and implied is not None and mode != implied:
-        raise click.BadParameter(
-            f"{model.name} is a {implied}-mode model (component {model.component}); it does "
-            f"not go with --mode {mode}",
-            param_hint="--model")
-    mode = mode or implied or default_mode()
+    mode = choice_implied_by_model(model, MODE_OF_COMPONENT, mode, "--mode") or default_mode()
     sources = list(inputs) or ["-"]
     model_files = [model.path, model.card_path] if model is not None else []
     refuse_input_as_output(out_path, [*sources, user_dict, hard_dict, *model_files])
