@@ -141,6 +141,16 @@ def test_golden_user_words_with_the_default_segmenter(tmp_path):
     assert result.stdout == "科学空间 挺 好\n扫描 二维码 ， 关注 微信号 。\n"
 
 
+def test_modern_words_come_out_whole_without_any_list():
+    """The built-in post-1998 words pull as a user's words do where no user word overlaps:
+    unweighted, the 1998 lexicon's 信号 and 支付 drowned them (微 信号, 支付 宝)."""
+    _fcn_or_skip()
+    seg = Segmenter(mode="fcn")
+    assert "支付宝" in seg.cut("我用支付宝付款。")
+    assert seg.cut("关注微信号。")[1] == "微信"
+    assert "微信号" in Segmenter(mode="fcn", hard=["微信号,10"]).cut("关注微信号。")
+
+
 def test_runs_stay_whole_in_fcn_mode_as_in_dict_mode():
     _fcn_or_skip()
     text = "newline和iPhone15涨了3.5%，见www.example.com，ABC123abc"

@@ -152,8 +152,14 @@ class Segmenter:
             if builtin_words:
                 from jiema.text.dictionary import load_weighted_words
 
+                from .fcn.word_lattice import LIST_WEIGHT
+
+                # the tagger never saw these words (post-1998), so, like the user's, their factor
+                # counts LIST_WEIGHT times; unweighted, 支付宝 came out 支付 宝 and 微信号 微 信号.
+                # A user's word still silences them where it overlaps.
+                modern = load_weighted_words(builtin_words_path(), BUILTIN_WORDS_FACTOR)
                 self._builtin_words.update(
-                    load_weighted_words(builtin_words_path(), BUILTIN_WORDS_FACTOR)
+                    {w: f**LIST_WEIGHT for w, f in modern.items()}
                 )
             if hard is not None:
                 self.load_hard(hard)
