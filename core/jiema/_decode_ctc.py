@@ -1,0 +1,94 @@
+"""Decoding of a CTCLattice: validate against the transitions, call `jiema._kernels.ctc`.
+
+Viterbi is one exact kernel over (frame choice, last emitted character) states. k-best returns
+the k best distinct TEXTS, each scored by its best alignment (what Viterbi maximises): it
+enumerates the best alignments with the DAG k-best kernel over the explicit state graph
+(`state_graph`: alignments and chains of its edges correspond one to one), keeps the first
+alignment of each text, and if fewer than k texts came out of the `width` alignments while
+more alignments exist, runs again with `width` times KBEST_GROWTH. Alignments come best first,
+so a text's first alignment is its best one and the answer is exact; the cost follows how many
+alignments share the top texts (blank placement makes several per text).
+
+The LM weight: viterbi/kbest take no weight (the other lattice kinds have none either); a
+caller scales its model once, e.g. `BigramModel(v, indptr, indices, logp * w, row_default * w,
+start * w)`, as the OCR plugin's `LanguageModel.weighted` does.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ._decode_graph import Transitions, _trans, kbest_graph
+from ._validate import check_k
+from .bigram import BigramModel
+from .errors import NoPathError
+from .lattice import CTCLattice, Path, WordLattice
+from .transitions import DenseTransitions
+
+# k-best: alignments per text are few for peaky CTC output (a blank more or less at a
+# character's edges), so each retry asks for this many times more alignments.
+KBEST_GROWTH = 4
+
+
+def _bound(transitions: Transitions) -> float:
+    """An upper bound on every transition score (start included), for exact pruning."""
+    if isinstance(transitions, BigramModel):
+        return transitions.max_logprob
+    if isinstance(transitions, DenseTransitions):
+        return float(max(transitions.log_matrix.max(initial=-np.inf),
+                          transitions.start.max(initial=-np.inf)))
+    return 0.0
+
+
+def _args(lat: CTCLattice, transitions: Transitions) -> tuple:
+    tr = _trans(transitions, lat.labels)
+    n_ids = int(lat.labels.max(initial=-1)) + 1
+    return (lat.blank.astype(np.float64), lat.offsets, lat.labels,
+            lat.scores.astype(np.float64), tr.start_t, tr.end_t, tr.kind, tr.dense, tr.slots,
+            tr.fslots, tr.bits, tr.filt, tr.fbits, tr.row_default, tr.vocab_size, max(n_ids, 1))
+
+
+def _no_path(lat: CTCLattice) -> NoPathError:
+    return NoPathError(
+        f"no alignment of the {lat.n_frames} CTC frames has a finite score (every path is -inf)"
+    )
+
+
+def viterbi_ctc(lat: CTCLattice, transitions: Transitions) -> Path:
+    """Best alignment: `nodes` the per-frame choices (candidate index, -1 blank), `labels` its
+    collapsed text."""
+    from ._kernels import ctc
+
+    args = _args(lat, transitions)
+    if lat.n_frames == 0:
+        return Path(np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64), 0.0)
+    choice, score = ctc.viterbi_ctc(*args, float(_bound(transitions)))
+    if score == -np.inf:
+        raise _no_path(lat)
+    return Path(lat.collapse(choice), choice, float(score))
+
+
+def kbest_ctc(lat: CTCLattice, transitions: Transitions, k: int) -> list[Path]:
+    """The k best distinct texts, best first, each with its best alignment (module docstring)."""
+    from ._kernels import ctc
+
+    k = check_k(k)
+    args = _args(lat, transitions)
+    if lat.n_frames == 0:
+        return [Path(np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64), 0.0)]
+    n, starts, ends, labels, scores = ctc.state_graph(*args)
+    graph = WordLattice.from_edges(int(n), starts, ends, labels, scores)
+    width = k
+    while True:
+        try:
+            aligned = kbest_graph(graph, None, width)
+        except NoPathError:
+            raise _no_path(lat) from None
+        out: dict[tuple[int, ...], Path] = {}
+        for p in aligned:
+            choice = graph.labels[p.nodes[:-1]]  # the last edge closes the path
+            text = lat.collapse(choice)
+            out.setdefault(tuple(text.tolist()), Path(text, choice, p.score))
+        if len(out) >= k or len(aligned) < width:
+            return list(out.values())[:k]
+        width *= KBEST_GROWTH
