@@ -62,7 +62,8 @@ def viterbi_ctc(lat: CTCLattice, transitions: Transitions) -> Path:
     args = _args(lat, transitions)
     if lat.n_frames == 0:
         return Path(np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64), 0.0)
-    choice, score = ctc.viterbi_ctc(*args, float(_bound(transitions)))
+    choice, score = ctc.viterbi_ctc(  # type: ignore[call-arg]  # numba Dispatcher
+        *args, float(_bound(transitions)))
     if score == -np.inf:
         raise _no_path(lat)
     return Path(lat.collapse(choice), choice, float(score))

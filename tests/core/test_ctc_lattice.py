@@ -125,3 +125,144 @@ def test_matches_enumeration(kind: str, seed: int) -> None:
     for t_len in range(0, 6):
         lat = _random_lattice(rng, t_len, neg_inf=seed % 3 == 0)
         _check(lat, trans, k=int(rng.integers(1, 12)))
+
+
+def _one_per_frame(labels: list[int], blank_wins: list[bool]) -> CTCLattice:
+    """One candidate per frame; the blank beats it where `blank_wins`."""
+    blank = [-0.1 if b else -3.0 for b in blank_wins]
+    scores = [-3.0 if b else -0.1 for b in blank_wins]
+    return CTCLattice.from_arrays(blank, np.arange(len(labels) + 1), labels, scores)
+
+
+@pytest.mark.parametrize("trans", [None, "bigram"])
+def test_repeats_need_a_blank_between(trans) -> None:
+    lm = _bigram(np.random.default_rng(0)) if trans else None
+    assert viterbi(_one_per_frame([1, 1], [False, False]), lm).labels.tolist() == [1]
+    three = viterbi(_one_per_frame([1, 2, 1], [False, True, False]), lm)
+    assert three.labels.tolist() == [1, 1]
+    assert three.nodes.tolist() == [0, -1, 2]
+    assert viterbi(_one_per_frame([1, 2, 2, 3], [False, False, False, False]),
+                   lm).labels.tolist() == [1, 2, 3]
+
+
+def test_the_lm_scores_emitted_characters_not_frames() -> None:
+    """`a a _ b` and `a _ _ b` read "ab" and pay log P(b | a) once, P(a | a) never."""
+    rng = np.random.default_rng(3)
+    lm = _bigram(rng)
+    lat = _one_per_frame([0, 0, 2, 1], [False, False, True, False])
+    best = viterbi(lat, lm)
+    frames = -0.1 * 3 - 0.1
+    assert best.labels.tolist() == [0, 1]
+    assert best.score == pytest.approx(frames + lm.start[0] + csr_logprob(lm, 0, 1))
+
+
+def test_no_lm_is_the_greedy_path_collapsed() -> None:
+    rng = np.random.default_rng(7)
+    t_len, c = 40, 6
+    lp = np.log(rng.dirichlet(np.full(c, 0.3), size=t_len))
+    lat = CTCLattice.from_log_probs(lp, top_k=c)
+    best = viterbi(lat)
+    greedy = lp.argmax(axis=1)
+    expect = [int(g) - 1 for i, g in enumerate(greedy) if g != 0 and (i == 0 or greedy[i - 1] != g)]
+    assert best.labels.tolist() == expect
+    assert best.score == pytest.approx(lp.max(axis=1).sum())
+
+
+def test_a_language_model_changes_the_reading() -> None:
+    """Frame scores prefer "ab"; an LM that forbids a -> b makes it "ac"."""
+    lat = CTCLattice.from_arrays([-5.0, -5.0], [0, 1, 3], [0, 1, 2], [0.0, -0.1, -0.2])
+    assert viterbi(lat).labels.tolist() == [0, 1]
+    mat = np.zeros((3, 3))
+    allowed = np.ones((3, 3), dtype=bool)
+    allowed[0, 1] = False
+    lm = DenseTransitions.from_arrays(mat, np.zeros(3), np.zeros(3), allowed=allowed)
+    assert viterbi(lat, lm).labels.tolist() == [0, 2]
+    assert [p.labels.tolist() for p in kbest(lat, lm, 5)] == [[0, 2], [0], [1], [2], []]
+
+
+def test_kbest_merges_alignments_of_one_text() -> None:
+    """Many alignments read "a" (blank placement), so k-best must look past them."""
+    t_len = 8
+    lat = CTCLattice.from_arrays(np.full(t_len, -0.7), np.arange(t_len + 1), np.zeros(t_len, int),
+                                 np.full(t_len, -0.69))
+    top = kbest(lat, None, 3)
+    assert [p.labels.tolist() for p in top] == [[0], [0, 0], [0, 0, 0]]
+    np.testing.assert_allclose([p.score for p in top], [-0.69 * (8 - b) - 0.7 * b
+                                                        for b in range(3)])
+    _check(CTCLattice.from_arrays(lat.blank[:5], lat.offsets[:6], lat.labels[:5], lat.scores[:5]),
+           None, 6)
+
+
+def test_empty_and_blank_only() -> None:
+    empty = CTCLattice.from_arrays(np.zeros(0), [0], np.zeros(0, int), np.zeros(0))
+    assert len(viterbi(empty)) == 0 and viterbi(empty).score == 0.0
+    assert [len(p) for p in kbest(empty, None, 3)] == [0]
+    blanks = CTCLattice.from_arrays([-1.0, -2.0], [0, 0, 0], np.zeros(0, int), np.zeros(0))
+    best = viterbi(blanks, _bigram(np.random.default_rng(1)))
+    assert best.labels.tolist() == [] and best.nodes.tolist() == [-1, -1]
+    assert best.score == pytest.approx(-3.0)
+
+
+def test_from_log_probs_keeps_blank_and_top_k() -> None:
+    lp = np.log(np.array([[0.5, 0.1, 0.3, 0.1], [0.1, 0.2, 0.2, 0.5]]))
+    lat = CTCLattice.from_log_probs(lp, top_k=2)
+    np.testing.assert_allclose(lat.blank, lp[:, 0])
+    assert lat.offsets.tolist() == [0, 2, 4]
+    assert lat.labels.tolist() == [1, 0, 2, 0]  # column - 1, best first, lower id on ties
+    np.testing.assert_allclose(lat.scores, [lp[0, 2], lp[0, 1], lp[1, 3], lp[1, 1]])
+    last = CTCLattice.from_log_probs(lp, blank=3, top_k=3, min_log_prob=math.log(0.15))
+    np.testing.assert_allclose(last.blank, lp[:, 3])
+    assert last.labels.tolist() == [0, 2, 1, 2]  # columns before the blank keep their id
+    with pytest.raises(LabelRangeError, match="blank column 4"):
+        CTCLattice.from_log_probs(lp, blank=4)
+    with pytest.raises(InvalidValueError, match="top_k"):
+        CTCLattice.from_log_probs(lp, top_k=0)
+
+
+def test_errors() -> None:
+    with pytest.raises(ShapeError, match="length T \\+ 1 = 3"):
+        CTCLattice.from_arrays([0.0, 0.0], [0, 1], [0], [0.0])
+    with pytest.raises(ShapeError, match="offsets end at 2"):
+        CTCLattice.from_arrays([0.0, 0.0], [0, 1, 2], [0], [0.0])
+    with pytest.raises(InvalidValueError, match="blank must hold finite"):
+        CTCLattice.from_arrays([np.nan], [0, 1], [0], [0.0])
+    with pytest.raises(InvalidValueError, match="scores must hold finite"):
+        CTCLattice.from_arrays([0.0], [0, 1], [0], [np.inf])
+    with pytest.raises(LabelRangeError, match="labels"):
+        CTCLattice.from_arrays([0.0], [0, 1], [-1], [0.0])
+    with pytest.raises(LabelRangeError, match="labels"):
+        CTCLattice.from_arrays([0.0], [0, 1], [5], [0.0], vocab_size=5)
+    lat = CTCLattice.from_arrays([0.0], [0, 1], [V], [0.0])
+    with pytest.raises(LabelRangeError, match=f"vocab_size = {V}"):
+        viterbi(lat, _bigram(np.random.default_rng(0)))
+    with pytest.raises(LabelRangeError, match=f"vocab_size = {V}"):
+        kbest(lat, _bigram(np.random.default_rng(0)), 2)
+    with pytest.raises(InvalidInputError, match="marginals are not implemented"):
+        marginals(lat)
+    with pytest.raises(InvalidInputError, match="lengths"):
+        viterbi(lat, lengths=[1])
+    with pytest.raises(InvalidValueError, match="k must be"):
+        kbest(lat, None, 0)
+    dead = CTCLattice.from_arrays([-np.inf], [0, 1], [0], [-np.inf])
+    with pytest.raises(NoPathError, match="CTC frames"):
+        viterbi(dead)
+
+
+@st.composite
+def _cases(draw):
+    t_len = draw(st.integers(0, 4))
+    counts = [draw(st.integers(0, 3)) for _ in range(t_len)]
+    score = st.one_of(st.floats(-5, 0), st.just(-math.inf), st.just(-1.0))
+    labels = [draw(st.integers(0, V - 1)) for _ in range(sum(counts))]
+    scores = [draw(score) for _ in labels]
+    blank = [draw(score) for _ in range(t_len)]
+    return CTCLattice.from_arrays(np.array(blank, dtype=float),
+                                  np.concatenate(([0], np.cumsum(counts))).astype(int),
+                                  np.array(labels, dtype=np.int64), np.array(scores))
+
+
+@settings(max_examples=60, deadline=None)
+@given(_cases(), st.integers(0, 3), st.integers(1, 8))
+def test_property_matches_enumeration(lat: CTCLattice, seed: int, k: int) -> None:
+    rng = np.random.default_rng(seed)
+    _check(lat, _bigram(rng) if seed % 2 else None, k)
