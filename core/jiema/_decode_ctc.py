@@ -9,6 +9,12 @@ more alignments exist, runs again with `width` times KBEST_GROWTH. Alignments co
 so a text's first alignment is its best one and the answer is exact; the cost follows how many
 alignments share the top texts (blank placement makes several per text).
 
+The full state graph has an edge from every blank state to every candidate of the next frame,
+most of them hopeless; k-best first keeps only the edges on some alignment scoring at least
+L = best - margin (`edge_bounds`). Every alignment scoring >= L survives whole, so when the k
+texts found all score >= L they are the true k best; otherwise the margin doubles (until no
+finite edge is left out), which keeps the answer exact.
+
 The LM weight: viterbi/kbest take no weight (the other lattice kinds have none either); a
 caller scales its model once, e.g. `BigramModel(v, indptr, indices, logp * w, row_default * w,
 start * w)`, as the OCR plugin's `LanguageModel.weighted` does.
@@ -25,6 +31,9 @@ from .errors import NoPathError
 from .lattice import CTCLattice, Path, WordLattice
 from .transitions import DenseTransitions
 
+# k-best: the first score margin (natural log) below the best alignment; a reading e^-12 less
+# likely than the best is past any alternative worth listing, so one pass nearly always suffices.
+KBEST_MARGIN = 12.0
 # k-best: alignments per text are few for peaky CTC output (a blank more or less at a
 # character's edges), so each retry asks for this many times more alignments.
 KBEST_GROWTH = 4
@@ -78,13 +87,28 @@ def kbest_ctc(lat: CTCLattice, transitions: Transitions, k: int) -> list[Path]:
     if lat.n_frames == 0:
         return [Path(np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64), 0.0)]
     n, starts, ends, labels, scores = ctc.state_graph(*args)
-    graph = WordLattice.from_edges(int(n), starts, ends, labels, scores)
+    through = ctc.edge_bounds(n, starts, ends, scores)
+    best = float(through.max(initial=-np.inf))
+    if best == -np.inf:
+        raise _no_path(lat)
+    margin = KBEST_MARGIN
+    while True:
+        floor = best - margin
+        keep = through >= floor
+        graph = WordLattice.from_edges(int(n), starts[keep], ends[keep], labels[keep],
+                                       scores[keep])
+        texts = _kbest_texts(lat, graph, k)
+        complete = not ((through > -np.inf) & ~keep).any()
+        if complete or (len(texts) == k and texts[-1].score >= floor):
+            return texts
+        margin *= 2
+
+
+def _kbest_texts(lat: CTCLattice, graph: WordLattice, k: int) -> list[Path]:
+    """The k best distinct texts of the alignments in `graph` (a pruned state graph)."""
     width = k
     while True:
-        try:
-            aligned = kbest_graph(graph, None, width)
-        except NoPathError:
-            raise _no_path(lat) from None
+        aligned = kbest_graph(graph, None, width)
         out: dict[tuple[int, ...], Path] = {}
         for p in aligned:
             choice = graph.labels[p.nodes[:-1]]  # the last edge closes the path

@@ -266,3 +266,15 @@ def _cases(draw):
 def test_property_matches_enumeration(lat: CTCLattice, seed: int, k: int) -> None:
     rng = np.random.default_rng(seed)
     _check(lat, _bigram(rng) if seed % 2 else None, k)
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_kbest_pruning_retries_stay_exact(seed: int, monkeypatch: pytest.MonkeyPatch) -> None:
+    """With a tiny first margin most k-best calls must widen it; the answer may not change."""
+    import jiema._decode_ctc as decode_ctc
+
+    monkeypatch.setattr(decode_ctc, "KBEST_MARGIN", 0.05)
+    rng = np.random.default_rng(100 + seed)
+    trans = _bigram(rng) if seed % 2 else None
+    for t_len in range(1, 6):
+        _check(_random_lattice(rng, t_len, neg_inf=seed % 3 == 0), trans, int(rng.integers(2, 12)))

@@ -348,3 +348,22 @@ def state_graph(blank, offsets, labels, scores, start_t, end_t, kind, dense, slo
             sc[i] = slot_end[s] if s > 0 else 0.0
             i += 1
     return n, st[:i], en[:i], lab[:i], sc[:i]
+
+
+@njit(cache=True, nogil=True)
+def edge_bounds(n, starts, ends, scores):
+    """Per edge of `state_graph` (in the order it returns them), the best score of a whole
+    0 -> n chain through that edge: forward best into its start + its score + backward best from
+    its end. Edges come frame by frame, so one pass forward and one backward suffice."""
+    fwd = np.full(n + 1, -np.inf)
+    bwd = np.full(n + 1, -np.inf)
+    fwd[0] = 0.0
+    bwd[n] = 0.0
+    for i in range(starts.shape[0]):
+        fwd[ends[i]] = max(fwd[ends[i]], fwd[starts[i]] + scores[i])
+    for i in range(starts.shape[0] - 1, -1, -1):
+        bwd[starts[i]] = max(bwd[starts[i]], scores[i] + bwd[ends[i]])
+    out = np.empty(starts.shape[0])
+    for i in range(starts.shape[0]):
+        out[i] = fwd[starts[i]] + scores[i] + bwd[ends[i]]
+    return out
