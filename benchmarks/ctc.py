@@ -8,7 +8,8 @@ OCR charset's order), a random sparse bigram model (500,000 stored pairs). Two k
 - "uniform": every frame's 5 labels drawn uniformly from the vocabulary with Dirichlet scores
   (about 1,000 distinct labels a line): the worst case for the blank-state set.
 Reports ms per line (best of several runs over LINES lines) for the CTC Viterbi with the LM,
-without it, and k-best (k = 5), and for `jiema.viterbi` on a CandidateLattice with 200
+without it, and k-best (k = 5) (peaky lines also with candidates under 1e-4 dropped, as
+`from_log_probs(min_log_prob=...)` does), and for `jiema.viterbi` on a CandidateLattice with 200
 positions x 5 candidates and the same LM (what the OCR line reader decodes today).
 
 Run: python benchmarks/ctc.py
@@ -26,6 +27,7 @@ FRAMES = 200
 TOP_K = 5
 CHARS = 50
 CONFUSABLE = 8  # confusion set size per character (peaky lines)
+MIN_LOG_PROB = float(np.log(1e-4))  # the ">= 1e-4" rows: candidates below this are dropped
 LINES = 20
 REPEAT = 3
 
@@ -93,21 +95,26 @@ def main() -> None:
 
     rng = np.random.default_rng(0)
     model = build_model(rng)
-    peaky = [CTCLattice.from_log_probs(peaky_line(rng), top_k=TOP_K) for _ in range(LINES)]
+    probs = [peaky_line(rng) for _ in range(LINES)]
+    peaky = [CTCLattice.from_log_probs(lp, top_k=TOP_K) for lp in probs]
+    cut = [CTCLattice.from_log_probs(lp, top_k=TOP_K, min_log_prob=MIN_LOG_PROB) for lp in probs]
     uniform = [uniform_line(rng) for _ in range(LINES)]
     cands = [candidate_line(rng) for _ in range(LINES)]
     rows = [
         ("CTC peaky, Viterbi + LM", ms_per_line(lambda x: viterbi(x, model), peaky)),
         ("CTC peaky, Viterbi no LM", ms_per_line(viterbi, peaky)),
         ("CTC peaky, k-best k=5 + LM", ms_per_line(lambda x: kbest(x, model, 5), peaky)),
+        ("CTC peaky >= 1e-4, Viterbi + LM", ms_per_line(lambda x: viterbi(x, model), cut)),
+        ("CTC peaky >= 1e-4, k-best k=5 + LM", ms_per_line(lambda x: kbest(x, model, 5), cut)),
         ("CTC uniform, Viterbi + LM", ms_per_line(lambda x: viterbi(x, model), uniform)),
         ("CTC uniform, Viterbi no LM", ms_per_line(viterbi, uniform)),
         ("CandidateLattice 200 x 5, Viterbi + LM", ms_per_line(lambda x: viterbi(x, model),
                                                                cands)),
     ]
     distinct = np.mean([np.unique(x.labels).size for x in peaky])
+    kept = np.mean([np.unique(x.labels).size for x in cut])
     print(f"T = {FRAMES} frames, top {TOP_K} + blank, V = {VOCAB:,}, {STORED:,} stored bigrams; "
-          f"peaky lines hold {distinct:.0f} distinct labels on average")
+          f"distinct labels per peaky line: {distinct:.0f} (>= 1e-4: {kept:.0f})")
     print(f"{'decode':<42}{'ms / line':>10}")
     for name, ms in rows:
         print(f"{name:<42}{ms:>10.3f}")

@@ -95,7 +95,11 @@ def kbest_ctc(lat: CTCLattice, transitions: Transitions, k: int) -> list[Path]:
     while True:
         floor = best - margin
         keep = through >= floor
-        graph = WordLattice.from_edges(int(n), starts[keep], ends[keep], labels[keep],
+        # renumber the boundaries the kept edges touch (order kept): the k-best kernels
+        # walk every boundary, and most blank states lie on no kept edge
+        used = np.unique(np.concatenate(([0, n], starts[keep], ends[keep])))
+        graph = WordLattice.from_edges(used.shape[0] - 1, np.searchsorted(used, starts[keep]),
+                                       np.searchsorted(used, ends[keep]), labels[keep],
                                        scores[keep])
         texts = _kbest_texts(lat, graph, k)
         complete = not ((through > -np.inf) & ~keep).any()
