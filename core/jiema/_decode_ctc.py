@@ -10,10 +10,12 @@ so a text's first alignment is its best one and the answer is exact; the cost fo
 alignments share the top texts (blank placement makes several per text).
 
 The full state graph has an edge from every blank state to every candidate of the next frame,
-most of them hopeless; k-best first keeps only the edges on some alignment scoring at least
-L = best - margin (`edge_bounds`). Every alignment scoring >= L survives whole, so when the k
-texts found all score >= L they are the true k best; otherwise the margin doubles (until no
-finite edge is left out), which keeps the answer exact.
+most of them hopeless; k-best keeps only edges that can lie on an alignment scoring at least
+L = Viterbi's score - margin: `state_graph` leaves out edges by a forward score and an upper
+bound on the frames to come (so memory follows the promising part, not frames x labels seen),
+then `edge_bounds` drops the rest exactly. Every alignment scoring >= L survives whole, so when
+the k texts found all score >= L they are the true k best; otherwise the margin doubles (the
+last retry keeps everything), which keeps the answer exact.
 
 The LM weight: viterbi/kbest take no weight (the other lattice kinds have none either); a
 caller scales its model once, e.g. `BigramModel(v, indptr, indices, logp * w, row_default * w,
@@ -34,6 +36,8 @@ from .transitions import DenseTransitions
 # k-best: the first score margin (natural log) below the best alignment; a reading e^-12 less
 # likely than the best is past any alternative worth listing, so one pass nearly always suffices.
 KBEST_MARGIN = 12.0
+# k-best: after this many doublings of the margin, one last pass with no margin at all.
+KBEST_RETRIES = 6
 # k-best: alignments per text are few for peaky CTC output (a blank more or less at a
 # character's edges), so each retry asks for this many times more alignments.
 KBEST_GROWTH = 4
@@ -84,16 +88,19 @@ def kbest_ctc(lat: CTCLattice, transitions: Transitions, k: int) -> list[Path]:
 
     k = check_k(k)
     args = _args(lat, transitions)
+    bound = float(_bound(transitions))
     if lat.n_frames == 0:
         return [Path(np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64), 0.0)]
-    n, starts, ends, labels, scores = ctc.state_graph(*args)
-    through = ctc.edge_bounds(n, starts, ends, scores)
-    best = float(through.max(initial=-np.inf))
+    _, best = ctc.viterbi_ctc(*args, bound)  # type: ignore[call-arg]  # numba Dispatcher
     if best == -np.inf:
         raise _no_path(lat)
+    future = _future(lat, transitions, bound)
     margin = KBEST_MARGIN
-    while True:
-        floor = best - margin
+    for attempt in range(KBEST_RETRIES + 1):
+        floor = best - margin if attempt < KBEST_RETRIES else -np.inf
+        n, starts, ends, labels, scores, dropped = ctc.state_graph(  # type: ignore[call-arg]
+            *args, bound, floor, future)
+        through = ctc.edge_bounds(n, starts, ends, scores)
         keep = through >= floor
         # renumber the boundaries the kept edges touch (order kept): the k-best kernels
         # walk every boundary, and most blank states lie on no kept edge
@@ -102,10 +109,24 @@ def kbest_ctc(lat: CTCLattice, transitions: Transitions, k: int) -> list[Path]:
                                        np.searchsorted(used, ends[keep]), labels[keep],
                                        scores[keep])
         texts = _kbest_texts(lat, graph, k)
-        complete = not ((through > -np.inf) & ~keep).any()
+        complete = not dropped and not ((through > -np.inf) & ~keep).any()
         if complete or (len(texts) == k and texts[-1].score >= floor):
             return texts
         margin *= 2
+    raise AssertionError("unreachable: the last attempt keeps every finite alignment")
+
+
+def _future(lat: CTCLattice, transitions: Transitions, bound: float) -> np.ndarray:
+    """future[t] >= the most that frames t + 1.. (and the end score) can add to a path."""
+    best_cand = np.full(lat.n_frames, -np.inf)
+    counts = np.diff(lat.offsets)
+    if lat.labels.size:
+        np.maximum.at(best_cand, np.repeat(np.arange(lat.n_frames), counts), lat.scores)
+    frame = np.maximum(lat.blank.astype(np.float64), best_cand)
+    after = np.concatenate((np.cumsum(frame[::-1])[::-1][1:], [0.0]))
+    end = transitions.end if isinstance(transitions, DenseTransitions) else np.zeros(1)
+    emissions = np.arange(lat.n_frames - 1, -1, -1)  # at most one per later frame
+    return after + max(bound, 0.0) * emissions + max(float(end.max(initial=0.0)), 0.0)
 
 
 def _kbest_texts(lat: CTCLattice, graph: WordLattice, k: int) -> list[Path]:

@@ -231,33 +231,52 @@ def viterbi_ctc(blank, offsets, labels, scores, start_t, end_t, kind, dense, slo
 
 
 @njit(cache=True, nogil=True)
+def _grow(st, en, lab, sc, need):
+    """The four edge arrays with room for `need` edges (doubling)."""
+    size = st.shape[0]
+    if need <= size:
+        return st, en, lab, sc
+    size = max(need, 2 * size)
+    st2 = np.empty(size, dtype=np.int64)
+    en2 = np.empty(size, dtype=np.int64)
+    lab2 = np.empty(size, dtype=np.int64)
+    sc2 = np.empty(size)
+    st2[:st.shape[0]] = st
+    en2[:st.shape[0]] = en
+    lab2[:st.shape[0]] = lab
+    sc2[:st.shape[0]] = sc
+    return st2, en2, lab2, sc2
+
+
+@njit(cache=True, nogil=True)
 def state_graph(blank, offsets, labels, scores, start_t, end_t, kind, dense, slots, fslots, bits,
-                filt, fbits, row_default, vocab_size, n_ids):
-    """Every alignment as a 0 -> n chain of edges (a DAG over states, for the DAG k-best).
+                filt, fbits, row_default, vocab_size, n_ids, bound, floor, future):
+    """The alignments scoring >= `floor` as 0 -> n chains of edges (a DAG over states, for the
+    DAG k-best); with floor = -inf, every alignment, one to one.
 
     Boundary 0 is the start; frame t's states follow (its candidates in index order, then its
     blank states in slot order); boundary n is the end. An edge into a state carries the frame
     score plus the move's transition score and is labelled with the frame's choice (candidate
-    index, -1 blank); the closing edges into n carry the end score, label -1. Returns
-    (n, starts, ends, labels, scores)."""
+    index, -1 blank); the closing edges into n carry the end score, label -1. An edge is left
+    out when the best score into its source (over the edges kept) + its score + `future[t]` (an
+    upper bound on what the frames after its frame t can add) is below `floor`: every alignment
+    scoring >= floor keeps all its edges (by induction along it), so nothing it needs is lost.
+    `bound` >= every transition score decides which blank states need look-ups at all.
+    Returns (n, starts, ends, labels, scores, whether an edge of finite score was left out)."""
     t_len = blank.shape[0]
     counts = _slot_counts(offsets, labels, n_ids)
     base = np.zeros(t_len + 1, dtype=np.int64)  # first boundary of frame t's states
     base[0] = 1
-    n_edges = 0
     for t in range(t_len):
-        k = offsets[t + 1] - offsets[t]
-        base[t + 1] = base[t] + k + counts[t]
-        k_prev = offsets[t] - offsets[t - 1] if t > 0 else 0
-        s_prev = counts[t - 1] if t > 0 else 1
-        n_edges += k * (k_prev + s_prev) + counts[t] + k_prev
-    k_last = offsets[t_len] - offsets[t_len - 1] if t_len > 0 else 0
-    n_edges += k_last + counts[t_len - 1] if t_len > 0 else 0
+        base[t + 1] = base[t] + (offsets[t + 1] - offsets[t]) + counts[t]
     n = base[t_len]
-    st = np.empty(n_edges, dtype=np.int64)
-    en = np.empty(n_edges, dtype=np.int64)
-    lab = np.empty(n_edges, dtype=np.int64)
-    sc = np.empty(n_edges)
+    alpha = np.full(n + 1, -np.inf)  # best score into each boundary over the kept edges
+    alpha[0] = 0.0
+    size = 1024
+    st = np.empty(size, dtype=np.int64)
+    en = np.empty(size, dtype=np.int64)
+    lab = np.empty(size, dtype=np.int64)
+    sc = np.empty(size)
     slot_of = np.full(n_ids, -1, dtype=np.int64)
     slot_label = np.full(counts[t_len], -1, dtype=np.int64)
     slot_end = np.zeros(counts[t_len])
@@ -270,20 +289,38 @@ def state_graph(blank, offsets, labels, scores, start_t, end_t, kind, dense, slo
     tr = np.empty(m)
     work_i = np.empty(2 * m, dtype=np.int64)
     work_k = np.empty(2 * m, dtype=np.int64)
+    keep = np.empty(counts[t_len], dtype=np.int64)
+    dropped = False
     i = 0
     for t in range(t_len):
         lo, hi = offsets[t], offsets[t + 1]
         lo_p = offsets[t - 1] if t > 0 else lo
         s_prev = counts[t - 1] if t > 0 else 1
         b_prev = base[t - 1] + (lo - lo_p) if t > 0 else 0  # first blank state of t - 1
+        b_now = base[t] + (hi - lo)
+        st, en, lab, sc = _grow(st, en, lab, sc, i + (hi - lo) * (lo - lo_p + s_prev)
+                                + counts[t] + (lo - lo_p))
+        top_score = -np.inf
+        for j in range(lo, hi):
+            top_score = max(top_score, scores[j])
+        # blank states of t - 1 (other than none) that may start a kept edge
+        n_keep = 0
+        for s in range(1, s_prev):
+            a = alpha[b_prev + s]
+            if a > -np.inf and top_score > -np.inf:
+                if a + bound + top_score + future[t] >= floor:
+                    keep[n_keep] = s
+                    n_keep += 1
+                else:
+                    dropped = True
         q = 0
         for j in range(lo, hi):
             for d in range(lo_p, lo):
                 pv[q] = labels[d]
                 nx[q] = labels[j]
                 q += 1
-            for s in range(1, s_prev):
-                pv[q] = slot_label[s]
+            for r in range(n_keep):
+                pv[q] = slot_label[keep[r]]
                 nx[q] = labels[j]
                 q += 1
         _pair_scores(kind, dense, slots, fslots, bits, filt, fbits, row_default, vocab_size,
@@ -292,38 +329,26 @@ def state_graph(blank, offsets, labels, scores, start_t, end_t, kind, dense, slo
         for j in range(lo, hi):
             node = base[t] + (j - lo)
             for d in range(lo_p, lo):
-                st[i] = base[t - 1] + (d - lo_p)
-                en[i] = node
-                lab[i] = j
-                sc[i] = scores[j] + (0.0 if labels[d] == labels[j] else tr[q])
+                src = base[t - 1] + (d - lo_p)
+                w = scores[j] + (0.0 if labels[d] == labels[j] else tr[q])
                 q += 1
-                i += 1
-            st[i] = b_prev  # blank state "none" of t - 1 (the start when t == 0)
-            en[i] = node
-            lab[i] = j
-            sc[i] = scores[j] + start_t[j]
-            i += 1
-            for s in range(1, s_prev):
-                st[i] = b_prev + s
-                en[i] = node
-                lab[i] = j
-                sc[i] = scores[j] + tr[q]
+                i, dropped = _edge(st, en, lab, sc, alpha, i, src, node, j, w, future[t], floor,
+                                   dropped)
+            w = scores[j] + start_t[j]  # from blank state "none" of t - 1 (t == 0: the start)
+            i, dropped = _edge(st, en, lab, sc, alpha, i, b_prev, node, j, w, future[t], floor,
+                               dropped)
+            for r in range(n_keep):
+                w = scores[j] + tr[q]
                 q += 1
-                i += 1
-        b_now = base[t] + (hi - lo)
-        for s in range(counts[t]):
-            if s < s_prev:
-                st[i] = b_prev + s
-                en[i] = b_now + s
-                lab[i] = -1
-                sc[i] = blank[t]
-                i += 1
+                i, dropped = _edge(st, en, lab, sc, alpha, i, b_prev + keep[r], node, j, w,
+                                   future[t], floor, dropped)
+        for s in range(min(counts[t], s_prev)):
+            i, dropped = _edge(st, en, lab, sc, alpha, i, b_prev + s, b_now + s, -1, blank[t],
+                               future[t], floor, dropped)
         for d in range(lo_p, lo):
-            st[i] = base[t - 1] + (d - lo_p)
-            en[i] = b_now + slot_of[labels[d]]
-            lab[i] = -1
-            sc[i] = blank[t]
-            i += 1
+            i, dropped = _edge(st, en, lab, sc, alpha, i, base[t - 1] + (d - lo_p),
+                               b_now + slot_of[labels[d]], -1, blank[t], future[t], floor,
+                               dropped)
         s_next = counts[t]  # register frame t's new labels, in first-seen order
         for j in range(lo, hi):
             c = labels[j]
@@ -334,20 +359,31 @@ def state_graph(blank, offsets, labels, scores, start_t, end_t, kind, dense, slo
                 s_next += 1
     if t_len > 0:
         lo, hi = offsets[t_len - 1], offsets[t_len]
+        st, en, lab, sc = _grow(st, en, lab, sc, i + (hi - lo) + counts[t_len - 1])
         for j in range(lo, hi):
-            st[i] = base[t_len - 1] + (j - lo)
-            en[i] = n
-            lab[i] = -1
-            sc[i] = end_t[j]
-            i += 1
+            i, dropped = _edge(st, en, lab, sc, alpha, i, base[t_len - 1] + (j - lo), n, -1,
+                               end_t[j], 0.0, floor, dropped)
         b_last = base[t_len - 1] + (hi - lo)
         for s in range(counts[t_len - 1]):
-            st[i] = b_last + s
-            en[i] = n
-            lab[i] = -1
-            sc[i] = slot_end[s] if s > 0 else 0.0
-            i += 1
-    return n, st[:i], en[:i], lab[:i], sc[:i]
+            i, dropped = _edge(st, en, lab, sc, alpha, i, b_last + s, n, -1,
+                               slot_end[s] if s > 0 else 0.0, 0.0, floor, dropped)
+    return n, st[:i], en[:i], lab[:i], sc[:i], dropped
+
+
+@njit(cache=True, nogil=True, inline="always")
+def _edge(st, en, lab, sc, alpha, i, src, dst, label, w, future, floor, dropped):
+    """Append edge src -> dst unless no alignment through it can score >= floor."""
+    v = alpha[src] + w
+    if v == -np.inf:
+        return i, dropped
+    if v + future < floor:
+        return i, True
+    st[i] = src
+    en[i] = dst
+    lab[i] = label
+    sc[i] = w
+    alpha[dst] = max(alpha[dst], v)
+    return i + 1, dropped
 
 
 @njit(cache=True, nogil=True)
