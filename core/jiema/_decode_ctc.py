@@ -12,7 +12,8 @@ alignments share the top texts (blank placement makes several per text).
 The full state graph has an edge from every blank state to every candidate of the next frame,
 most of them hopeless; k-best keeps only edges that can lie on an alignment scoring at least
 L = Viterbi's score - margin: `state_graph` leaves out edges by a forward score and an upper
-bound on the frames to come (so memory follows the promising part, not frames x labels seen),
+bound on the frames to come (`future_bounds`: the backward recurrence with each transition
+replaced by the largest score into its character), so memory follows the promising part,
 then `edge_bounds` drops the rest exactly. Every alignment scoring >= L survives whole, so when
 the k texts found all score >= L they are the true k best; otherwise the margin doubles (the
 last retry keeps everything), which keeps the answer exact.
@@ -43,16 +44,6 @@ KBEST_RETRIES = 6
 KBEST_GROWTH = 4
 
 
-def _bound(transitions: Transitions) -> float:
-    """An upper bound on every transition score (start included), for exact pruning."""
-    if isinstance(transitions, BigramModel):
-        return transitions.max_logprob
-    if isinstance(transitions, DenseTransitions):
-        return float(max(transitions.log_matrix.max(initial=-np.inf),
-                          transitions.start.max(initial=-np.inf)))
-    return 0.0
-
-
 def _args(lat: CTCLattice, transitions: Transitions) -> tuple:
     tr = _trans(transitions, lat.labels)
     n_ids = int(lat.labels.max(initial=-1)) + 1
@@ -76,7 +67,7 @@ def viterbi_ctc(lat: CTCLattice, transitions: Transitions) -> Path:
     if lat.n_frames == 0:
         return Path(np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64), 0.0)
     choice, score = ctc.viterbi_ctc(  # type: ignore[call-arg]  # numba Dispatcher
-        *args, float(_bound(transitions)))
+        *args, _in_bound(lat, transitions))
     if score == -np.inf:
         raise _no_path(lat)
     return Path(lat.collapse(choice), choice, float(score))
@@ -88,26 +79,28 @@ def kbest_ctc(lat: CTCLattice, transitions: Transitions, k: int) -> list[Path]:
 
     k = check_k(k)
     args = _args(lat, transitions)
-    bound = float(_bound(transitions))
     if lat.n_frames == 0:
         return [Path(np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64), 0.0)]
-    _, best = ctc.viterbi_ctc(*args, bound)  # type: ignore[call-arg]  # numba Dispatcher
+    in_ub = _in_bound(lat, transitions)
+    _, best = ctc.viterbi_ctc(*args, in_ub)  # type: ignore[call-arg]  # numba Dispatcher
     if best == -np.inf:
         raise _no_path(lat)
-    future = _future(lat, transitions, bound)
+    blank, _, _, scores, _, end_t = args[:6]
+    fut_nb, fut_b = ctc.future_bounds(blank, lat.offsets, lat.labels, scores, end_t, in_ub,
+                                      _end_max(transitions))
     margin = KBEST_MARGIN
     for attempt in range(KBEST_RETRIES + 1):
         floor = best - margin if attempt < KBEST_RETRIES else -np.inf
-        n, starts, ends, labels, scores, dropped = ctc.state_graph(  # type: ignore[call-arg]
-            *args, bound, floor, future)
-        through = ctc.edge_bounds(n, starts, ends, scores)
+        n, starts, ends, labels, weights, dropped = ctc.state_graph(  # type: ignore[call-arg]
+            *args, in_ub, floor, fut_nb, fut_b)
+        through = ctc.edge_bounds(n, starts, ends, weights)
         keep = through >= floor
         # renumber the boundaries the kept edges touch (order kept): the k-best kernels
         # walk every boundary, and most blank states lie on no kept edge
         used = np.unique(np.concatenate(([0, n], starts[keep], ends[keep])))
         graph = WordLattice.from_edges(used.shape[0] - 1, np.searchsorted(used, starts[keep]),
                                        np.searchsorted(used, ends[keep]), labels[keep],
-                                       scores[keep])
+                                       weights[keep])
         texts = _kbest_texts(lat, graph, k)
         complete = not dropped and not ((through > -np.inf) & ~keep).any()
         if complete or (len(texts) == k and texts[-1].score >= floor):
@@ -116,17 +109,21 @@ def kbest_ctc(lat: CTCLattice, transitions: Transitions, k: int) -> list[Path]:
     raise AssertionError("unreachable: the last attempt keeps every finite alignment")
 
 
-def _future(lat: CTCLattice, transitions: Transitions, bound: float) -> np.ndarray:
-    """future[t] >= the most that frames t + 1.. (and the end score) can add to a path."""
-    best_cand = np.full(lat.n_frames, -np.inf)
-    counts = np.diff(lat.offsets)
-    if lat.labels.size:
-        np.maximum.at(best_cand, np.repeat(np.arange(lat.n_frames), counts), lat.scores)
-    frame = np.maximum(lat.blank.astype(np.float64), best_cand)
-    after = np.concatenate((np.cumsum(frame[::-1])[::-1][1:], [0.0]))
-    end = transitions.end if isinstance(transitions, DenseTransitions) else np.zeros(1)
-    emissions = np.arange(lat.n_frames - 1, -1, -1)  # at most one per later frame
-    return after + max(bound, 0.0) * emissions + max(float(end.max(initial=0.0)), 0.0)
+def _in_bound(lat: CTCLattice, transitions: Transitions) -> np.ndarray:
+    """Per candidate, an upper bound on every transition score into it (start included)."""
+    if isinstance(transitions, BigramModel):
+        return transitions.max_logprob_to[lat.labels]
+    if isinstance(transitions, DenseTransitions):
+        into = np.maximum(transitions.log_matrix.max(axis=0), transitions.start)
+        return into[lat.labels]
+    return np.zeros(lat.labels.shape[0])
+
+
+def _end_max(transitions: Transitions) -> float:
+    """An upper bound on the end score, 0 (nothing emitted) included."""
+    if isinstance(transitions, DenseTransitions):
+        return max(float(transitions.end.max(initial=0.0)), 0.0)
+    return 0.0
 
 
 def _kbest_texts(lat: CTCLattice, graph: WordLattice, k: int) -> list[Path]:

@@ -278,3 +278,56 @@ def test_kbest_pruning_retries_stay_exact(seed: int, monkeypatch: pytest.MonkeyP
     trans = _bigram(rng) if seed % 2 else None
     for t_len in range(1, 6):
         _check(_random_lattice(rng, t_len, neg_inf=seed % 3 == 0), trans, int(rng.integers(2, 12)))
+
+
+def _cumulative(lat: CTCLattice, trans, choices: tuple[int, ...]) -> list[float]:
+    """Score of the alignment's first t + 1 frames (transitions of their emissions included),
+    for every t, then the whole score (end included)."""
+    out, score, text, prev_lab = [], 0.0, [], -1
+    for t, c in enumerate(choices):
+        if c < 0:
+            score += float(lat.blank[t])
+            prev_lab = -1
+        else:
+            lab = int(lat.labels[c])
+            score += float(lat.scores[c])
+            if lab != prev_lab:
+                score += _trans_score(trans, text[-1] if text else None, lab)
+                text.append(lab)
+            prev_lab = lab
+        out.append(score)
+    return [*out, score + _end_score(trans, text[-1] if text else None)]
+
+
+@pytest.mark.parametrize("kind", ["none", "bigram", "dense"])
+def test_future_bounds_bound_every_completion(kind: str) -> None:
+    """k-best prunes with them: what the frames after t add never exceeds the bound."""
+    from jiema._decode_ctc import _args, _end_max, _in_bound
+    from jiema._kernels.ctc import future_bounds
+
+    rng = np.random.default_rng(11)
+    trans = {"none": None, "bigram": _bigram(rng), "dense": _dense(rng)}[kind]
+    for t_len in range(1, 6):
+        lat = _random_lattice(rng, t_len)
+        args = _args(lat, trans)
+        fut_nb, fut_b = future_bounds(args[0], lat.offsets, lat.labels, args[3], args[5],
+                                      _in_bound(lat, trans), _end_max(trans))
+        tight = 0
+        for _, _, choices in _alignments(lat, trans):
+            cum = _cumulative(lat, trans, choices)
+            if cum[-1] == -math.inf:
+                continue
+            for t, c in enumerate(choices):
+                rest = cum[-1] - cum[t]
+                bound = fut_nb[c] if c >= 0 else fut_b[t]
+                assert rest <= bound + 1e-9
+                tight += rest > bound - 1e-9
+        assert tight > 0  # the bound is attained somewhere (not a uselessly loose number)
+
+
+def test_bigram_max_logprob_to_bounds_every_column() -> None:
+    lm = _bigram(np.random.default_rng(5))
+    every = lm.logprob(np.arange(V)[:, None], np.arange(V)[None, :])
+    true_max = np.maximum(every.max(axis=0), lm.start)
+    assert (lm.max_logprob_to >= true_max - 1e-12).all()
+    assert (lm.max_logprob_to <= np.maximum(true_max, lm.row_default.max()) + 1e-12).all()

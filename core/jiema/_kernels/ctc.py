@@ -13,9 +13,9 @@ Moves into blank state e: from blank state e at t - 1, or from a non-blank j' at
 is e. A virtual frame -1 holds one blank state (none) with score 0, so frame 0 needs no special
 case.
 
-Exact pruning (Viterbi): a blank state whose score plus the largest transition score cannot reach
-the best score some non-blank already has is skipped, so the transition look-ups per frame follow
-the blank states still in contention, not every label seen so far.
+Exact pruning (Viterbi): a blank state whose score plus the largest transition score into a
+candidate cannot reach the best score that candidate already has is skipped, so the transition
+look-ups per frame follow the blank states still in contention, not every label seen so far.
 
 Transitions arrive as `jiema._decode_graph._Trans` arguments (kinds 0 none, 1 dense, 2 bigram)
 and are looked up in batches (`lookup_batch`) like the DAG kernels do.
@@ -68,10 +68,11 @@ def _slot_counts(offsets, labels, n_ids):
 
 @njit(cache=True, nogil=True)
 def viterbi_ctc(blank, offsets, labels, scores, start_t, end_t, kind, dense, slots, fslots, bits,
-                filt, fbits, row_default, vocab_size, n_ids, bound):
+                filt, fbits, row_default, vocab_size, n_ids, in_ub):
     """Best alignment. `start_t` / `end_t`: per candidate, the start / end score of its label;
-    `n_ids` > every label; `bound` >= every transition score (pruning). Returns (per-frame
-    choice: candidate index or -1 for blank, score); score -inf when there is no path."""
+    `n_ids` > every label; `in_ub[j]` >= every transition score into candidate j (pruning).
+    Returns (per-frame choice: candidate index or -1 for blank, score); score -inf when there is
+    no path."""
     t_len = blank.shape[0]
     n = labels.shape[0]
     kmax = 0
@@ -153,11 +154,12 @@ def viterbi_ctc(blank, offsets, labels, scores, start_t, end_t, kind, dense, slo
                 arg = -2 - slot_label[sb]
             nb[j] = top
             back[j] = arg
-            floor = min(floor, top)
-        # look-ups 2: the other blank states that might still win (exact: bound >= any trans)
+            floor = min(floor, top - in_ub[j])
+        # look-ups 2: the other blank states that might still win some candidate j, i.e.
+        # prev_b[s] + in_ub[j] >= the best j already has (exact: in_ub[j] >= any move into j)
         n_keep = 0
         for s in range(s_prev):
-            if s != sb and prev_b[s] > -np.inf and prev_b[s] + bound >= floor:
+            if s != sb and prev_b[s] > -np.inf and prev_b[s] >= floor:
                 keep[n_keep] = s
                 n_keep += 1
         q = 0
@@ -250,7 +252,7 @@ def _grow(st, en, lab, sc, need):
 
 @njit(cache=True, nogil=True)
 def state_graph(blank, offsets, labels, scores, start_t, end_t, kind, dense, slots, fslots, bits,
-                filt, fbits, row_default, vocab_size, n_ids, bound, floor, future):
+                filt, fbits, row_default, vocab_size, n_ids, in_ub, floor, fut_nb, fut_b):
     """The alignments scoring >= `floor` as 0 -> n chains of edges (a DAG over states, for the
     DAG k-best); with floor = -inf, every alignment, one to one.
 
@@ -258,10 +260,11 @@ def state_graph(blank, offsets, labels, scores, start_t, end_t, kind, dense, slo
     blank states in slot order); boundary n is the end. An edge into a state carries the frame
     score plus the move's transition score and is labelled with the frame's choice (candidate
     index, -1 blank); the closing edges into n carry the end score, label -1. An edge is left
-    out when the best score into its source (over the edges kept) + its score + `future[t]` (an
-    upper bound on what the frames after its frame t can add) is below `floor`: every alignment
-    scoring >= floor keeps all its edges (by induction along it), so nothing it needs is lost.
-    `bound` >= every transition score decides which blank states need look-ups at all.
+    out when the best score into its source (over the edges kept) + its score + an upper bound on
+    what the frames after it can add (`fut_nb` per candidate, `fut_b` per frame for the blank
+    states, from `future_bounds`) is below `floor`: every alignment scoring >= floor keeps all
+    its edges (by induction along it), so nothing it needs is lost. `in_ub[j]` >= every
+    transition score into candidate j decides which blank states need look-ups at all.
     Returns (n, starts, ends, labels, scores, whether an edge of finite score was left out)."""
     t_len = blank.shape[0]
     counts = _slot_counts(offsets, labels, n_ids)
@@ -300,15 +303,15 @@ def state_graph(blank, offsets, labels, scores, start_t, end_t, kind, dense, slo
         b_now = base[t] + (hi - lo)
         st, en, lab, sc = _grow(st, en, lab, sc, i + (hi - lo) * (lo - lo_p + s_prev)
                                 + counts[t] + (lo - lo_p))
-        top_score = -np.inf
+        reach = -np.inf  # the most a move into a candidate of t can add, the future included
         for j in range(lo, hi):
-            top_score = max(top_score, scores[j])
+            reach = max(reach, scores[j] + in_ub[j] + fut_nb[j])
         # blank states of t - 1 (other than none) that may start a kept edge
         n_keep = 0
         for s in range(1, s_prev):
             a = alpha[b_prev + s]
-            if a > -np.inf and top_score > -np.inf:
-                if a + bound + top_score + future[t] >= floor:
+            if a > -np.inf and reach > -np.inf:
+                if a + reach >= floor:
                     keep[n_keep] = s
                     n_keep += 1
                 else:
@@ -332,22 +335,22 @@ def state_graph(blank, offsets, labels, scores, start_t, end_t, kind, dense, slo
                 src = base[t - 1] + (d - lo_p)
                 w = scores[j] + (0.0 if labels[d] == labels[j] else tr[q])
                 q += 1
-                i, dropped = _edge(st, en, lab, sc, alpha, i, src, node, j, w, future[t], floor,
+                i, dropped = _edge(st, en, lab, sc, alpha, i, src, node, j, w, fut_nb[j], floor,
                                    dropped)
             w = scores[j] + start_t[j]  # from blank state "none" of t - 1 (t == 0: the start)
-            i, dropped = _edge(st, en, lab, sc, alpha, i, b_prev, node, j, w, future[t], floor,
+            i, dropped = _edge(st, en, lab, sc, alpha, i, b_prev, node, j, w, fut_nb[j], floor,
                                dropped)
             for r in range(n_keep):
                 w = scores[j] + tr[q]
                 q += 1
                 i, dropped = _edge(st, en, lab, sc, alpha, i, b_prev + keep[r], node, j, w,
-                                   future[t], floor, dropped)
+                                   fut_nb[j], floor, dropped)
         for s in range(min(counts[t], s_prev)):
             i, dropped = _edge(st, en, lab, sc, alpha, i, b_prev + s, b_now + s, -1, blank[t],
-                               future[t], floor, dropped)
+                               fut_b[t], floor, dropped)
         for d in range(lo_p, lo):
             i, dropped = _edge(st, en, lab, sc, alpha, i, base[t - 1] + (d - lo_p),
-                               b_now + slot_of[labels[d]], -1, blank[t], future[t], floor,
+                               b_now + slot_of[labels[d]], -1, blank[t], fut_b[t], floor,
                                dropped)
         s_next = counts[t]  # register frame t's new labels, in first-seen order
         for j in range(lo, hi):
@@ -368,6 +371,37 @@ def state_graph(blank, offsets, labels, scores, start_t, end_t, kind, dense, slo
             i, dropped = _edge(st, en, lab, sc, alpha, i, b_last + s, n, -1,
                                slot_end[s] if s > 0 else 0.0, 0.0, floor, dropped)
     return n, st[:i], en[:i], lab[:i], sc[:i], dropped
+
+
+@njit(cache=True, nogil=True)
+def future_bounds(blank, offsets, labels, scores, end_t, in_ub, end_max):
+    """Upper bounds on what the frames after t (and the end score) can add to a path: from
+    candidate j at t (`fut_nb[j]`) and from any blank state at t (`fut_b[t]`). The same
+    recurrence as the alignments' backwards, with every transition into candidate j' replaced by
+    its bound `in_ub[j']`, so the last emitted character need not be tracked; `end_max` >= every
+    end score (0 included, for a path that emits nothing)."""
+    t_len = blank.shape[0]
+    fut_nb = np.empty(labels.shape[0])
+    fut_b = np.empty(t_len)
+    if t_len == 0:
+        return fut_nb, fut_b
+    fut_b[t_len - 1] = end_max
+    for j in range(offsets[t_len - 1], offsets[t_len]):
+        fut_nb[j] = end_t[j]
+    for t in range(t_len - 2, -1, -1):
+        lo, hi = offsets[t + 1], offsets[t + 2]
+        via_blank = blank[t + 1] + fut_b[t + 1]
+        enter = via_blank
+        for k in range(lo, hi):
+            enter = max(enter, scores[k] + in_ub[k] + fut_nb[k])
+        fut_b[t] = enter
+        for j in range(offsets[t], offsets[t + 1]):
+            top = via_blank
+            for k in range(lo, hi):
+                move = 0.0 if labels[k] == labels[j] else in_ub[k]
+                top = max(top, scores[k] + move + fut_nb[k])
+            fut_nb[j] = top
+    return fut_nb, fut_b
 
 
 @njit(cache=True, nogil=True, inline="always")
