@@ -331,3 +331,19 @@ def test_bigram_max_logprob_to_bounds_every_column() -> None:
     true_max = np.maximum(every.max(axis=0), lm.start)
     assert (lm.max_logprob_to >= true_max - 1e-12).all()
     assert (lm.max_logprob_to <= np.maximum(true_max, lm.row_default.max()) + 1e-12).all()
+
+
+def test_a_character_no_transition_may_emit() -> None:
+    """Every move into label 1 is -inf (its pruning bound is -inf too): it is never read."""
+    mat = np.zeros((V, V))
+    allowed = np.ones((V, V), dtype=bool)
+    allowed[:, 1] = False
+    start = np.zeros(V)
+    start[1] = -np.inf
+    trans = DenseTransitions.from_arrays(mat, start, np.zeros(V), allowed=allowed)
+    rng = np.random.default_rng(21)
+    for t_len in range(1, 6):
+        lat = _random_lattice(rng, t_len)
+        _check(lat, trans, 4)
+        if _best_texts(lat, trans):
+            assert 1 not in viterbi(lat, trans).labels.tolist()

@@ -154,7 +154,8 @@ def viterbi_ctc(blank, offsets, labels, scores, start_t, end_t, kind, dense, slo
                 arg = -2 - slot_label[sb]
             nb[j] = top
             back[j] = arg
-            floor = min(floor, top - in_ub[j])
+            if in_ub[j] > -np.inf:  # else no move into j is finite (and top - in_ub is NaN)
+                floor = min(floor, top - in_ub[j])
         # look-ups 2: the other blank states that might still win some candidate j, i.e.
         # prev_b[s] + in_ub[j] >= the best j already has (exact: in_ub[j] >= any move into j)
         n_keep = 0
