@@ -90,6 +90,11 @@ def viterbi(
     [0, 1, 0]
     >>> [p.labels.tolist() for p in jiema.viterbi(em, lengths=[1, 2])]
     [[0], [1, 0]]
+    >>> ctc = jiema.CTCLattice.from_log_probs(np.log([[0.1, 0.9], [0.2, 0.8], [0.7, 0.3],
+    ...                                               [0.4, 0.6]]))  # column 0: blank
+    >>> path = jiema.viterbi(ctc)  # frames "a a _ a" read "aa"
+    >>> path.nodes.tolist(), path.labels.tolist()
+    ([0, 1, -1, 3], [0, 0])
     """
     lat = as_lattice(lattice, lengths)
     if isinstance(lat, CTCLattice):
