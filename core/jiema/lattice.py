@@ -190,7 +190,7 @@ class CTCLattice:
         t_len, c = lp.shape
         if not 0 <= int(blank) < max(c, 1):
             raise LabelRangeError(f"blank column {blank} is outside [0, {c}) for {c} columns")
-        if isinstance(top_k, bool) or int(top_k) < 1:
+        if isinstance(top_k, bool) or not isinstance(top_k, int | np.integer) or top_k < 1:
             raise InvalidValueError(f"top_k must be an integer >= 1, got {top_k!r}")
         if np.isnan(min_log_prob):
             raise InvalidValueError("min_log_prob must not be NaN")

@@ -217,6 +217,12 @@ def test_from_log_probs_keeps_blank_and_top_k() -> None:
         CTCLattice.from_log_probs(lp, blank=4)
     with pytest.raises(InvalidValueError, match="top_k"):
         CTCLattice.from_log_probs(lp, top_k=0)
+    with pytest.raises(InvalidValueError, match="top_k"):
+        CTCLattice.from_log_probs(lp, top_k=2.5)  # type: ignore[arg-type]
+    with pytest.raises(ShapeError, match="log_probs must have 2"):
+        CTCLattice.from_log_probs(lp[0])
+    none = CTCLattice.from_log_probs(np.zeros((0, 4), dtype=np.float32))
+    assert none.n_frames == 0 and viterbi(none).score == 0.0
 
 
 def test_errors() -> None:
