@@ -33,6 +33,7 @@ _LAZY = {
     "Trellis": "jiema.lattice",
     "CandidateLattice": "jiema.lattice",
     "WordLattice": "jiema.lattice",
+    "CTCLattice": "jiema.lattice",
     "Path": "jiema.lattice",
     "BatchPath": "jiema.lattice",
     "Marginals": "jiema.lattice",
@@ -69,6 +70,7 @@ if TYPE_CHECKING:  # pragma: no cover
     from .lattice import (  # noqa: F401
         BatchPath,
         CandidateLattice,
+        CTCLattice,
         Marginals,
         Path,
         Trellis,

@@ -47,6 +47,7 @@ class BigramModel:
     table_bits: int = field(init=False, repr=False)
     table_filter: np.ndarray = field(init=False, repr=False)
     table_filter_bits: int = field(init=False, repr=False)
+    max_logprob_to: np.ndarray = field(init=False, repr=False)
 
     def __post_init__(self) -> None:
         v = _vocab_size(self.vocab_size)
@@ -100,6 +101,11 @@ class BigramModel:
         object.__setattr__(self, "table_bits", bits)
         object.__setattr__(self, "table_filter", filt)
         object.__setattr__(self, "table_filter_bits", filter_bits)
+        # an upper bound for exact pruning (CTC decoding): per next id c, the largest
+        # log P(c | p) over every p or as a start (a stored value, or some row's default)
+        to = np.maximum(self.start, self.row_default.max(initial=-np.inf))
+        np.maximum.at(to, self.indices, self.logp)
+        object.__setattr__(self, "max_logprob_to", to)
 
     # ------------------------------------------------------------------ construction
     @classmethod

@@ -13,19 +13,19 @@ import numpy as np
 
 from .bigram import BigramModel
 from .errors import InvalidInputError
-from .lattice import BatchPath, CandidateLattice, Marginals, Path, Trellis, WordLattice
+from .lattice import BatchPath, CandidateLattice, CTCLattice, Marginals, Path, Trellis, WordLattice
 from .transitions import DenseTransitions
 
 Transitions = DenseTransitions | BigramModel | None
-LatticeLike = Trellis | CandidateLattice | WordLattice | np.ndarray
+LatticeLike = Trellis | CandidateLattice | WordLattice | CTCLattice | np.ndarray
 
 
 def as_lattice(
     lattice: object, lengths: object | None = None
-) -> Trellis | CandidateLattice | WordLattice:
+) -> Trellis | CandidateLattice | WordLattice | CTCLattice:
     """Arrays become a Trellis: `(T, K)` one sequence, `(N, K)` + lengths ragged,
     `(B, T, K)` + lengths padded."""
-    if isinstance(lattice, Trellis | CandidateLattice | WordLattice):
+    if isinstance(lattice, Trellis | CandidateLattice | WordLattice | CTCLattice):
         if lengths is not None:
             raise InvalidInputError("lengths is only accepted with a plain emissions array")
         return lattice
@@ -41,7 +41,7 @@ def as_lattice(
 
 @overload
 def viterbi(
-    lattice: CandidateLattice | WordLattice,
+    lattice: CandidateLattice | WordLattice | CTCLattice,
     transitions: Transitions = None,
     *,
     lengths: None = None,
@@ -61,11 +61,14 @@ def viterbi(
 
     Parameters
     ----------
-    lattice : Trellis, CandidateLattice, WordLattice or array
+    lattice : Trellis, CandidateLattice, WordLattice, CTCLattice or array
         A `(T, K)` array is one sequence of log-emissions; `(N, K)` with `lengths` is a ragged
-        batch; `(B, T, K)` is a padded batch (`lengths` optional).
+        batch; `(B, T, K)` is a padded batch (`lengths` optional). A CTCLattice is decoded
+        under the blank/repeat grammar: the Path's `nodes` are per-frame choices (candidate
+        index, -1 blank) and its `labels` the collapsed text.
     transitions : DenseTransitions, BigramModel or None
-        Log-scores of consecutive labels (None: every move scores 0).
+        Log-scores of consecutive labels (None: every move scores 0); for a CTCLattice, of
+        consecutive emitted characters.
     lengths : array of int, optional
         Sequence lengths of a batch given as an array.
 
@@ -87,8 +90,17 @@ def viterbi(
     [0, 1, 0]
     >>> [p.labels.tolist() for p in jiema.viterbi(em, lengths=[1, 2])]
     [[0], [1, 0]]
+    >>> ctc = jiema.CTCLattice.from_log_probs(np.log([[0.1, 0.9], [0.2, 0.8], [0.7, 0.3],
+    ...                                               [0.4, 0.6]]))  # column 0: blank
+    >>> path = jiema.viterbi(ctc)  # frames "a a _ a" read "aa"
+    >>> path.nodes.tolist(), path.labels.tolist()
+    ([0, 1, -1, 3], [0, 0])
     """
     lat = as_lattice(lattice, lengths)
+    if isinstance(lat, CTCLattice):
+        from ._decode_ctc import viterbi_ctc
+
+        return viterbi_ctc(lat, transitions)
     if isinstance(lat, Trellis):
         from ._decode_trellis import viterbi_trellis
 
@@ -100,7 +112,7 @@ def viterbi(
 
 @overload
 def kbest(
-    lattice: CandidateLattice | WordLattice,
+    lattice: CandidateLattice | WordLattice | CTCLattice,
     transitions: Transitions = None,
     k: int = 5,
     *,
@@ -138,7 +150,8 @@ def kbest(
     -------
     list of Path, or one such list per sequence
         For one sequence, its paths; for a batch (as `viterbi` decides), a list per sequence.
-        Equal scores keep the tie rule of the module docstring.
+        Equal scores keep the tie rule of the module docstring. For a CTCLattice: the k best
+        distinct texts, each with its best alignment (so the first is `viterbi`'s path).
 
     Examples
     --------
@@ -150,6 +163,10 @@ def kbest(
     [2, 2]
     """
     lat = as_lattice(lattice, lengths)
+    if isinstance(lat, CTCLattice):
+        from ._decode_ctc import kbest_ctc
+
+        return kbest_ctc(lat, transitions, k)
     if isinstance(lat, Trellis):
         from ._decode_trellis import kbest_trellis
 
@@ -189,6 +206,10 @@ def marginals(
     ([[0.5, 0.5], [0.25, 0.75]], 0.0)
     """
     lat = as_lattice(lattice, lengths)
+    if isinstance(lat, CTCLattice):
+        raise InvalidInputError(
+            "marginals are not implemented for a CTCLattice (viterbi and kbest are)"
+        )
     if isinstance(lat, Trellis):
         from ._decode_trellis import marginals_trellis
 

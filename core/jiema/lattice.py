@@ -1,4 +1,4 @@
-"""The three lattice kinds and what decoding returns; plain arrays, no object per node.
+"""The lattice kinds and what decoding returns; plain arrays, no object per node.
 
 Scores are natural-log scores. Constructors validate (shape, dtype, NaN/+inf, ranges)
 so the private kernels can trust their inputs.
@@ -11,7 +11,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from ._validate import as_index, as_scores, check_range
-from .errors import LengthsError, ShapeError
+from .errors import InvalidValueError, LabelRangeError, LengthsError, ShapeError
 
 
 @dataclass(frozen=True, eq=False)
@@ -129,6 +129,100 @@ class CandidateLattice:
         return int(self.offsets.shape[0] - 1)
 
 
+# Non-blank candidates kept per frame by `CTCLattice.from_log_probs`: enough for the LM to
+# reorder the plausible characters of a frame, few enough to keep the blank-state set small.
+CTC_TOP_K = 8
+
+
+@dataclass(frozen=True, eq=False)
+class CTCLattice:
+    """Per-frame CTC output: frame t's blank log-score `blank[t]` and its non-blank candidates
+    (CSR, like CandidateLattice) `labels[offsets[t]:offsets[t+1]]` (vocabulary ids) with
+    `scores`.
+
+    A path (an alignment) picks at every frame the blank or one candidate; its text is the
+    labels with runs of one label not separated by a blank collapsed (`a a` reads "a",
+    `a _ a` reads "aa"). Its score is the sum of the chosen frame scores plus a transition
+    score for each pair of consecutive EMITTED characters (and the start / end score of the
+    first / last one), so a character bigram LM scores the text, not the frames."""
+
+    blank: np.ndarray
+    offsets: np.ndarray
+    labels: np.ndarray
+    scores: np.ndarray
+
+    @classmethod
+    def from_arrays(
+        cls, blank: object, offsets: object, labels: object, scores: object,
+        vocab_size: int | None = None,
+    ) -> CTCLattice:
+        bl = as_scores(blank, "blank", 1)
+        off = as_index(offsets, "offsets")
+        lab = as_index(labels, "labels")
+        sc = as_scores(scores, "scores", 1)
+        if off.size != bl.shape[0] + 1 or off[0] != 0 or (np.diff(off) < 0).any():
+            raise ShapeError(
+                f"offsets must start at 0, be non-decreasing and have length T + 1 = "
+                f"{bl.shape[0] + 1} (one blank score per frame); got length {off.size}"
+            )
+        if off[-1] != lab.shape[0] or lab.shape[0] != sc.shape[0]:
+            raise ShapeError(
+                f"offsets end at {int(off[-1])} but there are "
+                f"{lab.shape[0]} labels and {sc.shape[0]} scores"
+            )
+        check_range(
+            lab, "labels", 0, vocab_size if vocab_size is not None else np.iinfo(np.int64).max
+        )
+        return cls(bl, off, lab, sc)
+
+    @classmethod
+    def from_log_probs(
+        cls, log_probs: object, *, blank: int = 0, top_k: int = CTC_TOP_K,
+        min_log_prob: float = -np.inf,
+    ) -> CTCLattice:
+        """From a CTC model's `(T, C)` per-frame log-probabilities, `C` = vocabulary + 1.
+
+        Keeps every frame's blank column and its `top_k` best other columns scoring at least
+        `min_log_prob` (best first, the lower column on ties). Columns become vocabulary ids by
+        skipping the blank: id = column for columns before `blank`, column - 1 after it (with
+        the usual `blank=0`, id = column - 1)."""
+        lp = as_scores(log_probs, "log_probs", 2)
+        t_len, c = lp.shape
+        if not 0 <= int(blank) < max(c, 1):
+            raise LabelRangeError(f"blank column {blank} is outside [0, {c}) for {c} columns")
+        if isinstance(top_k, bool) or not isinstance(top_k, int | np.integer) or top_k < 1:
+            raise InvalidValueError(f"top_k must be an integer >= 1, got {top_k!r}")
+        if np.isnan(min_log_prob):
+            raise InvalidValueError("min_log_prob must not be NaN")
+        blank = int(blank)
+        rest = np.delete(lp, blank, axis=1).astype(np.float64)
+        k = min(int(top_k), rest.shape[1])
+        # stable sort of -score: best first, lower id on ties
+        order = np.argsort(-rest, axis=1, kind="stable")[:, :k]
+        top = np.take_along_axis(rest, order, axis=1)
+        keep = top >= min_log_prob
+        counts = keep.sum(axis=1)
+        offsets = np.zeros(t_len + 1, dtype=np.int64)
+        offsets[1:] = np.cumsum(counts)
+        return cls(np.ascontiguousarray(lp[:, blank]), offsets,
+                   np.ascontiguousarray(order[keep], dtype=np.int64),
+                   np.ascontiguousarray(top[keep].astype(lp.dtype)))
+
+    @property
+    def n_frames(self) -> int:
+        return int(self.blank.shape[0])
+
+    def collapse(self, choices: object) -> np.ndarray:
+        """The text (label ids) of an alignment given as per-frame choices (candidate index,
+        -1 for the blank): runs of one label not separated by a blank count once."""
+        ch = as_index(choices, "choices")
+        if ch.shape[0] != self.n_frames:
+            raise ShapeError(f"choices has {ch.shape[0]} entries for {self.n_frames} frames")
+        lab = np.where(ch >= 0, self.labels[np.maximum(ch, 0)] if self.labels.size else -1, -1)
+        prev = np.concatenate(([-1], lab[:-1]))
+        return np.ascontiguousarray(lab[(lab >= 0) & (lab != prev)], dtype=np.int64)
+
+
 @dataclass(frozen=True, eq=False)
 class WordLattice:
     """A DAG over character boundaries 0..n. Edge i spans `[starts[i], ends[i])` with a label
@@ -180,7 +274,10 @@ class WordLattice:
 @dataclass(frozen=True, eq=False)
 class Path:
     """A best path. `nodes` index the lattice (label id per step for a Trellis, candidate index
-    for a CandidateLattice, edge index for a WordLattice); `labels` are the label ids."""
+    for a CandidateLattice, edge index for a WordLattice); `labels` are the label ids.
+
+    For a CTCLattice `nodes` has one entry per frame (candidate index, -1 for the blank) and
+    `labels` is the collapsed text, so `len(path)` counts emitted characters, not frames."""
 
     labels: np.ndarray
     nodes: np.ndarray
