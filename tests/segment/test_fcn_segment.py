@@ -190,7 +190,6 @@ def test_shipped_model_with_the_issue_example(tmp_path):
 def test_builtin_words_start_the_hard_list(model, tmp_path, monkeypatch):
     import jiema_segment.fcn.tagger as tagger
     from jiema_segment.fcn.tagger import BUILTIN_WORDS_FACTOR
-
     from jiema_segment.fcn.word_lattice import LIST_WEIGHT
 
     seg = Segmenter(mode="fcn", model=model)
