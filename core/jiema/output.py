@@ -303,9 +303,10 @@ def choice_implied_by_model(
     is a usage error naming both (exit status 2)."""
     implied = choices.get(model.component) if model is not None else None
     if given is not None and implied is not None and given != implied:
+        wanted = ", ".join(c for c, choice in choices.items() if choice == given)
         raise click.BadParameter(
             f"{model.name} is a {implied} model (component {model.component}); it does not go "
-            f"with {flag} {given}",
+            f"with {flag} {given}, which takes component {wanted}",
             param_hint="--model")
     return given or implied
 
