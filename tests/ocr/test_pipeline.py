@@ -14,7 +14,8 @@ from jiema_ocr.synth import find_fonts, render_banner, render_line  # noqa: E402
 from ocr_stub import TemplateClassifier  # noqa: E402
 
 FONTS = find_fonts()
-pytestmark = pytest.mark.skipif(
+# only the tests that render need a font; the text rules and the layout prior run anywhere
+needs_fonts = pytest.mark.skipif(
     not FONTS, reason="no Debian CJK font installed (fonts-wqy-microhei, fonts-wqy-zenhei, "
                       "fonts-arphic-uming, fonts-arphic-ukai)")
 ALPHABET = "全场满减元包邮年终大促销川明好收电视机月，。0123456789"
@@ -25,6 +26,7 @@ def reader():
     return OcrReader(TemplateClassifier(ALPHABET, FONTS[0]))
 
 
+@needs_fonts
 @pytest.mark.parametrize("dark_text", [True, False])
 def test_reads_a_line_either_polarity(reader, dark_text):
     s = render_line("全场满299减50元，包邮。", FONTS[0], 32, dark_text=dark_text, noise=5,
@@ -39,16 +41,19 @@ def test_reads_a_line_either_polarity(reader, dark_text):
     assert 0 < result.confidence <= 1
 
 
+@needs_fonts
 def test_reads_a_banner_line_by_line(reader):
     s = render_banner(["年终大促销", "全场满299减50元"], FONTS[0], 32, noise=3, seed=5)
     assert reader.read(s.image).text == "年终大促销\n全场满299减50元"
 
 
+@needs_fonts
 def test_split_characters_with_recognition_cut(reader):
     s = render_line("川明好收电视机", FONTS[0], 36, seed=1)
     assert reader.read(s.image).text == "川明好收电视机"
 
 
+@needs_fonts
 def test_no_text_gives_empty_text(reader):
     from PIL import Image, ImageDraw
 
@@ -63,6 +68,7 @@ def test_no_text_gives_empty_text(reader):
     assert reader.read(noise).text == ""
 
 
+@needs_fonts
 def test_decoder_gets_the_candidates_and_its_text_is_used():
     seen = []
 
@@ -78,6 +84,7 @@ def test_decoder_gets_the_candidates_and_its_text_is_used():
     assert result.confidence == 0.5
 
 
+@needs_fonts
 def test_geometric_cut_only_classifies_the_chosen_glyphs():
     clf = TemplateClassifier(ALPHABET, FONTS[0])
     r = OcrReader(clf, options=OcrOptions(recognition_cut=False))
@@ -86,6 +93,7 @@ def test_geometric_cut_only_classifies_the_chosen_glyphs():
     assert clf.calls == 6
 
 
+@needs_fonts
 def test_glyph_crops_are_dark_on_light():
     s = render_line("电", FONTS[0], 40, dark_text=False, seed=0)
     analysis = analyse(s.image)
@@ -95,6 +103,7 @@ def test_glyph_crops_are_dark_on_light():
     assert np.median(crop) > 200 and crop.min() < 60  # mostly light ground, dark ink
 
 
+@needs_fonts
 def test_stages_are_swappable():
     calls = []
     base = Stages.from_options(OcrOptions())
@@ -109,6 +118,7 @@ def test_stages_are_swappable():
     assert calls == ["layers"]
 
 
+@needs_fonts
 def test_timings_and_line_dicts(reader):
     s = render_line("电视机", FONTS[0], 30, seed=0)
     result = reader.read(s.image)
@@ -118,6 +128,7 @@ def test_timings_and_line_dicts(reader):
     assert set(d["glyphs"][0]) == {"box", "char", "confidence", "candidates"}
 
 
+@needs_fonts
 def test_real_classifier_when_shipped():
     from jiema_ocr.classifier import MODELS_DIR
 
@@ -205,6 +216,7 @@ class _SureOfRadicals(TemplateClassifier):
         return out
 
 
+@needs_fonts
 def test_a_half_character_read_as_a_radical_is_joined():
     # in the kai face the halves of 化 stand apart and are shorter than the line's tall glyphs,
     # so geometry cuts them apart; a radical alone is no text, so the whole glyph is tried
@@ -230,6 +242,7 @@ def test_lm_weight_defaults_agree_with_the_decoder():
     assert LMDecoder(lm=None, lm_weight=2.0).lm_weight == 2.0
 
 
+@needs_fonts
 def test_a_line_hidden_by_a_gradient_is_found_with_the_ground_flattened():
     font = next((f for f in FONTS if f.name == "arphic-ukai"), None)
     if font is None:
@@ -255,6 +268,7 @@ def test_a_small_ring_at_the_top_of_the_line_is_a_degree_sign():
     assert layout_prior([("“", 0.9), ("。", 0.1)], high_quote, band)[0][0] == "“"
 
 
+@needs_fonts
 def test_an_unsure_line_of_odd_size_among_three_is_dropped():
     from jiema_ocr.results import GlyphResult, LineResult
 
@@ -276,6 +290,7 @@ def test_an_unsure_line_of_odd_size_among_three_is_dropped():
     assert len(off.drop_odd_lines([text1, text2, picture])) == 3
 
 
+@needs_fonts
 def test_a_short_unsure_line_among_three_is_dropped_whatever_its_size():
     from jiema_ocr.results import GlyphResult, LineResult
 
@@ -293,6 +308,7 @@ def test_a_short_unsure_line_among_three_is_dropped_whatever_its_size():
     assert reader.drop_odd_lines([text1, text2, line(80, "包邮", 0.7)])[-1].text == "包邮"
 
 
+@needs_fonts
 def test_a_line_of_drawn_shapes_alone_is_a_picture_not_text():
     from jiema_ocr.results import GlyphResult, LineResult
 
@@ -308,6 +324,7 @@ def test_a_line_of_drawn_shapes_alone_is_a_picture_not_text():
     assert reader.drop_odd_lines([date, item]) == [date, item]  # shapes inside text stay
 
 
+@needs_fonts
 def test_glyphs_a_longer_line_also_read_are_taken_from_the_shorter_one():
     from jiema_ocr.results import GlyphResult, LineResult
 
@@ -328,6 +345,7 @@ def test_glyphs_a_longer_line_also_read_are_taken_from_the_shorter_one():
     assert reader.drop_repeated_glyphs([text, apart]) == [text, apart]
 
 
+@needs_fonts
 def test_a_line_of_marks_alone_beside_text_is_part_of_a_picture():
     from jiema_ocr.results import GlyphResult, LineResult
 
@@ -506,6 +524,7 @@ def test_a_glyph_read_as_a_dot_may_be_a_comma():
     assert dict(out[1])["，"] == 0.6 and out[1][0] == (".", 0.6)
 
 
+@needs_fonts
 @pytest.mark.skipif(not FONTS, reason="no Debian CJK font installed")
 def test_the_text_rules_can_be_switched_off():
     s = render_line("晴。", FONTS[0], 40, dark_text=True, noise=0.0, blur=0.0, seed=1)
@@ -522,6 +541,7 @@ def test_the_text_rules_can_be_switched_off():
     assert read(False)[1] == [(".", 0.9), ("、", 0.1)]
 
 
+@needs_fonts
 def test_touching_glyphs_are_cut_on_the_pitch_grid():
     # wqy-zenhei at 27 px: the 子 of 好 touches the 亻 of 似, one column run across the cell
     # boundary; the surely read glyphs around them give the pitch that splits it
