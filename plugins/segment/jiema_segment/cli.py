@@ -256,6 +256,8 @@ def _stream(
     from jiema.corpus import read_lines
     from tqdm import tqdm
 
+    from .segmenter import word_spans
+
     reporter = Reporter(jsonl=jsonl, out=out)
     pending: list[Any] = []
     skipping: tuple[str, int] | None = None  # (file, bad line) whose rest plain mode skips
@@ -274,7 +276,7 @@ def _stream(
                             extra={"line": rec.line})
             reporter.write(record)
             return
-        spans = [t for t in _offsets(words) if not t[0].isspace()]
+        spans = [t for t in word_spans(words) if not t[0].isspace()]
         words = [w for w, _, _ in spans]
         extra: dict[str, Any] = {"line": rec.line, "words": words}
         if tokens:
@@ -321,15 +323,6 @@ def _refuse_model_output(out: str, inputs: Any) -> None:
     refuse_input_as_output(out, sources)
     if out.endswith(".safetensors"):
         refuse_input_as_output(card_path_for(out), sources, option="--out's card")
-
-
-def _offsets(words: list[str]) -> list[tuple[str, int, int]]:
-    """(word, start, end) character offsets of a line's words (which join to the line)."""
-    out, at = [], 0
-    for w in words:
-        out.append((w, at, at + len(w)))
-        at += len(w)
-    return out
 
 
 @click.command("dictionary")

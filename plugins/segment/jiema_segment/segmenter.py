@@ -378,11 +378,7 @@ class Segmenter:
     def tokenize(self, text: str) -> list[tuple[str, int, int]]:
         """`(word, start, end)` for each word of `text`, character offsets (as jieba's
         `tokenize`, default mode); each whitespace character is a word too, as in `cut`."""
-        out, at = [], 0
-        for word in self.cut(text):
-            out.append((word, at, at + len(word)))
-            at += len(word)
-        return out
+        return word_spans(self.cut(text))
 
     def cut_for_search(self, text: str) -> list[str]:
         """jieba's search-engine mode: each word, preceded by the known words of two and three
@@ -442,6 +438,15 @@ class Segmenter:
                 factor = self.hard_default if len(pieces) == 1 else 1 / self.hard_default
                 self.load_hard({word: factor})
         return freq
+
+
+def word_spans(words: Iterable[str]) -> list[tuple[str, int, int]]:
+    """`(word, start, end)` character offsets of consecutive words (which join to their text)."""
+    out, at = [], 0
+    for word in words:
+        out.append((word, at, at + len(word)))
+        at += len(word)
+    return out
 
 
 def _as_factor(word: object, factor: object) -> float:
