@@ -93,19 +93,7 @@ class CandidateLattice:
     def from_arrays(
         cls, offsets: object, labels: object, scores: object, vocab_size: int | None = None
     ) -> CandidateLattice:
-        off = as_index(offsets, "offsets")
-        lab = as_index(labels, "labels")
-        sc = as_scores(scores, "scores", 1)
-        if off.size == 0 or off[0] != 0 or (np.diff(off) < 0).any():
-            raise ShapeError("offsets must start at 0 and be non-decreasing, length T + 1")
-        if off[-1] != lab.shape[0] or lab.shape[0] != sc.shape[0]:
-            raise ShapeError(
-                f"offsets end at {int(off[-1])} but there are "
-                f"{lab.shape[0]} labels and {sc.shape[0]} scores"
-            )
-        check_range(
-            lab, "labels", 0, vocab_size if vocab_size is not None else np.iinfo(np.int64).max
-        )
+        off, lab, sc = _candidates(offsets, labels, scores, vocab_size)
         return cls(off, lab, sc)
 
     @classmethod
@@ -158,21 +146,12 @@ class CTCLattice:
     ) -> CTCLattice:
         bl = as_scores(blank, "blank", 1)
         off = as_index(offsets, "offsets")
-        lab = as_index(labels, "labels")
-        sc = as_scores(scores, "scores", 1)
-        if off.size != bl.shape[0] + 1 or off[0] != 0 or (np.diff(off) < 0).any():
+        if off.size != bl.shape[0] + 1:
             raise ShapeError(
                 f"offsets must start at 0, be non-decreasing and have length T + 1 = "
                 f"{bl.shape[0] + 1} (one blank score per frame); got length {off.size}"
             )
-        if off[-1] != lab.shape[0] or lab.shape[0] != sc.shape[0]:
-            raise ShapeError(
-                f"offsets end at {int(off[-1])} but there are "
-                f"{lab.shape[0]} labels and {sc.shape[0]} scores"
-            )
-        check_range(
-            lab, "labels", 0, vocab_size if vocab_size is not None else np.iinfo(np.int64).max
-        )
+        off, lab, sc = _candidates(off, labels, scores, vocab_size)
         return cls(bl, off, lab, sc)
 
     @classmethod
@@ -331,3 +310,23 @@ class Marginals:
 def _check_k(k: int) -> None:
     if k == 0:
         raise ShapeError("emissions must have at least one label (K = 0 given)")
+
+
+def _candidates(
+    offsets: object, labels: object, scores: object, vocab_size: int | None
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Validated CSR candidates per position (a CandidateLattice's, a CTCLattice's frames)."""
+    off = as_index(offsets, "offsets")
+    lab = as_index(labels, "labels")
+    sc = as_scores(scores, "scores", 1)
+    if off.size == 0 or off[0] != 0 or (np.diff(off) < 0).any():
+        raise ShapeError("offsets must start at 0 and be non-decreasing, length T + 1")
+    if off[-1] != lab.shape[0] or lab.shape[0] != sc.shape[0]:
+        raise ShapeError(
+            f"offsets end at {int(off[-1])} but there are "
+            f"{lab.shape[0]} labels and {sc.shape[0]} scores"
+        )
+    check_range(
+        lab, "labels", 0, vocab_size if vocab_size is not None else np.iinfo(np.int64).max
+    )
+    return off, lab, sc

@@ -29,24 +29,7 @@ from __future__ import annotations
 import numpy as np
 from numba import njit
 
-from .bigram import lookup_batch
-
-NONE, DENSE, BIGRAM = 0, 1, 2
-
-
-@njit(cache=True, nogil=True)
-def _pair_scores(kind, dense, slots, fslots, bits, filt, fbits, row_default, vocab_size,
-                 prev, nxt, q, out, work_i, work_k):
-    """out[i] = trans(prev[i] -> nxt[i]) for i < q."""
-    if kind == BIGRAM:
-        lookup_batch(slots, fslots, bits, filt, fbits, row_default, vocab_size, prev, nxt, q, out,
-                     work_i, work_k)
-    elif kind == DENSE:
-        for i in range(q):
-            out[i] = dense[prev[i], nxt[i]]
-    else:
-        for i in range(q):
-            out[i] = 0.0
+from .graph import pair_scores
 
 
 @njit(cache=True, nogil=True)
@@ -131,7 +114,7 @@ def viterbi_ctc(blank, offsets, labels, scores, start_t, end_t, kind, dense, slo
                 pv[q] = slot_label[sb]
                 nx[q] = labels[j]
                 q += 1
-        _pair_scores(kind, dense, slots, fslots, bits, filt, fbits, row_default, vocab_size,
+        pair_scores(kind, dense, slots, fslots, bits, filt, fbits, row_default, vocab_size,
                      pv, nx, q, tr, work_i, work_k)
         q = 0
         floor = np.inf
@@ -170,7 +153,7 @@ def viterbi_ctc(blank, offsets, labels, scores, start_t, end_t, kind, dense, slo
                 pv[q] = slot_label[s] if s > 0 else 0
                 nx[q] = labels[j]
                 q += 1
-        _pair_scores(kind, dense, slots, fslots, bits, filt, fbits, row_default, vocab_size,
+        pair_scores(kind, dense, slots, fslots, bits, filt, fbits, row_default, vocab_size,
                      pv, nx, q, tr, work_i, work_k)
         q = 0
         for j in range(lo, hi):
@@ -327,7 +310,7 @@ def state_graph(blank, offsets, labels, scores, start_t, end_t, kind, dense, slo
                 pv[q] = slot_label[keep[r]]
                 nx[q] = labels[j]
                 q += 1
-        _pair_scores(kind, dense, slots, fslots, bits, filt, fbits, row_default, vocab_size,
+        pair_scores(kind, dense, slots, fslots, bits, filt, fbits, row_default, vocab_size,
                      pv, nx, q, tr, work_i, work_k)
         q = 0
         for j in range(lo, hi):

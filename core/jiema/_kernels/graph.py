@@ -62,6 +62,21 @@ def count_paths(n, starts, scores, end_offsets, cap):
 
 
 @njit(cache=True, nogil=True)
+def pair_scores(kind, dense, slots, fslots, bits, filt, fbits, row_default, vocab_size,
+                 prev, nxt, q, out, work_i, work_k):
+    """out[i] = trans(prev[i] -> nxt[i]) for i < q."""
+    if kind == BIGRAM:
+        lookup_batch(slots, fslots, bits, filt, fbits, row_default, vocab_size, prev, nxt, q, out,
+                     work_i, work_k)
+    elif kind == DENSE:
+        for i in range(q):
+            out[i] = dense[prev[i], nxt[i]]
+    else:
+        for i in range(q):
+            out[i] = 0.0
+
+
+@njit(cache=True, nogil=True)
 def _fill_trans(b, starts, labels, end_offsets, kind, dense, slots, fslots, bits, filt, fbits,
                 row_default, vocab_size, prev, nxt, out, work_i, work_k):
     """Transition scores of every (predecessor d, edge e) pair at boundary b, e-major, d-minor
@@ -73,15 +88,8 @@ def _fill_trans(b, starts, labels, end_offsets, kind, dense, slots, fslots, bits
             prev[q] = labels[d]
             nxt[q] = labels[e]
             q += 1
-    if kind == BIGRAM:
-        lookup_batch(slots, fslots, bits, filt, fbits, row_default, vocab_size, prev, nxt, q, out,
-                     work_i, work_k)
-    elif kind == DENSE:
-        for i in range(q):
-            out[i] = dense[prev[i], nxt[i]]
-    else:
-        for i in range(q):
-            out[i] = 0.0
+    pair_scores(kind, dense, slots, fslots, bits, filt, fbits, row_default, vocab_size, prev, nxt,
+                q, out, work_i, work_k)
     return q
 
 
