@@ -236,9 +236,8 @@ def test_a_half_character_read_as_a_radical_is_joined():
 def test_lm_weight_defaults_agree_with_the_decoder():
     from jiema_ocr.lm_decode import DEFAULT_LM_WEIGHT
     from jiema_ocr.pipeline import LMDecoder
-    from jiema_ocr.plugin import LMOptions
 
-    assert LMDecoder(lm=None).lm_weight == DEFAULT_LM_WEIGHT == LMOptions().lm_weight
+    assert LMDecoder(lm=None).lm_weight == DEFAULT_LM_WEIGHT
     assert LMDecoder(lm=None, lm_weight=2.0).lm_weight == 2.0
 
 

@@ -3,12 +3,15 @@ components, the shipped models and the `jiema ocr` command (plus the training co
 
 from __future__ import annotations
 
+import functools
 from pathlib import Path
 from typing import Any
 
 import jiema
 from jiema.registry import Stage
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, create_model
+
+from .lm_decode import DEFAULT_LM_WEIGHT
 
 TASK = "ocr"
 MODELS_DIR = Path(__file__).parent / "models"
@@ -21,26 +24,25 @@ LINE_COMPONENT = "ocr.line_ctc.v1"  # = line_ctc.COMPONENT
 LINE_MODEL = "gb2312-line-ctc"
 
 
-class ReaderOptions(BaseModel):
-    """Decoding knobs of the cut-and-classify reader (see `pipeline.OcrOptions`)."""
+# OcrOptions' fields that are stages of their own, each with its config block
+_STAGE_FIELDS = frozenset({"preprocess", "layers", "regions", "cutting"})
 
-    model_config = ConfigDict(extra="forbid", frozen=True)
 
-    top_k: int = Field(10, ge=1, le=50)
-    layout_prior: bool = True
-    recognition_cut: bool = True
-    sure_prob: float = Field(0.9, ge=0, le=1)
-    cut_weight: float = Field(2.0, ge=0)
-    min_line_confidence: float = Field(0.15, ge=0, le=1)
-    odd_line_confidence: float = Field(0.55, ge=0, le=1)
-    odd_line_size: float = Field(2.0, ge=1)
-    short_line_glyphs: int = Field(3, ge=0)
-    short_line_confidence: float = Field(0.65, ge=0, le=1)
-    margin: float = Field(0.08, ge=0)
-    max_pixels: int = Field(40_000_000, ge=1)
-    space_gap: float = Field(0.5, gt=0)
-    flatten_retry: bool = True
-    flatten_more: bool = True
+@functools.cache
+def reader_options() -> type[BaseModel]:
+    """The cut-and-classify reader's options: every field of `OcrOptions` but the stages,
+    derived from it so that the deployment config reaches each knob the reader has."""
+    from .options import OcrOptions
+
+    fields: dict[str, Any] = {
+        name: (field.annotation, field)
+        for name, field in OcrOptions.model_fields.items() if name not in _STAGE_FIELDS
+    }
+    return create_model(  # type: ignore[call-overload, no-any-return]
+        "ReaderOptions", __config__=ConfigDict(extra="forbid", frozen=True),
+        __doc__="Decoding knobs of the cut-and-classify reader (`OcrOptions` less its stages).",
+        **fields,
+    )
 
 
 class LineReaderOptions(BaseModel):
@@ -75,7 +77,7 @@ class LMOptions(BaseModel):
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
-    lm_weight: float = Field(0.4, ge=0)  # = lm_decode.DEFAULT_LM_WEIGHT (no import here: light)
+    lm_weight: float = Field(DEFAULT_LM_WEIGHT, ge=0)
     alpha: float | None = Field(None, gt=0)
     threshold: float | None = Field(None, ge=0)
 
@@ -195,7 +197,7 @@ def register_components(register: Any) -> None:
         register(f"ocr.{kind}", name, factory=lambda options, model: options,
                  options=_stage_options(kind), description=what)
     register("ocr.reader", "ocr.cut_classify.v1", factory=lambda options, model: options,
-             options=ReaderOptions,
+             options=reader_options(),
              description="Cut glyphs, classify every plausible cut, keep the best by recognition.")
     register("ocr.reader", LINE_COMPONENT, factory=make_line_reader, options=LineReaderOptions,
              description="Whole-line recogniser (conv features -> CTC), no glyph cutting; its "
