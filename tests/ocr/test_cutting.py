@@ -168,12 +168,11 @@ def test_empty_mask():
 
 pytest.importorskip("PIL")
 pytest.importorskip("fontTools")
-from jiema_ocr.synth import find_fonts, render_line  # noqa: E402
+from jiema_ocr.synth import render_line  # noqa: E402
+from ocr_fonts import FONTS, needs_fonts  # noqa: E402
 
-FONTS = find_fonts()
 
-
-@pytest.mark.skipif(not FONTS, reason="no Debian CJK font installed (fonts-wqy-*, fonts-arphic-*)")
+@needs_fonts
 @pytest.mark.parametrize("font_index", range(4))
 def test_rendered_split_characters_cut_right(font_index):
     from jiema_ocr.layering import find_layers

@@ -14,14 +14,12 @@ import jiema  # noqa: E402
 import jiema_ocr.plugin as plugin  # noqa: E402
 from click.testing import CliRunner  # noqa: E402
 from jiema.cli import build_cli  # noqa: E402
-from jiema_ocr.synth import find_fonts, render_line  # noqa: E402
+from jiema_ocr.synth import render_line  # noqa: E402
+from ocr_fonts import FONTS, needs_fonts  # noqa: E402
 from ocr_stub import TemplateClassifier  # noqa: E402
 from PIL import Image  # noqa: E402
 
-FONTS = find_fonts()
-pytestmark = pytest.mark.skipif(
-    not FONTS, reason="no Debian CJK font installed (fonts-wqy-microhei, fonts-wqy-zenhei, "
-                      "fonts-arphic-uming, fonts-arphic-ukai)")
+pytestmark = needs_fonts
 
 
 @pytest.fixture

@@ -10,14 +10,10 @@ pytest.importorskip("scipy")
 pytest.importorskip("PIL")
 pytest.importorskip("fontTools")
 from jiema_ocr.pipeline import OcrOptions, OcrReader, Stages, analyse, glyph_crop  # noqa: E402
-from jiema_ocr.synth import find_fonts, render_banner, render_line  # noqa: E402
+from jiema_ocr.synth import render_banner, render_line  # noqa: E402
+from ocr_fonts import FONTS, needs_fonts  # noqa: E402
 from ocr_stub import TemplateClassifier  # noqa: E402
 
-FONTS = find_fonts()
-# only the tests that render need a font; the text rules and the layout prior run anywhere
-needs_fonts = pytest.mark.skipif(
-    not FONTS, reason="no Debian CJK font installed (fonts-wqy-microhei, fonts-wqy-zenhei, "
-                      "fonts-arphic-uming, fonts-arphic-ukai)")
 ALPHABET = "全场满减元包邮年终大促销川明好收电视机月，。0123456789"
 
 

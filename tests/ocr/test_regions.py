@@ -11,12 +11,8 @@ pytest.importorskip("fontTools")
 from jiema_ocr.layering import find_layers  # noqa: E402
 from jiema_ocr.preprocess import preprocess  # noqa: E402
 from jiema_ocr.regions import RegionOptions, find_lines, order_lines  # noqa: E402
-from jiema_ocr.synth import find_fonts, render_banner, render_line  # noqa: E402
-
-FONTS = find_fonts()
-needs_fonts = pytest.mark.skipif(
-    not FONTS, reason="no Debian CJK font installed (fonts-wqy-microhei, fonts-wqy-zenhei, "
-                      "fonts-arphic-uming, fonts-arphic-ukai)")
+from jiema_ocr.synth import render_banner, render_line  # noqa: E402
+from ocr_fonts import FONTS, needs_fonts  # noqa: E402
 
 
 def _font(name):

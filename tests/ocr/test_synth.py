@@ -7,12 +7,8 @@ import pytest
 
 pytest.importorskip("PIL")
 pytest.importorskip("fontTools")
-from jiema_ocr.synth import find_fonts, font_covers, render_banner, render_line  # noqa: E402
-
-FONTS = find_fonts()
-needs_fonts = pytest.mark.skipif(
-    not FONTS, reason="no Debian CJK font installed (fonts-wqy-microhei, fonts-wqy-zenhei, "
-                      "fonts-arphic-uming, fonts-arphic-ukai)")
+from jiema_ocr.synth import font_covers, render_banner, render_line  # noqa: E402
+from ocr_fonts import FONTS, needs_fonts  # noqa: E402
 
 
 @needs_fonts
