@@ -6,12 +6,9 @@ import numpy as np
 import pytest
 from jiema_segment.fcn import FCNSettings, TrainOptions
 from jiema_segment.fcn.vocab import UNK, BigramVocab
+from pd_lines import PD_LINES
 
-CORPUS = [
-    "迈向/v  充满/v  希望/n  的/u  新/a  世纪/n",
-    "我们/r  的/u  希望/n  在/p  新/a  世纪/n  。/w",
-    "国家/n  充满/v  希望/n  。/w",
-] * 6
+CORPUS = [PD_LINES[0], *PD_LINES[2:]] * 6
 
 
 def test_bigram_vocab_keeps_frequent_pairs_and_the_line_end():

@@ -9,13 +9,9 @@ from jiema.errors import InvalidInputError, ModelFileError
 from jiema_segment.fcn import FCNSettings, TrainOptions
 
 pytest.importorskip("torch")
+from pd_lines import PD_LINES  # noqa: E402
 
-CORPUS = [
-    "迈向/v  充满/v  希望/n  的/u  新/a  世纪/n",
-    "中共中央/nt  总书记/n  、/w  国家/n  主席/n",
-    "我们/r  的/u  希望/n  在/p  新/a  世纪/n  。/w",
-    "国家/n  充满/v  希望/n  。/w",
-] * 4
+CORPUS = PD_LINES * 4
 LINES = ["国家充满希望。", "", "新世纪的中共中央", "龘"]
 
 

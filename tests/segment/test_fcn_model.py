@@ -12,13 +12,9 @@ from jiema_segment.fcn.tagger import HardDictionary, decode_tags
 from jiema_segment.fcn.vocab import B, E, M, S
 
 pytest.importorskip("torch")
+from pd_lines import PD_LINES  # noqa: E402
 
-CORPUS = [
-    "迈向/v  充满/v  希望/n  的/u  新/a  世纪/n",
-    "中共中央/nt  总书记/n  、/w  国家/n  主席/n",
-    "我们/r  的/u  希望/n  在/p  新/a  世纪/n  。/w",
-    "国家/n  充满/v  希望/n  。/w",
-] * 6
+CORPUS = PD_LINES * 6
 
 
 def test_vocab_normalises_width_and_maps_unknown_to_unk():
