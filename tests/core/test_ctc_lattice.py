@@ -55,20 +55,8 @@ def _alignments(lat: CTCLattice, trans):
     """Every alignment: (score, text, choices), from the definition."""
     frames = [[-1, *range(lat.offsets[t], lat.offsets[t + 1])] for t in range(lat.n_frames)]
     for choices in itertools.product(*frames):
-        score, text, prev_lab = 0.0, [], -1
-        for t, c in enumerate(choices):
-            if c < 0:
-                score += float(lat.blank[t])
-                prev_lab = -1
-                continue
-            lab = int(lat.labels[c])
-            score += float(lat.scores[c])
-            if lab != prev_lab:
-                score += _trans_score(trans, text[-1] if text else None, lab)
-                text.append(lab)
-            prev_lab = lab
-        score += _end_score(trans, text[-1] if text else None)
-        yield score, tuple(text), choices
+        scores, text = _scored(lat, trans, choices)
+        yield scores[-1], text, choices
 
 
 def _best_texts(lat: CTCLattice, trans) -> list[tuple[float, tuple[int, ...]]]:
@@ -289,6 +277,14 @@ def test_kbest_pruning_retries_stay_exact(seed: int, monkeypatch: pytest.MonkeyP
 def _cumulative(lat: CTCLattice, trans, choices: tuple[int, ...]) -> list[float]:
     """Score of the alignment's first t + 1 frames (transitions of their emissions included),
     for every t, then the whole score (end included)."""
+    return _scored(lat, trans, choices)[0]
+
+
+def _scored(
+    lat: CTCLattice, trans, choices: tuple[int, ...]
+) -> tuple[list[float], tuple[int, ...]]:
+    """An alignment scored from the definition: the running score after each frame, then the
+    whole score (end included); and its emitted text."""
     out, score, text, prev_lab = [], 0.0, [], -1
     for t, c in enumerate(choices):
         if c < 0:
@@ -302,7 +298,7 @@ def _cumulative(lat: CTCLattice, trans, choices: tuple[int, ...]) -> list[float]
                 text.append(lab)
             prev_lab = lab
         out.append(score)
-    return [*out, score + _end_score(trans, text[-1] if text else None)]
+    return [*out, score + _end_score(trans, text[-1] if text else None)], tuple(text)
 
 
 @pytest.mark.parametrize("kind", ["none", "bigram", "dense"])

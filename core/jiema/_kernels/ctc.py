@@ -32,6 +32,26 @@ from numba import njit
 from .graph import pair_scores
 
 
+@njit(cache=True, nogil=True, inline="always")
+def _label_pairs(labels, lo, hi, d_lo, d_hi, slot_label, keep, n_keep, pv, nx):
+    """The (previous, next) label pairs whose transition scores a frame needs, into `pv`/`nx`:
+    for each candidate j of [lo, hi), first each candidate d of [d_lo, d_hi) of the frame before,
+    then each blank state keep[:n_keep] (its last emitted label; state 0, nothing emitted yet,
+    gets 0, which callers score by the start score instead). Returns how many."""
+    q = 0
+    for j in range(lo, hi):
+        for d in range(d_lo, d_hi):
+            pv[q] = labels[d]
+            nx[q] = labels[j]
+            q += 1
+        for r in range(n_keep):
+            s = keep[r]
+            pv[q] = slot_label[s] if s > 0 else 0
+            nx[q] = labels[j]
+            q += 1
+    return q
+
+
 @njit(cache=True, nogil=True)
 def _slot_counts(offsets, labels, n_ids):
     """Slots (blank states) at each frame: 1 + distinct labels at earlier frames; `(T + 1,)`."""
@@ -80,6 +100,7 @@ def viterbi_ctc(blank, offsets, labels, scores, start_t, end_t, kind, dense, slo
     work_i = np.empty(2 * m, dtype=np.int64)
     work_k = np.empty(2 * m, dtype=np.int64)
     keep = np.empty(n_slots, dtype=np.int64)
+    best_blank = np.empty(1, dtype=np.int64)  # look-ups 1's one blank state
     lo_prev, hi_prev = 0, 0  # candidates of frame t - 1
     for t in range(t_len):
         lo, hi = offsets[t], offsets[t + 1]
@@ -104,16 +125,9 @@ def viterbi_ctc(blank, offsets, labels, scores, start_t, end_t, kind, dense, slo
                                           and slot_label[s] < slot_label[sb]):
                 sb = s
         # look-ups 1: non-blank predecessors, and the best blank state
-        q = 0
-        for j in range(lo, hi):
-            for d in range(lo_prev, hi_prev):
-                pv[q] = labels[d]
-                nx[q] = labels[j]
-                q += 1
-            if sb > 0:
-                pv[q] = slot_label[sb]
-                nx[q] = labels[j]
-                q += 1
+        best_blank[0] = sb
+        q = _label_pairs(labels, lo, hi, lo_prev, hi_prev, slot_label, best_blank,
+                         1 if sb > 0 else 0, pv, nx)
         pair_scores(kind, dense, slots, fslots, bits, filt, fbits, row_default, vocab_size,
                      pv, nx, q, tr, work_i, work_k)
         q = 0
@@ -146,13 +160,7 @@ def viterbi_ctc(blank, offsets, labels, scores, start_t, end_t, kind, dense, slo
             if s != sb and prev_b[s] > -np.inf and prev_b[s] >= floor:
                 keep[n_keep] = s
                 n_keep += 1
-        q = 0
-        for j in range(lo, hi):
-            for r in range(n_keep):
-                s = keep[r]
-                pv[q] = slot_label[s] if s > 0 else 0
-                nx[q] = labels[j]
-                q += 1
+        q = _label_pairs(labels, lo, hi, lo, lo, slot_label, keep, n_keep, pv, nx)
         pair_scores(kind, dense, slots, fslots, bits, filt, fbits, row_default, vocab_size,
                      pv, nx, q, tr, work_i, work_k)
         q = 0
@@ -300,16 +308,7 @@ def state_graph(blank, offsets, labels, scores, start_t, end_t, kind, dense, slo
                     n_keep += 1
                 else:
                     dropped = True
-        q = 0
-        for j in range(lo, hi):
-            for d in range(lo_p, lo):
-                pv[q] = labels[d]
-                nx[q] = labels[j]
-                q += 1
-            for r in range(n_keep):
-                pv[q] = slot_label[keep[r]]
-                nx[q] = labels[j]
-                q += 1
+        q = _label_pairs(labels, lo, hi, lo_p, lo, slot_label, keep, n_keep, pv, nx)
         pair_scores(kind, dense, slots, fslots, bits, filt, fbits, row_default, vocab_size,
                      pv, nx, q, tr, work_i, work_k)
         q = 0
