@@ -152,7 +152,7 @@ def main() -> None:
     parser.add_argument("--lists-only", action="store_true",
                         help="only the table of other standards' word lists")
     args = parser.parse_args()
-    data: Path = args.data
+    data: Path = args.data.resolve()  # the perl scorer runs in a scratch folder
     if args.lists_only:
         from jiema_segment.fcn.tagger import model_path_default
 
