@@ -244,3 +244,18 @@ def test_a_paused_and_resumed_run_is_bit_identical_to_an_unbroken_one(tmp_path):
     assert a.keys() == b.keys() and any(k.startswith("opt.") for k in a)
     for key in a:
         assert torch.equal(a[key], b[key]), key
+
+
+def test_a_run_without_a_dev_split_keeps_its_first_epoch_as_the_best(tmp_path):
+    """Without dev lines the best epoch is the lowest training loss; the first epoch's loss is
+    above 1, and a best of -1 to beat once kept it (and so the run) from ever being best."""
+    from jiema_segment.fcn.train import Trainer
+
+    corpus = tmp_path / "pd.txt"
+    corpus.write_text("\n".join(CORPUS) + "\n", encoding="utf-8")
+    options = TrainOptions(epochs=1, batch_chars=32, dev_fraction=0.0, min_count=1)
+    trainer = Trainer([str(corpus)], tmp_path / "run", FCNSettings(dim=8, layers=1), options,
+                      log=lambda s: None)
+    scores = trainer.run(progress=False)
+    assert scores["train_loss"] > 1 and "dev_f" not in scores
+    assert json.loads((tmp_path / "run" / "best.json").read_text(encoding="utf-8"))["epoch"] == 1
