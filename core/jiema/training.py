@@ -294,6 +294,7 @@ class Loop:
             progress: bool = True) -> None:
         """Train until `steps`, the batches' end, `patience`, `stop_at` (steps in all) or
         `max_minutes` (of this call), or a stop request; the run ends with a `last` checkpoint.
+        The network trains in training mode (`validate` puts it back there after scoring).
 
         Parameters
         ----------
@@ -311,6 +312,7 @@ class Loop:
         once the checkpoint is written.
         """
         self._progress, self._running = progress, True
+        self.net.train()
         started = self._t0 = self._last_save = time.monotonic()
         finished = object()
         stream = iter(batches)

@@ -12,8 +12,7 @@ resumed run trains bit for bit as the unbroken one (same `threads`, a `steps` bu
 from __future__ import annotations
 
 import os
-import unicodedata
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -21,6 +20,7 @@ import numpy as np
 import torch
 from pydantic import BaseModel, ConfigDict, Field
 
+from ..cer import cer
 from ..charset import Charset, default_charset
 from ..line_ctc import FRAME, LineRecognizer, normalize_line
 
@@ -145,25 +145,6 @@ def pad_batch(maps: Sequence[np.ndarray], height: int) -> np.ndarray:
 # ---------------------------------------------------------------- scoring
 
 
-def edit_distance(a: str, b: str) -> int:
-    prev = list(range(len(b) + 1))
-    for i, ca in enumerate(a, 1):
-        cur = [i]
-        for j, cb in enumerate(b, 1):
-            cur.append(min(prev[j] + 1, cur[j - 1] + 1, prev[j - 1] + (ca != cb)))
-        prev = cur
-    return prev[-1]
-
-
-def cer(refs: Sequence[str], hyps: Sequence[str]) -> float:
-    """Character error rate after NFKC with spaces removed (the benchmark's metric)."""
-    def norm(s: str) -> str:
-        return "".join(c for c in unicodedata.normalize("NFKC", s) if not c.isspace())
-
-    edits = sum(edit_distance(norm(r), norm(h)) for r, h in zip(refs, hyps, strict=True))
-    return edits / max(sum(len(norm(r)) for r in refs), 1)
-
-
 def greedy_texts(logits: torch.Tensor, frames: Sequence[int], labels: Sequence[str]) -> list[str]:
     """Best-path CTC read-out: frame argmax, repeats merged, blanks dropped."""
     best = logits.argmax(dim=2).cpu().numpy()
@@ -200,7 +181,15 @@ def train_lines(out_dir: str | os.PathLike[str], opts: LineTrainOptions, *, resu
     from jiema import checkpoints, training
 
     from ..language_model import corpus_lines
-    from .train import RunningLoss, _init_card, one_cycle, read_checkpoint, run_fraction
+    from .train import (
+        RunningLoss,
+        _init_card,
+        held_out_card,
+        held_out_scores,
+        one_cycle,
+        read_checkpoint,
+        run_fraction,
+    )
 
     out = Path(out_dir)
     device = torch.device(opts.device)
@@ -236,7 +225,6 @@ def train_lines(out_dir: str | os.PathLike[str], opts: LineTrainOptions, *, resu
     ctc = torch.nn.CTCLoss(blank=0, zero_infinity=True)
     rec = LineRecognizer(net, charset, arch="charnet_ctc", height=sampler.height)
     saved_options = opts.model_dump(exclude={"device", "threads"})
-    scores: dict[str, float] = {}
 
     def evaluate() -> dict[str, float]:
         if not eval_items:
@@ -252,24 +240,23 @@ def train_lines(out_dir: str | os.PathLike[str], opts: LineTrainOptions, *, resu
         net.train()
         return {"cer": cer([t for _, t in eval_items], hyps)}
 
-    def exported(path: Path) -> None:
+    def exported(path: Path, scores: Mapping[str, Any]) -> None:
         trained = {"trained_steps": loop.step, "trained_lines": loop.step * opts.batch_size,
                    "trained_minutes": round(loop.seconds / 60, 1), "eval_seed": EVAL_SEED,
                    "eval_lines": len(eval_items)}
         rec.save(path, name=opts.name, training={**saved_options, **trained},
-                 scores={f"heldout_{k}": v for k, v in scores.items()}, earlier=init_rebuild)
+                 scores=held_out_card(scores), earlier=init_rebuild)
 
     def validate() -> dict[str, Any]:
-        nonlocal scores
         scores = evaluate()
-        exported(out / "model.safetensors")
+        exported(out / "model.safetensors", scores)
         return {"step": loop.step, **scores} if scores else {}
 
     loop = training.Loop(
         out, net, optim, threads=opts.threads, steps=opts.steps, seed=opts.seed,
         checkpoint_minutes=opts.checkpoint_minutes, validate=validate,
         validate_at_checkpoints=True, metric="cer", lower_is_better=True,
-        on_best=lambda _: exported(out / "best.safetensors"),
+        on_best=lambda scores: exported(out / "best.safetensors", scores),
         extra_state=lambda: {"options": saved_options}, desc="train ocr-line",
     )
     if state is not None:
@@ -298,8 +285,5 @@ def train_lines(out_dir: str | os.PathLike[str], opts: LineTrainOptions, *, resu
         optim.step()
         return shown.show(loop.step + 1, loss)
 
-    net.train()
     loop.run(batches(), step, stop_at=stop_at, max_minutes=max_minutes, progress=progress)
-    if not scores and loop.history:  # a finished run resumed: its last held-out scores
-        scores = {k: v for k, v in loop.history[-1].items() if k != "step"}
-    return scores
+    return held_out_scores(loop)

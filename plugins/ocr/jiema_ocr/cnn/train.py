@@ -15,7 +15,7 @@ from __future__ import annotations
 import itertools
 import math
 import os
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -254,6 +254,16 @@ def read_checkpoint(out: Path) -> dict[str, Any]:
     return state
 
 
+def held_out_card(scores: Mapping[str, Any]) -> dict[str, float]:
+    """A validation's scores as a model card names them."""
+    return {f"heldout_{k}": v for k, v in scores.items() if k != "step"}
+
+
+def held_out_scores(loop: Any) -> dict[str, float]:
+    """The last validation's held-out scores (empty when the run has none)."""
+    return {k: v for k, v in loop.history[-1].items() if k != "step"} if loop.history else {}
+
+
 def run_fraction(loop: Any, steps: int, minutes: float | None) -> float:
     """How much of its budget a run has used: steps, or the clock when `minutes` runs out
     first (then the schedule follows the clock)."""
@@ -339,30 +349,27 @@ def train(out_dir: str | os.PathLike[str], opts: TrainOptions, *, resume: bool =
             (class_probs(len(charset), s.classes, s.probs), n)
             for s, n in zip(samplers, sizes, strict=True)])
     optim = torch.optim.AdamW(net.parameters(), lr=opts.lr, weight_decay=opts.weight_decay)
-    scores: dict[str, float] = {}
     saved_options = opts.model_dump(exclude={"device", "workers", "threads"})
 
-    def exported(path: Path) -> None:
+    def exported(path: Path, scores: Mapping[str, Any]) -> None:
         run_minutes = loop.seconds / 60
         trained = {"trained_steps": loop.step, "trained_samples": loop.step * opts.batch_size,
                    "trained_minutes": round(run_minutes, 1), "eval_seed": EVAL_SEED,
                    "eval_samples": len(y_eval),
                    "total_minutes": round(parent_minutes + run_minutes, 1)}
-        named = {f"heldout_{k}": v for k, v in scores.items()}
-        export(net, charset, opts, path, named, trained, shift)
+        export(net, charset, opts, path, held_out_card(scores), trained, shift)
 
     def validate() -> dict[str, Any]:
-        nonlocal scores
         scores = accuracy(net, x_eval, y_eval, opts.device, bias_shift=shift) if len(
             y_eval) else {}
-        exported(out / "model.safetensors")
+        exported(out / "model.safetensors", scores)
         return {"step": loop.step, **scores} if scores else {}
 
     loop = training.Loop(
         out, net, optim, threads=opts.threads, steps=opts.steps, seed=opts.seed,
         checkpoint_minutes=opts.checkpoint_minutes, validate=validate,
         validate_at_checkpoints=True, metric="top1",
-        on_best=lambda _: exported(out / "best.safetensors"),
+        on_best=lambda scores: exported(out / "best.safetensors", scores),
         extra_state=lambda: {"options": saved_options}, desc="train ocr",
     )
     if state is not None:
@@ -400,11 +407,8 @@ def train(out_dir: str | os.PathLike[str], opts: TrainOptions, *, resume: bool =
         optim.step()
         return shown.show(loop.step + 1, loss)
 
-    net.train()
     loop.run(batches(), step, stop_at=stop_at, max_minutes=max_minutes, progress=progress)
-    if not scores and loop.history:  # a finished run resumed: its last held-out scores
-        scores = {k: v for k, v in loop.history[-1].items() if k != "step"}
-    return scores
+    return held_out_scores(loop)
 
 
 def ship(run_dir: str | os.PathLike[str], weights: str | os.PathLike[str], *,
