@@ -176,7 +176,7 @@ class Trainer:
             extra_state=self._state, extra_tensors=self._tensors, log=log,
         )
         if state is not None:
-            self.loop.resume(state)
+            self.loop.resume(_loop_keys(state))
             self.epoch, self.batch_done = state["epoch"], state["batch_done"]
             self.epoch_sums = state.get("epoch_sums", [0.0, 0.0, 0.0])
             log(f"resumed at epoch {self.epoch + 1}, batch {self.batch_done}")
@@ -298,6 +298,16 @@ class Trainer:
 
     def best_scores(self) -> dict[str, float]:
         return {k: v for k, v in self.loop.best_scores().items() if k != "epoch"}
+
+
+def _loop_keys(state: dict[str, Any]) -> dict[str, Any]:
+    """A checkpoint written before the trainer ran on `training.Loop` (its own names for the
+    step, the best dev F and the epochs without one) in the loop's names."""
+    if "step" in state:
+        return state
+    best = state["best_f"]
+    return {**state, "step": state.get("steps", 0), "bad": state["bad_epochs"],
+            "best": None if best == -1.0 else best}
 
 
 def _epoch_score(scores: Mapping[str, Any]) -> float:
