@@ -25,7 +25,7 @@ A porter's sketch (the names in `<>` are the trainer's own)::
     state = training.read_last(out) if resume else None   # before building: options live there
     net, opt = <build from state's options, or the given ones>
     loop = training.Loop(out, net, opt, threads=<n>, steps=<total>, seed=<seed>,
-                         validate=<scores dict>, validate_at=<every N>, metric="<key>",
+                         validate=<() -> dict of scores>, validate_at=<every N>, metric="<key>",
                          extra_state=lambda: {"options": ..., "<counter>": ...})
     if state is not None:
         loop.resume(state)        # then read the trainer's own counters from `state`
@@ -127,7 +127,8 @@ class Loop:
     seed : int, optional
         Seed torch's generator from `(seed, step)` before every step (dropout then repeats in
         a resumed run whatever came before); None leaves torch's generator as it is (it is
-        still saved and restored with the checkpoint).
+        still saved and restored with the checkpoint), or to the step function, which may seed
+        it its own way.
     generators : mapping of str to numpy Generator, optional
         The trainer's own generators, saved and restored by name with the checkpoint.
     validate : callable () -> mapping, optional
@@ -161,6 +162,8 @@ class Loop:
 
     Attributes
     ----------
+    steps : int or None
+        As given; raise it before `run` to give a resumed run more steps.
     step : int
         Optimizer steps done in the whole run (resumed runs included).
     best : float or None
