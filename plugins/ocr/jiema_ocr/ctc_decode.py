@@ -15,6 +15,7 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass
+from functools import lru_cache
 
 import numpy as np
 from jiema import BigramModel, CTCLattice, viterbi
@@ -54,7 +55,9 @@ def decode_frames(log_probs: np.ndarray, labels: Sequence[str], lm: CharLM | Non
                   lm_weight: float = CTC_LM_WEIGHT, top_k: int = FRAME_TOP_K,
                   char_bonus: float = CTC_CHAR_BONUS) -> CTCReading:
     """Decode one line's frame log-posteriors (`labels[j]` is column `j + 1`)."""
-    lp = np.asarray(log_probs, dtype=np.float64)
+    lp = np.asarray(log_probs)
+    if not np.issubdtype(lp.dtype, np.floating):
+        lp = lp.astype(np.float64)
     if lp.ndim != 2 or lp.shape[1] != len(labels) + 1:
         raise ShapeError(f"log_probs must be (T, {len(labels) + 1}), got {lp.shape}")
     if lm_weight < 0 or math.isnan(lm_weight):
@@ -64,15 +67,24 @@ def decode_frames(log_probs: np.ndarray, labels: Sequence[str], lm: CharLM | Non
     if lm is None or lm_weight == 0:
         choices = viterbi(lattice).nodes
     else:
-        lm_ids = lm.ids(list(labels))[classes] if classes.size else classes
+        lm_ids = _lm_ids(lm, tuple(labels))[classes] if classes.size else classes
         in_lm = CTCLattice.from_arrays(lattice.blank, lattice.offsets, lm_ids, lattice.scores,
                                        lm.model.vocab_size)
-        choices = viterbi(in_lm, _with_bonus(lm.weighted(float(lm_weight)), char_bonus)).nodes
+        choices = viterbi(in_lm, _transitions(lm, float(lm_weight), float(char_bonus))).nodes
     return _reading(lp, labels, classes, np.asarray(choices, dtype=np.int64), top_k)
 
 
-def _with_bonus(model: BigramModel, bonus: float) -> BigramModel:
-    """Every transition (into each emitted character) `bonus` higher."""
+@lru_cache(maxsize=8)
+def _lm_ids(lm: CharLM, labels: tuple[str, ...]) -> np.ndarray:
+    """The LM id of each charset label (a recogniser's charset meets a handful of LMs)."""
+    return lm.ids(labels)
+
+
+@lru_cache(maxsize=8)
+def _transitions(lm: CharLM, weight: float, bonus: float) -> BigramModel:
+    """The weighted LM with every transition (into each emitted character) `bonus` higher;
+    cached, since building a BigramModel's lookup tables costs far more than a line's decode."""
+    model = lm.weighted(weight)
     if bonus == 0.0:
         return model
     return BigramModel(model.vocab_size, model.indptr, model.indices, model.logp + bonus,
@@ -99,6 +111,7 @@ def _reading(lp: np.ndarray, labels: Sequence[str], classes: np.ndarray,
         confidences.append(float(frames[:, c].mean()))
         p = frames.mean(axis=0)
         p = p / max(float(p.sum()), 1e-12)
-        top = np.argsort(-p, kind="stable")[:n_alternatives]
+        top = np.argpartition(-p, min(n_alternatives, p.size) - 1)[:n_alternatives]
+        top = top[np.lexsort((top, -p[top]))]  # best first, the lower id among equals
         candidates.append([(labels[int(j)], float(p[j])) for j in top])
     return CTCReading("".join(labels[c] for c in ids), confidences, spans, candidates)
