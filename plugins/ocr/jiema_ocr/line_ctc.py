@@ -303,8 +303,10 @@ class LineCTCReader:
         lx, ly = line.box[0], line.box[1]
         glyphs = []
         for (t0, t1), ch, p, cand in zip(spans, text, confs, cands, strict=True):
-            x0 = max(0, int((FRAME * t0 - 2) / f))
-            x1 = min(w, int(math.ceil((FRAME * (t1 + 1) - 2) / f)))
+            # clamped into the crop: the frames' scale comes from the ink rows, which
+            # `normalize_line` finds by its own threshold, so the last frames can overshoot
+            x0 = min(max(0, int((FRAME * t0 - 2) / f)), w - 1)
+            x1 = max(x0 + 1, min(w, int(math.ceil((FRAME * (t1 + 1) - 2) / f))))
             box = ((lx + x0) // s, (ly + top) // s, -(-(lx + x1) // s), -(-(ly + bottom) // s))
             glyphs.append(GlyphResult(box, ch, float(p), [(c, float(q)) for c, q in cand]))
         box = (line.box[0] // s, line.box[1] // s, -(-line.box[2] // s), -(-line.box[3] // s))
