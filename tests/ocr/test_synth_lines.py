@@ -252,3 +252,36 @@ def test_a_run_saved_before_the_data_option_resumes_on_the_plain_lines(
     train_lines(tmp_path / "run", LineTrainOptions(corpus=[str(corpus)]), resume=True,
                 progress=False)
     assert checkpoints.read_state(tmp_path / "run", "last")["options"]["data"] == "plain"
+
+
+@needs_fonts
+def test_small_ui_text_never_uses_a_hairline_weight() -> None:
+    from jiema_ocr.synth_lines import draw_line
+
+    base = FONTS[0]
+    fonts = [Font("Some Sans Thin", base.path, base.index),
+             Font("Some Sans Regular", base.path, base.index)]
+    maker = TextMaker(["中国人民银行今天发布数据"], default_charset(), words=[])
+    for k in range(6):
+        for style in ("screen", "button"):
+            assert draw_line(maker, fonts, np.random.default_rng(k), style).font.endswith(
+                "Regular")
+    a = draw_line(maker, fonts, np.random.default_rng(3))
+    b = draw_line(maker, fonts, np.random.default_rng(3))
+    assert a.text == b.text and np.array_equal(a.image, b.image)
+
+
+def test_rendering_workers_deliver_the_same_batches_as_the_training_process(
+        corpus: Path) -> None:
+    import torch
+    from jiema_ocr.cnn.line_train import LineBatches, SynthLineSampler
+
+    sampler = SynthLineSampler(["中国人民银行今天发布数据"], default_charset(), 2, 6)
+    inline = LineBatches(sampler, 2, seed=4, start=3)
+    want = [b for _, b in zip(range(4), inline, strict=False)]
+    loader = torch.utils.data.DataLoader(LineBatches(sampler, 2, seed=4, start=3),
+                                         batch_size=None, num_workers=2)
+    got = [b for _, b in zip(range(4), loader, strict=False)]
+    for (x, texts), (y, texts2) in zip(want, got, strict=True):
+        np.testing.assert_array_equal(x, np.asarray(y))
+        assert texts == list(texts2)

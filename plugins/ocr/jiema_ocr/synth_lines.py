@@ -69,6 +69,7 @@ PHOTO_NOISE = (2.0, 10.0)
 DOC_NOISE = (0.0, 10.0)
 OUTLINE = (0.06, 0.14)  # title outline width
 SHADOW = (0.04, 0.12)  # title shadow offset
+TEXT_TRIES = 50  # texts drawn before giving up on finding a font that has all their glyphs
 MIN_CONTRAST = 80.0  # luma between text and ground where a colour is drawn at random
 PHOTO_CONTRAST = 110.0  # a photographed line starts with more: light and blur take some away
 
@@ -378,10 +379,11 @@ def _decorated(text: str, pil_font: Any, size: int, ground: np.ndarray, x: float
     stroke = max(1, round(size * 0.03)) if heavy and rng.random() < 0.5 else 0
     fill = _mask(text, pil_font, width, height, x, baseline, stroke=stroke)
     under = ground[fill > 0.5] if (fill > 0.5).any() else ground.reshape(-1, 3)
-    dark = bool(rng.random() < 0.5)
-    effect = int(rng.integers(3))  # 0 outline, 1 shadow, 2 plain
-    canvas = ground.copy()
     ref = float(np.median(under @ np.array([0.299, 0.587, 0.114])))  # the luma around the text
+    effect = int(rng.integers(3))  # 0 outline, 1 shadow, 2 plain
+    # an outline makes its own contrast; otherwise the text goes the way the ground has room
+    dark = bool(rng.random() < 0.5) if effect == 0 else ref > 127
+    canvas = ground.copy()
     if effect == 0:
         width_px = max(1, round(size * rng.uniform(*OUTLINE)))
         outline = _mask(text, pil_font, width, height, x, baseline, stroke=stroke + width_px)
@@ -435,6 +437,14 @@ def _title(text: str, font: Font, rng: np.random.Generator, o: LineStyleOptions
     return TrainingLine(image, text, "title", dark, font.name, size)
 
 
+THIN_STYLES = ("Thin", "ExtraLight")  # hairline weights: titles and print, never small UI text
+
+
+def suits(font: Font, style: str) -> bool:
+    """Whether `style` may draw with `font`: screens and buttons do not use hairline weights."""
+    return style not in ("screen", "button") or not any(w in font.name for w in THIN_STYLES)
+
+
 _RENDERERS = {"screen": _screen, "button": _button, "document": _document, "photo": _photo,
               "picture": _picture, "title": _title}
 
@@ -461,3 +471,20 @@ def render_training_line(text: str, font: Font, rng: np.random.Generator | int,
     gen = np.random.default_rng(rng)
     o = options or LineStyleOptions()
     return _RENDERERS[style or pick_style(gen, o)](text, font, gen, o)
+
+
+def draw_line(maker: Any, fonts: Sequence[Font], rng: np.random.Generator,
+              style: str | None = None, options: LineStyleOptions | None = None
+              ) -> TrainingLine:
+    """One training line: a text from `maker` (a `synth_text.TextMaker`), a style, and one of
+    `fonts` that has every glyph and suits the style, all drawn from `rng`."""
+    o = options or LineStyleOptions()
+    chosen = style or pick_style(rng, o)
+    for _ in range(TEXT_TRIES):
+        text = maker.line(rng)
+        usable = [f for f in fonts if suits(f, chosen) and covers(f, text)]
+        if usable:
+            return render_training_line(text, usable[int(rng.integers(len(usable)))], rng,
+                                        chosen, o)
+    raise InvalidValueError(f"no font has every glyph of {TEXT_TRIES} texts in a row "
+                            f"(style {chosen})")

@@ -24,7 +24,7 @@ def contact_sheet(n: int, seed: int, style: str | None = None,
     from .charset import default_charset
     from .language_model import corpus_lines
     from .synth_fonts import training_fonts
-    from .synth_lines import covers, render_training_line
+    from .synth_lines import draw_line
     from .synth_text import TextMaker
 
     lines = list(corpus_lines(list(corpus))) if corpus else list(FALLBACK_TEXT)
@@ -40,10 +40,7 @@ def contact_sheet(n: int, seed: int, style: str | None = None,
     rows = []
     for k in range(n):
         rng = np.random.default_rng([seed, k])
-        text = maker.line(rng)
-        usable = [f for f in fonts if covers(f, text)]
-        font = usable[int(rng.integers(len(usable)))]
-        item = render_training_line(text, font, rng, style)
+        item = draw_line(maker, fonts, rng, style)
         img = Image.fromarray(item.image)
         if img.width > SHEET_WIDTH:
             img = img.resize((SHEET_WIDTH, max(1, img.height * SHEET_WIDTH // img.width)))

@@ -145,6 +145,9 @@ def train_ocr_lm_command(corpora: tuple[str, ...], out_path: str, alpha: float,
               default=("modern",), show_default=True,
               help="With --data synth: word lists mixed into the corpus text (repeatable; "
                    "jieba needs the jieba package).")
+@click.option("--workers", type=click.IntRange(min=0), default=0, show_default=True,
+              help="Line-rendering processes (0: render in the training process); the batches "
+                   "are the same for any number.")
 @click.option("--seed", type=int, default=0, show_default=True)
 @click.option("--name", default="gb2312-line-ctc", show_default=True,
               help="Model name for the card.")
@@ -152,8 +155,8 @@ def train_ocr_lm_command(corpora: tuple[str, ...], out_path: str, alpha: float,
 def train_ocr_line_command(corpora: tuple[str, ...], out_dir: str, resume: bool, init: str,
                            steps: int, minutes: float | None, batch_size: int, lr: float,
                            threads: int, device: str, checkpoint_minutes: float,
-                           eval_lines: int, data: str, words: tuple[str, ...], seed: int,
-                           name: str) -> None:
+                           eval_lines: int, data: str, words: tuple[str, ...], workers: int,
+                           seed: int, name: str) -> None:
     """Train the line recogniser (conv features -> CTC) on lines rendered on the fly.
 
     With --data synth (the default) lines mostly of 2-14 characters (some up to 40) are drawn
@@ -170,7 +173,7 @@ def train_ocr_line_command(corpora: tuple[str, ...], out_dir: str, resume: bool,
         corpus=list(corpora), init=None if init.lower() == "none" else init, steps=steps,
         minutes=minutes, batch_size=batch_size, lr=lr, threads=threads, device=device,
         checkpoint_minutes=checkpoint_minutes, eval_lines=eval_lines, seed=seed, name=name,
-        data=data, words=list(words),  # type: ignore[arg-type]
+        data=data, words=list(words), workers=workers,  # type: ignore[arg-type]
     )
     if resume:  # only a budget given on this command line changes the saved run
         ctx = click.get_current_context()
@@ -178,7 +181,7 @@ def train_ocr_line_command(corpora: tuple[str, ...], out_dir: str, resume: bool,
                  if ctx.get_parameter_source(k) != click.core.ParameterSource.DEFAULT}
         opts = LineTrainOptions.model_validate(
             {"corpus": list(corpora), **{k: getattr(opts, k) for k in given},
-             "threads": threads, "device": device})
+             "threads": threads, "device": device, "workers": workers})
     try:
         scores = train_lines(out_dir, opts, resume=resume)
     except FileNotFoundError as exc:

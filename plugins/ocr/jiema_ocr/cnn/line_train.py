@@ -52,6 +52,8 @@ class LineTrainOptions(BaseModel):
     max_chars: int = Field(14, ge=1)
     seed: int = 0
     threads: int = Field(1, ge=1)
+    workers: int = Field(0, ge=0, description="line-rendering processes (0: in-process); the "
+                         "batches are the same for any number")
     device: str = "cpu"
     checkpoint_minutes: float = Field(5.0, gt=0)
     eval_lines: int = Field(200, ge=0)
@@ -147,16 +149,28 @@ class SynthLineSampler(LineSampler):
                                     "fonts-noto-cjk-extra, fonts-wqy-microhei, ...)")
 
     def one(self, rng: np.random.Generator) -> tuple[np.ndarray, str]:
-        from ..synth_lines import covers, render_training_line
+        from ..synth_lines import draw_line
 
-        while True:
-            text = self.maker.line(rng)
-            fonts = [f for f in self.fonts if covers(f, text)]
-            if fonts:
-                break
-        item = render_training_line(text, fonts[int(rng.integers(len(fonts)))], rng)
+        item = draw_line(self.maker, self.fonts, rng)
         return (normalize_line(item.gray, self.height, "dark" if item.dark_text else "light"),
                 item.label)
+
+
+class LineBatches(torch.utils.data.IterableDataset):  # type: ignore[type-arg]
+    """Endless batches from step `start` on; batch `s` is drawn from the seed `(seed, s)` alone,
+    so with W workers (worker w makes start + w, start + w + W, ..., the loader takes them in
+    turn) the stream is the same for any number of workers and any resume point."""
+
+    def __init__(self, sampler: LineSampler, size: int, seed: int, start: int = 0) -> None:
+        self.sampler, self.size, self.seed, self.start = sampler, size, seed, start
+
+    def __iter__(self) -> Iterator[tuple[np.ndarray, list[str]]]:
+        import itertools
+
+        info = torch.utils.data.get_worker_info()
+        wid, every = (info.id, info.num_workers) if info is not None else (0, 1)
+        for step in itertools.count(self.start + wid, every):
+            yield self.sampler.batch(self.size, np.random.default_rng([self.seed, step]))
 
 
 def make_sampler(opts: LineTrainOptions, texts: Sequence[str], charset: Charset) -> LineSampler:
@@ -256,7 +270,8 @@ def train_lines(out_dir: str | os.PathLike[str], opts: LineTrainOptions, *, resu
         budget = {k: getattr(opts, k) for k in ("steps", "minutes") if k in opts.model_fields_set}
         # a run saved before `data` existed trained on the plain lines: it goes on with them
         opts = LineTrainOptions.model_validate({"data": "plain", **state["options"], **budget,
-                                                "device": opts.device, "threads": opts.threads})
+                                                "device": opts.device, "threads": opts.threads,
+                                                "workers": opts.workers})
     out.mkdir(parents=True, exist_ok=True)
     checkpoints.hold_threads(opts.threads)
     torch.manual_seed(opts.seed)
@@ -279,7 +294,7 @@ def train_lines(out_dir: str | os.PathLike[str], opts: LineTrainOptions, *, resu
     optim = torch.optim.AdamW(net.parameters(), lr=opts.lr, weight_decay=opts.weight_decay)
     ctc = torch.nn.CTCLoss(blank=0, zero_infinity=True)
     rec = LineRecognizer(net, charset, arch="charnet_ctc", height=sampler.height)
-    saved_options = opts.model_dump(exclude={"device", "threads"})
+    saved_options = opts.model_dump(exclude={"device", "threads", "workers"})
 
     def evaluate() -> dict[str, float]:
         if not eval_items:
@@ -318,16 +333,23 @@ def train_lines(out_dir: str | os.PathLike[str], opts: LineTrainOptions, *, resu
         loop.resume(state)
     shown = RunningLoss(LOSS_SHOWN_EVERY)
 
+    loader = torch.utils.data.DataLoader(
+        LineBatches(sampler, opts.batch_size, opts.seed, loop.step), batch_size=None,
+        num_workers=opts.workers, prefetch_factor=4 if opts.workers else None,
+        generator=torch.Generator().manual_seed(opts.seed))  # not torch's global generator
+
     def batches() -> Iterator[tuple[float, tuple[np.ndarray, list[str]]]]:
-        while (fraction := run_fraction(loop, opts.steps, opts.minutes)) < 1.0:
-            rng = np.random.default_rng([opts.seed, loop.step])  # this step's lines
-            yield fraction, sampler.batch(opts.batch_size, rng)
+        for batch in loader:
+            fraction = run_fraction(loop, opts.steps, opts.minutes)
+            if fraction >= 1.0:
+                return
+            yield fraction, batch
 
     def step(item: tuple[float, tuple[np.ndarray, list[str]]]) -> dict[str, str] | None:
         fraction, (x_np, batch_texts) = item
         for group in optim.param_groups:
             group["lr"] = opts.lr * one_cycle(fraction, opts.warmup)
-        x = torch.from_numpy(x_np).to(device)
+        x = torch.as_tensor(x_np).to(device)  # the loader hands tensors
         ids = [charset.encode(t) + 1 for t in batch_texts]
         targets = torch.from_numpy(np.concatenate(ids)).to(device)
         lengths = torch.tensor([len(i) for i in ids], dtype=torch.long)
