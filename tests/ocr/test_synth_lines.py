@@ -285,3 +285,14 @@ def test_rendering_workers_deliver_the_same_batches_as_the_training_process(
     for (x, texts), (y, texts2) in zip(want, got, strict=True):
         np.testing.assert_array_equal(x, np.asarray(y))
         assert texts == list(texts2)
+
+
+def test_jieba_words_bring_modern_vocabulary_when_jieba_is_installed() -> None:
+    pytest.importorskip("jieba")
+    from jiema_ocr.synth_text import jieba_words
+
+    words, counts = jieba_words()
+    assert len(words) > 10000 and (np.diff(counts) <= 0).all()  # most frequent first
+    maker = TextMaker([], default_charset(), words=["jieba"])
+    texts = {maker.line(np.random.default_rng(k)) for k in range(50)}
+    assert len(texts) == 50  # no corpus needed: words alone make lines
