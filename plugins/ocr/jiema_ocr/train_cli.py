@@ -160,8 +160,9 @@ def train_ocr_line_command(corpora: tuple[str, ...], out_dir: str, resume: bool,
     """Train the line recogniser (conv features -> CTC) on lines rendered on the fly.
 
     With --data synth (the default) lines mostly of 2-14 characters (some up to 40) are drawn
-    in every installed training font (jiema_ocr.synth_fonts) in six styles, both polarities;
-    `python -m jiema_ocr.synth_sheet OUT.png` shows a sample. Progress goes to standard error; a
+    in every installed training font (Noto Sans/Serif CJK SC in all weights, WenQuanYi, AR PL,
+    Smiley Sans; never a typeface withheld for measurement) in six styles, both polarities;
+    docs/ocr.md says how to look at a contact sheet of them. Progress goes to standard error; a
     checkpoint is written every --checkpoint-minutes and on Ctrl-C: run again with --resume.
     """
     from jiema.errors import require
