@@ -180,9 +180,11 @@ class LineRecognizer:
     def save(self, path: str | os.PathLike[str], name: str = "line-ctc",
              training: dict[str, Any] | None = None,
              scores: dict[str, float] | None = None,
-             earlier: Sequence[Sequence[str]] = ()) -> Path:
+             earlier: Sequence[Sequence[str]] = (), training_data: str = "",
+             licence: str = "", debian: Sequence[str] | None = None) -> Path:
         """fp16 safetensors + card (`training`: hyperparameters and run facts for the card;
-        `earlier`: the rebuild lines of the model it started from)."""
+        `earlier`: the rebuild lines of the model it started from; `training_data`, `licence`
+        and `debian` (font packages, default the four Debian fonts'): the data it saw)."""
         from jiema.models import ModelCard, provenance, save_model
 
         from .synth import FONT_PACKAGES
@@ -198,8 +200,9 @@ class LineRecognizer:
                          hyperparameters={**(training or {}), "arch": self.arch,
                                           "width": width, "hidden": hidden,
                                           "line_height": self.height, "frame": FRAME},
-                         scores=scores or {},
-                         **provenance(earlier=earlier, debian=FONT_PACKAGES))
+                         scores=scores or {}, training_data=training_data, licence=licence,
+                         **provenance(earlier=earlier,
+                                      debian=FONT_PACKAGES if debian is None else debian))
         weights, _ = save_model(tensors, card, Path(path))
         return weights
 
