@@ -98,6 +98,20 @@ def test_debug_dir_pictures(stub_classifier, images, tmp_path):
     assert Image.open(out / "one-boxes.png").size == Image.open(one).size
 
 
+def test_a_debug_picture_that_fails_loses_no_reading(stub_classifier, images, tmp_path,
+                                                     monkeypatch):
+    from jiema_ocr import debug
+
+    def broken(*args, **kwargs):
+        raise ValueError("x1 must be greater than or equal to x0")
+
+    monkeypatch.setattr(debug, "draw_boxes", broken)
+    one, *_ = images
+    res = _run(["ocr", "--no-lm", "--debug-dir", str(tmp_path / "dbg"), str(one)])
+    assert res.exit_code == 0 and res.stdout.strip()
+    assert "--debug-dir pictures failed" in res.stderr and "x1 must be" in res.stderr
+
+
 def test_debug_pictures_of_inputs_sharing_a_name_are_kept_apart():
     from jiema_ocr.cli import _debug_stem
 

@@ -103,7 +103,11 @@ def ocr_command(engine: Any, inputs: tuple[str, ...], jsonl: bool, reader_kind: 
             log.debug("reading %s failed", file, exc_info=True)
             return Record(file, error=describe_error(exc, file), extra={"lines": []})
         if out_dir is not None:
-            _write_debug(out_dir, _debug_stem(file, stems), analysis, result)
+            try:
+                _write_debug(out_dir, _debug_stem(file, stems), analysis, result)
+            except Exception as exc:  # a picture that cannot be drawn loses no reading
+                click.echo(f"jiema: {file}: the --debug-dir pictures failed: "
+                           f"{describe_error(exc, file)}", err=True)
         if not result.text.strip():
             return Record(file, error=describe_error(NoTextError("no text found")),
                           extra={"lines": []})
