@@ -156,7 +156,7 @@ def test_help_and_unknown_model(stub_classifier, images):
 
 def test_deployment_config_swaps_stages(stub_classifier, images):
     """A config names other components and options: no LM, a stricter region filter."""
-    from jiema_ocr.pipeline import OcrReader
+    from jiema_ocr.pipeline import OcrReader, first_candidates
 
     one, *_ = images
     engine = jiema.Engine(plugins=[plugin], load_entry_points=False, config={
@@ -167,8 +167,31 @@ def test_deployment_config_swaps_stages(stub_classifier, images):
         }
     })
     reader = engine.task("ocr")
-    assert isinstance(reader, OcrReader) and reader.decoder is None
+    assert isinstance(reader, OcrReader) and reader.decoder is first_candidates
     assert reader.options.top_k == 3 and reader.options.regions.min_line_height == 500
     assert reader.read(str(one)).text == ""  # every line is lower than 500 px
     default = jiema.Engine(plugins=[plugin], load_entry_points=False).task("ocr")
     assert default.decoder is not None and default.read(str(one)).text == "电视机12月"
+
+
+class Backwards:
+    """Another plugin's line decoder: each glyph's best candidate, the line read backwards."""
+
+    @jiema.hookimpl
+    def register_components(self, register):
+        from jiema_ocr.pipeline import first_candidates
+
+        def backwards(cands):
+            text, confs = first_candidates(cands[::-1])
+            return text, confs[::-1]
+
+        register("ocr.decoder", "elsewhere.backwards.v1", factory=lambda options, model: backwards)
+
+
+def test_a_config_swaps_in_another_plugins_decoder(stub_classifier, images):
+    one, *_ = images
+    config = {"ocr": {"decoder": {"component": "elsewhere.backwards.v1"}}}
+    engine = jiema.Engine(plugins=[plugin, Backwards()], load_entry_points=False, config=config)
+    assert engine.task("ocr").read(str(one)).text == "月21机视电"
+    res = CliRunner().invoke(build_cli(engine), ["ocr", str(one)])
+    assert res.exit_code == 0 and res.stdout.strip() == "月21机视电"
