@@ -112,10 +112,13 @@ def test_order_is_top_to_bottom_then_left_to_right():
     assert order_lines([c, a, b]) == [b, a, c]
 
 
-@needs_fonts
-def test_options_are_validated_and_used():
+def test_options_are_validated():
     with pytest.raises(ValueError):
         RegionOptions(link_gap=-1)
+
+
+@needs_fonts
+def test_options_are_used():
     s = render_line("文字", FONTS[0], 30, seed=1)
     lines, _ = _lines(s.image, RegionOptions(min_height=500))
     assert lines == []
