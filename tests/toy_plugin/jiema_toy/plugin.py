@@ -115,20 +115,14 @@ def register_tasks(register: Any) -> None:
 
 @jiema.hookimpl
 def register_components(register: Any) -> None:
-    register(
-        "toy.emissions",
-        "toy.vowels.v1",
-        factory=lambda options, model: LetterEmissions(options, is_vowel),
-        options=VowelOptions,
-        description="Scores 'upper' high for vowels.",
-    )
-    register(
-        "toy.emissions",
-        "toy.consonants.v1",
-        factory=lambda options, model: LetterEmissions(options, is_consonant),
-        options=VowelOptions,
-        description="Scores 'upper' high for consonants.",
-    )
+    for name, picks in (("vowels", is_vowel), ("consonants", is_consonant)):
+        register(
+            "toy.emissions",
+            f"toy.{name}.v1",
+            factory=lambda options, model, picks=picks: LetterEmissions(options, picks),
+            options=VowelOptions,
+            description=f"Scores 'upper' high for {name}.",
+        )
     register(
         "transitions",
         "toy.sticky.v1",
