@@ -343,8 +343,7 @@ def state_graph(blank, offsets, labels, scores, start_t, end_t, kind, dense, slo
             i, dropped = _edge(st, en, lab, sc, alpha, i, base[t - 1] + (d - lo_p),
                                b_now + slot_of[labels[d]], -1, blank[t], fut_b[t], floor,
                                dropped)
-        s_next = _register_labels(labels, lo, hi, end_t, slot_of, slot_label, slot_end,
-                                  counts[t])
+        _register_labels(labels, lo, hi, end_t, slot_of, slot_label, slot_end, counts[t])
     if t_len > 0:
         lo, hi = offsets[t_len - 1], offsets[t_len]
         st, en, lab, sc = _grow(st, en, lab, sc, i + (hi - lo) + counts[t_len - 1])
