@@ -325,11 +325,18 @@ def _refuse_model_output(out: str, inputs: Any) -> None:
         refuse_input_as_output(card_path_for(out), sources, option="--out's card")
 
 
+SEGMENTED_CORPUS_HELP = ("Segmented corpus: People's Daily word/tag lines or bakeoff "
+                         "(space-separated). Repeat for several.")
+
+
+def _input_files(flag: str, dest: str, help: str, *, required: bool = True) -> Any:
+    """A repeatable option naming existing files (corpora, models)."""
+    return click.option(flag, dest, multiple=True, required=required,
+                        type=click.Path(exists=True, dir_okay=False), help=help)
+
+
 @click.command("dictionary")
-@click.option("--corpus", "corpora", multiple=True, required=True,
-              type=click.Path(exists=True, dir_okay=False),
-              help="Segmented corpus: People's Daily word/tag lines or bakeoff (space-separated). "
-                   "Repeat for several.")
+@_input_files("--corpus", "corpora", SEGMENTED_CORPUS_HELP)
 @click.option("--out", "out_path", required=True, type=click.Path(dir_okay=False),
               help="Output: a jieba-format text file (word freq), or a .safetensors dictionary "
                    "model (with its JSON card beside it).")
@@ -373,10 +380,7 @@ def train_dictionary_command(
 
 
 @click.command("segment")
-@click.option("--corpus", "corpora", multiple=True, required=True,
-              type=click.Path(exists=True, dir_okay=False),
-              help="Segmented corpus: People's Daily word/tag lines or bakeoff (space-separated). "
-                   "Repeat for several.")
+@_input_files("--corpus", "corpora", SEGMENTED_CORPUS_HELP)
 @click.option("--out", "out_dir", default="runs/segment-fcn", show_default=True,
               type=click.Path(file_okay=False),
               help="Run folder: checkpoints (last, best) and the exported model.")
@@ -481,9 +485,8 @@ def train_segment_command(
 @click.option("--model", "model_path", required=True,
               type=click.Path(exists=True, dir_okay=False),
               help="An exported FCN model (.safetensors) without a lexicon, or to replace it.")
-@click.option("--corpus", "corpora", multiple=True, required=True,
-              type=click.Path(exists=True, dir_okay=False),
-              help="The corpus (or corpora, in order) the model was trained on.")
+@_input_files("--corpus", "corpora",
+              "The corpus (or corpora, in order) the model was trained on.")
 @click.option("--out", required=True, type=click.Path(dir_okay=False),
               help="Where to write the model with its lexicon (.safetensors; card beside it).")
 def train_segment_lexicon_command(model_path: str, corpora: tuple[str, ...], out: str) -> None:
@@ -501,16 +504,15 @@ def train_segment_lexicon_command(model_path: str, corpora: tuple[str, ...], out
 
 
 @click.command("segment-ensemble")
-@click.option("--member", "members", multiple=True, required=True,
-              type=click.Path(exists=True, dir_okay=False),
-              help="An exported FCN model (.safetensors); repeat, at least twice. Members share "
-                   "vocabulary and network settings (same corpus and options, other --seed).")
+@_input_files("--member", "members",
+              "An exported FCN model (.safetensors); repeat, at least twice. Members share "
+              "vocabulary and network settings (same corpus and options, other --seed).")
 @click.option("--out", required=True, type=click.Path(dir_okay=False),
               help="Where to write the ensemble (.safetensors; card beside it).")
 @click.option("--name", default=None, help="Model name for the card (default: the file stem).")
-@click.option("--corpus", "corpora", multiple=True, type=click.Path(exists=True, dir_okay=False),
-              help="The members' training corpus: score the ensemble on its dev split for the "
-                   "card.")
+@_input_files("--corpus", "corpora",
+              "The members' training corpus: score the ensemble on its dev split for the card.",
+              required=False)
 @click.option("--int8-embeddings", is_flag=True,
               help="Store the embedding tables (most of the bytes) as int8 with a scale per row.")
 @click.option("--int4-bigrams", is_flag=True,
