@@ -185,9 +185,11 @@ class LineRecognizer:
     def save(self, path: str | os.PathLike[str], name: str = "line-ctc",
              training: dict[str, Any] | None = None,
              scores: dict[str, float] | None = None,
-             earlier: Sequence[Sequence[str]] = ()) -> Path:
+             earlier: Sequence[Sequence[str]] = (), training_data: str = "",
+             licence: str = "", debian: Sequence[str] | None = None) -> Path:
         """fp16 safetensors + card (`training`: hyperparameters and run facts for the card;
-        `earlier`: the rebuild lines of the model it started from)."""
+        `earlier`: the rebuild lines of the model it started from; `training_data`, `licence`
+        and `debian` (font packages, default the four Debian fonts'): the data it saw)."""
         from jiema.models import ModelCard, provenance, save_model
 
         from .synth import FONT_PACKAGES
@@ -203,8 +205,9 @@ class LineRecognizer:
                          hyperparameters={**(training or {}), "arch": self.arch,
                                           "width": width, "hidden": hidden,
                                           "line_height": self.height, "frame": FRAME},
-                         scores=scores or {},
-                         **provenance(earlier=earlier, debian=FONT_PACKAGES))
+                         scores=scores or {}, training_data=training_data, licence=licence,
+                         **provenance(earlier=earlier,
+                                      debian=FONT_PACKAGES if debian is None else debian))
         weights, _ = save_model(tensors, card, Path(path))
         return weights
 
@@ -310,8 +313,10 @@ class LineCTCReader:
         lx, ly = line.box[0], line.box[1]
         glyphs = []
         for (t0, t1), ch, p, cand in zip(spans, text, confs, cands, strict=True):
-            x0 = max(0, int((FRAME * t0 - 2) / f))
-            x1 = min(w, int(math.ceil((FRAME * (t1 + 1) - 2) / f)))
+            # clamped into the crop: the frames' scale comes from the ink rows, which
+            # `normalize_line` finds by its own threshold, so the last frames can overshoot
+            x0 = min(max(0, int((FRAME * t0 - 2) / f)), w - 1)
+            x1 = max(x0 + 1, min(w, int(math.ceil((FRAME * (t1 + 1) - 2) / f))))
             box = ((lx + x0) // s, (ly + top) // s, -(-(lx + x1) // s), -(-(ly + bottom) // s))
             glyphs.append(GlyphResult(box, ch, float(p), [(c, float(q)) for c, q in cand]))
         box = (line.box[0] // s, line.box[1] // s, -(-line.box[2] // s), -(-line.box[3] // s))
