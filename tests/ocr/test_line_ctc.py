@@ -271,7 +271,7 @@ def test_the_config_and_the_cli_switch_the_reader_to_the_line_recogniser(tmp_pat
     from jiema.cli import build_cli
     from jiema_ocr.charset import Charset
     from jiema_ocr.line_ctc import LineCTCReader, LineRecognizer
-    from jiema_ocr.pipeline import OcrReader
+    from jiema_ocr.pipeline import OcrReader, first_candidates
     from PIL import Image
 
     path = LineRecognizer.create(Charset(list("电视机")), width=8, hidden=16).save(
@@ -285,7 +285,8 @@ def test_the_config_and_the_cli_switch_the_reader_to_the_line_recogniser(tmp_pat
         "regions": {"options": {"min_line_height": 7}},
     }})
     reader = engine.task("ocr")
-    assert isinstance(reader, LineCTCReader) and reader.decoder is None and reader.k == 2
+    assert isinstance(reader, LineCTCReader) and reader.decoder is first_candidates
+    assert reader.k == 2
     assert list(reader.recognizer.charset.labels) == list("电视机")
     assert reader.options.regions.min_line_height == 7
     result = reader.read(str(image))

@@ -21,7 +21,7 @@ from jiema.output import (
     same_file,
 )
 
-from .plugin import CLASSIFIER_COMPONENT, LINE_COMPONENT
+from .plugin import CLASSIFIER_COMPONENT, LINE_COMPONENT, LINE_TOP_K
 
 #: The reader a model of each component feeds: `--model` implies `--reader`.
 READER_OF_COMPONENT = {CLASSIFIER_COMPONENT: "cut-classify", LINE_COMPONENT: "line-ctc"}
@@ -158,7 +158,7 @@ def _reader(engine: Any, kind: str | None, model: Any, no_lm: bool,
         else:
             recognizer = engine.component(LINE_COMPONENT, model=spec).recognizer
         return LineCTCReader(recognizer, decoder, reader.options,
-                             k=getattr(reader, "k", 5), stages=reader.stages)
+                             k=getattr(reader, "k", LINE_TOP_K), stages=reader.stages)
     spec = _model_spec(engine, model, CLASSIFIER_COMPONENT)
     if spec is None and isinstance(reader, OcrReader):
         classifier = reader.classifier
