@@ -15,6 +15,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+from .glyphs import _find_file
 from .synth import Font
 
 FONT_DIRS = ("/usr/share/fonts",)
@@ -112,15 +113,6 @@ def allowed(fonts: Iterable[Font]) -> list[Font]:
     return out
 
 
-def _find(name: str, dirs: Sequence[str]) -> Path | None:
-    for d in dirs:
-        root = Path(d)
-        if root.is_dir():
-            for hit in sorted(root.rglob(name)):
-                return hit
-    return None
-
-
 def training_fonts(dirs: Sequence[str] = FONT_DIRS, extra: Sequence[str] = ()) -> list[Font]:
     """The installed faces of `TRAINING_FAMILIES` (one per file), plus `extra` font files (or
     the JIEMA_OCR_TRAIN_FONTS list, paths separated by the path separator), never a withheld
@@ -128,7 +120,7 @@ def training_fonts(dirs: Sequence[str] = FONT_DIRS, extra: Sequence[str] = ()) -
     found = []
     for fam in TRAINING_FAMILIES:
         for file, index in fam.files:
-            path = _find(file, dirs)
+            path = _find_file(file, dirs)
             if path is not None:
                 stem = Path(file).stem
                 style = stem.rsplit("-", 1)[1] if "-" in stem and "wqy" not in stem else "Regular"

@@ -72,18 +72,9 @@ def _word(rng: np.random.Generator, lo: int = 3, hi: int = 9) -> str:
 def price(rng: np.random.Generator) -> str:
     value = float(rng.choice([rng.integers(1, 100), rng.integers(100, 10000)])) + float(
         rng.choice([0, 0.5, 0.9, 0.99, rng.integers(0, 100) / 100]))
-    form = int(rng.integers(6))
-    if form == 0:
-        return f"¥{value:.2f}"
-    if form == 1:
-        return f"￥{int(value)}"
-    if form == 2:
-        return f"{value:.1f}元"
-    if form == 3:
-        return f"{int(value):,}元"
-    if form == 4:
-        return f"${value:.2f}"
-    return f"{int(value)}.{_digits(rng, 2)}"
+    forms = [f"¥{value:.2f}", f"￥{int(value)}", f"{value:.1f}元", f"{int(value):,}元",
+             f"${value:.2f}", f"{int(value)}.{_digits(rng, 2)}"]
+    return forms[int(rng.integers(len(forms)))]
 
 
 def date(rng: np.random.Generator) -> str:
@@ -104,16 +95,10 @@ def phone(rng: np.random.Generator) -> str:
 
 def url(rng: np.random.Generator) -> str:
     host = f"{_word(rng)}.{rng.choice(DOMAINS)}"
-    form = int(rng.integers(5))
-    if form == 0:
-        return f"www.{host}"
-    if form == 1:
-        return f"https://{host}/{_word(rng, 2, 7)}"
-    if form == 2:
-        return f"http://www.{host}/{_word(rng, 2, 6)}?id={_digits(rng, 4)}"
-    if form == 3:
-        return f"{_word(rng)}{_digits(rng, int(rng.integers(0, 4)))}@{host}"
-    return host
+    forms = [f"www.{host}", f"https://{host}/{_word(rng, 2, 7)}",
+             f"http://www.{host}/{_word(rng, 2, 6)}?id={_digits(rng, 4)}",
+             f"{_word(rng)}{_digits(rng, int(rng.integers(0, 4)))}@{host}", host]
+    return forms[int(rng.integers(len(forms)))]
 
 
 def number(rng: np.random.Generator) -> str:
