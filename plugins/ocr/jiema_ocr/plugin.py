@@ -22,6 +22,7 @@ LM_COMPONENT = "ocr.char_bigram.v1"
 LM_MODEL = "pd98-char-bigram"
 LINE_COMPONENT = "ocr.line_ctc.v1"  # = line_ctc.COMPONENT
 LINE_MODEL = "gb2312-line-ctc"
+SURER_COMPONENT = "ocr.surer.v1"  # both readers, the surer reading per line
 
 
 # OcrOptions' fields that are stages of their own, each with its config block
@@ -110,6 +111,46 @@ class LineReaderBuilder:
         return LineCTCReader(self.recognizer, decoder, options, k=opts.top_k, stages=stages)
 
 
+@functools.cache
+def surer_reader_options() -> type[BaseModel]:
+    """The surer-of-two reader's options: the cut-and-classify reader's, and `line_top_k` for
+    its whole-line half (the other knobs the two share)."""
+    base = reader_options()
+    fields: dict[str, Any] = {name: (f.annotation, f) for name, f in base.model_fields.items()}
+    fields["line_top_k"] = (int, Field(LINE_TOP_K, ge=1,
+                                       description="candidates per character, whole-line half"))
+    fields["line_model"] = (str, Field(LINE_MODEL, min_length=1,
+                                       description=f"the whole-line half's {LINE_COMPONENT} "
+                                                   "model: a shipped name or a path"))
+    return create_model(  # type: ignore[call-overload, no-any-return]
+        "SurerReaderOptions", __config__=ConfigDict(extra="forbid", frozen=True),
+        __doc__="Knobs of the surer-of-two reader (`surer_reader.SurerReader`).", **fields,
+    )
+
+
+class SurerReaderBuilder:
+    """What `ocr.surer.v1` builds: called like `GlyphReaderBuilder`, it returns a
+    `surer_reader.SurerReader` that reads each line both ways (glyphs cut for the classifier,
+    whole by the line recogniser) and keeps the reading its reader is surer of."""
+
+    def __init__(self, recognizer: Any, options: BaseModel) -> None:
+        self.recognizer = recognizer
+        self.options = options
+
+    def __call__(self, *, preprocess: Any, layers: Any, lines: Any, cut: Any, decoder: Any,
+                 classifier: Callable[[], Any]) -> Any:
+        from .surer_reader import SurerReader
+
+        opts = self.options.model_dump()
+        stages = {"preprocess": preprocess, "layers": layers, "lines": lines, "cut": cut,
+                  "decoder": decoder, "classifier": classifier}
+        glyphs = GlyphReaderBuilder(reader_options()(**{
+            k: v for k, v in opts.items() if not k.startswith("line_")}))(**stages)
+        whole = LineReaderBuilder(self.recognizer, line_reader_options()(
+            **{k: opts[k] for k in _LINE_READER_FIELDS}, top_k=opts["line_top_k"]))(**stages)
+        return SurerReader(glyphs, whole)
+
+
 class ClassifierOptions(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
@@ -164,15 +205,27 @@ def make_lm_decoder(options: LMOptions, model: Any) -> Any:
     return LMDecoder(lm, options.lm_weight)
 
 
-def make_line_reader(options: BaseModel, model: Any) -> LineReaderBuilder:
+def _line_recognizer(component: str, model: Any) -> Any:
     from .line_ctc import LineRecognizer
 
     if model is None and not _shipped(LINE_MODEL):
         raise jiema.errors.ModelFileError(
-            f"{LINE_COMPONENT} needs a line-recogniser model (none is shipped as "
+            f"{component} needs a line-recogniser model (none is shipped as "
             f"{LINE_MODEL!r}): train one with `jiema train ocr-line` and name it in the config")
-    return LineReaderBuilder(
-        LineRecognizer.load(model.path if model is not None else LINE_MODEL), options)
+    return LineRecognizer.load(model.path if model is not None else LINE_MODEL)
+
+
+def make_line_reader(options: BaseModel, model: Any) -> LineReaderBuilder:
+    return LineReaderBuilder(_line_recognizer(LINE_COMPONENT, model), options)
+
+
+def make_surer_reader(options: BaseModel, model: Any) -> SurerReaderBuilder:
+    """The surer-of-two reader; its line model comes from its `line_model` option (a model
+    names one component, and this reader's classifier is the classifier stage's)."""
+    from .line_ctc import LineRecognizer
+
+    return SurerReaderBuilder(LineRecognizer.load(options.line_model),  # type: ignore[attr-defined]
+                              options)
 
 
 def make_no_lm(options: BaseModel, model: Any) -> Any:
@@ -248,6 +301,10 @@ def register_components(register: Any) -> None:
              options=line_reader_options(),
              description="Whole-line recogniser (conv features -> CTC), no glyph cutting; its "
                          "character positions go to the same decoder.")
+    register("ocr.reader", SURER_COMPONENT, factory=make_surer_reader,
+             options=surer_reader_options(),
+             description="Each line read both ways (cut + classify, and whole by the line "
+                         "recogniser); the reading its reader is surer of is kept.")
     register("ocr.classifier", CLASSIFIER_COMPONENT, factory=make_classifier,
              options=ClassifierOptions,
              description="Char CNN (PyTorch): top-k GB2312 characters, digits, Latin, punctuation.")
