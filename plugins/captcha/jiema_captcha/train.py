@@ -21,9 +21,10 @@ from typing import Any
 import numpy as np
 from jiema import checkpoints
 
+from .folder import FolderRun
 from .generator import CaptchaSettings
-from .pool import Pool, render
-from .settings import NetworkSettings, TrainOptions
+from .pool import FolderPool, Pool, render
+from .settings import LR_DROP, FolderSettings, NetworkSettings, TrainOptions
 
 LAST, BEST = "last", "best"
 COMPONENT = "captcha.reader.v1"
@@ -31,6 +32,10 @@ VALIDATION_OFFSET = 1_000_003
 TRAINING_DATA = "synthetic: captcha==0.7.1 ImageCaptcha (DroidSansMono), seeded jiema generator"
 LICENCE = "Apache-2.0 (generator font DroidSansMono: Apache-2.0)"
 GENERATOR_PACKAGES = ("captcha", "pillow")  # their versions decide the training images
+FOLDER_LICENCE = "the user's own images (licence unknown: do not ship without checking)"
+#: Linear warm-up steps of a plateau schedule (folder data): Adam's moments settle in a few
+#: dozen steps; longer only delays a run of a few hundred.
+PLATEAU_WARMUP = 50
 
 
 def require_torch(purpose: str) -> Any:
@@ -72,9 +77,14 @@ class Trainer:
         network: NetworkSettings | None = None,
         options: TrainOptions | None = None,
         *,
+        folder: FolderSettings | None = None,
+        prepared: FolderRun | None = None,
         resume: bool = False,
         log: Callable[[str], None] = print,
     ) -> None:
+        """`folder`: train on a labelled folder (its alphabet, lengths and input size come from
+        `captcha` and `network`, see `folder.prepare`) instead of generated captchas;
+        `prepared`: that folder already loaded (for these settings)."""
         self.torch = torch = require_torch("training a captcha reader")
         from . import network as netmod
 
@@ -88,9 +98,12 @@ class Trainer:
             captcha = CaptchaSettings.model_validate(state["captcha"])
             network = NetworkSettings.model_validate(state["network"])
             options = TrainOptions.model_validate(state["options"])
+            if state.get("folder"):
+                folder = FolderSettings.model_validate(state["folder"])
         self.captcha = captcha or CaptchaSettings()
         self.network = network or NetworkSettings()
         self.options = opts = options or TrainOptions()
+        self.folder = folder
         if self.network.arch == "heads" and self.captcha.min_length != self.captcha.max_length:
             from jiema.errors import ConfigError
 
@@ -111,6 +124,7 @@ class Trainer:
             lr=opts.lr,
         )
         self.step, self.refreshes, self.best, self.seconds = 0, 0, -1.0, 0.0
+        self.best_char, self.stale, self.lr_scale = -1.0, 0, 1.0
         self.history: list[dict[str, float]] = []
         self.parent_seconds, self.parent_steps = 0.0, 0
         if state is not None:
@@ -121,10 +135,21 @@ class Trainer:
         elif opts.init:
             self._init_from(opts.init)
         h, w = self.network.input_height, self.network.input_width
-        self.val_images, self.val_labels = render(
-            self.captcha.model_dump_json(), opts.seed + VALIDATION_OFFSET, 0,
-            opts.validation_size, h, w,
-        )
+        self.data: FolderPool | None = None
+        if folder is not None:
+            from .folder import prepare
+
+            run = prepared if prepared is not None and state is None else prepare(
+                folder, alphabet=self.captcha.alphabet,
+                case_insensitive=self.captcha.case_insensitive, input_hw=(h, w))
+            self.data = FolderPool(run.train_images, run.train_labels)
+            self.val_images, self.val_labels = run.val_images, run.val_labels
+            self.data_summary = run.summary
+        else:
+            self.val_images, self.val_labels = render(
+                self.captcha.model_dump_json(), opts.seed + VALIDATION_OFFSET, 0,
+                opts.validation_size, h, w,
+            )
 
     # checkpoints -------------------------------------------------------------------------
     def _read_state(self) -> dict[str, Any] | None:
@@ -137,14 +162,18 @@ class Trainer:
         from .reader import resolve_model
 
         spec = resolve_model(model)
+        own = self.net.state_dict()
         tensors = {k: self.torch.from_numpy(np.ascontiguousarray(v))
                    for k, v in spec.load_tensors().items()}
-        try:
-            self.net.load_state_dict(tensors)
-        except RuntimeError as exc:
-            raise ModelFileError(
-                f"cannot start from {model}: its network differs ({str(exc).splitlines()[0]})"
-            ) from None
+        fits = {k: v for k, v in tensors.items() if k in own and own[k].shape == v.shape}
+        if not fits:
+            raise ModelFileError(f"cannot start from {model}: none of its tensors fits this "
+                                 "network (another architecture or conv widths)")
+        self.net.load_state_dict(fits, strict=False)
+        if len(fits) < len(own):  # e.g. another alphabet: the output layer starts fresh
+            left = sorted(set(own) - set(fits))
+            self.log(f"from {spec.name}: {len(fits)} of {len(own)} tensors fit; fresh: "
+                     + ", ".join(left[:4]) + (" ..." if len(left) > 4 else ""))
         hp = spec.card.hyperparameters
         self.parent_seconds = float(hp.get("training_seconds_total", hp.get("training_seconds", 0)))
         self.parent_steps = int(hp.get("training_steps_total", hp.get("steps_trained", 0)))
@@ -160,6 +189,11 @@ class Trainer:
             "step": self.step,
             "refreshes": self.refreshes,
             "best": self.best,
+            "best_char": self.best_char,
+            "stale": self.stale,
+            "lr_scale": self.lr_scale,
+            "folder": self.folder.model_dump(mode="json") if self.folder else None,
+            "data": self.data_summary if self.folder else None,
             "seconds": self.seconds,
             "history": self.history,
             "threads": self.threads,
@@ -174,14 +208,20 @@ class Trainer:
         checkpoints.restore(checkpoints.load_tensors(self.out, LAST), self.net, self.opt)
         self.step, self.refreshes = state["step"], state["refreshes"]
         self.best, self.seconds = state["best"], state["seconds"]
+        self.best_char = state.get("best_char", -1.0)
+        self.stale, self.lr_scale = state.get("stale", 0), state.get("lr_scale", 1.0)
         self.history = state["history"]
         if "random" in state:
             checkpoints.set_random_state(state["random"])
 
     # loop --------------------------------------------------------------------------------
     def lr_at(self, step: int) -> float:
-        """Linear warm-up over the first 3% of steps, then cosine down to lr / 50."""
+        """Linear warm-up over the first 3% of steps, then cosine down to lr / 50; with
+        `lr_patience`, warm-up over PLATEAU_WARMUP steps, then lr divided by LR_DROP at every
+        plateau of validations (`validated`)."""
         opts = self.options
+        if opts.lr_patience:
+            return opts.lr * self.lr_scale * min(1.0, (step + 1) / PLATEAU_WARMUP)
         warm = max(1, int(0.03 * opts.steps))
         if step < warm:
             return opts.lr * (step + 1) / warm
@@ -231,13 +271,19 @@ class Trainer:
         as if never stopped); returns the best validation scores."""
         from tqdm import tqdm
 
-        from .preprocess import normalise
+        from .augment import augment
+        from .preprocess import ink, normalise, standardise
 
         opts, torch = self.options, self.torch
-        pool = Pool(
-            self.captcha, opts.seed, self.network.input_height, self.network.input_width,
-            opts.pool_size, opts.refresh, refreshes_done=self.refreshes, workers=opts.workers,
-        )
+        pool: Pool | FolderPool
+        if self.data is not None:
+            pool = self.data
+        else:
+            pool = Pool(
+                self.captcha, opts.seed, self.network.input_height, self.network.input_width,
+                opts.pool_size, opts.refresh, refreshes_done=self.refreshes,
+                workers=opts.workers,
+            )
         every = opts.checkpoint_minutes * 60
         last_save = t0 = time.monotonic()
         bar = tqdm(total=opts.steps, initial=self.step, disable=not progress, mininterval=10.0,
@@ -246,15 +292,22 @@ class Trainer:
         with checkpoints.stop_requests() as asked, _closing(bar, pool):
             self.net.train()
             end = opts.steps if stop_at is None else min(stop_at, opts.steps)
-            while self.step < end and not asked:
+            while self.step < end and not asked and not self.stopped:
                 checkpoints.hold_threads(self.threads)  # validation's decoder may change them
                 for group in self.opt.param_groups:
                     group["lr"] = self.lr_at(self.step)
                 # batch and dropout drawn from the step number: a resumed run repeats them
                 rng = np.random.default_rng([opts.seed, self.step])
                 torch.manual_seed(opts.seed * 1_000_003 + self.step)
-                idx = rng.integers(0, pool.size, opts.batch_size)
-                x = normalise(pool.images[idx])
+                if isinstance(pool, FolderPool):  # distinct images (a small folder repeats)
+                    idx = rng.choice(pool.size, min(opts.batch_size, pool.size), replace=False)
+                else:
+                    idx = rng.integers(0, pool.size, opts.batch_size)
+                if opts.augment and isinstance(pool, FolderPool):
+                    g = torch.Generator().manual_seed(opts.seed * 1_000_003 + self.step)
+                    x = standardise(augment(ink(pool.images[idx]), pool.boxes[idx], g))
+                else:
+                    x = normalise(pool.images[idx])
                 loss = self._loss(x, [pool.labels[i] for i in idx.tolist()])
                 self.opt.zero_grad()
                 loss.backward()
@@ -281,22 +334,45 @@ class Trainer:
                         f"whole {scores['whole_accuracy']:.4f}, "
                         f"char {scores['char_accuracy']:.4f} ({self.seconds:.0f}s)"
                     )
-                    if scores["whole_accuracy"] >= self.best:
-                        self.best = scores["whole_accuracy"]
+                    if self.validated(scores):
                         self._save(BEST, with_optimizer=False)
                     self._save(LAST)
                 elif now - last_save > every or self.step == end or asked:
                     self.seconds += now - t0
                     t0 = last_save = now
                     self._save(LAST)
+        if self.stopped and not asked:
+            self.log(f"no better validation in the last {self.stale} (patience): stopped at "
+                     f"step {self.step}")
         if asked:
             self.log(f"stopped by signal {asked['signal']} at step {self.step}, checkpoint saved; "
                      "--resume continues")
             checkpoints.raise_stop(asked)
         return self.best_scores()
 
+    @property
+    def stopped(self) -> bool:
+        """Patience ran out: validation has not improved for `patience` validations."""
+        return bool(self.options.patience) and self.stale >= (self.options.patience or 0)
+
+    def validated(self, scores: dict[str, float]) -> bool:
+        """Book a validation: True when it is the best so far (ties go to the later one, whole
+        accuracy first, then characters); counts plateaus for `patience` and `lr_patience`."""
+        whole, char = scores["whole_accuracy"], scores["char_accuracy"]
+        better = (whole, char) > (self.best, self.best_char)
+        if (whole, char) >= (self.best, self.best_char):
+            self.best, self.best_char = whole, char
+        self.stale = 0 if better else self.stale + 1
+        lp = self.options.lr_patience
+        if lp and self.stale and self.stale % lp == 0:
+            self.lr_scale /= LR_DROP
+            self.log(f"no better validation in {self.stale}: learning rate "
+                     f"{self.options.lr * self.lr_scale:.2e}")
+        return (whole, char) == (self.best, self.best_char)
+
     def best_scores(self) -> dict[str, float]:
-        done = [h for h in self.history if h["whole_accuracy"] == self.best]
+        done = [h for h in self.history
+                if (h["whole_accuracy"], h["char_accuracy"]) == (self.best, self.best_char)]
         return {k: v for k, v in (done[-1] if done else {}).items() if k != "step"}
 
 
@@ -347,6 +423,16 @@ def export_model(
     scores.update(extra_scores or {})
     last = checkpoints.read_state(run, LAST) or state
     weights = Path(weights)
+    data = state.get("data")
+    if data:  # a folder run: the user's images
+        training_data = (f"folder {data['folder']}: {data['images']} images, "
+                         f"{data['training_images']} trained on, {data['validation_images']} "
+                         f"validated on ({data['split']})")
+        licence, packages = FOLDER_LICENCE, ("pillow",)
+    else:
+        training_data = (TRAINING_DATA + f", seed {state['options']['seed']}; validation seed "
+                         f"{state['options']['seed'] + VALIDATION_OFFSET}")
+        licence, packages = LICENCE, GENERATOR_PACKAGES
     what = "CTC reader (conv -> BiGRU -> CTC, grammar Viterbi)" if network.arch == "ctc" else (
         "conv stack + independent softmax heads (the seed's baseline)"
     )
@@ -369,13 +455,12 @@ def export_model(
             "training_steps_total": last["step"] + int(last.get("parent_steps", 0)),
             "initialised_from": Path(init).stem if (init := state["options"].get("init")) else None,
             "threads": state["options"].get("threads"),
+            **({"data": data} if data else {}),
         },
-        training_data=TRAINING_DATA + f", seed {state['options']['seed']}; validation seed "
-        f"{state['options']['seed'] + VALIDATION_OFFSET}",
-        licence=LICENCE,
+        training_data=training_data,
+        licence=licence,
         scores=scores,
-        **provenance(earlier=_init_rebuild(state["options"].get("init")),
-                     packages=GENERATOR_PACKAGES),
+        **provenance(earlier=_init_rebuild(state["options"].get("init")), packages=packages),
     )
     return save_model(tensors, card, weights)
 

@@ -1,0 +1,212 @@
+"""Training on a folder of labelled captchas: labels from names or labels.tsv, bad samples,
+the split, the input size, augmentation, and `jiema train captcha --data` end to end (tiny)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+pytest.importorskip("PIL")
+from jiema.errors import InvalidInputError  # noqa: E402
+from jiema_captcha import folder as fold  # noqa: E402
+from PIL import Image, ImageDraw  # noqa: E402
+
+
+def cli() -> object:
+    import jiema
+    from jiema.cli import build_cli
+    from jiema_captcha import plugin
+
+    return build_cli(jiema.Engine(plugins=[plugin], load_entry_points=False))
+
+
+def draw(label: str, size: tuple[int, int] = (90, 30)) -> Image.Image:
+    """A plain captcha-like image: the label in Pillow's default font, a line across."""
+    image = Image.new("RGB", size, (240, 240, 230))
+    d = ImageDraw.Draw(image)
+    d.text((6, 8), label, fill=(20, 30, 90))
+    d.line([(0, size[1] - 5), (size[0], 4)], fill=(150, 150, 150))
+    return image
+
+
+def make_folder(root: Path, labels: list[str], *, style: str = "plain") -> Path:
+    root.mkdir(parents=True, exist_ok=True)
+    for i, lab in enumerate(labels):
+        name = {"plain": f"{lab}.png", "under": f"{lab}_{i}.png", "dash": f"{lab}-{i}.png"}[style]
+        draw(lab).save(root / name)
+    return root
+
+
+def test_labels_come_from_names_up_to_the_first_separator(tmp_path) -> None:
+    assert fold.label_from_name(Path("a1b2c.png")) == "a1b2c"
+    assert fold.label_from_name(Path("a1b2c_17.png")) == "a1b2c"
+    assert fold.label_from_name(Path("A1B2C-0.png")) == "A1B2C"
+    assert fold.label_from_name(Path("ab-1_2.jpg")) == "ab"
+    make_folder(tmp_path, ["ab12", "cd34"], style="under")
+    (tmp_path / "notes.txt").write_text("not an image")
+    assert [s.label for s in fold.list_samples(tmp_path)] == ["ab12", "cd34"]
+
+
+def test_labels_tsv_wins_over_names(tmp_path) -> None:
+    make_folder(tmp_path, ["ab12", "cd34"])
+    (tmp_path / "labels.tsv").write_text("ab12.png\tXY\n# a comment\ncd34.png\tZW\n")
+    assert [s.label for s in fold.list_samples(tmp_path)] == ["XY", "ZW"]
+    (tmp_path / "labels.tsv").write_text("ab12.png XY\n")
+    with pytest.raises(InvalidInputError, match=r"labels.tsv:1: expected file<TAB>label"):
+        fold.list_samples(tmp_path)
+
+
+def test_bad_samples_are_listed_in_one_error_or_skipped(tmp_path) -> None:
+    make_folder(tmp_path, ["ab12", "cd34", "ef56"])
+    (tmp_path / "ab21.png").write_bytes(b"not a png")
+    (tmp_path / "_3.png").write_bytes((tmp_path / "ab12.png").read_bytes())  # empty label
+    with pytest.raises(InvalidInputError) as err:
+        fold.load_folder(tmp_path, alphabet="abcd1234")
+    msg = str(err.value)
+    assert msg.startswith("3 bad sample(s)") and "--skip-bad" in msg and "\n" not in msg
+    assert "_3.png: empty label" in msg and "ab21.png: not a readable image" in msg
+    assert "ef56.png: label 'ef56' has characters outside the alphabet: 56ef" in msg
+    ok = fold.load_folder(tmp_path, alphabet="abcd1234", skip_bad=True)
+    assert ok.labels == ["ab12", "cd34"] and ok.skipped == 3
+    assert ok.images[0].dtype == np.uint8 and ok.images[0].shape == (30, 90)
+
+
+def test_many_bad_samples_name_the_first_few(tmp_path) -> None:
+    for i in range(8):
+        (tmp_path / f"x{i}.png").write_bytes(b"junk")
+    with pytest.raises(InvalidInputError, match=r"8 bad sample.*; and 3 more$"):
+        fold.load_folder(tmp_path)
+
+
+def test_split_is_seeded_and_disjoint() -> None:
+    a_train, a_val = fold.split(50, 0.1, seed=3)
+    b_train, b_val = fold.split(50, 0.1, seed=3)
+    assert np.array_equal(a_val, b_val) and len(a_val) == 5
+    assert sorted(np.concatenate([a_train, a_val]).tolist()) == list(range(50))
+    assert not np.array_equal(a_val, fold.split(50, 0.1, seed=4)[1])
+    with pytest.raises(InvalidInputError, match="cannot be split"):
+        fold.split(1, 0.1, seed=0)
+
+
+def test_input_size_keeps_the_aspect_ratio_and_fits_the_longest_label() -> None:
+    wide = [np.zeros((60, 160), np.uint8)] * 3
+    assert fold.input_size(wide, max_length=5) == (32, 84)  # 32 * 160 / 60 = 85.3 -> 84
+    assert fold.input_size([np.zeros((40, 40), np.uint8)], max_length=8) == (32, 64)
+    assert fold.input_size([np.zeros((10, 900), np.uint8)], max_length=4)[1] == 320
+
+
+def test_prepare_derives_alphabet_lengths_and_lowercases(tmp_path) -> None:
+    from jiema_captcha.settings import FolderSettings
+
+    make_folder(tmp_path / "d", ["Ab12", "cD3", "ef456", "GH78", "ij90"] * 2, style="dash")
+    run = fold.prepare(FolderSettings(data=str(tmp_path / "d"), val_split=0.2),
+                       case_insensitive=True)
+    assert run.captcha.alphabet == "0123456789abcdefghij" and run.captcha.case_insensitive
+    assert (run.captcha.min_length, run.captcha.max_length) == (3, 5)
+    assert len(run.train_labels) == 8 and len(run.val_labels) == 2
+    assert run.train_images.shape == (8, 32, 96) and run.input_size == (32, 96)
+    assert run.summary["images"] == 10 and run.summary["lengths"] == [3, 4, 5]
+
+
+def test_augment_keeps_shape_and_ink_box_and_is_seeded() -> None:
+    torch = pytest.importorskip("torch")
+    from jiema_captcha.augment import augment, ink_boxes
+    from jiema_captcha.preprocess import ink
+
+    images = np.full((4, 32, 96), 255, np.uint8)
+    images[:, 10:22, 30:60] = 0  # ink in the middle third
+    boxes = ink_boxes(images)
+    assert np.allclose(boxes[0], [2 * 30 / 96 - 1, 2 * 60 / 96 - 1, 2 * 10 / 32 - 1,
+                                  2 * 22 / 32 - 1])
+    a = augment(ink(images), boxes, torch.Generator().manual_seed(1))
+    b = augment(ink(images), boxes, torch.Generator().manual_seed(1))
+    c = augment(ink(images), boxes, torch.Generator().manual_seed(2))
+    assert a.shape == (4, 1, 32, 96) and torch.equal(a, b) and not torch.equal(a, c)
+    # no crop cuts the ink: every image keeps (nearly) all of it, noise aside
+    kept = (a > 0.5).float().sum(dim=(1, 2, 3))
+    assert (kept > 0.6 * 12 * 30).all()
+
+
+@pytest.fixture(scope="module")
+def folder_run(tmp_path_factory) -> tuple[Path, Path]:
+    pytest.importorskip("torch")
+    from click.testing import CliRunner
+
+    root = tmp_path_factory.mktemp("folder")
+    labels = ["AB12", "BA21", "A1B", "12AB", "B2A1", "2B1A"] * 4
+    data = make_folder(root / "data", labels, style="under")
+    run = root / "run"
+    res = CliRunner().invoke(cli(), [
+        "train", "captcha", "--data", str(data), "--out", str(run), "--steps", "4",
+        "--batch-size", "8", "--channels", "4,8", "--hidden", "8", "--validate-every", "2",
+        "--val-split", "0.25",
+    ])
+    assert res.exit_code == 0, res.output
+    return data, run
+
+
+def test_train_on_a_folder_writes_one_model_with_its_card(folder_run) -> None:
+    data, run = folder_run
+    models = sorted(p.name for p in run.glob("*.safetensors"))
+    assert models == ["best.safetensors", "last.safetensors", "run.safetensors"]
+    card = json.loads((run / "run.json").read_text())
+    hp = card["hyperparameters"]
+    assert hp["captcha"]["alphabet"] == "12AB"
+    assert (hp["captcha"]["min_length"], hp["captcha"]["max_length"]) == (3, 4)
+    assert hp["network"]["input_height"] == 32 and hp["network"]["input_width"] == 96
+    assert hp["data"]["folder"] == str(data.resolve()) and hp["data"]["images"] == 24
+    assert hp["data"]["validation_images"] == 6 and hp["training"]["augment"]
+    assert str(data.resolve()) in card["training_data"]
+    assert "validation_whole_accuracy" in card["scores"] and hp["training_seconds"] > 0
+    state = json.loads((run / "last.json").read_text())
+    assert state["threads"] == 2 and state["options"]["patience"] == 6
+
+
+def test_read_and_eval_a_folder_model(folder_run) -> None:
+    from click.testing import CliRunner
+
+    data, run = folder_run
+    model = str(run / "run.safetensors")
+    read = CliRunner().invoke(cli(), ["captcha", "--model", model, str(data / "AB12_0.png")])
+    assert read.exit_code == 0, read.output
+    assert set(read.output.split("\t")[1].strip()) <= set("12AB")
+    ev = CliRunner().invoke(cli(), ["eval", "captcha", "--model", model, "--labels", str(data)])
+    assert ev.exit_code == 0, ev.output
+    assert "images\t24" in ev.output  # labels from the file names, no labels.tsv needed
+
+
+def test_folder_run_resumes_where_it_stopped(folder_run, tmp_path) -> None:
+    from click.testing import CliRunner
+
+    data, run = folder_run
+    again = tmp_path / "again"
+    again.mkdir()
+    for f in ("last.safetensors", "last.json", "best.safetensors", "best.json"):
+        (again / f).write_bytes((run / f).read_bytes())
+    state = json.loads((again / "last.json").read_text())
+    assert state["step"] == 4
+    res = CliRunner().invoke(cli(), ["train", "captcha", "--out", str(again), "--resume"])
+    assert res.exit_code == 0, res.output
+    assert "resumed at step 4" in res.output
+
+
+@pytest.mark.parametrize(
+    "args, message",
+    [
+        (["--length", "4"], "--length shape generated captchas: not with --data"),
+        (["--alphabet", "AB"], "outside the alphabet"),
+        (["--arch", "heads"], "--arch heads reads a fixed length"),
+    ],
+)
+def test_folder_mistakes_are_one_line_errors(tmp_path, args, message) -> None:
+    pytest.importorskip("torch")
+    from click.testing import CliRunner
+
+    data = make_folder(tmp_path / "d", ["AB12", "A1B", "B2A1"] * 2)
+    res = CliRunner().invoke(cli(), ["train", "captcha", "--data", str(data), "--out",
+                                     str(tmp_path / "r"), "--steps", "1", *args])
+    assert res.exit_code != 0 and message in res.output, res.output
+    assert "Traceback" not in res.output
