@@ -224,11 +224,11 @@ def prepare(
 
     if alphabet is not None and case_insensitive:
         alphabet = "".join(dict.fromkeys(alphabet.lower()))
-    opts = {"alphabet": alphabet, "case_insensitive": case_insensitive,
-            "skip_bad": settings.skip_bad}
-    data = load_folder(settings.data, **opts)
+    data = load_folder(settings.data, alphabet=alphabet, case_insensitive=case_insensitive,
+                       skip_bad=settings.skip_bad)
     if settings.val_data is not None:
-        val = load_folder(settings.val_data, **opts)
+        val = load_folder(settings.val_data, alphabet=alphabet,
+                          case_insensitive=case_insensitive, skip_bad=settings.skip_bad)
         train_idx = np.arange(len(data.samples))
         how = f"validation folder {settings.val_data}"
     else:

@@ -36,6 +36,9 @@ FOLDER_LICENCE = "the user's own images (licence unknown: do not ship without ch
 #: Linear warm-up steps of a plateau schedule (folder data): Adam's moments settle in a few
 #: dozen steps; longer only delays a run of a few hundred.
 PLATEAU_WARMUP = 50
+#: A validation loss this much (relative) below the best so far counts as progress for the
+#: patience, as a better accuracy does (only while some validation image is read wrong).
+LOSS_GAIN = 0.02
 
 
 def require_torch(purpose: str) -> Any:
@@ -124,7 +127,7 @@ class Trainer:
             lr=opts.lr,
         )
         self.step, self.refreshes, self.best, self.seconds = 0, 0, -1.0, 0.0
-        self.best_char, self.stale, self.lr_scale = -1.0, 0, 1.0
+        self.best_char, self.best_loss, self.stale, self.lr_scale = -1.0, math.inf, 0, 1.0
         self.history: list[dict[str, float]] = []
         self.parent_seconds, self.parent_steps = 0.0, 0
         if state is not None:
@@ -190,6 +193,7 @@ class Trainer:
             "refreshes": self.refreshes,
             "best": self.best,
             "best_char": self.best_char,
+            "best_loss": None if math.isinf(self.best_loss) else self.best_loss,
             "stale": self.stale,
             "lr_scale": self.lr_scale,
             "folder": self.folder.model_dump(mode="json") if self.folder else None,
@@ -209,6 +213,7 @@ class Trainer:
         self.step, self.refreshes = state["step"], state["refreshes"]
         self.best, self.seconds = state["best"], state["seconds"]
         self.best_char = state.get("best_char", -1.0)
+        self.best_loss = math.inf if state.get("best_loss") is None else state["best_loss"]
         self.stale, self.lr_scale = state.get("stale", 0), state.get("lr_scale", 1.0)
         self.history = state["history"]
         if "random" in state:
@@ -229,15 +234,26 @@ class Trainer:
         return opts.lr / 50 + (opts.lr - opts.lr / 50) * 0.5 * (1 + math.cos(math.pi * frac))
 
     def predict(self, images: np.ndarray, batch: int = 250) -> list[str]:
+        return self._read(images, None, batch)[0]
+
+    def _read(
+        self, images: np.ndarray, labels: list[str] | None, batch: int = 250
+    ) -> tuple[list[str], float]:
+        """The texts read and, with `labels`, the mean loss on them (else NaN)."""
         from .decode import decode_ctc, decode_heads
         from .preprocess import normalise
 
         torch = self.torch
         self.net.eval()
         texts: list[str] = []
+        loss_sum = 0.0
         with torch.no_grad():
             for i in range(0, images.shape[0], batch):
-                lp = self.net(normalise(images[i : i + batch])).numpy()
+                out = self.net(normalise(images[i : i + batch]))
+                if labels is not None:
+                    part = labels[i : i + batch]
+                    loss_sum += float(self._loss_of(out, part)) * len(part)
+                lp = out.numpy()
                 if self.network.arch == "ctc":
                     reads = decode_ctc(
                         lp, self.captcha.alphabet, self.captcha.min_length, self.captcha.max_length
@@ -246,15 +262,18 @@ class Trainer:
                     reads = decode_heads(lp, self.captcha.alphabet)
                 texts.extend(r.text for r in reads)
         self.net.train()
-        return texts
+        return texts, (loss_sum / len(labels) if labels else math.nan)
 
     def validate(self) -> dict[str, float]:
-        return score(self.val_labels, self.predict(self.val_images))
+        texts, loss = self._read(self.val_images, self.val_labels)
+        return {**score(self.val_labels, texts), "validation_loss": loss}
 
     def _loss(self, x: Any, labels: list[str]) -> Any:
+        return self._loss_of(self.net(x), labels)
+
+    def _loss_of(self, lp: Any, labels: list[str]) -> Any:
         torch = self.torch
         ids, lengths = encode_labels(labels, self.captcha.alphabet, self.network.arch)
-        lp = self.net(x)
         if self.network.arch == "heads":
             return torch.nn.functional.nll_loss(
                 lp.reshape(-1, lp.shape[-1]), torch.from_numpy(ids)
@@ -332,7 +351,8 @@ class Trainer:
                     self.log(
                         f"step {self.step}: loss {loss_avg:.4f}, "
                         f"whole {scores['whole_accuracy']:.4f}, "
-                        f"char {scores['char_accuracy']:.4f} ({self.seconds:.0f}s)"
+                        f"char {scores['char_accuracy']:.4f}, validation loss "
+                        f"{scores['validation_loss']:.4f} ({self.seconds:.0f}s)"
                     )
                     if self.validated(scores):
                         self._save(BEST, with_optimizer=False)
@@ -359,7 +379,13 @@ class Trainer:
         """Book a validation: True when it is the best so far (ties go to the later one, whole
         accuracy first, then characters); counts plateaus for `patience` and `lr_patience`."""
         whole, char = scores["whole_accuracy"], scores["char_accuracy"]
-        better = (whole, char) > (self.best, self.best_char)
+        loss = scores.get("validation_loss", math.nan)
+        # a lower loss counts too while the reads are not all right: early on (CTC's blank
+        # phase) the accuracies sit at 0 for several validations while the network learns
+        better = (whole, char) > (self.best, self.best_char) or (
+            whole < 1.0 and loss < self.best_loss * (1 - LOSS_GAIN))
+        if loss < self.best_loss:
+            self.best_loss = loss
         if (whole, char) >= (self.best, self.best_char):
             self.best, self.best_char = whole, char
         self.stale = 0 if better else self.stale + 1
@@ -377,7 +403,7 @@ class Trainer:
 
 
 @contextmanager
-def _closing(bar: Any, pool: Pool) -> Iterator[None]:
+def _closing(bar: Any, pool: Pool | FolderPool) -> Iterator[None]:
     try:
         yield
     finally:
@@ -424,11 +450,12 @@ def export_model(
     last = checkpoints.read_state(run, LAST) or state
     weights = Path(weights)
     data = state.get("data")
+    packages: tuple[str, ...]
     if data:  # a folder run: the user's images
         training_data = (f"folder {data['folder']}: {data['images']} images, "
                          f"{data['training_images']} trained on, {data['validation_images']} "
                          f"validated on ({data['split']})")
-        licence, packages = FOLDER_LICENCE, ("pillow",)
+        licence, packages = FOLDER_LICENCE, ("pillow",)  # pillow decodes the images
     else:
         training_data = (TRAINING_DATA + f", seed {state['options']['seed']}; validation seed "
                          f"{state['options']['seed'] + VALIDATION_OFFSET}")
