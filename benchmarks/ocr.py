@@ -29,32 +29,14 @@ import subprocess
 import sys
 import tempfile
 import time
-import unicodedata
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
+from jiema_ocr.cer import cer_text, edit_distance
 
 DATA = Path(os.environ.get("JIEMA_DATA", Path(__file__).resolve().parents[2] / "shared" / "data"))
 PKU_TEST = "icwb2/pku_test.utf8"
-
-
-# ------------------------------------------------------------------ metric
-def normalise(text: str) -> str:
-    """NFKC, whitespace removed: what CER compares."""
-    return "".join(ch for ch in unicodedata.normalize("NFKC", text) if not ch.isspace())
-
-
-def edit_distance(a: str, b: str) -> int:
-    if len(a) < len(b):
-        a, b = b, a
-    prev = list(range(len(b) + 1))
-    for i, ca in enumerate(a, 1):
-        cur = [i]
-        for j, cb in enumerate(b, 1):
-            cur.append(min(prev[j] + 1, cur[j - 1] + 1, prev[j - 1] + (ca != cb)))
-        prev = cur
-    return prev[-1]
 
 
 @dataclass
@@ -69,7 +51,7 @@ class Score:
 
     def add(self, ref: str, hyp: str, seconds: tuple[float, float], lines: int) -> None:
         """`seconds`: (wall, CPU) time spent on this item."""
-        r, h = normalise(ref), normalise(hyp)
+        r, h = cer_text(ref), cer_text(hyp)
         d = edit_distance(r, h)
         self.edits += d
         self.chars += len(r)
@@ -118,7 +100,7 @@ def text_chunks(n: int, rng: np.random.Generator, lo: int = 6, hi: int = 16) -> 
         size = int(rng.integers(lo, hi + 1))
         start = int(rng.integers(0, max(1, len(p) - size)))
         chunk = p[start:start + size].strip()
-        if len(normalise(chunk)) >= lo // 2:
+        if len(cer_text(chunk)) >= lo // 2:
             out.append(chunk)
         if len(out) >= n:
             break
@@ -400,9 +382,9 @@ def main() -> None:
     start_load = os.getloadavg()[0]
     t0 = time.perf_counter()
     lines, banners = build_eval_set(args.lines, args.banners, args.seed)
-    lines_chars = sum(len(normalise(s.text)) for s in lines)
+    lines_chars = sum(len(cer_text(s.text)) for s in lines)
     banner_lines = sum(len(s.lines) for s in banners)
-    banner_chars = sum(len(normalise(s.text)) for s in banners)
+    banner_chars = sum(len(cer_text(s.text)) for s in banners)
     print(f"eval set rendered in {time.perf_counter() - t0:.1f} s", file=sys.stderr)
     if args.save_set:
         from PIL import Image

@@ -242,3 +242,14 @@ def test_an_old_pickle_checkpoint_is_refused_not_loaded(tmp_path: Path) -> None:
     (tmp_path / "last.pt").write_bytes(b"not to be unpickled")
     with pytest.raises(FileNotFoundError, match="pickle checkpoint .* never loaded"):
         train(tmp_path, TrainOptions(), resume=True, progress=False)
+
+
+@pytest.mark.skipif(not default_fonts(), reason="no Debian CJK font installed")
+def test_a_run_without_held_out_glyphs_checkpoints_and_exports(tmp_path: Path) -> None:
+    pytest.importorskip("torch")
+    from jiema_ocr.cnn.train import TrainOptions, train
+
+    opts = TrainOptions(steps=2, batch_size=8, width=8, hidden=16, max_classes=6, eval_samples=0)
+    assert train(tmp_path, opts, progress=False) == {}
+    assert checkpoints.read_state(tmp_path, "last")["step"] == 2
+    assert (tmp_path / "model.json").is_file() and not (tmp_path / "best.json").exists()

@@ -244,3 +244,51 @@ def test_a_paused_and_resumed_run_is_bit_identical_to_an_unbroken_one(tmp_path):
     assert a.keys() == b.keys() and any(k.startswith("opt.") for k in a)
     for key in a:
         assert torch.equal(a[key], b[key]), key
+
+
+def test_a_run_without_a_dev_split_keeps_its_first_epoch_as_the_best(tmp_path):
+    """Without dev lines the best epoch is the lowest training loss; the first epoch's loss is
+    above 1, and a best of -1 to beat once kept it (and so the run) from ever being best."""
+    from jiema_segment.fcn.train import Trainer
+
+    corpus = tmp_path / "pd.txt"
+    corpus.write_text("\n".join(CORPUS) + "\n", encoding="utf-8")
+    options = TrainOptions(epochs=1, batch_chars=32, dev_fraction=0.0, min_count=1)
+    trainer = Trainer([str(corpus)], tmp_path / "run", FCNSettings(dim=8, layers=1), options,
+                      log=lambda s: None)
+    scores = trainer.run(progress=False)
+    assert scores["train_loss"] > 1 and "dev_f" not in scores
+    assert json.loads((tmp_path / "run" / "best.json").read_text(encoding="utf-8"))["epoch"] == 1
+
+
+def test_a_checkpoint_from_before_the_shared_loop_resumes(tmp_path):
+    """Run folders written when the trainer had its own loop name the step `steps`, the best
+    `best_f` (-1 before any) and the epochs without one `bad_epochs`."""
+    from jiema import checkpoints
+    from jiema_segment.fcn.train import Trainer
+
+    corpus = tmp_path / "pd.txt"
+    corpus.write_text("\n".join(CORPUS) + "\n", encoding="utf-8")
+    settings = FCNSettings(dim=8, layers=1, dropout=0.0)
+    options = TrainOptions(epochs=2, batch_chars=32, dev_fraction=0.25, min_count=1, threads=1)
+    straight = Trainer([str(corpus)], tmp_path / "a", settings, options, log=lambda s: None)
+    straight.run(progress=False)
+    Trainer([str(corpus)], tmp_path / "b", settings, options, log=lambda s: None).run(
+        progress=False, stop_at=straight.steps // 2 + 1)  # into the second epoch
+    state = json.loads((tmp_path / "b" / "last.json").read_text(encoding="utf-8"))
+    assert state["best"] is not None
+    for old, new in (("steps", "step"), ("best_f", "best"), ("bad_epochs", "bad")):
+        state[old] = state.pop(new)
+    (tmp_path / "b" / "last.json").write_text(json.dumps(state), encoding="utf-8")
+    rest = Trainer([str(corpus)], tmp_path / "b", resume=True, log=lambda s: None)
+    assert (rest.steps, rest.loop.best) == (straight.steps // 2 + 1, state["best_f"])
+    rest.run(progress=False)
+    assert rest.steps == straight.steps and rest.loop.best == straight.loop.best
+    assert torch_equal(checkpoints.load_tensors(tmp_path / "a", "last"),
+                       checkpoints.load_tensors(tmp_path / "b", "last"))
+
+
+def torch_equal(a, b) -> bool:
+    import torch
+
+    return a.keys() == b.keys() and all(torch.equal(a[k], b[k]) for k in a)

@@ -9,6 +9,7 @@ from collections.abc import Callable
 
 import click
 from jiema.cli import core_group
+from jiema.cli_options import corpus_option, run_folder_options, step_options
 
 
 def register_train_commands(cli: click.Group) -> None:
@@ -37,15 +38,10 @@ def _run_options(command: Callable[..., None]) -> Callable[..., None]:
 
 
 @click.command("ocr")
-@click.option("--out", "out_dir", required=True, type=click.Path(file_okay=False),
-              help="Run folder: last.* (resumable checkpoint), model.* (latest), best.* (best "
-                   "held-out top-1) — copy best.safetensors + best.json to ship a model.")
-@click.option("--resume", is_flag=True,
-              help="Continue the run in --out from its last checkpoint (its saved options win).")
-@click.option("--steps", type=click.IntRange(min=1), default=6000, show_default=True)
-@click.option("--batch-size", type=click.IntRange(min=2), default=128, show_default=True)
-@click.option("--lr", type=click.FloatRange(min=0, min_open=True), default=2e-3,
-              show_default=True)
+@run_folder_options("Run folder: last.* (resumable checkpoint), model.* (latest), best.* (best "
+                    "held-out top-1) — copy best.safetensors + best.json to ship a model.",
+                    "Continue the run in --out from its last checkpoint (its saved options win).")
+@step_options(steps=6000, batch_size=128, lr=2e-3, min_batch=2)
 @click.option("--width", type=click.IntRange(min=8), default=64, show_default=True,
               help="Channels of the first conv stage (later ones are 2x and 2.5x).")
 @click.option("--hidden", type=click.IntRange(min=8), default=256, show_default=True)
@@ -98,10 +94,8 @@ def train_ocr_command(out_dir: str, resume: bool, steps: int, minutes: float | N
 
 
 @click.command("ocr-lm")
-@click.option("--corpus", "corpora", multiple=True, required=True,
-              type=click.Path(exists=True, dir_okay=False),
-              help="Segmented corpus (People's Daily word/tag lines or bakeoff); repeatable. "
-                   "Words are joined back into text.")
+@corpus_option("Segmented corpus (People's Daily word/tag lines or bakeoff); repeatable. "
+               "Words are joined back into text.")
 @click.option("--out", "out_path", required=True, type=click.Path(dir_okay=False),
               help="Output .safetensors (counts); its JSON card is written beside it.")
 @click.option("--alpha", type=click.FloatRange(min=0, min_open=True), default=0.1,
@@ -129,23 +123,16 @@ def train_ocr_lm_command(corpora: tuple[str, ...], out_path: str, alpha: float,
 
 
 @click.command("ocr-line")
-@click.option("--corpus", "corpora", multiple=True, required=True,
-              type=click.Path(exists=True, dir_okay=False),
-              help="Segmented corpus the line texts come from (People's Daily format or "
-                   "bakeoff); every 20th line is held out for evaluation. Repeatable.")
-@click.option("--out", "out_dir", required=True, type=click.Path(file_okay=False),
-              help="Run folder: last.* (resumable checkpoint), model.* (latest), best.* (lowest "
-                   "held-out CER) — copy best.safetensors + best.json to ship a model.")
-@click.option("--resume", is_flag=True,
-              help="Continue the run in --out from its last checkpoint: its saved options win, "
-                   "except --steps/--minutes given here, which extend its budget.")
+@corpus_option("Segmented corpus the line texts come from (People's Daily format or bakeoff); "
+               "every 20th line is held out for evaluation. Repeatable.")
+@run_folder_options("Run folder: last.* (resumable checkpoint), model.* (latest), best.* (lowest "
+                    "held-out CER) — copy best.safetensors + best.json to ship a model.",
+                    "Continue the run in --out from its last checkpoint: its saved options win, "
+                    "except --steps/--minutes given here, which extend its budget.")
 @click.option("--init", default="gb2312-cnn", show_default=True, metavar="NAME|PATH",
               help="Char CNN to start from (its conv stages become the line features); "
                    "'none' starts from random weights.")
-@click.option("--steps", type=click.IntRange(min=1), default=4000, show_default=True)
-@click.option("--batch-size", type=click.IntRange(min=1), default=16, show_default=True)
-@click.option("--lr", type=click.FloatRange(min=0, min_open=True), default=5e-4,
-              show_default=True)
+@step_options(steps=4000, batch_size=16, lr=5e-4)
 @click.option("--eval-lines", type=click.IntRange(min=0), default=200, show_default=True,
               help="Held-out lines (their own seed) scored at every checkpoint.")
 @click.option("--seed", type=int, default=0, show_default=True)

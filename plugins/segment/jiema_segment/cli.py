@@ -10,6 +10,7 @@ from typing import Any
 
 import click
 from jiema.cli import core_group, pass_engine
+from jiema.cli_options import corpus_option, run_folder_options
 from jiema.output import (
     Record,
     Reporter,
@@ -26,6 +27,8 @@ from .fcn.tagger import DEFAULT_HARD_FACTOR
 
 #: The mode a model of each component decodes in: `--model` implies `--mode`.
 MODE_OF_COMPONENT = {DICT_COMPONENT: "dict", FCN_COMPONENT: "fcn"}
+SEGMENTED_CORPUS = ("Segmented corpus: People's Daily word/tag lines or bakeoff (space-separated). "
+                    "Repeat for several.")
 
 
 def add_commands(cli: click.Group) -> None:
@@ -326,10 +329,7 @@ def _refuse_model_output(out: str, inputs: Any) -> None:
 
 
 @click.command("dictionary")
-@click.option("--corpus", "corpora", multiple=True, required=True,
-              type=click.Path(exists=True, dir_okay=False),
-              help="Segmented corpus: People's Daily word/tag lines or bakeoff (space-separated). "
-                   "Repeat for several.")
+@corpus_option(SEGMENTED_CORPUS)
 @click.option("--out", "out_path", required=True, type=click.Path(dir_okay=False),
               help="Output: a jieba-format text file (word freq), or a .safetensors dictionary "
                    "model (with its JSON card beside it).")
@@ -373,15 +373,10 @@ def train_dictionary_command(
 
 
 @click.command("segment")
-@click.option("--corpus", "corpora", multiple=True, required=True,
-              type=click.Path(exists=True, dir_okay=False),
-              help="Segmented corpus: People's Daily word/tag lines or bakeoff (space-separated). "
-                   "Repeat for several.")
-@click.option("--out", "out_dir", default="runs/segment-fcn", show_default=True,
-              type=click.Path(file_okay=False),
-              help="Run folder: checkpoints (last, best) and the exported model.")
+@corpus_option(SEGMENTED_CORPUS)
+@run_folder_options("Run folder: checkpoints (last, best) and the exported model.",
+                    "Continue from the run folder's last checkpoint.", default="runs/segment-fcn")
 @click.option("--epochs", type=click.IntRange(min=1), default=10, show_default=True)
-@click.option("--resume", is_flag=True, help="Continue from the run folder's last checkpoint.")
 @click.option("--dim", type=click.IntRange(min=4), default=128, show_default=True)
 @click.option("--layers", type=click.IntRange(min=1), default=5, show_default=True)
 @click.option("--kernel", type=click.IntRange(min=1), default=3, show_default=True)
@@ -481,9 +476,7 @@ def train_segment_command(
 @click.option("--model", "model_path", required=True,
               type=click.Path(exists=True, dir_okay=False),
               help="An exported FCN model (.safetensors) without a lexicon, or to replace it.")
-@click.option("--corpus", "corpora", multiple=True, required=True,
-              type=click.Path(exists=True, dir_okay=False),
-              help="The corpus (or corpora, in order) the model was trained on.")
+@corpus_option("The corpus (or corpora, in order) the model was trained on.")
 @click.option("--out", required=True, type=click.Path(dir_okay=False),
               help="Where to write the model with its lexicon (.safetensors; card beside it).")
 def train_segment_lexicon_command(model_path: str, corpora: tuple[str, ...], out: str) -> None:
@@ -508,9 +501,8 @@ def train_segment_lexicon_command(model_path: str, corpora: tuple[str, ...], out
 @click.option("--out", required=True, type=click.Path(dir_okay=False),
               help="Where to write the ensemble (.safetensors; card beside it).")
 @click.option("--name", default=None, help="Model name for the card (default: the file stem).")
-@click.option("--corpus", "corpora", multiple=True, type=click.Path(exists=True, dir_okay=False),
-              help="The members' training corpus: score the ensemble on its dev split for the "
-                   "card.")
+@corpus_option("The members' training corpus: score the ensemble on its dev split for the "
+               "card.", required=False)
 @click.option("--int8-embeddings", is_flag=True,
               help="Store the embedding tables (most of the bytes) as int8 with a scale per row.")
 @click.option("--int4-bigrams", is_flag=True,

@@ -11,11 +11,8 @@ resumed run trains bit for bit as the unbroken one (same `threads`, a `steps` bu
 
 from __future__ import annotations
 
-import math
 import os
-import time
-import unicodedata
-from collections.abc import Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -23,11 +20,14 @@ import numpy as np
 import torch
 from pydantic import BaseModel, ConfigDict, Field
 
+from ..cer import cer
 from ..charset import Charset, default_charset
 from ..line_ctc import FRAME, LineRecognizer, normalize_line
 
 EVAL_SEED = 20261123
 HELD_OUT_EVERY = 20  # corpus line k is held out when k % 20 == 0
+LOSS_SHOWN_EVERY = 10  # steps between loss read-outs on the bar (each is a host sync)
+GRAD_CLIP = 5.0  # gradient norm cap: one bad batch cannot throw the weights far
 
 
 class LineTrainOptions(BaseModel):
@@ -145,25 +145,6 @@ def pad_batch(maps: Sequence[np.ndarray], height: int) -> np.ndarray:
 # ---------------------------------------------------------------- scoring
 
 
-def edit_distance(a: str, b: str) -> int:
-    prev = list(range(len(b) + 1))
-    for i, ca in enumerate(a, 1):
-        cur = [i]
-        for j, cb in enumerate(b, 1):
-            cur.append(min(prev[j] + 1, cur[j - 1] + 1, prev[j - 1] + (ca != cb)))
-        prev = cur
-    return prev[-1]
-
-
-def cer(refs: Sequence[str], hyps: Sequence[str]) -> float:
-    """Character error rate after NFKC with spaces removed (the benchmark's metric)."""
-    def norm(s: str) -> str:
-        return "".join(c for c in unicodedata.normalize("NFKC", s) if not c.isspace())
-
-    edits = sum(edit_distance(norm(r), norm(h)) for r, h in zip(refs, hyps, strict=True))
-    return edits / max(sum(len(norm(r)) for r in refs), 1)
-
-
 def greedy_texts(logits: torch.Tensor, frames: Sequence[int], labels: Sequence[str]) -> list[str]:
     """Best-path CTC read-out: frame argmax, repeats merged, blanks dropped."""
     best = logits.argmax(dim=2).cpu().numpy()
@@ -197,11 +178,18 @@ def train_lines(out_dir: str | os.PathLike[str], opts: LineTrainOptions, *, resu
     """Train (or with `resume`, continue) a line-recogniser run in `out_dir`; returns the last
     held-out scores (`cer`, greedy read-out, no LM). `max_minutes` or `stop_at` (steps in all)
     stop early after a checkpoint, leaving a resumable run."""
-    from jiema import checkpoints
-    from tqdm import tqdm
+    from jiema import checkpoints, training
 
     from ..language_model import corpus_lines
-    from .train import LAST, _init_card, read_checkpoint
+    from .train import (
+        RunningLoss,
+        _init_card,
+        held_out_card,
+        held_out_scores,
+        one_cycle,
+        read_checkpoint,
+        run_fraction,
+    )
 
     out = Path(out_dir)
     device = torch.device(opts.device)
@@ -234,14 +222,9 @@ def train_lines(out_dir: str | os.PathLike[str], opts: LineTrainOptions, *, resu
     net = _initial_net(opts, charset).to(device)
     init_rebuild = [_init_card(opts.init).rebuild] if opts.init else []
     optim = torch.optim.AdamW(net.parameters(), lr=opts.lr, weight_decay=opts.weight_decay)
-    step, best, elapsed = 0, math.inf, 0.0
-    if state is not None:
-        checkpoints.restore(checkpoints.load_tensors(out, LAST), net, optim)
-        step, best, elapsed = int(state["step"]), float(state["best"]), float(state["elapsed"])
-        checkpoints.set_random_state(state["random"])
     ctc = torch.nn.CTCLoss(blank=0, zero_infinity=True)
     rec = LineRecognizer(net, charset, arch="charnet_ctc", height=sampler.height)
-    scores: dict[str, float] = {}
+    saved_options = opts.model_dump(exclude={"device", "threads"})
 
     def evaluate() -> dict[str, float]:
         if not eval_items:
@@ -257,82 +240,50 @@ def train_lines(out_dir: str | os.PathLike[str], opts: LineTrainOptions, *, resu
         net.train()
         return {"cer": cer([t for _, t in eval_items], hyps)}
 
-    def checkpoint() -> None:
-        nonlocal best, scores
-        run_time = elapsed + (time.monotonic() - t0)
-        scores = evaluate()
-        named = {f"heldout_{k}": v for k, v in scores.items()}
-        trained = {"trained_steps": step, "trained_lines": step * opts.batch_size,
-                   "trained_minutes": round(run_time / 60, 1), "eval_seed": EVAL_SEED,
+    def exported(path: Path, scores: Mapping[str, Any]) -> None:
+        trained = {"trained_steps": loop.step, "trained_lines": loop.step * opts.batch_size,
+                   "trained_minutes": round(loop.seconds / 60, 1), "eval_seed": EVAL_SEED,
                    "eval_lines": len(eval_items)}
-        improved = scores.get("cer", math.inf) < best
-        if improved:
-            best = scores["cer"]
-        checkpoints.save(out, LAST, checkpoints.pack(net, optim), {
-            "step": step, "best": best, "elapsed": run_time,
-            "options": opts.model_dump(exclude={"device", "threads"}),
-            "random": checkpoints.random_state()})
-        card_extra: dict[str, Any] = {
-            "training": {**opts.model_dump(exclude={"device", "threads"}), **trained},
-            "scores": named, "earlier": init_rebuild}
-        rec.save(out / "model.safetensors", name=opts.name, **card_extra)
-        if improved:
-            rec.save(out / "best.safetensors", name=opts.name, **card_extra)
-        bar.write(f"step {step}: held-out {scores} ({run_time / 60:.1f} min)")
+        rec.save(path, name=opts.name, training={**saved_options, **trained},
+                 scores=held_out_card(scores), earlier=init_rebuild)
 
-    t0 = time.monotonic()
-    last_ckpt = t0
-    net.train()
-    bar = tqdm(total=opts.steps, initial=step, disable=not progress, desc="train ocr-line",
-               unit="step", dynamic_ncols=True)
-    running = math.nan
+    def validate() -> dict[str, Any]:
+        scores = evaluate()
+        exported(out / "model.safetensors", scores)
+        return {"step": loop.step, **scores} if scores else {}
 
-    def progress_fraction() -> float:
-        done = step / opts.steps
-        if opts.minutes is not None:
-            done = max(done, (elapsed + time.monotonic() - t0) / (opts.minutes * 60))
-        return done
+    loop = training.Loop(
+        out, net, optim, threads=opts.threads, steps=opts.steps, seed=opts.seed,
+        checkpoint_minutes=opts.checkpoint_minutes, validate=validate,
+        validate_at_checkpoints=True, metric="cer", lower_is_better=True,
+        on_best=lambda scores: exported(out / "best.safetensors", scores),
+        extra_state=lambda: {"options": saved_options}, desc="train ocr-line",
+    )
+    if state is not None:
+        loop.resume(state)
+    shown = RunningLoss(LOSS_SHOWN_EVERY)
 
-    with checkpoints.stop_requests() as asked:  # Ctrl-C, SIGTERM: stop after a whole step
-        while True:
-            p = progress_fraction()
-            if p >= 1.0 or (stop_at is not None and step >= stop_at):
-                break
-            checkpoints.hold_threads(opts.threads)
-            checkpoints.seed_step(opts.seed, step)  # dropout
-            rng = np.random.default_rng([opts.seed, step])  # this step's lines
-            scale = p / opts.warmup if p < opts.warmup else 0.5 * (1 + math.cos(
-                math.pi * (p - opts.warmup) / (1 - opts.warmup)))
-            for group in optim.param_groups:
-                group["lr"] = opts.lr * max(scale, 1e-3)
-            x_np, batch_texts = sampler.batch(opts.batch_size, rng)
-            x = torch.from_numpy(x_np).to(device)
-            ids = [charset.encode(t) + 1 for t in batch_texts]
-            targets = torch.from_numpy(np.concatenate(ids)).to(device)
-            lengths = torch.tensor([len(i) for i in ids], dtype=torch.long)
-            frames = torch.full((len(ids),), x.shape[3] // FRAME, dtype=torch.long)
-            logp = torch.log_softmax(net(x).float(), dim=2).transpose(0, 1)  # (T, B, K + 1)
-            loss = ctc(logp, targets, frames, lengths)
-            optim.zero_grad(set_to_none=True)
-            loss.backward()
-            torch.nn.utils.clip_grad_norm_(net.parameters(), 5.0)
-            optim.step()
-            step += 1
-            bar.update(1)
-            if step % 10 == 0:
-                value = float(loss.detach())
-                running = value if math.isnan(running) else 0.8 * running + 0.2 * value
-                bar.set_postfix(loss=f"{running:.3f}")
-            now = time.monotonic()
-            if now - last_ckpt >= opts.checkpoint_minutes * 60:
-                checkpoint()
-                last_ckpt = time.monotonic()
-            if asked or (max_minutes is not None and now - t0 >= max_minutes * 60):
-                break
-    checkpoint()
-    bar.close()
-    if asked:
-        bar.write(f"stopped by signal {asked['signal']} at step {step}, checkpoint saved; "
-                  "--resume continues")
-        checkpoints.raise_stop(asked)
-    return scores
+    def batches() -> Iterator[tuple[float, tuple[np.ndarray, list[str]]]]:
+        while (fraction := run_fraction(loop, opts.steps, opts.minutes)) < 1.0:
+            rng = np.random.default_rng([opts.seed, loop.step])  # this step's lines
+            yield fraction, sampler.batch(opts.batch_size, rng)
+
+    def step(item: tuple[float, tuple[np.ndarray, list[str]]]) -> dict[str, str] | None:
+        fraction, (x_np, batch_texts) = item
+        for group in optim.param_groups:
+            group["lr"] = opts.lr * one_cycle(fraction, opts.warmup)
+        x = torch.from_numpy(x_np).to(device)
+        ids = [charset.encode(t) + 1 for t in batch_texts]
+        targets = torch.from_numpy(np.concatenate(ids)).to(device)
+        lengths = torch.tensor([len(i) for i in ids], dtype=torch.long)
+        frames = torch.full((len(ids),), x.shape[3] // FRAME, dtype=torch.long)
+        logp = torch.log_softmax(net(x).float(), dim=2).transpose(0, 1)  # (T, B, K + 1)
+        loss = ctc(logp, targets, frames, lengths)
+        optim.zero_grad(set_to_none=True)
+        loss.backward()
+        torch.nn.utils.clip_grad_norm_(net.parameters(), GRAD_CLIP)
+        optim.step()
+        return shown.show(loop.step + 1, loss)
+
+    loop.run(batches(), step, stop_at=stop_at, max_minutes=max_minutes, progress=progress)
+    return held_out_scores(loop)

@@ -15,8 +15,7 @@ from __future__ import annotations
 import itertools
 import math
 import os
-import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -236,15 +235,16 @@ def export(net: Any, charset: Charset, opts: TrainOptions, path: Path,
     save_model(tensors, card, path)
 
 
-LAST = "last"  # the resumable checkpoint (jiema.checkpoints); model.* and best.* are exports
+LAST = "last"  # the resumable checkpoint (jiema.training); model.* and best.* are exports
 OLD_CHECKPOINT = "last.pt"  # the pickle earlier versions wrote: never loaded
+LOSS_SHOWN_EVERY = 20  # steps between loss read-outs on the bar (each is a host sync)
 
 
 def read_checkpoint(out: Path) -> dict[str, Any]:
     """The state of the run in `out` for `--resume` (its tensors stay in `last.safetensors`)."""
-    from jiema import checkpoints
+    from jiema import training
 
-    state = checkpoints.read_state(out, LAST)
+    state = training.read_last(out)
     if state is None:
         if (out / OLD_CHECKPOINT).is_file():
             raise FileNotFoundError(
@@ -254,14 +254,54 @@ def read_checkpoint(out: Path) -> dict[str, Any]:
     return state
 
 
+def held_out_card(scores: Mapping[str, Any]) -> dict[str, float]:
+    """A validation's scores as a model card names them."""
+    return {f"heldout_{k}": v for k, v in scores.items() if k != "step"}
+
+
+def held_out_scores(loop: Any) -> dict[str, float]:
+    """The last validation's held-out scores (empty when the run has none)."""
+    return {k: v for k, v in loop.history[-1].items() if k != "step"} if loop.history else {}
+
+
+def run_fraction(loop: Any, steps: int, minutes: float | None) -> float:
+    """How much of its budget a run has used: steps, or the clock when `minutes` runs out
+    first (then the schedule follows the clock)."""
+    done = loop.step / steps
+    if minutes is not None:
+        done = max(done, loop.elapsed() / (minutes * 60))
+    return done
+
+
+def one_cycle(fraction: float, warmup: float) -> float:
+    """The learning rate's factor at `fraction` of the run: linear warm-up over `warmup`, then
+    cosine decay to zero (floored at 1e-3 so the last steps still move)."""
+    scale = fraction / warmup if fraction < warmup else 0.5 * (1 + math.cos(
+        math.pi * (fraction - warmup) / (1 - warmup)))
+    return max(scale, 1e-3)
+
+
+class RunningLoss:
+    """The loss shown on the bar: read every `every` steps (a host sync), smoothed."""
+
+    def __init__(self, every: int) -> None:
+        self.every, self.value = every, math.nan
+
+    def show(self, step: int, loss: Any) -> dict[str, str] | None:
+        if step % self.every:
+            return None
+        value = float(loss.detach())
+        self.value = value if math.isnan(self.value) else 0.8 * self.value + 0.2 * value
+        return {"loss": f"{self.value:.3f}"}
+
+
 def train(out_dir: str | os.PathLike[str], opts: TrainOptions, *, resume: bool = False,
           progress: bool = True, max_minutes: float | None = None,
           stop_at: int | None = None) -> dict[str, float]:
     """Train (or with `resume`, continue) a run in `out_dir`; returns the last held-out scores.
     `max_minutes` stops early (after a checkpoint) so a time-boxed job leaves a resumable run;
     `stop_at` pauses after that many steps in all, the same way."""
-    from jiema import checkpoints
-    from tqdm import tqdm
+    from jiema import checkpoints, training
 
     out = Path(out_dir)
     device = torch.device(opts.device)
@@ -309,97 +349,66 @@ def train(out_dir: str | os.PathLike[str], opts: TrainOptions, *, resume: bool =
             (class_probs(len(charset), s.classes, s.probs), n)
             for s, n in zip(samplers, sizes, strict=True)])
     optim = torch.optim.AdamW(net.parameters(), lr=opts.lr, weight_decay=opts.weight_decay)
-    step, best, elapsed = 0, -1.0, 0.0
+    saved_options = opts.model_dump(exclude={"device", "workers", "threads"})
+
+    def exported(path: Path, scores: Mapping[str, Any]) -> None:
+        run_minutes = loop.seconds / 60
+        trained = {"trained_steps": loop.step, "trained_samples": loop.step * opts.batch_size,
+                   "trained_minutes": round(run_minutes, 1), "eval_seed": EVAL_SEED,
+                   "eval_samples": len(y_eval),
+                   "total_minutes": round(parent_minutes + run_minutes, 1)}
+        export(net, charset, opts, path, held_out_card(scores), trained, shift)
+
+    def validate() -> dict[str, Any]:
+        scores = accuracy(net, x_eval, y_eval, opts.device, bias_shift=shift) if len(
+            y_eval) else {}
+        exported(out / "model.safetensors", scores)
+        return {"step": loop.step, **scores} if scores else {}
+
+    loop = training.Loop(
+        out, net, optim, threads=opts.threads, steps=opts.steps, seed=opts.seed,
+        checkpoint_minutes=opts.checkpoint_minutes, validate=validate,
+        validate_at_checkpoints=True, metric="top1",
+        on_best=lambda scores: exported(out / "best.safetensors", scores),
+        extra_state=lambda: {"options": saved_options}, desc="train ocr",
+    )
     if state is not None:
-        checkpoints.restore(checkpoints.load_tensors(out, LAST), net, optim)
-        step, best, elapsed = int(state["step"]), float(state["best"]), float(state["elapsed"])
-        checkpoints.set_random_state(state["random"])  # dropout draws from torch's generator
+        loop.resume(state)
     x_eval, y_eval = (held_out_set(sampler, opts.eval_samples) if opts.eval_samples
                       else (np.zeros((0, 1, opts.input_size, opts.input_size), np.float32),
                             np.zeros(0, np.int64)))
     loader = torch.utils.data.DataLoader(
-        _Batches(list(zip(samplers, sizes, strict=True)), opts.seed, step),
+        _Batches(list(zip(samplers, sizes, strict=True)), opts.seed, loop.step),
         batch_size=None,
         num_workers=opts.workers, persistent_workers=False,
         prefetch_factor=4 if opts.workers else None,
         generator=torch.Generator().manual_seed(opts.seed),  # not torch's global generator
     )
     loss_fn = torch.nn.CrossEntropyLoss(label_smoothing=opts.label_smoothing)
-    scores: dict[str, float] = {}
+    shown = RunningLoss(LOSS_SHOWN_EVERY)
 
-    def checkpoint() -> None:
-        nonlocal best, scores
-        run_time = elapsed + (time.monotonic() - t0)
-        scores = accuracy(net, x_eval, y_eval, opts.device, bias_shift=shift) if len(
-            y_eval) else {}
-        trained = {"trained_steps": step, "trained_samples": step * opts.batch_size,
-                   "trained_minutes": round(run_time / 60, 1), "eval_seed": EVAL_SEED,
-                   "eval_samples": len(y_eval),
-                   "total_minutes": round(parent_minutes + run_time / 60, 1)}
-        named = {f"heldout_{k}": v for k, v in scores.items()}
-        improved = scores.get("top1", 0.0) > best
-        if improved:
-            best = scores["top1"]
-        checkpoints.save(out, LAST, checkpoints.pack(net, optim), {
-            "step": step, "best": best, "elapsed": run_time,
-            "options": opts.model_dump(exclude={"device", "workers", "threads"}),
-            "random": checkpoints.random_state()})
-        export(net, charset, opts, out / "model.safetensors", named, trained, shift)
-        if improved:
-            export(net, charset, opts, out / "best.safetensors", named, trained, shift)
-        bar.write(f"step {step}: held-out {scores} ({run_time / 60:.1f} min)")
+    def batches() -> Iterator[tuple[float, Any]]:
+        for batch in loader:
+            fraction = run_fraction(loop, opts.steps, opts.minutes)
+            if fraction >= 1.0:
+                return
+            yield fraction, batch
 
-    t0 = time.monotonic()
-    last_ckpt = t0
-    net.train()
-    bar = tqdm(total=opts.steps, initial=step, disable=not progress, desc="train ocr",
-               unit="step", dynamic_ncols=True)
-    running = math.nan
+    def step(item: tuple[float, Any]) -> dict[str, str] | None:
+        fraction, (xb, yb) = item
+        for group in optim.param_groups:
+            group["lr"] = opts.lr * one_cycle(fraction, opts.warmup)
+        xb = torch.as_tensor(xb).to(device, non_blocking=True)
+        yb = torch.as_tensor(yb).to(device, non_blocking=True)
+        with torch.autocast(device.type, dtype=torch.bfloat16, enabled=device.type == "cuda"):
+            loss = loss_fn(net(xb).float(), yb)
+        optim.zero_grad(set_to_none=True)
+        loss.backward()
+        optim.step()
+        return shown.show(loop.step + 1, loss)
 
-    def progress_fraction() -> float:
-        done = step / opts.steps
-        if opts.minutes is not None:
-            done = max(done, (elapsed + time.monotonic() - t0) / (opts.minutes * 60))
-        return done
-
-    with checkpoints.stop_requests() as asked:  # Ctrl-C, SIGTERM: stop after a whole step
-        for xb, yb in loader:
-            p = progress_fraction()
-            if p >= 1.0 or (stop_at is not None and step >= stop_at):
-                break
-            checkpoints.hold_threads(opts.threads)
-            checkpoints.seed_step(opts.seed, step)  # dropout
-            # warm-up, then cosine decay to zero over the run (by steps or by time)
-            scale = p / opts.warmup if p < opts.warmup else 0.5 * (1 + math.cos(
-                math.pi * (p - opts.warmup) / (1 - opts.warmup)))
-            for group in optim.param_groups:
-                group["lr"] = opts.lr * max(scale, 1e-3)
-            xb = torch.as_tensor(xb).to(device, non_blocking=True)
-            yb = torch.as_tensor(yb).to(device, non_blocking=True)
-            with torch.autocast(device.type, dtype=torch.bfloat16, enabled=device.type == "cuda"):
-                loss = loss_fn(net(xb).float(), yb)
-            optim.zero_grad(set_to_none=True)
-            loss.backward()
-            optim.step()
-            step += 1
-            bar.update(1)
-            if step % 20 == 0:  # a host sync, so not every step
-                value = float(loss.detach())
-                running = value if math.isnan(running) else 0.8 * running + 0.2 * value
-                bar.set_postfix(loss=f"{running:.3f}")
-            now = time.monotonic()
-            if now - last_ckpt >= opts.checkpoint_minutes * 60:
-                checkpoint()
-                last_ckpt = time.monotonic()
-            if asked or (max_minutes is not None and now - t0 >= max_minutes * 60):
-                break
-    checkpoint()
-    bar.close()
-    if asked:
-        bar.write(f"stopped by signal {asked['signal']} at step {step}, checkpoint saved; "
-                  "--resume continues")
-        checkpoints.raise_stop(asked)
-    return scores
+    loop.run(batches(), step, stop_at=stop_at, max_minutes=max_minutes, progress=progress)
+    return held_out_scores(loop)
 
 
 def ship(run_dir: str | os.PathLike[str], weights: str | os.PathLike[str], *,

