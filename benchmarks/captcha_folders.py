@@ -3,13 +3,15 @@ of `jiema train captcha --data` (defaults) on them beside ddddocr.
 
     python benchmarks/captcha_folders.py make OUT [--styles a,b] [--n 1000] [--seed 7]
     python benchmarks/captcha_folders.py run OUT [--styles a,b] [--runs RUNS] [--no-ddddocr]
+        [--max-minutes M]
 
 `make` writes OUT/<style>/train (90%) and OUT/<style>/test (10%), images named `label_i.png`.
 `run` trains on each style's train folder with `jiema train captcha --data DIR --out RUN` and
 no other option (the trainer holds out its own validation split), scores the model on the test
 folder with `jiema eval captcha --labels`, reads the same test images with ddddocr (without
 training), and prints one table: style, images, whole-captcha accuracy, ddddocr, training wall
-time, load average. ddddocr is in the `bench` extra; wheezy.captcha (MIT) is installed by
+time and CPU time (on a shared machine the CPU time / 2 is what a free 2-core machine would
+take), load average. ddddocr is in the `bench` extra; wheezy.captcha (MIT) is installed by
 `make` when missing (pinned below). Fonts are the system's DejaVu and WenQuanYi Micro Hei
 (never the withheld ones of shared/data/README.md).
 
@@ -29,6 +31,7 @@ import io
 import math
 import os
 import random
+import resource
 import subprocess
 import sys
 import time
@@ -209,16 +212,20 @@ def ddddocr_accuracy(folder: Path) -> float:
     return right / len(gold)
 
 
-def run(out: Path, styles: list[str], runs: Path, dddd: bool) -> None:
+def run(out: Path, styles: list[str], runs: Path, dddd: bool, max_minutes: float | None) -> None:
     rows = []
     for style in styles:
         train, test = out / style / "train", out / style / "test"
         run_dir = runs / style
         load = os.getloadavg()[0]
         t0 = time.time()
+        cpu0 = resource.getrusage(resource.RUSAGE_CHILDREN)
+        cap = ["--max-minutes", str(max_minutes)] if max_minutes else []
         subprocess.run([sys.executable, "-m", "jiema", "train", "captcha", "--data", str(train),
-                        "--out", str(run_dir)], check=True)
+                        "--out", str(run_dir), *cap], check=True)
         seconds = time.time() - t0
+        cpu1 = resource.getrusage(resource.RUSAGE_CHILDREN)
+        cpu = (cpu1.ru_utime - cpu0.ru_utime) + (cpu1.ru_stime - cpu0.ru_stime)
         load = max(load, os.getloadavg()[0])
         model = next(p for p in run_dir.glob("*.safetensors")
                      if p.stem not in ("last", "best"))
@@ -228,13 +235,14 @@ def run(out: Path, styles: list[str], runs: Path, dddd: bool) -> None:
         acc = float(dict(line.split("\t") for line in res.splitlines())["whole_accuracy"])
         d = ddddocr_accuracy(test) if dddd else float("nan")
         n_train = len(_labels(train)[0])
-        rows.append((style, n_train, len(_labels(test)[0]), acc, d, seconds, load))
+        rows.append((style, n_train, len(_labels(test)[0]), acc, d, seconds, cpu, load))
         print(f"{style}: {acc:.4f} (ddddocr {d:.4f}) in {seconds:.0f}s", file=sys.stderr)
-    print("| style | train images | test images | jiema whole acc | ddddocr | train time | "
-          "load (1 min, max of start/end) |")
-    print("|---|---|---|---|---|---|---|")
-    for style, ntr, nte, acc, d, s, load in rows:
-        print(f"| {style} | {ntr} | {nte} | {acc:.3f} | {d:.3f} | {s / 60:.1f} min | {load:.1f} |")
+    print("| style | train images | test images | jiema whole acc | ddddocr | train wall | "
+          "train CPU | load (1 min, max of start/end) |")
+    print("|---|---|---|---|---|---|---|---|")
+    for style, ntr, nte, acc, d, s, cpu, load in rows:
+        print(f"| {style} | {ntr} | {nte} | {acc:.3f} | {d:.3f} | {s / 60:.1f} min | "
+              f"{cpu / 60:.1f} min | {load:.1f} |")
 
 
 def main() -> None:
@@ -246,6 +254,8 @@ def main() -> None:
     p.add_argument("--seed", type=int, default=7)
     p.add_argument("--runs", type=Path, default=None, help="training runs (default OUT/runs)")
     p.add_argument("--no-ddddocr", action="store_true")
+    p.add_argument("--max-minutes", type=float, default=None,
+                   help="cap each training (passed on; the defaults stop by themselves)")
     a = p.parse_args()
     styles = [s for s in a.styles.split(",") if s]
     unknown = sorted(set(styles) - set(STYLES))
@@ -254,7 +264,7 @@ def main() -> None:
     if a.command == "make":
         make(a.out, styles, a.n, a.seed)
     else:
-        run(a.out, styles, a.runs or a.out / "runs", not a.no_ddddocr)
+        run(a.out, styles, a.runs or a.out / "runs", not a.no_ddddocr, a.max_minutes)
 
 
 if __name__ == "__main__":

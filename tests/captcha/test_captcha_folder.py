@@ -210,3 +210,75 @@ def test_folder_mistakes_are_one_line_errors(tmp_path, args, message) -> None:
                                      str(tmp_path / "r"), "--steps", "1", *args])
     assert res.exit_code != 0 and message in res.output, res.output
     assert "Traceback" not in res.output
+
+
+def test_a_paused_folder_run_resumes_bit_identical(tmp_path) -> None:
+    torch = pytest.importorskip("torch")
+    from jiema import checkpoints
+    from jiema_captcha.settings import FolderSettings, NetworkSettings, TrainOptions
+    from jiema_captcha.train import Trainer
+
+    data = make_folder(tmp_path / "d", ["AB12", "BA21", "A1B", "12AB"] * 3, style="under")
+    folder = FolderSettings(data=str(data), val_split=0.25)
+    run = fold.prepare(folder)
+    net = NetworkSettings(input_height=32, input_width=96, channels=(4, 8), hidden=8)
+    opts = TrainOptions(steps=6, batch_size=4, validate_every=2, threads=1, augment=True,
+                        lr_patience=1, patience=5)
+
+    def trainer(out: Path, resume: bool = False) -> Trainer:
+        if resume:
+            return Trainer(out, resume=True, log=lambda s: None)
+        return Trainer(out, run.captcha, net, opts, folder=folder, log=lambda s: None)
+
+    trainer(tmp_path / "a").run(progress=False)
+    trainer(tmp_path / "b").run(progress=False, stop_at=3)
+    rest = trainer(tmp_path / "b", resume=True)
+    assert rest.step == 3 and rest.data is not None and rest.data.size == 9
+    rest.run(progress=False)
+    ta = checkpoints.load_tensors(tmp_path / "a", "last")
+    tb = checkpoints.load_tensors(tmp_path / "b", "last")
+    assert ta.keys() == tb.keys()
+    for key in ta:
+        assert torch.equal(ta[key], tb[key]), key
+
+
+def test_plateaus_drop_the_learning_rate_and_count_for_patience() -> None:
+    from types import SimpleNamespace
+
+    from jiema_captcha.settings import TrainOptions
+    from jiema_captcha.train import Trainer
+
+    said: list[str] = []
+    t = SimpleNamespace(best=-1.0, best_char=-1.0, best_loss=float("inf"), lr_scale=1.0,
+                        loop=SimpleNamespace(bad=0), log=said.append,
+                        options=TrainOptions(lr=1e-3, lr_patience=2))
+
+    def book(whole: float, char: float, loss: float) -> bool:
+        better = Trainer.validated(t, {"whole_accuracy": whole, "char_accuracy": char,
+                                       "validation_loss": loss})
+        t.loop.bad = 0 if better else t.loop.bad + 1  # as the loop counts
+        return better
+
+    assert book(0.0, 0.0, 10.0)  # the first validation
+    assert book(0.0, 0.0, 9.0)  # CTC's blank phase: only the loss moves, and that counts
+    assert not book(0.0, 0.0, 8.95)  # under LOSS_GAIN
+    assert not book(0.0, 0.0, 9.5) and t.lr_scale == 0.25 and said  # 2 stale: lr / 4
+    assert book(0.5, 0.8, 9.9)  # a better read counts whatever the loss
+    assert book(0.5, 0.9, 9.9) and not book(0.5, 0.85, 9.9)
+    assert book(1.0, 1.0, 1.0) and not book(1.0, 1.0, 0.1)  # all read right: loss no more
+    assert t.lr_scale == 0.25
+
+
+def test_max_minutes_pauses_and_still_exports(tmp_path) -> None:
+    pytest.importorskip("torch")
+    from click.testing import CliRunner
+
+    data = make_folder(tmp_path / "d", ["AB12", "A1B", "B2A1"] * 3)
+    run = tmp_path / "r"
+    res = CliRunner().invoke(cli(), [
+        "train", "captcha", "--data", str(data), "--out", str(run), "--steps", "50",
+        "--channels", "4,8", "--hidden", "8", "--max-minutes", "0.000001"])  # 60 us: one step
+    assert res.exit_code == 0, res.output
+    assert "paused at step 1" in res.output
+    assert json.loads((run / "last.json").read_text())["step"] == 1
+    assert (run / "r.safetensors").is_file()  # never validated: the last checkpoint's network

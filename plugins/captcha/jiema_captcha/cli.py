@@ -166,6 +166,9 @@ FOLDER_LR_PATIENCE = 2
 @click.option("--patience", type=click.IntRange(min=1), default=None,
               help="Stop after this many validations without a better score. [default: none; "
                    "with --data 6, the learning rate dropping every 2]")
+@click.option("--max-minutes", type=click.FloatRange(min=0, min_open=True), default=None,
+              help="Pause after this many minutes of this command (checkpointed; the best "
+                   "network so far is exported; --resume continues).")
 @click.option("--batch-size", type=click.IntRange(min=1), default=None,
               help="[default: 64; with --data 32]")
 @click.option("--lr", type=click.FloatRange(min=0, min_open=True), default=2e-3,
@@ -250,7 +253,7 @@ def train_captcha_command(**kw: Any) -> None:
         trainer = Trainer(out, resume=True, log=log)  # the run's own settings, not the flags
     else:
         trainer = _new_trainer(kw, folder_mode, out, log)
-    best = trainer.run(progress=True)
+    best = trainer.run(progress=True, max_minutes=kw["max_minutes"])
     weights = Path(kw["export_path"]) if kw["export_path"] else out / f"{name}.safetensors"
     weights.parent.mkdir(parents=True, exist_ok=True)
     export_model(out, weights, name=name)

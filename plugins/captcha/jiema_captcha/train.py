@@ -1,32 +1,32 @@
-"""Training a captcha reader: in-memory pool refreshed by a worker, tqdm, validation on a fresh
-seed, checkpoints every few minutes and at each validation, `resume` after a kill, export.
+"""Training a captcha reader on generated captchas (an in-memory pool refreshed by a worker,
+validation on a fresh seed) or on a labelled folder (augmented batches, a held-out split,
+patience), in the core's `jiema.training.Loop`: progress bar, checkpoints every few minutes and
+at each validation, `resume` after a kill, then export.
 
-Checkpoints are safetensors (network and Adam state) plus the run's JSON state (settings, step,
-pool refresh counter, random generators, torch thread count, history); the learning rate, the
-batch and the dropout masks are functions of the step, so a resumed run repeats an unbroken one
-bit for bit from where its checkpoint was. Ctrl-C or SIGTERM stops at the end of the current
-step with a checkpoint; a SIGKILL loses at most the steps since the last one.
+The run's JSON state holds its settings, the pool refresh counter and the plateau counters
+beside the loop's own; the learning rate, the batch, the augmentation and the dropout masks are
+functions of the step, so a resumed run repeats an unbroken one bit for bit from where its
+checkpoint was. Ctrl-C or SIGTERM stops at the end of the current step with a checkpoint; a
+SIGKILL loses at most the steps since the last one.
 """
 
 from __future__ import annotations
 
 import math
 import os
-import time
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
 import numpy as np
-from jiema import checkpoints
+from jiema import checkpoints, training
 
 from .folder import FolderRun
 from .generator import CaptchaSettings
 from .pool import FolderPool, Pool, render
 from .settings import LR_DROP, FolderSettings, NetworkSettings, TrainOptions
 
-LAST, BEST = "last", "best"
+LAST, BEST = training.LAST, training.BEST
 COMPONENT = "captcha.reader.v1"
 VALIDATION_OFFSET = 1_000_003
 TRAINING_DATA = "synthetic: captcha==0.7.1 ImageCaptcha (DroidSansMono), seeded jiema generator"
@@ -94,7 +94,7 @@ class Trainer:
         self.out = Path(out_dir)
         self.out.mkdir(parents=True, exist_ok=True)
         self.log = log
-        state = self._read_state() if resume else None
+        state = training.read_last(self.out) if resume else None
         if resume and state is None:
             log(f"no checkpoint in {self.out}; starting fresh")
         if state is not None:
@@ -126,14 +126,21 @@ class Trainer:
              {"params": no_decay, "weight_decay": 0.0}],
             lr=opts.lr,
         )
-        self.step, self.refreshes, self.best, self.seconds = 0, 0, -1.0, 0.0
-        self.best_char, self.best_loss, self.stale, self.lr_scale = -1.0, math.inf, 0, 1.0
-        self.history: list[dict[str, float]] = []
+        self.refreshes, self.improvements = 0, 0
+        self.loss_avg: float | None = None  # the training loss, smoothed over steps
+        self.best, self.best_char, self.best_loss, self.lr_scale = -1.0, -1.0, math.inf, 1.0
         self.parent_seconds, self.parent_steps = 0.0, 0
+        self.loop = training.Loop(
+            self.out, self.net, self.opt, threads=self.threads, steps=opts.steps,
+            checkpoint_minutes=opts.checkpoint_minutes, seed=opts.seed,
+            validate=self.validate_run, validate_at=opts.validate_every,
+            metric="improvements", patience=opts.patience,
+            on_best=lambda scores: self.loop.save(BEST, optimizer=False),
+            extra_state=self._state, desc="train captcha", log=log,
+        )
         if state is not None:
-            self._load_checkpoint(state)
-            self.parent_seconds = state.get("parent_seconds", 0.0)
-            self.parent_steps = state.get("parent_steps", 0)
+            self.loop.resume(state)
+            self._own_counters(state)
             log(f"resumed at step {self.step}")
         elif opts.init:
             self._init_from(opts.init)
@@ -154,10 +161,20 @@ class Trainer:
                 opts.validation_size, h, w,
             )
 
-    # checkpoints -------------------------------------------------------------------------
-    def _read_state(self) -> dict[str, Any] | None:
-        return checkpoints.read_state(self.out, LAST)
+    # the loop's counters, read through --------------------------------------------------
+    @property
+    def step(self) -> int:
+        return self.loop.step
 
+    @property
+    def seconds(self) -> float:
+        return self.loop.seconds
+
+    @property
+    def history(self) -> list[dict[str, Any]]:
+        return self.loop.history
+
+    # checkpoints -------------------------------------------------------------------------
     def _init_from(self, model: str) -> None:
         """Start from a trained model's weights (its training time is carried into the card)."""
         from jiema.errors import ModelFileError
@@ -183,41 +200,32 @@ class Trainer:
         self.log(f"initialised from {spec.name} ({self.parent_seconds:.0f}s of training)")
 
     def _state(self) -> dict[str, Any]:
+        """The captcha run's part of every checkpoint (the loop adds step, history, ...)."""
         return {
             "parent_seconds": self.parent_seconds,
             "parent_steps": self.parent_steps,
             "captcha": self.captcha.model_dump(mode="json"),
             "network": self.network.model_dump(mode="json"),
             "options": self.options.model_dump(mode="json"),
-            "step": self.step,
             "refreshes": self.refreshes,
-            "best": self.best,
+            "improvements": self.improvements,
+            "best_whole": self.best,
             "best_char": self.best_char,
             "best_loss": None if math.isinf(self.best_loss) else self.best_loss,
-            "stale": self.stale,
             "lr_scale": self.lr_scale,
             "folder": self.folder.model_dump(mode="json") if self.folder else None,
             "data": self.data_summary if self.folder else None,
-            "seconds": self.seconds,
-            "history": self.history,
-            "threads": self.threads,
-            "random": checkpoints.random_state(),
         }
 
-    def _save(self, name: str, with_optimizer: bool = True) -> None:
-        tensors = checkpoints.pack(self.net, self.opt if with_optimizer else None)
-        checkpoints.save(self.out, name, tensors, self._state())
-
-    def _load_checkpoint(self, state: dict[str, Any]) -> None:
-        checkpoints.restore(checkpoints.load_tensors(self.out, LAST), self.net, self.opt)
-        self.step, self.refreshes = state["step"], state["refreshes"]
-        self.best, self.seconds = state["best"], state["seconds"]
+    def _own_counters(self, state: dict[str, Any]) -> None:
+        self.parent_seconds = state.get("parent_seconds", 0.0)
+        self.parent_steps = state.get("parent_steps", 0)
+        self.refreshes = state["refreshes"]
+        self.improvements = state.get("improvements", 0)
+        self.best = state.get("best_whole", -1.0)
         self.best_char = state.get("best_char", -1.0)
         self.best_loss = math.inf if state.get("best_loss") is None else state["best_loss"]
-        self.stale, self.lr_scale = state.get("stale", 0), state.get("lr_scale", 1.0)
-        self.history = state["history"]
-        if "random" in state:
-            checkpoints.set_random_state(state["random"])
+        self.lr_scale = state.get("lr_scale", 1.0)
 
     # loop --------------------------------------------------------------------------------
     def lr_at(self, step: int) -> float:
@@ -268,6 +276,15 @@ class Trainer:
         texts, loss = self._read(self.val_images, self.val_labels)
         return {**score(self.val_labels, texts), "validation_loss": loss}
 
+    def validate_run(self) -> dict[str, Any]:
+        """The loop's validation: the scores, the training loss, and `improvements` (the count
+        of validations better than every earlier one, by `validated`: the loop's metric)."""
+        scores = self.validate()
+        if self.validated(scores):
+            self.improvements += 1
+        return {"step": self.step, "loss": self.loss_avg, **scores,
+                "improvements": self.improvements}
+
     def _loss(self, x: Any, labels: list[str]) -> Any:
         return self._loss_of(self.net(x), labels)
 
@@ -285,11 +302,12 @@ class Trainer:
             blank=0, zero_infinity=True,
         )
 
-    def run(self, progress: bool = True, stop_at: int | None = None) -> dict[str, float]:
-        """Train to `steps` (or pause at step `stop_at`, checkpointed; `resume` goes on exactly
-        as if never stopped); returns the best validation scores."""
-        from tqdm import tqdm
-
+    def run(
+        self, progress: bool = True, stop_at: int | None = None, max_minutes: float | None = None
+    ) -> dict[str, float]:
+        """Train to `steps` (or pause at step `stop_at` or after `max_minutes` of this call,
+        checkpointed; `resume` goes on exactly as if never stopped); returns the best
+        validation scores."""
         from .augment import augment
         from .preprocess import ink, normalise, standardise
 
@@ -303,77 +321,58 @@ class Trainer:
                 opts.pool_size, opts.refresh, refreshes_done=self.refreshes,
                 workers=opts.workers,
             )
-        every = opts.checkpoint_minutes * 60
-        last_save = t0 = time.monotonic()
-        bar = tqdm(total=opts.steps, initial=self.step, disable=not progress, mininterval=10.0,
-                   unit="step", desc="train captcha")
-        loss_avg = None
-        with checkpoints.stop_requests() as asked, _closing(bar, pool):
-            self.net.train()
-            end = opts.steps if stop_at is None else min(stop_at, opts.steps)
-            while self.step < end and not asked and not self.stopped:
-                checkpoints.hold_threads(self.threads)  # validation's decoder may change them
-                for group in self.opt.param_groups:
-                    group["lr"] = self.lr_at(self.step)
-                # batch and dropout drawn from the step number: a resumed run repeats them
+        self.loop.steps = opts.steps  # a resumed run may have been given more
+
+        def batches() -> Iterator[np.ndarray]:
+            """Step `loop.step`'s images, drawn from the step number (a resumed run repeats
+            them); a folder's batch holds distinct images."""
+            while True:
                 rng = np.random.default_rng([opts.seed, self.step])
-                torch.manual_seed(opts.seed * 1_000_003 + self.step)
-                if isinstance(pool, FolderPool):  # distinct images (a small folder repeats)
-                    idx = rng.choice(pool.size, min(opts.batch_size, pool.size), replace=False)
+                if isinstance(pool, FolderPool):
+                    yield rng.choice(pool.size, min(opts.batch_size, pool.size), replace=False)
                 else:
-                    idx = rng.integers(0, pool.size, opts.batch_size)
-                if opts.augment and isinstance(pool, FolderPool):
-                    g = torch.Generator().manual_seed(opts.seed * 1_000_003 + self.step)
-                    x = standardise(augment(ink(pool.images[idx]), pool.boxes[idx], g))
-                else:
-                    x = normalise(pool.images[idx])
-                loss = self._loss(x, [pool.labels[i] for i in idx.tolist()])
-                self.opt.zero_grad()
-                loss.backward()
-                torch.nn.utils.clip_grad_norm_(self.net.parameters(), 5.0)
-                self.opt.step()
-                self.step += 1
-                value = float(loss.detach())
-                loss_avg = value if loss_avg is None else 0.98 * loss_avg + 0.02 * value
-                bar.update(1)
-                bar.set_postfix(loss=f"{loss_avg:.4f}", refresh=False)
-                if opts.refresh and self.step % opts.refresh_every == 0:
-                    pool.refresh()
-                    self.refreshes = pool.refreshes
-                now = time.monotonic()
-                if self.step % opts.validate_every == 0 or self.step == opts.steps:
-                    self.seconds += now - t0
-                    scores = self.validate()
-                    t0 = last_save = time.monotonic()
-                    self.history.append(
-                        {"step": self.step, "loss": loss_avg, "seconds": self.seconds, **scores}
-                    )
-                    self.log(
-                        f"step {self.step}: loss {loss_avg:.4f}, "
-                        f"whole {scores['whole_accuracy']:.4f}, "
-                        f"char {scores['char_accuracy']:.4f}, validation loss "
-                        f"{scores['validation_loss']:.4f} ({self.seconds:.0f}s)"
-                    )
-                    if self.validated(scores):
-                        self._save(BEST, with_optimizer=False)
-                    self._save(LAST)
-                elif now - last_save > every or self.step == end or asked:
-                    self.seconds += now - t0
-                    t0 = last_save = now
-                    self._save(LAST)
-        if self.stopped and not asked:
-            self.log(f"no better validation in the last {self.stale} (patience): stopped at "
-                     f"step {self.step}")
-        if asked:
-            self.log(f"stopped by signal {asked['signal']} at step {self.step}, checkpoint saved; "
-                     "--resume continues")
-            checkpoints.raise_stop(asked)
+                    yield rng.integers(0, pool.size, opts.batch_size)
+
+        def step(idx: np.ndarray) -> dict[str, str]:
+            for group in self.opt.param_groups:
+                group["lr"] = self.lr_at(self.step)
+            if opts.augment and isinstance(pool, FolderPool):
+                g = torch.Generator().manual_seed(opts.seed * 1_000_003 + self.step)
+                x = standardise(augment(ink(pool.images[idx]), pool.boxes[idx], g))
+            else:
+                x = normalise(pool.images[idx])
+            loss = self._loss(x, [pool.labels[i] for i in idx.tolist()])
+            self.opt.zero_grad()
+            loss.backward()
+            torch.nn.utils.clip_grad_norm_(self.net.parameters(), 5.0)
+            self.opt.step()
+            value = float(loss.detach())
+            self.loss_avg = value if self.loss_avg is None else (
+                0.98 * self.loss_avg + 0.02 * value)
+            if opts.refresh and (self.step + 1) % opts.refresh_every == 0:
+                pool.refresh()  # after this step: the checkpoint at it holds the count
+                self.refreshes = pool.refreshes
+            return {"loss": f"{self.loss_avg:.4f}"}
+
+        self.loss_avg = None
+        try:
+            self.loop.run(batches(), step, stop_at=stop_at, max_minutes=max_minutes,
+                          progress=progress)
+        finally:
+            pool.close()
+        if self.stopped:
+            self.log(f"no better validation in the last {self.loop.bad} (patience): stopped "
+                     f"at step {self.step}")
+        elif max_minutes is not None and self.step < opts.steps and (
+                stop_at is None or self.step < stop_at):
+            self.log(f"--max-minutes {max_minutes:g} spent: paused at step {self.step}, "
+                     "checkpoint saved; --resume continues")
         return self.best_scores()
 
     @property
     def stopped(self) -> bool:
         """Patience ran out: validation has not improved for `patience` validations."""
-        return bool(self.options.patience) and self.stale >= (self.options.patience or 0)
+        return bool(self.options.patience) and self.loop.bad >= (self.options.patience or 0)
 
     def validated(self, scores: dict[str, float]) -> bool:
         """Book a validation: True when it is the best so far (ties go to the later one, whole
@@ -386,29 +385,19 @@ class Trainer:
             whole < 1.0 and loss < self.best_loss * (1 - LOSS_GAIN))
         if loss < self.best_loss:
             self.best_loss = loss
-        if (whole, char) >= (self.best, self.best_char):
+        if (whole, char) > (self.best, self.best_char):
             self.best, self.best_char = whole, char
-        self.stale = 0 if better else self.stale + 1
+        stale = 0 if better else self.loop.bad + 1  # the loop counts it after this returns
         lp = self.options.lr_patience
-        if lp and self.stale and self.stale % lp == 0:
+        if lp and stale and stale % lp == 0:
             self.lr_scale /= LR_DROP
-            self.log(f"no better validation in {self.stale}: learning rate "
+            self.log(f"no better validation in {stale}: learning rate "
                      f"{self.options.lr * self.lr_scale:.2e}")
-        return (whole, char) == (self.best, self.best_char)
+        return better
 
     def best_scores(self) -> dict[str, float]:
-        done = [h for h in self.history
-                if (h["whole_accuracy"], h["char_accuracy"]) == (self.best, self.best_char)]
-        return {k: v for k, v in (done[-1] if done else {}).items() if k != "step"}
-
-
-@contextmanager
-def _closing(bar: Any, pool: Pool | FolderPool) -> Iterator[None]:
-    try:
-        yield
-    finally:
-        bar.close()
-        pool.close()
+        return {k: v for k, v in self.loop.best_scores().items()
+                if k not in ("step", "improvements")}
 
 
 def export_model(
@@ -425,14 +414,7 @@ def export_model(
     from safetensors.numpy import load_file
 
     run = Path(run_dir)
-    state = checkpoints.read_state(run, checkpoint)
-    if state is None:
-        checkpoint = LAST
-        state = checkpoints.read_state(run, checkpoint)
-    if state is None:
-        from jiema.errors import ModelFileError
-
-        raise ModelFileError(f"no checkpoint in {run}")
+    checkpoint, state = training.read_for_export(run, checkpoint)
     tensors = {
         k[4:]: v.astype(np.float32) if v.dtype.kind == "f" else v
         for k, v in load_file(str(run / f"{checkpoint}.safetensors")).items()
