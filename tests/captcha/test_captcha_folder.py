@@ -276,9 +276,13 @@ def test_max_minutes_pauses_and_still_exports(tmp_path) -> None:
     data = make_folder(tmp_path / "d", ["AB12", "A1B", "B2A1"] * 3)
     run = tmp_path / "r"
     res = CliRunner().invoke(cli(), [
-        "train", "captcha", "--data", str(data), "--out", str(run), "--steps", "50",
+        "train", "captcha", "--data", str(data), "--out", str(run),
         "--channels", "4,8", "--hidden", "8", "--max-minutes", "0.000001"])  # 60 us: one step
     assert res.exit_code == 0, res.output
     assert "paused at step 1" in res.output
-    assert json.loads((run / "last.json").read_text())["step"] == 1
+    state = json.loads((run / "last.json").read_text())
+    assert state["step"] == 1
+    # a small folder's defaults: batch 32, the least step cap, the most frequent validation
+    opts = state["options"]
+    assert (opts["batch_size"], opts["steps"], opts["validate_every"]) == (32, 3000, 50)
     assert (run / "r.safetensors").is_file()  # never validated: the last checkpoint's network

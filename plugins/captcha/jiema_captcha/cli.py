@@ -124,13 +124,17 @@ GENERATOR_DEFAULTS: dict[str, Any] = {
 #: Defaults that differ between generated captchas and a folder (folder values second):
 #: a folder run validates often and stops on a plateau; its cap on steps is only a safety net.
 MODE_DEFAULTS: dict[str, tuple[Any, Any]] = {
-    "alphabet": ("ABCDEFGHIJKLMNOPQRSTUVWXYZ", None), "steps": (7000, 30000),
+    "alphabet": ("ABCDEFGHIJKLMNOPQRSTUVWXYZ", None), "steps": (7000, None),
     "input_size": ("32x96", None), "threads": (1, 2), "patience": (None, 6),
     "batch_size": (64, 32),  # on 2 CPU cores a batch of 32 runs 3x faster than 64 (cache)
 }
 #: A folder run validates about every this many epochs, within FOLDER_VALIDATE_EVERY steps.
 FOLDER_VALIDATE_EPOCHS = 4
 FOLDER_VALIDATE_EVERY = (50, 250)
+#: A folder run's step cap: this many epochs, within FOLDER_STEPS; patience ends it sooner (the
+#: cap bounds a run that keeps improving a little, and gives the bar its ETA).
+FOLDER_EPOCHS = 150
+FOLDER_STEPS = (3000, 30000)
 #: Validations without improvement before the learning rate drops (folder data).
 FOLDER_LR_PATIENCE = 2
 
@@ -161,8 +165,8 @@ FOLDER_LR_PATIENCE = 2
 @click.option("--name", default=None, help="Model name in the card (default: the folder name).")
 @click.option("--resume", is_flag=True, help="Continue the run in --out after a kill.")
 @click.option("--steps", type=click.IntRange(min=1), default=None,
-              help="Optimizer steps at most. [default: 7000; with --data 30000, but patience "
-                   "stops it long before]")
+              help="Optimizer steps at most. [default: 7000; with --data 150 epochs, 3000-30000 "
+                   "steps, but patience usually stops it before]")
 @click.option("--patience", type=click.IntRange(min=1), default=None,
               help="Stop after this many validations without a better score. [default: none; "
                    "with --data 6, the learning rate dropping every 2]")
@@ -219,8 +223,8 @@ def train_captcha_command(**kw: Any) -> None:
     --alphabet) are listed in one error, or skipped with --skip-bad.
 
     Checkpoints go to --out every few minutes and at every validation, so `--resume`
-    continues a killed run. At the end the best validated network is written as OUT/NAME
-    .safetensors + its model card, the only .safetensors in OUT besides last.* and best.*.
+    continues a killed run. At the end the best validated network is written as
+    OUT/NAME.safetensors + its model card, the only .safetensors in OUT besides last.* and best.*.
     """
     from jiema import checkpoints
 
@@ -301,6 +305,9 @@ def _new_trainer(kw: dict[str, Any], folder_mode: bool, out: Path, log: Any) -> 
             input_hw = prepared.input_size
             n_train = len(prepared.train_labels)
             batches = max(1, n_train // kw["batch_size"])
+            if kw["steps"] is None:
+                least, most = FOLDER_STEPS
+                kw["steps"] = min(most, max(least, FOLDER_EPOCHS * batches))
             lo, hi = FOLDER_VALIDATE_EVERY
             validate_every = kw["validate_every"] or min(hi, max(
                 lo, FOLDER_VALIDATE_EPOCHS * batches))
