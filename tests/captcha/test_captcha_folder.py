@@ -111,6 +111,19 @@ def test_prepare_derives_alphabet_lengths_and_lowercases(tmp_path) -> None:
     assert run.summary["images"] == 10 and run.summary["lengths"] == [3, 4, 5]
 
 
+def test_prepare_with_a_validation_folder(tmp_path) -> None:
+    from jiema_captcha.settings import FolderSettings
+
+    train = make_folder(tmp_path / "t", ["AB12", "BA21", "A1B"])
+    val = make_folder(tmp_path / "v", ["12AB", "B2A1x"])
+    (val / "junk.png").write_bytes(b"junk")
+    run = fold.prepare(FolderSettings(data=str(train), val_data=str(val), skip_bad=True),
+                       alphabet="AB12")
+    assert run.train_labels == ["A1B", "AB12", "BA21"] and run.val_labels == ["12AB"]
+    assert run.summary["skipped_bad"] == 2 and run.summary["images"] == 4
+    assert run.summary["split"] == f"validation folder {val}"
+
+
 def test_augment_keeps_shape_and_ink_box_and_is_seeded() -> None:
     torch = pytest.importorskip("torch")
     from jiema_captcha.augment import augment, ink_boxes

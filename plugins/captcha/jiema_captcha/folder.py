@@ -229,19 +229,18 @@ def prepare(
     if settings.val_data is not None:
         val = load_folder(settings.val_data, alphabet=alphabet,
                           case_insensitive=case_insensitive, skip_bad=settings.skip_bad)
-        train_idx = np.arange(len(data.samples))
+        train_idx, val_idx = np.arange(len(data.samples)), np.arange(len(val.samples))
         how = f"validation folder {settings.val_data}"
+        skipped = data.skipped + val.skipped
     else:
         val = data
         train_idx, val_idx = split(len(data.samples), settings.val_split, settings.split_seed)
         how = f"{settings.val_split:g} of the folder held out (seed {settings.split_seed})"
-    if settings.val_data is None:
-        val_pick = [val.samples[i] for i in val_idx]
-        val_imgs = [val.images[i] for i in val_idx]
-    else:
-        val_pick, val_imgs = val.samples, val.images
+        skipped = data.skipped
     train_pick = [data.samples[i] for i in train_idx]
     train_imgs = [data.images[i] for i in train_idx]
+    val_pick = [val.samples[i] for i in val_idx]
+    val_imgs = [val.images[i] for i in val_idx]
     labels = [s.label for s in train_pick + val_pick]
     if alphabet is None:
         alphabet = alphabet_of(labels)
@@ -258,11 +257,11 @@ def prepare(
     h, w = input_hw or input_size(train_imgs, captcha.max_length)
     summary: dict[str, object] = {
         "folder": settings.data,
-        "images": len(data.samples) + (len(val.samples) if settings.val_data else 0),
+        "images": len(train_pick) + len(val_pick),
         "training_images": len(train_pick),
         "validation_images": len(val_pick),
         "split": how,
-        "skipped_bad": data.skipped + (val.skipped if settings.val_data else 0),
+        "skipped_bad": skipped,
         "lengths": sorted(set(lengths)),
         "median_image_size": [height, width],
     }
