@@ -277,7 +277,8 @@ def test_plateaus_drop_the_learning_rate_and_count_for_patience() -> None:
     assert not book(0.0, 0.0, 8.95)  # under LOSS_GAIN
     assert not book(0.0, 0.0, 9.5) and t.lr_scale == 0.25 and said  # 2 stale: lr / 4
     assert book(0.5, 0.8, 9.9)  # a better read counts whatever the loss
-    assert book(0.5, 0.9, 9.9) and not book(0.5, 0.85, 9.9)
+    assert book(0.5, 0.9, 9.9) and not book(0.5, 0.85, 9.9) and not t.accuracy_best
+    assert book(0.4, 0.9, 5.0) and not t.accuracy_best  # progress, but not the model to keep
     assert book(1.0, 1.0, 1.0) and not book(1.0, 1.0, 0.1)  # all read right: loss no more
     assert t.lr_scale == 0.25
 

@@ -126,7 +126,8 @@ class Trainer:
              {"params": no_decay, "weight_decay": 0.0}],
             lr=opts.lr,
         )
-        self.refreshes, self.improvements = 0, 0
+        self.refreshes, self.improvements, self.best_step = 0, 0, -1
+        self.accuracy_best = False  # the validation being booked reads as well as any before
         self.loss_avg: float | None = None  # the training loss, smoothed over steps
         self.best, self.best_char, self.best_loss, self.lr_scale = -1.0, -1.0, math.inf, 1.0
         self.parent_seconds, self.parent_steps = 0.0, 0
@@ -135,7 +136,7 @@ class Trainer:
             checkpoint_minutes=opts.checkpoint_minutes, seed=opts.seed,
             validate=self.validate_run, validate_at=opts.validate_every,
             metric="improvements", patience=opts.patience,
-            on_best=lambda scores: self.loop.save(BEST, optimizer=False),
+            on_best=self._on_progress,
             extra_state=self._state, desc="train captcha", log=log,
         )
         if state is not None:
@@ -209,6 +210,7 @@ class Trainer:
             "options": self.options.model_dump(mode="json"),
             "refreshes": self.refreshes,
             "improvements": self.improvements,
+            "best_step": self.best_step,
             "best_whole": self.best,
             "best_char": self.best_char,
             "best_loss": None if math.isinf(self.best_loss) else self.best_loss,
@@ -222,6 +224,7 @@ class Trainer:
         self.parent_steps = state.get("parent_steps", 0)
         self.refreshes = state["refreshes"]
         self.improvements = state.get("improvements", 0)
+        self.best_step = state.get("best_step", -1)
         self.best = state.get("best_whole", -1.0)
         self.best_char = state.get("best_char", -1.0)
         self.best_loss = math.inf if state.get("best_loss") is None else state["best_loss"]
@@ -374,10 +377,21 @@ class Trainer:
         """Patience ran out: validation has not improved for `patience` validations."""
         return bool(self.options.patience) and self.loop.bad >= (self.options.patience or 0)
 
+    def _on_progress(self, scores: Any) -> None:
+        """A validation made progress (the loop's metric); it becomes the `best` checkpoint
+        only if it reads at least as well as the best so far (a lower loss alone is progress
+        for the patience, not a better model to export)."""
+        if self.accuracy_best:
+            self.best_step = self.step
+            self.loop.save(BEST, optimizer=False)
+
     def validated(self, scores: dict[str, float]) -> bool:
-        """Book a validation: True when it is the best so far (ties go to the later one, whole
-        accuracy first, then characters); counts plateaus for `patience` and `lr_patience`."""
+        """Book a validation: True when it makes progress (better whole accuracy, else better
+        per-character, else while some image is read wrong a loss LOSS_GAIN lower); notes
+        whether it reads at least as well as the best so far (ties go to the later one); counts
+        plateaus for `lr_patience` (the loop counts them for `patience`)."""
         whole, char = scores["whole_accuracy"], scores["char_accuracy"]
+        self.accuracy_best = (whole, char) >= (self.best, self.best_char)
         loss = scores.get("validation_loss", math.nan)
         # a lower loss counts too while the reads are not all right: early on (CTC's blank
         # phase) the accuracies sit at 0 for several validations while the network learns
@@ -396,7 +410,9 @@ class Trainer:
         return better
 
     def best_scores(self) -> dict[str, float]:
-        return {k: v for k, v in self.loop.best_scores().items()
+        """The scores of the `best` checkpoint's validation (empty before any)."""
+        done = [h for h in self.history if h["step"] == self.best_step]
+        return {k: v for k, v in (done[-1] if done else {}).items()
                 if k not in ("step", "improvements")}
 
 
