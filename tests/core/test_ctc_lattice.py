@@ -399,3 +399,19 @@ def test_emitted_limits_are_checked(bad) -> None:
         return
     with pytest.raises(InvalidValueError, match="emitted"):
         viterbi(lat, emitted=bad)
+
+
+def test_from_log_probs_keeps_what_a_stable_sort_would_on_many_columns_and_ties() -> None:
+    rng = np.random.default_rng(3)
+    for trial in range(60):
+        t, c = int(rng.integers(1, 7)), int(rng.integers(2, 40))
+        lp = (rng.integers(-4, 0, (t, c)).astype(float) if trial % 2  # many ties
+              else np.log(rng.dirichlet(np.ones(c), size=t)))
+        if trial % 3 == 0:
+            lp[:, 1::3] = -np.inf
+        k = int(rng.integers(1, c + 2))
+        lat = CTCLattice.from_log_probs(lp, top_k=k)
+        rest = lp[:, 1:]
+        order = np.argsort(-rest, axis=1, kind="stable")[:, : min(k, c - 1)]
+        assert lat.labels.tolist() == order.ravel().tolist()
+        np.testing.assert_array_equal(lat.scores, np.take_along_axis(rest, order, 1).ravel())

@@ -34,7 +34,10 @@ def test_the_config_sets_what_the_hand_copy_missed():
         _engine({"pitch_split": False}).config  # noqa: B018 - a typo is still refused
 
 
-def test_one_lm_weight_default():
+def test_the_lm_weight_defaults_to_each_readers_own():
     from jiema_ocr.lm_decode import DEFAULT_LM_WEIGHT
 
-    assert plugin.LMOptions().lm_weight == DEFAULT_LM_WEIGHT
+    assert plugin.LMOptions().lm_weight is None
+    decoder = plugin.make_lm_decoder(plugin.LMOptions(), None)
+    assert decoder.lm_weight == DEFAULT_LM_WEIGHT and decoder.requested_weight is None
+    assert plugin.make_lm_decoder(plugin.LMOptions(lm_weight=0.7), None).requested_weight == 0.7

@@ -1,11 +1,8 @@
 """A second emission model: whole-line recognition (conv features -> CTC), no glyph cutting.
 
-Its per-frame posteriors reach the same character LM through the core's candidate lattice:
-frames are grouped into character positions by the best CTC alignment (runs of one non-blank
-label, split at blanks and label changes), each position's candidates are the labels its frames
-find probable (frame posteriors averaged, blank left out, renormalised), and `decode_line` picks
-the reading with the LM. That keeps the LM, Viterbi and confidence code shared with the
-cut-and-classify pipeline; what the alignment merges or splits the LM cannot undo.
+Its per-frame posteriors are decoded by the core's CTC lattice with the same character LM
+(`ctc_decode.decode_frames`): the LM scores consecutive emitted characters, and each
+character's frames give its glyph box.
 """
 
 from __future__ import annotations
@@ -20,6 +17,7 @@ import numpy as np
 from jiema.errors import ModelFileError, ShapeError
 
 from .charset import Charset, default_charset
+from .ctc_decode import CTC_LM_WEIGHT, decode_frames
 from .glyphs import (
     INK_MARGIN_PX,
     INK_THRESHOLD,
@@ -30,7 +28,6 @@ from .glyphs import (
     _pil_font,
 )
 from .language_model import CharLM
-from .lm_decode import DEFAULT_LM_WEIGHT, decode_line
 
 COMPONENT = "ocr.line_ctc.v1"
 LINE_HEIGHT = 32
@@ -86,42 +83,6 @@ def render_line(text: str, face: FontFace, rng: np.random.Generator, size: int =
     return np.clip(arr, 0, 255).astype(np.uint8)
 
 
-def frame_spans(log_probs: np.ndarray) -> list[tuple[int, int]]:
-    """`(first, last)` frame of each character position of the best alignment: a run of frames
-    with one non-blank argmax (column 0 is blank)."""
-    best = np.asarray(log_probs).argmax(axis=1)
-    spans = []
-    t = 0
-    while t < len(best):
-        if best[t] == 0:
-            t += 1
-            continue
-        end = t
-        while end + 1 < len(best) and best[end + 1] == best[t]:
-            end += 1
-        spans.append((t, end))
-        t = end + 1
-    return spans
-
-
-def frame_candidates(log_probs: np.ndarray, labels: Sequence[str], k: int = 5,
-                     min_prob: float = 1e-4) -> list[list[tuple[str, float]]]:
-    """Character positions and their candidates from `(T, K + 1)` frame log-posteriors (column 0
-    = blank), by the best alignment (`frame_spans`): a position's candidates are its frames'
-    posteriors averaged, blank left out, renormalised."""
-    lp = np.asarray(log_probs, dtype=np.float64)
-    if lp.ndim != 2 or lp.shape[1] != len(labels) + 1:
-        raise ShapeError(f"log_probs must be (T, {len(labels) + 1}), got {lp.shape}")
-    out: list[list[tuple[str, float]]] = []
-    for t, end in frame_spans(lp):
-        p = np.exp(lp[t: end + 1, 1:]).mean(axis=0)
-        p = p / max(float(p.sum()), 1e-12)
-        top = np.argsort(-p, kind="stable")[:k]
-        cands = [(labels[int(j)], float(p[j])) for j in top if p[j] >= min_prob]
-        out.append(cands or [(labels[int(top[0])], float(p[top[0]]))])
-    return out
-
-
 ARCHS = ("line_ctc", "charnet_ctc")  # LineCTCNet (small, from scratch) / CharNetCTC (char CNN)
 
 
@@ -171,11 +132,12 @@ class LineRecognizer:
             return torch.log_softmax(self.net(x)[0].float(), dim=1).numpy()
 
     def read(self, line: np.ndarray, lm: CharLM | None = None,
-             lm_weight: float = DEFAULT_LM_WEIGHT,
+             lm_weight: float = CTC_LM_WEIGHT,
              k: int = 5, polarity: Polarity = "dark") -> tuple[str, list[float]]:
         """Text and per-character confidences of one line (LM decoding when `lm` is given)."""
-        cands = frame_candidates(self.log_probs(line, polarity), self.charset.labels, k)
-        return decode_line(cands, lm, lm_weight)
+        reading = decode_frames(self.log_probs(line, polarity), self.charset.labels, lm,
+                                lm_weight, k)
+        return reading.text, reading.confidences
 
     def fit(self, lines: Sequence[np.ndarray], texts: Sequence[str], steps: int = 200,
             lr: float = 3e-3, seed: int = 0) -> float:
@@ -311,8 +273,12 @@ class LineCTCReader:
         timings["recognise"] = timings.get("recognise", 0.0) + time.perf_counter() - t0
         return OcrResult(lines, timings)
 
-    def decode(self, cands: list[list[tuple[str, float]]]) -> tuple[str, list[float]]:
-        return decode_line(cands, None) if self.decoder is None else self.decoder(cands)
+    def _lm(self) -> tuple[CharLM | None, float]:
+        """The decoder's LM and weight (an `LMDecoder`; None: no LM)."""
+        if self.decoder is None:
+            return None, 0.0
+        weight = getattr(self.decoder, "requested_weight", None)
+        return self.decoder.lm, CTC_LM_WEIGHT if weight is None else float(weight)
 
     def read_line(self, analysis: Any, line: Any) -> Any:
         """A `LineResult` (None when the line does not look like text)."""
@@ -322,13 +288,13 @@ class LineCTCReader:
         h, w = line.mask.shape
         crop = glyph_crop(analysis.gray, line, (0, 0, w, h), 0)  # dark on light
         lp = self.recognizer.log_probs(crop, "dark")
-        spans = frame_spans(lp)
-        if not spans:
+        reading = decode_frames(lp, self.recognizer.charset.labels, *self._lm(), self.k)
+        if not reading.text:
             return None
-        cands = frame_candidates(lp, self.recognizer.charset.labels, self.k)
-        if float(np.mean([c[0][1] for c in cands])) < self.options.min_line_confidence:
+        if float(np.mean(reading.confidences)) < self.options.min_line_confidence:
             return None
-        text, confs = self.decode(cands)
+        text, confs, spans, cands = (reading.text, reading.confidences, reading.spans,
+                                     reading.candidates)
         rows = np.flatnonzero((crop < 128).any(axis=1))
         top, bottom = (int(rows[0]), int(rows[-1]) + 1) if rows.size else (0, h)
         # normalize_line's scale

@@ -284,12 +284,15 @@ def _scaled(box: Box, scale: int) -> Box:
 # -- the default reader ---------------------------------------------------------------------
 class LMDecoder:
     """`decode_line` with a fixed character LM and weight (a `LineDecoder`); the weight defaults
-    to `lm_decode.DEFAULT_LM_WEIGHT` (the measured best)."""
+    to `lm_decode.DEFAULT_LM_WEIGHT` (the measured best for glyph candidates).
+    `requested_weight` is the weight asked for (None: each reader's own measured default; the
+    line-CTC reader's is `ctc_decode.CTC_LM_WEIGHT`)."""
 
     def __init__(self, lm: Any, lm_weight: float | None = None) -> None:
         from .lm_decode import DEFAULT_LM_WEIGHT
 
         self.lm = lm
+        self.requested_weight = lm_weight
         self.lm_weight = DEFAULT_LM_WEIGHT if lm_weight is None else lm_weight
 
     def __call__(self, cands: Candidates) -> tuple[str, list[float]]:

@@ -11,8 +11,6 @@ import jiema
 from jiema.registry import Stage
 from pydantic import BaseModel, ConfigDict, Field, create_model
 
-from .lm_decode import DEFAULT_LM_WEIGHT
-
 TASK = "ocr"
 MODELS_DIR = Path(__file__).parent / "models"
 # names shared with the char-model modules (kept literal here: listing plugins imports no torch)
@@ -73,11 +71,13 @@ class ClassifierOptions(BaseModel):
 
 
 class LMOptions(BaseModel):
-    """The bigram LM's weight against the classifier, and its smoothing (default: the card's)."""
+    """The bigram LM's weight against the classifier (None: the reader's measured default,
+    `lm_decode.DEFAULT_LM_WEIGHT` for glyph candidates, `ctc_decode.CTC_LM_WEIGHT` for CTC
+    frames), and its smoothing (default: the card's)."""
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
-    lm_weight: float = Field(DEFAULT_LM_WEIGHT, ge=0)
+    lm_weight: float | None = Field(None, ge=0)
     alpha: float | None = Field(None, gt=0)
     threshold: float | None = Field(None, ge=0)
 

@@ -1,0 +1,51 @@
+"""The per-line choice between the cut-and-classify reading and the whole-line (CTC) reading."""
+
+from __future__ import annotations
+
+from types import SimpleNamespace
+
+import numpy as np
+from jiema_ocr.results import LineResult
+from jiema_ocr.surer_reader import SurerReader, surer_reading
+
+
+def _line(text: str, confidence: float, y: int = 0) -> LineResult:
+    return LineResult((0, y, 10 * len(text), y + 10), text, confidence)
+
+
+def test_the_surer_reading_wins_and_a_tie_keeps_the_cut_one() -> None:
+    cut, whole = _line("电柳", 0.6), _line("电视", 0.9)
+    assert surer_reading(cut, whole) is whole
+    assert surer_reading(_line("电视", 0.95), whole).text == "电视"
+    assert surer_reading(_line("电柳", 0.9), whole).text == "电柳"  # tie: cut
+    assert surer_reading(None, whole) is whole and surer_reading(cut, None) is cut
+    assert surer_reading(None, None) is None
+
+
+class _Stub:
+    """A reader stand-in: reads line k as `texts[k]` at `confidences[k]` (None: no text)."""
+
+    def __init__(self, texts: list[str | None], confidences: list[float]) -> None:
+        self.texts, self.confidences = texts, confidences
+        self.options = SimpleNamespace()
+        self.stages = None
+        self.dropped: list[str] = []
+
+    def read_line(self, analysis: object, line: int, timings: object = None) -> LineResult | None:
+        text = self.texts[line]
+        return None if text is None else _line(text, self.confidences[line], 20 * line)
+
+    def drop_odd_lines(self, lines: list[LineResult]) -> list[LineResult]:
+        self.dropped = [ln.text for ln in lines]
+        return [ln for ln in lines if ln.text != "odd"]
+
+
+def test_each_line_is_chosen_on_its_own_and_the_odd_line_filter_runs_once() -> None:
+    cut = _Stub(["北京", "电柳", None, "odd"], [0.99, 0.5, 0.0, 0.9])
+    whole = _Stub(["北亰", "电视", "天津", None], [0.7, 0.8, 0.6, 0.0])
+    reader = SurerReader(cut, whole)
+    analysis = SimpleNamespace(lines=[0, 1, 2, 3], gray=np.zeros((4, 4), np.uint8))
+    result = reader.read_analysis(analysis)
+    assert [ln.text for ln in result.lines] == ["北京", "电视", "天津"]
+    assert cut.dropped == ["北京", "电视", "天津", "odd"]
+    assert "recognise" in result.timings
