@@ -22,15 +22,6 @@ Graph = CandidateLattice | WordLattice
 Transitions = DenseTransitions | BigramModel | None
 
 
-class _Edges(NamedTuple):
-    n: int
-    starts: np.ndarray
-    ends: np.ndarray
-    labels: np.ndarray
-    scores: np.ndarray
-    end_offsets: np.ndarray
-
-
 class _Trans(NamedTuple):
     """Kernel arguments for one transitions object (unused ones are tiny placeholders)."""
 
@@ -51,7 +42,9 @@ class _Trans(NamedTuple):
                 self.bits, self.filt, self.fbits, self.row_default, self.vocab_size)
 
 
-def _edges(lat: Graph) -> _Edges:
+def _edges(lat: Graph) -> WordLattice:
+    """The lattice as edges ending in CSR order (a candidate at position t spans [t, t + 1)),
+    float64 scores; built without a second validation."""
     if isinstance(lat, CandidateLattice):
         t = lat.n_positions
         counts = np.diff(lat.offsets)
@@ -60,11 +53,11 @@ def _edges(lat: Graph) -> _Edges:
             raise NoPathError(f"position {pos} of the candidate lattice has no candidates")
         starts = np.repeat(np.arange(t, dtype=np.int64), counts)
         end_offsets = np.concatenate(([0], lat.offsets)).astype(np.int64)
-        return _Edges(t, starts, starts + 1, lat.labels, lat.scores.astype(np.float64),
-                      end_offsets)
+        return WordLattice(t, starts, starts + 1, lat.labels, lat.scores.astype(np.float64),
+                           end_offsets)
     if isinstance(lat, WordLattice):
-        return _Edges(lat.n, lat.starts, lat.ends, lat.labels, lat.scores.astype(np.float64),
-                      lat.end_offsets)
+        return WordLattice(lat.n, lat.starts, lat.ends, lat.labels,
+                           lat.scores.astype(np.float64), lat.end_offsets)
     raise InvalidInputError(
         f"expected a CandidateLattice or WordLattice, got {type(lat).__name__}"
     )
@@ -107,7 +100,7 @@ def _trans(transitions: Transitions, labels: np.ndarray) -> _Trans:
     )
 
 
-def _path(ed: _Edges, nodes: np.ndarray, score: float) -> Path:
+def _path(ed: WordLattice, nodes: np.ndarray, score: float) -> Path:
     return Path(ed.labels[nodes], nodes, float(score))
 
 
@@ -115,7 +108,7 @@ def _empty_path() -> Path:
     return Path(np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64), 0.0)
 
 
-def _no_path(ed: _Edges) -> NoPathError:
+def _no_path(ed: WordLattice) -> NoPathError:
     return NoPathError(
         f"no path with a finite score reaches boundary {ed.n} (every path is -inf or the end is "
         "unreachable)"

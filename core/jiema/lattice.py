@@ -219,8 +219,7 @@ def _top_k_rows(scores: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
     rows, cols = np.nonzero(chosen)  # row-major: columns ascending within a row
     picked = scores[rows, cols]
     order = np.lexsort((cols, -picked, rows))  # by row, then best first, then lower column
-    cols = cols[order].reshape(t_len, k).astype(np.int64)
-    return cols, picked[order].reshape(t_len, k)
+    return cols[order].reshape(t_len, k).astype(np.int64), picked[order].reshape(t_len, k)
 
 
 @dataclass(frozen=True, eq=False)

@@ -12,6 +12,28 @@ from jiema import BigramModel, DenseTransitions, kbest, marginals, viterbi
 from jiema.errors import NoPathError
 
 
+def draw_transitions(draw, kind: str, k: int, v: int, alpha=None):
+    """Transitions of `kind` ("dense" over k labels, "bigram" over v, else None) drawn from a
+    hypothesis `draw`; the bigram's smoothing `alpha` is drawn when not given."""
+    from hypothesis import strategies as st
+
+    if kind == "dense":
+        mat = np.array(draw(st.lists(st.floats(-4, 0), min_size=k * k, max_size=k * k)))
+        allowed = np.array(draw(st.lists(st.booleans(), min_size=k * k, max_size=k * k)))
+        vec = st.lists(st.floats(-2, 0), min_size=k, max_size=k)
+        return DenseTransitions.from_arrays(mat.reshape(k, k), draw(vec), draw(vec),
+                                            allowed=(allowed | (mat > -1)).reshape(k, k))
+    if kind == "bigram":
+        c = np.array(draw(st.lists(st.integers(0, 6), min_size=v * v, max_size=v * v)))
+        p, x = np.divmod(np.arange(v * v), v)
+        unigram = draw(st.lists(st.integers(0, 9), min_size=v, max_size=v))
+        if alpha is None:
+            alpha = draw(st.sampled_from([0.1, 1.0]))
+        return BigramModel.from_counts(unigram, p, x, c, alpha=alpha,
+                                       threshold=draw(st.sampled_from([1, 3])))
+    return None
+
+
 def csr_logprob(model: BigramModel, a: int, b: int) -> float:
     """Reference look-up straight from the CSR arrays (not the hash table)."""
     row = model.indices[model.indptr[a]:model.indptr[a + 1]]

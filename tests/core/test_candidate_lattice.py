@@ -8,7 +8,7 @@ import threading
 
 import numpy as np
 import pytest
-from graph_oracle import check_against_enumeration
+from graph_oracle import check_against_enumeration, draw_transitions
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from jiema import BigramModel, CandidateLattice, DenseTransitions, kbest, marginals, viterbi
@@ -30,20 +30,7 @@ def _cases(draw):
                                        np.array(labels, dtype=np.int64),
                                        np.array(scores, dtype=np.float32 if high == V else float))
     kind = draw(st.sampled_from(["none", "dense", "bigram"]))
-    if kind == "dense":
-        mat = np.array(draw(st.lists(st.floats(-4, 0), min_size=K * K, max_size=K * K)))
-        allowed = np.array(draw(st.lists(st.booleans(), min_size=K * K, max_size=K * K)))
-        vec = st.lists(st.floats(-2, 0), min_size=K, max_size=K)
-        trans = DenseTransitions.from_arrays(mat.reshape(K, K), draw(vec), draw(vec),
-                                             allowed=(allowed | (mat > -1)).reshape(K, K))
-    elif kind == "bigram":
-        c = np.array(draw(st.lists(st.integers(0, 6), min_size=V * V, max_size=V * V)))
-        p, x = np.divmod(np.arange(V * V), V)
-        trans = BigramModel.from_counts(draw(st.lists(st.integers(0, 9), min_size=V, max_size=V)),
-                                        p, x, c, alpha=draw(st.sampled_from([0.1, 1.0])),
-                                        threshold=draw(st.sampled_from([1, 3])))
-    else:
-        trans = None
+    trans = draw_transitions(draw, kind, K, V)
     return lat, trans
 
 

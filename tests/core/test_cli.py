@@ -9,7 +9,6 @@ import sys
 
 import jiema
 import pytest
-from click.testing import CliRunner
 from jiema.cli import build_cli, core_group
 from jiema.errors import UnknownNameError
 
@@ -21,11 +20,6 @@ toy = pytest.importorskip(
 @pytest.fixture
 def cli():
     return build_cli(jiema.Engine(plugins=[toy], load_entry_points=False))
-
-
-@pytest.fixture
-def runner():
-    return CliRunner()
 
 
 @pytest.fixture

@@ -91,7 +91,7 @@ scale = 0.5
          "shout.emissions.options.vowel_score: Input should be a valid number"),
         ({"shout": {"emissions": {"component": "toy.vowels.v2"}}},
          "shout.emissions.component: unknown component 'toy.vowels.v2' for stage kind "
-         "'toy.emissions'; valid: toy.vowels.v1"),
+         "'toy.emissions'; valid: toy.consonants.v1, toy.vowels.v1"),
         ({"shout": {"transitions": {"component": "toy.vowels.v1"}}},
          "unknown component 'toy.vowels.v1' for stage kind 'transitions'; valid: toy.sticky.v1"),
         ({"shout": {"transitions": {"model": "stiky"}}},

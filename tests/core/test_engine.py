@@ -44,6 +44,15 @@ def test_two_engines_with_different_configs_side_by_side():
     assert loud.config.tasks["shout"]["emissions"].options.vowel_score == 5.0
 
 
+def test_a_config_swapping_a_stage_for_another_component_changes_the_pipeline():
+    consonants = toy_engine(config={"shout": {"emissions": {"component": "toy.consonants.v1"}}})
+    assert consonants.task("shout")("hello world").text == "HELLo WORLD"
+    assert toy_engine().task("shout")("hello world").text == "hello world"
+    louder = toy_engine(config={"shout": {"emissions": {
+        "component": "toy.consonants.v1", "options": {"other_score": -3.0}}}})
+    assert louder.task("shout")("hello world").text == "HeLLo woRLD"
+
+
 def test_with_config_shares_plugins_but_not_config():
     base = toy_engine()
     loud = base.with_config(LOUD)

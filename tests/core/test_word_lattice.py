@@ -6,7 +6,7 @@ import math
 
 import numpy as np
 import pytest
-from graph_oracle import check_against_enumeration
+from graph_oracle import check_against_enumeration, draw_transitions
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from jiema import BigramModel, DenseTransitions, WordLattice, kbest, marginals, viterbi
@@ -47,19 +47,7 @@ def _cases(draw):
     scores = [-math.inf if draw(st.integers(0, 9)) == 0 else draw(st.floats(-5, 0))
               for _ in range(m)]
     lat = WordLattice.from_edges(n, starts, ends, labels, np.array(scores, dtype=float))
-    if kind == "dense":
-        mat = np.array(draw(st.lists(st.floats(-4, 0), min_size=K * K, max_size=K * K)))
-        vec = st.lists(st.floats(-2, 0), min_size=K, max_size=K)
-        allowed = np.array(draw(st.lists(st.booleans(), min_size=K * K, max_size=K * K)))
-        trans = DenseTransitions.from_arrays(mat.reshape(K, K), draw(vec), draw(vec),
-                                             allowed=(allowed | (mat > -1)).reshape(K, K))
-    elif kind == "bigram":
-        c = np.array(draw(st.lists(st.integers(0, 6), min_size=V * V, max_size=V * V)))
-        p, x = np.divmod(np.arange(V * V), V)
-        trans = BigramModel.from_counts(draw(st.lists(st.integers(0, 9), min_size=V, max_size=V)),
-                                        p, x, c, alpha=0.5, threshold=draw(st.sampled_from([1, 3])))
-    else:
-        trans = None
+    trans = draw_transitions(draw, kind, K, V, alpha=0.5)
     return lat, trans
 
 

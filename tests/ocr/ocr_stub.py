@@ -58,3 +58,11 @@ class TemplateClassifier:
             order = np.argsort(-p)[:k]
             out.append([(self.labels[i], float(p[i])) for i in order])
         return out
+
+
+class UnusedClassifier:
+    """A classifier for tests of what the reader does with lines already read: it needs no font,
+    and fails the test if the reader asks it for anything."""
+
+    def topk(self, glyphs: Sequence[np.ndarray], k: int = 5) -> list[list[tuple[str, float]]]:
+        raise AssertionError("the classifier was not expected to be called")

@@ -225,6 +225,36 @@ def test_the_line_reader_feeds_whole_found_lines_through_the_lm() -> None:
     assert line.glyphs[0].box[2] <= line.glyphs[1].box[0] + 2
 
 
+def test_glyph_boxes_stay_in_the_line_when_the_frames_run_past_its_ink() -> None:
+    from jiema_ocr.charset import Charset
+    from jiema_ocr.line_ctc import LineCTCReader
+    from jiema_ocr.synth import find_fonts
+    from jiema_ocr.synth import render_line as synth_line
+
+    fonts = find_fonts()
+    if not fonts:
+        pytest.skip("no Debian CJK font installed")
+
+    class LongFrames:
+        """More frames than the crop is wide, the last character on the very last one."""
+
+        height = 40
+        charset = Charset(["电", "视"])
+
+        def log_probs(self, crop: np.ndarray, polarity: str) -> np.ndarray:
+            frames = np.full((4 * crop.shape[1], 3), 1e-6)
+            frames[:, 0] = 1.0
+            frames[1] = [1e-6, 1.0, 1e-6]
+            frames[-1] = [1e-6, 1e-6, 1.0]
+            return np.log(frames / frames.sum(axis=1, keepdims=True))
+
+    image = synth_line("电视", fonts[0], 36, seed=0).image
+    (line,) = LineCTCReader(LongFrames(), None).read(image).lines  # type: ignore[arg-type]
+    assert line.text == "电视"
+    for g in line.glyphs:
+        assert line.box[0] <= g.box[0] < g.box[2] <= line.box[2]
+
+
 def test_the_config_and_the_cli_switch_the_reader_to_the_line_recogniser(tmp_path: Path) -> None:
     pytest.importorskip("torch")
     from jiema_ocr.synth import find_fonts
@@ -241,7 +271,7 @@ def test_the_config_and_the_cli_switch_the_reader_to_the_line_recogniser(tmp_pat
     from jiema.cli import build_cli
     from jiema_ocr.charset import Charset
     from jiema_ocr.line_ctc import LineCTCReader, LineRecognizer
-    from jiema_ocr.pipeline import OcrReader
+    from jiema_ocr.pipeline import OcrReader, first_candidates
     from PIL import Image
 
     path = LineRecognizer.create(Charset(list("电视机")), width=8, hidden=16).save(
@@ -255,7 +285,8 @@ def test_the_config_and_the_cli_switch_the_reader_to_the_line_recogniser(tmp_pat
         "regions": {"options": {"min_line_height": 7}},
     }})
     reader = engine.task("ocr")
-    assert isinstance(reader, LineCTCReader) and reader.decoder is None and reader.k == 2
+    assert isinstance(reader, LineCTCReader) and reader.decoder is first_candidates
+    assert reader.k == 2
     assert list(reader.recognizer.charset.labels) == list("电视机")
     assert reader.options.regions.min_line_height == 7
     result = reader.read(str(image))

@@ -19,8 +19,6 @@ from ocr_fonts import FONTS, needs_fonts  # noqa: E402
 from ocr_stub import TemplateClassifier  # noqa: E402
 from PIL import Image  # noqa: E402
 
-pytestmark = needs_fonts
-
 
 @pytest.fixture
 def stub_classifier(monkeypatch):
@@ -55,6 +53,7 @@ def _run(args):
     return CliRunner().invoke(_cli(), args, catch_exceptions=False)
 
 
+@needs_fonts
 def test_plain_text_one_image(stub_classifier, images):
     one, *_ = images
     res = _run(["ocr", "--no-lm", str(one)])
@@ -62,6 +61,7 @@ def test_plain_text_one_image(stub_classifier, images):
     assert res.stdout == "电视机12月\n"
 
 
+@needs_fonts
 def test_plain_text_several_images_prefix_the_file(stub_classifier, images):
     one, two, blank, _ = images
     res = _run(["ocr", "--no-lm", str(one), str(two), str(blank)])
@@ -70,6 +70,7 @@ def test_plain_text_several_images_prefix_the_file(stub_classifier, images):
     assert f"jiema: {blank}: NoTextError: no text found\n" in res.stderr
 
 
+@needs_fonts
 def test_jsonl_records_and_a_bad_file(stub_classifier, images):
     one, _, blank, bad = images
     res = _run(["ocr", "--no-lm", "--jsonl", str(one), str(bad), str(blank)])
@@ -87,6 +88,7 @@ def test_jsonl_records_and_a_bad_file(stub_classifier, images):
     assert recs[2]["error"] == "NoTextError: no text found"
 
 
+@needs_fonts
 def test_debug_dir_pictures(stub_classifier, images, tmp_path):
     one, *_ = images
     out = tmp_path / "dbg"
@@ -98,6 +100,20 @@ def test_debug_dir_pictures(stub_classifier, images, tmp_path):
     assert Image.open(out / "one-boxes.png").size == Image.open(one).size
 
 
+def test_a_debug_picture_that_fails_loses_no_reading(stub_classifier, images, tmp_path,
+                                                     monkeypatch):
+    from jiema_ocr import debug
+
+    def broken(*args, **kwargs):
+        raise ValueError("x1 must be greater than or equal to x0")
+
+    monkeypatch.setattr(debug, "draw_boxes", broken)
+    one, *_ = images
+    res = _run(["ocr", "--no-lm", "--debug-dir", str(tmp_path / "dbg"), str(one)])
+    assert res.exit_code == 0 and res.stdout.strip()
+    assert "--debug-dir pictures failed" in res.stderr and "x1 must be" in res.stderr
+
+
 def test_debug_pictures_of_inputs_sharing_a_name_are_kept_apart():
     from jiema_ocr.cli import _debug_stem
 
@@ -106,6 +122,7 @@ def test_debug_pictures_of_inputs_sharing_a_name_are_kept_apart():
     assert [_debug_stem(f, seen) for f in files] == ["one", "one-2", "one-2-2", "one-3"]
 
 
+@needs_fonts
 def test_bad_inputs_each_give_a_one_line_error(stub_classifier, tmp_path):
     import struct
     import zlib
@@ -138,6 +155,7 @@ def test_bad_inputs_each_give_a_one_line_error(stub_classifier, tmp_path):
     assert res.stdout.strip().endswith("电视机")  # the good image is still read
 
 
+@needs_fonts
 def test_the_lm_decoder_runs_by_default(stub_classifier, images):
     one, *_ = images
     res = _run(["ocr", str(one)])
@@ -146,17 +164,19 @@ def test_the_lm_decoder_runs_by_default(stub_classifier, images):
     assert res.exit_code == 0 and res.stdout.strip() == "电视机12月"
 
 
-def test_help_and_unknown_model(stub_classifier, images):
+def test_help_and_unknown_model(tmp_path):
     res = _run(["ocr", "--help"])
     assert res.exit_code == 0 and "--debug-dir" in res.stdout and "--jsonl" in res.stdout
-    one, *_ = images
-    res = CliRunner().invoke(_cli(), ["ocr", "--model", "no-such-model", str(one)])
+    image = tmp_path / "one.png"
+    Image.fromarray(np.full((40, 90, 3), 200, np.uint8)).save(image)
+    res = CliRunner().invoke(_cli(), ["ocr", "--model", "no-such-model", str(image)])
     assert res.exit_code != 0 and "no-such-model" in res.output
 
 
+@needs_fonts
 def test_deployment_config_swaps_stages(stub_classifier, images):
     """A config names other components and options: no LM, a stricter region filter."""
-    from jiema_ocr.pipeline import OcrReader
+    from jiema_ocr.pipeline import OcrReader, first_candidates
 
     one, *_ = images
     engine = jiema.Engine(plugins=[plugin], load_entry_points=False, config={
@@ -167,8 +187,32 @@ def test_deployment_config_swaps_stages(stub_classifier, images):
         }
     })
     reader = engine.task("ocr")
-    assert isinstance(reader, OcrReader) and reader.decoder is None
+    assert isinstance(reader, OcrReader) and reader.decoder is first_candidates
     assert reader.options.top_k == 3 and reader.options.regions.min_line_height == 500
     assert reader.read(str(one)).text == ""  # every line is lower than 500 px
     default = jiema.Engine(plugins=[plugin], load_entry_points=False).task("ocr")
     assert default.decoder is not None and default.read(str(one)).text == "电视机12月"
+
+
+class Backwards:
+    """Another plugin's line decoder: each glyph's best candidate, the line read backwards."""
+
+    @jiema.hookimpl
+    def register_components(self, register):
+        from jiema_ocr.pipeline import first_candidates
+
+        def backwards(cands):
+            text, confs = first_candidates(cands[::-1])
+            return text, confs[::-1]
+
+        register("ocr.decoder", "elsewhere.backwards.v1", factory=lambda options, model: backwards)
+
+
+@needs_fonts
+def test_a_config_swaps_in_another_plugins_decoder(stub_classifier, images):
+    one, *_ = images
+    config = {"ocr": {"decoder": {"component": "elsewhere.backwards.v1"}}}
+    engine = jiema.Engine(plugins=[plugin, Backwards()], load_entry_points=False, config=config)
+    assert engine.task("ocr").read(str(one)).text == "月21机视电"
+    res = CliRunner().invoke(build_cli(engine), ["ocr", str(one)])
+    assert res.exit_code == 0 and res.stdout.strip() == "月21机视电"

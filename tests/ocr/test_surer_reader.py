@@ -49,3 +49,37 @@ def test_each_line_is_chosen_on_its_own_and_the_odd_line_filter_runs_once() -> N
     assert [ln.text for ln in result.lines] == ["北京", "电视", "天津"]
     assert cut.dropped == ["北京", "电视", "天津", "odd"]
     assert "recognise" in result.timings
+
+
+def test_the_config_and_the_cli_choose_the_surer_reader(tmp_path) -> None:
+    import pytest
+
+    pytest.importorskip("torch")
+    import jiema
+    import jiema_ocr.plugin as plugin
+    from jiema_ocr.charset import Charset
+    from jiema_ocr.cli import _reader
+    from jiema_ocr.line_ctc import LineCTCReader, LineRecognizer
+    from jiema_ocr.pipeline import OcrReader
+
+    path = LineRecognizer.create(Charset(list("电视机")), width=8, hidden=16).save(
+        tmp_path / "tiny.safetensors", name="tiny-line")
+    engine = jiema.Engine(plugins=[plugin], load_entry_points=False, config={"ocr": {
+        "reader": {"component": "ocr.surer.v1",
+                   "options": {"line_top_k": 2, "top_k": 7, "line_model": str(path)}},
+        "regions": {"options": {"min_line_height": 7}},
+    }})
+    reader = engine.task("ocr")
+    assert isinstance(reader, SurerReader)
+    assert isinstance(reader.cut_reader, OcrReader) and reader.cut_reader.options.top_k == 7
+    assert isinstance(reader.line_reader, LineCTCReader) and reader.line_reader.k == 2
+    assert list(reader.line_reader.recognizer.charset.labels) == list("电视机")
+    assert reader.options.regions.min_line_height == 7
+    # the command line takes either half alone, or both back
+    assert isinstance(_reader(engine, "line-ctc", None, False, None), LineCTCReader)
+    assert isinstance(_reader(engine, "cut-classify", None, False, None), OcrReader)
+    again = _reader(engine, None, None, True, None)  # --no-lm keeps the configured kind
+    assert isinstance(again, SurerReader) and again.line_reader.decoder is None
+    with pytest.raises(jiema.errors.ConfigError):
+        jiema.Engine(plugins=[plugin], load_entry_points=False, config={"ocr": {
+            "reader": {"component": "ocr.surer.v1", "options": {"line_top_k": 0}}}}).task("ocr")

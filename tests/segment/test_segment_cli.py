@@ -7,7 +7,6 @@ import json
 import jiema
 import jiema_segment.plugin as plugin
 import pytest
-from click.testing import CliRunner
 from jiema.cli import build_cli
 from jiema.text import Dictionary
 from jiema_segment.dictionary_model import load_dictionary_model
@@ -16,11 +15,6 @@ from jiema_segment.dictionary_model import load_dictionary_model
 @pytest.fixture
 def cli():
     return build_cli(jiema.Engine(plugins=[plugin], load_entry_points=False))
-
-
-@pytest.fixture
-def runner():
-    return CliRunner()
 
 
 def test_one_output_line_per_input_line(cli, runner, tmp_path):

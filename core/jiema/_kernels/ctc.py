@@ -52,6 +52,20 @@ def _label_pairs(labels, lo, hi, d_lo, d_hi, slot_label, keep, n_keep, pv, nx):
     return q
 
 
+@njit(cache=True, nogil=True, inline="always")
+def _register_labels(labels, lo, hi, end_t, slot_of, slot_label, slot_end, n_slots):
+    """Give each label among candidates lo..hi that has no blank-state slot yet the next one
+    (first-seen order), with its end score; returns the new number of slots."""
+    for j in range(lo, hi):
+        c = labels[j]
+        if slot_of[c] < 0:
+            slot_of[c] = n_slots
+            slot_label[n_slots] = c
+            slot_end[n_slots] = end_t[j]
+            n_slots += 1
+    return n_slots
+
+
 @njit(cache=True, nogil=True)
 def _slot_counts(offsets, labels, n_ids):
     """Slots (blank states) at each frame: 1 + distinct labels at earlier frames; `(T + 1,)`."""
@@ -178,15 +192,9 @@ def viterbi_ctc(blank, offsets, labels, scores, start_t, end_t, kind, dense, slo
             nb[j] = top + scores[j]
             back[j] = arg
         # register the labels of frame t: blank states at t + 1 may carry them
-        s_now = s_prev
-        for j in range(lo, hi):
-            c = labels[j]
-            if slot_of[c] < 0:
-                slot_of[c] = s_now
-                slot_label[s_now] = c
-                slot_end[s_now] = end_t[j]
-                new_b[s_now] = -np.inf
-                s_now += 1
+        s_now = _register_labels(labels, lo, hi, end_t, slot_of, slot_label, slot_end, s_prev)
+        for s in range(s_prev, s_now):
+            new_b[s] = -np.inf
         for s in range(s_now):
             prev_b[s] = new_b[s]
         s_prev = s_now
@@ -335,14 +343,7 @@ def state_graph(blank, offsets, labels, scores, start_t, end_t, kind, dense, slo
             i, dropped = _edge(st, en, lab, sc, alpha, i, base[t - 1] + (d - lo_p),
                                b_now + slot_of[labels[d]], -1, blank[t], fut_b[t], floor,
                                dropped)
-        s_next = counts[t]  # register frame t's new labels, in first-seen order
-        for j in range(lo, hi):
-            c = labels[j]
-            if slot_of[c] < 0:
-                slot_of[c] = s_next
-                slot_label[s_next] = c
-                slot_end[s_next] = end_t[j]
-                s_next += 1
+        _register_labels(labels, lo, hi, end_t, slot_of, slot_label, slot_end, counts[t])
     if t_len > 0:
         lo, hi = offsets[t_len - 1], offsets[t_len]
         st, en, lab, sc = _grow(st, en, lab, sc, i + (hi - lo) + counts[t_len - 1])

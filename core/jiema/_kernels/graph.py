@@ -62,6 +62,16 @@ def count_paths(n, starts, scores, end_offsets, cap):
 
 
 @njit(cache=True, nogil=True)
+def _pair_buffers(n, starts, end_offsets):
+    """`_fill_trans`'s buffers, sized for the boundary with the most (predecessor, edge) pairs:
+    prev and next labels, their transition scores, and the bigram lookup's two work arrays."""
+    m = _max_pairs(n, starts, end_offsets)
+    return (np.empty(m, dtype=np.int64), np.empty(m, dtype=np.int64),
+            np.empty(m, dtype=np.float64), np.empty(2 * m, dtype=np.int64),
+            np.empty(2 * m, dtype=np.int64))
+
+
+@njit(cache=True, nogil=True)
 def pair_scores(kind, dense, slots, fslots, bits, filt, fbits, row_default, vocab_size,
                  prev, nxt, q, out, work_i, work_k):
     """out[i] = trans(prev[i] -> nxt[i]) for i < q."""
@@ -99,12 +109,7 @@ def viterbi_edges(n, starts, labels, scores, end_offsets, start_t, end_t, kind, 
     """Best chain of edges from boundary 0 to n, the state being the last edge.
     Returns (edge indices in order, score); score -inf (and no edges) when there is no path."""
     n_edges = starts.shape[0]
-    m = _max_pairs(n, starts, end_offsets)
-    prev = np.empty(m, dtype=np.int64)
-    nxt = np.empty(m, dtype=np.int64)
-    tr = np.empty(m, dtype=np.float64)
-    work_i = np.empty(2 * m, dtype=np.int64)
-    work_k = np.empty(2 * m, dtype=np.int64)
+    prev, nxt, tr, work_i, work_k = _pair_buffers(n, starts, end_offsets)
     best = np.full(n_edges, -np.inf)
     back = np.full(n_edges, -1, dtype=np.int64)
     for b in range(1, n + 1):
@@ -187,12 +192,7 @@ def kbest_edges(n, starts, labels, scores, end_offsets, start_t, end_t, kind, de
     Ties go to the lower predecessor edge, then its lower rank. Returns (edges of all paths
     concatenated, offsets (m + 1,), scores (m,)) for the m <= k paths with finite score."""
     n_edges = starts.shape[0]
-    m = _max_pairs(n, starts, end_offsets)
-    prev = np.empty(m, dtype=np.int64)
-    nxt = np.empty(m, dtype=np.int64)
-    tr = np.empty(m, dtype=np.float64)
-    work_i = np.empty(2 * m, dtype=np.int64)
-    work_k = np.empty(2 * m, dtype=np.int64)
+    prev, nxt, tr, work_i, work_k = _pair_buffers(n, starts, end_offsets)
     kb = np.full((n_edges, k), -np.inf)
     back = np.full((n_edges, k), -1, dtype=np.int64)
     rank = np.full((n_edges, k), -1, dtype=np.int64)
@@ -262,12 +262,7 @@ def marginals_edges(n, starts, labels, scores, end_offsets, start_t, end_t, kind
     """Forward-backward with the last edge as state. Returns (posterior per edge, log Z);
     log Z = -inf when there is no path (posteriors then meaningless)."""
     n_edges = starts.shape[0]
-    m = _max_pairs(n, starts, end_offsets)
-    prev = np.empty(m, dtype=np.int64)
-    nxt = np.empty(m, dtype=np.int64)
-    tr = np.empty(m, dtype=np.float64)
-    work_i = np.empty(2 * m, dtype=np.int64)
-    work_k = np.empty(2 * m, dtype=np.int64)
+    prev, nxt, tr, work_i, work_k = _pair_buffers(n, starts, end_offsets)
     alpha = np.full(n_edges, -np.inf)
     beta = np.full(n_edges, -np.inf)
     for b in range(1, n + 1):

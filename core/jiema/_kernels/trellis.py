@@ -200,17 +200,22 @@ def _viterbi_into(em, a, start, end, a64, start64, end64, delta, bp, out, normal
 
 
 @njit(cache=True, nogil=True)
+def _scratch(em, n):
+    """`_viterbi_into`'s scratch for n positions of `em`: the (n, K) score table, or for K = 4
+    the (n,) packed backpointers; the other one empty."""
+    k = em.shape[1]
+    if k == 4:
+        return np.empty((0, k), dtype=em.dtype), np.empty(n, dtype=np.uint8)
+    return np.empty((n, k), dtype=em.dtype), np.empty(0, dtype=np.uint8)
+
+
+@njit(cache=True, nogil=True)
 def viterbi_one(em, a, start, end, a64, start64, end64, normalise):
     """Best path of one sequence (T >= 1). `a/start/end` have em's dtype, `*64` are float64 for
     the score; `normalise` (float32) subtracts the per-step max. Returns (labels, score); score is
     -inf when no path exists."""
-    t_len, k = em.shape
-    if k == 4:
-        delta = np.empty((0, k), dtype=em.dtype)
-        bp = np.empty(t_len, dtype=np.uint8)
-    else:
-        delta = np.empty((t_len, k), dtype=em.dtype)
-        bp = np.empty(0, dtype=np.uint8)
+    t_len = em.shape[0]
+    delta, bp = _scratch(em, t_len)
     out = np.empty(t_len, dtype=np.int64)  # every entry is written when a path exists
     score = _viterbi_into(em, a, start, end, a64, start64, end64, delta, bp, out, normalise)
     return out, score
@@ -221,16 +226,10 @@ def viterbi_batch(em, offsets, a, start, end, a64, start64, end64, normalise):
     """Best paths of a ragged batch, sequences in parallel. Zero-length sequences score 0;
     a sequence with no path scores -inf (the caller raises)."""
     n_seq = offsets.shape[0] - 1
-    n, k = em.shape
+    n = em.shape[0]
     labels = np.empty(n, dtype=np.int64)  # every entry is written when a path exists
     scores = np.zeros(n_seq, dtype=np.float64)
-    if k == 4:
-        delta = np.empty((0, k), dtype=em.dtype)
-        bp = np.empty(n, dtype=np.uint8)
-    else:
-        delta = np.empty((n, k), dtype=em.dtype)
-        bp = np.empty(0, dtype=np.uint8)
-    # the scratch the other kernel uses is empty; slicing it gives an empty view
+    delta, bp = _scratch(em, n)  # the one not used is empty; slicing it gives an empty view
     for b in prange(n_seq):
         lo = offsets[b]
         hi = offsets[b + 1]

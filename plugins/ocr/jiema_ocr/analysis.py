@@ -7,15 +7,16 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 from jiema.images import ImageSource, read_rgb
 
-from .cutting import CutGraph, cut_graph
-from .layering import Layers, find_layers
+from .cutting import CutGraph, CutOptions, cut_graph
+from .layering import LayerOptions, Layers, find_layers
 from .options import OcrOptions
-from .preprocess import preprocess
-from .regions import TextLine, find_lines
+from .preprocess import PreprocessOptions, preprocess
+from .regions import RegionOptions, TextLine, find_lines
 from .results import Box
 
 # The second, flattened pass (see `analyse`). Set by hand on rendered banners and the dev
@@ -38,6 +39,57 @@ class Analysis:
 
 
 @dataclass(frozen=True)
+class Preprocess:
+    """The `ocr.power_gray.v1` stage: RGB -> (gray, upscale factor) by `preprocess.preprocess`."""
+
+    options: PreprocessOptions = PreprocessOptions()
+
+    def __call__(self, rgb: np.ndarray) -> tuple[np.ndarray, int]:
+        return preprocess(rgb, self.options)
+
+    def flattened(self) -> Preprocess | None:
+        """The same stage with the ground flattened, for the second pass (None: it already is)."""
+        if self.options.flatten:
+            return None
+        return Preprocess(self.options.model_copy(update={"flatten": True}))
+
+
+@dataclass(frozen=True)
+class FindLayers:
+    """The `ocr.kde_layers.v1` stage: gray -> `Layers` by `layering.find_layers`."""
+
+    options: LayerOptions = LayerOptions()
+
+    def __call__(self, gray: np.ndarray) -> Layers:
+        return find_layers(gray, self.options)
+
+
+@dataclass(frozen=True)
+class FindLines:
+    """The `ocr.components.v1` stage: (gray, layers) -> text lines by `regions.find_lines`."""
+
+    options: RegionOptions = RegionOptions()
+
+    def __call__(self, gray: np.ndarray, layers: Layers) -> list[TextLine]:
+        return find_lines(gray, layers, self.options)
+
+
+@dataclass(frozen=True)
+class CutGlyphs:
+    """The `ocr.projection_cut.v1` stage: a line's mask -> its `CutGraph` by `cutting.cut_graph`."""
+
+    options: CutOptions = CutOptions()
+
+    def __call__(self, mask: np.ndarray) -> CutGraph:
+        return cut_graph(mask, self.options)
+
+
+#: The `OcrOptions` field that holds each built-in image stage's options.
+_OPTIONS_FIELD = {Preprocess: "preprocess", FindLayers: "layers", FindLines: "regions",
+                  CutGlyphs: "cutting"}
+
+
+@dataclass(frozen=True)
 class Stages:
     """The swappable image stages (any callables with these signatures)."""
 
@@ -50,17 +102,27 @@ class Stages:
 
     @classmethod
     def from_options(cls, opts: OcrOptions) -> Stages:
-        retry = None
-        if opts.flatten_retry and not opts.preprocess.flatten:
-            flat = opts.preprocess.model_copy(update={"flatten": True})
-            retry = lambda rgb: preprocess(rgb, flat)  # noqa: E731
-        return cls(
-            preprocess=lambda rgb: preprocess(rgb, opts.preprocess),
-            layers=lambda gray: find_layers(gray, opts.layers),
-            lines=lambda gray, layers: find_lines(gray, layers, opts.regions),
-            cut=lambda mask: cut_graph(mask, opts.cutting),
-            retry=retry,
-        )
+        return cls.of(Preprocess(opts.preprocess), FindLayers(opts.layers),
+                      FindLines(opts.regions), CutGlyphs(opts.cutting),
+                      flatten_retry=opts.flatten_retry)
+
+    @classmethod
+    def of(cls, preprocess: Callable[[np.ndarray], tuple[np.ndarray, int]],
+           layers: Callable[[np.ndarray], Layers],
+           lines: Callable[[np.ndarray, Layers], list[TextLine]],
+           cut: Callable[[np.ndarray], CutGraph], *, flatten_retry: bool = True) -> Stages:
+        """The stages, with the retry on the flattened ground where `flatten_retry` asks for it
+        and the preprocessing stage has a `flattened()` variant (the built-in one does)."""
+        flattened = getattr(preprocess, "flattened", None)
+        retry = flattened() if flatten_retry and callable(flattened) else None
+        return cls(preprocess, layers, lines, cut, retry)
+
+    def options(self) -> dict[str, Any]:
+        """The options of the built-in stages among these, by their `OcrOptions` field (the
+        reader reads some, e.g. the em size; another plugin's stage leaves the default)."""
+        stages: tuple[Any, ...] = (self.preprocess, self.layers, self.lines, self.cut)
+        return {field: stage.options for stage in stages
+                if (field := _OPTIONS_FIELD.get(type(stage))) is not None}
 
 
 def analyse(source: ImageSource, options: OcrOptions | None = None,

@@ -21,7 +21,7 @@ from jiema.output import (
     same_file,
 )
 
-from .plugin import CLASSIFIER_COMPONENT, LINE_COMPONENT
+from .plugin import CLASSIFIER_COMPONENT, LINE_COMPONENT, LINE_TOP_K
 
 #: The reader a model of each component feeds: `--model` implies `--reader`.
 READER_OF_COMPONENT = {CLASSIFIER_COMPONENT: "cut-classify", LINE_COMPONENT: "line-ctc"}
@@ -51,10 +51,11 @@ def _plain(record: Record, many: bool) -> str:
 @click.command("ocr")
 @inputs_argument
 @jsonl_option
-@click.option("--reader", "reader_kind", type=click.Choice(["cut-classify", "line-ctc"]),
-              default=None,
-              help="Emission model: cut glyphs for the char CNN, or read whole lines with the "
-                   "CTC line recogniser (gb2312-line-ctc); both feed the same LM "
+@click.option("--reader", "reader_kind",
+              type=click.Choice(["cut-classify", "line-ctc", "surer"]), default=None,
+              help="Emission model: cut glyphs for the char CNN, read whole lines with the "
+                   "CTC line recogniser (gb2312-line-ctc), or surer: both, keeping per line "
+                   "the reading its reader is surer of; all feed the same LM "
                    "(default: the reader of --model if given, else the configured one, "
                    "cut-classify).")
 @model_option(None, component=tuple(READER_OF_COMPONENT),
@@ -103,7 +104,11 @@ def ocr_command(engine: Any, inputs: tuple[str, ...], jsonl: bool, reader_kind: 
             log.debug("reading %s failed", file, exc_info=True)
             return Record(file, error=describe_error(exc, file), extra={"lines": []})
         if out_dir is not None:
-            _write_debug(out_dir, _debug_stem(file, stems), analysis, result)
+            try:
+                _write_debug(out_dir, _debug_stem(file, stems), analysis, result)
+            except Exception as exc:  # a picture that cannot be drawn loses no reading
+                click.echo(f"jiema: {file}: the --debug-dir pictures failed: "
+                           f"{describe_error(exc, file)}", err=True)
         if not result.text.strip():
             return Record(file, error=describe_error(NoTextError("no text found")),
                           extra={"lines": []})
@@ -133,6 +138,7 @@ def _reader(engine: Any, kind: str | None, model: Any, no_lm: bool,
     """The configured ocr pipeline, with the command line's overrides applied."""
     from .line_ctc import LineCTCReader
     from .pipeline import OcrReader
+    from .surer_reader import SurerReader
 
     reader = engine.task("ocr")
     if kind is None and model is None and not no_lm and lm_weight is None:
@@ -146,21 +152,34 @@ def _reader(engine: Any, kind: str | None, model: Any, no_lm: bool,
 
         lm = getattr(decoder, "lm", None) or load_default_lm()
         decoder = lm_decoder(lm, lm_weight)
-    lines = isinstance(reader, LineCTCReader) if kind is None else kind == "line-ctc"
-    if lines:
+    if kind is None:
+        kind = ("surer" if isinstance(reader, SurerReader)
+                else "line-ctc" if isinstance(reader, LineCTCReader) else "cut-classify")
+    whole = reader.line_reader if isinstance(reader, SurerReader) else reader
+    glyphs = reader.cut_reader if isinstance(reader, SurerReader) else reader
+
+    def line_reader() -> LineCTCReader:
         spec = _model_spec(engine, model, LINE_COMPONENT)
-        if spec is None and isinstance(reader, LineCTCReader):
-            recognizer = reader.recognizer
+        if spec is None and isinstance(whole, LineCTCReader):
+            recognizer = whole.recognizer
         else:
             recognizer = engine.component(LINE_COMPONENT, model=spec).recognizer
         return LineCTCReader(recognizer, decoder, reader.options,
-                             k=getattr(reader, "k", 5), stages=reader.stages)
-    spec = _model_spec(engine, model, CLASSIFIER_COMPONENT)
-    if spec is None and isinstance(reader, OcrReader):
-        classifier = reader.classifier
-    else:
-        classifier = engine.component(CLASSIFIER_COMPONENT, model=spec)
-    return OcrReader(classifier, decoder, reader.options, reader.stages)
+                             k=getattr(whole, "k", LINE_TOP_K), stages=reader.stages)
+
+    def cut_reader() -> OcrReader:
+        spec = _model_spec(engine, model, CLASSIFIER_COMPONENT)
+        if spec is None and isinstance(glyphs, OcrReader):
+            classifier = glyphs.classifier
+        else:
+            classifier = engine.component(CLASSIFIER_COMPONENT, model=spec)
+        return OcrReader(classifier, decoder, reader.options, reader.stages)
+
+    if kind == "line-ctc":
+        return line_reader()
+    if kind == "surer":
+        return SurerReader(cut_reader(), line_reader())
+    return cut_reader()
 
 
 def _model_spec(engine: Any, model: Any, component: str) -> Any:

@@ -84,6 +84,23 @@ def default_fonts(dirs: Sequence[str] = FONT_DIRS) -> list[FontFace]:
     return out
 
 
+# How `render_glyph` distorts a training glyph beyond its `RenderOptions`: chosen by hand to
+# look like the crops the cutter delivers from rendered lines (no per-value error counts kept).
+BOLD_MIN_SIZE = 22  # px: a 1 px outline stroke only from this size up (smaller glyphs clog)
+THIN_MIN_SIZE = 30  # px: thinning only from this size up (smaller glyphs lose strokes)
+THIN_FILTER_PX = 3  # max-filter side: one pixel off each side of a stroke
+RENDER_PAD_PX = 4  # canvas beyond the widest margin, so that rotation never cuts ink
+GROUND_HEADROOM = 20  # gray levels: the ground is at least min_contrast + this
+CLIP_MIN_INK_PX = 4  # a side is shaved off only ink taller (wider) than this
+GRADIENT_OF_CONTRAST = 0.3  # the background ramp stays under this x the ink contrast
+LOWRES_MIN_SIZE = 24  # px: down-sampling only from this font size ...
+LOWRES_MIN_PX = 8  # ... and this crop side up
+LOWRES_SCALE = (0.5, 0.85)  # the down-sampling factor's range
+MIN_BLUR = 0.2  # px: the least blur radius drawn
+BLUR_FULL_SIZE = 32  # px: smaller glyphs get a proportionally smaller blur radius
+NOISE_OF_CONTRAST = 0.15  # the noise sigma stays under this x the ink contrast
+
+
 class RenderOptions(BaseModel):
     """How widely training glyphs vary; the defaults cover printed text at 16-56 px."""
 
@@ -142,19 +159,19 @@ def render_glyph(
 
     o = options or RenderOptions()
     size = int(rng.integers(o.min_size, o.max_size + 1))
-    stroke = 1 if size >= 22 and rng.random() < o.bold_prob else 0
+    stroke = 1 if size >= BOLD_MIN_SIZE and rng.random() < o.bold_prob else 0
     font = _pil_font(face.path, face.index, size)
-    pad = int(math.ceil(size * (0.5 + o.max_pad))) + 4
+    pad = int(math.ceil(size * (0.5 + o.max_pad))) + RENDER_PAD_PX
     side = size + 2 * pad
-    bg = int(rng.integers(o.min_contrast + 20, 256))
+    bg = int(rng.integers(o.min_contrast + GROUND_HEADROOM, 256))
     fg = int(rng.integers(0, max(1, bg - o.min_contrast + 1)))
     img = Image.new("L", (side, side), 255)
     from PIL import ImageDraw
 
     ImageDraw.Draw(img).text((side / 2, side / 2), ch, fill=0, font=font, anchor="mm",
                              stroke_width=stroke, stroke_fill=0)
-    if stroke == 0 and size >= 30 and rng.random() < o.thin_prob:
-        img = img.filter(ImageFilter.MaxFilter(3))  # white grows: strokes get thinner
+    if stroke == 0 and size >= THIN_MIN_SIZE and rng.random() < o.thin_prob:
+        img = img.filter(ImageFilter.MaxFilter(THIN_FILTER_PX))  # white grows: strokes get thinner
     angle = math.radians(float(rng.uniform(-o.max_rotation, o.max_rotation)))
     shear = float(rng.uniform(-o.max_shear, o.max_shear))
     c, s_ = math.cos(angle), math.sin(angle)
@@ -172,13 +189,13 @@ def render_glyph(
     margin = lambda: int(rng.integers(0, int(o.max_pad * size) + 2))  # noqa: E731
     if rng.random() < o.clip_prob:  # a cutter that shaves an edge
         edge = int(rng.integers(4))
-        if edge == 0 and y1 - y0 > 4:
+        if edge == 0 and y1 - y0 > CLIP_MIN_INK_PX:
             y0 += 1
-        elif edge == 1 and y1 - y0 > 4:
+        elif edge == 1 and y1 - y0 > CLIP_MIN_INK_PX:
             y1 -= 1
-        elif edge == 2 and x1 - x0 > 4:
+        elif edge == 2 and x1 - x0 > CLIP_MIN_INK_PX:
             x0 += 1
-        elif x1 - x0 > 4:
+        elif x1 - x0 > CLIP_MIN_INK_PX:
             x1 -= 1
         top, bottom, left, right = 0, 0, 0, 0
     else:
@@ -187,24 +204,24 @@ def render_glyph(
     h, w = ink.shape
     gray = bg + (fg - bg) * ink
     if o.max_gradient > 0:
-        top_amp = min(o.max_gradient, 0.3 * (bg - fg))
+        top_amp = min(o.max_gradient, GRADIENT_OF_CONTRAST * (bg - fg))
         amp = float(rng.uniform(-top_amp, top_amp))
         theta = float(rng.uniform(0, 2 * math.pi))
         yy, xx = np.mgrid[0:h, 0:w].astype(np.float32)
         ramp = (math.cos(theta) * xx / max(w, 1) + math.sin(theta) * yy / max(h, 1))
         gray = gray + amp * ramp * (1.0 - ink)  # the ramp is in the background only
     out = Image.fromarray(np.clip(gray, 0, 255).astype(np.uint8))
-    if rng.random() < o.lowres_prob and size >= 24 and min(h, w) >= 8:
-        f = float(rng.uniform(0.5, 0.85))
+    if rng.random() < o.lowres_prob and size >= LOWRES_MIN_SIZE and min(h, w) >= LOWRES_MIN_PX:
+        f = float(rng.uniform(*LOWRES_SCALE))
         small = (max(2, round(w * f)), max(2, round(h * f)))
         out = out.resize(small, Image.Resampling.BILINEAR).resize(
             (w, h), Image.Resampling.BILINEAR)
     if rng.random() < o.blur_prob:
-        radius = float(rng.uniform(0.2, o.max_blur)) * min(1.0, size / 32)
+        radius = float(rng.uniform(MIN_BLUR, o.max_blur)) * min(1.0, size / BLUR_FULL_SIZE)
         out = out.filter(ImageFilter.GaussianBlur(radius))
     arr = np.asarray(out, dtype=np.float32)
     if o.max_noise > 0:
-        sigma = float(rng.uniform(0, min(o.max_noise, 0.15 * (bg - fg))))
+        sigma = float(rng.uniform(0, min(o.max_noise, NOISE_OF_CONTRAST * (bg - fg))))
         arr = (arr + rng.normal(0.0, sigma, arr.shape)).astype(np.float32)
     arr = np.clip(arr, 0, 255).astype(np.uint8)
     if invert if invert is not None else rng.random() < o.invert_prob:

@@ -21,6 +21,7 @@ from .ctc_decode import CTC_LM_WEIGHT, decode_frames
 from .glyphs import (
     INK_MARGIN_PX,
     INK_THRESHOLD,
+    INPUT_SIZE,
     MIN_INK_CONTRAST,
     FontFace,
     Polarity,
@@ -32,6 +33,10 @@ from .language_model import CharLM
 COMPONENT = "ocr.line_ctc.v1"
 LINE_HEIGHT = 32
 FRAME = 4  # input pixels per output frame
+# `render_line`'s training lines, chosen by hand: a light ground, dark ink, a margin of a
+# quarter of the font size (the noise and the recogniser's normalisation do the rest)
+RENDER_GROUND, RENDER_INK = 235, 30  # gray levels
+RENDER_PAD_PER_SIZE = 4  # margin = font size // this
 
 
 def normalize_line(img: np.ndarray, height: int = LINE_HEIGHT,
@@ -76,9 +81,9 @@ def render_line(text: str, face: FontFace, rng: np.random.Generator, size: int =
 
     font = _pil_font(face.path, face.index, size)
     left, top, right, bottom = font.getbbox(text)
-    pad = size // 4
-    img = Image.new("L", (right - left + 2 * pad, bottom - top + 2 * pad), 235)
-    ImageDraw.Draw(img).text((pad - left, pad - top), text, fill=30, font=font)
+    pad = size // RENDER_PAD_PER_SIZE
+    img = Image.new("L", (right - left + 2 * pad, bottom - top + 2 * pad), RENDER_GROUND)
+    ImageDraw.Draw(img).text((pad - left, pad - top), text, fill=RENDER_INK, font=font)
     arr = np.asarray(img, dtype=np.float32) + rng.normal(0, noise, (img.height, img.width))
     return np.clip(arr, 0, 255).astype(np.uint8)
 
@@ -114,7 +119,7 @@ class LineRecognizer:
         if arch == "charnet_ctc":
             from .cnn.ctc_net import CharNetCTC
 
-            h = height or 40
+            h = height or INPUT_SIZE  # the char CNN's input side (its conv stages start it)
             return cls(CharNetCTC(len(cs), input_size=h, width=width, hidden=hidden), cs,
                        arch, h)
         from .cnn.ctc_net import LineCTCNet
@@ -180,9 +185,11 @@ class LineRecognizer:
     def save(self, path: str | os.PathLike[str], name: str = "line-ctc",
              training: dict[str, Any] | None = None,
              scores: dict[str, float] | None = None,
-             earlier: Sequence[Sequence[str]] = ()) -> Path:
+             earlier: Sequence[Sequence[str]] = (), training_data: str = "",
+             licence: str = "", debian: Sequence[str] | None = None) -> Path:
         """fp16 safetensors + card (`training`: hyperparameters and run facts for the card;
-        `earlier`: the rebuild lines of the model it started from)."""
+        `earlier`: the rebuild lines of the model it started from; `training_data`, `licence`
+        and `debian` (font packages, default the four Debian fonts'): the data it saw)."""
         from jiema.models import ModelCard, provenance, save_model
 
         from .synth import FONT_PACKAGES
@@ -198,8 +205,9 @@ class LineRecognizer:
                          hyperparameters={**(training or {}), "arch": self.arch,
                                           "width": width, "hidden": hidden,
                                           "line_height": self.height, "frame": FRAME},
-                         scores=scores or {},
-                         **provenance(earlier=earlier, debian=FONT_PACKAGES))
+                         scores=scores or {}, training_data=training_data, licence=licence,
+                         **provenance(earlier=earlier,
+                                      debian=FONT_PACKAGES if debian is None else debian))
         weights, _ = save_model(tensors, card, Path(path))
         return weights
 
@@ -274,11 +282,13 @@ class LineCTCReader:
         return OcrResult(lines, timings)
 
     def _lm(self) -> tuple[CharLM | None, float]:
-        """The decoder's LM and weight (an `LMDecoder`; None: no LM)."""
-        if self.decoder is None:
+        """The decoder's LM and weight (an `LMDecoder`; a decoder with no `lm`, such as
+        `ocr.no_lm.v1`'s, or None: no LM). The frames are decoded here, with the LM alone."""
+        lm = getattr(self.decoder, "lm", None)
+        if lm is None:
             return None, 0.0
         weight = getattr(self.decoder, "requested_weight", None)
-        return self.decoder.lm, CTC_LM_WEIGHT if weight is None else float(weight)
+        return lm, CTC_LM_WEIGHT if weight is None else float(weight)
 
     def read_line(self, analysis: Any, line: Any) -> Any:
         """A `LineResult` (None when the line does not look like text)."""
@@ -303,8 +313,10 @@ class LineCTCReader:
         lx, ly = line.box[0], line.box[1]
         glyphs = []
         for (t0, t1), ch, p, cand in zip(spans, text, confs, cands, strict=True):
-            x0 = max(0, int((FRAME * t0 - 2) / f))
-            x1 = min(w, int(math.ceil((FRAME * (t1 + 1) - 2) / f)))
+            # clamped into the crop: the frames' scale comes from the ink rows, which
+            # `normalize_line` finds by its own threshold, so the last frames can overshoot
+            x0 = min(max(0, int((FRAME * t0 - 2) / f)), w - 1)
+            x1 = max(x0 + 1, min(w, int(math.ceil((FRAME * (t1 + 1) - 2) / f))))
             box = ((lx + x0) // s, (ly + top) // s, -(-(lx + x1) // s), -(-(ly + bottom) // s))
             glyphs.append(GlyphResult(box, ch, float(p), [(c, float(q)) for c, q in cand]))
         box = (line.box[0] // s, line.box[1] // s, -(-line.box[2] // s), -(-line.box[3] // s))

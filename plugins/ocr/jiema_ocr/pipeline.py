@@ -51,7 +51,7 @@ from .text_rules import (
 
 __all__ = ["Analysis", "GlyphClassifier", "GlyphResult", "LMDecoder", "LineDecoder", "LineResult",
            "OcrOptions", "OcrReader", "OcrResult", "Stages", "analyse", "default_reader",
-           "glyph_crop", "lm_decoder", "read_text"]
+           "first_candidates", "glyph_crop", "lm_decoder", "read_text"]
 
 
 # two glyph boxes overlapping this much (intersection over union) are the same glyph read twice
@@ -249,11 +249,7 @@ class OcrReader:
         t0 = time.perf_counter()
         if self.options.text_rules:
             cands = dots_may_be_commas(cands)
-        if self.decoder is not None:
-            text, confs = self.decoder(cands)
-        else:
-            text = "".join(c[0][0] for c in cands)
-            confs = best
+        text, confs = (self.decoder or first_candidates)(cands)
         if self.options.text_rules:
             text = finish_text(text, cands)
         if timings is not None:
@@ -268,6 +264,12 @@ class OcrReader:
         em = max(line.height, 1.0) * self.options.cutting.em_per_height
         text = with_spaces(glyphs, em / s, self.options.space_gap)
         return LineResult(_scaled(line.box, s), text, float(np.mean(confs)), glyphs)
+
+
+def first_candidates(cands: Candidates) -> tuple[str, list[float]]:
+    """The line decoder without a language model (`ocr.no_lm.v1`): each glyph's first (most
+    probable) candidate, its probability the confidence."""
+    return "".join(c[0][0] for c in cands), [c[0][1] if c else 0.0 for c in cands]
 
 
 def _iou(a: Box, b: Box) -> float:

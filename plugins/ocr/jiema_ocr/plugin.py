@@ -4,12 +4,14 @@ components, the shipped models and the `jiema ocr` command (plus the training co
 from __future__ import annotations
 
 import functools
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import jiema
 from jiema.registry import Stage
 from pydantic import BaseModel, ConfigDict, Field, create_model
+from pydantic.fields import FieldInfo
 
 TASK = "ocr"
 MODELS_DIR = Path(__file__).parent / "models"
@@ -20,6 +22,7 @@ LM_COMPONENT = "ocr.char_bigram.v1"
 LM_MODEL = "pd98-char-bigram"
 LINE_COMPONENT = "ocr.line_ctc.v1"  # = line_ctc.COMPONENT
 LINE_MODEL = "gb2312-line-ctc"
+SURER_COMPONENT = "ocr.surer.v1"  # both readers, the surer reading per line
 
 
 # OcrOptions' fields that are stages of their own, each with its config block
@@ -43,25 +46,109 @@ def reader_options() -> type[BaseModel]:
     )
 
 
-class LineReaderOptions(BaseModel):
-    """Knobs of the whole-line reader (`line_ctc.LineCTCReader`): no cutting, so fewer."""
-
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
-    top_k: int = Field(5, ge=1, le=50, description="candidates per character position")
-    min_line_confidence: float = Field(0.15, ge=0, le=1)
-    max_pixels: int = Field(40_000_000, ge=1)
-    flatten_retry: bool = True
-    flatten_more: bool = True
+#: The `OcrOptions` fields the whole-line reader reads (it cuts no glyphs, so the cutting and
+#: text-rule knobs are not among them).
+_LINE_READER_FIELDS = ("min_line_confidence", "max_pixels", "flatten_retry", "flatten_more")
+#: The line reader's candidates per character position (the glyph reader's `top_k` is 10: it
+#: ranks cuts by recognition too).
+LINE_TOP_K = 5
 
 
-class LineReaderParts:
-    """What the `ocr.line_ctc.v1` reader component builds: its recogniser and options; the
-    task factory adds the image stages and the decoder."""
+@functools.cache
+def line_reader_options() -> type[BaseModel]:
+    """The whole-line reader's options: its `OcrOptions` fields, derived from them (no hand
+    copy), and `top_k` with the line reader's own default."""
+    from .options import OcrOptions
 
-    def __init__(self, recognizer: Any, options: LineReaderOptions) -> None:
+    fields: dict[str, Any] = {name: (OcrOptions.model_fields[name].annotation,
+                                     OcrOptions.model_fields[name])
+                              for name in _LINE_READER_FIELDS}
+    top_k = OcrOptions.model_fields["top_k"]
+    fields["top_k"] = (top_k.annotation, FieldInfo.merge_field_infos(
+        top_k, default=LINE_TOP_K, description="candidates per character position"))
+    return create_model(  # type: ignore[call-overload, no-any-return]
+        "LineReaderOptions", __config__=ConfigDict(extra="forbid", frozen=True),
+        __doc__="Knobs of the whole-line reader (`line_ctc.LineCTCReader`).", **fields,
+    )
+
+
+class GlyphReaderBuilder:
+    """What `ocr.cut_classify.v1` builds: called by the task pipeline with the task's other
+    stages, it returns the reader (`pipeline.OcrReader`) that cuts glyphs and classifies them.
+    `classifier` is called for the classifier stage only when this reader needs it."""
+
+    def __init__(self, options: BaseModel) -> None:
+        self.options = options
+
+    def __call__(self, *, preprocess: Any, layers: Any, lines: Any, cut: Any, decoder: Any,
+                 classifier: Callable[[], Any]) -> Any:
+        from .analysis import Stages
+        from .pipeline import OcrOptions, OcrReader
+
+        stages = Stages.of(preprocess, layers, lines, cut,
+                           flatten_retry=self.options.flatten_retry)  # type: ignore[attr-defined]
+        options = OcrOptions(**stages.options(), **self.options.model_dump())
+        return OcrReader(classifier(), decoder, options, stages)
+
+
+class LineReaderBuilder:
+    """What `ocr.line_ctc.v1` builds: its line recogniser and options; called like
+    `GlyphReaderBuilder`, it returns a `line_ctc.LineCTCReader` (no classifier, no cutting)."""
+
+    def __init__(self, recognizer: Any, options: BaseModel) -> None:
         self.recognizer = recognizer
         self.options = options
+
+    def __call__(self, *, preprocess: Any, layers: Any, lines: Any, cut: Any, decoder: Any,
+                 classifier: Callable[[], Any]) -> Any:
+        from .analysis import Stages
+        from .line_ctc import LineCTCReader
+        from .options import OcrOptions
+
+        opts: Any = self.options
+        stages = Stages.of(preprocess, layers, lines, cut, flatten_retry=opts.flatten_retry)
+        options = OcrOptions(**stages.options(), **opts.model_dump(exclude={"top_k"}))
+        return LineCTCReader(self.recognizer, decoder, options, k=opts.top_k, stages=stages)
+
+
+@functools.cache
+def surer_reader_options() -> type[BaseModel]:
+    """The surer-of-two reader's options: the cut-and-classify reader's, and `line_top_k` for
+    its whole-line half (the other knobs the two share)."""
+    base = reader_options()
+    fields: dict[str, Any] = {name: (f.annotation, f) for name, f in base.model_fields.items()}
+    fields["line_top_k"] = (int, Field(LINE_TOP_K, ge=1,
+                                       description="candidates per character, whole-line half"))
+    fields["line_model"] = (str, Field(LINE_MODEL, min_length=1,
+                                       description=f"the whole-line half's {LINE_COMPONENT} "
+                                                   "model: a shipped name or a path"))
+    return create_model(  # type: ignore[call-overload, no-any-return]
+        "SurerReaderOptions", __config__=ConfigDict(extra="forbid", frozen=True),
+        __doc__="Knobs of the surer-of-two reader (`surer_reader.SurerReader`).", **fields,
+    )
+
+
+class SurerReaderBuilder:
+    """What `ocr.surer.v1` builds: called like `GlyphReaderBuilder`, it returns a
+    `surer_reader.SurerReader` that reads each line both ways (glyphs cut for the classifier,
+    whole by the line recogniser) and keeps the reading its reader is surer of."""
+
+    def __init__(self, recognizer: Any, options: BaseModel) -> None:
+        self.recognizer = recognizer
+        self.options = options
+
+    def __call__(self, *, preprocess: Any, layers: Any, lines: Any, cut: Any, decoder: Any,
+                 classifier: Callable[[], Any]) -> Any:
+        from .surer_reader import SurerReader
+
+        opts = self.options.model_dump()
+        stages = {"preprocess": preprocess, "layers": layers, "lines": lines, "cut": cut,
+                  "decoder": decoder, "classifier": classifier}
+        glyphs = GlyphReaderBuilder(reader_options()(**{
+            k: v for k, v in opts.items() if not k.startswith("line_")}))(**stages)
+        whole = LineReaderBuilder(self.recognizer, line_reader_options()(
+            **{k: opts[k] for k in _LINE_READER_FIELDS}, top_k=opts["line_top_k"]))(**stages)
+        return SurerReader(glyphs, whole)
 
 
 class ClassifierOptions(BaseModel):
@@ -88,15 +175,17 @@ def _shipped(name: str) -> str | None:
     return name if (MODELS_DIR / f"{name}.safetensors").is_file() else None
 
 
-def _stage_options(kind: str) -> Any:
-    from . import cutting, layering, preprocess, regions
+def _image_stage(kind: str) -> tuple[type[BaseModel], Callable[[Any, Any], Any]]:
+    """The options model of a built-in image stage, and its factory (options -> the callable
+    stage, from `analysis`)."""
+    from . import analysis, cutting, layering, preprocess, regions
 
-    return {
-        "preprocess": preprocess.PreprocessOptions,
-        "layering": layering.LayerOptions,
-        "regions": regions.RegionOptions,
-        "cutting": cutting.CutOptions,
-    }[kind]
+    stage: Any = {"preprocess": (preprocess.PreprocessOptions, analysis.Preprocess),
+                  "layering": (layering.LayerOptions, analysis.FindLayers),
+                  "regions": (regions.RegionOptions, analysis.FindLines),
+                  "cutting": (cutting.CutOptions, analysis.CutGlyphs)}[kind]
+    options, build = stage
+    return options, lambda opts, model: build(opts)
 
 
 def make_classifier(options: ClassifierOptions, model: Any) -> Any:
@@ -116,41 +205,50 @@ def make_lm_decoder(options: LMOptions, model: Any) -> Any:
     return LMDecoder(lm, options.lm_weight)
 
 
-def make_line_reader(options: LineReaderOptions, model: Any) -> LineReaderParts:
+def _line_recognizer(component: str, model: Any) -> Any:
     from .line_ctc import LineRecognizer
 
     if model is None and not _shipped(LINE_MODEL):
         raise jiema.errors.ModelFileError(
-            f"{LINE_COMPONENT} needs a line-recogniser model (none is shipped as "
+            f"{component} needs a line-recogniser model (none is shipped as "
             f"{LINE_MODEL!r}): train one with `jiema train ocr-line` and name it in the config")
-    return LineReaderParts(LineRecognizer.load(model.path if model is not None else LINE_MODEL),
-                           options)
+    return LineRecognizer.load(model.path if model is not None else LINE_MODEL)
+
+
+def make_line_reader(options: BaseModel, model: Any) -> LineReaderBuilder:
+    return LineReaderBuilder(_line_recognizer(LINE_COMPONENT, model), options)
+
+
+def make_surer_reader(options: BaseModel, model: Any) -> SurerReaderBuilder:
+    """The surer-of-two reader; its line model comes from its `line_model` option (a model
+    names one component, and this reader's classifier is the classifier stage's)."""
+    from .line_ctc import LineRecognizer
+
+    return SurerReaderBuilder(LineRecognizer.load(options.line_model),  # type: ignore[attr-defined]
+                              options)
+
+
+def make_no_lm(options: BaseModel, model: Any) -> Any:
+    from .pipeline import first_candidates
+
+    return first_candidates
 
 
 def ocr_factory(engine: jiema.Engine, config: Any) -> Any:
     """The `ocr` pipeline: an image (path, bytes, PIL image or array) -> `OcrResult`.
 
-    The reader stage picks the emission model: `ocr.cut_classify.v1` cuts glyphs for the char
-    classifier, `ocr.line_ctc.v1` reads whole lines with the line recogniser; both feed the
-    same decoder."""
-    from .pipeline import OcrOptions, OcrReader
-
-    reader = engine.build(config["reader"])
-    stages = {
-        "preprocess": engine.build(config["preprocess"]),
-        "layers": engine.build(config["layering"]),
-        "regions": engine.build(config["regions"]),
-        "cutting": engine.build(config["cutting"]),
-    }
-    decoder = engine.build(config["decoder"])
-    if isinstance(reader, LineReaderParts):
-        from .line_ctc import LineCTCReader
-
-        opts = reader.options  # its fields are OcrOptions', but top_k: candidates per position
-        options = OcrOptions(**stages, **opts.model_dump(exclude={"top_k"}))
-        return LineCTCReader(reader.recognizer, decoder, options, k=opts.top_k)
-    options = OcrOptions(**stages, **reader.model_dump())
-    return OcrReader(engine.build(config["classifier"]), decoder, options)
+    Every stage is a component the config chose, built into a callable; the reader stage's
+    (`ocr.cut_classify.v1` cuts glyphs for the char classifier, `ocr.line_ctc.v1` reads whole
+    lines with the line recogniser) is called with the others and returns the reader."""
+    build_reader = engine.build(config["reader"])
+    return build_reader(
+        preprocess=engine.build(config["preprocess"]),
+        layers=engine.build(config["layering"]),
+        lines=engine.build(config["regions"]),
+        cut=engine.build(config["cutting"]),
+        decoder=engine.build(config["decoder"]),
+        classifier=lambda: engine.build(config["classifier"]),
+    )
 
 
 @jiema.hookimpl
@@ -194,21 +292,26 @@ def register_components(register: Any) -> None:
         ("cutting", "ocr.projection_cut.v1", "Column-projection segments regrouped by DP on "
                                              "the square glyph width."),
     ):
-        register(f"ocr.{kind}", name, factory=lambda options, model: options,
-                 options=_stage_options(kind), description=what)
-    register("ocr.reader", "ocr.cut_classify.v1", factory=lambda options, model: options,
-             options=reader_options(),
+        options, factory = _image_stage(kind)
+        register(f"ocr.{kind}", name, factory=factory, options=options, description=what)
+    register("ocr.reader", "ocr.cut_classify.v1",
+             factory=lambda options, model: GlyphReaderBuilder(options), options=reader_options(),
              description="Cut glyphs, classify every plausible cut, keep the best by recognition.")
-    register("ocr.reader", LINE_COMPONENT, factory=make_line_reader, options=LineReaderOptions,
+    register("ocr.reader", LINE_COMPONENT, factory=make_line_reader,
+             options=line_reader_options(),
              description="Whole-line recogniser (conv features -> CTC), no glyph cutting; its "
                          "character positions go to the same decoder.")
+    register("ocr.reader", SURER_COMPONENT, factory=make_surer_reader,
+             options=surer_reader_options(),
+             description="Each line read both ways (cut + classify, and whole by the line "
+                         "recogniser); the reading its reader is surer of is kept.")
     register("ocr.classifier", CLASSIFIER_COMPONENT, factory=make_classifier,
              options=ClassifierOptions,
              description="Char CNN (PyTorch): top-k GB2312 characters, digits, Latin, punctuation.")
     register("ocr.decoder", LM_COMPONENT, factory=make_lm_decoder, options=LMOptions,
              description="Character bigram LM (People's Daily 1998-01) over the candidate "
                          "lattice, best path by the core's Viterbi.")
-    register("ocr.decoder", "ocr.no_lm.v1", factory=lambda options, model: None,
+    register("ocr.decoder", "ocr.no_lm.v1", factory=make_no_lm,
              description="No language model: each glyph keeps its best candidate.")
 
 

@@ -46,6 +46,10 @@ FRAGMENT_MAX_PIECES = 3  # ... of it (a mark broken by noise) when of at most th
 GROUND_MIN_WIDTH = 0.5  # x the image's width: a nearly full-height component this wide is ground
 SEED_MAX_ASPECT = 4  # a seed is at most this many times as wide as it is high ...
 SEED_ASPECT_SLACK_PX = 2  # ... plus this many px
+# ... unless it has the ink of touching glyphs (screen text set tight: 已经进入推进 one component
+# of 111 x 16 px, fill 0.32, in the shared news screenshot): a rule is nearly solid, a frame
+# nearly empty. Set from that fill and the fills of rendered glyph runs (0.25-0.5).
+TOUCHING_GLYPHS_FILL = (0.2, 0.6)
 MAX_SEEDS = 1500  # more seeds in one layer are noise or texture, not text
 ROW_MARK_MAX_HEIGHT = 0.6  # x the tallest seed: components this low are marks in a row
 ROW_MARK_MIN_AREA = 4  # px of ink at least (with `min_attach_area`)
@@ -217,7 +221,8 @@ def _lines_in_layer(gray: np.ndarray, mask: np.ndarray, layer: int, opts: Region
         & (h < opts.max_height_fraction * H)
         & ~big_background
         & ~blob
-        & (w <= SEED_MAX_ASPECT * h + SEED_ASPECT_SLACK_PX)
+        & ((w <= SEED_MAX_ASPECT * h + SEED_ASPECT_SLACK_PX)
+           | ((fill >= TOUCHING_GLYPHS_FILL[0]) & (fill <= TOUCHING_GLYPHS_FILL[1])))
     )
     if len(seeds) == 0 or len(seeds) > MAX_SEEDS:
         return []

@@ -31,6 +31,11 @@ class SurerReader:
         self.options = cut_reader.options
         self.stages = cut_reader.stages
 
+    @property
+    def decoder(self) -> Any:
+        """The LM decoder the two halves share (the cut-and-classify half's)."""
+        return self.cut_reader.decoder
+
     def __call__(self, source: Any) -> OcrResult:
         return self.read(source)
 

@@ -135,6 +135,19 @@ def train_ocr_lm_command(corpora: tuple[str, ...], out_path: str, alpha: float,
 @step_options(steps=4000, batch_size=16, lr=5e-4)
 @click.option("--eval-lines", type=click.IntRange(min=0), default=200, show_default=True,
               help="Held-out lines (their own seed) scored at every checkpoint.")
+@click.option("--data", type=click.Choice(["synth", "plain"]), default="synth",
+              show_default=True,
+              help="synth: lines like users' images (screen text 12-20 px, buttons, photos, "
+                   "text over pictures, titles; every training font; numbers, URLs, Latin words "
+                   "and punctuation runs mixed into the text); plain: the first recipe's "
+                   "24-48 px lines in the four Debian fonts.")
+@click.option("--words", multiple=True, type=click.Choice(["modern", "jieba"]),
+              default=("modern",), show_default=True,
+              help="With --data synth: word lists mixed into the corpus text (repeatable; "
+                   "jieba needs the jieba package).")
+@click.option("--workers", type=click.IntRange(min=0), default=0, show_default=True,
+              help="Line-rendering processes (0: render in the training process); the batches "
+                   "are the same for any number.")
 @click.option("--seed", type=int, default=0, show_default=True)
 @click.option("--name", default="gb2312-line-ctc", show_default=True,
               help="Model name for the card.")
@@ -142,12 +155,15 @@ def train_ocr_lm_command(corpora: tuple[str, ...], out_path: str, alpha: float,
 def train_ocr_line_command(corpora: tuple[str, ...], out_dir: str, resume: bool, init: str,
                            steps: int, minutes: float | None, batch_size: int, lr: float,
                            threads: int, device: str, checkpoint_minutes: float,
-                           eval_lines: int, seed: int, name: str) -> None:
+                           eval_lines: int, data: str, words: tuple[str, ...], workers: int,
+                           seed: int, name: str) -> None:
     """Train the line recogniser (conv features -> CTC) on lines rendered on the fly.
 
-    Lines of 2-14 characters of the corpus are drawn in the Debian CJK fonts at 24-48 px with
-    noise, blur, gradients and both polarities. Progress goes to standard error; a checkpoint is
-    written every --checkpoint-minutes and on Ctrl-C: run again with --resume.
+    With --data synth (the default) lines mostly of 2-14 characters (some up to 40) are drawn
+    in every installed training font (Noto Sans/Serif CJK SC in all weights, WenQuanYi, AR PL,
+    Smiley Sans; never a typeface withheld for measurement) in six styles, both polarities;
+    docs/ocr.md says how to look at a contact sheet of them. Progress goes to standard error; a
+    checkpoint is written every --checkpoint-minutes and on Ctrl-C: run again with --resume.
     """
     from jiema.errors import require
 
@@ -158,6 +174,7 @@ def train_ocr_line_command(corpora: tuple[str, ...], out_dir: str, resume: bool,
         corpus=list(corpora), init=None if init.lower() == "none" else init, steps=steps,
         minutes=minutes, batch_size=batch_size, lr=lr, threads=threads, device=device,
         checkpoint_minutes=checkpoint_minutes, eval_lines=eval_lines, seed=seed, name=name,
+        data=data, words=list(words), workers=workers,  # type: ignore[arg-type]
     )
     if resume:  # only a budget given on this command line changes the saved run
         ctx = click.get_current_context()
@@ -165,7 +182,7 @@ def train_ocr_line_command(corpora: tuple[str, ...], out_dir: str, resume: bool,
                  if ctx.get_parameter_source(k) != click.core.ParameterSource.DEFAULT}
         opts = LineTrainOptions.model_validate(
             {"corpus": list(corpora), **{k: getattr(opts, k) for k in given},
-             "threads": threads, "device": device})
+             "threads": threads, "device": device, "workers": workers})
     try:
         scores = train_lines(out_dir, opts, resume=resume)
     except FileNotFoundError as exc:

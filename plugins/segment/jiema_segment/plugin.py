@@ -93,22 +93,15 @@ def register_tasks(register: Any) -> None:
 
 @jiema.hookimpl
 def register_components(register: Any) -> None:
-    register(
-        "segment.segmenter",
-        COMPONENT,
-        factory=make_dict_segmenter,
-        options=DictOptions,
-        description="Dictionary word lattice with unigram log-probabilities, best path by Viterbi.",
-    )
     from .fcn.tagger import COMPONENT as FCN_COMPONENT
 
-    register(
-        "segment.segmenter",
-        FCN_COMPONENT,
-        factory=make_fcn_segmenter,
-        options=FCNOptions,
-        description="FCN S/B/M/E tagger (PyTorch) + SBME Viterbi, optional hard-decoding list.",
-    )
+    for name, factory, options, what in (
+        (COMPONENT, make_dict_segmenter, DictOptions,
+         "Dictionary word lattice with unigram log-probabilities, best path by Viterbi."),
+        (FCN_COMPONENT, make_fcn_segmenter, FCNOptions,
+         "FCN S/B/M/E tagger (PyTorch) + SBME Viterbi, optional hard-decoding list."),
+    ):
+        register("segment.segmenter", name, factory=factory, options=options, description=what)
 
 
 @jiema.hookimpl

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import sys
+from collections.abc import Callable
 from typing import Any
 
 import click
@@ -33,20 +34,31 @@ def _scale_options(func: Any) -> Any:
     return func
 
 
+def _pair_options(min_proba: float, min_proba_help: str, min_pmi: float,
+                  no_filtering_help: str) -> Callable[[Any], Any]:
+    """`--min-proba`, `--min-pmi` and `--no-filtering`: how strong a pair must be, and which
+    text is counted (the defaults and help differ between the finders)."""
+    def apply(func: Any) -> Any:
+        func = click.option("--no-filtering", is_flag=True, help=no_filtering_help)(func)
+        func = click.option("--min-pmi", type=click.FloatRange(min=0), default=min_pmi,
+                            show_default=True, help="Least pointwise mutual information "
+                            "(natural log) of a strong pair.")(func)
+        return click.option("--min-proba", default=min_proba, show_default=True,
+                            type=click.FloatRange(0, 1, min_open=True, max_open=True),
+                            help=min_proba_help)(func)
+
+    return apply
+
+
 def _echo(msg: str) -> None:
     click.echo(msg, err=True)
 
 
 @click.command("words")
 @_CORPUS
-@click.option("--min-proba", type=click.FloatRange(0, 1, min_open=True, max_open=True),
-              default=1e-7, show_default=True,
-              help="Least probability of a strong pair and of a kept candidate word.")
-@click.option("--min-pmi", type=click.FloatRange(min=0), default=1.0, show_default=True,
-              help="Least pointwise mutual information (natural log) of a strong pair.")
-@click.option("--no-filtering", is_flag=True,
-              help="Count whole lines (default: only runs of CJK U+4E00..U+9FA5 and ASCII "
-                   "letters/digits).")
+@_pair_options(1e-7, "Least probability of a strong pair and of a kept candidate word.", 1.0,
+               "Count whole lines (default: only runs of CJK U+4E00..U+9FA5 and ASCII "
+               "letters/digits).")
 @click.option("--out", "out_path", type=click.Path(dir_okay=False, writable=True), default=None,
               help="Write the dictionary here (default: standard output).")
 @_scale_options
@@ -83,14 +95,9 @@ def discover_words_command(corpus: tuple[str, ...], min_proba: float, min_pmi: f
                                  "tokenize with; default: discover it first with its defaults.")
 @click.option("--window", type=click.IntRange(1, 64), default=5, show_default=True,
               help="Skip-gram window in words.")
-@click.option("--min-proba", type=click.FloatRange(0, 1, min_open=True, max_open=True),
-              default=1e-5, show_default=True,
-              help="Least probability of a strong skip-gram pair and of a kept template.")
-@click.option("--min-pmi", type=click.FloatRange(min=0), default=2.0, show_default=True,
-              help="Least pointwise mutual information (natural log) of a strong pair.")
-@click.option("--no-filtering", is_flag=True,
-              help="Cut lines only at 。，、！？ and spaces (default: at every character that "
-                   "is not CJK U+4E00..U+9FA5 or an ASCII letter/digit).")
+@_pair_options(1e-5, "Least probability of a strong skip-gram pair and of a kept template.", 2.0,
+               "Cut lines only at 。，、！？ and spaces (default: at every character that is not "
+               "CJK U+4E00..U+9FA5 or an ASCII letter/digit).")
 @click.option("--out", "out_path", type=click.Path(dir_okay=False, writable=True), default=None,
               help="Templates file (default: standard output).")
 @click.option("--words-out", type=click.Path(dir_okay=False, writable=True), default=None,

@@ -64,22 +64,19 @@ def register_tasks(register: Any) -> None:
         output_type="SentTree",
         description="Parse a sentence into nested templates (minimum-entropy templates, DP).",
     )
-    register(
-        "discover-words",
-        factory=lambda engine, cfg: engine.build(cfg["finder"]),
-        stages={"finder": Stage("templates.word-finder", WORD_FINDER)},
-        input_type="corpus",
-        output_type="WordTable",
-        description="Unsupervised word discovery (strong pairs + minimum-entropy pruning).",
-    )
-    register(
-        "discover-templates",
-        factory=lambda engine, cfg: engine.build(cfg["finder"]),
-        stages={"finder": Stage("templates.template-finder", TEMPLATE_FINDER)},
-        input_type="corpus, tokenizer",
-        output_type="TemplateSet",
-        description="Sentence templates from skip-gram PMI chains.",
-    )
+    for task, kind, component, input_type, output_type, what in (
+        ("discover-words", "templates.word-finder", WORD_FINDER, "corpus", "WordTable",
+         "Unsupervised word discovery (strong pairs + minimum-entropy pruning)."),
+        ("discover-templates", "templates.template-finder", TEMPLATE_FINDER,
+         "corpus, tokenizer", "TemplateSet", "Sentence templates from skip-gram PMI chains."),
+    ):
+        register(task, factory=_finder_task, stages={"finder": Stage(kind, component)},
+                 input_type=input_type, output_type=output_type, description=what)
+
+
+def _finder_task(engine: jiema.Engine, config: Any) -> Any:
+    """A discovery task's pipeline: the finder component its config chose."""
+    return engine.build(config["finder"])
 
 
 @jiema.hookimpl

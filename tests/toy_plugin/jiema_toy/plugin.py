@@ -1,11 +1,13 @@
-"""jiema-toy: a task, two components, a model and two commands, using jiema's public API only.
+"""jiema-toy: a task, three components, a model and two commands, using jiema's public API only.
 
 The `shout` task labels each character keep (0) or upper (1) with a Viterbi decode: vowels
-prefer "upper" (emissions), and "sticky" transitions prefer staying in the same label.
+prefer "upper" (emissions; the config may swap in consonants instead), and "sticky" transitions
+prefer staying in the same label.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -47,16 +49,27 @@ class ShoutResult:
     confidence: float
 
 
-class VowelEmissions:
-    def __init__(self, options: VowelOptions) -> None:
+class LetterEmissions:
+    """Scores 'upper' `vowel_score` for the letters `picks` chooses, `other_score` elsewhere."""
+
+    def __init__(self, options: VowelOptions, picks: Callable[[str], bool]) -> None:
         self.options = options
+        self.picks = picks
 
     def __call__(self, text: str) -> Any:
         import numpy as np
 
         opts = self.options
-        upper = [opts.vowel_score if c in VOWELS else opts.other_score for c in text]
+        upper = [opts.vowel_score if self.picks(c) else opts.other_score for c in text]
         return np.stack([np.zeros(len(text)), np.array(upper, dtype=np.float64)], axis=1)
+
+
+def is_vowel(c: str) -> bool:
+    return c in VOWELS
+
+
+def is_consonant(c: str) -> bool:
+    return c.isalpha() and c not in VOWELS
 
 
 def make_sticky(options: StickyOptions, model: jiema.ModelSpec | None) -> jiema.DenseTransitions:
@@ -68,7 +81,7 @@ def make_sticky(options: StickyOptions, model: jiema.ModelSpec | None) -> jiema.
     )
 
 
-def make_pipeline(emissions: VowelEmissions, transitions: jiema.DenseTransitions) -> Any:
+def make_pipeline(emissions: LetterEmissions, transitions: jiema.DenseTransitions) -> Any:
     def shout(text: str) -> ShoutResult:
         if not text:
             return ShoutResult("", 1.0)
@@ -102,13 +115,14 @@ def register_tasks(register: Any) -> None:
 
 @jiema.hookimpl
 def register_components(register: Any) -> None:
-    register(
-        "toy.emissions",
-        "toy.vowels.v1",
-        factory=lambda options, model: VowelEmissions(options),
-        options=VowelOptions,
-        description="Scores 'upper' high for vowels.",
-    )
+    for name, picks in (("vowels", is_vowel), ("consonants", is_consonant)):
+        register(
+            "toy.emissions",
+            f"toy.{name}.v1",
+            factory=lambda options, model, picks=picks: LetterEmissions(options, picks),
+            options=VowelOptions,
+            description=f"Scores 'upper' high for {name}.",
+        )
     register(
         "transitions",
         "toy.sticky.v1",

@@ -14,7 +14,7 @@ from __future__ import annotations
 import os
 from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 import numpy as np
 import torch
@@ -23,11 +23,15 @@ from pydantic import BaseModel, ConfigDict, Field
 from ..cer import cer
 from ..charset import Charset, default_charset
 from ..line_ctc import FRAME, LineRecognizer, normalize_line
+from ..synth_text import half_width
 
 EVAL_SEED = 20261123
 HELD_OUT_EVERY = 20  # corpus line k is held out when k % 20 == 0
 LOSS_SHOWN_EVERY = 10  # steps between loss read-outs on the bar (each is a host sync)
 GRAD_CLIP = 5.0  # gradient norm cap: one bad batch cannot throw the weights far
+
+
+WordSource = Literal["modern", "jieba"]
 
 
 class LineTrainOptions(BaseModel):
@@ -48,6 +52,8 @@ class LineTrainOptions(BaseModel):
     max_chars: int = Field(14, ge=1)
     seed: int = 0
     threads: int = Field(1, ge=1)
+    workers: int = Field(0, ge=0, description="line-rendering processes (0: in-process); the "
+                         "batches are the same for any number")
     device: str = "cpu"
     checkpoint_minutes: float = Field(5.0, gt=0)
     eval_lines: int = Field(200, ge=0)
@@ -55,6 +61,14 @@ class LineTrainOptions(BaseModel):
     ascii_share: float = Field(0.5, ge=0, le=1, description="part of the lines whose full-width "
                                "digits, letters and signs (as the People's Daily prints them) "
                                "are drawn half-width, as most other text prints them")
+    data: Literal["synth", "plain"] = Field(
+        "synth", description="synth: lines like users' images (jiema_ocr.synth_lines: screen "
+        "text, buttons, photos, pictures, titles; all training fonts; modern text mixed in); "
+        "plain: the first recipe's 24-48 px lines in the four Debian fonts")
+    words: list[WordSource] = Field(
+        default_factory=lambda: list[WordSource](["modern"]),
+        description="with synth data: word lists mixed into the corpus text (jieba needs the "
+        "jieba package)")
     name: str = "line-ctc"
 
 
@@ -118,19 +132,74 @@ class LineSampler:
         return pad_batch([x for x, _ in items], self.height), [t for _, t in items]
 
 
-_NUMBER_SIGNS = frozenset(".%+-/")
+class SynthLineSampler(LineSampler):
+    """Random `(ink maps, texts)` of lines like users' images (`jiema_ocr.synth_lines`), in
+    every training font (`jiema_ocr.synth_fonts`), text from `jiema_ocr.synth_text`."""
+
+    def __init__(self, texts: Sequence[str], charset: Charset, lo: int = 2, hi: int = 14,
+                 height: int = 40, words: Sequence[str] = ("modern",)) -> None:
+        from ..synth_fonts import training_fonts
+        from ..synth_text import TextMaker
+
+        self.charset, self.height = charset, height
+        self.maker = TextMaker(texts, charset, words, lo, hi)
+        self.fonts = training_fonts()
+        if not self.fonts:
+            raise FileNotFoundError("no training font installed (fonts-noto-cjk, "
+                                    "fonts-noto-cjk-extra, fonts-wqy-microhei, ...)")
+
+    def one(self, rng: np.random.Generator) -> tuple[np.ndarray, str]:
+        from ..synth_lines import draw_line
+
+        item = draw_line(self.maker, self.fonts, rng)
+        return (normalize_line(item.gray, self.height, "dark" if item.dark_text else "light"),
+                item.label)
 
 
-def half_width(text: str) -> str:
-    """`text` with its full-width digits, letters and number signs (１９９８, ＡＰＥＣ, ５．３％)
-    half-width; Chinese punctuation (，：（）) stays. The labels stay the same: the charset
-    folds both forms into one class."""
-    out = []
-    for ch in text:
-        narrow = chr(ord(ch) - 0xFEE0) if "\uff01" <= ch <= "\uff5e" else ch
-        out.append(narrow if narrow.isascii() and (narrow.isalnum() or narrow in _NUMBER_SIGNS)
-                   else ch)
-    return "".join(out)
+class LineBatches(torch.utils.data.IterableDataset):  # type: ignore[type-arg]
+    """Endless batches from step `start` on; batch `s` is drawn from the seed `(seed, s)` alone,
+    so with W workers (worker w makes start + w, start + w + W, ..., the loader takes them in
+    turn) the stream is the same for any number of workers and any resume point."""
+
+    def __init__(self, sampler: LineSampler, size: int, seed: int, start: int = 0) -> None:
+        self.sampler, self.size, self.seed, self.start = sampler, size, seed, start
+
+    def __iter__(self) -> Iterator[tuple[np.ndarray, list[str]]]:
+        import itertools
+
+        info = torch.utils.data.get_worker_info()
+        wid, every = (info.id, info.num_workers) if info is not None else (0, 1)
+        for step in itertools.count(self.start + wid, every):
+            yield self.sampler.batch(self.size, np.random.default_rng([self.seed, step]))
+
+
+def make_sampler(opts: LineTrainOptions, texts: Sequence[str], charset: Charset) -> LineSampler:
+    """The sampler `opts.data` names."""
+    if opts.data == "synth":
+        return SynthLineSampler(texts, charset, opts.min_chars, opts.max_chars,
+                                words=opts.words)
+    return LineSampler(texts, charset, opts.min_chars, opts.max_chars,
+                       ascii_share=opts.ascii_share)
+
+
+def data_card(opts: LineTrainOptions, sampler: LineSampler) -> dict[str, Any]:
+    """What the card says about the training data and its licences, and the font packages."""
+    if not isinstance(sampler, SynthLineSampler):
+        from ..synth import FONT_PACKAGES
+
+        return {"training_data": "lines of the --corpus text rendered in the Debian fonts "
+                                 "WenQuanYi Micro Hei, WenQuanYi Zen Hei, AR PL UMing CN, "
+                                 "AR PL UKai CN", "licence": "", "debian": FONT_PACKAGES}
+    from ..synth_fonts import card_text, packages
+    from ..synth_text import TEXT_SOURCES
+
+    sources = [s for s in TEXT_SOURCES if "jieba" not in s[0] or "jieba" in opts.words]
+    text = "; ".join(f"{name} ({licence})" for name, licence in sources)
+    return {"training_data": f"lines rendered on the fly by jiema_ocr.synth_lines in the fonts "
+                             f"{card_text(sampler.fonts)}; text: {text}",
+            "licence": "fonts: " + card_text(sampler.fonts) + "; text: " + ", ".join(
+                sorted({lic for _, lic in sources})),
+            "debian": packages(sampler.fonts)}
 
 
 def pad_batch(maps: Sequence[np.ndarray], height: int) -> np.ndarray:
@@ -199,8 +268,10 @@ def train_lines(out_dir: str | os.PathLike[str], opts: LineTrainOptions, *, resu
         # the saved options win, but a budget given explicitly (`steps`, `minutes`) extends the
         # run: its learning-rate schedule stretches over the new budget
         budget = {k: getattr(opts, k) for k in ("steps", "minutes") if k in opts.model_fields_set}
-        opts = LineTrainOptions.model_validate({**state["options"], **budget,
-                                                "device": opts.device, "threads": opts.threads})
+        # a run saved before `data` existed trained on the plain lines: it goes on with them
+        opts = LineTrainOptions.model_validate({"data": "plain", **state["options"], **budget,
+                                                "device": opts.device, "threads": opts.threads,
+                                                "workers": opts.workers})
     out.mkdir(parents=True, exist_ok=True)
     checkpoints.hold_threads(opts.threads)
     torch.manual_seed(opts.seed)
@@ -211,10 +282,9 @@ def train_lines(out_dir: str | os.PathLike[str], opts: LineTrainOptions, *, resu
             break
         texts.append(line)
     train_texts, held_texts = split_texts(texts)
-    sampler = LineSampler(train_texts, charset, opts.min_chars, opts.max_chars,
-                          ascii_share=opts.ascii_share)
-    held = LineSampler(held_texts or train_texts, charset, opts.min_chars, opts.max_chars,
-                       ascii_share=opts.ascii_share)
+    sampler = make_sampler(opts, train_texts, charset)
+    held = make_sampler(opts, held_texts or train_texts, charset)
+    card_data = data_card(opts, sampler)
     eval_rng = np.random.default_rng(EVAL_SEED)
     eval_items = [held.one(eval_rng) for _ in range(opts.eval_lines)]
 
@@ -224,7 +294,7 @@ def train_lines(out_dir: str | os.PathLike[str], opts: LineTrainOptions, *, resu
     optim = torch.optim.AdamW(net.parameters(), lr=opts.lr, weight_decay=opts.weight_decay)
     ctc = torch.nn.CTCLoss(blank=0, zero_infinity=True)
     rec = LineRecognizer(net, charset, arch="charnet_ctc", height=sampler.height)
-    saved_options = opts.model_dump(exclude={"device", "threads"})
+    saved_options = opts.model_dump(exclude={"device", "threads", "workers"})
 
     def evaluate() -> dict[str, float]:
         if not eval_items:
@@ -245,7 +315,7 @@ def train_lines(out_dir: str | os.PathLike[str], opts: LineTrainOptions, *, resu
                    "trained_minutes": round(loop.seconds / 60, 1), "eval_seed": EVAL_SEED,
                    "eval_lines": len(eval_items)}
         rec.save(path, name=opts.name, training={**saved_options, **trained},
-                 scores=held_out_card(scores), earlier=init_rebuild)
+                 scores=held_out_card(scores), earlier=init_rebuild, **card_data)
 
     def validate() -> dict[str, Any]:
         scores = evaluate()
@@ -263,16 +333,23 @@ def train_lines(out_dir: str | os.PathLike[str], opts: LineTrainOptions, *, resu
         loop.resume(state)
     shown = RunningLoss(LOSS_SHOWN_EVERY)
 
+    loader = torch.utils.data.DataLoader(
+        LineBatches(sampler, opts.batch_size, opts.seed, loop.step), batch_size=None,
+        num_workers=opts.workers, prefetch_factor=4 if opts.workers else None,
+        generator=torch.Generator().manual_seed(opts.seed))  # not torch's global generator
+
     def batches() -> Iterator[tuple[float, tuple[np.ndarray, list[str]]]]:
-        while (fraction := run_fraction(loop, opts.steps, opts.minutes)) < 1.0:
-            rng = np.random.default_rng([opts.seed, loop.step])  # this step's lines
-            yield fraction, sampler.batch(opts.batch_size, rng)
+        for batch in loader:
+            fraction = run_fraction(loop, opts.steps, opts.minutes)
+            if fraction >= 1.0:
+                return
+            yield fraction, batch
 
     def step(item: tuple[float, tuple[np.ndarray, list[str]]]) -> dict[str, str] | None:
         fraction, (x_np, batch_texts) = item
         for group in optim.param_groups:
             group["lr"] = opts.lr * one_cycle(fraction, opts.warmup)
-        x = torch.from_numpy(x_np).to(device)
+        x = torch.as_tensor(x_np).to(device)  # the loader hands tensors
         ids = [charset.encode(t) + 1 for t in batch_texts]
         targets = torch.from_numpy(np.concatenate(ids)).to(device)
         lengths = torch.tensor([len(i) for i in ids], dtype=torch.long)
