@@ -30,7 +30,7 @@ import numpy as np
 from ._decode_graph import Transitions, _trans, kbest_graph
 from ._validate import check_k
 from .bigram import BigramModel
-from .errors import NoPathError
+from .errors import InvalidValueError, NoPathError
 from .lattice import CTCLattice, Path, WordLattice
 from .transitions import DenseTransitions
 
@@ -58,19 +58,48 @@ def _no_path(lat: CTCLattice) -> NoPathError:
     )
 
 
-def viterbi_ctc(lat: CTCLattice, transitions: Transitions) -> Path:
+def viterbi_ctc(
+    lat: CTCLattice, transitions: Transitions, emitted: tuple[int, int] | None = None
+) -> Path:
     """Best alignment: `nodes` the per-frame choices (candidate index, -1 blank), `labels` its
-    collapsed text."""
+    collapsed text; with `emitted = (lo, hi)`, the best whose text has lo..hi characters."""
     from ._kernels import ctc
 
     args = _args(lat, transitions)
-    if lat.n_frames == 0:
+    limits = None if emitted is None else _emitted(emitted)
+    if lat.n_frames == 0 and (limits is None or limits[0] == 0):
         return Path(np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64), 0.0)
+    if limits is not None:
+        lo, hi = limits
+        choice, score = ctc.viterbi_ctc_emitted(  # type: ignore[call-arg]  # numba Dispatcher
+            *args, lo, min(hi, lat.n_frames))  # no text is longer than its frames
+        if score == -np.inf:
+            raise NoPathError(
+                f"no alignment of the {lat.n_frames} CTC frames emitting {lo}..{hi} "
+                "characters has a finite score"
+            )
+        return Path(lat.collapse(choice), choice, float(score))
     choice, score = ctc.viterbi_ctc(  # type: ignore[call-arg]  # numba Dispatcher
         *args, _in_bound(lat, transitions))
     if score == -np.inf:
         raise _no_path(lat)
     return Path(lat.collapse(choice), choice, float(score))
+
+
+def _emitted(emitted: object) -> tuple[int, int]:
+    """Checked `(lo, hi)` emitted-length limits."""
+    try:
+        pair: tuple[object, ...] = tuple(emitted)  # type: ignore[arg-type]
+    except TypeError:
+        pair = ()
+    if len(pair) != 2 or isinstance(emitted, str):
+        raise InvalidValueError(f"emitted must be a pair (min, max), got {emitted!r}")
+    if not all(isinstance(x, int | np.integer) and not isinstance(x, bool) for x in pair):
+        raise InvalidValueError(f"emitted limits must be integers, got {emitted!r}")
+    lo, hi = (int(x) for x in pair)  # type: ignore[call-overload]
+    if not 0 <= lo <= hi:
+        raise InvalidValueError(f"emitted limits need 0 <= min <= max, got {emitted!r}")
+    return lo, hi
 
 
 def kbest_ctc(lat: CTCLattice, transitions: Transitions, k: int) -> list[Path]:

@@ -12,7 +12,7 @@ from typing import overload
 import numpy as np
 
 from .bigram import BigramModel
-from .errors import InvalidInputError
+from .errors import InvalidInputError, InvalidValueError
 from .lattice import BatchPath, CandidateLattice, CTCLattice, Marginals, Path, Trellis, WordLattice
 from .transitions import DenseTransitions
 
@@ -45,17 +45,23 @@ def viterbi(
     transitions: Transitions = None,
     *,
     lengths: None = None,
+    emitted: tuple[int, int] | None = None,
 ) -> Path: ...
 
 
 @overload
 def viterbi(
-    lattice: Trellis | np.ndarray, transitions: Transitions = None, *, lengths: object | None = None
+    lattice: Trellis | np.ndarray,
+    transitions: Transitions = None,
+    *,
+    lengths: object | None = None,
+    emitted: None = None,
 ) -> Path | BatchPath: ...
 
 
 def viterbi(
-    lattice: LatticeLike, transitions: Transitions = None, *, lengths: object | None = None
+    lattice: LatticeLike, transitions: Transitions = None, *, lengths: object | None = None,
+    emitted: tuple[int, int] | None = None,
 ) -> Path | BatchPath:
     """The best path through a lattice.
 
@@ -71,6 +77,9 @@ def viterbi(
         consecutive emitted characters.
     lengths : array of int, optional
         Sequence lengths of a batch given as an array.
+    emitted : (int, int), optional
+        CTCLattice only: the best alignment whose text has min..max characters (a captcha of
+        4 to 6); the count multiplies the decoder's states, so keep max small.
 
     Returns
     -------
@@ -100,7 +109,9 @@ def viterbi(
     if isinstance(lat, CTCLattice):
         from ._decode_ctc import viterbi_ctc
 
-        return viterbi_ctc(lat, transitions)
+        return viterbi_ctc(lat, transitions, emitted)
+    if emitted is not None:
+        raise InvalidValueError("emitted limits apply to a CTCLattice only")
     if isinstance(lat, Trellis):
         from ._decode_trellis import viterbi_trellis
 

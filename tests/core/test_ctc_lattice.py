@@ -351,6 +351,56 @@ def test_a_character_no_transition_may_emit() -> None:
             assert 1 not in viterbi(lat, trans).labels.tolist()
 
 
+def _best_of_length(lat: CTCLattice, trans, lo: int, hi: int):
+    """(score, text) of the best alignment whose text has lo..hi characters, by enumeration."""
+    legal = [(s, t) for s, t, _ in _alignments(lat, trans) if lo <= len(t) <= hi]
+    return max(legal, key=lambda st: st[0], default=(-math.inf, None))
+
+
+@pytest.mark.parametrize("kind", ["none", "bigram", "dense"])
+@pytest.mark.parametrize("seed", range(10))
+def test_emitted_limits_match_enumeration(kind: str, seed: int) -> None:
+    rng = np.random.default_rng(100 + seed)
+    trans = {"none": None, "bigram": _bigram(rng), "dense": _dense(rng)}[kind]
+    for t_len in range(0, 6):
+        lat = _random_lattice(rng, t_len, neg_inf=seed % 3 == 0)
+        for lo, hi in [(0, 0), (0, 9), (1, 2), (2, 2), (3, 5), (t_len, t_len)]:
+            want, _ = _best_of_length(lat, trans, lo, hi)
+            if want == -math.inf:
+                with pytest.raises(NoPathError):
+                    viterbi(lat, trans, emitted=(lo, hi))
+                continue
+            got = viterbi(lat, trans, emitted=(lo, hi))
+            assert got.score == pytest.approx(want, abs=1e-9)
+            # the alignment returned really scores that and reads a text of a legal length
+            scores, text = _scored(lat, trans, tuple(got.nodes.tolist()))
+            assert scores[-1] == pytest.approx(got.score, abs=1e-9)
+            assert tuple(got.labels.tolist()) == text and lo <= len(text) <= hi
+            if (lo, hi) == (0, 9):  # no limit at all: the plain Viterbi's answer
+                assert got.score == pytest.approx(viterbi(lat, trans).score, abs=1e-9)
+
+
+def test_emitted_limits_force_a_length() -> None:
+    # frames a a a b b read "ab"; asked for 3 characters, a blank must split the a's: "aab"
+    lat = _one_per_frame([0, 0, 0, 1, 1], [False] * 5)
+    assert viterbi(lat).labels.tolist() == [0, 1]
+    assert viterbi(lat, emitted=(3, 3)).labels.tolist() == [0, 0, 1]
+    assert viterbi(lat, emitted=(0, 1)).labels.tolist() == [0]  # a a a _ _ beats _ _ _ b b
+    with pytest.raises(NoPathError, match="emitting 5..6"):
+        viterbi(lat, emitted=(5, 6))
+
+
+@pytest.mark.parametrize("bad", [(2, 1), (-1, 2), (1.5, 2), "ab", (1, 2, 3), None])
+def test_emitted_limits_are_checked(bad) -> None:
+    lat = _one_per_frame([0, 1], [False, False])
+    if bad is None:
+        with pytest.raises(InvalidValueError, match="CTCLattice only"):
+            viterbi(np.zeros((2, 2)), emitted=(1, 2))
+        return
+    with pytest.raises(InvalidValueError, match="emitted"):
+        viterbi(lat, emitted=bad)
+
+
 def test_from_log_probs_keeps_what_a_stable_sort_would_on_many_columns_and_ties() -> None:
     rng = np.random.default_rng(3)
     for trial in range(60):

@@ -421,3 +421,138 @@ def edge_bounds(n, starts, ends, scores):
     for i in range(starts.shape[0]):
         out[i] = fwd[starts[i]] + scores[i] + bwd[ends[i]]
     return out
+
+
+@njit(cache=True, nogil=True)
+def viterbi_ctc_emitted(blank, offsets, labels, scores, start_t, end_t, kind, dense, slots,
+                        fslots, bits, filt, fbits, row_default, vocab_size, n_ids, lo, hi):
+    """Best alignment whose text has `lo..hi` characters (`hi` <= frames): the states of
+    `viterbi_ctc` times the count of characters emitted so far, 0..hi; no pruning (the count
+    multiplies the states, meant for short texts such as captchas). Same tie rule and returns
+    as `viterbi_ctc`; score -inf when no alignment of a legal length has a finite score."""
+    t_len = blank.shape[0]
+    n = labels.shape[0]
+    kw = hi + 1
+    kmax = 0
+    for t in range(t_len):
+        kmax = max(kmax, offsets[t + 1] - offsets[t])
+    counts = _slot_counts(offsets, labels, n_ids)
+    n_slots = counts[t_len]
+    slot_of = np.full(n_ids, -1, dtype=np.int64)
+    slot_label = np.full(n_slots, -1, dtype=np.int64)
+    slot_end = np.zeros(n_slots)
+    prev_b = np.full((n_slots, kw), -np.inf)  # blank states at t - 1: (last emitted, count)
+    new_b = np.full((n_slots, kw), -np.inf)
+    prev_b[0, 0] = 0.0  # virtual frame -1: nothing emitted
+    s_prev = 1
+    nb = np.full((n, kw), -np.inf)  # candidate j (its frame) after `count` emissions
+    back = np.full((n, kw), -1, dtype=np.int64)  # >= 0 candidate, -1 - s blank slot s
+    bback = np.full((t_len, n_slots, kw), -1, dtype=np.int64)  # candidate left, -1 stayed
+    m = kmax * kmax + kmax * n_slots + 1
+    pv = np.empty(m, dtype=np.int64)
+    nx = np.empty(m, dtype=np.int64)
+    tr = np.empty(m)
+    work_i = np.empty(2 * m, dtype=np.int64)
+    work_k = np.empty(2 * m, dtype=np.int64)
+    every = np.arange(n_slots)
+    lo_prev, hi_prev = 0, 0
+    for t in range(t_len):
+        lo_t, hi_t = offsets[t], offsets[t + 1]
+        # blank states at t: stay, or leave a non-blank of t - 1 (non-blank wins ties)
+        for s in range(s_prev):
+            for k in range(kw):
+                new_b[s, k] = prev_b[s, k]
+        for d in range(lo_prev, hi_prev):
+            s = slot_of[labels[d]]
+            for k in range(1, kw):
+                v = nb[d, k]
+                if v > -np.inf and (v > new_b[s, k] or (v == new_b[s, k]
+                                                        and bback[t, s, k] < 0)):
+                    new_b[s, k] = v
+                    bback[t, s, k] = d
+        for s in range(s_prev):
+            for k in range(kw):
+                new_b[s, k] += blank[t]
+        # candidates at t: every predecessor, the pair scores looked up once per frame
+        q = _label_pairs(labels, lo_t, hi_t, lo_prev, hi_prev, slot_label, every, s_prev, pv,
+                         nx)
+        pair_scores(kind, dense, slots, fslots, bits, filt, fbits, row_default, vocab_size,
+                    pv, nx, q, tr, work_i, work_k)
+        q0 = 0
+        per_j = (hi_prev - lo_prev) + s_prev
+        for j in range(lo_t, hi_t):
+            for k in range(1, kw):
+                top = -np.inf
+                arg = -1
+                e_arg = n_ids  # label of the blank state chosen (none = -1)
+                q = q0
+                for d in range(lo_prev, hi_prev):
+                    if labels[d] == labels[j]:
+                        v = nb[d, k]  # a repeat: no emission
+                    else:
+                        v = nb[d, k - 1] + tr[q]
+                    q += 1
+                    if v > top:
+                        top = v
+                        arg = d
+                for s in range(s_prev):
+                    v = prev_b[s, k - 1] + (tr[q] if s > 0 else start_t[j])
+                    q += 1
+                    e = slot_label[s]
+                    if v > top or (v == top and v > -np.inf and arg < 0 and e < e_arg):
+                        top = v
+                        arg = -1 - s
+                        e_arg = e
+                nb[j, k] = top + scores[j]
+                back[j, k] = arg
+            q0 += per_j
+        s_now = s_prev
+        for j in range(lo_t, hi_t):
+            c = labels[j]
+            if slot_of[c] < 0:
+                slot_of[c] = s_now
+                slot_label[s_now] = c
+                slot_end[s_now] = end_t[j]
+                for k in range(kw):
+                    new_b[s_now, k] = -np.inf
+                s_now += 1
+        for s in range(s_now):
+            for k in range(kw):
+                prev_b[s, k] = new_b[s, k]
+        s_prev = s_now
+        lo_prev, hi_prev = lo_t, hi_t
+    # final states of a legal count: non-blanks of the last frame, then blank states by label
+    top = -np.inf
+    kind_last, idx_last, k_last = 0, -1, 0  # kind 1 non-blank j, 2 blank slot s
+    e_best = n_ids
+    for j in range(lo_prev, hi_prev):
+        for k in range(max(lo, 1), kw):
+            v = nb[j, k] + end_t[j]
+            if v > top:
+                top, kind_last, idx_last, k_last = v, 1, j, k
+    for s in range(s_prev):
+        for k in range(lo, kw):
+            v = prev_b[s, k] + (slot_end[s] if s > 0 else 0.0)
+            e = slot_label[s]
+            if v > top or (v == top and v > -np.inf and kind_last == 2 and e < e_best):
+                top, kind_last, idx_last, k_last = v, 2, s, k
+                e_best = e
+    choice = np.full(t_len, -1, dtype=np.int64)
+    if top == -np.inf:
+        return choice, -np.inf
+    state_kind, idx, k = kind_last, idx_last, k_last
+    for t in range(t_len - 1, -1, -1):
+        if state_kind == 1:
+            choice[t] = idx
+            p = back[idx, k]
+            if p >= 0:
+                if labels[p] != labels[idx]:
+                    k -= 1
+                idx = p
+            else:
+                state_kind, idx, k = 2, -1 - p, k - 1
+        else:
+            d = bback[t, idx, k]
+            if d >= 0:
+                state_kind, idx = 1, d
+    return choice, top

@@ -116,94 +116,148 @@ def _length_range(text: str) -> tuple[int, int]:
     return lo, hi
 
 
+#: Options that only shape generated captchas (refused with --data), with their defaults.
+GENERATOR_DEFAULTS: dict[str, Any] = {
+    "length": "4", "width": 160, "height": 60, "pool_size": 12000, "refresh": 1000,
+    "refresh_every": 150, "workers": 1, "validation_size": 1000,
+}
+#: Defaults that differ between generated captchas and a folder (folder values second):
+#: a folder run validates often and stops on a plateau; its cap on steps is only a safety net.
+MODE_DEFAULTS: dict[str, tuple[Any, Any]] = {
+    "alphabet": ("ABCDEFGHIJKLMNOPQRSTUVWXYZ", None), "steps": (7000, None),
+    "input_size": ("32x96", None), "threads": (1, 2), "patience": (None, 6),
+    "batch_size": (64, 32),  # on 2 CPU cores a batch of 32 runs 3x faster than 64 (cache)
+}
+#: A folder run validates about every this many epochs, within FOLDER_VALIDATE_EVERY steps.
+FOLDER_VALIDATE_EPOCHS = 4
+FOLDER_VALIDATE_EVERY = (50, 250)
+#: A folder run's step cap: this many epochs, within FOLDER_STEPS; patience ends it sooner (the
+#: cap bounds a run that keeps improving a little, and gives the bar its ETA).
+FOLDER_EPOCHS = 150
+FOLDER_STEPS = (3000, 30000)
+#: Validations without improvement before the learning rate drops (folder data).
+FOLDER_LR_PATIENCE = 2
+
+
 @click.command("captcha")
-@click.option("--alphabet", default="ABCDEFGHIJKLMNOPQRSTUVWXYZ", show_default=True,
-              help="Characters of the labels (lowercase with --case-insensitive).")
-@click.option("--length", "length", default="4", show_default=True,
-              help="Characters per captcha: N, or MIN-MAX for variable length (ctc only).")
+@click.option("--data", "data_dir", type=click.Path(exists=True, file_okay=False), default=None,
+              help="Train on this folder of labelled images (labels.tsv, or names like "
+                   "a1b2c.png / a1b2c_17.png / A1B2C-0.png) instead of generated captchas.")
+@click.option("--val-data", "val_dir", type=click.Path(exists=True, file_okay=False),
+              default=None, help="With --data: validate on this folder instead of a split.")
+@click.option("--val-split", type=click.FloatRange(0, 1, min_open=True, max_open=True),
+              default=0.1, show_default=True,
+              help="With --data: share of its images held out for validation (seeded by --seed).")
+@click.option("--skip-bad", is_flag=True,
+              help="With --data: leave out unreadable images and bad labels (counted) instead "
+                   "of stopping with the list.")
+@click.option("--alphabet", default=None,
+              help="Characters of the labels (lowercase with --case-insensitive). Default: the "
+                   "labels' characters with --data, else A-Z.")
+@click.option("--length", "length", default=None,
+              help="Characters per generated captcha: N, or MIN-MAX (ctc only). [default: 4]")
 @click.option("--case-insensitive", is_flag=True,
-              help="Draw letters in mixed case, label them in lowercase.")
+              help="Mixed-case images, lowercase labels (generated: drawn in mixed case).")
 @click.option("--arch", type=click.Choice(["heads", "ctc"]), default="ctc", show_default=True,
               help="heads: the seed's conv + independent softmax heads; ctc: conv -> BiGRU -> CTC.")
 @click.option("--out", "out_dir", type=click.Path(file_okay=False), required=True,
               help="Run folder: checkpoints (last/best), the log of validations, the model.")
 @click.option("--name", default=None, help="Model name in the card (default: the folder name).")
 @click.option("--resume", is_flag=True, help="Continue the run in --out after a kill.")
-@click.option("--steps", type=click.IntRange(min=1), default=7000, show_default=True)
-@click.option("--batch-size", type=click.IntRange(min=1), default=64, show_default=True)
+@click.option("--steps", type=click.IntRange(min=1), default=None,
+              help="Optimizer steps at most. [default: 7000; with --data 150 epochs, 3000-30000 "
+                   "steps, but patience usually stops it before]")
+@click.option("--patience", type=click.IntRange(min=1), default=None,
+              help="Stop after this many validations without a better score. [default: none; "
+                   "with --data 6, the learning rate dropping every 2]")
+@click.option("--max-minutes", type=click.FloatRange(min=0, min_open=True), default=None,
+              help="Pause after this many minutes of this command (checkpointed; the best "
+                   "network so far is exported; --resume continues).")
+@click.option("--batch-size", type=click.IntRange(min=1), default=None,
+              help="[default: 64; with --data 32]")
 @click.option("--lr", type=click.FloatRange(min=0, min_open=True), default=2e-3,
-              show_default=True, help="Peak learning rate (warm-up, then cosine).")
-@click.option("--width", type=click.IntRange(min=16), default=160, show_default=True,
-              help="Generated image width.")
-@click.option("--height", type=click.IntRange(min=16), default=60, show_default=True,
-              help="Generated image height.")
-@click.option("--input-size", default="32x96", show_default=True, metavar="HxW",
-              help="Network input size (images are resized to it).")
+              show_default=True, help="Peak learning rate (warm-up, then cosine; with --data "
+                                      "warm-up, then divided by 4 on each plateau).")
+@click.option("--width", type=click.IntRange(min=16), default=None,
+              help="Generated image width. [default: 160]")
+@click.option("--height", type=click.IntRange(min=16), default=None,
+              help="Generated image height. [default: 60]")
+@click.option("--input-size", default=None, metavar="HxW",
+              help="Network input size (images are resized to it). [default: 32x96; with "
+                   "--data 32 high, as wide as the images' median aspect ratio]")
 @click.option("--channels", default="16,32,64,96", show_default=True,
               help="Conv block widths.")
 @click.option("--hidden", type=click.IntRange(min=8), default=96, show_default=True)
-@click.option("--pool-size", type=click.IntRange(min=16), default=12000, show_default=True,
-              help="Rendered images held in memory.")
-@click.option("--refresh", type=click.IntRange(min=0), default=1000, show_default=True,
-              help="Fresh images swapped into the pool every --refresh-every steps.")
-@click.option("--refresh-every", type=click.IntRange(min=1), default=150, show_default=True)
-@click.option("--workers", type=click.IntRange(min=0), default=1, show_default=True,
-              help="Generator processes (0: render in this process).")
-@click.option("--validate-every", type=click.IntRange(min=1), default=500, show_default=True)
-@click.option("--validation-size", type=click.IntRange(min=1), default=1000, show_default=True)
+@click.option("--pool-size", type=click.IntRange(min=16), default=None,
+              help="Rendered images held in memory. [default: 12000]")
+@click.option("--refresh", type=click.IntRange(min=0), default=None,
+              help="Fresh images swapped into the pool every --refresh-every steps. "
+                   "[default: 1000]")
+@click.option("--refresh-every", type=click.IntRange(min=1), default=None,
+              help="[default: 150]")
+@click.option("--workers", type=click.IntRange(min=0), default=None,
+              help="Generator processes (0: render in this process). [default: 1]")
+@click.option("--validate-every", type=click.IntRange(min=1), default=None,
+              help="Steps between validations. [default: 500; with --data about 4 epochs, "
+                   "50-250 steps]")
+@click.option("--validation-size", type=click.IntRange(min=1), default=None,
+              help="Generated validation captchas. [default: 1000]")
 @click.option("--seed", type=int, default=0, show_default=True,
-              help="Training stream seed (validation uses a different, fixed offset of it).")
-@click.option("--threads", type=click.IntRange(min=1), default=1, show_default=True,
-              help="torch threads.")
+              help="Training stream seed (validation uses a different, fixed offset of it; with "
+                   "--data it also draws the split and the augmentation).")
+@click.option("--threads", type=click.IntRange(min=1), default=None,
+              help="torch threads. [default: 1, beside one generator process; with --data 2]")
 @click.option("--init", "init", default=None, metavar="NAME|PATH",
-              help="Start from this model's weights (same network shape and number of classes), "
-                   "e.g. letters4-ci from upper4.")
+              help="Start from this model's weights where the shapes fit (another alphabet "
+                   "starts its output layer fresh), e.g. letters4-ci from upper4.")
 @click.option("--export", "export_path", type=click.Path(dir_okay=False), default=None,
               help="Where to write the model (default: OUT/NAME.safetensors + card).")
 def train_captcha_command(**kw: Any) -> None:
-    """Train a captcha reader on freshly generated captchas (needs the torch extra).
+    """Train a captcha reader (needs the torch extra) on a folder of your labelled captchas
+    (`--data DIR`) or on freshly generated ones.
 
-    Validation reads captchas of a seed never trained on; checkpoints go to --out every few
-    minutes and at every validation, so `--resume` continues a killed run. At the end the best
-    validated network is written as safetensors + model card.
+    With --data, the alphabet, the lengths (CTC reads variable lengths) and the input size
+    come from the images; batches are augmented (crops that keep every character, rotation,
+    shear, elastic warp, gray-level jitter, blur, noise); it stops by itself when validation
+    no longer improves. Bad samples (unreadable images, empty labels, characters outside
+    --alphabet) are listed in one error, or skipped with --skip-bad.
+
+    Checkpoints go to --out every few minutes and at every validation, so `--resume`
+    continues a killed run. At the end the best validated network is written as
+    OUT/NAME.safetensors + its model card, the only .safetensors in OUT besides last.* and best.*.
     """
-    from .generator import CaptchaSettings
-    from .settings import NetworkSettings, TrainOptions
-    from .train import Trainer, export_model
+    from jiema import checkpoints
+
+    from .train import LAST, Trainer, export_model
 
     refuse_input_as_output(kw["export_path"], [kw["init"]], option="--export")
-    lo, hi = _length_range(kw["length"])
-    try:
-        h, w = (int(x) for x in kw["input_size"].lower().split("x"))
-        channels = tuple(int(c) for c in kw["channels"].split(","))
-    except ValueError:
-        raise click.BadParameter("--input-size is HxW, --channels comma-separated ints") from None
+    folder_mode = kw["data_dir"] is not None
+    if not folder_mode:
+        for opt in ("val_dir", "skip_bad"):
+            if kw[opt]:
+                raise click.UsageError(f"--{opt.replace('_dir', '-data').replace('_', '-')} "
+                                       "needs --data")
+    else:
+        given = [k for k in GENERATOR_DEFAULTS if kw[k] is not None]
+        if given:
+            raise click.UsageError(
+                ", ".join("--" + k.replace("_", "-") for k in given)
+                + " shape generated captchas: not with --data"
+            )
+    for key, default in GENERATOR_DEFAULTS.items():
+        if kw[key] is None:
+            kw[key] = default
+    for key, (gen_default, folder_default) in MODE_DEFAULTS.items():
+        if kw[key] is None:
+            kw[key] = folder_default if folder_mode else gen_default
     out = Path(kw["out_dir"])
     name = kw["name"] or out.resolve().name
-    alphabet = kw["alphabet"]
-    if kw["case_insensitive"]:  # labels are lowercase: "ABC" and "abc" mean the same here
-        alphabet = "".join(dict.fromkeys(alphabet.lower()))
-    try:
-        captcha = CaptchaSettings(
-            alphabet=alphabet, min_length=lo, max_length=hi, width=kw["width"],
-            height=kw["height"], case_insensitive=kw["case_insensitive"],
-        )
-        network = NetworkSettings(
-            arch=kw["arch"], input_height=h, input_width=w, channels=channels,
-            hidden=kw["hidden"],
-        )
-        options = TrainOptions(
-            steps=kw["steps"], batch_size=kw["batch_size"], lr=kw["lr"],
-            pool_size=kw["pool_size"], refresh=kw["refresh"], refresh_every=kw["refresh_every"],
-            workers=kw["workers"], validation_size=kw["validation_size"],
-            validate_every=kw["validate_every"], seed=kw["seed"], threads=kw["threads"],
-            init=kw["init"],
-        )
-    except ValidationError as exc:
-        raise click.UsageError(_settings_error(exc)) from None
     log = lambda s: click.echo(s, err=True)  # noqa: E731
-    trainer = Trainer(out, captcha, network, options, resume=kw["resume"], log=log)
-    best = trainer.run(progress=True)
+    if kw["resume"] and checkpoints.read_state(out, LAST) is not None:
+        trainer = Trainer(out, resume=True, log=log)  # the run's own settings, not the flags
+    else:
+        trainer = _new_trainer(kw, folder_mode, out, log)
+    best = trainer.run(progress=True, max_minutes=kw["max_minutes"])
     weights = Path(kw["export_path"]) if kw["export_path"] else out / f"{name}.safetensors"
     weights.parent.mkdir(parents=True, exist_ok=True)
     export_model(out, weights, name=name)
@@ -214,11 +268,93 @@ def train_captcha_command(**kw: Any) -> None:
     )
 
 
+def _input_size(text: str | None) -> tuple[int, int] | None:
+    if text is None:
+        return None
+    try:
+        h, w = (int(x) for x in text.lower().split("x"))
+    except ValueError:
+        raise click.BadParameter("--input-size is HxW, e.g. 32x96") from None
+    return h, w
+
+
+def _new_trainer(kw: dict[str, Any], folder_mode: bool, out: Path, log: Any) -> Any:
+    """A fresh run from the command's options (settings errors are usage errors)."""
+    from .generator import CaptchaSettings
+    from .settings import FolderSettings, NetworkSettings, TrainOptions
+    from .train import Trainer
+
+    try:
+        channels = tuple(int(c) for c in kw["channels"].split(","))
+    except ValueError:
+        raise click.BadParameter("--channels is comma-separated ints, e.g. 16,32,64,96") from None
+    input_hw = _input_size(kw["input_size"])
+    prepared = folder = None
+    try:
+        if folder_mode:
+            from .folder import prepare
+
+            folder = FolderSettings(
+                data=str(Path(kw["data_dir"]).resolve()),
+                val_data=str(Path(kw["val_dir"]).resolve()) if kw["val_dir"] else None,
+                val_split=kw["val_split"], split_seed=kw["seed"], skip_bad=kw["skip_bad"],
+            )
+            prepared = prepare(folder, alphabet=kw["alphabet"],
+                               case_insensitive=kw["case_insensitive"], input_hw=input_hw)
+            captcha = prepared.captcha
+            input_hw = prepared.input_size
+            n_train = len(prepared.train_labels)
+            batches = max(1, n_train // kw["batch_size"])
+            if kw["steps"] is None:
+                least, most = FOLDER_STEPS
+                kw["steps"] = min(most, max(least, FOLDER_EPOCHS * batches))
+            lo, hi = FOLDER_VALIDATE_EVERY
+            validate_every = kw["validate_every"] or min(hi, max(
+                lo, FOLDER_VALIDATE_EPOCHS * batches))
+            skipped = prepared.summary["skipped_bad"]
+            log(f"{n_train} training and {len(prepared.val_labels)} validation images"
+                + (f" ({skipped} bad skipped)" if skipped else "")
+                + f"; alphabet {captcha.alphabet!r}, lengths {captcha.min_length}-"
+                f"{captcha.max_length}, input {input_hw[0]}x{input_hw[1]}")
+            extra = {"augment": True, "lr_patience": FOLDER_LR_PATIENCE}
+        else:
+            lo, hi = _length_range(kw["length"])
+            alphabet = kw["alphabet"]
+            if kw["case_insensitive"]:  # labels are lowercase: "ABC" and "abc" mean the same
+                alphabet = "".join(dict.fromkeys(alphabet.lower()))
+            captcha = CaptchaSettings(
+                alphabet=alphabet, min_length=lo, max_length=hi, width=kw["width"],
+                height=kw["height"], case_insensitive=kw["case_insensitive"],
+            )
+            validate_every = kw["validate_every"] or 500
+            extra = {}
+        assert input_hw is not None
+        network = NetworkSettings(
+            arch=kw["arch"], input_height=input_hw[0], input_width=input_hw[1],
+            channels=channels, hidden=kw["hidden"],
+        )
+        if network.arch == "heads" and captcha.min_length != captcha.max_length:
+            raise click.UsageError("--arch heads reads a fixed length; its labels vary "
+                                   f"({captcha.min_length}-{captcha.max_length}): use ctc")
+        options = TrainOptions(
+            steps=kw["steps"], batch_size=kw["batch_size"], lr=kw["lr"],
+            pool_size=kw["pool_size"], refresh=kw["refresh"], refresh_every=kw["refresh_every"],
+            workers=kw["workers"], validation_size=kw["validation_size"],
+            validate_every=validate_every, seed=kw["seed"], threads=kw["threads"],
+            init=kw["init"], patience=kw["patience"], **extra,
+        )
+    except ValidationError as exc:
+        raise click.UsageError(_settings_error(exc)) from None
+    return Trainer(out, captcha, network, options, folder=folder, prepared=prepared,
+                   resume=kw["resume"], log=log)
+
+
 @click.command("captcha")
 @model_option(None, component=COMPONENT,
               help="A shipped model (upper4 [default], letters4-ci) or a path to one.")
 @click.option("--labels", "labels_dir", type=click.Path(exists=True, file_okay=False),
-              default=None, help="A folder with labels.tsv (file<TAB>label) and the images.")
+              default=None, help="A labelled folder: labels.tsv (file<TAB>label) or names "
+                                 "like a1b2c.png / a1b2c_17.png, as `train captcha --data`.")
 @click.option("--generate", type=click.IntRange(min=1), default=None, metavar="N",
               help="Score N freshly generated captchas of the model's kind instead.")
 @click.option("--seed", type=int, default=None, help="Seed of --generate (required with it).")
@@ -306,21 +442,8 @@ def _generated(
 
 
 def _labelled(folder: Path) -> tuple[list[Any], list[str]]:
-    from jiema.errors import InvalidInputError
+    """A labelled folder's images and labels (labels.tsv or the file names; see folder.py)."""
+    from .folder import list_samples
 
-    tsv = folder / "labels.tsv"
-    if not tsv.is_file():
-        raise InvalidInputError(f"{folder} has no labels.tsv (lines: file<TAB>label)")
-    sources: list[Any] = []
-    gold: list[str] = []
-    for n, line in enumerate(tsv.read_text(encoding="utf-8").splitlines(), 1):
-        if not line.strip() or line.startswith("#"):
-            continue
-        parts = line.split("\t")
-        if len(parts) != 2:
-            raise InvalidInputError(f"{tsv}:{n}: expected file<TAB>label, got {line!r}")
-        sources.append(str(folder / parts[0]))
-        gold.append(parts[1].strip())
-    if not sources:
-        raise InvalidInputError(f"{tsv} lists no images")
-    return sources, gold
+    samples = list_samples(folder)
+    return [str(s.path) for s in samples], [s.label for s in samples]

@@ -1,25 +1,18 @@
-"""Turning network log-probabilities into text with the core's Viterbi and marginals.
+"""Turning network log-probabilities into text with the core's decoders.
 
-CTC output is decoded over a small state machine that *is* the CTC grammar: state `blank_k`
-(k characters read so far) and `char(k, c)` (the k-th character is c, possibly held over several
-frames). A character may repeat only through a blank in between, and the path must end after
-`min_length..max_length` characters, so the best path is the best alignment of a legal text of
-legal length (plain best-path decoding can drop or add a character). A character's confidence is
-the highest frame posterior of its class (the core's marginals of the frame trellis) over the
-frames the best alignment gives it. (Marginals over the grammar states would cost ~40x more for
-the same ranking of good and bad reads.)
+CTC output is decoded by the core's CTC lattice (`jiema.CTCLattice`, every class a candidate
+at every frame) under its blank/repeat grammar with the text's length limited to
+`min_length..max_length` (`viterbi(..., emitted=...)`), so the best path is the best alignment
+of a legal text of legal length (plain best-path decoding can drop or add a character). A
+character's confidence is the highest frame posterior of its class over the frames the best
+alignment gives it.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from functools import lru_cache
-from typing import TYPE_CHECKING
 
 import numpy as np
-
-if TYPE_CHECKING:
-    import jiema
 
 
 @dataclass(frozen=True)
@@ -30,64 +23,6 @@ class Reading:
     text: str
     confidence: float
     char_confidences: tuple[float, ...]
-
-
-@dataclass(frozen=True)
-class CTCGrammar:
-    """The CTC state machine as core transitions; `label[s]` is the network class of state s
-    (0 = blank) and `position[s]` its character index (1-based; 0 for blanks)."""
-
-    transitions: jiema.DenseTransitions
-    label: np.ndarray
-    position: np.ndarray
-    is_blank: np.ndarray
-
-
-@lru_cache(maxsize=16)
-def ctc_grammar(n_classes: int, min_length: int, max_length: int) -> CTCGrammar:
-    """States: blank_0..blank_L, then char(k, c) for k = 1..L, c = 1..n_classes."""
-    import jiema
-
-    big_l, c = max_length, n_classes
-    n_states = (big_l + 1) + big_l * c
-    label = np.zeros(n_states, dtype=np.int64)
-    position = np.zeros(n_states, dtype=np.int64)
-    is_blank = np.zeros(n_states, dtype=bool)
-    is_blank[: big_l + 1] = True
-
-    def char_state(k: int, cls: int) -> int:  # k in 1..L, cls in 1..C
-        return big_l + 1 + (k - 1) * c + (cls - 1)
-
-    for k in range(1, big_l + 1):
-        for cls in range(1, c + 1):
-            s = char_state(k, cls)
-            label[s], position[s] = cls, k
-    allowed = np.zeros((n_states, n_states), dtype=bool)
-    start = np.zeros(n_states, dtype=bool)
-    end = np.zeros(n_states, dtype=bool)
-    start[0] = True
-    for k in range(big_l + 1):
-        allowed[k, k] = True  # blank_k holds
-        if k < big_l:
-            nxt = [char_state(k + 1, cls) for cls in range(1, c + 1)]
-            allowed[k, nxt] = True  # blank_k -> char(k+1, any)
-            if k == 0:
-                start[nxt] = True
-        if min_length <= k:
-            end[k] = True
-    for k in range(1, big_l + 1):
-        for cls in range(1, c + 1):
-            s = char_state(k, cls)
-            allowed[s, s] = True  # held over frames
-            allowed[s, k] = True  # -> blank_k
-            if k < big_l:
-                for cls2 in range(1, c + 1):
-                    if cls2 != cls:  # the same class next needs a blank between
-                        allowed[s, char_state(k + 1, cls2)] = True
-            if min_length <= k:
-                end[s] = True
-    trans = jiema.DenseTransitions.from_allowed(allowed, start, end)
-    return CTCGrammar(trans, label, position, is_blank)
 
 
 def decode_ctc(
@@ -102,29 +37,22 @@ def decode_ctc(
         raise ValueError(f"{k} network classes for an alphabet of {len(alphabet)} + blank")
     max_length = min(max_length, t)
     min_length = min(min_length, max_length)
-    g = ctc_grammar(len(alphabet), min_length, max_length)
-    emissions = lp[:, :, g.label]  # (B, T, S)
-    lengths = np.full(b, t, dtype=np.int64)
-    paths = jiema.viterbi(emissions, g.transitions, lengths=lengths)
-    assert isinstance(paths, jiema.BatchPath)  # lengths given: always a batch
-    states = paths.padded().reshape(b, t)
-    pos_seq = g.position[states]  # (B, T): which character each frame belongs to (0: blank)
-    cls_seq = g.label[states]  # (B, T): its class
-    # Frame posteriors of the character frames only: without transitions each frame's
-    # marginal is independent of the others, so leaving out blank frames changes nothing.
-    keep = pos_seq > 0
-    frame_post = np.zeros((b, t))
-    if keep.any():
-        post = jiema.marginals(lp[keep], lengths=keep.sum(axis=1)).posteriors
-        frame_post[keep] = post[np.arange(post.shape[0]), cls_seq[keep]]
-    n_chars = pos_seq.max(axis=1)
+    post = np.exp(lp - np.logaddexp.reduce(lp, axis=2, keepdims=True))  # frame posteriors
     out = []
     for i in range(b):
-        chars, confs = [], []
-        for pos in range(1, int(n_chars[i]) + 1):
-            in_pos = pos_seq[i] == pos
-            chars.append(alphabet[int(cls_seq[i][in_pos.argmax()]) - 1])
-            confs.append(float(frame_post[i][in_pos].max()))
+        lat = jiema.CTCLattice.from_log_probs(lp[i], top_k=len(alphabet))
+        nodes = jiema.viterbi(lat, emitted=(min_length, max_length)).nodes
+        chars: list[str] = []
+        confs: list[float] = []
+        prev = -1  # class of the frame before (0: blank)
+        for frame, choice in enumerate(nodes.tolist()):
+            cls = int(lat.labels[choice]) + 1 if choice >= 0 else 0
+            if cls and cls != prev:  # a new character
+                chars.append(alphabet[cls - 1])
+                confs.append(0.0)
+            if cls:
+                confs[-1] = max(confs[-1], float(post[i, frame, cls]))
+            prev = cls
         out.append(Reading("".join(chars), float(np.prod(confs)) if confs else 1.0, tuple(confs)))
     return out
 

@@ -144,3 +144,22 @@ class Pool:
         if self.executor is not None:
             self.executor.shutdown(wait=True, cancel_futures=True)
             self.executor = None
+
+
+class FolderPool:
+    """A labelled folder's training images, held whole (nothing to refresh), with each image's
+    ink box for the crops of `augment`."""
+
+    def __init__(self, images: np.ndarray, labels: list[str]) -> None:
+        from .augment import ink_boxes
+
+        self.images, self.labels = images, labels
+        self.size = len(labels)
+        self.boxes = ink_boxes(images)
+        self.refreshes = 0
+
+    def refresh(self) -> None:
+        """Nothing: the folder is all there is (augmentation makes each batch new)."""
+
+    def close(self) -> None:
+        """Nothing to stop."""

@@ -8,8 +8,9 @@ from typing import Any
 import numpy as np
 
 
-def to_gray_small(image: Any, height: int, width: int) -> np.ndarray:
-    """A PIL image (any mode) -> `(height, width)` uint8 grayscale (transparent = white)."""
+def to_gray(image: Any) -> np.ndarray:
+    """A PIL image (any mode) -> `(H, W)` uint8 grayscale at its own size (transparent =
+    white)."""
     from PIL import Image
 
     if image.mode in ("RGBA", "LA", "PA") or (image.mode == "P" and "transparency" in image.info):
@@ -22,18 +23,41 @@ def to_gray_small(image: Any, height: int, width: int) -> np.ndarray:
         image = Image.fromarray(
             (arr * (255.0 / top) if top > 255 else np.clip(arr, 0, 255)).astype(np.uint8), "L"
         )
-    gray = image.convert("L")
-    small = gray.resize((width, height), Image.Resampling.BILINEAR, reducing_gap=2.0)
+    return np.asarray(image.convert("L"), dtype=np.uint8)
+
+
+def resize_gray(gray: np.ndarray, height: int, width: int) -> np.ndarray:
+    """`(H, W)` uint8 -> `(height, width)` uint8 (bilinear, as every reader input is made)."""
+    from PIL import Image
+
+    small = Image.fromarray(gray, "L").resize(
+        (width, height), Image.Resampling.BILINEAR, reducing_gap=2.0
+    )
     return np.asarray(small, dtype=np.uint8)
+
+
+def to_gray_small(image: Any, height: int, width: int) -> np.ndarray:
+    """A PIL image (any mode) -> `(height, width)` uint8 grayscale (transparent = white)."""
+    return resize_gray(to_gray(image), height, width)
+
+
+def ink(batch: Any) -> Any:
+    """uint8 `(B, H, W)` (numpy or torch) -> float32 torch `(B, 1, H, W)` in [0, 1], ink
+    positive (white paper is 0)."""
+    import torch
+
+    x = torch.as_tensor(np.array(batch, dtype=np.float32, copy=True))
+    return ((255.0 - x) / 255.0).unsqueeze(1)
+
+
+def standardise(x: Any) -> Any:
+    """Each `(1, H, W)` image to zero mean and unit variance (captcha colours vary per image)."""
+    mean = x.mean(dim=(1, 2, 3), keepdim=True)
+    std = x.std(dim=(1, 2, 3), keepdim=True)
+    return (x - mean) / (std + 1e-2)
 
 
 def normalise(batch: Any) -> Any:
     """uint8 `(B, H, W)` (numpy or torch) -> float32 torch `(B, 1, H, W)`: ink positive, each
-    image scaled to zero mean and unit variance (captcha colours vary per image)."""
-    import torch
-
-    x = torch.as_tensor(np.array(batch, dtype=np.float32, copy=True))
-    x = (255.0 - x) / 255.0
-    mean = x.mean(dim=(1, 2), keepdim=True)
-    std = x.std(dim=(1, 2), keepdim=True)
-    return ((x - mean) / (std + 1e-2)).unsqueeze(1)
+    image scaled to zero mean and unit variance; what the network reads."""
+    return standardise(ink(batch))

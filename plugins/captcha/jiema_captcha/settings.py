@@ -58,5 +58,30 @@ class TrainOptions(BaseModel):
     seed: int = Field(0, description="training stream seed; validation uses seed + 1_000_003")
     threads: int | None = Field(1, ge=1, description="torch threads (None: torch's default)")
     init: str | None = Field(
-        None, description="start from this model's weights (same network shape and class count)"
+        None, description="start from this model's weights (every tensor whose shape fits)"
     )
+    augment: bool = Field(False, description="augment training batches (folder data)")
+    patience: int | None = Field(
+        None, ge=1, description="stop after this many validations without a better score"
+    )
+    lr_patience: int | None = Field(
+        None, ge=1, description="divide the learning rate by LR_DROP after this many "
+        "validations without a better score (None: the schedule is a cosine over `steps`)"
+    )
+
+
+#: The learning rate is divided by this on a plateau of `lr_patience` validations.
+LR_DROP = 4.0
+
+
+class FolderSettings(BaseModel):
+    """Where a folder run's images come from; kept in the run so `--resume` reloads the same
+    training and validation images."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    data: str = Field(description="the labelled folder (absolute path)")
+    val_data: str | None = Field(None, description="a folder to validate on instead of a split")
+    val_split: float = Field(0.1, gt=0, lt=1, description="share of `data` held out, seeded")
+    split_seed: int = 0
+    skip_bad: bool = False

@@ -1,36 +1,44 @@
-"""Training a captcha reader: in-memory pool refreshed by a worker, tqdm, validation on a fresh
-seed, checkpoints every few minutes and at each validation, `resume` after a kill, export.
+"""Training a captcha reader on generated captchas (an in-memory pool refreshed by a worker,
+validation on a fresh seed) or on a labelled folder (augmented batches, a held-out split,
+patience), in the core's `jiema.training.Loop`: progress bar, checkpoints every few minutes and
+at each validation, `resume` after a kill, then export.
 
-Checkpoints are safetensors (network and Adam state) plus the run's JSON state (settings, step,
-pool refresh counter, random generators, torch thread count, history); the learning rate, the
-batch and the dropout masks are functions of the step, so a resumed run repeats an unbroken one
-bit for bit from where its checkpoint was. Ctrl-C or SIGTERM stops at the end of the current
-step with a checkpoint; a SIGKILL loses at most the steps since the last one.
+The run's JSON state holds its settings, the pool refresh counter and the plateau counters
+beside the loop's own; the learning rate, the batch, the augmentation and the dropout masks are
+functions of the step, so a resumed run repeats an unbroken one bit for bit from where its
+checkpoint was. Ctrl-C or SIGTERM stops at the end of the current step with a checkpoint; a
+SIGKILL loses at most the steps since the last one.
 """
 
 from __future__ import annotations
 
 import math
 import os
-import time
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
 import numpy as np
-from jiema import checkpoints
+from jiema import checkpoints, training
 
+from .folder import FolderRun
 from .generator import CaptchaSettings
-from .pool import Pool, render
-from .settings import NetworkSettings, TrainOptions
+from .pool import FolderPool, Pool, render
+from .settings import LR_DROP, FolderSettings, NetworkSettings, TrainOptions
 
-LAST, BEST = "last", "best"
+LAST, BEST = training.LAST, training.BEST
 COMPONENT = "captcha.reader.v1"
 VALIDATION_OFFSET = 1_000_003
 TRAINING_DATA = "synthetic: captcha==0.7.1 ImageCaptcha (DroidSansMono), seeded jiema generator"
 LICENCE = "Apache-2.0 (generator font DroidSansMono: Apache-2.0)"
 GENERATOR_PACKAGES = ("captcha", "pillow")  # their versions decide the training images
+FOLDER_LICENCE = "the user's own images (licence unknown: do not ship without checking)"
+#: Linear warm-up steps of a plateau schedule (folder data): Adam's moments settle in a few
+#: dozen steps; longer only delays a run of a few hundred.
+PLATEAU_WARMUP = 50
+#: A validation loss this much (relative) below the best so far counts as progress for the
+#: patience, as a better accuracy does (only while some validation image is read wrong).
+LOSS_GAIN = 0.02
 
 
 def require_torch(purpose: str) -> Any:
@@ -72,25 +80,33 @@ class Trainer:
         network: NetworkSettings | None = None,
         options: TrainOptions | None = None,
         *,
+        folder: FolderSettings | None = None,
+        prepared: FolderRun | None = None,
         resume: bool = False,
         log: Callable[[str], None] = print,
     ) -> None:
+        """`folder`: train on a labelled folder (its alphabet, lengths and input size come from
+        `captcha` and `network`, see `folder.prepare`) instead of generated captchas;
+        `prepared`: that folder already loaded (for these settings)."""
         self.torch = torch = require_torch("training a captcha reader")
         from . import network as netmod
 
         self.out = Path(out_dir)
         self.out.mkdir(parents=True, exist_ok=True)
         self.log = log
-        state = self._read_state() if resume else None
+        state = training.read_last(self.out) if resume else None
         if resume and state is None:
             log(f"no checkpoint in {self.out}; starting fresh")
         if state is not None:
             captcha = CaptchaSettings.model_validate(state["captcha"])
             network = NetworkSettings.model_validate(state["network"])
             options = TrainOptions.model_validate(state["options"])
+            if state.get("folder"):
+                folder = FolderSettings.model_validate(state["folder"])
         self.captcha = captcha or CaptchaSettings()
         self.network = network or NetworkSettings()
         self.options = opts = options or TrainOptions()
+        self.folder = folder
         if self.network.arch == "heads" and self.captcha.min_length != self.captcha.max_length:
             from jiema.errors import ConfigError
 
@@ -110,26 +126,56 @@ class Trainer:
              {"params": no_decay, "weight_decay": 0.0}],
             lr=opts.lr,
         )
-        self.step, self.refreshes, self.best, self.seconds = 0, 0, -1.0, 0.0
-        self.history: list[dict[str, float]] = []
+        self.refreshes, self.improvements, self.best_step = 0, 0, -1
+        self.accuracy_best = False  # the validation being booked reads as well as any before
+        self.loss_avg: float | None = None  # the training loss, smoothed over steps
+        self.best, self.best_char, self.best_loss, self.lr_scale = -1.0, -1.0, math.inf, 1.0
         self.parent_seconds, self.parent_steps = 0.0, 0
+        self.loop = training.Loop(
+            self.out, self.net, self.opt, threads=self.threads, steps=opts.steps,
+            checkpoint_minutes=opts.checkpoint_minutes, seed=opts.seed,
+            validate=self.validate_run, validate_at=opts.validate_every,
+            metric="improvements", patience=opts.patience,
+            on_best=self._on_progress,
+            extra_state=self._state, desc="train captcha", log=log,
+        )
         if state is not None:
-            self._load_checkpoint(state)
-            self.parent_seconds = state.get("parent_seconds", 0.0)
-            self.parent_steps = state.get("parent_steps", 0)
+            self.loop.resume(state)
+            self._own_counters(state)
             log(f"resumed at step {self.step}")
         elif opts.init:
             self._init_from(opts.init)
         h, w = self.network.input_height, self.network.input_width
-        self.val_images, self.val_labels = render(
-            self.captcha.model_dump_json(), opts.seed + VALIDATION_OFFSET, 0,
-            opts.validation_size, h, w,
-        )
+        self.data: FolderPool | None = None
+        if folder is not None:
+            from .folder import prepare
+
+            run = prepared if prepared is not None and state is None else prepare(
+                folder, alphabet=self.captcha.alphabet,
+                case_insensitive=self.captcha.case_insensitive, input_hw=(h, w))
+            self.data = FolderPool(run.train_images, run.train_labels)
+            self.val_images, self.val_labels = run.val_images, run.val_labels
+            self.data_summary = run.summary
+        else:
+            self.val_images, self.val_labels = render(
+                self.captcha.model_dump_json(), opts.seed + VALIDATION_OFFSET, 0,
+                opts.validation_size, h, w,
+            )
+
+    # the loop's counters, read through --------------------------------------------------
+    @property
+    def step(self) -> int:
+        return self.loop.step
+
+    @property
+    def seconds(self) -> float:
+        return self.loop.seconds
+
+    @property
+    def history(self) -> list[dict[str, Any]]:
+        return self.loop.history
 
     # checkpoints -------------------------------------------------------------------------
-    def _read_state(self) -> dict[str, Any] | None:
-        return checkpoints.read_state(self.out, LAST)
-
     def _init_from(self, model: str) -> None:
         """Start from a trained model's weights (its training time is carried into the card)."""
         from jiema.errors import ModelFileError
@@ -137,51 +183,61 @@ class Trainer:
         from .reader import resolve_model
 
         spec = resolve_model(model)
+        own = self.net.state_dict()
         tensors = {k: self.torch.from_numpy(np.ascontiguousarray(v))
                    for k, v in spec.load_tensors().items()}
-        try:
-            self.net.load_state_dict(tensors)
-        except RuntimeError as exc:
-            raise ModelFileError(
-                f"cannot start from {model}: its network differs ({str(exc).splitlines()[0]})"
-            ) from None
+        fits = {k: v for k, v in tensors.items() if k in own and own[k].shape == v.shape}
+        if not fits:
+            raise ModelFileError(f"cannot start from {model}: none of its tensors fits this "
+                                 "network (another architecture or conv widths)")
+        self.net.load_state_dict(fits, strict=False)
+        if len(fits) < len(own):  # e.g. another alphabet: the output layer starts fresh
+            left = sorted(set(own) - set(fits))
+            self.log(f"from {spec.name}: {len(fits)} of {len(own)} tensors fit; fresh: "
+                     + ", ".join(left[:4]) + (" ..." if len(left) > 4 else ""))
         hp = spec.card.hyperparameters
         self.parent_seconds = float(hp.get("training_seconds_total", hp.get("training_seconds", 0)))
         self.parent_steps = int(hp.get("training_steps_total", hp.get("steps_trained", 0)))
         self.log(f"initialised from {spec.name} ({self.parent_seconds:.0f}s of training)")
 
     def _state(self) -> dict[str, Any]:
+        """The captcha run's part of every checkpoint (the loop adds step, history, ...)."""
         return {
             "parent_seconds": self.parent_seconds,
             "parent_steps": self.parent_steps,
             "captcha": self.captcha.model_dump(mode="json"),
             "network": self.network.model_dump(mode="json"),
             "options": self.options.model_dump(mode="json"),
-            "step": self.step,
             "refreshes": self.refreshes,
-            "best": self.best,
-            "seconds": self.seconds,
-            "history": self.history,
-            "threads": self.threads,
-            "random": checkpoints.random_state(),
+            "improvements": self.improvements,
+            "best_step": self.best_step,
+            "best_whole": self.best,
+            "best_char": self.best_char,
+            "best_loss": None if math.isinf(self.best_loss) else self.best_loss,
+            "lr_scale": self.lr_scale,
+            "folder": self.folder.model_dump(mode="json") if self.folder else None,
+            "data": self.data_summary if self.folder else None,
         }
 
-    def _save(self, name: str, with_optimizer: bool = True) -> None:
-        tensors = checkpoints.pack(self.net, self.opt if with_optimizer else None)
-        checkpoints.save(self.out, name, tensors, self._state())
-
-    def _load_checkpoint(self, state: dict[str, Any]) -> None:
-        checkpoints.restore(checkpoints.load_tensors(self.out, LAST), self.net, self.opt)
-        self.step, self.refreshes = state["step"], state["refreshes"]
-        self.best, self.seconds = state["best"], state["seconds"]
-        self.history = state["history"]
-        if "random" in state:
-            checkpoints.set_random_state(state["random"])
+    def _own_counters(self, state: dict[str, Any]) -> None:
+        self.parent_seconds = state.get("parent_seconds", 0.0)
+        self.parent_steps = state.get("parent_steps", 0)
+        self.refreshes = state["refreshes"]
+        self.improvements = state.get("improvements", 0)
+        self.best_step = state.get("best_step", -1)
+        self.best = state.get("best_whole", -1.0)
+        self.best_char = state.get("best_char", -1.0)
+        self.best_loss = math.inf if state.get("best_loss") is None else state["best_loss"]
+        self.lr_scale = state.get("lr_scale", 1.0)
 
     # loop --------------------------------------------------------------------------------
     def lr_at(self, step: int) -> float:
-        """Linear warm-up over the first 3% of steps, then cosine down to lr / 50."""
+        """Linear warm-up over the first 3% of steps, then cosine down to lr / 50; with
+        `lr_patience`, warm-up over PLATEAU_WARMUP steps, then lr divided by LR_DROP at every
+        plateau of validations (`validated`)."""
         opts = self.options
+        if opts.lr_patience:
+            return opts.lr * self.lr_scale * min(1.0, (step + 1) / PLATEAU_WARMUP)
         warm = max(1, int(0.03 * opts.steps))
         if step < warm:
             return opts.lr * (step + 1) / warm
@@ -189,15 +245,26 @@ class Trainer:
         return opts.lr / 50 + (opts.lr - opts.lr / 50) * 0.5 * (1 + math.cos(math.pi * frac))
 
     def predict(self, images: np.ndarray, batch: int = 250) -> list[str]:
+        return self._read(images, None, batch)[0]
+
+    def _read(
+        self, images: np.ndarray, labels: list[str] | None, batch: int = 250
+    ) -> tuple[list[str], float]:
+        """The texts read and, with `labels`, the mean loss on them (else NaN)."""
         from .decode import decode_ctc, decode_heads
         from .preprocess import normalise
 
         torch = self.torch
         self.net.eval()
         texts: list[str] = []
+        loss_sum = 0.0
         with torch.no_grad():
             for i in range(0, images.shape[0], batch):
-                lp = self.net(normalise(images[i : i + batch])).numpy()
+                out = self.net(normalise(images[i : i + batch]))
+                if labels is not None:
+                    part = labels[i : i + batch]
+                    loss_sum += float(self._loss_of(out, part)) * len(part)
+                lp = out.numpy()
                 if self.network.arch == "ctc":
                     reads = decode_ctc(
                         lp, self.captcha.alphabet, self.captcha.min_length, self.captcha.max_length
@@ -206,15 +273,27 @@ class Trainer:
                     reads = decode_heads(lp, self.captcha.alphabet)
                 texts.extend(r.text for r in reads)
         self.net.train()
-        return texts
+        return texts, (loss_sum / len(labels) if labels else math.nan)
 
     def validate(self) -> dict[str, float]:
-        return score(self.val_labels, self.predict(self.val_images))
+        texts, loss = self._read(self.val_images, self.val_labels)
+        return {**score(self.val_labels, texts), "validation_loss": loss}
+
+    def validate_run(self) -> dict[str, Any]:
+        """The loop's validation: the scores, the training loss, and `improvements` (the count
+        of validations better than every earlier one, by `validated`: the loop's metric)."""
+        scores = self.validate()
+        if self.validated(scores):
+            self.improvements += 1
+        return {"step": self.step, "loss": self.loss_avg, **scores,
+                "improvements": self.improvements}
 
     def _loss(self, x: Any, labels: list[str]) -> Any:
+        return self._loss_of(self.net(x), labels)
+
+    def _loss_of(self, lp: Any, labels: list[str]) -> Any:
         torch = self.torch
         ids, lengths = encode_labels(labels, self.captcha.alphabet, self.network.arch)
-        lp = self.net(x)
         if self.network.arch == "heads":
             return torch.nn.functional.nll_loss(
                 lp.reshape(-1, lp.shape[-1]), torch.from_numpy(ids)
@@ -226,87 +305,115 @@ class Trainer:
             blank=0, zero_infinity=True,
         )
 
-    def run(self, progress: bool = True, stop_at: int | None = None) -> dict[str, float]:
-        """Train to `steps` (or pause at step `stop_at`, checkpointed; `resume` goes on exactly
-        as if never stopped); returns the best validation scores."""
-        from tqdm import tqdm
-
-        from .preprocess import normalise
+    def run(
+        self, progress: bool = True, stop_at: int | None = None, max_minutes: float | None = None
+    ) -> dict[str, float]:
+        """Train to `steps` (or pause at step `stop_at` or after `max_minutes` of this call,
+        checkpointed; `resume` goes on exactly as if never stopped); returns the best
+        validation scores."""
+        from .augment import augment
+        from .preprocess import ink, normalise, standardise
 
         opts, torch = self.options, self.torch
-        pool = Pool(
-            self.captcha, opts.seed, self.network.input_height, self.network.input_width,
-            opts.pool_size, opts.refresh, refreshes_done=self.refreshes, workers=opts.workers,
-        )
-        every = opts.checkpoint_minutes * 60
-        last_save = t0 = time.monotonic()
-        bar = tqdm(total=opts.steps, initial=self.step, disable=not progress, mininterval=10.0,
-                   unit="step", desc="train captcha")
-        loss_avg = None
-        with checkpoints.stop_requests() as asked, _closing(bar, pool):
-            self.net.train()
-            end = opts.steps if stop_at is None else min(stop_at, opts.steps)
-            while self.step < end and not asked:
-                checkpoints.hold_threads(self.threads)  # validation's decoder may change them
-                for group in self.opt.param_groups:
-                    group["lr"] = self.lr_at(self.step)
-                # batch and dropout drawn from the step number: a resumed run repeats them
+        pool: Pool | FolderPool
+        if self.data is not None:
+            pool = self.data
+        else:
+            pool = Pool(
+                self.captcha, opts.seed, self.network.input_height, self.network.input_width,
+                opts.pool_size, opts.refresh, refreshes_done=self.refreshes,
+                workers=opts.workers,
+            )
+        self.loop.steps = opts.steps  # a resumed run may have been given more
+
+        def batches() -> Iterator[np.ndarray]:
+            """Step `loop.step`'s images, drawn from the step number (a resumed run repeats
+            them); a folder's batch holds distinct images."""
+            while True:
                 rng = np.random.default_rng([opts.seed, self.step])
-                torch.manual_seed(opts.seed * 1_000_003 + self.step)
-                idx = rng.integers(0, pool.size, opts.batch_size)
+                if isinstance(pool, FolderPool):
+                    yield rng.choice(pool.size, min(opts.batch_size, pool.size), replace=False)
+                else:
+                    yield rng.integers(0, pool.size, opts.batch_size)
+
+        def step(idx: np.ndarray) -> dict[str, str]:
+            for group in self.opt.param_groups:
+                group["lr"] = self.lr_at(self.step)
+            if opts.augment and isinstance(pool, FolderPool):
+                g = torch.Generator().manual_seed(opts.seed * 1_000_003 + self.step)
+                x = standardise(augment(ink(pool.images[idx]), pool.boxes[idx], g))
+            else:
                 x = normalise(pool.images[idx])
-                loss = self._loss(x, [pool.labels[i] for i in idx.tolist()])
-                self.opt.zero_grad()
-                loss.backward()
-                torch.nn.utils.clip_grad_norm_(self.net.parameters(), 5.0)
-                self.opt.step()
-                self.step += 1
-                value = float(loss.detach())
-                loss_avg = value if loss_avg is None else 0.98 * loss_avg + 0.02 * value
-                bar.update(1)
-                bar.set_postfix(loss=f"{loss_avg:.4f}", refresh=False)
-                if opts.refresh and self.step % opts.refresh_every == 0:
-                    pool.refresh()
-                    self.refreshes = pool.refreshes
-                now = time.monotonic()
-                if self.step % opts.validate_every == 0 or self.step == opts.steps:
-                    self.seconds += now - t0
-                    scores = self.validate()
-                    t0 = last_save = time.monotonic()
-                    self.history.append(
-                        {"step": self.step, "loss": loss_avg, "seconds": self.seconds, **scores}
-                    )
-                    self.log(
-                        f"step {self.step}: loss {loss_avg:.4f}, "
-                        f"whole {scores['whole_accuracy']:.4f}, "
-                        f"char {scores['char_accuracy']:.4f} ({self.seconds:.0f}s)"
-                    )
-                    if scores["whole_accuracy"] >= self.best:
-                        self.best = scores["whole_accuracy"]
-                        self._save(BEST, with_optimizer=False)
-                    self._save(LAST)
-                elif now - last_save > every or self.step == end or asked:
-                    self.seconds += now - t0
-                    t0 = last_save = now
-                    self._save(LAST)
-        if asked:
-            self.log(f"stopped by signal {asked['signal']} at step {self.step}, checkpoint saved; "
-                     "--resume continues")
-            checkpoints.raise_stop(asked)
+            loss = self._loss(x, [pool.labels[i] for i in idx.tolist()])
+            self.opt.zero_grad()
+            loss.backward()
+            torch.nn.utils.clip_grad_norm_(self.net.parameters(), 5.0)
+            self.opt.step()
+            value = float(loss.detach())
+            self.loss_avg = value if self.loss_avg is None else (
+                0.98 * self.loss_avg + 0.02 * value)
+            if opts.refresh and (self.step + 1) % opts.refresh_every == 0:
+                pool.refresh()  # after this step: the checkpoint at it holds the count
+                self.refreshes = pool.refreshes
+            return {"loss": f"{self.loss_avg:.4f}"}
+
+        self.loss_avg = None
+        try:
+            self.loop.run(batches(), step, stop_at=stop_at, max_minutes=max_minutes,
+                          progress=progress)
+        finally:
+            pool.close()
+        if self.stopped:
+            self.log(f"no better validation in the last {self.loop.bad} (patience): stopped "
+                     f"at step {self.step}")
+        elif max_minutes is not None and self.step < opts.steps and (
+                stop_at is None or self.step < stop_at):
+            self.log(f"--max-minutes {max_minutes:g} spent: paused at step {self.step}, "
+                     "checkpoint saved; --resume continues")
         return self.best_scores()
 
+    @property
+    def stopped(self) -> bool:
+        """Patience ran out: validation has not improved for `patience` validations."""
+        return bool(self.options.patience) and self.loop.bad >= (self.options.patience or 0)
+
+    def _on_progress(self, scores: Any) -> None:
+        """A validation made progress (the loop's metric); it becomes the `best` checkpoint
+        only if it reads at least as well as the best so far (a lower loss alone is progress
+        for the patience, not a better model to export)."""
+        if self.accuracy_best:
+            self.best_step = self.step
+            self.loop.save(BEST, optimizer=False)
+
+    def validated(self, scores: dict[str, float]) -> bool:
+        """Book a validation: True when it makes progress (better whole accuracy, else better
+        per-character, else while some image is read wrong a loss LOSS_GAIN lower); notes
+        whether it reads at least as well as the best so far (ties go to the later one); counts
+        plateaus for `lr_patience` (the loop counts them for `patience`)."""
+        whole, char = scores["whole_accuracy"], scores["char_accuracy"]
+        self.accuracy_best = (whole, char) >= (self.best, self.best_char)
+        loss = scores.get("validation_loss", math.nan)
+        # a lower loss counts too while the reads are not all right: early on (CTC's blank
+        # phase) the accuracies sit at 0 for several validations while the network learns
+        better = (whole, char) > (self.best, self.best_char) or (
+            whole < 1.0 and loss < self.best_loss * (1 - LOSS_GAIN))
+        if loss < self.best_loss:
+            self.best_loss = loss
+        if (whole, char) > (self.best, self.best_char):
+            self.best, self.best_char = whole, char
+        stale = 0 if better else self.loop.bad + 1  # the loop counts it after this returns
+        lp = self.options.lr_patience
+        if lp and stale and stale % lp == 0:
+            self.lr_scale /= LR_DROP
+            self.log(f"no better validation in {stale}: learning rate "
+                     f"{self.options.lr * self.lr_scale:.2e}")
+        return better
+
     def best_scores(self) -> dict[str, float]:
-        done = [h for h in self.history if h["whole_accuracy"] == self.best]
-        return {k: v for k, v in (done[-1] if done else {}).items() if k != "step"}
-
-
-@contextmanager
-def _closing(bar: Any, pool: Pool) -> Iterator[None]:
-    try:
-        yield
-    finally:
-        bar.close()
-        pool.close()
+        """The scores of the `best` checkpoint's validation (empty before any)."""
+        done = [h for h in self.history if h["step"] == self.best_step]
+        return {k: v for k, v in (done[-1] if done else {}).items()
+                if k not in ("step", "improvements")}
 
 
 def export_model(
@@ -323,14 +430,7 @@ def export_model(
     from safetensors.numpy import load_file
 
     run = Path(run_dir)
-    state = checkpoints.read_state(run, checkpoint)
-    if state is None:
-        checkpoint = LAST
-        state = checkpoints.read_state(run, checkpoint)
-    if state is None:
-        from jiema.errors import ModelFileError
-
-        raise ModelFileError(f"no checkpoint in {run}")
+    checkpoint, state = training.read_for_export(run, checkpoint)
     tensors = {
         k[4:]: v.astype(np.float32) if v.dtype.kind == "f" else v
         for k, v in load_file(str(run / f"{checkpoint}.safetensors")).items()
@@ -347,6 +447,17 @@ def export_model(
     scores.update(extra_scores or {})
     last = checkpoints.read_state(run, LAST) or state
     weights = Path(weights)
+    data = state.get("data")
+    packages: tuple[str, ...]
+    if data:  # a folder run: the user's images
+        training_data = (f"folder {data['folder']}: {data['images']} images, "
+                         f"{data['training_images']} trained on, {data['validation_images']} "
+                         f"validated on ({data['split']})")
+        licence, packages = FOLDER_LICENCE, ("pillow",)  # pillow decodes the images
+    else:
+        training_data = (TRAINING_DATA + f", seed {state['options']['seed']}; validation seed "
+                         f"{state['options']['seed'] + VALIDATION_OFFSET}")
+        licence, packages = LICENCE, GENERATOR_PACKAGES
     what = "CTC reader (conv -> BiGRU -> CTC, grammar Viterbi)" if network.arch == "ctc" else (
         "conv stack + independent softmax heads (the seed's baseline)"
     )
@@ -369,13 +480,12 @@ def export_model(
             "training_steps_total": last["step"] + int(last.get("parent_steps", 0)),
             "initialised_from": Path(init).stem if (init := state["options"].get("init")) else None,
             "threads": state["options"].get("threads"),
+            **({"data": data} if data else {}),
         },
-        training_data=TRAINING_DATA + f", seed {state['options']['seed']}; validation seed "
-        f"{state['options']['seed'] + VALIDATION_OFFSET}",
-        licence=LICENCE,
+        training_data=training_data,
+        licence=licence,
         scores=scores,
-        **provenance(earlier=_init_rebuild(state["options"].get("init")),
-                     packages=GENERATOR_PACKAGES),
+        **provenance(earlier=_init_rebuild(state["options"].get("init")), packages=packages),
     )
     return save_model(tensors, card, weights)
 
