@@ -24,6 +24,20 @@ def test_bigram_vocab_keeps_frequent_pairs_and_the_line_end():
     assert vocab.encode("").shape == (0,)
 
 
+def test_encoding_many_lines_at_once_equals_one_at_a_time():
+    from jiema_segment.fcn.vocab import CharVocab
+
+    lines = ["", "希望", "新世纪", "", "ＡＢ希", "希", ""]
+    chars = CharVocab.count(lines)
+    bigrams = BigramVocab.count(lines)
+    for vocab in (chars, bigrams):
+        many = vocab.encode_many(lines)
+        assert [a.tolist() for a in many] == [vocab.encode(t).tolist() for t in lines]
+        assert vocab.encode_many([]) == []
+    # a line's last character pairs with the line end, not with the next line's first
+    assert bigrams.encode_many(["希望", "新"])[0][-1] == bigrams.encode("望")[0] != UNK
+
+
 def test_cosine_schedule_goes_from_lr_to_a_twentieth():
     pytest.importorskip("torch")
     from jiema_segment.fcn.train import Trainer

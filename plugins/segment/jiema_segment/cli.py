@@ -409,6 +409,15 @@ def train_dictionary_command(
                    "by seed).")
 @click.option("--threads", type=click.IntRange(min=1), default=None,
               help="Torch CPU threads (default: torch's choice).")
+@click.option("--teacher", type=click.Path(exists=True, dir_okay=False), default=None,
+              help="Distil: an FCN model (e.g. the pd98-fcn ensemble) whose S/B/M/E "
+                   "probabilities on the training split are soft targets (computed once into "
+                   "OUT/teacher.npz).")
+@click.option("--teacher-weight", type=click.FloatRange(0, 1), default=0.5, show_default=True,
+              help="Share of the loss that is cross-entropy to the teacher (the rest: gold tags).")
+@click.option("--init", "init_model", type=click.Path(exists=True, dir_okay=False), default=None,
+              help="Start from an FCN model trained on the same split: same-shape tensors are "
+                   "copied, narrower character embeddings take its principal components.")
 @click.option("--name", default="segment-fcn", show_default=True, help="Exported model name.")
 @click.option("--half", is_flag=True, help="Store the exported weights as float16 (half size).")
 @click.option("--training-data", default=None, help="What the corpus is, for the model card.")
@@ -423,7 +432,8 @@ def train_segment_command(
     unk_dropout: float, bigram_unk_dropout: float, batch_chars: int, lr: float,
     lr_schedule: str, dev_fraction: float, patience: int,
     checkpoint_minutes: float, max_lines: int | None, seed: int, threads: int | None,
-    name: str, half: bool, training_data: str | None, licence: str | None, quiet: bool,
+    teacher: str | None, teacher_weight: float, init_model: str | None, name: str, half: bool,
+    training_data: str | None, licence: str | None, quiet: bool,
     allow_research_data: bool,
 ) -> None:
     """Train the FCN S/B/M/E tagger; export the best dev-F network as OUT/NAME.safetensors.
@@ -453,7 +463,8 @@ def train_segment_command(
         min_bigram_count=min_bigram_count, unk_dropout=unk_dropout,
         bigram_unk_dropout=bigram_unk_dropout, lr_schedule=lr_schedule,  # type: ignore[arg-type]
         patience=patience, checkpoint_minutes=checkpoint_minutes, max_lines=max_lines,
-        seed=seed, threads=threads,
+        seed=seed, threads=threads, teacher=teacher, teacher_weight=teacher_weight,
+        init=init_model,
     )
     trainer = Trainer(list(corpora), out_dir, settings, options, resume=resume,
                       log=lambda s: click.echo(s, err=True))

@@ -56,3 +56,16 @@ class TrainOptions(BaseModel):
     seed: int = 0
     threads: int | None = Field(None, ge=1)
     max_lines: int | None = Field(None, ge=1, description="use only the first N lines (tests)")
+    teacher: str | None = Field(
+        None, description="an FCN model (e.g. the pd98-fcn ensemble) whose S/B/M/E probabilities "
+        "on the training split are soft targets (distillation)",
+    )
+    teacher_weight: float = Field(
+        0.5, ge=0.0, le=1.0,
+        description="share of the loss that is cross-entropy to the teacher; the rest is the "
+        "gold tags' NLL",
+    )
+    init: str | None = Field(
+        None, description="an FCN model of the same vocabularies to start from: tensors of the "
+        "same shape are copied, narrower character embeddings are its principal components",
+    )

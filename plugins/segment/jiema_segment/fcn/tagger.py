@@ -257,8 +257,8 @@ class FCNTagger:
         from ._torch import require_torch
 
         torch = require_torch()
-        ids = [self.vocab.encode(t) for t in lines]
-        bis = [self.bigrams.encode(t) for t in lines] if self.bigrams is not None else None
+        ids = self.vocab.encode_many(lines)
+        bis = self.bigrams.encode_many(lines) if self.bigrams is not None else None
         out = [np.zeros((n.shape[0], 4), dtype=np.float32) for n in ids]
         margin = self.context
         # pieces: (line, core start, core end, window start, window end)

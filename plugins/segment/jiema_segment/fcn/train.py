@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import math
 import os
+import time
 from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
 from typing import Any
@@ -159,10 +160,19 @@ class Trainer:
         self.lengths = np.array([x.shape[0] for x in self.train_ids])
         self.dev_words = dev
         self.dev_text = ["".join(w) for w in dev]
+        # the teacher's S/B/M/E probabilities per training line (distillation), or None
+        self.teacher_probs: list[np.ndarray] | None = None
+        if self.options.teacher:
+            self.teacher_probs = teacher_targets(
+                self.options.teacher, ["".join(w) for w in train], self.out, log
+            )
         torch.manual_seed(self.options.seed)
         self.net = network.GatedConvTagger(
             len(self.vocab), self.settings, len(self.bigrams) if self.bigrams is not None else 0
         )
+        if state is None and self.options.init:
+            copied = init_from_model(self.net, self.options.init, self.vocab, self.bigrams)
+            log(f"started from {self.options.init}: {', '.join(copied)}")
         self.opt = torch.optim.Adam(self.net.parameters(), lr=self.options.lr)
         self.epoch, self.batch_done = 0, 0
         self.epoch_sums = [0.0, 0.0, 0.0]  # this epoch's summed loss, right tags, tags
@@ -253,12 +263,16 @@ class Trainer:
         x = np.zeros((len(group), t), dtype=np.int64)
         xb = np.zeros((len(group), t), dtype=np.int64)
         y = np.full((len(group), t), -100, dtype=np.int64)
+        soft = (np.zeros((len(group), t, 4), dtype=np.float32)
+                if self.teacher_probs is not None else None)
         for r, k in enumerate(group.tolist()):
             n = lengths[k]
             x[r, :n] = self.train_ids[k]
             if self.train_bigrams is not None:
                 xb[r, :n] = self.train_bigrams[k]
             y[r, :n] = self.train_tags[k]
+            if soft is not None and self.teacher_probs is not None:
+                soft[r, :n] = self.teacher_probs[k]
         if self.options.unk_dropout or self.options.bigram_unk_dropout:
             # seeded by position, so a resumed run draws the same masks
             drop = np.random.default_rng([self.options.seed, self.epoch, self.batch_done])
@@ -268,6 +282,12 @@ class Trainer:
         xbt = torch.from_numpy(xb) if self.train_bigrams is not None else None
         lp = self.net(xt, xt != 0 if len(group) > 1 else None, xbt)
         loss = torch.nn.functional.nll_loss(lp.reshape(-1, 4), yt.reshape(-1))
+        if soft is not None:
+            # cross-entropy to the teacher's distribution (its KL divergence from the student
+            # plus a constant), over the real positions
+            w = self.options.teacher_weight
+            ce = -(torch.from_numpy(soft) * lp).sum(-1)[yt != -100].mean()
+            loss = w * ce + (1 - w) * loss
         self.opt.zero_grad()
         loss.backward()
         self.opt.step()
@@ -313,6 +333,93 @@ def _loop_keys(state: dict[str, Any]) -> dict[str, Any]:
 def _epoch_score(scores: Mapping[str, Any]) -> float:
     """Dev F, or without a dev split minus the training loss."""
     return float(scores.get("dev_f", -scores["train_loss"]))
+
+
+TEACHER_FILE = "teacher.npz"
+# lines per teacher forward call while computing the soft targets (a progress line each)
+TEACHER_LINES = 4096
+
+
+def teacher_targets(
+    teacher: str | os.PathLike, texts: list[str], run_dir: Path,
+    log: Callable[[str], None] = print,
+) -> list[np.ndarray]:
+    """The `teacher` model's S/B/M/E probabilities for each training line, (len, 4) float16,
+    computed once and kept in the run folder (`TEACHER_FILE`; recomputed when the lines or the
+    teacher differ). An ensemble teacher gives its members' mean log-probabilities, normalised."""
+    lengths = np.array([len(t) for t in texts], dtype=np.int64)
+    cache = run_dir / TEACHER_FILE
+    name = str(Path(teacher).resolve())
+    if cache.is_file():
+        with np.load(cache) as z:
+            if str(z["teacher"]) == name and np.array_equal(z["lengths"], lengths):
+                return np.split(z["probs"], np.cumsum(lengths)[:-1])
+    from .tagger import FCNTagger
+
+    tagger = FCNTagger.load(teacher)
+    parts: list[np.ndarray] = []
+    t0 = time.monotonic()
+    for a in range(0, len(texts), TEACHER_LINES):
+        for lp in tagger.log_probs(texts[a : a + TEACHER_LINES]):
+            p = np.exp(lp - lp.max(axis=1, keepdims=True))
+            parts.append((p / p.sum(axis=1, keepdims=True)).astype(np.float16))
+        log(f"teacher targets: {min(a + TEACHER_LINES, len(texts))}/{len(texts)} lines "
+            f"({time.monotonic() - t0:.0f}s)")
+    probs = np.concatenate(parts) if parts else np.zeros((0, 4), dtype=np.float16)
+    from jiema.atomic import atomic_path
+
+    with atomic_path(cache) as tmp, open(tmp, "wb") as fh:
+        np.savez(fh, probs=probs, lengths=lengths, teacher=np.array(name))
+    return np.split(probs, np.cumsum(lengths)[:-1])
+
+
+def init_from_model(
+    net: Any, model: str | os.PathLike, vocab: CharVocab, bigrams: BigramVocab | None
+) -> list[str]:
+    """Start `net` from the first network of a trained FCN model with the same character and
+    bigram vocabularies: tensors of the same shape are copied; when `net` is narrower, the
+    character embeddings become their top principal directions and the bigram projection is
+    projected the same way (their sum, the first layer's input, keeps its main components).
+    Returns the names of the tensors taken over."""
+    import torch
+    from jiema.errors import InvalidInputError
+    from jiema.models import find_model_files, load_tensors
+
+    from .ensemble import split_members
+    from .quantize import dequantize
+
+    weights, _ = find_model_files(model)
+    tensors = dequantize(load_tensors(weights))
+    none = np.zeros(0, dtype=np.int64)
+    same_vocab = np.array_equal(tensors.get("vocab.codepoints", none), vocab.codepoints()) and (
+        bigrams is None or np.array_equal(tensors.get("vocab.bigram_keys", none), bigrams.keys)
+    )
+    if not same_vocab:
+        raise InvalidInputError(
+            f"{weights} has other vocabularies than this run: start from a model trained on the "
+            "same corpus split with the same --min-count/--min-bigram-count"
+        )
+    src = split_members(
+        {k: v for k, v in tensors.items() if k.startswith("net")}
+    )[0]
+    own = net.state_dict()
+    taken: dict[str, torch.Tensor] = {}
+    for key, value in src.items():
+        if key in own and tuple(own[key].shape) == value.shape:
+            taken[key] = torch.from_numpy(value.astype(np.float32))
+    embed = src.get("embed.weight")
+    width = own["embed.weight"].shape[1]
+    if "embed.weight" not in taken and embed is not None and embed.shape[1] > width:
+        # top right singular vectors: the directions the character embeddings use most
+        basis = np.linalg.svd(embed.astype(np.float64), full_matrices=False)[2][:width].T
+        taken["embed.weight"] = torch.from_numpy((embed @ basis).astype(np.float32))
+        proj = src.get("bigram_proj.weight")
+        if proj is not None and "bigram_proj.weight" in own:
+            taken["bigram_proj.weight"] = torch.from_numpy((basis.T @ proj).astype(np.float32))
+    with torch.no_grad():
+        for key, value in taken.items():
+            own[key].copy_(value)
+    return sorted(taken)
 
 
 LEXICON_NOTE = (
