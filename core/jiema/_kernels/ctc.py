@@ -506,16 +506,11 @@ def viterbi_ctc_emitted(blank, offsets, labels, scores, start_t, end_t, kind, de
                 nb[j, k] = top + scores[j]
                 back[j, k] = arg
             q0 += per_j
-        s_now = s_prev
-        for j in range(lo_t, hi_t):
-            c = labels[j]
-            if slot_of[c] < 0:
-                slot_of[c] = s_now
-                slot_label[s_now] = c
-                slot_end[s_now] = end_t[j]
-                for k in range(kw):
-                    new_b[s_now, k] = -np.inf
-                s_now += 1
+        s_now = _register_labels(labels, lo_t, hi_t, end_t, slot_of, slot_label, slot_end,
+                                 s_prev)
+        for s in range(s_prev, s_now):
+            for k in range(kw):
+                new_b[s, k] = -np.inf
         for s in range(s_now):
             for k in range(kw):
                 prev_b[s, k] = new_b[s, k]
