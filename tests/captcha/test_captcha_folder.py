@@ -273,9 +273,12 @@ def test_plateaus_drop_the_learning_rate_and_count_for_patience() -> None:
         return better
 
     assert book(0.0, 0.0, 10.0)  # the first validation
-    assert book(0.0, 0.0, 9.0)  # CTC's blank phase: only the loss moves, and that counts
-    assert not book(0.0, 0.0, 8.95)  # under LOSS_GAIN
-    assert not book(0.0, 0.0, 9.5) and t.lr_scale == 0.25 and said  # 2 stale: lr / 4
+    assert book(0.0, 0.05, 12.0) and book(0.0, 0.02, 12.5)  # not reading yet: no plateau
+    assert t.lr_scale == 1.0 and not said
+    assert book(0.0, 0.6, 9.0)  # reading: from here plateaus count
+    assert book(0.0, 0.6, 8.0)  # only the loss moves, and that counts
+    assert not book(0.0, 0.6, 7.95)  # under LOSS_GAIN
+    assert not book(0.0, 0.6, 9.5) and t.lr_scale == 0.25 and said  # 2 stale: lr / 4
     assert book(0.5, 0.8, 9.9)  # a better read counts whatever the loss
     assert book(0.5, 0.9, 9.9) and not book(0.5, 0.85, 9.9) and not t.accuracy_best
     assert book(0.4, 0.9, 5.0) and not t.accuracy_best  # progress, but not the model to keep

@@ -303,8 +303,10 @@ def test_the_config_and_the_cli_switch_the_reader_to_the_line_recogniser(tmp_pat
     with pytest.raises(jiema.errors.ConfigError):
         jiema.Engine(plugins=[plugin], load_entry_points=False, config={"ocr": {
             "reader": {"component": "ocr.line_ctc.v1", "options": {"cutting": 1}}}}).task("ocr")
-    assert isinstance(jiema.Engine(plugins=[plugin], load_entry_points=False).task("ocr"),
-                      OcrReader)  # the default reader cuts glyphs
+    default = jiema.Engine(plugins=[plugin], load_entry_points=False).task("ocr")
+    # the default reader reads each line both ways and keeps the surer reading
+    assert isinstance(default.cut_reader, OcrReader)
+    assert isinstance(default.line_reader, LineCTCReader)
 
 
 def test_a_paused_and_resumed_line_run_is_bit_identical_to_an_unbroken_one(

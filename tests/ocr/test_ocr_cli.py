@@ -183,7 +183,7 @@ def test_deployment_config_swaps_stages(stub_classifier, images):
         "ocr": {
             "decoder": {"component": "ocr.no_lm.v1"},
             "regions": {"options": {"min_line_height": 500}},
-            "reader": {"options": {"top_k": 3}},
+            "reader": {"component": "ocr.cut_classify.v1", "options": {"top_k": 3}},
         }
     })
     reader = engine.task("ocr")

@@ -57,7 +57,7 @@ def _plain(record: Record, many: bool) -> str:
                    "CTC line recogniser (gb2312-line-ctc), or surer: both, keeping per line "
                    "the reading its reader is surer of; all feed the same LM "
                    "(default: the reader of --model if given, else the configured one, "
-                   "cut-classify).")
+                   "surer).")
 @model_option(None, component=tuple(READER_OF_COMPONENT),
               help="The reader's model: gb2312-cnn (cut-classify, the default) or "
                    "gb2312-line-ctc (line-ctc), or a path to one; the model picks the reader.")

@@ -270,8 +270,9 @@ def register_tasks(register: Any) -> None:
                                 description="top-k characters per glyph"),
             "decoder": Stage("ocr.decoder", LM_COMPONENT, model=_shipped(LM_MODEL),
                              description="candidates + character bigram LM, Viterbi"),
-            "reader": Stage("ocr.reader", "ocr.cut_classify.v1",
-                            description="how glyphs are cut, classified and kept"),
+            "reader": Stage("ocr.reader", SURER_COMPONENT,
+                            description="each line cut + classified and read whole, the "
+                                        "surer reading kept"),
         },
         input_type="image (path, bytes, PIL image or array)",
         output_type="OcrResult",
