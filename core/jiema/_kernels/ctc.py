@@ -52,6 +52,15 @@ def _label_pairs(labels, lo, hi, d_lo, d_hi, slot_label, keep, n_keep, pv, nx):
     return q
 
 
+@njit(cache=True, nogil=True)
+def _pair_scratch(kmax, n_slots):
+    """Buffers for one frame's (previous, next) label pairs: at most kmax x kmax candidate
+    pairs, kmax x n_slots from blank states, and the start; twice that for the work lists."""
+    m = kmax * kmax + kmax * n_slots + 1
+    return (np.empty(m, dtype=np.int64), np.empty(m, dtype=np.int64), np.empty(m),
+            np.empty(2 * m, dtype=np.int64), np.empty(2 * m, dtype=np.int64))
+
+
 @njit(cache=True, nogil=True, inline="always")
 def _register_labels(labels, lo, hi, end_t, slot_of, slot_label, slot_end, n_slots):
     """Give each label among candidates lo..hi that has no blank-state slot yet the next one
@@ -107,12 +116,7 @@ def viterbi_ctc(blank, offsets, labels, scores, start_t, end_t, kind, dense, slo
     nb = np.full(n, -np.inf)
     back = np.full(n, -1, dtype=np.int64)  # >= 0 candidate, -1 blank(none), -2 - e blank(e)
     won = np.zeros(n, dtype=np.bool_)  # nb j gave blank(t + 1, label j) its score
-    m = kmax * kmax + kmax * n_slots + 1
-    pv = np.empty(m, dtype=np.int64)
-    nx = np.empty(m, dtype=np.int64)
-    tr = np.empty(m)
-    work_i = np.empty(2 * m, dtype=np.int64)
-    work_k = np.empty(2 * m, dtype=np.int64)
+    pv, nx, tr, work_i, work_k = _pair_scratch(kmax, n_slots)
     keep = np.empty(n_slots, dtype=np.int64)
     best_blank = np.empty(1, dtype=np.int64)  # look-ups 1's one blank state
     lo_prev, hi_prev = 0, 0  # candidates of frame t - 1
@@ -448,12 +452,7 @@ def viterbi_ctc_emitted(blank, offsets, labels, scores, start_t, end_t, kind, de
     nb = np.full((n, kw), -np.inf)  # candidate j (its frame) after `count` emissions
     back = np.full((n, kw), -1, dtype=np.int64)  # >= 0 candidate, -1 - s blank slot s
     bback = np.full((t_len, n_slots, kw), -1, dtype=np.int64)  # candidate left, -1 stayed
-    m = kmax * kmax + kmax * n_slots + 1
-    pv = np.empty(m, dtype=np.int64)
-    nx = np.empty(m, dtype=np.int64)
-    tr = np.empty(m)
-    work_i = np.empty(2 * m, dtype=np.int64)
-    work_k = np.empty(2 * m, dtype=np.int64)
+    pv, nx, tr, work_i, work_k = _pair_scratch(kmax, n_slots)
     every = np.arange(n_slots)
     lo_prev, hi_prev = 0, 0
     for t in range(t_len):
