@@ -114,21 +114,15 @@ class Score:
     def order_free(self) -> float:
         return self.unmatched / max(self.chars, 1)
 
-    @property
-    def ms_per_image(self) -> float:
-        return 1000.0 * self.seconds / max(self.items, 1)
+    def ms(self, per: str) -> tuple[float, float]:
+        """Wall and CPU milliseconds per image (`per="items"`) or per line (`"lines"`)."""
+        n = max(getattr(self, per), 1)
+        return 1000.0 * self.seconds / n, 1000.0 * self.cpu_seconds / n
 
-    @property
-    def cpu_ms_per_image(self) -> float:
-        return 1000.0 * self.cpu_seconds / max(self.items, 1)
-
-    @property
-    def ms_per_line(self) -> float:
-        return 1000.0 * self.seconds / max(self.lines, 1)
-
-    @property
-    def cpu_ms_per_line(self) -> float:
-        return 1000.0 * self.cpu_seconds / max(self.lines, 1)
+    def timing(self, per: str) -> str:
+        """`wall (cpu)` ms per image or line, for the tables."""
+        wall, cpu = self.ms(per)
+        return f"{wall:.1f} ({cpu:.1f})"
 
 
 def errors_by_class(ref: str, hyp: str) -> Counter:
@@ -687,7 +681,7 @@ def print_tables(sets, results) -> None:
         print("|---|---:|---:|---:|")
         for system, sc in rows:
             print(f"| {system} | {100 * sc.cer:.2f}% | {100 * sc.order_free:.2f}% | "
-                  f"{sc.ms_per_image:.1f} ({sc.cpu_ms_per_image:.1f}) |")
+                  f"{sc.timing('items')} |")
     print()
     print("CER by set:")
     print()
@@ -718,9 +712,8 @@ def print_lines_banners(sets, results, timings) -> None:
         bs = banner_rows.get(_legacy(system))
         if bs is None:
             continue
-        print(f"| {_legacy(system)} | {100 * ls.cer:.2f}% | {ls.ms_per_line:.1f} "
-              f"({ls.cpu_ms_per_line:.1f}) | {100 * bs.cer:.2f}% | {bs.ms_per_line:.1f} "
-              f"({bs.cpu_ms_per_line:.1f}) |")
+        print(f"| {_legacy(system)} | {100 * ls.cer:.2f}% | {ls.timing('lines')} "
+              f"| {100 * bs.cer:.2f}% | {bs.timing('lines')} |")
     n = max(len(lines), 1)
     print()
     print("jiema stage time per line image (ms): " + ", ".join(
@@ -769,8 +762,8 @@ def print_classes(results, on_name: str) -> None:
 def write_json(path: Path, args, sets, results, losses, notes, start_load) -> None:
     def row(system: str, sc: Score) -> dict:
         return {"system": system, "cer": sc.cer, "order_free": sc.order_free,
-                "ms_per_image": sc.ms_per_image, "cpu_ms_per_image": sc.cpu_ms_per_image,
-                "ms_per_line": sc.ms_per_line, "cpu_ms_per_line": sc.cpu_ms_per_line,
+                "ms_per_image": sc.ms("items")[0], "cpu_ms_per_image": sc.ms("items")[1],
+                "ms_per_line": sc.ms("lines")[0], "cpu_ms_per_line": sc.ms("lines")[1],
                 "errors_by_class": dict(sc.by_class)}
 
     out = {

@@ -70,14 +70,21 @@ def assert_same_checkpoints(a, b) -> None:
         assert torch.equal(ta[key], tb[key]), key
 
 
+def _unbroken_run(out, **run_options):
+    """A tiny CTC run trained to its end in `out`, and its (captcha, network, run) settings
+    for the interrupted twin to be compared with it."""
+    net = NetworkSettings(arch="ctc", **TINY_NET)
+    captcha = CaptchaSettings(alphabet="AB", min_length=2, max_length=2)
+    run = dict(TINY_RUN, **run_options)
+    straight = Trainer(out, captcha, net, TrainOptions(**run), log=lambda s: None)
+    straight.run(progress=False)
+    return straight, (captcha, net, run)
+
+
 def test_a_resumed_run_is_bit_identical_to_an_unbroken_one(tmp_path) -> None:
     # validations (the core's Numba decoder) before and after the pause: they used to move
     # torch to another thread count, so the unbroken run's later steps rounded differently
-    net = NetworkSettings(arch="ctc", **TINY_NET)
-    captcha = CaptchaSettings(alphabet="AB", min_length=2, max_length=2)
-    run = dict(TINY_RUN, steps=8, validate_every=2)
-    straight = Trainer(tmp_path / "a", captcha, net, TrainOptions(**run), log=lambda s: None)
-    straight.run(progress=False)
+    straight, (captcha, net, run) = _unbroken_run(tmp_path / "a", steps=8, validate_every=2)
     half = Trainer(tmp_path / "b", captcha, net, TrainOptions(**run), log=lambda s: None)
     half.run(progress=False, stop_at=3)  # as if killed after step 3
     del half
@@ -165,11 +172,8 @@ def test_signal_stops_at_a_step_with_a_checkpoint(tmp_path, sig: str) -> None:
                 signal.raise_signal(number)
             return super()._loss(x, labels)
 
-    net = NetworkSettings(arch="ctc", **TINY_NET)
-    captcha = CaptchaSettings(alphabet="AB", min_length=2, max_length=2)
-    run = dict(TINY_RUN, validate_every=2, checkpoint_minutes=60.0)
-    straight = Trainer(tmp_path / "a", captcha, net, TrainOptions(**run), log=lambda s: None)
-    straight.run(progress=False)
+    _, (captcha, net, run) = _unbroken_run(tmp_path / "a", validate_every=2,
+                                           checkpoint_minutes=60.0)
     stopped = Interrupted(tmp_path / "b", captcha, net, TrainOptions(**run), log=lambda s: None)
     with pytest.raises(KeyboardInterrupt if sig == "SIGINT" else SystemExit):
         stopped.run(progress=False)

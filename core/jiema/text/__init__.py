@@ -22,25 +22,18 @@ _LAZY = {
     "DictionaryMatcher": "jiema.text.matching",
 }
 
-__all__ = [
-    "Dictionary",
-    "DictionaryMatcher",
-    "Entry",
-    "find_runs",
-    "load_weighted_words",
-    "merge_runs",
-    "normalize_codes",
-    "normalize_width",
-    "width_table",
-]
+__all__ = sorted(_LAZY)  # the lazy table is the export list
 
 __getattr__, __dir__ = lazy_exports(__name__, _LAZY)
 
 
-
-
-if TYPE_CHECKING:  # pragma: no cover
-    from .dictionary import Dictionary, Entry, load_weighted_words
-    from .matching import DictionaryMatcher
-    from .runs import find_runs, merge_runs
-    from .width import normalize_codes, normalize_width, width_table
+if TYPE_CHECKING:  # pragma: no cover  (re-exported for type checkers: `X as X`)
+    from .dictionary import Dictionary as Dictionary
+    from .dictionary import Entry as Entry
+    from .dictionary import load_weighted_words as load_weighted_words
+    from .matching import DictionaryMatcher as DictionaryMatcher
+    from .runs import find_runs as find_runs
+    from .runs import merge_runs as merge_runs
+    from .width import normalize_codes as normalize_codes
+    from .width import normalize_width as normalize_width
+    from .width import width_table as width_table
