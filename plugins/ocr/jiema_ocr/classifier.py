@@ -18,6 +18,10 @@ from .charset import Charset
 from .glyphs import INPUT_SIZE, Polarity, normalize_glyph
 
 COMPONENT = "ocr.char_cnn.v1"
+# the network's shape when a card does not say it: `CharNet`'s defaults, which the first
+# cards (written before the cards recorded them) were trained with
+CARD_DEFAULT_WIDTH = 64
+CARD_DEFAULT_HIDDEN = 256
 TASK = "ocr"
 DEFAULT_MODEL = "gb2312-cnn"
 MODELS_DIR = Path(__file__).parent / "models"
@@ -61,8 +65,9 @@ def load_trained(path_or_name: str | os.PathLike[str] = DEFAULT_MODEL) -> tuple[
         )
     hp = card.hyperparameters
     size = int(hp.get("input_size", INPUT_SIZE))
-    net = CharNet(len(card.labels), input_size=size, width=int(hp.get("width", 64)),
-                  hidden=int(hp.get("hidden", 256)))
+    net = CharNet(len(card.labels), input_size=size,
+                  width=int(hp.get("width", CARD_DEFAULT_WIDTH)),
+                  hidden=int(hp.get("hidden", CARD_DEFAULT_HIDDEN)))
     tensors = {k: torch.from_numpy(v.astype(np.float32) if v.dtype == np.float16 else v)
                for k, v in load_tensors(weights).items()}
     missing, unexpected = net.load_state_dict(tensors, strict=False)

@@ -26,6 +26,9 @@ INPUT_SIZE = 40  # classifier input side, pixels
 MIN_INK_CONTRAST = 16  # gray levels: a crop whose ink and ground differ less holds no glyph
 INK_THRESHOLD = 0.5  # ink-map values above this count as ink (the crop's extent)
 INK_MARGIN_PX = 4  # blank pixels around the scaled ink, both sides together
+# the ink's far end: this percentile of the crop's gray levels (dark ink; 100 - it for light
+# ink), not the extreme, so that one stray pixel does not set the ink map's scale
+INK_LEVEL_PERCENTILE = 1
 FONT_DIRS = ("/usr/share/fonts",)
 # (file name, face index in the collection): the four Debian CJK families, simplified faces.
 DEFAULT_FONT_FILES: tuple[tuple[str, int], ...] = (
@@ -255,8 +258,10 @@ def normalize_glyph(crop: np.ndarray, size: int = INPUT_SIZE,
     else:
         g = g.astype(np.float32)
         hist = np.bincount(np.clip(g, 0, 255).astype(np.int64).ravel(), minlength=256)
-    lo, hi = ((stats.quantile(0.01), stats.quantile(0.99)) if stats is not None
-              else (float(np.percentile(g, 1)), float(np.percentile(g, 99))))
+    lo, hi = ((stats.quantile(INK_LEVEL_PERCENTILE / 100),
+               stats.quantile((100 - INK_LEVEL_PERCENTILE) / 100)) if stats is not None
+              else (float(np.percentile(g, INK_LEVEL_PERCENTILE)),
+               float(np.percentile(g, 100 - INK_LEVEL_PERCENTILE))))
     if hi - lo < MIN_INK_CONTRAST:
         return out
     threshold = _otsu_hist(hist)

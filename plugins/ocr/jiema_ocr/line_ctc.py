@@ -19,6 +19,7 @@ from jiema.errors import ModelFileError, ShapeError
 from .charset import Charset, default_charset
 from .ctc_decode import CTC_LM_WEIGHT, decode_frames
 from .glyphs import (
+    INK_LEVEL_PERCENTILE,
     INK_MARGIN_PX,
     INK_THRESHOLD,
     INPUT_SIZE,
@@ -56,10 +57,10 @@ def normalize_line(img: np.ndarray, height: int = LINE_HEIGHT,
     ink_dark = bool(dark.mean() <= 0.5) if polarity == "auto" else polarity == "dark"
     if ink_dark:
         bg = float(np.median(g[~dark])) if (~dark).any() else float(g.max())
-        ink = (bg - g) / max(bg - float(np.percentile(g, 1)), 1e-6)
+        ink = (bg - g) / max(bg - float(np.percentile(g, INK_LEVEL_PERCENTILE)), 1e-6)
     else:
         bg = float(np.median(g[dark])) if dark.any() else float(g.min())
-        ink = (g - bg) / max(float(np.percentile(g, 99)) - bg, 1e-6)
+        ink = (g - bg) / max(float(np.percentile(g, 100 - INK_LEVEL_PERCENTILE)) - bg, 1e-6)
     ink = np.clip(ink, 0.0, 1.0)
     rows = np.flatnonzero((ink > INK_THRESHOLD).any(axis=1))
     if rows.size:
