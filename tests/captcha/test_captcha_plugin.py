@@ -57,6 +57,7 @@ def test_shipped_model_reads_fresh_captchas(name: str) -> None:
         assert all(r.text == r.text.lower() for r in results)
     if name == plugin.DEFAULT_MODEL:  # the configured task pipeline reads with it
         read = jiema.Engine(plugins=[plugin], load_entry_points=False).task("captcha")
+        assert isinstance(read, CaptchaReader)  # the stage itself is what the task calls
         png, label = gen.png(0)
         assert read(png).text == results[0].text
     wrong = [r.confidence for r, (_, lab) in zip(results, samples, strict=True) if r.text != lab]

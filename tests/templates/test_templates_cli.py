@@ -9,7 +9,7 @@ import jiema_templates.plugin as plugin
 import pytest
 from click.testing import CliRunner
 from jiema.cli import build_cli
-from jiema_templates import WordTable
+from jiema_templates import Parser, WordTable
 
 
 @pytest.fixture
@@ -107,7 +107,9 @@ def test_engine_task_from_config(tmp_path, corpus):
     engine = jiema.Engine(plugins=[plugin], load_entry_points=False,
                           config={"templates": {"parser": {"options": {
                               "templates": str(tmp_path / "t.txt"), "null_score": -10}}}})
-    tree = engine.task("templates")("我们在北京大学学习")
+    parse = engine.task("templates")
+    assert isinstance(parse, Parser)  # the stage itself is what the task calls
+    tree = parse("我们在北京大学学习")
     assert tree.content == "我们在北京大学学习"
     finder = engine.task("discover-words")
     assert finder(corpus).counts == discover_words(corpus).counts

@@ -36,7 +36,7 @@ def make_reader(options: ReaderOptions, model: Any) -> Any:
 
 def captcha_factory(engine: jiema.Engine, config: Any) -> Any:
     """The `captcha` pipeline: one image (bytes, path, PIL, array) -> CaptchaResult."""
-    return engine.build(config["reader"]).read
+    return engine.build(config["reader"])  # a CaptchaReader is called on an image
 
 
 def model_path(name: str) -> Path:

@@ -116,6 +116,10 @@ class CaptchaReader:
         h, w = self.network.input_height, self.network.input_width
         self.read_arrays(np.full((1, h, w), 255, dtype=np.uint8))
 
+    def __call__(self, source: ImageInput) -> CaptchaResult:
+        """The reader is the `captcha` task's stage: calling it reads one image."""
+        return self.read(source)
+
     def read(self, source: ImageInput) -> CaptchaResult:
         return self.read_arrays(self.prepare(source)[None])[0]
 

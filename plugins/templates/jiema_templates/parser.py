@@ -145,6 +145,10 @@ class Parser:
     def __len__(self) -> int:
         return len(self.templates)
 
+    def __call__(self, sentence: str) -> SentTree:
+        """The parser is the `parse` task's stage: calling it parses one sentence."""
+        return self.parse(sentence)
+
     def parse(self, sentence: str) -> SentTree:
         """Tokenize `sentence` and parse it."""
         if not isinstance(sentence, str):

@@ -58,7 +58,7 @@ def make_template_finder(options: TemplateOptions, model: Any) -> Any:
 def register_tasks(register: Any) -> None:
     register(
         "templates",
-        factory=lambda engine, cfg: engine.build(cfg["parser"]).parse,
+        factory=lambda engine, cfg: engine.build(cfg["parser"]),  # a Parser is called
         stages={"parser": Stage("templates.parser", PARSER)},
         input_type=str,
         output_type="SentTree",
