@@ -34,8 +34,8 @@ CTC_CHAR_BONUS = 2.5
 # Characters kept per frame: the LM only reorders what the network finds plausible, and a
 # frame's fifth-best character is almost never the right one; fewer keeps Viterbi's states few.
 FRAME_TOP_K = 5
-# A frame candidate below this posterior is not kept: e^-9 ~ 1e-4, the cut the old
-# grouped-candidate route used (`line_ctc.frame_candidates`' min_prob).
+# A frame candidate below this posterior is not kept: e^-9 ~ 1e-4, the cut the earlier route
+# (frames grouped by the greedy alignment, then a candidate lattice) used.
 MIN_FRAME_LOG_PROB = -9.0
 
 

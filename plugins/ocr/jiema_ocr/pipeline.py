@@ -291,11 +291,15 @@ class LMDecoder:
     line-CTC reader's is `ctc_decode.CTC_LM_WEIGHT`)."""
 
     def __init__(self, lm: Any, lm_weight: float | None = None) -> None:
-        from .lm_decode import DEFAULT_LM_WEIGHT
-
         self.lm = lm
         self.requested_weight = lm_weight
-        self.lm_weight = DEFAULT_LM_WEIGHT if lm_weight is None else lm_weight
+
+    @property
+    def lm_weight(self) -> float:
+        """The weight glyph candidates are decoded with."""
+        from .lm_decode import DEFAULT_LM_WEIGHT
+
+        return DEFAULT_LM_WEIGHT if self.requested_weight is None else self.requested_weight
 
     def __call__(self, cands: Candidates) -> tuple[str, list[float]]:
         from .lm_decode import decode_line
