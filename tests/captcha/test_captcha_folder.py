@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 
 pytest.importorskip("PIL")
-from jiema.errors import InvalidInputError  # noqa: E402
+from jiema.errors import InputDecodeError, InvalidInputError  # noqa: E402
 from jiema_captcha import folder as fold  # noqa: E402
 from PIL import Image, ImageDraw  # noqa: E402
 
@@ -56,6 +56,9 @@ def test_labels_tsv_wins_over_names(tmp_path) -> None:
     assert [s.label for s in fold.list_samples(tmp_path)] == ["XY", "ZW"]
     (tmp_path / "labels.tsv").write_text("ab12.png XY\n")
     with pytest.raises(InvalidInputError, match=r"labels.tsv:1: expected file<TAB>label"):
+        fold.list_samples(tmp_path)
+    (tmp_path / "labels.tsv").write_bytes(b"ab12.png\tXY\ncd34.png\t\xff\xfe\n")
+    with pytest.raises(InputDecodeError, match=r"labels.tsv: invalid UTF-8.*offset 21"):
         fold.list_samples(tmp_path)
 
 

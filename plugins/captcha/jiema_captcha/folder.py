@@ -71,6 +71,7 @@ def label_from_name(path: Path) -> str:
 
 def list_samples(folder: str | os.PathLike[str]) -> list[Sample]:
     """The folder's labelled images, from labels.tsv or from the file names, in file order."""
+    from jiema.corpus import read_lines
     from jiema.errors import InvalidInputError
 
     root = Path(folder)
@@ -79,7 +80,7 @@ def list_samples(folder: str | os.PathLike[str]) -> list[Sample]:
     tsv = root / LABELS_FILE
     if tsv.is_file():
         samples = []
-        for n, line in enumerate(tsv.read_text(encoding="utf-8").splitlines(), 1):
+        for n, line in ((rec.line, rec.text) for rec in read_lines(tsv)):  # UTF-8 checked
             if not line.strip() or line.startswith("#"):
                 continue
             parts = line.split("\t")
