@@ -205,18 +205,15 @@ def make_lm_decoder(options: LMOptions, model: Any) -> Any:
     return LMDecoder(lm, options.lm_weight)
 
 
-def _line_recognizer(component: str, model: Any) -> Any:
+def make_line_reader(options: BaseModel, model: Any) -> LineReaderBuilder:
     from .line_ctc import LineRecognizer
 
     if model is None and not _shipped(LINE_MODEL):
         raise jiema.errors.ModelFileError(
-            f"{component} needs a line-recogniser model (none is shipped as "
+            f"{LINE_COMPONENT} needs a line-recogniser model (none is shipped as "
             f"{LINE_MODEL!r}): train one with `jiema train ocr-line` and name it in the config")
-    return LineRecognizer.load(model.path if model is not None else LINE_MODEL)
-
-
-def make_line_reader(options: BaseModel, model: Any) -> LineReaderBuilder:
-    return LineReaderBuilder(_line_recognizer(LINE_COMPONENT, model), options)
+    return LineReaderBuilder(
+        LineRecognizer.load(model.path if model is not None else LINE_MODEL), options)
 
 
 def make_surer_reader(options: BaseModel, model: Any) -> SurerReaderBuilder:
