@@ -44,7 +44,8 @@ def test_each_line_is_chosen_on_its_own_and_the_odd_line_filter_runs_once() -> N
     cut = _Stub(["北京", "电柳", None, "odd"], [0.99, 0.5, 0.0, 0.9])
     whole = _Stub(["北亰", "电视", "天津", None], [0.7, 0.8, 0.6, 0.0])
     reader = SurerReader(cut, whole)
-    analysis = SimpleNamespace(lines=[0, 1, 2, 3], gray=np.zeros((4, 4), np.uint8))
+    analysis = SimpleNamespace(lines=[0, 1, 2, 3], gray=np.zeros((4, 4), np.uint8),
+                               in_input=lambda result: result)
     result = reader.read_analysis(analysis)
     assert [ln.text for ln in result.lines] == ["北京", "电视", "天津"]
     assert cut.dropped == ["北京", "电视", "天津", "odd"]

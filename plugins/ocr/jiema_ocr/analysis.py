@@ -1,5 +1,6 @@
-"""The image stages of the reader: read, preprocess, layer, find the text lines; with a second
-pass on the flattened ground when a gradient may hide lines or part of one.
+"""The image stages of the reader: read, straighten a skewed photo, preprocess, layer, find the
+text lines; with a second pass on the flattened ground when a gradient may hide lines or part
+of one.
 """
 
 from __future__ import annotations
@@ -13,11 +14,12 @@ import numpy as np
 from jiema.images import ImageSource, read_rgb
 
 from .cutting import CutGraph, CutOptions, cut_graph
+from .deskew import box_to_input, rotate_filled, skew_angle
 from .layering import LayerOptions, Layers, find_layers
 from .options import OcrOptions
-from .preprocess import PreprocessOptions, preprocess
+from .preprocess import PreprocessOptions, preprocess, to_gray
 from .regions import RegionOptions, TextLine, find_lines
-from .results import Box
+from .results import Box, OcrResult, moved
 
 # The second, flattened pass (see `analyse`). Set by hand on rendered banners and the dev
 # images; no per-value error counts were recorded.
@@ -31,11 +33,23 @@ SAME_ROW_OVERLAP = 0.5  # boxes sharing over this x the lower one's height share
 class Analysis:
     """What the image stages found (for debug pictures and for evaluating the stages)."""
 
-    rgb: np.ndarray
+    rgb: np.ndarray  # the image read, straightened when `rotation` is not 0
     gray: np.ndarray  # preprocessed, uint8
     scale: int
     layers: Layers
     lines: list[TextLine]
+    #: degrees the input was turned by (`deskew.rotate_filled`) before the stages ran
+    rotation: float = 0.0
+    #: (height, width) of the input image as read
+    input_shape: tuple[int, int] | None = None
+
+    def in_input(self, result: OcrResult) -> OcrResult:
+        """`result`, whose boxes are `rgb` pixels, with boxes in the input image's pixels (a
+        reader's `read_analysis` returns this)."""
+        if not self.rotation or self.input_shape is None:
+            return result
+        turned, shape, degrees = self.rgb.shape[:2], self.input_shape, self.rotation
+        return moved(result, lambda box: box_to_input(box, degrees, turned, shape))
 
 
 @dataclass(frozen=True)
@@ -132,6 +146,10 @@ def analyse(source: ImageSource, options: OcrOptions | None = None,
     st = stages or Stages.from_options(opts)
     t0 = time.perf_counter()
     rgb = read_rgb(source, max_pixels=opts.max_pixels)
+    input_shape = (int(rgb.shape[0]), int(rgb.shape[1]))
+    rotation = skew_angle(to_gray(rgb)) if opts.deskew else 0.0
+    if rotation:
+        rgb = rotate_filled(rgb, rotation)
     gray, scale = st.preprocess(rgb)
     t1 = time.perf_counter()
     layers = st.layers(gray)
@@ -156,7 +174,7 @@ def analyse(source: ImageSource, options: OcrOptions | None = None,
         timings["read"] = timings.get("read", 0.0) + t1 - t0
         timings["layers"] = timings.get("layers", 0.0) + t2 - t1
         timings["regions"] = timings.get("regions", 0.0) + t3 - t2
-    return Analysis(rgb, gray, scale, layers, lines)
+    return Analysis(rgb, gray, scale, layers, lines, rotation, input_shape)
 
 
 def _room_for_more(lines: list[TextLine], height: int) -> bool:

@@ -207,9 +207,17 @@ def _debug_stem(file: str, seen: set[str]) -> str:
 
 def _write_debug(out_dir: Path, stem: str, analysis: Any, result: Any) -> None:
     from .debug import draw_boxes, plot_kde, save_layers
+    from .deskew import box_to_turned
 
     plot_kde(analysis.layers, out_dir / f"{stem}-kde.png")
     save_layers(analysis.gray, analysis.layers, out_dir / stem)
     s = analysis.scale
-    glyphs = [[tuple(v * s for v in g.box) for g in line.glyphs] for line in result.lines]
+
+    def drawn(box: Any) -> tuple[int, int, int, int]:  # result boxes are the input's pixels
+        if getattr(analysis, "rotation", 0.0):
+            box = box_to_turned(box, analysis.rotation, analysis.input_shape,
+                                analysis.rgb.shape[:2])
+        return (box[0] * s, box[1] * s, box[2] * s, box[3] * s)
+
+    glyphs = [[drawn(g.box) for g in line.glyphs] for line in result.lines]
     draw_boxes(analysis.rgb, analysis.lines, glyphs, out_dir / f"{stem}-boxes.png", scale=s)

@@ -280,7 +280,7 @@ class LineCTCReader:
         lines = [r for r in (self.read_line(analysis, ln) for ln in analysis.lines)
                  if r is not None]
         timings["recognise"] = timings.get("recognise", 0.0) + time.perf_counter() - t0
-        return OcrResult(lines, timings)
+        return analysis.in_input(OcrResult(lines, timings))
 
     def _lm(self) -> tuple[CharLM | None, float]:
         """The decoder's LM and weight (an `LMDecoder`; a decoder with no `lm`, such as

@@ -62,6 +62,9 @@ class OcrOptions(BaseModel):
                                                  "ground too and keep it when it finds each "
                                                  "line and more (or one line covering them and "
                                                  "wider)")
+    deskew: bool = Field(True, description="straighten a photo whose text rows are skewed "
+                                           "(1-10 degrees, measured on its edges) before "
+                                           "the stages; boxes stay in the input's pixels")
     flatten_retry: bool = Field(True, description="when no line is found, try again with the "
                                                   "ground flattened (a gradient can hide text)")
     space_gap: float = Field(0.5, gt=0, description="gap between Latin/digit glyphs (x em) "

@@ -95,7 +95,7 @@ class OcrReader:
             result = self.read_line(analysis, line, timings)
             if result is not None:
                 out.append(result)
-        return OcrResult(self.drop_odd_lines(out), timings)
+        return analysis.in_input(OcrResult(self.drop_odd_lines(out), timings))
 
     def drop_odd_lines(self, lines: list[LineResult]) -> list[LineResult]:
         """The lines without those read as drawn shapes alone (a circle of a banner's picture

@@ -6,7 +6,8 @@ the glyph-cutting machinery.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from collections.abc import Callable
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import numpy as np
@@ -71,3 +72,11 @@ def with_spaces(glyphs: list[GlyphResult], em: float, gap: float) -> str:
                 out.append(" ")
         out.append(g.char)
     return "".join(out)
+
+
+def moved(result: OcrResult, move: Callable[[Box], Box]) -> OcrResult:
+    """`result` with every line and glyph box passed through `move` (to another frame)."""
+    lines = [replace(line, box=move(line.box),
+                     glyphs=[replace(g, box=move(g.box)) for g in line.glyphs])
+             for line in result.lines]
+    return OcrResult(lines, result.timings)

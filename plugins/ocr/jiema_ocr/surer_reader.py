@@ -56,7 +56,7 @@ class SurerReader:
             surer = surer_reading(cut, whole)
             if surer is not None:
                 out.append(surer)
-        return OcrResult(self.cut_reader.drop_odd_lines(out), timings)
+        return analysis.in_input(OcrResult(self.cut_reader.drop_odd_lines(out), timings))
 
 
 def surer_reading(cut: LineResult | None, whole: LineResult | None) -> LineResult | None:
