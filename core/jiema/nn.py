@@ -116,10 +116,9 @@ class InBFloat16(nn.Module):
 def native_bfloat16() -> bool:
     """Whether this CPU computes bfloat16 convolutions natively (AVX-512 BF16 or AMX), where
     they run about 2.5x faster than float32; elsewhere they are emulated and slower."""
-    try:
-        return bool(torch.ops.mkldnn._is_mkldnn_bf16_supported())
-    except (AttributeError, RuntimeError):
-        return False
+    cpu = getattr(torch, "cpu", None)
+    checks = ("_is_avx512_bf16_supported", "_is_amx_tile_supported")
+    return any(bool(getattr(cpu, name, lambda: False)()) for name in checks)
 
 
 def in_bfloat16(module: nn.Module) -> nn.Module:
