@@ -105,7 +105,8 @@ class CharClassifier:
         # half the CPU time
         net = for_cpu_inference(net)
         if bfloat16:
-            net.features = in_bfloat16(net.features)
+            body: Any = net
+            body.features = in_bfloat16(body.features)
         return cls(quantize_linears(net) if int8_linears else net, charset, input_size=size)
 
     def _inputs(self, glyphs: Sequence[np.ndarray], polarity: Polarity) -> np.ndarray:

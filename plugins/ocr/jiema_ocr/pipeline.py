@@ -138,8 +138,8 @@ class OcrReader:
         for k in order:
             line = lines[k]
             boxes = np.array([g.box for g in line.glyphs], dtype=np.int64).reshape(-1, 4)
-            repeated = (_iou_matrix(boxes, taken) >= SAME_GLYPH_IOU).any(axis=1)
-            glyphs = [g for g, r in zip(line.glyphs, repeated, strict=True) if not r]
+            repeated = np.asarray((_iou_matrix(boxes, taken) >= SAME_GLYPH_IOU).any(axis=1))
+            glyphs = [g for g, r in zip(line.glyphs, repeated.tolist(), strict=True) if not r]
             taken = np.concatenate([taken, boxes[~repeated]])
             if len(glyphs) == len(line.glyphs):
                 kept[k] = line
