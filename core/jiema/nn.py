@@ -99,3 +99,31 @@ def quantize_linears(net: nn.Module) -> nn.Module:
         if torch.backends.quantized.engine == "none":
             return net
         return quantize_dynamic(net, {nn.Linear}, dtype=torch.qint8)
+
+
+class InBFloat16(nn.Module):
+    """A module run in bfloat16: its input cast down, its output cast back to the input's
+    dtype. Built by `in_bfloat16`."""
+
+    def __init__(self, inner: nn.Module) -> None:
+        super().__init__()
+        self.inner = inner.to(torch.bfloat16)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.inner(x.to(torch.bfloat16)).to(x.dtype)  # type: ignore[no-any-return]
+
+
+def native_bfloat16() -> bool:
+    """Whether this CPU computes bfloat16 convolutions natively (AVX-512 BF16 or AMX), where
+    they run about 2.5x faster than float32; elsewhere they are emulated and slower."""
+    cpu = getattr(torch, "cpu", None)
+    checks = ("_is_avx512_bf16_supported", "_is_amx_tile_supported")
+    return any(bool(getattr(cpu, name, lambda: False)()) for name in checks)
+
+
+def in_bfloat16(module: nn.Module) -> nn.Module:
+    """`module` wrapped to run in bfloat16 (`InBFloat16`) where the CPU does that natively
+    (`native_bfloat16`), else unchanged. Convolution stacks keep their outputs to about 1% of
+    their scale (bfloat16 keeps 8 bits of mantissa), so use it where that noise is measured to
+    leave the results be."""
+    return InBFloat16(module) if native_bfloat16() else module

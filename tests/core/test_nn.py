@@ -74,3 +74,24 @@ def test_int8_linears_keep_the_outputs_close_and_the_convolutions_as_they_are() 
     spread = float(before.std())
     assert float((after - before).abs().mean()) < 0.03 * spread
     assert float((after - before).abs().max()) < 0.15 * spread
+
+
+def test_a_module_in_bfloat16_keeps_its_outputs_to_about_one_percent(monkeypatch) -> None:
+    import jiema.nn as jnn
+
+    torch.manual_seed(0)
+    net = torch.nn.Sequential(torch.nn.Conv2d(1, 8, 3, padding=1), torch.nn.ReLU(),
+                              torch.nn.Conv2d(8, 4, 3, padding=1)).eval()
+    x = torch.randn(2, 1, 12, 12)
+    with torch.inference_mode():
+        want = net(x)
+        fast = jnn.InBFloat16(net)
+        got = fast(x)
+    assert got.dtype == torch.float32 and got.shape == want.shape
+    assert float((got - want).abs().max()) <= 0.02 * float(want.abs().max())
+    assert float((got - want).abs().max()) > 0.0  # it did run in bfloat16
+    monkeypatch.setattr(jnn, "native_bfloat16", lambda: False)
+    plain = torch.nn.Linear(2, 2)
+    assert jnn.in_bfloat16(plain) is plain  # emulated bfloat16 is slower: left as it is
+    monkeypatch.setattr(jnn, "native_bfloat16", lambda: True)
+    assert isinstance(jnn.in_bfloat16(torch.nn.Linear(2, 2)), jnn.InBFloat16)

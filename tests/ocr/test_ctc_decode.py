@@ -72,3 +72,21 @@ def test_bad_input_is_refused_with_a_named_error() -> None:
         decode_frames(np.zeros((3, 3)), LABELS)
     with pytest.raises(InvalidValueError):
         decode_frames(_frames([[1, 0, 0, 0, 0]]), LABELS, _lm(["电"]), lm_weight=-1.0)
+
+
+@pytest.mark.parametrize("top_k", [1, 3])
+def test_the_frame_lattice_is_the_core_lattice_built_from_the_kept_entries(top_k: int) -> None:
+    from jiema import CTCLattice
+    from jiema_ocr.ctc_decode import frame_lattice
+
+    rng = np.random.default_rng(3)
+    x = rng.normal(0.0, 3.0, (40, 30)).astype(np.float32)
+    x[:, 0] += 4.0  # blank-heavy frames, as a CTC model gives
+    x[1, 2:6] = x[1, 1]  # ties: the lower column comes first
+    x[2, 1:] = -50.0  # a frame keeping no character at all
+    lp = x - np.log(np.exp(x).sum(axis=1, keepdims=True))
+    want = CTCLattice.from_log_probs(lp, top_k=top_k, min_log_prob=-9.0)
+    got = frame_lattice(lp, top_k, -9.0)
+    for name in ("blank", "offsets", "labels", "scores"):
+        a, b = getattr(want, name), getattr(got, name)
+        assert a.dtype == b.dtype and np.array_equal(a, b), name

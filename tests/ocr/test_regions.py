@@ -286,3 +286,18 @@ def test_picture_bits_before_a_line_stay_out_of_it(texts, name, size, noise, blu
     first = s.lines[0].box
     row = [ln for ln in lines if _iou(_box_in_input(ln.box, scale), first) > 0.3]
     assert row and all(ln.box[0] / scale >= first[0] - 3 for ln in row)
+
+
+def test_the_pairs_a_row_sweep_finds_are_all_the_pairs_whose_rows_overlap() -> None:
+    from jiema_ocr.line_linking import _rows_sharing_pairs
+
+    rng = np.random.default_rng(5)
+    for n in (0, 1, 2, 40):
+        y0 = rng.integers(0, 60, n)
+        y0[: n // 4] = 7  # equal tops too
+        y1 = y0 + rng.integers(1, 15, n)
+        rows, cols = _rows_sharing_pairs(y0, y1)
+        want = {(i, j) for i in range(n) for j in range(i + 1, n)
+                if min(y1[i], y1[j]) > max(y0[i], y0[j])}
+        assert set(zip(rows.tolist(), cols.tolist(), strict=True)) == want
+        assert len(rows) == len(want)  # each pair once

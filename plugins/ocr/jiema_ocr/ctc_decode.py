@@ -62,7 +62,7 @@ def decode_frames(log_probs: np.ndarray, labels: Sequence[str], lm: CharLM | Non
         raise ShapeError(f"log_probs must be (T, {len(labels) + 1}), got {lp.shape}")
     if lm_weight < 0 or math.isnan(lm_weight):
         raise InvalidValueError(f"lm_weight must be >= 0, got {lm_weight}")
-    lattice = CTCLattice.from_log_probs(lp, top_k=top_k, min_log_prob=MIN_FRAME_LOG_PROB)
+    lattice = frame_lattice(lp, top_k, MIN_FRAME_LOG_PROB)
     classes = lattice.labels  # charset ids of the candidates (CSR order)
     if lm is None or lm_weight == 0:
         choices = viterbi(lattice).nodes
@@ -72,6 +72,28 @@ def decode_frames(log_probs: np.ndarray, labels: Sequence[str], lm: CharLM | Non
                                        lm.model.vocab_size)
         choices = viterbi(in_lm, _transitions(lm, float(lm_weight), float(char_bonus))).nodes
     return _reading(lp, labels, classes, np.asarray(choices, dtype=np.int64), top_k)
+
+
+def frame_lattice(log_probs: np.ndarray, top_k: int, min_log_prob: float) -> CTCLattice:
+    """`CTCLattice.from_log_probs(log_probs, top_k=top_k, min_log_prob=min_log_prob)` (blank in
+    column 0), the same lattice, found by keeping the entries at or above `min_log_prob` first:
+    over a charset of ~6,900 columns most frames keep a handful, so the per-row partition
+    `from_log_probs` runs over every column (four fifths of a line's decoding time) is skipped."""
+    if not math.isfinite(min_log_prob):
+        return CTCLattice.from_log_probs(log_probs, top_k=top_k, min_log_prob=min_log_prob)
+    lp = np.ascontiguousarray(log_probs)
+    flat = np.flatnonzero(lp.ravel() >= min_log_prob)  # one pass; a 2-D nonzero costs 5x more
+    rows, cols = np.divmod(flat, lp.shape[1])
+    rows, cols, scores = rows[cols > 0], cols[cols > 0] - 1, lp.ravel()[flat[cols > 0]]
+    order = np.lexsort((cols, -scores, rows))  # by frame, then best first, lower column first
+    rows, cols, scores = rows[order], cols[order], scores[order]
+    counts = np.bincount(rows, minlength=lp.shape[0])
+    starts = np.concatenate(([0], np.cumsum(counts)[:-1]))
+    keep = np.arange(rows.size) - starts[rows] < top_k
+    offsets = np.zeros(lp.shape[0] + 1, dtype=np.int64)
+    offsets[1:] = np.cumsum(np.minimum(counts, top_k))
+    return CTCLattice.from_arrays(np.ascontiguousarray(lp[:, 0]), offsets,
+                                  cols[keep].astype(np.int64), scores[keep])
 
 
 @lru_cache(maxsize=8)

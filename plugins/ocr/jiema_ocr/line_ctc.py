@@ -213,7 +213,13 @@ class LineRecognizer:
         return weights
 
     @classmethod
-    def load(cls, path: str | os.PathLike[str]) -> LineRecognizer:
+    def load(cls, path: str | os.PathLike[str], *, for_cpu: bool = True) -> LineRecognizer:
+        """A stored recogniser. `for_cpu`: its net prepared for CPU reading by
+        `jiema.nn.for_cpu_inference` (batch norms folded, strided pools, channels-last: about
+        40% less time per line, posteriors equal up to float rounding) and its conv features
+        in bfloat16 where the CPU does that natively (`jiema.nn.in_bfloat16`; the head over
+        the charset stays float32); False keeps the train-time layers (to fine-tune or save
+        it again)."""
         import torch
         from jiema.models import find_model_files, load_tensors
 
@@ -234,6 +240,13 @@ class LineRecognizer:
         if [m for m in missing if not m.endswith("num_batches_tracked")] or unexpected:
             raise ModelFileError(f"{weights} does not fit the line recogniser")
         rec.net.eval()
+        if for_cpu:
+            from jiema.nn import for_cpu_inference, in_bfloat16
+
+            rec.net = for_cpu_inference(rec.net)
+            rec.net.features = in_bfloat16(rec.net.features)
+            if arch == "charnet_ctc":
+                rec.net.hidden = in_bfloat16(rec.net.hidden)
         return rec
 
 

@@ -24,7 +24,6 @@ import numpy as np
 from jiema.images import ImageSource
 
 from .analysis import Analysis, Stages, analyse
-from .components import box_area, box_overlap
 from .crops import dilate, glyph_crop
 from .cutting import (
     CutGraph,
@@ -134,13 +133,14 @@ class OcrReader:
         place: a line found in a banner's picture may take in a few glyphs of the text beside
         it (○作人 beside 作人员的组成部); a line left with no glyph is dropped."""
         order = sorted(range(len(lines)), key=lambda k: -len(lines[k].glyphs))
-        taken: list[Box] = []
+        taken = np.zeros((0, 4), dtype=np.int64)
         kept: dict[int, LineResult] = {}
         for k in order:
             line = lines[k]
-            glyphs = [g for g in line.glyphs
-                      if not any(_iou(g.box, t) >= SAME_GLYPH_IOU for t in taken)]
-            taken.extend(g.box for g in glyphs)
+            boxes = np.array([g.box for g in line.glyphs], dtype=np.int64).reshape(-1, 4)
+            repeated = np.asarray((_iou_matrix(boxes, taken) >= SAME_GLYPH_IOU).any(axis=1))
+            glyphs = [g for g, r in zip(line.glyphs, repeated.tolist(), strict=True) if not r]
+            taken = np.concatenate([taken, boxes[~repeated]])
             if len(glyphs) == len(line.glyphs):
                 kept[k] = line
             elif glyphs:
@@ -272,9 +272,19 @@ def first_candidates(cands: Candidates) -> tuple[str, list[float]]:
     return "".join(c[0][0] for c in cands), [c[0][1] if c else 0.0 for c in cands]
 
 
-def _iou(a: Box, b: Box) -> float:
-    inter = box_overlap(a, b)
-    return inter / (box_area(a) + box_area(b) - inter) if inter else 0.0
+def _iou_matrix(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """`(len(a), len(b))` intersection over union of two `(n, 4)` box arrays (0 where two boxes
+    share no pixel): one array operation instead of a Python call per pair, which cost a page
+    of 800 glyphs a third of a second."""
+    w = np.minimum(a[:, None, 2], b[None, :, 2]) - np.maximum(a[:, None, 0], b[None, :, 0])
+    h = np.minimum(a[:, None, 3], b[None, :, 3]) - np.maximum(a[:, None, 1], b[None, :, 1])
+    inter = np.maximum(w, 0) * np.maximum(h, 0)
+
+    def area(x: np.ndarray) -> np.ndarray:
+        return np.maximum(x[:, 2] - x[:, 0], 0) * np.maximum(x[:, 3] - x[:, 1], 0)
+
+    union = area(a)[:, None] + area(b)[None, :] - inter
+    return np.where(inter > 0, inter / np.maximum(union, 1), 0.0)
 
 
 def _scaled(box: Box, scale: int) -> Box:
