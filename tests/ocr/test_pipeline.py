@@ -398,6 +398,23 @@ def test_a_line_found_in_part_is_read_on_the_flattened_ground_when_that_finds_it
     assert analyse(image, OcrOptions(), stages=stages).lines[0].box[0] == 30
 
 
+def test_a_photographed_line_in_a_tall_image_is_found_whole_under_falling_light():
+    """Real stages: light falls off across the image, so plain layering finds the left part of
+    the line only; the image has room for more lines too, and the wider flattened line wins."""
+    from jiema_ocr.pipeline import analyse
+
+    h, w = 160, 640
+    ground = 235 - 150 * np.linspace(0, 1, w)[None, :]
+    gray = np.repeat(ground, h, axis=0)
+    for k in range(14):  # a row of H-like marks, 70 grey levels darker than their ground
+        x0 = 30 + k * 42
+        for x, y, dx, dy in ((x0, 60, 5, 40), (x0 + 25, 60, 5, 40), (x0, 78, 30, 5)):
+            gray[y:y + dy, x:x + dx] = ground[0, x:x + dx] - 70
+    image = np.repeat(np.clip(gray, 0, 255).astype(np.uint8)[..., None], 3, axis=2)
+    assert [ln.box for ln in analyse(image, OcrOptions()).lines] == [(30, 60, 606, 100)]
+    assert analyse(image, OcrOptions(flatten_more=False)).lines[0].box[2] < w // 2
+
+
 def test_unsure_glyphs_at_the_ends_of_a_line_are_left_out():
     from jiema_ocr.text_rules import trim_unsure_ends
 

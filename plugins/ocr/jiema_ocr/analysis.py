@@ -140,8 +140,9 @@ def analyse(source: ImageSource, options: OcrOptions | None = None,
     # a gradient ground can hide all the text, the lines in part of the image, or part of a
     # line (the glyphs at one end sit in another layer than the rest)
     more = bool(lines) and opts.flatten_more and _room_for_more(lines, gray.shape[0])
-    wider = (bool(lines) and opts.flatten_more and not more
-             and _room_beside(lines, gray.shape[1]))
+    # checked even where there is room for more lines: a photographed line under uneven light
+    # is found in part, in an image taller than one line
+    wider = bool(lines) and opts.flatten_more and _room_beside(lines, gray.shape[1])
     if st.retry is not None and (not lines or more or wider):
         flat_gray, flat_scale = st.retry(rgb)
         flat_layers = st.layers(flat_gray)

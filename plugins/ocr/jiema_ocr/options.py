@@ -57,8 +57,8 @@ class OcrOptions(BaseModel):
     margin: float = Field(0.08, ge=0, description="crop margin around a glyph, x em")
     max_pixels: int = Field(MAX_PIXELS, ge=1)
     flatten_more: bool = Field(True, description="on an image with room for more lines than "
-                                                 "found (or, in an image of one row, for more "
-                                                 "glyphs beside its lines), try the flattened "
+                                                 "found (or for more glyphs beside its "
+                                                 "lines), try the flattened "
                                                  "ground too and keep it when it finds each "
                                                  "line and more (or one line covering them and "
                                                  "wider)")

@@ -1,0 +1,216 @@
+"""Captcha styles from generators other than the `captcha` package, fixed before any general
+model is trained and kept out of its training: how a reader does on styles it never saw.
+
+    python benchmarks/captcha_general.py make OUT [--n 300] [--seed 11] [--styles a,b]
+    python benchmarks/captcha_general.py run OUT [--model M ...] [--no-ddddocr]
+
+`make` writes OUT/<style>/ with images named `label_i.png` (labels lowercase: every style is
+scored case-insensitively, as ddddocr answers in either case). `run` reads each folder with
+every `--model` (`jiema eval captcha --model M --labels DIR`; a case-insensitive model
+compares in lowercase) and with
+ddddocr (no training), and prints whole-captcha accuracy per style, side by side.
+
+Held-out styles (issue 22 item 6), each seeded (image i is the same on every run):
+- wheezy: wheezy.captcha (MIT) warp/rotate/offset, curve, noise, smooth; DejaVu Sans Mono Bold
+  and DejaVu Serif Italic; 4-6 upper+digits
+- claptcha: claptcha (MIT) with its noise; DejaVu Sans; 5 upper+digits
+- multicolor: multicolorcaptcha (GPLv3; only run here, never shipped) difficulty 1, its
+  bundled fonts, 4 digits drawn in colours over lines and dots
+- gvcode: gvcode's VFCode with its bundled fonts, dots and lines, 5 letters+digits
+- flask: flask-simple-captcha (MIT) with its bundled Roboto Mono, 6 upper+digits
+
+The generator packages are installed by `make` when missing (pinned below), never by jiema.
+DejaVu fonts are therefore kept out of a general model's training fonts.
+"""
+
+from __future__ import annotations
+
+import argparse
+import base64
+import io
+import os
+import random
+import subprocess
+import sys
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+# This folder holds captcha.py, named like the captcha package: keep it off the path.
+_HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path[:] = [p for p in sys.path if os.path.abspath(p or ".") != _HERE]
+
+PACKAGES = {
+    "wheezy": "wheezy.captcha==3.2.2",
+    "claptcha": "claptcha==0.3.3",
+    "multicolor": "multicolorcaptcha==1.2.0",
+    "gvcode": "gvcode==1.0.3",
+    "flask": "flask-simple-captcha==5.5.5",
+}
+DEJAVU = Path("/usr/share/fonts/truetype/dejavu")
+UPPER_DIGITS = "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789"
+LETTERS_DIGITS = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789"
+
+
+def _ensure(style: str, module: str) -> None:
+    try:
+        __import__(module)
+    except ImportError:
+        subprocess.run([sys.executable, "-m", "pip", "install", "-q", PACKAGES[style]],
+                       check=True)
+
+
+def _dejavu(name: str) -> str:
+    path = DEJAVU / name
+    if not path.is_file():
+        raise SystemExit(f"font {path} not found (apt-get install fonts-dejavu-core "
+                         "fonts-dejavu-extra)")
+    return str(path)
+
+
+def _text(rng: random.Random, alphabet: str, lo: int, hi: int) -> str:
+    return "".join(rng.choice(alphabet) for _ in range(rng.randint(lo, hi)))
+
+
+def wheezy(rng: random.Random) -> tuple[Any, str]:
+    _ensure("wheezy", "wheezy.captcha")
+    from wheezy.captcha import image as w
+
+    label = _text(rng, UPPER_DIGITS, 4, 6)
+    fonts = [_dejavu("DejaVuSansMono-Bold.ttf"), _dejavu("DejaVuSerif-Italic.ttf")]
+    draw = w.captcha(drawings=[
+        w.background("#eeeecc"), w.text(fonts=fonts, font_sizes=(34, 38, 42), drawings=[
+            w.warp(0.3), w.rotate(), w.offset()]),
+        w.curve(), w.noise(), w.smooth()], width=200, height=70)
+    return draw(label), label
+
+
+def claptcha(rng: random.Random) -> tuple[Any, str]:
+    _ensure("claptcha", "claptcha")
+    from PIL import ImageFont
+
+    if not hasattr(ImageFont.FreeTypeFont, "getsize"):  # removed in Pillow 10; claptcha uses it
+        def getsize(self: Any, text: str) -> tuple[int, int]:
+            left, top, right, bottom = self.getbbox(text)
+            return right, bottom
+        ImageFont.FreeTypeFont.getsize = getsize  # type: ignore[attr-defined]
+    from claptcha import Claptcha
+
+    label = _text(rng, UPPER_DIGITS, 5, 5)
+    return Claptcha(label, _dejavu("DejaVuSans.ttf"), size=(200, 80), noise=0.3).image[1], label
+
+
+def multicolor(rng: random.Random) -> tuple[Any, str]:
+    _ensure("multicolor", "multicolorcaptcha")
+    from multicolorcaptcha import CaptchaGenerator
+
+    captcha = CaptchaGenerator(1).gen_captcha_image(difficult_level=1, chars_mode="nums")
+    return captcha.image, captcha.characters
+
+
+def gvcode(rng: random.Random) -> tuple[Any, str]:
+    _ensure("gvcode", "gvcode")
+    import gvcode as g
+
+    code = g.VFCode(width=180, height=64, fontsize=44, draw_dots=True,
+                    font=rng.choice(["arial.ttf", "calibri.ttf"]))
+    label = _text(rng, LETTERS_DIGITS, 5, 5)
+    code.generate(label)
+    return code._img.convert("RGB"), label
+
+
+def flask(rng: random.Random) -> tuple[Any, str]:
+    _ensure("flask", "flask_simple_captcha")
+    from flask_simple_captcha import CAPTCHA
+    from PIL import Image
+
+    made = CAPTCHA({"SECRET_CAPTCHA_KEY": "k" * 64, "CAPTCHA_LENGTH": 6,
+                    "CAPTCHA_DIGITS": True, "CAPTCHA_IMG_FORMAT": "PNG"}).create()
+    return Image.open(io.BytesIO(base64.b64decode(made["img"]))), made["text"]
+
+
+STYLES: dict[str, Callable[[random.Random], tuple[Any, str]]] = {
+    "wheezy": wheezy, "claptcha": claptcha, "multicolor": multicolor, "gvcode": gvcode,
+    "flask": flask,
+}
+
+
+def make(out: Path, styles: list[str], n: int, seed: int) -> None:
+    for style in styles:
+        folder = out / style
+        folder.mkdir(parents=True, exist_ok=True)
+        for i in range(n):
+            rng = random.Random(f"{seed}:{style}:{i}")
+            random.seed(rng.random())  # the generators draw from the random module
+            image, label = STYLES[style](rng)
+            image.convert("RGB").save(folder / f"{label.lower()}_{i}.png")
+        print(f"{style}: {n} images in {folder}", flush=True)
+
+
+def _labelled(folder: Path) -> list[tuple[Path, str]]:
+    return [(p, p.stem.rsplit("_", 1)[0]) for p in sorted(folder.glob("*.png"))]
+
+
+def _ddddocr(folder: Path) -> float:
+    import ddddocr
+
+    ocr = ddddocr.DdddOcr(show_ad=False)
+    items = _labelled(folder)
+    right = sum(ocr.classification(p.read_bytes()).lower() == label for p, label in items)
+    return right / len(items)
+
+
+def _jiema(model: str, folder: Path) -> float:
+    done = subprocess.run([sys.executable, "-m", "jiema", "eval", "captcha", "--model", model,
+                           "--labels", str(folder)], capture_output=True, text=True)
+    if done.returncode != 0:
+        raise SystemExit(done.stderr.strip() or done.stdout.strip())
+    scores = dict(line.split("\t", 1) for line in done.stdout.splitlines() if "\t" in line)
+    return float(scores["whole_accuracy"])
+
+
+def run(out: Path, styles: list[str], models: list[str], ddddocr: bool) -> None:
+    rows = []
+    for style in styles:
+        folder = out / style
+        t0 = time.perf_counter()
+        row = [style, str(len(_labelled(folder)))]
+        row += [f"{_jiema(m, folder):.1%}" for m in models]
+        if ddddocr:
+            row.append(f"{_ddddocr(folder):.1%}")
+        rows.append(row)
+        print(f"{style} done in {time.perf_counter() - t0:.0f} s", file=sys.stderr, flush=True)
+    head = ["style", "images", *(Path(m).stem for m in models)] + (["ddddocr"] if ddddocr else [])
+    print("| " + " | ".join(head) + " |")
+    print("|" + "---|" * len(head))
+    for row in rows:
+        print("| " + " | ".join(row) + " |")
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    sub = ap.add_subparsers(dest="command", required=True)
+    mk = sub.add_parser("make", help="write the held-out style folders")
+    mk.add_argument("out", type=Path)
+    mk.add_argument("--n", type=int, default=300, help="images per style")
+    mk.add_argument("--seed", type=int, default=11)
+    mk.add_argument("--styles", default=",".join(STYLES))
+    rn = sub.add_parser("run", help="score models and ddddocr on the folders")
+    rn.add_argument("out", type=Path)
+    rn.add_argument("--model", action="append", default=[], help="a jiema captcha model")
+    rn.add_argument("--no-ddddocr", action="store_true")
+    rn.add_argument("--styles", default=",".join(STYLES))
+    args = ap.parse_args()
+    styles = args.styles.split(",")
+    unknown = sorted(set(styles) - set(STYLES))
+    if unknown:
+        ap.error(f"unknown styles {unknown}; known: {', '.join(STYLES)}")
+    if args.command == "make":
+        make(args.out, styles, args.n, args.seed)
+    else:
+        run(args.out, styles, args.model, not args.no_ddddocr)
+
+
+if __name__ == "__main__":
+    main()
