@@ -107,6 +107,27 @@ def test_a_long_line_cut_in_windows_equals_the_whole_decode(model, monkeypatch):
     assert whole.count("新世纪") == 30
 
 
+def test_cutting_keeps_torch_s_thread_count(model):
+    """The first launch of the core's parallel Numba kernels in a process sets OpenMP's thread
+    count (torch's) to Numba's; a cut must leave the caller's torch.set_num_threads in force for
+    the next forward pass. A fresh process, so that launch happens inside the cut."""
+    import subprocess
+    import sys
+
+    import numba
+
+    if numba.config.NUMBA_NUM_THREADS < 2:
+        pytest.skip("Numba runs one thread here: nothing can change torch's count")
+    code = (
+        "import sys, torch; from jiema_segment import Segmenter; torch.set_num_threads(1); "
+        "Segmenter(mode='fcn', model=sys.argv[1]).cut('扫描二维码\\n关注微信\\n' * 50); "
+        "print(torch.get_num_threads())"
+    )
+    out = subprocess.run([sys.executable, "-c", code, str(model)], capture_output=True,
+                         text=True, check=True).stdout
+    assert out.split() == ["1"]
+
+
 def test_missing_model_and_bad_options(model):
     from jiema_segment import ModeNotAvailableError
     from jiema_segment.fcn.tagger import model_path_default

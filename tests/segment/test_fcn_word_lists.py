@@ -31,7 +31,8 @@ def _emissions(tags: str) -> np.ndarray:
 
 def test_without_lists_the_lattice_gives_the_tagger_s_own_path():
     rng = np.random.default_rng(0)
-    lines = ["扫描二维码关注微信号", "国家", "的", "我们关注国家的新世纪的发展和中华人民共和国成立"]
+    lines = ["扫描二维码关注微信号", "国家", "", "的",
+             "我们关注国家的新世纪的发展和中华人民共和国成立"]
     ems = [np.log(rng.dirichlet(np.ones(4), size=len(x))) for x in lines]
     want = [words_from_tags(x, t) for x, t in zip(lines, decode_tags(ems), strict=True)]
     assert decode_words(lines, ems) == want
@@ -79,6 +80,22 @@ def test_edited_word_list_finds_what_a_fresh_list_finds():
     text = "扫描二维码关注微信号"
     assert sorted(zip(*(a.tolist() for a in edited.find(text)), strict=True)) == sorted(
         zip(*(a.tolist() for a in fresh.find(text)), strict=True))
+
+
+def test_long_texts_are_matched_by_the_array_trie_alike(monkeypatch):
+    """Past ARRAY_MATCH_CHARS the lists are matched by the core's array trie: the same
+    occurrences (full-width forms included) in the same order as the automaton finds."""
+    import jiema_segment.fcn.word_lattice as wl
+
+    base = WordList({"二维码": 50.0, "微信": 3.0, "GDP": 2.0, "码关": 0.5})
+    edited = EditedWordList(base, {"微信号": 10.0, "微信": 1.0})
+    text = "扫描二维码关注微信号\nＧＤＰ和GDP\n" * 3
+    found = {}
+    for limit in (len(text) + 1, len(text)):  # the automaton, then the array trie
+        monkeypatch.setattr(wl, "ARRAY_MATCH_CHARS", limit)
+        found[limit] = [[a.tolist() for a in words.find(text)] for words in (base, edited)]
+    assert found[len(text)] == found[len(text) + 1]
+    assert len(found[len(text)][0][0]) == 5 * 3
 
 
 @pytest.mark.parametrize(("line", "entry", "fits"), [

@@ -346,13 +346,20 @@ class Segmenter:
     def _cut_batch_fcn(self, lines: list[str]) -> list[list[str]]:
         """Each whitespace character is a word of its own (as in dict mode and jieba); the text
         between whitespace runs is tagged, every piece of every line in one batch."""
+        from jiema.checkpoints import hold_threads
+
+        from .fcn._torch import require_torch
         from .fcn.word_lattice import decode_words
 
         pieces = [_WHITESPACE.split(line) for line in lines]
         chunks = [p for parts in pieces for p in parts[::2] if p]
         user, builtin = self._word_lists()
+        # the core's parallel Numba kernels set OpenMP's thread count, which is torch's, to
+        # Numba's: put back the caller's (torch.set_num_threads) for the next forward pass
+        threads = require_torch().get_num_threads()
         cut = iter(decode_words(chunks, self.tagger.log_probs(chunks), user, builtin,
                                 self.hard_default))
+        hold_threads(threads)
         out: list[list[str]] = []
         for parts in pieces:
             words: list[str] = []

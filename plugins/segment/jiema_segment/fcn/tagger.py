@@ -79,8 +79,6 @@ def sbme_transitions() -> Any:
 
 def decode_tags(emissions: list[np.ndarray]) -> list[np.ndarray]:
     """Best SBME tag sequence of each (T, 4) log-probability array, one batched Viterbi."""
-    import jiema
-
     if not emissions:
         return []
     lengths = np.array([e.shape[0] for e in emissions], dtype=np.int64)
@@ -88,14 +86,24 @@ def decode_tags(emissions: list[np.ndarray]) -> list[np.ndarray]:
     out = [np.zeros(0, dtype=np.int64) for _ in emissions]
     if not keep.any():
         return out
-    stacked = np.concatenate([e for e in emissions if e.shape[0]]).astype(np.float64, copy=False)
-    path = jiema.viterbi(
-        jiema.Trellis.from_ragged(stacked, lengths[keep]), sbme_transitions(), lengths=None
-    )
+    stacked = np.concatenate([e for e in emissions if e.shape[0]])
+    labels = best_tags(stacked, lengths[keep])
     offs = np.concatenate(([0], np.cumsum(lengths[keep])))
     for j, i in enumerate(np.flatnonzero(keep).tolist()):
-        out[i] = path.labels[offs[j] : offs[j + 1]]
+        out[i] = labels[offs[j] : offs[j + 1]]
     return out
+
+
+def best_tags(stacked: np.ndarray, lengths: np.ndarray) -> np.ndarray:
+    """`decode_tags` of sequences given joined: `stacked` (sum(lengths), 4) log-probabilities of
+    sequences of `lengths` (each > 0) -> their best SBME tags, joined alike."""
+    import jiema
+
+    path = jiema.viterbi(
+        jiema.Trellis.from_ragged(stacked.astype(np.float64, copy=False), lengths),
+        sbme_transitions(), lengths=None,
+    )
+    return path.labels
 
 
 class HardDictionary:
