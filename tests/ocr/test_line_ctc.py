@@ -325,3 +325,18 @@ def test_a_paused_and_resumed_line_run_is_bit_identical_to_an_unbroken_one(
     assert a.keys() == b.keys() and any(k.startswith("opt.") for k in a)
     for key in a:
         assert torch.equal(a[key], b[key]), key
+
+
+def test_line_training_starts_from_the_shipped_char_cnn() -> None:
+    """`--init gb2312-cnn`: the line model takes the char CNN's train-time weights (the reading
+    net's folded and int8 layers cannot be copied)."""
+    import torch
+    from jiema_ocr.charset import Charset
+    from jiema_ocr.classifier import load_trained
+    from jiema_ocr.cnn.line_train import LineTrainOptions, _initial_net
+
+    net, charset, _ = load_trained("gb2312-cnn")
+    line = _initial_net(LineTrainOptions(corpus=["unused"], init="gb2312-cnn"),
+                        Charset(charset.labels))
+    assert torch.equal(line.features[0].weight, net.features[0].weight)
+    assert line.head.out_channels == len(charset.labels) + 1  # blank first

@@ -233,12 +233,14 @@ def _initial_net(opts: LineTrainOptions, charset: Charset) -> Any:
 
     if opts.init is None:
         return CharNetCTC(len(charset), width=32, hidden=192)
-    from ..classifier import CharClassifier
+    from ..classifier import load_trained
 
-    clf = CharClassifier.load(opts.init)
-    if list(clf.charset.labels) != list(charset.labels):
+    # the train-time layers: `CharClassifier.load` prepares the net for reading (folded batch
+    # norms, int8 linears), whose weights `from_charnet` cannot copy
+    net, init_charset, _ = load_trained(opts.init)
+    if list(init_charset.labels) != list(charset.labels):
         raise ValueError(f"{opts.init}: its charset is not the default one")
-    return CharNetCTC.from_charnet(clf.net)
+    return CharNetCTC.from_charnet(net)
 
 
 def train_lines(out_dir: str | os.PathLike[str], opts: LineTrainOptions, *, resume: bool = False,
