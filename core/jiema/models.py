@@ -14,6 +14,7 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from .atomic import atomic_path, write_text
+from .checkpoints import CHECKPOINT_ID
 from .errors import ModelFileError
 from .provenance import provenance
 
@@ -72,6 +73,10 @@ def load_card(path: str | os.PathLike[str]) -> ModelCard:
         raise ModelFileError(f"model card {path} does not exist") from exc
     except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
         raise ModelFileError(f"model card {path} is not readable JSON: {exc}") from exc
+    if isinstance(data, dict) and CHECKPOINT_ID in data:
+        raise ModelFileError(f"{path} is a training run's checkpoint, not a model: a run exports "
+                             "its model (NAME.safetensors + card) in its folder when it ends or "
+                             "pauses")
     try:
         return ModelCard.model_validate(data)
     except ValidationError as exc:

@@ -49,6 +49,9 @@ def test_find_model_files_accepts_weights_card_or_folder(tmp_path):
         ("{", "not readable JSON"),
         (json.dumps({"name": "x", "component": "c.v1", "task": "t", "oops": 1}), "oops"),
         (json.dumps({"name": "x"}), "component"),
+        # a run's best.json / last.json: one line naming it, not a wall of validation errors
+        (json.dumps({"step": 5, "checkpoint_id": "ab12", "history": []}),
+         r"^\S*m.json is a training run's checkpoint, not a model: a run exports its model"),
     ],
 )
 def test_bad_cards_are_model_file_errors(tmp_path, content, message):
