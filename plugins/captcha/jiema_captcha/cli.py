@@ -133,8 +133,8 @@ FOLDER_VALIDATE_EPOCHS = 4
 FOLDER_VALIDATE_EVERY = (50, 250)
 #: A folder run's step cap: this many epochs, within FOLDER_STEPS; patience or the time budget
 #: (FOLDER_MINUTES) ends it sooner, the cap bounds the bar's ETA. At 150 epochs 810-image runs
-#: (lines5, claptcha5, wheezy5) stopped at the cap after 6-7 of their 9 minutes on 1 thread,
-#: the validation loss still falling.
+#: stopped at the cap with their 9 minutes unspent (lines5, claptcha5: 7 min on 1 thread;
+#: wheezy5: 5.7 min), the validation loss still falling.
 FOLDER_EPOCHS = 400
 FOLDER_STEPS = (3000, 30000)
 #: Validations without improvement before the learning rate drops (folder data).
