@@ -11,12 +11,13 @@ no other option (the trainer holds out its own validation split), scores the mod
 folder with `jiema eval captcha --labels`, reads the same test images with ddddocr (without
 training), and prints one table: style, images, whole-captcha accuracy, ddddocr, training wall
 time and CPU time (on a shared machine the CPU time / 2 is what a free 2-core machine would
-take), load average. ddddocr is in the `bench` extra; wheezy.captcha (MIT) is installed by
-`make` when missing (pinned below). Fonts are the system's DejaVu and WenQuanYi Micro Hei
-(never the withheld ones of shared/data/README.md).
+take), load average. ddddocr is in the `bench` extra; wheezy.captcha and claptcha (MIT) are
+installed by `make` when missing (pinned below). Fonts are the system's DejaVu and WenQuanYi
+Micro Hei (never the withheld ones of shared/data/README.md).
 
 Styles (each seeded, image i the same on every run):
 - wheezy5: wheezy.captcha's pipeline (warp, rotate, offset, curve, noise), 5 upper+digits
+- claptcha5: claptcha's morphed letters, a line and white noise, 5 upper+digits, DejaVu fonts
 - dejavu4-8: the captcha package's ImageCaptcha with DejaVu fonts, 4-8 lowercase+digits
 - lines5: a PIL drawer: coloured mixed-case letters and digits (case-sensitive), 5 characters,
   crossing lines and dots on a tinted background
@@ -44,6 +45,7 @@ _HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path[:] = [p for p in sys.path if os.path.abspath(p or ".") != _HERE]
 
 WHEEZY = "wheezy.captcha==3.2.2"  # MIT licence
+CLAPTCHA = "claptcha==0.3.3"  # MIT licence
 FONT_DIRS = ("/usr/share/fonts/truetype/dejavu", "/usr/share/fonts/truetype/wqy")
 DIGITS = "0123456789"
 UPPER = "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
@@ -78,6 +80,23 @@ def wheezy5(rng: random.Random) -> tuple[Any, str]:
             w.warp(), w.rotate(), w.offset()]),
         w.curve(), w.noise(), w.smooth()], width=160, height=60)
     return draw(label), label
+
+
+def claptcha5(rng: random.Random) -> tuple[Any, str]:
+    from PIL import ImageFont
+
+    if not hasattr(ImageFont.FreeTypeFont, "getsize"):  # Pillow 10 removed what claptcha uses
+        ImageFont.FreeTypeFont.getsize = lambda self, t: tuple(self.getbbox(t)[2:])
+    try:
+        from claptcha import Claptcha
+    except ImportError:
+        subprocess.run([sys.executable, "-m", "pip", "install", "-q", CLAPTCHA], check=True)
+        from claptcha import Claptcha
+    label = text(rng, UPPER + DIGITS, 5, 5)
+    random.seed(rng.random())  # claptcha draws from the random module
+    drawer = Claptcha(label, rng.choice([font("DejaVuSans.ttf"), font("DejaVuSerif.ttf")]),
+                      size=(150, 50), noise=rng.uniform(0.1, 0.4))
+    return drawer.image[1], label
 
 
 def dejavu48(rng: random.Random) -> tuple[Any, str]:
@@ -163,6 +182,7 @@ def wqy6(rng: random.Random) -> tuple[Any, str]:
 STYLES: dict[str, tuple[Callable[[random.Random], tuple[Any, str]], int]] = {
     # style: drawer, default image count
     "wheezy5": (wheezy5, 1000),
+    "claptcha5": (claptcha5, 1000),
     "dejavu4-8": (dejavu48, 10000),
     "lines5": (lines5, 1000),
     "digits4": (digits4, 500),

@@ -306,3 +306,34 @@ def test_max_minutes_pauses_and_still_exports(tmp_path) -> None:
     opts = state["options"]
     assert (opts["batch_size"], opts["steps"], opts["validate_every"]) == (32, 3000, 50)
     assert (run / "r.safetensors").is_file()  # never validated: the last checkpoint's network
+
+
+def test_a_folder_run_has_a_time_budget_by_default(tmp_path, monkeypatch) -> None:
+    """Without --max-minutes a folder run pauses (and exports) within the issue's bounds: its
+    step cap alone would let a 9,000-image run go on about 45 minutes."""
+    pytest.importorskip("torch")
+    from click.testing import CliRunner
+    from jiema_captcha import cli as captcha_cli
+    from jiema_captcha.train import Trainer
+
+    assert captcha_cli.folder_minutes(500) == 9.0 and captcha_cli.folder_minutes(1000) == 9.0
+    assert captcha_cli.folder_minutes(5000) == 15.0 and captcha_cli.folder_minutes(10000) == 28.0
+    given: list[float | None] = []
+    real_run = Trainer.run
+
+    def run(self, progress=True, stop_at=None, max_minutes=None):  # type: ignore[no-untyped-def]
+        given.append(max_minutes)
+        return real_run(self, progress=progress, stop_at=1, max_minutes=max_minutes)
+
+    monkeypatch.setattr(Trainer, "run", run)
+    data = make_folder(tmp_path / "d", ["AB12", "A1B", "B2A1"] * 3)
+    base = ["train", "captcha", "--data", str(data), "--channels", "4,8", "--hidden", "8"]
+    res = CliRunner().invoke(cli(), [*base, "--out", str(tmp_path / "r")])
+    assert res.exit_code == 0, res.output
+    assert given == [9.0] and "time budget 9 min" in res.output
+    res = CliRunner().invoke(cli(), [*base, "--out", str(tmp_path / "s"), "--max-minutes", "2"])
+    assert res.exit_code == 0, res.output
+    assert given == [9.0, 2.0]
+    res = CliRunner().invoke(cli(), ["train", "captcha", "--out", str(tmp_path / "r"), "--resume"])
+    assert res.exit_code == 0, res.output
+    assert given == [9.0, 2.0, 9.0]  # a resumed folder run gets the budget again

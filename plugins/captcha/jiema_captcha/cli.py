@@ -131,12 +131,27 @@ MODE_DEFAULTS: dict[str, tuple[Any, Any]] = {
 #: A folder run validates about every this many epochs, within FOLDER_VALIDATE_EVERY steps.
 FOLDER_VALIDATE_EPOCHS = 4
 FOLDER_VALIDATE_EVERY = (50, 250)
-#: A folder run's step cap: this many epochs, within FOLDER_STEPS; patience ends it sooner (the
-#: cap bounds a run that keeps improving a little, and gives the bar its ETA).
-FOLDER_EPOCHS = 150
+#: A folder run's step cap: this many epochs, within FOLDER_STEPS; patience or the time budget
+#: (FOLDER_MINUTES) ends it sooner, the cap bounds the bar's ETA. At 150 epochs 810-image runs
+#: stopped at the cap with their 9 minutes unspent (lines5, claptcha5: 7 min on 1 thread;
+#: wheezy5: 5.7 min), the validation loss still falling.
+FOLDER_EPOCHS = 400
 FOLDER_STEPS = (3000, 30000)
 #: Validations without improvement before the learning rate drops (folder data).
 FOLDER_LR_PATIENCE = 2
+#: A folder run's default time budget (minutes of training in this command, then it pauses and
+#: exports its best): FOLDER_MINUTES_PER_1000 per 1,000 images, within FOLDER_MINUTES. The
+#: issue's bounds for a 2-core CPU (10 min for 1,000 images, 30 for 10,000) less a minute or two
+#: for loading and export; the step cap alone would let a 9,000-image run go on ~45 min (30,000
+#: steps at the ~0.09 s measured on a 900-image folder).
+FOLDER_MINUTES = (9.0, 28.0)
+FOLDER_MINUTES_PER_1000 = 3.0
+
+
+def folder_minutes(images: int) -> float:
+    """The default `--max-minutes` of a folder run of `images` images (see FOLDER_MINUTES)."""
+    least, most = FOLDER_MINUTES
+    return min(most, max(least, FOLDER_MINUTES_PER_1000 * images / 1000))
 
 
 @click.command("captcha")
@@ -165,14 +180,15 @@ FOLDER_LR_PATIENCE = 2
 @click.option("--name", default=None, help="Model name in the card (default: the folder name).")
 @click.option("--resume", is_flag=True, help="Continue the run in --out after a kill.")
 @click.option("--steps", type=click.IntRange(min=1), default=None,
-              help="Optimizer steps at most. [default: 7000; with --data 150 epochs, 3000-30000 "
-                   "steps, but patience usually stops it before]")
+              help="Optimizer steps at most. [default: 7000; with --data 400 epochs, 3000-30000 "
+                   "steps, but patience or the time budget usually stops it before]")
 @click.option("--patience", type=click.IntRange(min=1), default=None,
               help="Stop after this many validations without a better score. [default: none; "
                    "with --data 6, the learning rate dropping every 2]")
 @click.option("--max-minutes", type=click.FloatRange(min=0, min_open=True), default=None,
               help="Pause after this many minutes of this command (checkpointed; the best "
-                   "network so far is exported; --resume continues).")
+                   "network so far is exported; --resume continues). [default: none; with "
+                   "--data 3 per 1,000 images, 9-28]")
 @click.option("--batch-size", type=click.IntRange(min=1), default=None,
               help="[default: 64; with --data 32]")
 @click.option("--lr", type=click.FloatRange(min=0, min_open=True), default=2e-3,
@@ -257,7 +273,11 @@ def train_captcha_command(**kw: Any) -> None:
         trainer = Trainer(out, resume=True, log=log)  # the run's own settings, not the flags
     else:
         trainer = _new_trainer(kw, folder_mode, out, log)
-    best = trainer.run(progress=True, max_minutes=kw["max_minutes"])
+    max_minutes = kw["max_minutes"]
+    if max_minutes is None and trainer.data is not None:  # a folder run, fresh or resumed
+        max_minutes = folder_minutes(trainer.data.size + len(trainer.val_labels))
+        log(f"time budget {max_minutes:g} min (--max-minutes); --resume continues after it")
+    best = trainer.run(progress=True, max_minutes=max_minutes)
     weights = Path(kw["export_path"]) if kw["export_path"] else out / f"{name}.safetensors"
     weights.parent.mkdir(parents=True, exist_ok=True)
     export_model(out, weights, name=name)
