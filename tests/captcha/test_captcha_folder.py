@@ -337,3 +337,29 @@ def test_a_folder_run_has_a_time_budget_by_default(tmp_path, monkeypatch) -> Non
     res = CliRunner().invoke(cli(), ["train", "captcha", "--out", str(tmp_path / "r"), "--resume"])
     assert res.exit_code == 0, res.output
     assert given == [9.0, 2.0, 9.0]  # a resumed folder run gets the budget again
+
+
+def test_a_folder_run_is_regularised_harder_than_a_generated_one(tmp_path) -> None:
+    """A few hundred images are memorised: folder runs train with more dropout and weight decay
+    (recorded in the run's state); generated runs keep the settings their models were made with."""
+    pytest.importorskip("torch")
+    from click.testing import CliRunner
+    from jiema import checkpoints
+    from jiema_captcha import cli as captcha_cli
+    from jiema_captcha.settings import NetworkSettings, TrainOptions
+
+    data = make_folder(tmp_path / "d", ["AB12", "A1B", "B2A1"] * 3)
+    small = ["--channels", "4,8", "--hidden", "8", "--steps", "1"]
+    res = CliRunner().invoke(cli(), ["train", "captcha", "--data", str(data), *small,
+                                     "--out", str(tmp_path / "f")])
+    assert res.exit_code == 0, res.output
+    res = CliRunner().invoke(cli(), ["train", "captcha", *small, "--validation-size", "4",
+                                     "--out", str(tmp_path / "g")])
+    assert res.exit_code == 0, res.output
+    folder = checkpoints.read_state(tmp_path / "f", "last")
+    generated = checkpoints.read_state(tmp_path / "g", "last")
+    assert folder["network"]["dropout"] == captcha_cli.FOLDER_DROPOUT
+    assert folder["options"]["weight_decay"] == captcha_cli.FOLDER_WEIGHT_DECAY
+    assert generated["network"]["dropout"] == NetworkSettings.model_fields["dropout"].default
+    assert generated["options"]["weight_decay"] == TrainOptions.model_fields[
+        "weight_decay"].default
