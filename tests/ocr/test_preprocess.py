@@ -1,4 +1,5 @@
-"""Preprocessing: luma weights, 2x upscale of small images, power transform onto [0, 255]."""
+"""Preprocessing: luma weights, 2x upscale of small images (3x of tiny ones), power transform
+onto [0, 255]."""
 
 from __future__ import annotations
 
@@ -54,10 +55,17 @@ def test_power_transform_is_monotonic_and_spans_the_range(values):
 def test_preprocess_returns_uint8_and_scale():
     rgb = np.full((10, 30, 3), 200, dtype=np.uint8)
     rgb[3:7, 5:25] = 0
-    gray, scale = preprocess(rgb)
-    assert gray.dtype == np.uint8 and scale == 2 and gray.shape == (20, 60)
-    gray, scale = preprocess(rgb, PreprocessOptions(upscale=1))
+    gray, scale = preprocess(rgb)  # a tiny image (UI text): 3x
+    assert gray.dtype == np.uint8 and scale == 3 and gray.shape == (30, 90)
+    gray, scale = preprocess(rgb, PreprocessOptions(tiny_height=0, upscale=1))
     assert scale == 1 and gray.shape == (10, 30)
+
+
+@pytest.mark.parametrize(("height", "scale"), [(20, 3), (39, 3), (40, 2), (63, 2), (64, 1)])
+def test_tiny_images_are_upscaled_more_than_small_ones(height: int, scale: int) -> None:
+    rgb = np.full((height, 50, 3), 200, dtype=np.uint8)
+    gray, got = preprocess(rgb)
+    assert got == scale and gray.shape == (height * scale, 50 * scale)
 
 
 def test_flattening_turns_a_gradient_ground_into_one_level():
