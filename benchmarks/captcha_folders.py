@@ -82,7 +82,9 @@ def wheezy5(rng: random.Random) -> tuple[Any, str]:
     return draw(label), label
 
 
-def claptcha5(rng: random.Random) -> tuple[Any, str]:
+def claptcha_class() -> Any:
+    """claptcha's `Claptcha` (installed when missing), with the `getsize` it calls, which
+    Pillow 10 removed."""
     from PIL import ImageFont
 
     if not hasattr(ImageFont.FreeTypeFont, "getsize"):  # Pillow 10 removed what claptcha uses
@@ -92,6 +94,11 @@ def claptcha5(rng: random.Random) -> tuple[Any, str]:
     except ImportError:
         subprocess.run([sys.executable, "-m", "pip", "install", "-q", CLAPTCHA], check=True)
         from claptcha import Claptcha
+    return Claptcha
+
+
+def claptcha5(rng: random.Random) -> tuple[Any, str]:
+    Claptcha = claptcha_class()
     label = text(rng, UPPER + DIGITS, 5, 5)
     random.seed(rng.random())  # claptcha draws from the random module
     drawer = Claptcha(label, rng.choice([font("DejaVuSans.ttf"), font("DejaVuSerif.ttf")]),
@@ -265,6 +272,15 @@ def run(out: Path, styles: list[str], runs: Path, dddd: bool, max_minutes: float
               f"{cpu / 60:.1f} min | {load:.1f} |")
 
 
+def chosen_styles(parser: argparse.ArgumentParser, names: str, known: Any) -> list[str]:
+    """The comma-separated `names`, each one of `known` (else a usage error naming them)."""
+    styles = [s for s in names.split(",") if s]
+    unknown = sorted(set(styles) - set(known))
+    if unknown:
+        parser.error(f"unknown styles {unknown}; known: {', '.join(known)}")
+    return styles
+
+
 def main() -> None:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("command", choices=["make", "run"])
@@ -277,10 +293,7 @@ def main() -> None:
     p.add_argument("--max-minutes", type=float, default=None,
                    help="cap each training (passed on; the defaults stop by themselves)")
     a = p.parse_args()
-    styles = [s for s in a.styles.split(",") if s]
-    unknown = sorted(set(styles) - set(STYLES))
-    if unknown:
-        p.error(f"unknown styles {unknown}; known: {', '.join(STYLES)}")
+    styles = chosen_styles(p, a.styles, STYLES)
     if a.command == "make":
         make(a.out, styles, a.n, a.seed)
     else:

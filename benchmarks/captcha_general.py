@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import argparse
 import base64
+import importlib.util
 import io
 import os
 import random
@@ -43,14 +44,25 @@ sys.path[:] = [p for p in sys.path if os.path.abspath(p or ".") != _HERE]
 
 PACKAGES = {
     "wheezy": "wheezy.captcha==3.2.2",
-    "claptcha": "claptcha==0.3.3",
     "multicolor": "multicolorcaptcha==1.2.0",
     "gvcode": "gvcode==1.0.3",
     "flask": "flask-simple-captcha==5.5.5",
-}
-DEJAVU = Path("/usr/share/fonts/truetype/dejavu")
-UPPER_DIGITS = "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789"
-LETTERS_DIGITS = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789"
+}  # claptcha: captcha_folders.claptcha_class installs it
+
+
+def _sibling(name: str) -> Any:
+    """A benchmark module of this folder (the folder is kept off sys.path, see above)."""
+    spec = importlib.util.spec_from_file_location(name, os.path.join(_HERE, f"{name}.py"))
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+#: The folder benchmark's fonts, texts, claptcha, ddddocr scoring and style checks.
+folders = _sibling("captcha_folders")
+UPPER_DIGITS = folders.UPPER + folders.DIGITS
+LETTERS_DIGITS = folders.LOWER + folders.UPPER + folders.DIGITS
 
 
 def _ensure(style: str, module: str) -> None:
@@ -61,24 +73,12 @@ def _ensure(style: str, module: str) -> None:
                        check=True)
 
 
-def _dejavu(name: str) -> str:
-    path = DEJAVU / name
-    if not path.is_file():
-        raise SystemExit(f"font {path} not found (apt-get install fonts-dejavu-core "
-                         "fonts-dejavu-extra)")
-    return str(path)
-
-
-def _text(rng: random.Random, alphabet: str, lo: int, hi: int) -> str:
-    return "".join(rng.choice(alphabet) for _ in range(rng.randint(lo, hi)))
-
-
 def wheezy(rng: random.Random) -> tuple[Any, str]:
     _ensure("wheezy", "wheezy.captcha")
     from wheezy.captcha import image as w
 
-    label = _text(rng, UPPER_DIGITS, 4, 6)
-    fonts = [_dejavu("DejaVuSansMono-Bold.ttf"), _dejavu("DejaVuSerif-Italic.ttf")]
+    label = folders.text(rng, UPPER_DIGITS, 4, 6)
+    fonts = [folders.font("DejaVuSansMono-Bold.ttf"), folders.font("DejaVuSerif-Italic.ttf")]
     draw = w.captcha(drawings=[
         w.background("#eeeecc"), w.text(fonts=fonts, font_sizes=(34, 38, 42), drawings=[
             w.warp(0.3), w.rotate(), w.offset()]),
@@ -87,18 +87,10 @@ def wheezy(rng: random.Random) -> tuple[Any, str]:
 
 
 def claptcha(rng: random.Random) -> tuple[Any, str]:
-    _ensure("claptcha", "claptcha")
-    from PIL import ImageFont
-
-    if not hasattr(ImageFont.FreeTypeFont, "getsize"):  # removed in Pillow 10; claptcha uses it
-        def getsize(self: Any, text: str) -> tuple[int, int]:
-            left, top, right, bottom = self.getbbox(text)
-            return right, bottom
-        ImageFont.FreeTypeFont.getsize = getsize  # type: ignore[attr-defined]
-    from claptcha import Claptcha
-
-    label = _text(rng, UPPER_DIGITS, 5, 5)
-    return Claptcha(label, _dejavu("DejaVuSans.ttf"), size=(200, 80), noise=0.3).image[1], label
+    label = folders.text(rng, UPPER_DIGITS, 5, 5)
+    drawer = folders.claptcha_class()(label, folders.font("DejaVuSans.ttf"), size=(200, 80),
+                                      noise=0.3)
+    return drawer.image[1], label
 
 
 def multicolor(rng: random.Random) -> tuple[Any, str]:
@@ -115,7 +107,7 @@ def gvcode(rng: random.Random) -> tuple[Any, str]:
 
     code = g.VFCode(width=180, height=64, fontsize=44, draw_dots=True,
                     font=rng.choice(["arial.ttf", "calibri.ttf"]))
-    label = _text(rng, LETTERS_DIGITS, 5, 5)
+    label = folders.text(rng, LETTERS_DIGITS, 5, 5)
     code.generate(label)
     return code._img.convert("RGB"), label
 
@@ -148,19 +140,6 @@ def make(out: Path, styles: list[str], n: int, seed: int) -> None:
         print(f"{style}: {n} images in {folder}", flush=True)
 
 
-def _labelled(folder: Path) -> list[tuple[Path, str]]:
-    return [(p, p.stem.rsplit("_", 1)[0]) for p in sorted(folder.glob("*.png"))]
-
-
-def _ddddocr(folder: Path) -> float:
-    import ddddocr
-
-    ocr = ddddocr.DdddOcr(show_ad=False)
-    items = _labelled(folder)
-    right = sum(ocr.classification(p.read_bytes()).lower() == label for p, label in items)
-    return right / len(items)
-
-
 def _jiema(model: str, folder: Path) -> float:
     done = subprocess.run([sys.executable, "-m", "jiema", "eval", "captcha", "--model", model,
                            "--labels", str(folder)], capture_output=True, text=True)
@@ -171,14 +150,16 @@ def _jiema(model: str, folder: Path) -> float:
 
 
 def run(out: Path, styles: list[str], models: list[str], ddddocr: bool) -> None:
+    from jiema_captcha.folder import list_samples
+
     rows = []
     for style in styles:
         folder = out / style
         t0 = time.perf_counter()
-        row = [style, str(len(_labelled(folder)))]
+        row = [style, str(len(list_samples(folder)))]
         row += [f"{_jiema(m, folder):.1%}" for m in models]
         if ddddocr:
-            row.append(f"{_ddddocr(folder):.1%}")
+            row.append(f"{folders.ddddocr_accuracy(folder):.1%}")
         rows.append(row)
         print(f"{style} done in {time.perf_counter() - t0:.0f} s", file=sys.stderr, flush=True)
     head = ["style", "images", *(Path(m).stem for m in models)] + (["ddddocr"] if ddddocr else [])
@@ -202,10 +183,7 @@ def main() -> None:
     rn.add_argument("--no-ddddocr", action="store_true")
     rn.add_argument("--styles", default=",".join(STYLES))
     args = ap.parse_args()
-    styles = args.styles.split(",")
-    unknown = sorted(set(styles) - set(STYLES))
-    if unknown:
-        ap.error(f"unknown styles {unknown}; known: {', '.join(STYLES)}")
+    styles = folders.chosen_styles(ap, args.styles, STYLES)
     if args.command == "make":
         make(args.out, styles, args.n, args.seed)
     else:
