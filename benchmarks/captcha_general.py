@@ -26,9 +26,7 @@ DejaVu fonts are therefore kept out of a general model's training fonts.
 from __future__ import annotations
 
 import argparse
-import base64
 import importlib.util
-import io
 import os
 import random
 import subprocess
@@ -115,11 +113,16 @@ def gvcode(rng: random.Random) -> tuple[Any, str]:
 def flask(rng: random.Random) -> tuple[Any, str]:
     _ensure("flask", "flask_simple_captcha")
     from flask_simple_captcha import CAPTCHA
-    from PIL import Image
+    from flask_simple_captcha.img import create_text_img
 
-    made = CAPTCHA({"SECRET_CAPTCHA_KEY": "k" * 64, "CAPTCHA_LENGTH": 6,
-                    "CAPTCHA_DIGITS": True, "CAPTCHA_IMG_FORMAT": "PNG"}).create()
-    return Image.open(io.BytesIO(base64.b64decode(made["img"]))), made["text"]
+    config = CAPTCHA({"SECRET_CAPTCHA_KEY": "k" * 64, "CAPTCHA_DIGITS": True})
+    # its own text draw picks from tuples of sets, whose order follows the per-process string
+    # hash: the label is drawn here from its sorted pool, and the image by its drawer
+    label = folders.text(rng, "".join(sorted(config.characters)), 6, 6)
+    font = rng.choice(sorted(str(f.path) for f in config.fonts))
+    image = create_text_img(label, font, back_color=config.config["BACKGROUND_COLOR"],
+                            text_color=config.config["TEXT_COLOR"])
+    return image, label
 
 
 STYLES: dict[str, Callable[[random.Random], tuple[Any, str]]] = {
