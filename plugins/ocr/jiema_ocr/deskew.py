@@ -14,6 +14,8 @@ import math
 
 import numpy as np
 
+from .results import Box
+
 #: Skews searched, either way: photos of notices and signs are held within this.
 MAX_SKEW_DEGREES = 10.0
 #: Search step; the reading does not change within a quarter degree.
@@ -82,8 +84,6 @@ def rotate_filled(rgb: np.ndarray, degrees: float) -> np.ndarray:
     out = turned + (1.0 - weight[..., None]) * ground
     return np.clip(out + 0.5, 0, 255).astype(np.uint8)
 
-
-Box = tuple[int, int, int, int]
 
 
 def box_to_input(box: Box, degrees: float, turned_shape: tuple[int, int],
