@@ -52,6 +52,21 @@ GLYPH_SCALE = (0.55, 0.85)
 MAX_CHAR_ROTATION = 35.0
 #: Character advance as a share of the glyph width: below 1 the glyphs touch or overlap.
 ADVANCE = (0.7, 1.15)
+#: Share of images drawing each character in its own font (else one font for all).
+PER_CHAR_FONT_SHARE = 0.2
+#: Blank margin before the first and after the last character, x the image height.
+MARGIN = (0.1, 0.4)
+#: Each character's advance is also jittered by this factor (uneven spacing).
+ADVANCE_JITTER = (0.85, 1.0)
+#: Channel ranges of dark and of light colours (inks and grounds are drawn from opposite ones).
+DARK_COLOURS = (0, 110)
+LIGHT_COLOURS = (150, 255)
+#: Background kinds by share: a gradient, then speckle (gray-level sigma), else plain.
+GRADIENT_SHARE = 0.3
+SPECKLE_SHARE = 0.2
+SPECKLE_SIGMA = 25.0
+#: Share of images whose clutter also takes a colour not among the characters'.
+STRAY_COLOUR_SHARE = 0.5
 #: Share of images with a colour per character (else one text colour).
 MULTICOLOUR_SHARE = 0.35
 #: Share of images with outlined (hollow) characters.
@@ -98,7 +113,7 @@ def _text(rng: random.Random) -> str:
 
 
 def _colour(rng: random.Random, dark: bool) -> tuple[int, int, int]:
-    lo, hi = (0, 110) if dark else (150, 255)
+    lo, hi = DARK_COLOURS if dark else LIGHT_COLOURS
     return (rng.randint(lo, hi), rng.randint(lo, hi), rng.randint(lo, hi))
 
 
@@ -125,15 +140,14 @@ def _background(rng: random.Random, base: tuple[int, int, int], size: tuple[int,
     kind = rng.random()
     arr = np.empty((h, w, 3), np.float64)
     arr[:] = base
-    if kind < 0.3:  # a gradient to a second colour of the same brightness class
+    if kind < GRADIENT_SHARE:  # a gradient to a second colour of the same brightness class
         other = np.array(_colour(rng, dark=dark), np.float64)
         t = np.linspace(0.0, 1.0, w)[None, :, None]
         arr = arr * (1 - t) + other * t
-    elif kind < 0.5:  # speckle texture
+    elif kind < GRADIENT_SHARE + SPECKLE_SHARE:  # speckle texture
         nrng = np.random.default_rng(rng.getrandbits(32))
-        arr += nrng.normal(0.0, 25.0, (h, w, 1))
-    image = Image.fromarray(np.clip(arr, 0, 255).astype(np.uint8), "RGB")
-    return image
+        arr += nrng.normal(0.0, SPECKLE_SIGMA, (h, w, 1))
+    return Image.fromarray(np.clip(arr, 0, 255).astype(np.uint8), "RGB")
 
 
 def _glyph(rng: random.Random, char: str, font: Any, colour: tuple[int, int, int],
@@ -222,7 +236,7 @@ def _drawn(rng: random.Random, shown: str, fonts: Sequence[str]) -> Any:
 
     h = rng.randint(*HEIGHT_RANGE)
     size = max(10, int(h * rng.uniform(*GLYPH_SCALE)))
-    per_char_font = rng.random() < 0.2
+    per_char_font = rng.random() < PER_CHAR_FONT_SHARE
     faces = [ImageFont.truetype(rng.choice(fonts), size) for _ in
              range(len(shown) if per_char_font else 1)]
     advance = rng.uniform(*ADVANCE)
@@ -232,21 +246,22 @@ def _drawn(rng: random.Random, shown: str, fonts: Sequence[str]) -> Any:
     base = _colour(background_rng, dark=background_rng.random() < DARK_BACKGROUND_SHARE)
     ink = _ink(rng, base)
     colours, tiles, xs = [], [], []
-    x = rng.uniform(0.1, 0.4) * h
+    x = rng.uniform(*MARGIN) * h
     for k, char in enumerate(shown):
         colour = _ink(rng, base) if multicolour else ink
         tile = _glyph(rng, char, faces[k % len(faces)], colour, hollow)
         colours.append(colour)
         tiles.append(tile)
         xs.append(int(x))
-        x += tile.width * advance * rng.uniform(0.85, 1.0)
-    width = int(max(x, xs[-1] + tiles[-1].width) + rng.uniform(0.1, 0.4) * h)
+        x += tile.width * advance * rng.uniform(*ADVANCE_JITTER)
+    width = int(max(x, xs[-1] + tiles[-1].width) + rng.uniform(*MARGIN) * h)
     image = _background(background_rng, base, (width, h))
     for tile, x0 in zip(tiles, xs, strict=True):
         room = h - tile.height  # negative: the tile is taller than the image, centre it
         y = room // 2 if room <= 0 else int(rng.uniform(0.0, room))
         image.paste(tile, (x0, y), tile)
-    clutter = colours + ([_colour(rng, dark=rng.random() < 0.5)] if rng.random() < 0.5 else [])
+    stray = rng.random() < STRAY_COLOUR_SHARE
+    clutter = colours + ([_colour(rng, dark=rng.random() < 0.5)] if stray else [])
     _clutter(rng, image, clutter, max(1, h // 20))
     return _finish(rng, image)
 
@@ -271,7 +286,7 @@ def sample(seed: int, index: int, fonts: Sequence[str] | None = None) -> tuple[A
         from jiema.errors import InvalidInputError
 
         raise InvalidInputError("no Latin fonts found by fc-list for the style captchas "
-                                   "(apt-get install fonts-freefont-ttf fonts-lato ...)")
+                                "(apt-get install fonts-freefont-ttf fonts-lato ...)")
     rng = image_rng(seed, index)
     shown = _text(rng)
     if rng.random() < IMAGECAPTCHA_SHARE:
