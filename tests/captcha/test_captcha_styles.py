@@ -81,3 +81,13 @@ def test_write_folder_resumes_without_rewriting(tmp_path: Path) -> None:
     for name in names:  # the file name is the label of that stream image
         label, index = Path(name).stem.rsplit("_", 1)
         assert styles.sample(5, int(index))[1] == label
+
+
+def test_a_file_in_place_of_the_folder_is_a_clear_error(tmp_path: Path) -> None:
+    taken = tmp_path / "taken"
+    taken.write_text("x")
+    with pytest.raises(InvalidInputError, match="is a file, not a folder"):
+        styles.write_folder(taken, 2)
+    with pytest.raises(SystemExit) as exit_:
+        styles.main([str(taken), "--n", "2"])
+    assert exit_.value.code == 1

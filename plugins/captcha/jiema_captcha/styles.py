@@ -322,6 +322,10 @@ def write_folder(out: str | Path, n: int, seed: int = 0, workers: int = 1) -> in
     from tqdm import tqdm
 
     out = Path(out)
+    if out.exists() and not out.is_dir():
+        from jiema.errors import InvalidInputError
+
+        raise InvalidInputError(f"{out} is a file, not a folder to write captchas into")
     out.mkdir(parents=True, exist_ok=True)
     done = _done_indices(out)
     todo = [(str(out), seed, i) for i in range(n) if i not in done]
@@ -354,7 +358,12 @@ def main(argv: Sequence[str] | None = None) -> None:
     args = ap.parse_args(argv)
     if args.n < 1 or args.workers < 1:
         ap.error("--n and --workers must be at least 1")
-    wrote = write_folder(args.out, args.n, args.seed, args.workers)
+    from jiema.errors import JiemaError
+
+    try:
+        wrote = write_folder(args.out, args.n, args.seed, args.workers)
+    except (JiemaError, OSError) as exc:
+        ap.exit(1, f"{ap.prog}: {exc}\n")
     print(f"{wrote} images written to {args.out} ({args.n} in all)")
 
 
