@@ -340,3 +340,18 @@ def test_line_training_starts_from_the_shipped_char_cnn() -> None:
                         Charset(charset.labels))
     assert torch.equal(line.features[0].weight, net.features[0].weight)
     assert line.head.out_channels == len(charset.labels) + 1  # blank first
+
+
+def test_line_training_fine_tunes_the_shipped_line_recogniser() -> None:
+    """`--init gb2312-line-ctc`: the run goes on from the line model's own train-time weights,
+    its CTC head included (not from a char CNN's conv stages)."""
+    import torch
+    from jiema_ocr.charset import default_charset
+    from jiema_ocr.cnn.line_train import LineTrainOptions, _initial_net
+    from jiema_ocr.line_ctc import LineRecognizer
+
+    shipped = LineRecognizer.load("gb2312-line-ctc", for_cpu=False).net
+    line = _initial_net(LineTrainOptions(corpus=["unused"], init="gb2312-line-ctc"),
+                        default_charset())
+    for key, value in shipped.state_dict().items():
+        assert torch.equal(line.state_dict()[key], value), key

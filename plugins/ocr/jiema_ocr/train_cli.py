@@ -130,8 +130,9 @@ def train_ocr_lm_command(corpora: tuple[str, ...], out_path: str, alpha: float,
                     "Continue the run in --out from its last checkpoint: its saved options win, "
                     "except --steps/--minutes given here, which extend its budget.")
 @click.option("--init", default="gb2312-cnn", show_default=True, metavar="NAME|PATH",
-              help="Char CNN to start from (its conv stages become the line features); "
-                   "'none' starts from random weights.")
+              help="Char CNN to start from (its conv stages become the line features), or "
+                   "a line recogniser to fine-tune (e.g. gb2312-line-ctc); 'none' starts from "
+                   "random weights.")
 @step_options(steps=4000, batch_size=16, lr=5e-4)
 @click.option("--eval-lines", type=click.IntRange(min=0), default=200, show_default=True,
               help="Held-out lines (their own seed) scored at every checkpoint.")

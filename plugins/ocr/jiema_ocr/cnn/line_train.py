@@ -40,8 +40,9 @@ class LineTrainOptions(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     corpus: list[str] = Field(min_length=1, description="segmented corpus files (text source)")
-    init: str | None = Field("gb2312-cnn", description="char CNN (name or card) to start from; "
-                             "None trains from random weights")
+    init: str | None = Field("gb2312-cnn", description="char CNN, or a line recogniser to "
+                             "fine-tune (name or card), to start from; None trains from random "
+                             "weights")
     steps: int = Field(4000, ge=1)
     minutes: float | None = Field(None, gt=0)
     warmup: float = Field(0.03, ge=0, lt=1)
@@ -234,6 +235,16 @@ def _initial_net(opts: LineTrainOptions, charset: Charset) -> Any:
     if opts.init is None:
         return CharNetCTC(len(charset), width=32, hidden=192)
     from ..classifier import load_trained
+    from ..line_ctc import COMPONENT as LINE_COMPONENT
+    from .train import _init_card
+
+    if _init_card(opts.init).component == LINE_COMPONENT:
+        # a line recogniser goes on training as it is (fine-tuning on other data)
+        rec = LineRecognizer.load(opts.init, for_cpu=False)
+        if rec.arch != "charnet_ctc" or list(rec.charset.labels) != list(charset.labels):
+            raise ValueError(f"{opts.init}: not a charnet_ctc line recogniser over the default "
+                             "charset")
+        return rec.net
 
     # the train-time layers: `CharClassifier.load` prepares the net for reading (folded batch
     # norms, int8 linears), whose weights `from_charnet` cannot copy
