@@ -1,8 +1,8 @@
 """OCR benchmark: jiema vs PP-OCRv5, PP-OCRv4 (RapidOCR) and tesseract on the same images.
 
 jiema runs its default reader (glyph cutting + char CNN) and, when a line recogniser is shipped
-or named (`--line-model`), the whole-line CTC reader and the surer of the two per line
-(`--reader surer`) too, each with the LM off and on.
+or named (`--line-model`), the whole-line CTC reader and the two merged (`--reader surer`: the
+surer span where they differ) too, each with the LM off and on.
 
 Sets (`--sets`, all by default; text the LM never saw: the SIGHAN 2005 PKU *test* text, plus
 lines with Latin words, numbers, prices, dates, phone numbers and URLs; see ocr_sets.py):
@@ -312,7 +312,7 @@ def run_jiema(items, reader_off, reader_on, kind: str, loss: Loss | None, charse
 
 def run_line_reader(items, reader_off, reader_on, kind: str,
                     norm: Callable[[str], str] = cer_text, desc: str = "line-ctc"):
-    """A reader of whole found lines (the CTC reader, or the surer of it and cut-and-classify)
+    """A reader of whole found lines (the CTC reader, or it merged with cut-and-classify)
     on the same images, LM off and on: the image stages run once per image."""
     from jiema_ocr.pipeline import analyse
 
@@ -572,8 +572,8 @@ def main() -> None:
             rows += [(f"jiema line recogniser {stem}, LM off", c_off),
                      (f"jiema line recogniser {stem}, LM on", c_on)]
             s_off, s_on = run_line_reader(items, *surer_readers, kind, norm, "surer")
-            rows += [("jiema surer of both (--reader surer), LM off", s_off),
-                     ("jiema surer of both (--reader surer), LM on", s_on)]
+            rows += [("jiema both merged (--reader surer), LM off", s_off),
+                     ("jiema both merged (--reader surer), LM on", s_on)]
         if not args.no_peers:
             rows += run_peers(name, items, args.threads, norm)
         results[name] = rows

@@ -304,7 +304,7 @@ def test_the_config_and_the_cli_switch_the_reader_to_the_line_recogniser(tmp_pat
         jiema.Engine(plugins=[plugin], load_entry_points=False, config={"ocr": {
             "reader": {"component": "ocr.line_ctc.v1", "options": {"cutting": 1}}}}).task("ocr")
     default = jiema.Engine(plugins=[plugin], load_entry_points=False).task("ocr")
-    # the default reader reads each line both ways and keeps the surer reading
+    # the default reader reads each line both ways and merges the readings
     assert isinstance(default.cut_reader, OcrReader)
     assert isinstance(default.line_reader, LineCTCReader)
 

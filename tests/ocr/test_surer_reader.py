@@ -1,25 +1,61 @@
-"""The per-line choice between the cut-and-classify reading and the whole-line (CTC) reading."""
+"""The span-by-span merge of the cut-and-classify reading and the whole-line (CTC) reading."""
 
 from __future__ import annotations
 
 from types import SimpleNamespace
 
 import numpy as np
-from jiema_ocr.results import LineResult
-from jiema_ocr.surer_reader import SurerReader, surer_reading
+from jiema_ocr.results import GlyphResult, LineResult
+from jiema_ocr.surer_reader import SurerReader, merged_reading
 
 
-def _line(text: str, confidence: float, y: int = 0) -> LineResult:
-    return LineResult((0, y, 10 * len(text), y + 10), text, confidence)
+def _line(text: str, confidence: float | list[float], y: int = 0) -> LineResult:
+    """A line whose glyphs stand 10 px apart; one confidence for all, or one per glyph."""
+    confs = confidence if isinstance(confidence, list) else [confidence] * len(text)
+    glyphs = [GlyphResult((10 * k, y, 10 * k + 8, y + 10), ch, p, [(ch, p)])
+              for k, (ch, p) in enumerate(zip(text, confs, strict=True))]
+    return LineResult((0, y, 10 * len(text), y + 10), text, float(np.mean(confs)), glyphs)
 
 
-def test_the_surer_reading_wins_and_a_tie_keeps_the_cut_one() -> None:
+def test_where_the_readings_differ_the_span_its_reader_is_surer_of_wins() -> None:
+    # the news screenshot's line: 化 cut in two, all else read right, and the cut reading's mean
+    # confidence still the higher
+    cut = _line("深讹做荜委员会", [0.99, 0.4, 0.5, 0.45, 0.99, 0.99, 0.99])
+    whole = _line("深化改革委员", [0.8, 0.7, 0.7, 0.7, 0.8, 0.8])
+    assert cut.confidence > whole.confidence
+    merged = merged_reading(cut, whole)
+    assert merged is not None and merged.text == "深化改革委员会"
+    assert merged.glyphs[0] is cut.glyphs[0] and merged.glyphs[1] is whole.glyphs[1]
+    assert merged.glyphs[-1] is cut.glyphs[-1]  # only the cut reader saw it, and is sure
+    assert merged.confidence == np.mean([g.confidence for g in merged.glyphs])
+    # a span only one reader saw stays when that reader is sure enough of it
+    assert merged_reading(_line("越是繁重", [0.9, 0.9, 0.6, 0.9]), _line("越是重", 0.9)).text \
+        == "越是繁重"
+    assert merged_reading(_line("越是繁重", [0.9, 0.9, 0.1, 0.9]), _line("越是重", 0.9)).text \
+        == "越是重"
+    assert merged_reading(_line("越是重", 0.9), _line("越是繁重", [0.9, 0.9, 0.8, 0.9])).text \
+        == "越是繁重"
+    assert merged_reading(_line("越是重", 0.9), _line("越是繁重", [0.9, 0.9, 0.3, 0.9])).text \
+        == "越是重"
+
+
+def test_a_reading_the_merge_equals_comes_back_as_it_is_and_a_tie_keeps_the_cut_span() -> None:
     cut, whole = _line("电柳", 0.6), _line("电视", 0.9)
-    assert surer_reading(cut, whole) is whole
-    assert surer_reading(_line("电视", 0.95), whole).text == "电视"
-    assert surer_reading(_line("电柳", 0.9), whole).text == "电柳"  # tie: cut
-    assert surer_reading(None, whole) is whole and surer_reading(cut, None) is cut
-    assert surer_reading(None, None) is None
+    assert merged_reading(_line("电视", 0.95), whole).text == "电视"
+    assert merged_reading(_line("电柳", 0.9), whole).text == "电柳"  # tie: cut
+    same = _line("电视", 0.5)
+    assert merged_reading(same, whole) is same  # agreeing readings keep the cut glyphs
+    assert merged_reading(_line("ab", 0.2), _line("电视", 0.9)).text == "电视"
+    assert merged_reading(None, whole) is whole and merged_reading(cut, None) is cut
+    assert merged_reading(None, None) is None
+
+
+def test_a_merged_line_puts_spaces_between_latin_words_as_the_cut_reader_does() -> None:
+    cut = _line("iPhcne", [0.9, 0.9, 0.9, 0.2, 0.9, 0.9])
+    whole = _line("iPhone", 0.9)
+    cut.glyphs.append(GlyphResult((90, 0, 98, 10), "X", 0.9, [("X", 0.9)]))
+    merged = merged_reading(cut, whole, em=10.0, space_gap=0.5)
+    assert merged is not None and merged.text == "iPhone X"
 
 
 class _Stub:
@@ -27,7 +63,8 @@ class _Stub:
 
     def __init__(self, texts: list[str | None], confidences: list[float]) -> None:
         self.texts, self.confidences = texts, confidences
-        self.options = SimpleNamespace()
+        self.options = SimpleNamespace(cutting=SimpleNamespace(em_per_height=1.0),
+                                       space_gap=0.5)
         self.stages = None
         self.dropped: list[str] = []
 

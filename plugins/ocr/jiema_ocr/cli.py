@@ -54,8 +54,8 @@ def _plain(record: Record, many: bool) -> str:
 @click.option("--reader", "reader_kind",
               type=click.Choice(["cut-classify", "line-ctc", "surer"]), default=None,
               help="Emission model: cut glyphs for the char CNN, read whole lines with the "
-                   "CTC line recogniser (gb2312-line-ctc), or surer: both, keeping per line "
-                   "the reading its reader is surer of; all feed the same LM "
+                   "CTC line recogniser (gb2312-line-ctc), or surer: both, merged; where "
+                   "they differ, the span its reader is surer of; all feed the same LM "
                    "(default: the reader of --model if given, else the configured one, "
                    "surer).")
 @model_option(None, component=tuple(READER_OF_COMPONENT),

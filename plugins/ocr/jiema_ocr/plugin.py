@@ -22,7 +22,7 @@ LM_COMPONENT = "ocr.char_bigram.v1"
 LM_MODEL = "pd98-char-bigram"
 LINE_COMPONENT = "ocr.line_ctc.v1"  # = line_ctc.COMPONENT
 LINE_MODEL = "gb2312-line-ctc"
-SURER_COMPONENT = "ocr.surer.v1"  # both readers, the surer reading per line
+SURER_COMPONENT = "ocr.surer.v1"  # both readers merged, the surer span where they differ
 
 
 # OcrOptions' fields that are stages of their own, each with its config block
@@ -132,7 +132,8 @@ def surer_reader_options() -> type[BaseModel]:
 class SurerReaderBuilder:
     """What `ocr.surer.v1` builds: called like `GlyphReaderBuilder`, it returns a
     `surer_reader.SurerReader` that reads each line both ways (glyphs cut for the classifier,
-    whole by the line recogniser) and keeps the reading its reader is surer of."""
+    whole by the line recogniser) and merges the readings, keeping where they differ the span
+    its reader is surer of."""
 
     def __init__(self, recognizer: Any, options: BaseModel) -> None:
         self.recognizer = recognizer
@@ -270,7 +271,8 @@ def register_tasks(register: Any) -> None:
                              description="candidates + character bigram LM, Viterbi"),
             "reader": Stage("ocr.reader", SURER_COMPONENT,
                             description="each line cut + classified and read whole, the "
-                                        "surer reading kept"),
+                                        "readings merged (the surer span where they "
+                                        "differ)"),
         },
         input_type="image (path, bytes, PIL image or array)",
         output_type="OcrResult",
@@ -303,7 +305,8 @@ def register_components(register: Any) -> None:
     register("ocr.reader", SURER_COMPONENT, factory=make_surer_reader,
              options=surer_reader_options(),
              description="Each line read both ways (cut + classify, and whole by the line "
-                         "recogniser); the reading its reader is surer of is kept.")
+                         "recogniser), the readings merged: where they differ, the span its "
+                         "reader is surer of.")
     register("ocr.classifier", CLASSIFIER_COMPONENT, factory=make_classifier,
              options=ClassifierOptions,
              description="Char CNN (PyTorch): top-k GB2312 characters, digits, Latin, punctuation.")

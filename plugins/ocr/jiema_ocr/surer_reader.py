@@ -1,24 +1,35 @@
 """Each found line read both ways — glyphs cut and classified, and whole by the CTC line
-recogniser — keeping the reading whose reader is surer of it (the higher mean per-character
-confidence; on a tie, the cut-and-classify reading).
+recogniser — and the two readings merged: aligned character by character, where they agree the
+cut glyphs are kept, and where they differ the span whose reader is surer of it (the higher mean
+per-character confidence; on a tie, the cut span). A span only one reader saw is kept when that
+reader is sure enough of it (`ALONE_CUT_KEEP`, `ALONE_WHOLE_KEEP`).
 
-Why both: the two fail on different lines. Cutting wins on clean renders in its training fonts
-(it reads them at 0.6-0.8% CER, the line recogniser at 3-4%), the line recogniser where cutting
-breaks: small screen text, tight or proportional glyphs (the shared news screenshot: 176 errors
-cut, 84 whole). Measured on 240 rendered lines (benchmark-style lines, dev seed 103, and clean
-13-20 px lines): CER cut 1.58%, line recogniser 4.03%, the surer of the two 1.27%; a margin in
-favour of either reader (+-0.02 to +-0.2) did no better, so there is none. Measured only, never
-tuned on: `../shared/data/ocr_real_dev` CER cut 22.7%, line recogniser 12.0%, surer 14.5% (the
-cut reader is overconfident on the news screenshot's small glyphs).
+Why both: the two fail on different lines, and often on different parts of one line. Cutting
+wins on clean renders in its training fonts, the line recogniser where cutting breaks: small
+screen text, tight or proportional glyphs, a character whose parts stand apart (the shared news
+screenshot's 化 cut as 亻 + 匕, the 匕 read with 改: `深讹做荜` for `深化改革`, all else right).
+Choosing whole lines kept such a line's cut reading, since its mean confidence was still the
+higher one. Dev renders (seed 103, LM on; screen, photo and benchmark-style lines, 80 each, and
+40 JPEG'd pages of 3-6 lines of 13-18 px text), CER surer-line -> merged spans:
+screen 6.16 -> 5.78%, photo 8.56 -> 7.85%, lines 0.46 -> 0.58%, pages 11.27 -> 10.08%. Measured
+only, never tuned on: `../shared/data/ocr_real_dev` 6.43% -> 1.98%. A margin in favour of
+either reader (-0.1 to 0.2) moved the dev sets by under 0.15 points either way, so there is none.
 """
 
 from __future__ import annotations
 
+import difflib
 import time
 from typing import Any
 
+import numpy as np
+
 from .analysis import analyse
-from .results import LineResult, OcrResult
+from .results import GlyphResult, LineResult, OcrResult, with_spaces
+
+ALONE_CUT_KEEP = 0.3  # mean confidence above which glyphs only the cut reader saw are kept: the
+# line recogniser drops characters far more often than cutting invents them (dev renders, 0.3-0.7)
+ALONE_WHOLE_KEEP = 0.5  # the same for glyphs only the line recogniser saw (dev renders, 0.5-0.9)
 
 
 class SurerReader:
@@ -53,14 +64,49 @@ class SurerReader:
             t0 = time.perf_counter()
             whole = self.line_reader.read_line(analysis, line)
             timings["recognise"] = timings.get("recognise", 0.0) + time.perf_counter() - t0
-            surer = surer_reading(cut, whole)
-            if surer is not None:
-                out.append(surer)
+            em = ((cut.box[3] - cut.box[1]) * self.options.cutting.em_per_height
+                  if cut is not None else 0.0)
+            merged = merged_reading(cut, whole, em, self.options.space_gap)
+            if merged is not None:
+                out.append(merged)
         return analysis.in_input(OcrResult(self.cut_reader.drop_odd_lines(out), timings))
 
 
-def surer_reading(cut: LineResult | None, whole: LineResult | None) -> LineResult | None:
-    """The reading with the higher confidence (the cut one on a tie; None when neither read)."""
+def merged_reading(cut: LineResult | None, whole: LineResult | None, em: float = 0.0,
+                   space_gap: float = 0.0) -> LineResult | None:
+    """The two readings of one line merged span by span (see the module's docstring); `em`
+    and `space_gap` place the spaces between Latin words of a merged text as the cut reader
+    does. A reading equal to the merge is returned as it is."""
     if cut is None or whole is None:
         return cut if whole is None else whole
-    return whole if whole.confidence > cut.confidence else cut
+    a, b = cut.glyphs, whole.glyphs
+    matcher = difflib.SequenceMatcher(None, [g.char for g in a], [g.char for g in b],
+                                      autojunk=False)
+    glyphs: list[GlyphResult] = []
+    for op, i1, i2, j1, j2 in matcher.get_opcodes():
+        if op == "equal":
+            glyphs += a[i1:i2]
+            continue
+        sure_cut = _mean_confidence(a[i1:i2])
+        sure_whole = _mean_confidence(b[j1:j2])
+        if i1 == i2:
+            take_whole = sure_whole > ALONE_WHOLE_KEEP
+        elif j1 == j2:
+            take_whole = not sure_cut > ALONE_CUT_KEEP
+        else:
+            take_whole = sure_whole > sure_cut
+        glyphs += b[j1:j2] if take_whole else a[i1:i2]
+    if glyphs == a:
+        return cut
+    if glyphs == b:
+        return whole
+    if not glyphs:
+        return None
+    box = (min(g.box[0] for g in glyphs), min(g.box[1] for g in glyphs),
+           max(g.box[2] for g in glyphs), max(g.box[3] for g in glyphs))
+    return LineResult(box, with_spaces(glyphs, em, space_gap),
+                      float(np.mean([g.confidence for g in glyphs])), glyphs)
+
+
+def _mean_confidence(glyphs: list[GlyphResult]) -> float:
+    return float(np.mean([g.confidence for g in glyphs])) if glyphs else 0.0
