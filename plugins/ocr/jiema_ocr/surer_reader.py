@@ -10,8 +10,8 @@ screen text, tight or proportional glyphs, a character whose parts stand apart (
 screenshot's 化 cut as 亻 + 匕, the 匕 read with 改: `深讹做荜` for `深化改革`, all else right).
 Choosing whole lines kept such a line's cut reading, since its mean confidence was still the
 higher one. Dev renders (seed 103, LM on; screen, photo and benchmark-style lines, 80 each, and
-40 JPEG'd pages of 3-6 lines of 13-18 px text), CER surer-line -> merged spans:
-screen 6.16 -> 5.78%, photo 8.56 -> 7.85%, lines 0.46 -> 0.58%, pages 11.27 -> 10.08%. Measured
+80 JPEG'd pages of 3-6 lines of 13-18 px text), CER surer-line -> merged spans:
+screen 6.16 -> 5.78%, photo 8.56 -> 7.85%, lines 0.46 -> 0.58%, pages 9.97 -> 9.02%. Measured
 only, never tuned on: `../shared/data/ocr_real_dev` 6.43% -> 1.98%. A margin in favour of
 either reader (-0.1 to 0.2) moved the dev sets by under 0.15 points either way, so there is none.
 """
