@@ -12,6 +12,8 @@ lines with Latin words, numbers, prices, dates, phone numbers and URLs; see ocr_
             Fallback), 24-48 px; the fonts are loaded by path from a cache folder, never
             installed (`--fetch-fonts` makes it). Measure only.
   screen    UI text at 12-20 px as a screen draws it, UI colour pairs, in the training fonts
+  pages     screenshots of 3-6 lines of 20-40 characters of 13-18 px body text, JPEG'd (PKU
+            test text only, the training fonts): the real news screenshot's case
   photo     photographed lines: perspective, shear, rotation, uneven light, blur, JPEG
             (screen and photo: PKU test text and mixed lines, the training fonts)
   lines     lines of 6-16 characters in the four Debian CJK fonts at 24-48 px with noise, blur,
@@ -58,6 +60,7 @@ from ocr_sets import (
     REAL_DEV,
     char_class,
     fetch_withheld_fonts,
+    pages_set,
     photo_set,
     real_set,
     screen_set,
@@ -68,13 +71,13 @@ from ocr_sets import (
 )
 
 DATA = Path(os.environ.get("JIEMA_DATA", Path(__file__).resolve().parents[2] / "shared" / "data"))
-ALL_SETS = ("real", "withheld", "screen", "photo", "lines", "banners")
+ALL_SETS = ("real", "withheld", "screen", "pages", "photo", "lines", "banners")
 #: How the peers read each set: (detect text first, tesseract page segmentation mode). Clean
 #: single lines go to the recognisers alone, as today; pages and photos to detection first.
 PEER_MODE = {"real": (True, 3), "withheld": (False, 7), "screen": (False, 7),
-             "photo": (True, 7), "lines": (False, 7), "banners": (True, 3)}
+             "pages": (True, 3), "photo": (True, 7), "lines": (False, 7), "banners": (True, 3)}
 #: Seed offsets per set, so the sets draw different texts from one `--seed`.
-SET_SEED = {"withheld": 1, "screen": 2, "photo": 3}
+SET_SEED = {"withheld": 1, "screen": 2, "photo": 3, "pages": 4}
 
 
 @dataclass
@@ -621,7 +624,7 @@ def build_sets(chosen: list[str], args) -> tuple[dict[str, list], list[str]]:
             notes.append("withheld skipped: the typefaces are not in the cache folder; run "
                          f"with --fetch-fonts, or: {FETCH_HINT}")
     training = training_faces()
-    for name, make in (("screen", screen_set), ("photo", photo_set)):
+    for name, make in (("screen", screen_set), ("pages", pages_set), ("photo", photo_set)):
         if name in chosen:
             if training:
                 sets[name] = make(DATA, args.n, args.seed + SET_SEED[name], training)

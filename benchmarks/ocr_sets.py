@@ -340,6 +340,48 @@ def screen_set(data: Path, n: int, seed: int, faces: list[Face]) -> list[Item]:
     return _rendered(line_texts(data, n, rng), faces, n, rng, SCREEN_SIZES, draw)
 
 
+PAGE_SIZES = (13, 18)  # px: body text of a web page or chat at 100% zoom
+PAGE_LINES = (3, 6)  # lines per page, inclusive
+PAGE_LINE_CHARS = (20, 40)  # characters per line
+PAGE_LEADING = (0.15, 0.45)  # space above and below each line, x the font size
+PAGE_JPEG = (45, 92)  # JPEG quality of a shared screenshot
+
+
+def pages_set(data: Path, n: int, seed: int, faces: list[Face]) -> list[Item]:
+    """Screenshots of a few lines of small body text (a news page, a chat), UI colour pairs,
+    saved as JPEG as screenshots are shared: the real news screenshot's case, in the training
+    fonts."""
+    from PIL import Image
+
+    rng = np.random.default_rng(seed)
+    pairs = [p for p in UI_COLOURS if abs(_luma(p[0]) - _luma(p[1])) >= MIN_LUMA_GAP]
+    texts = text_chunks(data, n * PAGE_LINES[1] * 2, rng, *PAGE_LINE_CHARS)
+    items: list[Item] = []
+    t = 0
+    while len(items) < n and t + PAGE_LINES[1] <= len(texts):
+        k = int(rng.integers(PAGE_LINES[0], PAGE_LINES[1] + 1))
+        size = int(rng.integers(PAGE_SIZES[0], PAGE_SIZES[1] + 1))
+        fg, bg = pairs[int(rng.integers(len(pairs)))]
+        chunk, t = texts[t:t + k], t + k
+        face = _pick_face(faces, "".join(chunk), size, len(items))
+        if face is None:
+            continue
+        rows = [draw_text(line, face, size, fg, bg,
+                          (8, int(size * rng.uniform(*PAGE_LEADING)))) for line in chunk]
+        page = np.empty((sum(r.shape[0] for r in rows) + 16,
+                         max(r.shape[1] for r in rows) + 16, 3), np.uint8)
+        page[:] = bg
+        y = 8
+        for r in rows:
+            page[y:y + r.shape[0], 8:8 + r.shape[1]] = r
+            y += r.shape[0]
+        buf = io.BytesIO()
+        Image.fromarray(page).save(buf, "JPEG", quality=int(rng.integers(*PAGE_JPEG)))
+        items.append(Item(np.asarray(Image.open(buf).convert("RGB")), "\n".join(chunk),
+                          list(chunk), face.name))
+    return items
+
+
 def photo_set(data: Path, n: int, seed: int, faces: list[Face]) -> list[Item]:
     """Lines as a phone photographs a printed notice: perspective, shear and rotation, uneven
     light, blur, sensor noise and JPEG."""
