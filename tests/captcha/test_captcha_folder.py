@@ -363,3 +363,34 @@ def test_a_folder_run_is_regularised_harder_than_a_generated_one(tmp_path) -> No
     assert generated["network"]["dropout"] == NetworkSettings.model_fields["dropout"].default
     assert generated["options"]["weight_decay"] == TrainOptions.model_fields[
         "weight_decay"].default
+
+
+def test_a_large_folder_gets_the_larger_network_unless_one_is_given(tmp_path, monkeypatch) -> None:
+    """Folders of LARGE_FOLDER training images or more train the larger reader, smaller folders
+    and generated runs the small one, both folder kinds regularised alike; --channels /
+    --hidden given win."""
+    pytest.importorskip("torch")
+    from click.testing import CliRunner
+    from jiema import checkpoints
+    from jiema_captcha import cli as captcha_cli
+
+    monkeypatch.setattr(captcha_cli, "SMALL_NETWORK", ((4, 8), 8))
+    monkeypatch.setattr(captcha_cli, "LARGE_NETWORK", ((6, 10), 12))
+    monkeypatch.setattr(captcha_cli, "LARGE_FOLDER", 12)
+    small = make_folder(tmp_path / "small", ["AB12", "A1B", "B2A1"] * 3, style="under")
+    large = make_folder(tmp_path / "large", ["AB12", "A1B", "B2A1"] * 5, style="under")
+    one_step = ["--steps", "1", "--val-split", "0.2"]
+
+    def network(data: Path, out: str, *extra: str) -> tuple[list[int], int, float, float]:
+        res = CliRunner().invoke(cli(), ["train", "captcha", "--data", str(data), *one_step,
+                                         *extra, "--out", str(tmp_path / out)])
+        assert res.exit_code == 0, res.output
+        state = checkpoints.read_state(tmp_path / out, "last")
+        net = state["network"]
+        return (list(net["channels"]), net["hidden"], net["dropout"],
+                state["options"]["weight_decay"])
+
+    folder_regularised = (captcha_cli.FOLDER_DROPOUT, captcha_cli.FOLDER_WEIGHT_DECAY)
+    assert network(small, "s") == ([4, 8], 8, *folder_regularised)  # 8 training images
+    assert network(large, "l") == ([6, 10], 12, *folder_regularised)  # 12 training images
+    assert network(large, "g", "--channels", "4,4", "--hidden", "9")[:2] == ([4, 4], 9)

@@ -154,6 +154,18 @@ FOLDER_MINUTES = (9.0, 28.0)
 FOLDER_MINUTES_PER_1000 = 3.0
 
 
+#: Conv block widths and BiGRU width of a reader: the small one for generated runs (the
+#: shipped models) and folders under LARGE_FOLDER training images (the folder defaults were
+#: tuned with it on 450-1,800 images); the large one for bigger folders. Measured on dejavu4-8
+#: (captcha_folders.py, 8,100 training images, defaults, 2 threads, 1,000 test images):
+#: whole-captcha accuracy 77.9% small, 80.0% large (patience stopped both, at 17 and 22 min;
+#: the large one with the generated runs' dropout and weight decay: 79.4%, so folders keep
+#: theirs). ddddocr reads 30.4% of that test set.
+SMALL_NETWORK: tuple[tuple[int, ...], int] = ((16, 32, 64, 96), 96)
+LARGE_NETWORK: tuple[tuple[int, ...], int] = ((32, 64, 96, 128), 128)
+LARGE_FOLDER = 3000
+
+
 def folder_minutes(images: int) -> float:
     """The default `--max-minutes` of a folder run of `images` images (see FOLDER_MINUTES)."""
     least, most = FOLDER_MINUTES
@@ -207,9 +219,12 @@ def folder_minutes(images: int) -> float:
 @click.option("--input-size", default=None, metavar="HxW",
               help="Network input size (images are resized to it). [default: 32x96; with "
                    "--data 32 high, as wide as the images' median aspect ratio]")
-@click.option("--channels", default="16,32,64,96", show_default=True,
-              help="Conv block widths.")
-@click.option("--hidden", type=click.IntRange(min=8), default=96, show_default=True)
+@click.option("--channels", default=None,
+              help="Conv block widths. [default: 16,32,64,96; with --data of 3,000 or more "
+                   "training images 32,64,96,128]")
+@click.option("--hidden", type=click.IntRange(min=8), default=None,
+              help="BiGRU (ctc) or head width. [default: 96; with --data of 3,000 or more "
+                   "training images 128]")
 @click.option("--pool-size", type=click.IntRange(min=16), default=None,
               help="Rendered images held in memory. [default: 12000]")
 @click.option("--refresh", type=click.IntRange(min=0), default=None,
@@ -311,11 +326,13 @@ def _new_trainer(kw: dict[str, Any], folder_mode: bool, out: Path, log: Any) -> 
     from .train import Trainer
 
     try:
-        channels = tuple(int(c) for c in kw["channels"].split(","))
+        channels = (tuple(int(c) for c in kw["channels"].split(","))
+                    if kw["channels"] is not None else None)
     except ValueError:
         raise click.BadParameter("--channels is comma-separated ints, e.g. 16,32,64,96") from None
     input_hw = _input_size(kw["input_size"])
     prepared = folder = None
+    n_train = 0
     try:
         if folder_mode:
             from .folder import prepare
@@ -357,9 +374,12 @@ def _new_trainer(kw: dict[str, Any], folder_mode: bool, out: Path, log: Any) -> 
             validate_every = kw["validate_every"] or 500
             extra, regularise = {}, {}
         assert input_hw is not None
+        large = folder_mode and n_train >= LARGE_FOLDER
+        default_channels, default_hidden = LARGE_NETWORK if large else SMALL_NETWORK
         network = NetworkSettings(
             arch=kw["arch"], input_height=input_hw[0], input_width=input_hw[1],
-            channels=channels, hidden=kw["hidden"], **regularise,
+            channels=channels or default_channels, hidden=kw["hidden"] or default_hidden,
+            **regularise,
         )
         if network.arch == "heads" and captcha.min_length != captcha.max_length:
             raise click.UsageError("--arch heads reads a fixed length; its labels vary "
