@@ -374,6 +374,35 @@ def test_a_banner_reads_the_flattened_ground_too_when_that_finds_every_line_and_
     assert len(analyse(image, OcrOptions(), stages=stages).lines) == 1
 
 
+def test_a_page_of_many_lines_gets_no_second_pass_for_more_lines():
+    """PAGE_LINES lines found: a flat-ground page, whose second pass would only cost time."""
+    from jiema_ocr.analysis import PAGE_LINES
+    from jiema_ocr.pipeline import Stages, analyse
+    from jiema_ocr.regions import TextLine
+
+    def line(y0):  # as wide as the page: no room beside the lines either
+        return TextLine((10, y0, 290, y0 + 20), 1, np.ones((20, 280), bool), 20.0, 20.0, 200.0,
+                        components=[(0, 0, 1, 1)] * 2)
+
+    passes: list[int] = []
+
+    def lines(gray, layers):
+        passes.append(int(gray[0, 0]))
+        return [line(30 * k) for k in range(count + int(gray[0, 0] == 2))]
+
+    plain, flat = np.full((400, 300), 1, np.uint8), np.full((400, 300), 2, np.uint8)
+    stages = Stages(lambda rgb: (plain, 1), lambda gray: None, lines, lambda mask: None,
+                    retry=lambda rgb: (flat, 1))
+    image = np.zeros((400, 300, 3), np.uint8)
+    count = PAGE_LINES - 1  # a banner-like few: the flattened pass is tried, and finds one more
+    assert len(analyse(image, OcrOptions(), stages=stages).lines) == PAGE_LINES
+    assert passes == [1, 2]
+    passes.clear()
+    count = PAGE_LINES
+    assert len(analyse(image, OcrOptions(), stages=stages).lines) == PAGE_LINES
+    assert passes == [1]
+
+
 def test_a_line_found_in_part_is_read_on_the_flattened_ground_when_that_finds_it_whole():
     from jiema_ocr.pipeline import Stages, analyse
     from jiema_ocr.regions import TextLine

@@ -24,6 +24,10 @@ from .results import Box, OcrResult, moved
 # The second, flattened pass (see `analyse`). Set by hand on rendered banners and the dev
 # images; no per-value error counts were recorded.
 ROOM_IN_LINE_HEIGHTS = 2.5  # free height (or width) for more lines (glyphs), x line height
+#: With this many lines found the image is a page on a flat ground (a document, a chat, a web
+#: page), not a banner or photo whose gradient hid some lines: no second pass looks for more.
+#: The pass cost the news screenshot (21 lines) most of its line-finding time and found nothing.
+PAGE_LINES = 6
 EDGE_SLACK_PX = 2  # a line covers another whose ends it misses by at most this, px
 SPECK_HEIGHT = 0.5  # lines under this x the tallest are specks, not lines to cover
 SAME_ROW_OVERLAP = 0.5  # boxes sharing over this x the lower one's height share a row
@@ -179,7 +183,9 @@ def analyse(source: ImageSource, options: OcrOptions | None = None,
 
 def _room_for_more(lines: list[TextLine], height: int) -> bool:
     """Whether the image is tall enough for more lines than the ones found (a banner, not a
-    single line)."""
+    single line), and not already a page of them."""
+    if len(lines) >= PAGE_LINES:
+        return False
     return height >= ROOM_IN_LINE_HEIGHTS * max(ln.box[3] - ln.box[1] for ln in lines)
 
 
