@@ -366,9 +366,9 @@ def test_a_folder_run_is_regularised_harder_than_a_generated_one(tmp_path) -> No
 
 
 def test_a_large_folder_gets_the_larger_network_unless_one_is_given(tmp_path, monkeypatch) -> None:
-    """Folders of LARGE_FOLDER training images or more train the larger reader, smaller folders
-    and generated runs the small one, both folder kinds regularised alike; --channels /
-    --hidden given win."""
+    """Folders of LARGE_FOLDER training images or more train the larger reader on taller
+    inputs, smaller folders and generated runs the small one, both folder kinds regularised
+    alike; --channels / --hidden / --input-size given win."""
     pytest.importorskip("torch")
     from click.testing import CliRunner
     from jiema import checkpoints
@@ -376,21 +376,23 @@ def test_a_large_folder_gets_the_larger_network_unless_one_is_given(tmp_path, mo
 
     monkeypatch.setattr(captcha_cli, "SMALL_NETWORK", ((4, 8), 8))
     monkeypatch.setattr(captcha_cli, "LARGE_NETWORK", ((6, 10), 12))
-    monkeypatch.setattr(captcha_cli, "LARGE_FOLDER", 12)
+    monkeypatch.setattr(fold, "LARGE_FOLDER", 12)
+    monkeypatch.setattr(fold, "LARGE_INPUT_HEIGHT", 40)
     small = make_folder(tmp_path / "small", ["AB12", "A1B", "B2A1"] * 3, style="under")
     large = make_folder(tmp_path / "large", ["AB12", "A1B", "B2A1"] * 5, style="under")
     one_step = ["--steps", "1", "--val-split", "0.2"]
 
-    def network(data: Path, out: str, *extra: str) -> tuple[list[int], int, float, float]:
+    def network(data: Path, out: str, *extra: str) -> tuple[list[int], int, int, float, float]:
         res = CliRunner().invoke(cli(), ["train", "captcha", "--data", str(data), *one_step,
                                          *extra, "--out", str(tmp_path / out)])
         assert res.exit_code == 0, res.output
         state = checkpoints.read_state(tmp_path / out, "last")
         net = state["network"]
-        return (list(net["channels"]), net["hidden"], net["dropout"],
+        return (list(net["channels"]), net["hidden"], net["input_height"], net["dropout"],
                 state["options"]["weight_decay"])
 
     folder_regularised = (captcha_cli.FOLDER_DROPOUT, captcha_cli.FOLDER_WEIGHT_DECAY)
-    assert network(small, "s") == ([4, 8], 8, *folder_regularised)  # 8 training images
-    assert network(large, "l") == ([6, 10], 12, *folder_regularised)  # 12 training images
-    assert network(large, "g", "--channels", "4,4", "--hidden", "9")[:2] == ([4, 4], 9)
+    assert network(small, "s") == ([4, 8], 8, 32, *folder_regularised)  # 8 training images
+    assert network(large, "l") == ([6, 10], 12, 40, *folder_regularised)  # 12 training images
+    assert network(large, "g", "--channels", "4,4", "--hidden", "9", "--input-size", "16x48"
+                   )[:3] == ([4, 4], 9, 16)

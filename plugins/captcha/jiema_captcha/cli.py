@@ -155,15 +155,15 @@ FOLDER_MINUTES_PER_1000 = 3.0
 
 
 #: Conv block widths and BiGRU width of a reader: the small one for generated runs (the
-#: shipped models) and folders under LARGE_FOLDER training images (the folder defaults were
+#: shipped models) and folders under `folder.LARGE_FOLDER` training images (the folder defaults were
 #: tuned with it on 450-1,800 images); the large one for bigger folders. Measured on dejavu4-8
 #: (captcha_folders.py, 8,100 training images, defaults, 2 threads, 1,000 test images):
-#: whole-captcha accuracy 77.9% small, 80.0% large (patience stopped both, at 17 and 22 min;
-#: the large one with the generated runs' dropout and weight decay: 79.4%, so folders keep
-#: theirs). ddddocr reads 30.4% of that test set.
+#: whole-captcha accuracy 77.9% small, 80.0% large, at 32 rows (patience stopped both, at 17
+#: and 22 min; the large one with the generated runs' dropout and weight decay: 79.4%, so
+#: folders keep theirs); 92.0% large at 48 rows (`folder.LARGE_INPUT_HEIGHT`). ddddocr reads
+#: 30.4% of that test set.
 SMALL_NETWORK: tuple[tuple[int, ...], int] = ((16, 32, 64, 96), 96)
 LARGE_NETWORK: tuple[tuple[int, ...], int] = ((32, 64, 96, 128), 128)
-LARGE_FOLDER = 3000
 
 
 def folder_minutes(images: int) -> float:
@@ -218,7 +218,8 @@ def folder_minutes(images: int) -> float:
               help="Generated image height. [default: 60]")
 @click.option("--input-size", default=None, metavar="HxW",
               help="Network input size (images are resized to it). [default: 32x96; with "
-                   "--data 32 high, as wide as the images' median aspect ratio]")
+                   "--data 32 high (48 with 3,000 or more training images), as wide as the "
+                   "images' median aspect ratio]")
 @click.option("--channels", default=None,
               help="Conv block widths. [default: 16,32,64,96; with --data of 3,000 or more "
                    "training images 32,64,96,128]")
@@ -374,7 +375,9 @@ def _new_trainer(kw: dict[str, Any], folder_mode: bool, out: Path, log: Any) -> 
             validate_every = kw["validate_every"] or 500
             extra, regularise = {}, {}
         assert input_hw is not None
-        large = folder_mode and n_train >= LARGE_FOLDER
+        from . import folder as fold
+
+        large = folder_mode and n_train >= fold.LARGE_FOLDER
         default_channels, default_hidden = LARGE_NETWORK if large else SMALL_NETWORK
         network = NetworkSettings(
             arch=kw["arch"], input_height=input_hw[0], input_width=input_hw[1],

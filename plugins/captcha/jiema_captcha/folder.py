@@ -30,6 +30,14 @@ BAD_SHOWN = 5
 #: Network input height for folder data: 32 rows keep the strokes of a 40-80 pixel high
 #: captcha and cost a quarter of 64; the width follows the images' aspect ratio.
 INPUT_HEIGHT = 32
+#: A folder of this many training images or more is large: it trains a bigger reader
+#: (`cli.LARGE_NETWORK`) on taller inputs (LARGE_INPUT_HEIGHT), as its time budget allows.
+LARGE_FOLDER = 3000
+#: Input height for a large folder. dejavu4-8 (captcha_folders.py: ImageCaptcha, DejaVu fonts,
+#: 4-8 lowercase letters and digits, 64x200; 8,100 training images, defaults, 2 threads): test
+#: whole-captcha accuracy 92.0% at 48 rows (the 27-minute budget ended it, still improving)
+#: against 80.0% at 32 (patience ended it at 22 min), the same large reader; a step costs ~2x.
+LARGE_INPUT_HEIGHT = 48
 #: Input widths are multiples of this (the CTC network pools the width by 4: one frame each).
 WIDTH_STEP = 4
 #: CTC frames per character at least (a doubled letter needs a blank between its two frames),
@@ -171,13 +179,14 @@ def split(n: int, fraction: float, seed: int) -> tuple[np.ndarray, np.ndarray]:
     return np.sort(order[n_val:]), np.sort(order[:n_val])
 
 
-def input_size(images: Sequence[np.ndarray], max_length: int) -> tuple[int, int]:
-    """`(height, width)` for the network: INPUT_HEIGHT rows, the width keeping the images'
-    median aspect ratio, wide enough for `max_length` characters of CTC frames."""
+def input_size(images: Sequence[np.ndarray], max_length: int,
+               height: int = INPUT_HEIGHT) -> tuple[int, int]:
+    """`(height, width)` for the network: `height` rows, the width keeping the images' median
+    aspect ratio, wide enough for `max_length` characters of CTC frames."""
     aspect = float(np.median([im.shape[1] / im.shape[0] for im in images]))
-    width = round(INPUT_HEIGHT * aspect / WIDTH_STEP) * WIDTH_STEP
+    width = round(height * aspect / WIDTH_STEP) * WIDTH_STEP
     least = FRAMES_PER_CHAR * WIDTH_STEP * max_length
-    return INPUT_HEIGHT, int(min(MAX_INPUT_WIDTH, max(width, least, 4 * WIDTH_STEP)))
+    return height, int(min(MAX_INPUT_WIDTH, max(width, least, 4 * WIDTH_STEP)))
 
 
 def median_size(images: Sequence[np.ndarray]) -> tuple[int, int]:
@@ -255,7 +264,8 @@ def prepare(
         )
     except ValueError as exc:
         raise InvalidInputError(f"{settings.data}: {exc}") from None
-    h, w = input_hw or input_size(train_imgs, captcha.max_length)
+    height = LARGE_INPUT_HEIGHT if len(train_imgs) >= LARGE_FOLDER else INPUT_HEIGHT
+    h, w = input_hw or input_size(train_imgs, captcha.max_length, height)
     summary: dict[str, object] = {
         "folder": settings.data,
         "images": len(train_pick) + len(val_pick),
