@@ -28,14 +28,13 @@ def test_where_the_readings_differ_the_span_its_reader_is_surer_of_wins() -> Non
     assert merged.glyphs[0] is cut.glyphs[0] and merged.glyphs[1] is whole.glyphs[1]
     assert merged.glyphs[-1] is cut.glyphs[-1]  # only the cut reader saw it, and is sure
     assert merged.confidence == np.mean([g.confidence for g in merged.glyphs])
-    # a span only one reader saw stays when that reader is sure enough of it
+    # a span only the cut reader saw stays when it is sure enough of it
     assert merged_reading(_line("越是繁重", [0.9, 0.9, 0.6, 0.9]), _line("越是重", 0.9)).text \
         == "越是繁重"
     assert merged_reading(_line("越是繁重", [0.9, 0.9, 0.1, 0.9]), _line("越是重", 0.9)).text \
         == "越是重"
-    assert merged_reading(_line("越是重", 0.9), _line("越是繁重", [0.9, 0.9, 0.8, 0.9])).text \
-        == "越是繁重"
-    assert merged_reading(_line("越是重", 0.9), _line("越是繁重", [0.9, 0.9, 0.3, 0.9])).text \
+    # ... but what only the line recogniser saw is left out, however sure it is
+    assert merged_reading(_line("越是重", 0.9), _line("越是繁重", [0.9, 0.9, 0.99, 0.9])).text \
         == "越是重"
 
 
