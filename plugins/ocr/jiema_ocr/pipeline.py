@@ -37,7 +37,15 @@ from .cutting import (
 from .layout_prior import layout_prior, text_band
 from .options import OcrOptions
 from .regions import TextLine
-from .results import Box, Candidates, GlyphResult, LineResult, OcrResult, with_spaces
+from .results import (
+    Box,
+    Candidates,
+    GlyphResult,
+    LineResult,
+    OcrResult,
+    line_of,
+    with_spaces,
+)
 from .text_rules import (
     dots_may_be_commas,
     finish_text,
@@ -145,10 +153,7 @@ class OcrReader:
                 kept[k] = line
             elif glyphs:
                 em = (line.box[3] - line.box[1]) * self.options.cutting.em_per_height
-                box = (min(g.box[0] for g in glyphs), min(g.box[1] for g in glyphs),
-                       max(g.box[2] for g in glyphs), max(g.box[3] for g in glyphs))
-                kept[k] = LineResult(box, with_spaces(glyphs, em, self.options.space_gap),
-                                     float(np.mean([g.confidence for g in glyphs])), glyphs)
+                kept[k] = line_of(glyphs, em, self.options.space_gap)
         return [kept[k] for k in sorted(kept)]
 
     def cut(self, analysis: Analysis, line: TextLine, timings: dict[str, float] | None = None

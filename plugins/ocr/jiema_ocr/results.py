@@ -74,6 +74,15 @@ def with_spaces(glyphs: list[GlyphResult], em: float, gap: float) -> str:
     return "".join(out)
 
 
+def line_of(glyphs: list[GlyphResult], em: float, gap: float) -> LineResult:
+    """A line made of these glyphs (some of a line's, or two readings' merged): their bounding
+    box, their text with spaces as `with_spaces` puts them, their mean confidence."""
+    box = (min(g.box[0] for g in glyphs), min(g.box[1] for g in glyphs),
+           max(g.box[2] for g in glyphs), max(g.box[3] for g in glyphs))
+    return LineResult(box, with_spaces(glyphs, em, gap),
+                      float(np.mean([g.confidence for g in glyphs])), glyphs)
+
+
 def moved(result: OcrResult, move: Callable[[Box], Box]) -> OcrResult:
     """`result` with every line and glyph box passed through `move` (to another frame)."""
     lines = [replace(line, box=move(line.box),

@@ -27,7 +27,7 @@ from typing import Any
 import numpy as np
 
 from .analysis import analyse
-from .results import GlyphResult, LineResult, OcrResult, with_spaces
+from .results import GlyphResult, LineResult, OcrResult, line_of
 
 ALONE_CUT_KEEP = 0.3  # mean confidence above which glyphs only the cut reader saw are kept: the
 # line recogniser drops characters far more often than cutting invents them (dev renders, 0.3-0.7)
@@ -85,29 +85,24 @@ def merged_reading(cut: LineResult | None, whole: LineResult | None, em: float =
                                       autojunk=False)
     glyphs: list[GlyphResult] = []
     for op, i1, i2, j1, j2 in matcher.get_opcodes():
+        cut_span, whole_span = a[i1:i2], b[j1:j2]
         if op == "equal":
-            glyphs += a[i1:i2]
-            continue
-        sure_cut = _mean_confidence(a[i1:i2])
-        sure_whole = _mean_confidence(b[j1:j2])
-        if i1 == i2:
-            take_whole = False  # what only the line recogniser saw is mostly made up
-        elif j1 == j2:
-            take_whole = not sure_cut > ALONE_CUT_KEEP
+            glyphs += cut_span
+        elif not cut_span:
+            continue  # only the line recogniser saw it: mostly made up, left out
+        elif not whole_span:
+            if _mean_confidence(cut_span) > ALONE_CUT_KEEP:
+                glyphs += cut_span
+        elif _mean_confidence(whole_span) > _mean_confidence(cut_span):
+            glyphs += whole_span
         else:
-            take_whole = sure_whole > sure_cut
-        glyphs += b[j1:j2] if take_whole else a[i1:i2]
+            glyphs += cut_span
     if glyphs == a:
         return cut
     if glyphs == b:
         return whole
-    if not glyphs:
-        return None
-    box = (min(g.box[0] for g in glyphs), min(g.box[1] for g in glyphs),
-           max(g.box[2] for g in glyphs), max(g.box[3] for g in glyphs))
-    return LineResult(box, with_spaces(glyphs, em, space_gap),
-                      float(np.mean([g.confidence for g in glyphs])), glyphs)
+    return line_of(glyphs, em, space_gap) if glyphs else None
 
 
 def _mean_confidence(glyphs: list[GlyphResult]) -> float:
-    return float(np.mean([g.confidence for g in glyphs])) if glyphs else 0.0
+    return float(np.mean([g.confidence for g in glyphs]))
