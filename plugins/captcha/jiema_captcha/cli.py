@@ -375,9 +375,9 @@ def _new_trainer(kw: dict[str, Any], folder_mode: bool, out: Path, log: Any) -> 
             validate_every = kw["validate_every"] or 500
             extra, regularise = {}, {}
         assert input_hw is not None
-        from . import folder as fold
+        from .folder import is_large
 
-        large = folder_mode and n_train >= fold.LARGE_FOLDER
+        large = folder_mode and is_large(n_train)
         default_channels, default_hidden = LARGE_NETWORK if large else SMALL_NETWORK
         network = NetworkSettings(
             arch=kw["arch"], input_height=input_hw[0], input_width=input_hw[1],

@@ -179,6 +179,11 @@ def split(n: int, fraction: float, seed: int) -> tuple[np.ndarray, np.ndarray]:
     return np.sort(order[n_val:]), np.sort(order[:n_val])
 
 
+def is_large(training_images: int) -> bool:
+    """Whether a folder of this many training images is large (see LARGE_FOLDER)."""
+    return training_images >= LARGE_FOLDER
+
+
 def input_size(images: Sequence[np.ndarray], max_length: int,
                height: int = INPUT_HEIGHT) -> tuple[int, int]:
     """`(height, width)` for the network: `height` rows, the width keeping the images' median
@@ -264,7 +269,7 @@ def prepare(
         )
     except ValueError as exc:
         raise InvalidInputError(f"{settings.data}: {exc}") from None
-    height = LARGE_INPUT_HEIGHT if len(train_imgs) >= LARGE_FOLDER else INPUT_HEIGHT
+    height = LARGE_INPUT_HEIGHT if is_large(len(train_imgs)) else INPUT_HEIGHT
     h, w = input_hw or input_size(train_imgs, captcha.max_length, height)
     summary: dict[str, object] = {
         "folder": settings.data,
