@@ -240,28 +240,23 @@ def normalize_glyph(crop: np.ndarray, size: int = INPUT_SIZE,
     `polarity` says which way the ink goes: "dark" (dark text on a light background, what a
     text layer gives), "light", or "auto" (ink = the minority of Otsu's two classes; wrong for
     very heavy glyphs, so the pipeline should pass what its layer knows)."""
-    from PIL import Image
+    from .ink_map_kernel import POLARITY_CODES, ink_map_uint8, resize_bilinear
 
     if polarity not in ("dark", "light", "auto"):
         raise ValueError(f"polarity must be 'dark', 'light' or 'auto', got {polarity!r}")
     g = np.asarray(crop)
     if g.ndim == 3:
         g = g[..., :3].mean(axis=2) if g.shape[2] >= 3 else g[..., 0]
+    if g.dtype == np.uint8 and g.ndim == 2:  # the usual case: the jitted kernel, same map
+        return ink_map_uint8(g, size, POLARITY_CODES[polarity], INK_LEVEL_PERCENTILE / 100,
+                             MIN_INK_CONTRAST, INK_THRESHOLD, INK_MARGIN_PX)
     out = np.zeros((size, size), dtype=np.float32)
     if g.size == 0:
         return out
-    stats = None
-    if g.dtype == np.uint8:  # the usual case: every statistic from one 256-bin histogram
-        hist = np.bincount(g.ravel(), minlength=256)
-        stats = _HistogramStats(hist)
-        g = g.astype(np.float32)
-    else:
-        g = g.astype(np.float32)
-        hist = np.bincount(np.clip(g, 0, 255).astype(np.int64).ravel(), minlength=256)
-    lo, hi = ((stats.quantile(INK_LEVEL_PERCENTILE / 100),
-               stats.quantile((100 - INK_LEVEL_PERCENTILE) / 100)) if stats is not None
-              else (float(np.percentile(g, INK_LEVEL_PERCENTILE)),
-               float(np.percentile(g, 100 - INK_LEVEL_PERCENTILE))))
+    g = g.astype(np.float32)
+    hist = np.bincount(np.clip(g, 0, 255).astype(np.int64).ravel(), minlength=256)
+    lo = float(np.percentile(g, INK_LEVEL_PERCENTILE))
+    hi = float(np.percentile(g, 100 - INK_LEVEL_PERCENTILE))
     if hi - lo < MIN_INK_CONTRAST:
         return out
     threshold = _otsu_hist(hist)
@@ -271,12 +266,8 @@ def normalize_glyph(crop: np.ndarray, size: int = INPUT_SIZE,
     else:
         ink_dark = polarity == "dark"
     # the ground is the median of the other Otsu class (the one above the threshold for dark ink)
-    cut = int(threshold) + 1
-    if stats is not None:
-        ground = stats.median(cut, 256) if ink_dark else stats.median(0, cut)
-    else:
-        side = ~dark if ink_dark else dark
-        ground = float(np.median(g[side])) if side.any() else None
+    side = ~dark if ink_dark else dark
+    ground = float(np.median(g[side])) if side.any() else None
     if ink_dark:
         bg = hi if ground is None else ground
         contrast = bg - lo
@@ -296,44 +287,10 @@ def normalize_glyph(crop: np.ndarray, size: int = INPUT_SIZE,
     inner = size - INK_MARGIN_PX
     scale = inner / max(h, w)
     nh, nw = max(1, round(h * scale)), max(1, round(w * scale))
-    img = Image.fromarray((ink * 255).astype(np.uint8)).resize((nw, nh), Image.Resampling.BILINEAR)
+    img = resize_bilinear((ink * 255).astype(np.uint8), nh, nw)
     y0, x0 = (size - nh) // 2, (size - nw) // 2
-    out[y0: y0 + nh, x0: x0 + nw] = np.asarray(img, dtype=np.float32) / 255.0
+    out[y0: y0 + nh, x0: x0 + nw] = img.astype(np.float32) / 255.0
     return out
-
-
-class _HistogramStats:
-    """Order statistics of a uint8 image from its histogram: the same numbers as
-    `np.percentile` / `np.median` (linear interpolation) without sorting the pixels, which
-    made normalising a glyph cost more than classifying it."""
-
-    def __init__(self, hist: np.ndarray) -> None:
-        self.cum = np.cumsum(hist)
-
-    def _value(self, k: int) -> float:
-        """The k-th smallest pixel (0-based) of the image."""
-        return float(np.searchsorted(self.cum, k, side="right"))
-
-    def _interpolated(self, q: float, lo: int, hi: int) -> float | None:
-        base = int(self.cum[lo - 1]) if lo > 0 else 0
-        n = int(self.cum[hi - 1]) - base
-        if n <= 0:
-            return None
-        pos = q * (n - 1)
-        k = int(pos)
-        v0 = self._value(base + k)
-        if pos == k:
-            return v0
-        v1 = self._value(base + min(k + 1, n - 1))
-        return v0 + (pos - k) * (v1 - v0)
-
-    def quantile(self, q: float) -> float:
-        value = self._interpolated(q, 0, 256)
-        return 0.0 if value is None else value
-
-    def median(self, lo: int, hi: int) -> float | None:
-        """The median of the pixels with values in `lo..hi-1` (None when there are none)."""
-        return self._interpolated(0.5, lo, hi)
 
 
 def _otsu(g: np.ndarray) -> float:
