@@ -650,3 +650,35 @@ def test_pitch_grid_splits_need_a_steady_pitch():
     # with one step between sure full-width glyphs there is no pitch to go by
     cands[graph.box(6, 7)] = [("乙", 0.3)]
     assert pitch_grid_splits(graph, geo, cands, mask, 0.9) == []
+
+
+@needs_fonts
+def test_glyphs_another_reader_agrees_with_are_not_cut_again():
+    # a classifier unsure of everything tries other cuts around every glyph; where the line
+    # recogniser's text has the glyph's best candidate at that place, the glyph stands
+    text = "全场满减元包邮"
+    s = render_line(text, FONTS[0], 32, seed=3)
+    unsure = TemplateClassifier(ALPHABET, FONTS[0], sharpness=3.0)
+    reader = OcrReader(unsure)
+    analysis = analyse(s.image, reader.options)
+    (line,) = analysis.lines
+    boxes, cands = reader.cut(analysis, line)
+    assert max(c[0][1] for c in cands) < reader.options.sure_prob
+    alone = unsure.calls
+    unsure.calls = 0
+    hinted_boxes, hinted = reader.cut(analysis, line, other_reading="全场满 减元包邮")
+    assert unsure.calls == len(text) < alone
+    assert "".join(c[0][0] for c in hinted) == text
+    # a reading that differs everywhere saves nothing
+    unsure.calls = 0
+    reader.cut(analysis, line, other_reading="川明好收电视机")
+    assert unsure.calls == alone
+
+
+def test_agreeing_glyphs_are_the_aligned_equal_characters():
+    from jiema_ocr.pipeline import agreeing_glyphs
+
+    assert agreeing_glyphs(list("电柳机"), "电视机") == {0, 2}
+    assert agreeing_glyphs(list("ab c"), "a bc") == {0, 1, 3}  # spaces in the other ignored
+    assert agreeing_glyphs(["亻", "匕", "改"], "化改") == {2}
+    assert agreeing_glyphs([], "电视") == set()

@@ -66,8 +66,11 @@ class _Stub:
                                        space_gap=0.5)
         self.stages = None
         self.dropped: list[str] = []
+        self.hints: list[str | None] = []
 
-    def read_line(self, analysis: object, line: int, timings: object = None) -> LineResult | None:
+    def read_line(self, analysis: object, line: int, timings: object = None,
+                  other_reading: str | None = None) -> LineResult | None:
+        self.hints.append(other_reading)
         text = self.texts[line]
         return None if text is None else _line(text, self.confidences[line], 20 * line)
 
@@ -86,6 +89,8 @@ def test_each_line_is_chosen_on_its_own_and_the_odd_line_filter_runs_once() -> N
     assert [ln.text for ln in result.lines] == ["北京", "电视", "天津"]
     assert cut.dropped == ["北京", "电视", "天津", "odd"]
     assert "recognise" in result.timings
+    # the line recogniser reads first: the cut reader hears its text (to skip re-cutting)
+    assert cut.hints == ["北亰", "电视", "天津", None]
 
 
 def test_the_config_and_the_cli_choose_the_surer_reader(tmp_path) -> None:

@@ -156,8 +156,8 @@ class OcrReader:
                 kept[k] = line_of(glyphs, em, self.options.space_gap)
         return [kept[k] for k in sorted(kept)]
 
-    def cut(self, analysis: Analysis, line: TextLine, timings: dict[str, float] | None = None
-            ) -> tuple[list[Box], Candidates]:
+    def cut(self, analysis: Analysis, line: TextLine, timings: dict[str, float] | None = None,
+            other_reading: str | None = None) -> tuple[list[Box], Candidates]:
         """Glyph boxes (line coordinates) and their candidates.
 
         The geometric cut is classified first; where a glyph of it is not recognised with
@@ -165,7 +165,8 @@ class OcrReader:
         classified too and the cut with the best geometric + recognition cost wins; with
         `pitch_splits`, that is done again on the segments also split where the line's pitch
         puts a cell boundary. A line whose glyphs are all recognised costs one classifier call
-        per glyph."""
+        per glyph. `other_reading`: the line's text as another reader read it; a glyph whose
+        best candidate that reading has at the same place in the text counts as recognised."""
         opts = self.options
         t0 = time.perf_counter()
         graph = self.stages.cut(line.mask)
@@ -195,8 +196,11 @@ class OcrReader:
             t_cls += time.perf_counter() - t2
 
         def unsure(graph: CutGraph, geo: list[tuple[int, int]]) -> list[int]:
-            return [k for k, (i, j) in enumerate(geo)
-                    if top_prob(found[graph.box(i, j)]) < opts.sure_prob]
+            cands = [found[graph.box(i, j)] for i, j in geo]
+            agreed = (agreeing_glyphs([c[0][0] if c else "" for c in cands], other_reading)
+                      if other_reading else set())
+            return [k for k, c in enumerate(cands)
+                    if top_prob(c) < opts.sure_prob and k not in agreed]
 
         def recognise(graph: CutGraph, geo: list[tuple[int, int]]) -> list[tuple[int, int]]:
             unsure_glyphs = unsure(graph, geo)
@@ -237,8 +241,9 @@ class OcrReader:
         return boxes, cands
 
     def read_line(self, analysis: Analysis, line: TextLine,
-                  timings: dict[str, float] | None = None) -> LineResult | None:
-        boxes, cands = self.cut(analysis, line, timings)
+                  timings: dict[str, float] | None = None, other_reading: str | None = None
+                  ) -> LineResult | None:
+        boxes, cands = self.cut(analysis, line, timings, other_reading)
         return self.decode_line(analysis, line, boxes, cands, timings)
 
     def decode_line(self, analysis: Analysis, line: TextLine, boxes: list[Box],
@@ -269,6 +274,16 @@ class OcrReader:
         em = max(line.height, 1.0) * self.options.cutting.em_per_height
         text = with_spaces(glyphs, em / s, self.options.space_gap)
         return LineResult(_scaled(line.box, s), text, float(np.mean(confs)), glyphs)
+
+
+def agreeing_glyphs(chars: list[str], other: str) -> set[int]:
+    """Indices of `chars` that an alignment of the two texts pairs with the same character of
+    `other` (another reader's text of the line; spaces ignored)."""
+    import difflib
+
+    matcher = difflib.SequenceMatcher(None, chars, list(other.replace(" ", "")), autojunk=False)
+    return {i for block in matcher.get_matching_blocks()
+            for i in range(block.a, block.a + block.size)}
 
 
 def first_candidates(cands: Candidates) -> tuple[str, list[float]]:
