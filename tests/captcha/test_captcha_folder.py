@@ -396,3 +396,15 @@ def test_a_large_folder_gets_the_larger_network_unless_one_is_given(tmp_path, mo
     assert network(large, "l") == ([6, 10], 12, 40, *folder_regularised)  # 12 training images
     assert network(large, "g", "--channels", "4,4", "--hidden", "9", "--input-size", "16x48"
                    )[:3] == ([4, 4], 9, 16)
+
+
+def test_resume_without_a_checkpoint_is_an_error_not_a_new_run(tmp_path) -> None:
+    # a mistyped run folder given with --resume used to start a generated run there
+    pytest.importorskip("torch")
+    from click.testing import CliRunner
+
+    out = tmp_path / "no-such-run"
+    res = CliRunner().invoke(cli(), ["train", "captcha", "--out", str(out), "--resume"])
+    assert res.exit_code != 0
+    assert "no checkpoint in" in res.output and "leave out --resume" in res.output
+    assert not out.exists()

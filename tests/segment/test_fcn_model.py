@@ -292,3 +292,14 @@ def torch_equal(a, b) -> bool:
     import torch
 
     return a.keys() == b.keys() and all(torch.equal(a[k], b[k]) for k in a)
+
+
+def test_resume_without_a_checkpoint_is_an_error(tmp_path):
+    from jiema.errors import ModelFileError
+    from jiema_segment.fcn.train import Trainer
+
+    corpus = tmp_path / "c.txt"
+    corpus.write_text("\n".join(PD_LINES) + "\n", encoding="utf-8")
+    with pytest.raises(ModelFileError, match="no checkpoint in"):
+        Trainer([str(corpus)], tmp_path / "run", resume=True, log=lambda s: None)
+    assert not (tmp_path / "run").exists()

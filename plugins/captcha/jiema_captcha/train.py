@@ -97,11 +97,14 @@ class Trainer:
         from . import network as netmod
 
         self.out = Path(out_dir)
-        self.out.mkdir(parents=True, exist_ok=True)
         self.log = log
         state = training.read_last(self.out) if resume else None
-        if resume and state is None:
-            log(f"no checkpoint in {self.out}; starting fresh")
+        if resume and state is None:  # a mistyped run folder must not start a new run
+            from jiema.errors import ModelFileError
+
+            raise ModelFileError(f"--resume: no checkpoint in {self.out}; leave out --resume to "
+                                 "start a new run there")
+        self.out.mkdir(parents=True, exist_ok=True)
         if state is not None:
             captcha = CaptchaSettings.model_validate(state["captcha"])
             network = NetworkSettings.model_validate(state["network"])

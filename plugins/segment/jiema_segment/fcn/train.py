@@ -117,12 +117,15 @@ class Trainer:
         network = import_network("training the FCN segmenter")
         self.options = options or TrainOptions()
         self.out = Path(out_dir)
-        self.out.mkdir(parents=True, exist_ok=True)
         self.log = log
         self.corpora = [str(c) for c in corpora]
         state = training.read_last(self.out) if resume else None
-        if resume and state is None:
-            log(f"no checkpoint in {self.out}; starting fresh")
+        if resume and state is None:  # a mistyped run folder must not start a new run
+            from jiema.errors import ModelFileError
+
+            raise ModelFileError(f"--resume: no checkpoint in {self.out}; leave out --resume to "
+                                 "start a new run there")
+        self.out.mkdir(parents=True, exist_ok=True)
         if state is not None:
             settings = FCNSettings.model_validate(state["settings"])
             self.options = TrainOptions.model_validate(state["options"])
