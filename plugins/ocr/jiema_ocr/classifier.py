@@ -7,7 +7,7 @@ Loading reads safetensors + the JSON card (never a pickle); torch is imported on
 from __future__ import annotations
 
 import os
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -119,17 +119,25 @@ class CharClassifier:
             x[i, 0] = normalize_glyph(arr, self.input_size, polarity)
         return x
 
+    def _batched_probabilities(self, glyphs: Sequence[np.ndarray], polarity: Polarity
+                               ) -> Iterator[Any]:
+        """The glyphs' class probabilities, one float32 torch tensor per batch."""
+        torch = _require_torch()
+        x = self._inputs(glyphs, polarity)
+        with torch.inference_mode():
+            for s in range(0, len(glyphs), self.batch_size):
+                logits = self.net(torch.from_numpy(x[s: s + self.batch_size]))
+                yield torch.softmax(logits.float(), dim=1)
+
     def probabilities(self, glyphs: Sequence[np.ndarray],
                       polarity: Polarity = "dark") -> np.ndarray:
         """`(N, num_classes)` float32 class probabilities, in batches. `polarity`: "dark" for
         dark text on a light background (the contract), "light", or "auto" (guessed per crop)."""
-        torch = _require_torch()
-        x = self._inputs(glyphs, polarity)
         out = np.empty((len(glyphs), len(self.charset)), dtype=np.float32)
-        with torch.inference_mode():
-            for s in range(0, len(glyphs), self.batch_size):
-                logits = self.net(torch.from_numpy(x[s: s + self.batch_size]))
-                out[s: s + self.batch_size] = torch.softmax(logits.float(), dim=1).numpy()
+        s = 0
+        for probs in self._batched_probabilities(glyphs, polarity):
+            out[s: s + len(probs)] = probs.numpy()
+            s += len(probs)
         return out
 
     def topk(
@@ -142,13 +150,15 @@ class CharClassifier:
             raise InvalidValueError(f"k must be at least 1, got {k}")
         if not glyphs:
             return []
-        probs = self.probabilities(glyphs, polarity)
-        k = min(k, probs.shape[1])
-        idx = np.argpartition(-probs, k - 1, axis=1)[:, :k]
+        torch = _require_torch()
+        k = min(k, len(self.charset))
+        labels = self.charset.labels
         out = []
-        for row, cand in zip(probs, idx, strict=True):
-            order = cand[np.argsort(-row[cand], kind="stable")]
-            kept = [(self.charset.label(int(j)), float(row[j])) for j in order
-                    if row[j] >= min_prob]
-            out.append(kept or [(self.charset.label(int(order[0])), float(row[order[0]]))])
+        for probs in self._batched_probabilities(glyphs, polarity):
+            # torch's top-k on the batch: sorting ~6,900 classes per glyph in NumPy cost more
+            values, indices = torch.topk(probs, k, dim=1)
+            for row_p, row_i in zip(values.tolist(), indices.tolist(), strict=True):
+                kept = [(labels[j], p) for p, j in zip(row_p, row_i, strict=True)
+                        if p >= min_prob]
+                out.append(kept or [(labels[row_i[0]], row_p[0])])
         return out
