@@ -95,3 +95,30 @@ def test_a_module_in_bfloat16_keeps_its_outputs_to_about_one_percent(monkeypatch
     assert jnn.in_bfloat16(plain) is plain  # emulated bfloat16 is slower: left as it is
     monkeypatch.setattr(jnn, "native_bfloat16", lambda: True)
     assert isinstance(jnn.in_bfloat16(torch.nn.Linear(2, 2)), jnn.InBFloat16)
+
+
+@pytest.mark.parametrize("dims", [1, 2])
+def test_pointwise_conv_as_matmul_gives_the_same_outputs(dims: int) -> None:
+    from jiema.nn import PointwiseAsMatmul
+
+    torch.manual_seed(0)
+    conv = (torch.nn.Conv1d(6, 11, 1) if dims == 1 else torch.nn.Conv2d(6, 11, 1)).eval()
+    x = torch.randn(3, 6, 9) if dims == 1 else torch.randn(3, 6, 2, 9)
+    with torch.inference_mode():
+        want, got = conv(x), PointwiseAsMatmul(conv)(x)
+        assert got.shape == want.shape
+        torch.testing.assert_close(got, want, rtol=1e-5, atol=1e-5)
+        if dims == 2:  # a CTC head's (B, K, 1, T) -> (B, T, K): rows come out contiguous
+            rows = PointwiseAsMatmul(conv)(torch.randn(3, 6, 1, 9)).squeeze(2).transpose(1, 2)
+            assert rows.is_contiguous()
+        no_bias = torch.nn.Conv1d(6, 11, 1, bias=False) if dims == 1 else torch.nn.Conv2d(
+            6, 11, 1, bias=False)
+        torch.testing.assert_close(PointwiseAsMatmul(no_bias)(x), no_bias(x), rtol=1e-5,
+                                   atol=1e-5)
+
+
+def test_pointwise_as_matmul_refuses_a_wider_kernel() -> None:
+    from jiema.nn import PointwiseAsMatmul
+
+    with pytest.raises(ValueError, match="1x1"):
+        PointwiseAsMatmul(torch.nn.Conv2d(4, 4, 3))
