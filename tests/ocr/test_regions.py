@@ -301,3 +301,57 @@ def test_the_pairs_a_row_sweep_finds_are_all_the_pairs_whose_rows_overlap() -> N
                 if min(y1[i], y1[j]) > max(y0[i], y0[j])}
         assert set(zip(rows.tolist(), cols.tolist(), strict=True)) == want
         assert len(rows) == len(want)  # each pair once
+
+
+def _screen_text(text: str, font, size: int, fg: int, bg: int) -> np.ndarray:
+    """`text` as a screen draws UI text: anti-aliased at `size` px, whole pixels, no rescaling."""
+    from jiema_ocr.synth import _pil_font
+    from PIL import Image, ImageDraw
+
+    pil = _pil_font(font.path, font.index, size)
+    x0, y0, x1, y1 = pil.getbbox(text)
+    ascent, descent = pil.getmetrics()
+    img = Image.new("L", (x1 - min(0, x0) + 12, max(ascent + descent, y1) - min(0, y0) + 8), bg)
+    ImageDraw.Draw(img).text((6 - min(0, x0), 4 - min(0, y0)), text, font=pil, fill=fg)
+    return np.repeat(np.asarray(img)[..., None], 3, axis=2)
+
+
+@needs_fonts
+def test_small_light_text_on_a_flat_dark_ground_is_found_between_the_levels():
+    # 15 px light text on a dark screen: the layering splits next to the ink's level, so its
+    # layer holds only the strokes' cores; the pass between the two levels finds the line
+    image = _screen_text("工资，募集‘二次创业", _font("wqy-microhei"), 15, 230, 30)
+    assert _lines(image, RegionOptions(midpoint_pass=False))[0] == []
+    lines, scale = _lines(image)
+    (line,) = lines
+    assert line.light_text
+    x0, _, x1, _ = _box_in_input(line.box, scale)
+    assert x0 <= 8 and x1 >= image.shape[1] - 8  # the whole row, first and last glyph included
+
+
+def test_midpoint_masks_need_one_flat_ground_and_one_ink_layer():
+    from jiema_ocr.layering import Layers
+    from jiema_ocr.regions import MIDPOINT_FRACTIONS, midpoint_ink
+
+    gray = np.full((20, 40), 30, np.uint8)
+    gray[5:15, 5:35] = np.linspace(31, 230, 30).astype(np.uint8)  # ramps: anti-aliased strokes
+    hist = np.bincount(gray.ravel(), minlength=256).astype(np.float64)
+
+    def layers(h, maxima, minima):
+        return Layers(h, h / h.sum(), 2.0, np.array(maxima), np.array(minima))
+
+    two = layers(hist, [30, 230], [225])
+    fractions = two.fractions()
+    masks = midpoint_ink(gray, two, fractions)
+    assert [ink for _, ink in masks] == [1] * len(MIDPOINT_FRACTIONS)
+    half = 30 + 0.5 * 200
+    assert np.array_equal(masks[0][0], gray > half)
+    # the boundary at the split point already: no mask for it
+    assert len(midpoint_ink(gray, layers(hist, [30, 230], [int(half)]), fractions)) == 1
+    # a ground that is not flat (a photo's noise) or a third layer: nothing
+    noisy = np.clip(gray + np.random.default_rng(0).normal(0, 12, gray.shape), 0, 255)
+    noisy_hist = np.bincount(noisy.astype(np.uint8).ravel(), minlength=256).astype(np.float64)
+    noisy_layers = layers(noisy_hist, [30, 230], [225])
+    assert midpoint_ink(noisy.astype(np.uint8), noisy_layers, noisy_layers.fractions()) == []
+    three = layers(hist, [30, 120, 230], [80, 225])
+    assert midpoint_ink(gray, three, three.fractions()) == []
