@@ -36,6 +36,11 @@ def test_where_the_readings_differ_the_span_its_reader_is_surer_of_wins() -> Non
     # ... but what only the line recogniser saw is left out, however sure it is
     assert merged_reading(_line("越是重", 0.9), _line("越是繁重", [0.9, 0.9, 0.99, 0.9])).text \
         == "越是重"
+    # ... unless it is punctuation it is sure of (cutting glues a 、 to its neighbour)
+    assert merged_reading(_line("李鹏朱", 0.9), _line("李鹏、朱", [0.9, 0.9, 0.9, 0.9])).text \
+        == "李鹏、朱"
+    assert merged_reading(_line("李鹏朱", 0.9), _line("李鹏、朱", [0.9, 0.9, 0.5, 0.9])).text \
+        == "李鹏朱"
 
 
 def test_a_reading_the_merge_equals_comes_back_as_it_is_and_a_tie_keeps_the_cut_span() -> None:

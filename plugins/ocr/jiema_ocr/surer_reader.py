@@ -2,9 +2,10 @@
 recogniser — and the two readings merged: aligned character by character, where they agree the
 cut glyphs are kept, and where they differ the span whose reader is surer of it (the higher mean
 per-character confidence; on a tie, the cut span). A span only the cut reader saw is kept when
-it is sure enough of it (`ALONE_CUT_KEEP`); one only the line recogniser saw is left out: on the
+it is sure enough of it (`ALONE_CUT_KEEP`); one only the line recogniser saw is left out (on the
 dev renders below, keeping those above a confidence of 0.5-0.95 did no better anywhere and
-added marks to clean lines (lines 0.46% -> 0.58%).
+added marks to clean lines: lines 0.46% -> 0.58%), unless it is punctuation the recogniser is
+sure of (`ALONE_WHOLE_MARK_KEEP`).
 
 Why both: the two fail on different lines, and often on different parts of one line. Cutting
 wins on clean renders in its training fonts, the line recogniser where cutting breaks: small
@@ -29,6 +30,7 @@ from __future__ import annotations
 
 import difflib
 import time
+import unicodedata
 from typing import Any
 
 import numpy as np
@@ -38,6 +40,10 @@ from .results import GlyphResult, LineResult, OcrResult, line_of
 
 ALONE_CUT_KEEP = 0.3  # mean confidence above which glyphs only the cut reader saw are kept: the
 # line recogniser drops characters far more often than cutting invents them (dev renders, 0.3-0.7)
+ALONE_WHOLE_MARK_KEEP = 0.8  # Chinese punctuation only the line recogniser saw is kept this sure
+# of it: dev renders (seeds 103 / 211, 60 a set) pages 117 -> 106 / 215 -> 208 errors, screen
+# 33 -> 33 / 27 -> 26, photo 29 -> 29 / 30 -> 29, lines 10 -> 11 / 7 -> 7 (0.5 with ASCII marks
+# too: pages 112 on seed 103; 0.9 as 0.8 on seed 211)
 
 
 class SurerReader:
@@ -96,8 +102,11 @@ def merged_reading(cut: LineResult | None, whole: LineResult | None, em: float =
         cut_span, whole_span = a[i1:i2], b[j1:j2]
         if op == "equal":
             glyphs += cut_span
-        elif not cut_span:
-            continue  # only the line recogniser saw it: mostly made up, left out
+        elif not cut_span:  # only the line recogniser saw it: mostly made up, left out ...
+            if (all(_is_mark(g.char) for g in whole_span)
+                    and _mean_confidence(whole_span) >= ALONE_WHOLE_MARK_KEEP):
+                glyphs += whole_span  # ... but for marks it is sure of, which cutting glues
+                # to a neighbour or loses (鹏、 cut as one glyph, 鹂)
         elif not whole_span:
             if _mean_confidence(cut_span) > ALONE_CUT_KEEP:
                 glyphs += cut_span
@@ -110,6 +119,13 @@ def merged_reading(cut: LineResult | None, whole: LineResult | None, em: float =
     if glyphs == b:
         return whole
     return line_of(glyphs, em, space_gap) if glyphs else None
+
+
+def _is_mark(ch: str) -> bool:
+    """Chinese punctuation (、，。《》 and the like: Unicode category P*, not ASCII). ASCII marks
+    are not: the line recogniser puts a sure `.` between a hanzi and a digit that are not
+    (电视机.12月 on a rendered line)."""
+    return not ch.isascii() and unicodedata.category(ch).startswith("P")
 
 
 def _mean_confidence(glyphs: list[GlyphResult]) -> float:
