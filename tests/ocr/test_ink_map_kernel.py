@@ -67,3 +67,54 @@ def test_non_contiguous_uint8_crop_reads_like_its_copy() -> None:
     img[5:25, 10:18] = 10
     view = img[:, ::2]  # a strided view: the kernel takes any layout
     assert np.array_equal(normalize_glyph(view), normalize_glyph(np.ascontiguousarray(view)))
+
+
+def _numpy_glyph_crop(gray, line, box, margin, near_ink):
+    """The NumPy definition `crops.glyph_crop`'s kernel replaced (kept here as its spec)."""
+    from jiema_ocr.crops import INK_CEILING
+
+    lx, ly = line.box[0], line.box[1]
+    x0, y0, x1, y1 = box
+    mh, mw = line.mask.shape
+    cx0, cy0 = max(0, x0 - margin), max(0, y0 - margin)
+    cx1, cy1 = min(mw, x1 + margin), min(mh, y1 + margin)
+    keep = np.zeros((cy1 - cy0, cx1 - cx0), dtype=bool)
+    keep[y0 - cy0:y1 - cy0 + 1, max(x0 - cx0 - 1, 0):x1 - cx0 + 1] = True
+    ink = keep & line.mask[cy0:cy1, cx0:cx1]
+    keep &= near_ink[cy0:cy1, cx0:cx1]
+    crop = gray[ly + cy0:ly + cy1, lx + cx0:lx + cx1].astype(np.float32)
+    text, bg = line.text_level, line.background_level
+    if abs(bg - text) < 1:
+        bg = text + 1
+    norm = (crop - text) * (255.0 / (bg - text))
+    norm[~keep] = 255.0
+    norm[ink] = np.minimum(norm[ink], INK_CEILING)
+    return np.clip(norm, 0, 255).astype(np.uint8)
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.integers(0, 2**31 - 1), st.integers(0, 6), st.booleans())
+def test_glyph_crop_kernel_matches_its_numpy_definition(seed: int, margin: int,
+                                                         light: bool) -> None:
+    from types import SimpleNamespace
+
+    from jiema_ocr.crops import dilate, glyph_crop
+
+    rng = np.random.default_rng(seed)
+    h, w = (int(v) for v in rng.integers(4, 40, 2))
+    gray = rng.integers(0, 256, (h + 10, w + 12)).astype(np.uint8)
+    mask = rng.random((h, w)) < 0.3
+    text, bg = (float(rng.uniform(150, 250)), float(rng.uniform(0, 100))) if light else (
+        float(rng.uniform(0, 100)), float(rng.uniform(150, 250)))
+    if seed % 7 == 0:
+        bg = text + 0.5  # no contrast: the ground is taken one level past the ink
+    line = SimpleNamespace(box=(5, 4, 5 + w, 4 + h), mask=mask, text_level=text,
+                           background_level=bg)
+    xa, xb = sorted(int(v) for v in rng.integers(0, w + 1, 2))
+    ya, yb = sorted(int(v) for v in rng.integers(0, h + 1, 2))
+    box = (xa, ya, max(xb, xa + 1), max(yb, ya + 1))
+    near = dilate(mask)
+    want = _numpy_glyph_crop(gray, line, box, margin, near)
+    got = glyph_crop(gray, line, box, margin, near)  # type: ignore[arg-type]
+    assert got.dtype == np.uint8 and np.array_equal(got, want)
+    assert np.array_equal(glyph_crop(gray, line, box, margin), want)  # type: ignore[arg-type]
