@@ -199,6 +199,17 @@ def test_layout_prior_shares_the_bars_out_by_their_shape():
     assert sum(shares.values()) == pytest.approx(1.0) and shares["一"] > 0.9
 
 
+
+def test_a_bar_far_shorter_than_an_em_is_a_hyphen():
+    # a proportional font's hyphen (2014-02-24 on a screen): 0.29 of the band long, far from
+    # every measured cluster, where the widest one (a font's em dash) won the mixture
+    from jiema_ocr.bar_shapes import BARS, bar_log_likelihoods, bar_posterior
+
+    assert BARS[int(bar_log_likelihoods(0.29, 0.10, 0.58).argmax())] == "—"
+    assert bar_posterior(0.29, 0.10, 0.58) == {"一": 0.0, "—": 0.0, "-": 1.0}
+    assert bar_posterior(1.0, 0.06, 0.5)["—"] > 0.5  # an em-long thin bar is still the dash
+
+
 class _SureOfRadicals(TemplateClassifier):
     """Like the char CNN, very sure that half of 化 is the radical 亻 (or the 匕)."""
 
