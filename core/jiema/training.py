@@ -22,7 +22,7 @@ what it exports. It hands `Loop` a few callables and the loop does the rest:
 
 A porter's sketch (the names in `<>` are the trainer's own)::
 
-    state = training.read_last(out) if resume else None   # before building: options live there
+    state = training.read_for_resume(out) if resume else None  # before building: options live there
     net, opt = <build from state's options, or the given ones>
     loop = training.Loop(out, net, opt, threads=<n>, steps=<total>, seed=<seed>,
                          validate=<() -> dict of scores>, validate_at=<every N>, metric="<key>",
@@ -78,6 +78,19 @@ def read_last(out_dir: str | os.PathLike[str]) -> dict[str, Any] | None:
         `Loop.resume` once the network and optimizer are built.
     """
     return checkpoints.read_state(out_dir, LAST)
+
+
+def read_for_resume(out_dir: str | os.PathLike[str]) -> dict[str, Any]:
+    """The state of a run's `last` checkpoint for `--resume` (see `read_last`).
+
+    Raises `ModelFileError` when the run has none: a mistyped run folder given with `--resume`
+    must not start a new run there.
+    """
+    state = read_last(out_dir)
+    if state is None:
+        raise ModelFileError(f"--resume: no checkpoint in {out_dir}; leave out --resume to "
+                             "start a new run there")
+    return state
 
 
 def read_for_export(run_dir: str | os.PathLike[str],

@@ -408,3 +408,19 @@ def test_resume_without_a_checkpoint_is_an_error_not_a_new_run(tmp_path) -> None
     assert res.exit_code != 0
     assert "no checkpoint in" in res.output and "leave out --resume" in res.output
     assert not out.exists()
+
+
+def test_resume_without_a_checkpoint_fails_before_reading_the_folder(tmp_path, monkeypatch) -> None:
+    # the error comes before the (slow, for a large folder) loading of the images
+    pytest.importorskip("torch")
+    from click.testing import CliRunner
+    from jiema_captcha import folder as folder_module
+
+    def never(*args, **kwargs):
+        raise AssertionError("the folder was read")
+
+    monkeypatch.setattr(folder_module, "prepare", never)
+    data = make_folder(tmp_path / "d", ["AB12", "A1B", "B2A1"] * 3)
+    res = CliRunner().invoke(cli(), ["train", "captcha", "--data", str(data), "--out",
+                                     str(tmp_path / "r"), "--resume"])
+    assert res.exit_code != 0 and "no checkpoint in" in res.output, res.output

@@ -166,3 +166,9 @@ def test_bad_settings_are_clear_errors(tmp_path: Path) -> None:
     loop = training.Loop(tmp_path, None, threads=1, extra_state=lambda: {"step": 3})
     with pytest.raises(InvalidValueError, match="loop's keys"):
         loop.state()
+
+
+def test_resume_reads_the_last_checkpoint_or_says_there_is_none(tmp_path) -> None:
+    with pytest.raises(ModelFileError, match="--resume: no checkpoint in .*leave out --resume"):
+        training.read_for_resume(tmp_path / "no-run")
+    assert not (tmp_path / "no-run").exists()

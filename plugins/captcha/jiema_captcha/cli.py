@@ -264,9 +264,7 @@ def train_captcha_command(**kw: Any) -> None:
     continues a killed run. At the end the best validated network is written as
     OUT/NAME.safetensors + its model card, the only .safetensors in OUT besides last.* and best.*.
     """
-    from jiema import checkpoints
-
-    from .train import LAST, Trainer, export_model
+    from .train import Trainer, export_model
 
     refuse_input_as_output(kw["export_path"], [kw["init"]], option="--export")
     folder_mode = kw["data_dir"] is not None
@@ -291,8 +289,8 @@ def train_captcha_command(**kw: Any) -> None:
     out = Path(kw["out_dir"])
     name = kw["name"] or out.resolve().name
     log = lambda s: click.echo(s, err=True)  # noqa: E731
-    if kw["resume"] and checkpoints.read_state(out, LAST) is not None:
-        trainer = Trainer(out, resume=True, log=log)  # the run's own settings, not the flags
+    if kw["resume"]:  # the run's own settings, not the flags (no checkpoint: an error)
+        trainer = Trainer(out, resume=True, log=log)
     else:
         trainer = _new_trainer(kw, folder_mode, out, log)
     max_minutes = kw["max_minutes"]
@@ -396,8 +394,7 @@ def _new_trainer(kw: dict[str, Any], folder_mode: bool, out: Path, log: Any) -> 
         )
     except ValidationError as exc:
         raise click.UsageError(_settings_error(exc)) from None
-    return Trainer(out, captcha, network, options, folder=folder, prepared=prepared,
-                   resume=kw["resume"], log=log)
+    return Trainer(out, captcha, network, options, folder=folder, prepared=prepared, log=log)
 
 
 @click.command("captcha")

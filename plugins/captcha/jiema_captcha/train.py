@@ -98,12 +98,7 @@ class Trainer:
 
         self.out = Path(out_dir)
         self.log = log
-        state = training.read_last(self.out) if resume else None
-        if resume and state is None:  # a mistyped run folder must not start a new run
-            from jiema.errors import ModelFileError
-
-            raise ModelFileError(f"--resume: no checkpoint in {self.out}; leave out --resume to "
-                                 "start a new run there")
+        state = training.read_for_resume(self.out) if resume else None
         self.out.mkdir(parents=True, exist_ok=True)
         if state is not None:
             captcha = CaptchaSettings.model_validate(state["captcha"])
