@@ -105,8 +105,8 @@ class PointwiseAsMatmul(nn.Module):
     """A 1x1 convolution (`nn.Conv1d` or `nn.Conv2d`, no groups) as one matrix product over the
     positions. Same sums; the output is a channels-last view, so a caller that moves the
     channels last again (a CTC head's `(B, T, K)`) gets contiguous rows. For a wide head (a
-    line recogniser's ~6,900 classes) the product runs about 1.2x faster than the convolution in
-    float32 and 5x in bfloat16 (AMX), and a softmax over contiguous rows twice as fast."""
+    line recogniser's ~6,900 classes, in bfloat16 where AMX runs matrix products) it took the
+    news screenshot's head from 174 to 104 ms against the float32 convolution, one thread."""
 
     def __init__(self, conv: nn.Conv1d | nn.Conv2d) -> None:
         super().__init__()

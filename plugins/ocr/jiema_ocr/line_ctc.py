@@ -219,9 +219,9 @@ class LineRecognizer:
         40% less time per line, posteriors equal up to float rounding) and its conv features
         in bfloat16 where the CPU does that natively (`jiema.nn.in_bfloat16`). The head over
         the charset is one matrix product (`jiema.nn.PointwiseAsMatmul`), in bfloat16 too: on
-        the news screenshot's 6,921 frames 164 -> ~35 ms, and the log-softmax over its
-        contiguous rows 79 -> ~40 ms; dev renders (seeds 103 and 211, 60 images a set) read
-        the same but for pages 437 -> 438 and 390 -> 389 errors. False keeps the train-time
+        the news screenshot's 6,921 frames 174 -> 104 ms (the log-softmax after it unchanged);
+        dev renders (seeds 103 and 211, 60 images a set) read the same but for pages
+        437 -> 438 and 390 -> 389 errors. False keeps the train-time
         layers (to fine-tune or save it again)."""
         import torch
         from jiema.models import find_model_files, load_tensors
