@@ -299,15 +299,10 @@ def _otsu(g: np.ndarray) -> float:
 
 
 def _otsu_hist(hist: np.ndarray) -> float:
-    hist = hist.astype(np.float64)
-    levels = np.arange(256, dtype=np.float64)
-    w0 = np.cumsum(hist)
-    w1 = w0[-1] - w0
-    m0 = np.cumsum(hist * levels)
-    mu0 = m0 / np.maximum(w0, 1e-12)
-    mu1 = (m0[-1] - m0) / np.maximum(w1, 1e-12)
-    between = w0 * w1 * (mu0 - mu1) ** 2
-    return float(np.argmax(between))
+    """Otsu's threshold of a 256-bin histogram: the glyph kernel's, so the two paths agree."""
+    from .ink_map_kernel import otsu_level
+
+    return float(otsu_level(hist))
 
 
 def class_variants(charset: Charset) -> dict[int, list[str]]:

@@ -43,8 +43,9 @@ def _interpolated(cum: np.ndarray, q: float, lo: int, hi: int) -> float:
 
 
 @njit(cache=True)
-def _otsu_level(hist: np.ndarray) -> int:
-    """Otsu's threshold on a 256-bin histogram, in the NumPy version's float64 order."""
+def otsu_level(hist: np.ndarray) -> int:
+    """Otsu's threshold level of a 256-bin histogram (the last level of the dark class; the
+    first on ties), its float64 sums in a fixed order."""
     w0 = np.empty(256)
     m0 = np.empty(256)
     run_w = 0.0
@@ -164,7 +165,7 @@ def ink_map_uint8(g: np.ndarray, size: int, polarity: int, level_q: float,
     hi = _interpolated(cum, 1.0 - level_q, 0, 256)
     if hi - lo < min_contrast:
         return out
-    threshold = _otsu_level(hist)
+    threshold = otsu_level(hist)
     if polarity == 2:  # ink is the minority class of Otsu's split
         ink_dark = cum[threshold] / (h * w) <= 0.5
     else:
