@@ -137,11 +137,13 @@ def _extends_latin_run(
     """Which spans hold a run with a Latin letter (`iPhone15`, `www.example.com`) and more: as in
     dict mode such a run is a word of its own unless a listed word holds it. A number may take
     more from the tagger (1998年, 17.4万 are words in the bakeoff standards)."""
-    from jiema.text import normalize_width
+    from jiema.text.width import normalize_codes
 
-    norm = normalize_width(text)
-    latin = np.array([any(c.isascii() and c.isalpha() for c in norm[a:b])
-                      for a, b in zip(run_s.tolist(), run_e.tolist(), strict=True)], dtype=bool)
+    codes = normalize_codes(np.frombuffer(text.encode("utf-32-le", "surrogatepass"),
+                                          dtype=np.uint32))
+    folded = codes | 0x20  # ASCII upper case onto lower case
+    letters = np.concatenate(([0], np.cumsum((folded >= 0x61) & (folded <= 0x7A))))
+    latin = letters[run_e] > letters[run_s]
     if not latin.any():
         return np.zeros(starts.shape[0], dtype=bool)
     chars = np.zeros(len(text) + 1, dtype=np.int64)
@@ -292,11 +294,11 @@ def decode_words(
     path = jiema.viterbi(lattice)
     cut_ends = lattice.ends[path.nodes]
     cut_starts = lattice.starts[path.nodes]
-    out: list[list[str]] = [[]]
-    for a, b in zip(cut_starts.tolist(), cut_ends.tolist(), strict=True):
-        if newline[a]:
-            out.append([])
-        else:
-            out[-1].append(text[a:b])
-    return out
+    # the newline edges end lines: each line's words are a slice of the words in path order
+    breaks = newline[cut_starts]
+    words = [text[a:b] for a, b in zip(cut_starts[~breaks].tolist(), cut_ends[~breaks].tolist(),
+                                       strict=True)]
+    bounds = np.concatenate(([0], np.flatnonzero(breaks) - np.arange(int(breaks.sum())),
+                             [len(words)])).tolist()
+    return [words[a:b] for a, b in zip(bounds[:-1], bounds[1:], strict=True)]
 
