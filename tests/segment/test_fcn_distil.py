@@ -129,3 +129,26 @@ def test_init_refuses_a_model_of_other_vocabularies(teacher):
     settings = FCNSettings(dim=8, layers=1, dilations=(1,), dropout=0.0, bigram_dim=8)
     with pytest.raises(InvalidInputError, match="other vocabularies"):
         _student(root, corpus, "s5", settings, init=str(weights), max_lines=2)
+
+
+def test_init_wider_starts_as_the_model_and_its_new_channels_learn(teacher):
+    import torch
+    from jiema_segment.fcn.tagger import FCNTagger
+
+    root, corpus, weights = teacher
+    settings = FCNSettings(dim=24, layers=2, dilations=(1, 2), dropout=0.0, bigram_dim=8)
+    student = _student(root, corpus, "s5", settings, init=str(weights))
+    model = FCNTagger.load(weights, precision="float32")
+    wide = FCNTagger(student.net, student.vocab, settings, bigrams=student.bigrams,
+                     precision="float32")
+    text = ["迈向充满希望的新世纪", "国家主席"]
+    for a, b in zip(wide.log_probs(text), model.log_probs(text), strict=True):
+        assert np.allclose(a, b, atol=1e-4)
+    # the new channels carry activity, and the output's weights on them get gradients
+    net = student.net
+    ids = torch.from_numpy(student.vocab.encode_many(text[:1])[0][None])
+    bis = torch.from_numpy(student.bigrams.encode_many(text[:1])[0][None])
+    net.zero_grad()
+    net(ids, None, bis).sum().backward()
+    assert net.out.weight.grad[:, 16:].abs().sum() > 0
+    assert net.convs[0].weight.grad[:16, 16:].abs().sum() > 0

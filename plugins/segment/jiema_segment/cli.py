@@ -415,6 +415,11 @@ def train_dictionary_command(
                    "OUT/teacher.npz).")
 @click.option("--teacher-weight", type=click.FloatRange(0, 1), default=0.5, show_default=True,
               help="Share of the loss that is cross-entropy to the teacher (the rest: gold tags).")
+@click.option("--extra-corpus", "extra_corpora", multiple=True,
+              type=click.Path(exists=True, dir_okay=False),
+              help="More segmented lines to train on (distilled too, with --teacher), not counted "
+                   "into the vocabularies, the dev split or the lexicon: e.g. `python -m "
+                   "jiema_segment.fcn.augment CORPUS OUT`'s word-swapped lines. Repeatable.")
 @click.option("--init", "init_model", type=click.Path(exists=True, dir_okay=False), default=None,
               help="Start from an FCN model trained on the same split: same-shape tensors are "
                    "copied, narrower character embeddings take its principal components.")
@@ -432,7 +437,8 @@ def train_segment_command(
     unk_dropout: float, bigram_unk_dropout: float, batch_chars: int, lr: float,
     lr_schedule: str, dev_fraction: float, patience: int,
     checkpoint_minutes: float, max_lines: int | None, seed: int, threads: int | None,
-    teacher: str | None, teacher_weight: float, init_model: str | None, name: str, half: bool,
+    teacher: str | None, teacher_weight: float, extra_corpora: tuple[str, ...],
+    init_model: str | None, name: str, half: bool,
     training_data: str | None, licence: str | None, quiet: bool,
     allow_research_data: bool,
 ) -> None:
@@ -442,7 +448,7 @@ def train_segment_command(
     --dilations 1,2,4,8,1 --bigram-dim 32 --min-bigram-count 3 --lr-schedule cosine
     --dev-fraction 0.03 --patience 8 --half --epochs 10 --seed S (dev F 0.962-0.964; about 2.5
     min an epoch on 2 idle cores); seeds 0-4 joined by `jiema train segment-ensemble`."""
-    research = [c for c in corpora if "icwb2" in Path(c).resolve().parts]
+    research = [c for c in (*corpora, *extra_corpora) if "icwb2" in Path(c).resolve().parts]
     if research and not allow_research_data:
         raise click.UsageError(
             f"{', '.join(research)}: SIGHAN bakeoff (icwb2) data is for research only; "
@@ -464,7 +470,7 @@ def train_segment_command(
         bigram_unk_dropout=bigram_unk_dropout, lr_schedule=lr_schedule,  # type: ignore[arg-type]
         patience=patience, checkpoint_minutes=checkpoint_minutes, max_lines=max_lines,
         seed=seed, threads=threads, teacher=teacher, teacher_weight=teacher_weight,
-        init=init_model,
+        extra_corpora=extra_corpora, init=init_model,
     )
     trainer = Trainer(list(corpora), out_dir, settings, options, resume=resume,
                       log=lambda s: click.echo(s, err=True))

@@ -65,6 +65,10 @@ class TrainOptions(BaseModel):
         description="share of the loss that is cross-entropy to the teacher; the rest is the "
         "gold tags' NLL",
     )
+    extra_corpora: tuple[str, ...] = Field(
+        (), description="segmented corpora trained on too, but not counted into the vocabularies, "
+        "the dev split or the lexicon (e.g. `jiema_segment.fcn.augment`'s word-swapped lines)",
+    )
     init: str | None = Field(
         None, description="an FCN model of the same vocabularies to start from: tensors of the "
         "same shape are copied, narrower character embeddings are its principal components",

@@ -150,6 +150,9 @@ class Trainer:
                 self.bigrams = BigramVocab.count(
                     ("".join(w) for w in train), self.options.min_bigram_count
                 )
+        main_lines = len(train)
+        if self.options.extra_corpora:
+            train = train + load_corpus(list(self.options.extra_corpora))
         self.train_ids = [self.vocab.encode("".join(w)) for w in train]
         self.train_bigrams = (
             [self.bigrams.encode("".join(w)) for w in train] if self.bigrams is not None else None
@@ -161,9 +164,14 @@ class Trainer:
         # the teacher's S/B/M/E probabilities per training line (distillation), or None
         self.teacher_probs: list[np.ndarray] | None = None
         if self.options.teacher:
+            texts = ["".join(w) for w in train]
             self.teacher_probs = teacher_targets(
-                self.options.teacher, ["".join(w) for w in train], self.out, log
+                self.options.teacher, texts[:main_lines], self.out, log
             )
+            if len(texts) > main_lines:
+                self.teacher_probs += teacher_targets(
+                    self.options.teacher, texts[main_lines:], self.out, log, TEACHER_EXTRA_FILE
+                )
         torch.manual_seed(self.options.seed)
         self.net = network.GatedConvTagger(
             len(self.vocab), self.settings, len(self.bigrams) if self.bigrams is not None else 0
@@ -334,19 +342,21 @@ def _epoch_score(scores: Mapping[str, Any]) -> float:
 
 
 TEACHER_FILE = "teacher.npz"
+# the same for the lines of --extra-corpus (kept apart, so adding them reuses TEACHER_FILE)
+TEACHER_EXTRA_FILE = "teacher-extra.npz"
 # lines per teacher forward call while computing the soft targets (a progress line each)
 TEACHER_LINES = 4096
 
 
 def teacher_targets(
     teacher: str | os.PathLike, texts: list[str], run_dir: Path,
-    log: Callable[[str], None] = print,
+    log: Callable[[str], None] = print, file: str = TEACHER_FILE,
 ) -> list[np.ndarray]:
     """The `teacher` model's S/B/M/E probabilities for each training line, (len, 4) float16,
-    computed once and kept in the run folder (`TEACHER_FILE`; recomputed when the lines or the
+    computed once and kept in the run folder (`file`; recomputed when the lines or the
     teacher differ). An ensemble teacher gives its members' mean log-probabilities, normalised."""
     lengths = np.array([len(t) for t in texts], dtype=np.int64)
-    cache = run_dir / TEACHER_FILE
+    cache = run_dir / file
     name = str(Path(teacher).resolve())
     if cache.is_file():
         with np.load(cache) as z:
@@ -377,7 +387,8 @@ def init_from_model(
     """Start `net` from the first network of a trained FCN model with the same character and
     bigram vocabularies: tensors of the same shape are copied; when `net` is narrower, the
     character embeddings become their top principal directions and the bigram projection is
-    projected the same way (their sum, the first layer's input, keeps its main components).
+    projected the same way (their sum, the first layer's input, keeps its main components); when
+    it is wider (same depth), it starts computing what the model does (`_widened`).
     Returns the names of the tensors taken over."""
     import torch
     from jiema.errors import InvalidInputError
@@ -407,6 +418,8 @@ def init_from_model(
             taken[key] = torch.from_numpy(value.astype(np.float32))
     embed = src.get("embed.weight")
     width = own["embed.weight"].shape[1]
+    if embed is not None and embed.shape[1] < width:
+        taken.update(_widened(src, own, embed.shape[1], width))
     if "embed.weight" not in taken and embed is not None and embed.shape[1] > width:
         # top right singular vectors: the directions the character embeddings use most
         basis = np.linalg.svd(embed.astype(np.float64), full_matrices=False)[2][:width].T
@@ -418,6 +431,48 @@ def init_from_model(
         for key, value in taken.items():
             own[key].copy_(value)
     return sorted(taken)
+
+
+def _widened(
+    src: dict[str, np.ndarray], own: dict[str, Any], narrow: int, wide: int
+) -> dict[str, Any]:
+    """A wider network that computes what the narrower `src` does (Net2Net-style): the old
+    channels keep their weights and read nothing from the new ones, the output reads nothing from
+    the new ones, and the new channels keep `own`'s fresh random weights, so they compute
+    something from the start and their outgoing weights get gradients. The gated convolutions'
+    outputs are [a | g] halves, widened each. Tensors of other shapes (another depth) are left."""
+    import torch
+
+    def fresh(key: str) -> np.ndarray:
+        return own[key].detach().numpy().copy()
+
+    out: dict[str, np.ndarray] = {}
+    for key, value in src.items():
+        if key not in own:
+            continue
+        new = fresh(key)
+        if key == "embed.weight" and value.shape == (new.shape[0], narrow):
+            new[:, :narrow] = value
+        elif key == "bigram_proj.weight" and value.shape == (narrow, new.shape[1]):
+            new[:narrow] = value
+        elif key == "out.weight" and value.shape[:2] == (new.shape[0], narrow):
+            new[:, :narrow] = value
+            new[:, narrow:] = 0.0
+        elif (key.startswith("convs.") and key.endswith(".weight")
+              and value.shape[:2] == (2 * narrow, narrow) and new.shape[:2] == (2 * wide, wide)
+              and value.shape[2:] == new.shape[2:]):
+            for half in (0, 1):  # a, then g
+                rows = slice(half * wide, half * wide + narrow)
+                new[rows, :narrow] = value[half * narrow : (half + 1) * narrow]
+                new[rows, narrow:] = 0.0
+        elif (key.startswith("convs.") and key.endswith(".bias")
+              and value.shape == (2 * narrow,) and new.shape == (2 * wide,)):
+            new[:narrow] = value[:narrow]
+            new[wide : wide + narrow] = value[narrow:]
+        else:
+            continue
+        out[key] = new
+    return {k: torch.from_numpy(v.astype(np.float32)) for k, v in out.items()}
 
 
 LEXICON_NOTE = (
