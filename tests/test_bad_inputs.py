@@ -232,12 +232,12 @@ def test_discover_stops_at_a_bad_corpus_file_in_one_line_writing_nothing(tmp_pat
 
 # -------------------------------------------------------------------------------- models
 MODEL_COMMANDS = {
-    "segment": (["segment"], {"pd98-dict", "pd98-fcn"}),
+    "segment": (["segment"], {"pd98-dict", "pd98-fcn", "pd98-fcn-fast"}),
     "ocr": (["ocr"], {"gb2312-cnn", "gb2312-line-ctc"}),
     "captcha": (["captcha"], {"upper4", "letters4-ci"}),
 }
-ALL_MODELS = {"pd98-dict", "pd98-fcn", "gb2312-cnn", "gb2312-line-ctc", "pd98-char-bigram",
-              "upper4", "letters4-ci"}
+ALL_MODELS = {"pd98-dict", "pd98-fcn", "pd98-fcn-fast", "gb2312-cnn", "gb2312-line-ctc",
+              "pd98-char-bigram", "upper4", "letters4-ci"}
 
 
 @pytest.mark.parametrize("command", MODEL_COMMANDS)

@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import jiema
 import numpy as np
 import pytest
-from jiema_segment.fcn.augment import main, swap_words, tagged_lines
+from click.testing import CliRunner
+from jiema.cli import build_cli
+from jiema_segment import plugin
+from jiema_segment.fcn.augment import swap_words, tagged_lines
 from pd_lines import PD_LINES
 
 
@@ -40,7 +44,10 @@ def test_swaps_keep_length_tag_and_the_kept_parts_of_speech():
 def test_the_command_leaves_out_the_dev_lines(tmp_path):
     corpus = _corpus(tmp_path, PD_LINES * 2)  # 8 lines + the compound line: 9
     out = tmp_path / "aug.txt"
-    main([str(corpus), str(out), "--share", "0", "--dev-fraction", "0.5"])
+    result = CliRunner().invoke(build_cli(jiema.Engine(plugins=[plugin], load_entry_points=False)),
+                                ["train", "segment-swaps", "--corpus", str(corpus), "--out",
+                                 str(out), "--share", "0", "--dev-fraction", "0.5"])
+    assert result.exit_code == 0, result.output
     got = out.read_text(encoding="utf-8").splitlines()
     # every 2nd line is dev: lines 1, 3, 5, 7 (0-based) are left out
     assert len(got) == 5

@@ -180,6 +180,11 @@ def test_train_segment_refuses_icwb2_data(tmp_path):
     result = CliRunner().invoke(cli, ["train", "segment", "--corpus", str(corpus),
                                       "--out", str(tmp_path / "run")])
     assert result.exit_code != 0 and "research only" in result.output
+    clean = tmp_path / "pd.txt"
+    clean.write_text("我们 关注 国家\n", encoding="utf-8")
+    result = CliRunner().invoke(cli, ["train", "segment", "--corpus", str(clean), "--extra-corpus",
+                                      str(corpus), "--out", str(tmp_path / "run")])
+    assert result.exit_code != 0 and "research only" in result.output
 
 
 def test_shipped_model_with_the_issue_example(tmp_path):
@@ -418,3 +423,24 @@ def test_the_card_records_the_command_that_trained_it(model):
     assert (params["lr"], params["batch_chars"], params["dev_fraction"]) == (0.02, 64, 0.25)
     assert params["seed"] == 0  # a default, written out
     assert {"python", "jiema", "numpy", "torch"} <= set(card.software)
+
+
+def test_the_default_is_one_network_and_the_ensemble_is_there_by_name(tmp_path):
+    from jiema_segment.fcn.tagger import ENSEMBLE_MODEL, FCN_MODEL, shipped_model_path
+
+    if not (shipped_model_path(FCN_MODEL).is_file() and shipped_model_path(ENSEMBLE_MODEL)
+            .is_file()):
+        pytest.skip("the fcn models are not shipped in this checkout")
+    assert len(Segmenter(mode="fcn").tagger.networks) == 1
+    ensemble = Segmenter(mode="fcn", model=ENSEMBLE_MODEL)
+    assert len(ensemble.tagger.networks) == 5
+    assert ensemble.cut("扫描二维码，关注微信号。")[0] == "扫描"
+    engine = jiema.Engine(plugins=[plugin], load_entry_points=False)
+    assert {FCN_MODEL, ENSEMBLE_MODEL} <= set(engine.models)
+    assert engine.task_config("segment")["segmenter"].model.name == FCN_MODEL
+    src = tmp_path / "in.txt"
+    src.write_text("扫描二维码\n", encoding="utf-8")
+    result = CliRunner().invoke(build_cli(engine), ["segment", "--model", ENSEMBLE_MODEL,
+                                                    str(src)])
+    assert result.exit_code == 0, result.output
+    assert result.stdout.replace(" ", "") == "扫描二维码\n"

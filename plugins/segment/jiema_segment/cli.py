@@ -22,6 +22,7 @@ from jiema.output import (
 )
 
 from .dictionary_model import COMPONENT as DICT_COMPONENT
+from .fcn.augment import SWAP_SHARE
 from .fcn.tagger import COMPONENT as FCN_COMPONENT
 from .fcn.tagger import DEFAULT_HARD_FACTOR
 
@@ -37,6 +38,7 @@ def add_commands(cli: click.Group) -> None:
     core_group(cli, "train").add_command(train_segment_command)
     core_group(cli, "train").add_command(train_segment_lexicon_command)
     core_group(cli, "train").add_command(train_segment_ensemble_command)
+    core_group(cli, "train").add_command(train_segment_swaps_command)
     core_group(cli, "eval").add_command(eval_segment_command)
 
 
@@ -120,8 +122,10 @@ def _build_cutter(stage: Any) -> Any:
                    "Default: the mode of --model if given, else fcn when torch is installed "
                    "and dict without it.")
 @model_option(None, component=tuple(MODE_OF_COMPONENT),
-              help="A registered model name or a path: an fcn model (default pd98-fcn) or a "
-                   "dictionary model (default pd98-dict); the model's kind picks the mode.")
+              help="A registered model name or a path: an fcn model (default pd98-fcn-fast, "
+                   "one network; pd98-fcn: the five-network ensemble it was distilled from, "
+                   "slower) or a dictionary model (default pd98-dict); the model's kind picks "
+                   "the mode.")
 @click.option("--user-dict", type=click.Path(exists=True, dir_okay=False), default=None,
               help="A jieba-format user dictionary (word [freq] [tag]) to add "
                    "(fcn mode: read as a --hard-dict list).")
@@ -150,8 +154,9 @@ def _build_cutter(stage: Any) -> Any:
                    "Name one for output that does not depend on the CPU (a mixed Dask cluster).")
 @click.option("--networks", type=click.IntRange(min=1), default=None,
               help="fcn mode: decode with only the first N networks of an ensemble model "
-                   "(default: all; pd98-fcn has 5). Faster, a little less accurate: for CPUs "
-                   "without native bfloat16, where pd98-fcn's 5 run at about 0.6x the speed.")
+                   "(default: all; the pd98-fcn ensemble has 5). Faster, a little less "
+                   "accurate: for CPUs without native bfloat16, where pd98-fcn's 5 run at about "
+                   "0.6x the speed.")
 @click.option("--out", "out_path", type=click.Path(dir_okay=False, writable=True), default=None,
               help="Write the result here instead of standard output.")
 @click.option("--delimiter", default=" ", show_default=True, help="Between words.")
@@ -418,8 +423,8 @@ def train_dictionary_command(
 @click.option("--extra-corpus", "extra_corpora", multiple=True,
               type=click.Path(exists=True, dir_okay=False),
               help="More segmented lines to train on (distilled too, with --teacher), not counted "
-                   "into the vocabularies, the dev split or the lexicon: e.g. `python -m "
-                   "jiema_segment.fcn.augment CORPUS OUT`'s word-swapped lines. Repeatable.")
+                   "into the vocabularies, the dev split or the lexicon: e.g. the word-swapped "
+                   "lines of `jiema train segment-swaps`. Repeatable.")
 @click.option("--init", "init_model", type=click.Path(exists=True, dir_okay=False), default=None,
               help="Start from an FCN model trained on the same split: same-shape tensors are "
                    "copied, narrower character embeddings take its principal components.")
@@ -508,6 +513,47 @@ def train_segment_lexicon_command(model_path: str, corpora: tuple[str, ...], out
     _refuse_model_output(out, [model_path, *corpora])
     weights, words = add_lexicon(model_path, list(corpora), out)
     click.echo(f"{words} lexicon words -> {weights}", err=True)
+
+
+@click.command("segment-swaps")
+@click.option("--corpus", "corpus", required=True, type=click.Path(exists=True, dir_okay=False),
+              help="A People's Daily word/tag corpus (the one `jiema train segment` trains on).")
+@click.option("--out", required=True, type=click.Path(dir_okay=False),
+              help="Where to write the lines (words separated by spaces, a line each).")
+@click.option("--share", type=click.FloatRange(0, 1), default=SWAP_SHARE, show_default=True,
+              help="Chance that each swappable word of a line is swapped.")
+@click.option("--copies", type=click.IntRange(min=1), default=1, show_default=True,
+              help="Swapped copies of each training line.")
+@click.option("--seed", type=int, default=0, show_default=True)
+@click.option("--dev-fraction", type=click.FloatRange(0, 1, max_open=True), default=0.03,
+              show_default=True,
+              help="Leave out the dev lines of a `jiema train segment` run with this "
+                   "--dev-fraction.")
+def train_segment_swaps_command(
+    corpus: str, out: str, share: float, copies: int, seed: int, dev_fraction: float
+) -> None:
+    """Write word-swapped copies of a tagged corpus's training lines, for --extra-corpus.
+
+    Each swappable word (not punctuation, auxiliaries or particles) is replaced, with chance
+    --share, by a word of the same part of speech and length from the corpus: the line keeps its
+    segmentation and grammar, and its words meet neighbours they never had, as in new text. A
+    student distilled on them too (`jiema train segment --teacher ... --extra-corpus OUT`) learns
+    its teacher beyond the training lines. The shipped pd98-fcn-fast: see its card."""
+    import numpy as np
+    from jiema.atomic import atomic_path
+
+    from .fcn.augment import swap_words, tagged_lines
+    from .fcn.train import split_dev
+
+    _refuse_model_output(out, [corpus])
+    train, _ = split_dev(list(tagged_lines(corpus)), dev_fraction)
+    rng = np.random.default_rng(seed)
+    lines = 0
+    with atomic_path(Path(out)) as tmp, open(tmp, "w", encoding="utf-8") as fh:
+        for words in swap_words(train, share, rng, copies):
+            fh.write(" ".join(words) + "\n")
+            lines += 1
+    click.echo(f"{lines} lines -> {out}", err=True)
 
 
 @click.command("segment-ensemble")

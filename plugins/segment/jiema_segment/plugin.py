@@ -110,11 +110,12 @@ def register_models(register: Any) -> None:
     if path.is_file():  # absent only while `jiema train dictionary` builds it the first time
         register(DEFAULT_MODEL, component=COMPONENT, path=path)
     from .fcn.tagger import COMPONENT as FCN_COMPONENT
-    from .fcn.tagger import FCN_MODEL, model_path_default
+    from .fcn.tagger import ENSEMBLE_MODEL, FCN_MODEL, shipped_model_path
 
-    fcn_path = model_path_default()
-    if fcn_path.is_file():  # registered only once a trained model ships
-        register(FCN_MODEL, component=FCN_COMPONENT, path=fcn_path)
+    for name in (FCN_MODEL, ENSEMBLE_MODEL):
+        fcn_path = shipped_model_path(name)
+        if fcn_path.is_file():  # registered only once a trained model ships
+            register(name, component=FCN_COMPONENT, path=fcn_path)
 
 
 @jiema.hookimpl

@@ -71,7 +71,8 @@ def check_mode(mode: str) -> None:
 
 class Segmenter:
     """Cuts text into words with a dictionary (`mode="dict"`, the shipped `pd98-dict` by default)
-    or with the neural tagger (`mode="fcn"`, the shipped `pd98-fcn` or `model=PATH`).
+    or with the neural tagger (`mode="fcn"`, the shipped `pd98-fcn-fast`, `model="pd98-fcn"` for
+    the ensemble it was distilled from, or `model=PATH`).
 
     `dictionary`: a `jiema.text.Dictionary`, a path to a jieba-format dictionary file (`word
     [freq] [tag]`), a dictionary model (.safetensors), or None for the shipped default.
@@ -124,9 +125,14 @@ class Segmenter:
                 FCNTagger,
                 builtin_words_path,
                 model_path_default,
+                shipped_model_path,
             )
 
             path = model if model is not None else model_path_default()
+            if isinstance(model, str) and not os.path.exists(model) and shipped_model_path(
+                model
+            ).is_file():  # a shipped model by name: "pd98-fcn" (the ensemble)
+                path = shipped_model_path(model)
             if model is None and not os.path.isfile(path):
                 raise ModeNotAvailableError(
                     f"segment mode 'fcn' needs a model: none is shipped at {path}; pass "

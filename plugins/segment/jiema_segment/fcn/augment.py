@@ -5,19 +5,14 @@ A distilled student matches its teacher on the training lines and falls behind i
 behind on the PKU test). A copy of each training line where some words are swapped for other
 words of the same part of speech and length (`swap_words`) keeps the line's segmentation and
 grammar but puts words next to neighbours they never had: new character bigrams at the joins,
-as in text the model has not seen. Lines are given to the trainer with `--extra-corpus`, which
-trains on them without counting them into the vocabularies, the dev split or the lexicon.
-
-    python -m jiema_segment.fcn.augment CORPUS OUT [--share 0.2] [--copies 1] [--seed 0]
-        [--dev-fraction 0.03]
-
-The dev split's lines (as `jiema train segment --dev-fraction` takes them) are left out, so no
-dev word's context leaks into training.
+as in text the model has not seen. `jiema train segment-swaps` writes them (leaving out the
+dev split's lines, so no dev word's context leaks into training), and `jiema train segment
+--extra-corpus` trains on them without counting them into the vocabularies, the dev split or the
+lexicon.
 """
 
 from __future__ import annotations
 
-import argparse
 from collections import defaultdict
 from collections.abc import Iterable, Iterator
 from pathlib import Path
@@ -75,28 +70,3 @@ def swap_words(
                     word = same[int(rng.integers(len(same)))]
                 out.append(word)
             yield out
-
-
-def main(argv: list[str] | None = None) -> None:
-    from .train import split_dev
-
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("corpus", type=Path, help="People's Daily word/tag corpus")
-    parser.add_argument("out", type=Path, help="output: space-separated words, a line each")
-    parser.add_argument("--share", type=float, default=SWAP_SHARE)
-    parser.add_argument("--copies", type=int, default=1)
-    parser.add_argument("--seed", type=int, default=0)
-    parser.add_argument("--dev-fraction", type=float, default=0.03,
-                        help="leave out the dev lines of a run with this --dev-fraction")
-    args = parser.parse_args(argv)
-    train, _ = split_dev(list(tagged_lines(args.corpus)), args.dev_fraction)
-    rng = np.random.default_rng(args.seed)
-    from jiema.atomic import atomic_path
-
-    with atomic_path(args.out) as tmp, open(tmp, "w", encoding="utf-8") as fh:
-        for words in swap_words(train, args.share, rng, args.copies):
-            fh.write(" ".join(words) + "\n")
-
-
-if __name__ == "__main__":
-    main()

@@ -15,7 +15,7 @@ import os
 import time
 from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import numpy as np
 from jiema import checkpoints, training
@@ -43,7 +43,10 @@ def load_corpus(corpora: list[str], max_lines: int | None = None) -> list[list[s
     return out
 
 
-def split_dev(lines: list[list[str]], fraction: float) -> tuple[list[list[str]], list[list[str]]]:
+_Line = TypeVar("_Line")  # a line as words, or as (word, tag) pairs
+
+
+def split_dev(lines: list[_Line], fraction: float) -> tuple[list[_Line], list[_Line]]:
     """Every round(1/fraction)-th line goes to dev (spread over the whole corpus)."""
     if fraction <= 0 or len(lines) < 2:
         return lines, []
