@@ -53,6 +53,12 @@ def test_the_command_leaves_out_the_dev_lines(tmp_path):
     assert len(got) == 5
     assert got[0] == "迈向 充满 希望 的 新 世纪"
     assert got[1] == "我们 的 希望 在 新 世纪 。"
+    plain = tmp_path / "plain.txt"
+    plain.write_text("我们 的 希望\n", encoding="utf-8")  # no word/tag tokens: nothing to swap
+    result = CliRunner().invoke(build_cli(jiema.Engine(plugins=[plugin], load_entry_points=False)),
+                                ["train", "segment-swaps", "--corpus", str(plain), "--out",
+                                 str(tmp_path / "none.txt")])
+    assert result.exit_code == 2 and "no People's Daily word/tag lines" in result.output
 
 
 def test_extra_lines_train_but_stay_out_of_the_vocabularies_and_dev(tmp_path):

@@ -547,6 +547,8 @@ def train_segment_swaps_command(
 
     _refuse_model_output(out, [corpus])
     train, _ = split_dev(list(tagged_lines(corpus)), dev_fraction)
+    if not train:
+        raise click.UsageError(f"{corpus}: no People's Daily word/tag lines to swap words in")
     rng = np.random.default_rng(seed)
     lines = 0
     with atomic_path(Path(out)) as tmp, open(tmp, "w", encoding="utf-8") as fh:
