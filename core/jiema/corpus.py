@@ -18,7 +18,8 @@ from typing import IO, Literal, NamedTuple
 
 from .errors import InputDecodeError, InvalidInputError
 
-__all__ = ["Line", "STDIN", "read_lines", "read_segmented", "parse_pd_line", "parse_bakeoff_line"]
+__all__ = ["Line", "STDIN", "read_lines", "read_segmented", "parse_pd_line",
+           "parse_pd_tagged_line", "parse_bakeoff_line"]
 
 STDIN = "-"
 STDIN_NAME = "<stdin>"
@@ -155,11 +156,19 @@ def parse_pd_line(
     `中央人民广播电台` (`compounds="whole"`). A token with no `word/tag` form, or an unbalanced
     bracket, raises InvalidInputError naming `where` and the token.
     """
+    return [word for word, _ in parse_pd_tagged_line(text, compounds=compounds, where=where)]
+
+
+def parse_pd_tagged_line(
+    text: str, *, compounds: Literal["inner", "whole"] = "inner", where: str = "<line>"
+) -> list[tuple[str, str]]:
+    """`parse_pd_line` with each word's part-of-speech tag: `(word, tag)` pairs. A compound read
+    whole takes the tag after its closing bracket (`[中央/n ...]nt` -> `("中央...", "nt")`)."""
     tokens = _fields(text)
     if tokens and _PD_DATE_ID.match(tokens[0]):
         tokens = tokens[1:]
-    words: list[str] = []
-    compound: list[str] | None = None
+    words: list[tuple[str, str]] = []
+    compound: list[tuple[str, str]] | None = None
     for token in tokens:
         tok = token
         opens = tok.startswith("[") and not tok.startswith("[/")
@@ -177,12 +186,13 @@ def parse_pd_line(
                 f"{where}: People's Daily token {token!r} is not of the form word/tag"
             )
         if compound is not None:
-            compound.append(word)
+            compound.append((word, tag))
             if closing:
-                words.extend(compound if compounds == "inner" else ["".join(compound)])
+                whole = ("".join(w for w, _ in compound), closing.group(2))
+                words.extend(compound if compounds == "inner" else [whole])
                 compound = None
         else:
-            words.append(word)
+            words.append((word, tag))
     if compound is not None:
         raise InvalidInputError(
             f"{where}: '[' compound is not closed by ']tag' before the line ends"

@@ -6,7 +6,7 @@ import io
 import sys
 
 import pytest
-from jiema.corpus import Line, parse_pd_line, read_lines, read_segmented
+from jiema.corpus import Line, parse_pd_line, parse_pd_tagged_line, read_lines, read_segmented
 from jiema.errors import InputDecodeError, InvalidInputError
 
 
@@ -127,6 +127,15 @@ def test_pd_line_drops_id_and_tags_and_opens_compounds():
     ]
     whole = parse_pd_line(PD_LINE, compounds="whole")
     assert "中央人民广播电台" in whole and "中央" not in whole
+
+
+def test_pd_tagged_line_keeps_each_words_tag_and_a_whole_compounds_own():
+    tagged = parse_pd_tagged_line(PD_LINE)
+    assert [w for w, _ in tagged] == parse_pd_line(PD_LINE)
+    assert tagged[:3] == [("中共中央", "nt"), ("总书记", "n"), ("、", "w")]
+    assert tagged[3:7] == [("中央", "n"), ("人民", "n"), ("广播", "vn"), ("电台", "n")]
+    assert ("中央人民广播电台", "nt") in parse_pd_tagged_line(PD_LINE, compounds="whole")
+    assert parse_pd_tagged_line("１/２/m  [/w") == [("１/２", "m"), ("[", "w")]
 
 
 def test_pd_words_may_contain_slashes_and_brackets():

@@ -545,8 +545,14 @@ def train_segment_swaps_command(
     from .fcn.augment import swap_words, tagged_lines
     from .fcn.train import split_dev
 
+    from jiema.errors import InvalidInputError
+
     _refuse_model_output(out, [corpus])
-    train, _ = split_dev(list(tagged_lines(corpus)), dev_fraction)
+    try:
+        train, _ = split_dev(list(tagged_lines(corpus)), dev_fraction)
+    except InvalidInputError as exc:
+        raise click.UsageError(f"{corpus}: no People's Daily word/tag lines to swap words in "
+                               f"({exc})") from None
     if not train:
         raise click.UsageError(f"{corpus}: no People's Daily word/tag lines to swap words in")
     rng = np.random.default_rng(seed)

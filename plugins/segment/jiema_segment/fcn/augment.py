@@ -28,22 +28,13 @@ KEEP_TAGS = frozenset({"w", "u", "y", "k", "e", "o"})
 
 
 def tagged_lines(path: str | Path) -> Iterator[list[tuple[str, str]]]:
-    """(word, tag) of each People's Daily line; compounds' brackets dropped (inner words), the
-    leading document id skipped."""
-    from jiema.corpus import read_lines
+    """(word, tag) of each non-blank People's Daily line (`jiema.corpus.parse_pd_tagged_line`:
+    compounds' inner words, the leading document id dropped). A line not of that form raises
+    InvalidInputError naming the file and line."""
+    from jiema.corpus import parse_pd_tagged_line, read_lines
 
     for rec in read_lines([str(path)]):
-        pairs = []
-        for i, token in enumerate(rec.text.split()):
-            tok = token.lstrip("[") if token.startswith("[") and len(token) > 1 else token
-            if "]" in tok[1:]:
-                tok = tok[: tok.rindex("]")]
-            word, sep, tag = tok.rpartition("/")
-            if not sep or not word:
-                continue
-            if i == 0 and tag == "m" and word[:8].isdigit() and "-" in word:
-                continue  # 19980101-01-001-001/m
-            pairs.append((word, tag))
+        pairs = parse_pd_tagged_line(rec.text, where=f"{rec.file}:{rec.line}")
         if pairs:
             yield pairs
 
