@@ -541,11 +541,10 @@ def train_segment_swaps_command(
     its teacher beyond the training lines. The shipped pd98-fcn-fast: see its card."""
     import numpy as np
     from jiema.atomic import atomic_path
+    from jiema.errors import InvalidInputError
 
     from .fcn.augment import swap_words, tagged_lines
     from .fcn.train import split_dev
-
-    from jiema.errors import InvalidInputError
 
     _refuse_model_output(out, [corpus])
     try:
