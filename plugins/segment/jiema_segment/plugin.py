@@ -110,9 +110,9 @@ def register_models(register: Any) -> None:
     if path.is_file():  # absent only while `jiema train dictionary` builds it the first time
         register(DEFAULT_MODEL, component=COMPONENT, path=path)
     from .fcn.tagger import COMPONENT as FCN_COMPONENT
-    from .fcn.tagger import ENSEMBLE_MODEL, FCN_MODEL, shipped_model_path
+    from .fcn.tagger import SHIPPED_MODELS, shipped_model_path
 
-    for name in (FCN_MODEL, ENSEMBLE_MODEL):
+    for name in SHIPPED_MODELS:
         fcn_path = shipped_model_path(name)
         if fcn_path.is_file():  # registered only once a trained model ships
             register(name, component=FCN_COMPONENT, path=fcn_path)

@@ -122,6 +122,7 @@ class Segmenter:
             from .fcn.tagger import (
                 BUILTIN_WORDS_FACTOR,
                 DEFAULT_HARD_FACTOR,
+                SHIPPED_MODELS,
                 FCNTagger,
                 builtin_words_path,
                 model_path_default,
@@ -129,9 +130,7 @@ class Segmenter:
             )
 
             path = model if model is not None else model_path_default()
-            if isinstance(model, str) and not os.path.exists(model) and shipped_model_path(
-                model
-            ).is_file():  # a shipped model by name: "pd98-fcn" (the ensemble)
+            if model in SHIPPED_MODELS and not os.path.exists(model):  # by name: "pd98-fcn"
                 path = shipped_model_path(model)
             if model is None and not os.path.isfile(path):
                 raise ModeNotAvailableError(

@@ -26,6 +26,7 @@ COMPONENT = "segment.fcn.v1"
 FCN_MODEL = "pd98-fcn-fast"
 # the five-network ensemble it was distilled from, shipped too and chosen by name
 ENSEMBLE_MODEL = "pd98-fcn"
+SHIPPED_MODELS = (FCN_MODEL, ENSEMBLE_MODEL)
 # The factor of a plain word of two or more characters in a user's list; its one-character words
 # get none (see `plain_word_factor`). The Segmenter's word lattice (fcn.word_lattice) counts it per
 # join, weighted by LIST_WEIGHT. First chosen, for per-tag hard decoding (`HardDictionary`), on
@@ -356,8 +357,5 @@ def model_path_default() -> Path:
 
 
 def shipped_model_path(name: str) -> Path:
-    """Where the shipped FCN model `name` would live (it may be absent; a name with a path
-    separator is nothing shipped)."""
-    if "/" in name or "\\" in name:
-        name = ""
+    """Where the shipped FCN model `name` (one of `SHIPPED_MODELS`) lives (it may be absent)."""
     return Path(__file__).resolve().parent.parent / "models" / f"{name}.safetensors"
