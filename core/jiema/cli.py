@@ -13,6 +13,7 @@ import logging
 import sys
 import warnings
 from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -30,16 +31,45 @@ CONFIG_ERROR_EXIT = 2
 class CliState:
     """What the root command hands its subcommands: the engine for this run's `--config`."""
 
-    def __init__(self, base: Engine, config: Path | None) -> None:
+    def __init__(self, base: Engine, config: Path | None, from_entry_points: bool = False
+                 ) -> None:
         self._base = base
         self._config = config
+        self.from_entry_points = from_entry_points  # whether `EngineRecipe` rebuilds `base`
         self._engine: Engine | None = None
+
+    @property
+    def config(self) -> Path | None:
+        return self._config
 
     @property
     def engine(self) -> Engine:
         if self._engine is None:
             self._engine = self._base.with_config(self._config) if self._config else self._base
         return self._engine
+
+
+@dataclass(frozen=True)
+class EngineRecipe:
+    """How another process (a batch worker, `jiema.batch`) builds the running command's engine:
+    the entry-point plugins with this `--config`."""
+
+    config: Path | None
+
+    def build(self) -> Engine:
+        return default_engine().with_config(self.config) if self.config else default_engine()
+
+
+def engine_recipe(ctx: click.Context | None = None) -> EngineRecipe | None:
+    """The running command's `EngineRecipe`; None where another process cannot rebuild its
+    engine: a CLI built around an engine given in code (`build_cli(engine)`), whose plugins
+    and config live only in this process."""
+    ctx = ctx if ctx is not None else click.get_current_context(silent=True)
+    while ctx is not None:
+        if isinstance(ctx.obj, CliState):
+            return EngineRecipe(ctx.obj.config) if ctx.obj.from_entry_points else None
+        ctx = ctx.parent
+    return None
 
 
 def get_engine(ctx: click.Context | None = None) -> Engine:
@@ -117,7 +147,7 @@ def build_cli(engine: Engine | None = None) -> click.Group:
     )
     @click.pass_context
     def cli(ctx: click.Context, config: Path | None) -> None:
-        ctx.obj = CliState(base, config)
+        ctx.obj = CliState(base, config, from_entry_points=engine is None)
 
     for name, text in (
         ("train", "Train models."),

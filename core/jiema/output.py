@@ -87,27 +87,54 @@ def as_record(file: str, result: ReadResult) -> Record:
 
 
 def read_all(
-    inputs: Iterable[str], read_one: Callable[[str], ReadResult], *, progress: bool | None = None
+    inputs: Iterable[str], read_one: Callable[[str], ReadResult], *, progress: bool | None = None,
+    jobs: int = 1, make_reader: Callable[[], Callable[[str], ReadResult]] | None = None,
 ) -> Iterable[Record]:
     """Read every input, turning an exception into that input's error record. The empty path
     is an error record without a call to `read_one` (as a path it would be the current
-    folder)."""
+    folder). With `jobs` > 1 and `make_reader` (a picklable callable building a `read_one` in
+    another process), `jobs - 1` worker processes read beside this one (`jiema.batch`); the
+    records still come in input order."""
+    from functools import partial
+
     from tqdm import tqdm
 
-    items = list(inputs)
+    from .batch import read_batch
+
+    items = [str(item) for item in inputs]
     # disable=None: a progress bar only when stderr is a terminal
-    bar = tqdm(items, file=sys.stderr, disable=None if progress is None else not progress,
-               unit="input", leave=False)
-    for item in bar:
-        name = str(item)
-        if name == "":  # Path("") is the current folder: never what was meant
-            yield Record(name, error="InvalidInputError: empty path")
-            continue
-        try:
-            yield as_record(name, read_one(item))
-        except Exception as exc:  # one bad input must not stop the run
-            log.debug("reading %s failed", name, exc_info=True)
-            yield Record(name, error=describe_error(exc, name))
+    bar = tqdm(total=len(items), file=sys.stderr,
+               disable=None if progress is None else not progress, unit="input", leave=False)
+    workers = jobs if make_reader is not None else 1
+    made = partial(_made_safe, make_reader) if make_reader is not None else _no_reader
+    try:
+        for _, record in read_batch(items, partial(_read_safely, read_one), made, workers):
+            bar.update()
+            yield record
+    finally:
+        bar.close()
+
+
+def _read_safely(read_one: Callable[[str], ReadResult], name: str) -> Record:
+    if name == "":  # Path("") is the current folder: never what was meant
+        return Record(name, error="InvalidInputError: empty path")
+    try:
+        return as_record(name, read_one(name))
+    except Exception as exc:  # one bad input must not stop the run
+        log.debug("reading %s failed", name, exc_info=True)
+        return Record(name, error=describe_error(exc, name))
+
+
+def _made_safe(make_reader: Callable[[], Callable[[str], ReadResult]]
+               ) -> Callable[[str], Record]:
+    """A worker's reader (`jiema.batch`), its failures turned into records as here."""
+    from functools import partial
+
+    return partial(_read_safely, make_reader())
+
+
+def _no_reader() -> Callable[[str], Record]:  # pragma: no cover - never called with one job
+    raise RuntimeError("no worker reader")
 
 
 def describe_error(exc: BaseException, file: str | None = None) -> str:
@@ -184,19 +211,40 @@ def run_reading_command(
     out: IO[str] | None = None,
     err: IO[str] | None = None,
     progress: bool | None = None,
+    jobs: int = 1,
+    make_reader: Callable[[], Callable[[str], ReadResult]] | None = None,
 ) -> int:
     """Read every input and print its result; returns the exit status (0: all read, 1: some
-    failed). Errors go into the record with `--jsonl`, to stderr in plain mode."""
+    failed). Errors go into the record with `--jsonl`, to stderr in plain mode. `jobs` and
+    `make_reader`: as in `read_all`."""
     items = list(inputs)
     many = len(items) > 1
     reporter = Reporter(jsonl=jsonl, out=out, err=err)
-    for record in read_all(items, read_one, progress=progress):
+    for record in read_all(items, read_one, progress=progress, jobs=jobs,
+                           make_reader=make_reader):
         line = None
         if record.ok and not jsonl:
             line = plain_format(record) if plain_format else default_plain_format(record, many=many)
         reporter.write(record, line)
         reporter.out.flush()
     return reporter.finish(len(items))
+
+
+#: Inputs from which `--jobs` defaults to one process per core. A worker's start-up (importing
+#: torch, loading the models: ~5 s of a core for OCR) is repaid only by a batch that outlasts
+#: it, such as 8 pages at ~1 s each; below this the other cores are left alone.
+AUTO_JOBS_MIN_INPUTS = 8
+
+
+def jobs_for(requested: int | None, n_inputs: int) -> int:
+    """Processes to read `n_inputs` with: `requested` (`--jobs`), else one per available core
+    (`jiema.batch.available_cores`) from AUTO_JOBS_MIN_INPUTS inputs on; never more than the
+    inputs."""
+    from .batch import available_cores
+
+    if requested is None:
+        requested = available_cores() if n_inputs >= AUTO_JOBS_MIN_INPUTS else 1
+    return max(1, min(requested, n_inputs))
 
 
 def exit_with(status: int) -> None:
@@ -245,6 +293,16 @@ def jsonl_option(func: Callable[..., Any]) -> Callable[..., Any]:
         "--jsonl",
         is_flag=True,
         help="Print one JSON object per input (file, text, confidence, error) instead of text.",
+    )(func)
+
+
+def jobs_option(func: Callable[..., Any]) -> Callable[..., Any]:
+    """`--jobs N`: read the inputs in N processes (`read_all`'s `jobs`)."""
+    return click.option(
+        "--jobs", type=click.IntRange(min=1), default=None, metavar="N",
+        help="Read the inputs in N processes, one thread each: this one and N-1 workers, "
+             "which start (load the models) while this one reads (default: one per CPU core "
+             "from 8 inputs on, else 1).",
     )(func)
 
 

@@ -216,3 +216,25 @@ def test_a_config_swaps_in_another_plugins_decoder(stub_classifier, images):
     assert engine.task("ocr").read(str(one)).text == "月21机视电"
     res = CliRunner().invoke(build_cli(engine), ["ocr", str(one)])
     assert res.exit_code == 0 and res.stdout.strip() == "月21机视电"
+
+
+
+@needs_fonts
+def test_a_batch_worker_builds_the_same_reader_from_the_recipe(tmp_path):
+    """What a `--jobs` worker process runs, here in this process: the command's engine rebuilt
+    from its recipe (entry points, --config), the reader from the same options."""
+    import pickle
+    from functools import partial
+
+    from jiema.cli import EngineRecipe, engine_recipe
+    from jiema_ocr.cli import _worker_reader
+
+    image = tmp_path / "line.png"
+    Image.fromarray(render_line("电视机12月", FONTS[0], 30, seed=0).image).save(image)
+    make = pickle.loads(pickle.dumps(partial(_worker_reader, EngineRecipe(None), None, None,
+                                             False, None)))
+    record = make()(str(image))
+    res = CliRunner().invoke(build_cli(), ["ocr", "--jsonl", str(image)], catch_exceptions=False)
+    assert record.to_dict() == json.loads(res.stdout)
+    assert record.text == "电视机12月"
+    assert engine_recipe() is None  # outside a command no engine can be rebuilt

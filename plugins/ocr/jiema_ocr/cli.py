@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import re
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -15,6 +16,8 @@ from jiema.output import (
     describe_error,
     exit_with,
     inputs_argument,
+    jobs_for,
+    jobs_option,
     jsonl_option,
     model_option,
     run_reading_command,
@@ -67,11 +70,13 @@ def _plain(record: Record, many: bool) -> str:
                    "(default 0.4, the measured best).")
 @click.option("--debug-dir", type=click.Path(file_okay=False), default=None,
               help="Write pictures per image here: the KDE with maxima/minima, each layer, "
-                   "and the lines, components and glyph boxes drawn over the image.")
+                   "and the lines, components and glyph boxes drawn over the image (the "
+                   "images are then read in this process alone).")
+@jobs_option
 @pass_engine
 def ocr_command(engine: Any, inputs: tuple[str, ...], jsonl: bool, reader_kind: str | None,
                 model: Any, no_lm: bool, lm_weight: float | None,
-                debug_dir: str | None) -> None:
+                debug_dir: str | None, jobs: int | None) -> None:
     """Read printed Chinese text (with digits, Latin letters, punctuation) from images.
 
     Prints the text of each image, one line per text line (with several images, each line is
@@ -81,9 +86,8 @@ def ocr_command(engine: Any, inputs: tuple[str, ...], jsonl: bool, reader_kind: 
     in it ("no text found"), is reported in one line and the others are still read (exit
     status 1). Needs torch (the `ocr` extra brings it).
     """
-    from jiema.errors import NoTextError, require
-
-    from .pipeline import analyse
+    from jiema.cli import engine_recipe
+    from jiema.errors import require
 
     kind = choice_implied_by_model(model, READER_OF_COMPONENT, reader_kind, "--reader")
     out_dir = Path(debug_dir) if debug_dir else None
@@ -93,32 +97,47 @@ def ocr_command(engine: Any, inputs: tuple[str, ...], jsonl: bool, reader_kind: 
     reader = _reader(engine, kind, model, no_lm, lm_weight)
     if out_dir is not None:
         out_dir.mkdir(parents=True, exist_ok=True)
-
-    stems: set[str] = set()
-
-    def read_one(file: str) -> Record:
-        try:
-            analysis = analyse(file, reader.options, stages=reader.stages)
-            result = reader.read_analysis(analysis)
-        except Exception as exc:  # reported in the record; every record has the same keys
-            log.debug("reading %s failed", file, exc_info=True)
-            return Record(file, error=describe_error(exc, file), extra={"lines": []})
-        if out_dir is not None:
-            try:
-                _write_debug(out_dir, _debug_stem(file, stems), analysis, result)
-            except Exception as exc:  # a picture that cannot be drawn loses no reading
-                click.echo(f"jiema: {file}: the --debug-dir pictures failed: "
-                           f"{describe_error(exc, file)}", err=True)
-        if not result.text.strip():
-            return Record(file, error=describe_error(NoTextError("no text found")),
-                          extra={"lines": []})
-        return Record(file, text=result.text, confidence=result.confidence,
-                      extra={"lines": [line.to_dict() for line in result.lines]})
-
     many = len(inputs) > 1
-    status = run_reading_command(inputs, read_one, jsonl=jsonl,
-                                 plain_format=lambda rec: _plain(rec, many))
+    recipe = engine_recipe()
+    # --debug-dir numbers the pictures of inputs that share a stem: one process sees them all
+    jobs = 1 if out_dir is not None or recipe is None else jobs_for(jobs, len(inputs))
+    worker = partial(_worker_reader, recipe, kind, model, no_lm, lm_weight)
+    status = run_reading_command(inputs, partial(_read_record, reader, out_dir, set()),
+                                 jsonl=jsonl, plain_format=lambda rec: _plain(rec, many),
+                                 jobs=jobs, make_reader=worker)
     exit_with(status)
+
+
+def _worker_reader(recipe: Any, kind: str | None, model: Any, no_lm: bool,
+                   lm_weight: float | None) -> Any:
+    """A batch worker's `read_one` (`jobs` > 1): the same reader, built in that process."""
+    reader = _reader(recipe.build(), kind, model, no_lm, lm_weight)
+    return partial(_read_record, reader, None, set())
+
+
+def _read_record(reader: Any, out_dir: Path | None, stems: set[str], file: str) -> Record:
+    """One image's record: its text and lines, or why it has none."""
+    from jiema.errors import NoTextError
+
+    from .pipeline import analyse
+
+    try:
+        analysis = analyse(file, reader.options, stages=reader.stages)
+        result = reader.read_analysis(analysis)
+    except Exception as exc:  # reported in the record; every record has the same keys
+        log.debug("reading %s failed", file, exc_info=True)
+        return Record(file, error=describe_error(exc, file), extra={"lines": []})
+    if out_dir is not None:
+        try:
+            _write_debug(out_dir, _debug_stem(file, stems), analysis, result)
+        except Exception as exc:  # a picture that cannot be drawn loses no reading
+            click.echo(f"jiema: {file}: the --debug-dir pictures failed: "
+                       f"{describe_error(exc, file)}", err=True)
+    if not result.text.strip():
+        return Record(file, error=describe_error(NoTextError("no text found")),
+                      extra={"lines": []})
+    return Record(file, text=result.text, confidence=result.confidence,
+                  extra={"lines": [line.to_dict() for line in result.lines]})
 
 
 def _refuse_debug_overwrites(out_dir: Path, inputs: tuple[str, ...]) -> None:
