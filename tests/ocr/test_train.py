@@ -253,3 +253,25 @@ def test_a_run_without_held_out_glyphs_checkpoints_and_exports(tmp_path: Path) -
     assert train(tmp_path, opts, progress=False) == {}
     assert checkpoints.read_state(tmp_path, "last")["step"] == 2
     assert (tmp_path / "model.json").is_file() and not (tmp_path / "best.json").exists()
+
+
+def test_fonts_all_draws_from_every_licensed_family_and_names_them_on_the_card(
+        tmp_path: Path) -> None:
+    pytest.importorskip("torch")
+    from jiema_ocr.cnn.train import TrainOptions, train, training_faces
+    from jiema_ocr.synth_fonts import training_fonts, withheld_reason
+
+    if not any(f.name.startswith("Noto") for f in training_fonts()):
+        pytest.skip("no Noto CJK font installed (fonts-noto-cjk)")
+    faces = training_faces("all")
+    assert training_faces("debian") is None  # the sampler's default four families
+    assert len(faces) > len(default_fonts())
+    assert not any(withheld_reason(f.name, Path(f.path).name) for f in faces)
+    noto = [f for f in faces if f.path.endswith(".ttc") and "Noto" in f.name]
+    assert noto and all(f.index != 0 for f in noto)  # the SC face, not the collection's first
+    opts = TrainOptions(steps=2, batch_size=8, width=8, hidden=16, max_classes=6,
+                        eval_samples=0, fonts="all")
+    train(tmp_path, opts, progress=False)
+    card = json.loads((tmp_path / "model.json").read_text())
+    assert "Noto Sans CJK SC" in card["training_data"] and "fonts-noto-cjk" in str(card)
+    assert card["hyperparameters"]["fonts"] == "all"

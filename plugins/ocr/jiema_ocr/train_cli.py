@@ -62,6 +62,11 @@ def _run_options(command: Callable[..., None]) -> Callable[..., None]:
               help="The part of each batch whose classes are drawn by the square root of their "
                    "count in the OCR LM's text (common characters seen more; the export keeps "
                    "the output's prior uniform).")
+@click.option("--fonts", type=click.Choice(["debian", "all"]), default="debian",
+              show_default=True,
+              help="debian: the four Debian families (WenQuanYi Micro/Zen Hei, AR PL "
+                   "UMing/UKai); all: every licensed training family, Noto Sans/Serif/Mono "
+                   "CJK SC in every weight and Smiley Sans besides (never a withheld typeface).")
 @click.option("--seed", type=int, default=0, show_default=True)
 @click.option("--name", default="gb2312-cnn", show_default=True, help="Model name for the card.")
 @_run_options
@@ -69,8 +74,8 @@ def train_ocr_command(out_dir: str, resume: bool, steps: int, minutes: float | N
                       batch_size: int, lr: float, width: int, hidden: int, threads: int,
                       workers: int, device: str, checkpoint_minutes: float, eval_samples: int,
                       max_classes: int | None, init: str | None, new_class_share: float,
-                      frequent_share: float, seed: int, name: str) -> None:
-    """Train the char CNN on glyphs rendered on the fly from the Debian CJK fonts.
+                      frequent_share: float, fonts: str, seed: int, name: str) -> None:
+    """Train the char CNN on glyphs rendered on the fly from CJK fonts (--fonts).
 
     Progress goes to standard error; a checkpoint is written every --checkpoint-minutes and on
     Ctrl-C, so a killed run loses at most that much: run again with --resume.
@@ -84,7 +89,8 @@ def train_ocr_command(out_dir: str, resume: bool, steps: int, minutes: float | N
         steps=steps, minutes=minutes, batch_size=batch_size, lr=lr, width=width, hidden=hidden,
         threads=threads, workers=workers, device=device, checkpoint_minutes=checkpoint_minutes,
         eval_samples=eval_samples, max_classes=max_classes, init=init,
-        new_class_share=new_class_share, frequent_share=frequent_share, seed=seed, name=name,
+        new_class_share=new_class_share, frequent_share=frequent_share, fonts=fonts, seed=seed,
+        name=name,
     )
     try:
         scores = train(out_dir, opts, resume=resume)

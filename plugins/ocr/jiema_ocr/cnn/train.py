@@ -17,7 +17,7 @@ import math
 import os
 from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 import numpy as np
 import torch
@@ -63,7 +63,41 @@ class TrainOptions(BaseModel):
                                   "classes are drawn in proportion to the square root of their "
                                   "count in the OCR LM's text, so common characters are seen "
                                   "more (the export's logit adjustment keeps the prior uniform)")
+    fonts: Literal["debian", "all"] = Field(
+        "debian", description="debian: the four Debian families the shipped model learned "
+        "first; all: every licensed training family (`synth_fonts.TRAINING_FAMILIES`: Noto "
+        "Sans/Serif/Mono CJK SC in every weight, WenQuanYi, AR PL, Smiley Sans), never a "
+        "withheld typeface")
     name: str = "gb2312-cnn"
+
+
+def training_faces(fonts: str) -> list[Any] | None:
+    """The faces glyphs are drawn from: None for `debian` (the sampler's default fonts), or
+    every installed face of the licensed training families for `all`."""
+    if fonts == "debian":
+        return None
+    from ..glyphs import load_face
+    from ..synth_fonts import training_fonts
+
+    faces = [load_face(f.path, f.index) for f in training_fonts()]
+    if not faces:
+        raise FileNotFoundError("no training font installed: apt-get install fonts-noto-cjk "
+                                "fonts-noto-cjk-extra fonts-wqy-zenhei fonts-arphic-uming")
+    return faces
+
+
+def _fonts_card(fonts: str) -> tuple[str, str, list[str]]:
+    """(training_data, licence, Debian packages) of the card for `fonts`."""
+    if fonts == "debian":
+        return ("glyphs rendered on the fly from the Debian fonts WenQuanYi Micro Hei, "
+                "WenQuanYi Zen Hei, AR PL UMing CN, AR PL UKai CN",
+                "fonts: Apache-2.0 / GPL-2 with font exception / Arphic Public License",
+                list(FONT_PACKAGES))
+    from ..synth_fonts import card_text, packages, training_fonts
+
+    used = training_fonts()
+    return (f"glyphs rendered on the fly from {card_text(used)}",
+            "fonts: see training_data (each family with its licence)", packages(used))
 
 
 class _Batches(torch.utils.data.IterableDataset):  # type: ignore[type-arg]
@@ -219,18 +253,18 @@ def export(net: Any, charset: Charset, opts: TrainOptions, path: Path,
     if bias_shift is not None and bias_shift.any():
         bias = tensors["head.bias"].astype(np.float64) - bias_shift
         tensors["head.bias"] = bias.astype(np.float16)
+    training_data, licence, debian = _fonts_card(opts.fonts)
     card = ModelCard(
         name=opts.name, component=COMPONENT, task=TASK,
         description="Char CNN over GB2312 hanzi, digits, Latin letters and punctuation; "
                     "input: 40x40 ink map from jiema_ocr.glyphs.normalize_glyph.",
         vocabulary_size=len(charset), labels=list(charset.labels),
         hyperparameters={**opts.model_dump(exclude={"device", "workers", "threads"}), **trained},
-        training_data="glyphs rendered on the fly from the Debian fonts WenQuanYi Micro Hei, "
-                      "WenQuanYi Zen Hei, AR PL UMing CN, AR PL UKai CN",
-        licence="fonts: Apache-2.0 / GPL-2 with font exception / Arphic Public License",
+        training_data=training_data,
+        licence=licence,
         scores=scores,
         **provenance(earlier=[_init_card(opts.init).rebuild] if opts.init else [],
-                     debian=FONT_PACKAGES),
+                     debian=debian),
     )
     save_model(tensors, card, path)
 
@@ -325,7 +359,8 @@ def train(out_dir: str | os.PathLike[str], opts: TrainOptions, *, resume: bool =
                                           parent.get("total_training_minutes",
                                                      parent.get("trained_minutes", 0.0))))
     classes = range(opts.max_classes) if opts.max_classes else None
-    sampler = GlyphSampler(charset, options=RenderOptions(), size=opts.input_size,
+    faces = training_faces(opts.fonts)
+    sampler = GlyphSampler(charset, faces, options=RenderOptions(), size=opts.input_size,
                            classes=classes)
     net = CharNet(len(charset), input_size=opts.input_size, width=opts.width,
                   hidden=opts.hidden).to(device)
@@ -333,13 +368,14 @@ def train(out_dir: str | os.PathLike[str], opts: TrainOptions, *, resume: bool =
     if opts.init:
         new_ids = classes_missing_from(charset, card.labels or [])
         if new_ids and opts.new_class_share > 0:
-            parts.append((GlyphSampler(charset, options=RenderOptions(), size=opts.input_size,
-                                       classes=new_ids), opts.new_class_share))
+            parts.append((GlyphSampler(charset, faces, options=RenderOptions(),
+                                       size=opts.input_size, classes=new_ids),
+                          opts.new_class_share))
         if state is None:
             init_from(net, charset, opts.init)
     if opts.frequent_share > 0:
-        parts.append((GlyphSampler(charset, options=RenderOptions(), size=opts.input_size,
-                                   classes=sampler.classes.tolist(),
+        parts.append((GlyphSampler(charset, faces, options=RenderOptions(),
+                                   size=opts.input_size, classes=sampler.classes.tolist(),
                                    weights=text_weights(charset)[sampler.classes]),
                       opts.frequent_share))
     samplers = [sampler, *(p for p, _ in parts)]
