@@ -36,11 +36,37 @@ def atomic_path(path: str | os.PathLike[str]) -> Iterator[Path]:
     tmp = Path(name)
     try:
         yield tmp
+        _give_mode(tmp, target)
         os.replace(tmp, target)
     except BaseException:
         with contextlib.suppress(OSError):
             tmp.unlink()
         raise
+
+
+def _give_mode(tmp: Path, target: Path) -> None:
+    """The permissions `open(target, "w")` would leave: the old file's where it exists, else
+    0o666 less the umask. `mkstemp` makes 0o600 files: a model written for a service running as
+    another user would be unreadable to it."""
+    try:
+        mode = target.stat().st_mode & 0o7777
+    except OSError:
+        mode = 0o666 & ~_umask()
+    with contextlib.suppress(OSError):  # a file system without permissions (FAT) keeps its own
+        os.chmod(tmp, mode)
+
+
+def _umask() -> int:
+    """The process umask, read without changing it where Linux shows it (`os.umask` can only be
+    read by setting it, which races with other threads creating files)."""
+    with contextlib.suppress(OSError, ValueError):
+        with open("/proc/self/status", encoding="ascii") as f:
+            for line in f:
+                if line.startswith("Umask:"):
+                    return int(line.split()[1], 8)
+    mask = os.umask(0o022)
+    os.umask(mask)
+    return mask
 
 
 @contextlib.contextmanager
