@@ -24,6 +24,8 @@ log = logging.getLogger("jiema.batch")
 
 #: Seconds the caller waits for a worker's record before checking that the workers still live.
 POLL_SECONDS = 0.5
+#: prctl(2) option: the signal a process gets when its parent dies.
+PR_SET_PDEATHSIG = 1
 #: Thread-count variables a worker sets before importing torch or Numba (one thread each: the
 #: processes are the parallelism, and more threads than cores would slow every one of them).
 THREAD_VARIABLES = ("OMP_NUM_THREADS", "MKL_NUM_THREADS", "NUMBA_NUM_THREADS")
@@ -116,6 +118,13 @@ def _collect(results: Any, done: dict[int, Any], *, block: bool) -> None:
 
 def _worker(make_reader: Callable[[], Callable[[str], Any]], items: list[str], counter: Any,
             results: Any) -> None:
+    import signal
+
+    # Ctrl-C reaches the whole process group: the caller stops the workers itself, and a worker
+    # would only add a traceback of its own to the terminal
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    caller = os.getppid()
+    _die_with_parent()
     for name in THREAD_VARIABLES:
         os.environ[name] = "1"
     try:
@@ -124,8 +133,24 @@ def _worker(make_reader: Callable[[], Callable[[str], Any]], items: list[str], c
         results.put(("failed", -1, f"{type(exc).__name__}: {exc}"))
         return
     with _single_threaded():
-        while (i := _claim(counter, len(items))) is not None:
+        while os.getppid() == caller and (i := _claim(counter, len(items))) is not None:
             results.put(("record", i, read_one(items[i])))
+
+
+def _die_with_parent() -> None:
+    """Ask Linux to kill this worker when the caller dies (a SIGKILL leaves it no `finally` to
+    stop its workers); elsewhere the worker notices at its next claim (`os.getppid`)."""
+    import ctypes
+    import signal
+    import sys
+
+    if not sys.platform.startswith("linux"):
+        return
+    try:
+        libc = ctypes.CDLL(None, use_errno=True)
+        libc.prctl(PR_SET_PDEATHSIG, int(signal.SIGKILL), 0, 0, 0)
+    except (OSError, AttributeError):
+        pass
 
 
 @contextmanager

@@ -46,3 +46,16 @@ def make_dying_reader() -> object:
         os._exit(3)  # the worker dies holding the item it took
 
     return read
+
+
+def make_pid_reader(path: str) -> object:
+    """A slow reader that writes its process id where the test can find it."""
+    from jiema.atomic import write_text
+
+    write_text(path, str(os.getpid()))  # whole, or not there yet
+
+    def read(item: str) -> tuple[str, None]:
+        time.sleep(0.2)
+        return item, None
+
+    return read

@@ -86,3 +86,56 @@ def test_only_an_entry_point_cli_can_be_rebuilt_in_a_worker(tmp_path):
     assert CliRunner().invoke(given, ["probe"]).output.strip() == "None"
     default = CliRunner().invoke(with_probe(build_cli()), ["--config", str(config), "probe"])
     assert default.output.strip() == repr(EngineRecipe(config))
+
+
+def test_workers_die_with_a_killed_caller(tmp_path):
+    """A SIGKILLed caller runs no cleanup: its workers must not live on reading for nobody."""
+    import os
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    pid_file = tmp_path / "worker.pid"
+    script = (
+        "import sys, time\n"
+        f"sys.path[:0] = {sys.path!r}\n"
+        "from functools import partial\n"
+        "from batch_readers import make_pid_reader\n"
+        "from jiema.batch import read_batch\n"
+        "slow = lambda s: time.sleep(0.2) or s\n"
+        "if __name__ == '__main__':\n"
+        f"    for _ in read_batch([str(i) for i in range(1000)], slow,\n"
+        f"                        partial(make_pid_reader, {str(pid_file)!r}), 2):\n"
+        "        pass\n"
+    )
+    (tmp_path / "caller.py").write_text(script)
+    caller = subprocess.Popen([sys.executable, str(tmp_path / "caller.py")])
+    deadline = time.monotonic() + 60
+    while not pid_file.exists() and time.monotonic() < deadline:
+        time.sleep(0.05)
+    worker = int(pid_file.read_text())
+    caller.send_signal(signal.SIGKILL)
+    caller.wait()
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        try:
+            os.kill(worker, 0)
+        except ProcessLookupError:
+            break
+        _reap(worker)
+        time.sleep(0.05)
+    else:
+        os.kill(worker, signal.SIGKILL)
+        pytest.fail("the worker outlived its killed caller")
+
+
+def _reap(pid: int) -> None:
+    """Collect `pid` if it became this process's zombie child (it never is here, but a
+    subreaper test runner could make it one)."""
+    import os
+
+    try:
+        os.waitpid(pid, os.WNOHANG)
+    except ChildProcessError:
+        pass
