@@ -355,3 +355,24 @@ def test_midpoint_masks_need_one_flat_ground_and_one_ink_layer():
     assert midpoint_ink(noisy.astype(np.uint8), noisy_layers, noisy_layers.fractions()) == []
     three = layers(hist, [30, 120, 230], [80, 225])
     assert midpoint_ink(gray, three, three.fractions()) == []
+
+
+def test_a_faint_mark_the_layer_left_out_is_recovered_but_not_a_blob_or_a_speck():
+    from jiema_ocr.regions import _recover_marks
+
+    gray = np.full((30, 70), 7, np.uint8)  # light text on a dark ground, a 14 px line
+    box = (5, 8, 65, 22)
+    own = np.zeros((14, 60), bool)
+    own[1:13, 2:14] = True  # a glyph's ink, in the line's layer
+    gray[8:22, 5:65][own] = 200
+    gray[18:23, 25:28] = 120  # a faint 。 past the midpoint (103.5), hanging 1 px below the box
+    gray[19:22, 26] = 7  # (hollow)
+    gray[10:21, 35:47] = 120  # glyph-sized: not a mark
+    gray[13, 55] = 150  # a one-pixel speck
+    gray[13, 19] = 150  # touching the glyph: `_refine`'s to judge, not this pass's
+    gray[19:30, 59] = 150  # the top of the next line's glyph, cut by the box: runs on
+    got = _recover_marks(gray, box, own, 200.0, 7.0, 14, 3)
+    assert got[10:14, 20].all() and got[10:14, 22].all()  # the 。's rows inside the box
+    assert not got[2:13, 30:42].any() and not got[5, 50] and not got[5, 14]
+    assert not got[11:14, 54].any()
+    assert (got & own).sum() == own.sum()  # the line's own ink stays

@@ -102,6 +102,9 @@ class RegionOptions(BaseModel):
         1.35, ge=0, description="|ink - ground| (medians) / (their standard deviations summed)")
     refine: bool = Field(True, description="add back thin strokes nearer the ink level than "
                                            "the ground that touch the line's ink")
+    recover_marks: bool = Field(True, description="add back mark-sized pieces nearer the ink "
+                                                  "level than the ground inside the line's box "
+                                                  "that its layer left out (a faint 。 or ，)")
     min_isolation: float = Field(
         0.7, ge=0, le=1, description="share of the layer's ink in a line's box that is the line's")
     max_line_fill: float = Field(0.85, gt=0, le=1, description="median seed fill of a line")
@@ -377,6 +380,9 @@ def _lines_in_layer(gray: np.ndarray, mask: np.ndarray, layer: int, opts: Region
         core = quantile_u8(crop[own], CORE_INK_QUANTILES[0] if text_level > bg_level
                            else CORE_INK_QUANTILES[1])
         score = coverage * med * (abs(core - bg_level) / 255.0) ** 2
+        if opts.recover_marks:  # after the score: which copy of a line is kept stays as it was
+            own = _recover_marks(gray, box, own, text_level, bg_level, med,
+                                 opts.min_attach_area)
         comps = [(int(c.x0[i]), int(c.y0[i]), int(c.x1[i]), int(c.y1[i])) for i in sorted(members)]
         seed_box = (int(c.x0[g].min()), int(c.y0[g].min()), int(c.x1[g].max()),
                     int(c.y1[g].max()))
@@ -402,6 +408,53 @@ def _refine(crop: np.ndarray, own: np.ndarray, text_level: float, bg_level: floa
     touching[0] = False
     refined = touching[labels]
     return refined if refined.sum() <= REFINE_MAX_GROWTH * own.sum() else own
+
+
+#: How far a recovered mark may reach past the line's box, x line height: a comma's tail and its
+#: anti-aliased row (2 px below a 13 px line's band on the dev pages).
+MARK_OVERHANG = 0.25
+
+
+def _recover_marks(gray: np.ndarray, box: Box, own: np.ndarray, text_level: float,
+                   bg_level: float, line_h: float, min_area: int) -> np.ndarray:
+    """The line's ink (`own`, over `box` of `gray`) with the marks its layer left out: pieces
+    nearer the ink level than the ground, apart from the line's ink, no bigger than a mark
+    (`attachments`' limits), lying in the box give or take `MARK_OVERHANG` (a comma hangs a
+    pixel or two below the band; what runs on further, such as the next line's glyphs under a
+    box that reaches into them, is not a mark). At 13-18 px a comma or a hollow 。 is mostly
+    anti-aliased edge: its pixels fall in lighter layers than the text's strokes, or past the
+    band, and the glyph crops whiten whatever is not near the line's ink, so both readers
+    lost it. `line_h`: the glyphs' height (a picture in the line makes its box taller)."""
+    from scipy import ndimage
+
+    from .attachments import MARK_MAX_AREA, MARK_MAX_HEIGHT, MARK_MAX_WIDTH
+    from .crops import dilate
+
+    x0, y0, x1, y1 = box
+    pad = max(1, int(np.ceil(MARK_OVERHANG * line_h)))
+    top, bottom = max(0, y0 - pad), min(gray.shape[0], y1 + pad)
+    left, right = max(0, x0 - pad), min(gray.shape[1], x1 + pad)
+    crop = gray[top:bottom, left:right]
+    mid = (text_level + bg_level) / 2.0
+    near = crop < mid if text_level < bg_level else crop > mid
+    line_ink = np.zeros(crop.shape, dtype=bool)
+    line_ink[y0 - top:y1 - top, x0 - left:x1 - left] = own
+    labels, n = ndimage.label(near & ~dilate(line_ink), structure=np.ones((3, 3), dtype=bool))
+    if n == 0:
+        return own
+    area = np.bincount(labels.ravel(), minlength=n + 1)[1:]
+    keep = np.zeros(n + 1, dtype=bool)
+    h_pad, w_pad = crop.shape
+    more_above, more_below = top > 0, bottom < gray.shape[0]  # image beyond the padded crop
+    more_left, more_right = left > 0, right < gray.shape[1]
+    for k, (rows, cols) in enumerate(ndimage.find_objects(labels)):
+        h, w = rows.stop - rows.start, cols.stop - cols.start
+        runs_on = ((more_above and rows.start == 0) or (more_below and rows.stop == h_pad)
+                   or (more_left and cols.start == 0) or (more_right and cols.stop == w_pad))
+        keep[k + 1] = (not runs_on and min_area <= area[k] <= MARK_MAX_AREA * line_h * line_h
+                       and h <= MARK_MAX_HEIGHT * line_h and w <= MARK_MAX_WIDTH * line_h)
+    found = keep[labels][y0 - top:y1 - top, x0 - left:x1 - left]
+    return own | found
 
 
 def _why(layer: int, g: np.ndarray, c: Comps, reason: str) -> None:
