@@ -413,6 +413,12 @@ def _refine(crop: np.ndarray, own: np.ndarray, text_level: float, bg_level: floa
 #: How far a recovered mark may reach past the line's box, x line height: a comma's tail and its
 #: anti-aliased row (2 px below a 13 px line's band on the dev pages).
 MARK_OVERHANG = 0.25
+#: A recovered mark's pixels are at least this far from the ground's level to the ink's (a
+#: JPEG'd hollow 。 of a thin face peaks at half the ink's contrast). Dev renders (seeds 103, 211,
+#: 307; 60 a set), errors pages / screen / photo / lines / banners: 0.5: 492 / 73 / 121 / 5 / 27;
+#: 0.42: 431 / 74 / 124 / 6 / 28; 0.35: 409 / 74 / 124 / 8 / 27 (halos around clean glyphs
+#: become marks); none recovered: 518 / 89 / 121 / 5 / 28.
+MARK_INK_FRACTION = 0.42
 
 
 def _recover_marks(gray: np.ndarray, box: Box, own: np.ndarray, text_level: float,
@@ -435,8 +441,8 @@ def _recover_marks(gray: np.ndarray, box: Box, own: np.ndarray, text_level: floa
     top, bottom = max(0, y0 - pad), min(gray.shape[0], y1 + pad)
     left, right = max(0, x0 - pad), min(gray.shape[1], x1 + pad)
     crop = gray[top:bottom, left:right]
-    mid = (text_level + bg_level) / 2.0
-    near = crop < mid if text_level < bg_level else crop > mid
+    level = bg_level + MARK_INK_FRACTION * (text_level - bg_level)
+    near = crop < level if text_level < bg_level else crop > level
     line_ink = np.zeros(crop.shape, dtype=bool)
     line_ink[y0 - top:y1 - top, x0 - left:x1 - left] = own
     labels, n = ndimage.label(near & ~dilate(line_ink), structure=np.ones((3, 3), dtype=bool))
