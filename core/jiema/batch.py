@@ -42,16 +42,17 @@ def available_cores() -> int:
 def read_batch(
     items: Sequence[str],
     read_one: Callable[[str], Any],
-    make_reader: Callable[[], Callable[[str], Any]],
+    make_reader: Callable[[], Callable[[str], Any]] | None,
     jobs: int,
 ) -> Iterator[tuple[int, Any]]:
     """`(index, read_one(items[index]))` for every item, in input order, read by this process
-    (with `read_one`) and `jobs - 1` spawned workers (each with `make_reader()`). `read_one`
-    must not raise: turn a failed input into its result (as `jiema.output.read_all` does)."""
+    (with `read_one`) and `jobs - 1` spawned workers (each with `make_reader()`; without one,
+    this process reads alone). `read_one` must not raise: turn a failed input into its result
+    (as `jiema.output.read_all` does)."""
     if jobs < 1:
         raise ValueError(f"jobs must be at least 1, got {jobs}")
     n = len(items)
-    workers = min(jobs, n) - 1
+    workers = min(jobs, n) - 1 if make_reader is not None else 0
     if workers <= 0:
         for i, item in enumerate(items):
             yield i, read_one(item)

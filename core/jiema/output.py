@@ -105,10 +105,9 @@ def read_all(
     # disable=None: a progress bar only when stderr is a terminal
     bar = tqdm(total=len(items), file=sys.stderr,
                disable=None if progress is None else not progress, unit="input", leave=False)
-    workers = jobs if make_reader is not None else 1
-    made = partial(_made_safe, make_reader) if make_reader is not None else _no_reader
+    made = partial(_made_safe, make_reader) if make_reader is not None else None
     try:
-        for _, record in read_batch(items, partial(_read_safely, read_one), made, workers):
+        for _, record in read_batch(items, partial(_read_safely, read_one), made, jobs):
             bar.update()
             yield record
     finally:
@@ -131,10 +130,6 @@ def _made_safe(make_reader: Callable[[], Callable[[str], ReadResult]]
     from functools import partial
 
     return partial(_read_safely, make_reader())
-
-
-def _no_reader() -> Callable[[str], Record]:  # pragma: no cover - never called with one job
-    raise RuntimeError("no worker reader")
 
 
 def describe_error(exc: BaseException, file: str | None = None) -> str:
