@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 import numpy as np
 from pydantic import BaseModel, ConfigDict, Field
 
-from .attachments import attachments, reaches
+from .attachments import MARK_MAX_AREA, MARK_MAX_HEIGHT, MARK_MAX_WIDTH, attachments, reaches
 from .components import (
     Box,
     Comps,
@@ -433,8 +433,7 @@ def _recover_marks(gray: np.ndarray, box: Box, own: np.ndarray, text_level: floa
     lost it. `line_h`: the glyphs' height (a picture in the line makes its box taller)."""
     from scipy import ndimage
 
-    from .attachments import MARK_MAX_AREA, MARK_MAX_HEIGHT, MARK_MAX_WIDTH
-    from .crops import dilate
+    from .crops import dilate  # crops imports this module
 
     x0, y0, x1, y1 = box
     pad = max(1, int(np.ceil(MARK_OVERHANG * line_h)))
