@@ -247,11 +247,39 @@ def test_a_run_saved_before_the_data_option_resumes_on_the_plain_lines(
     train_lines(tmp_path / "run", opts, progress=False, stop_at=1)
     last = tmp_path / "run" / "last.json"
     state = json.loads(last.read_text(encoding="utf-8"))
-    del state["options"]["data"], state["options"]["words"]  # as an older jiema saved it
+    for key in ("data", "words", "plain_share"):  # as an older jiema saved it
+        del state["options"][key]
     last.write_text(json.dumps(state, ensure_ascii=False), encoding="utf-8")
     train_lines(tmp_path / "run", LineTrainOptions(corpus=[str(corpus)]), resume=True,
                 progress=False)
-    assert checkpoints.read_state(tmp_path / "run", "last")["options"]["data"] == "plain"
+    saved = checkpoints.read_state(tmp_path / "run", "last")["options"]
+    assert saved["data"] == "plain" and saved["plain_share"] == 0.0
+
+
+def test_the_plain_share_of_synth_lines_is_drawn_as_plain_lines(corpus: Path) -> None:
+    from jiema_ocr.cnn.line_train import (
+        LineSampler,
+        LineTrainOptions,
+        SynthLineSampler,
+        data_card,
+    )
+
+    texts, cs = ["中国人民银行今天发布数据"], default_charset()
+    mixed = SynthLineSampler(texts, cs, 2, 6, plain_share=1.0)
+    plain = LineSampler(texts, cs, 2, 6)
+    for seed in range(3):
+        rng = np.random.default_rng(seed)
+        rng.random()  # the draw that picks plain or synth
+        want, text = plain.one(rng)
+        got, label = mixed.one(np.random.default_rng(seed))
+        np.testing.assert_array_equal(got, want)
+        assert label == text
+    alone = SynthLineSampler(texts, cs, 2, 6, plain_share=0.0)
+    assert alone.plain is None
+    opts = LineTrainOptions(corpus=[str(corpus)], plain_share=0.25)
+    assert "25% of the lines plain" in data_card(opts, SynthLineSampler(
+        texts, cs, 2, 6, plain_share=0.25))["training_data"]
+    assert "plain" not in data_card(opts, alone)["training_data"]
 
 
 @needs_fonts

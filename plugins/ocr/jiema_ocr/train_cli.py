@@ -11,6 +11,8 @@ import click
 from jiema.cli import core_group
 from jiema.cli_options import corpus_option, run_folder_options, step_options
 
+from .synth_text import PLAIN_SHARE
+
 
 def register_train_commands(cli: click.Group) -> None:
     """Add the ocr training commands to the core's `train` group (called by plugin.py)."""
@@ -152,6 +154,10 @@ def train_ocr_lm_command(corpora: tuple[str, ...], out_path: str, alpha: float,
               default=("modern",), show_default=True,
               help="With --data synth: word lists mixed into the corpus text (repeatable; "
                    "jieba needs the jieba package).")
+@click.option("--plain-share", type=click.FloatRange(0, 1), default=PLAIN_SHARE,
+              show_default=True,
+              help="With --data synth: part of the lines drawn as --data plain draws them, so "
+                   "fine-tuning on synth lines keeps plain ones read.")
 @click.option("--workers", type=click.IntRange(min=0), default=0, show_default=True,
               help="Line-rendering processes (0: render in the training process); the batches "
                    "are the same for any number.")
@@ -162,8 +168,8 @@ def train_ocr_lm_command(corpora: tuple[str, ...], out_path: str, alpha: float,
 def train_ocr_line_command(corpora: tuple[str, ...], out_dir: str, resume: bool, init: str,
                            steps: int, minutes: float | None, batch_size: int, lr: float,
                            threads: int, device: str, checkpoint_minutes: float,
-                           eval_lines: int, data: str, words: tuple[str, ...], workers: int,
-                           seed: int, name: str) -> None:
+                           eval_lines: int, data: str, words: tuple[str, ...],
+                           plain_share: float, workers: int, seed: int, name: str) -> None:
     """Train the line recogniser (conv features -> CTC) on lines rendered on the fly.
 
     With --data synth (the default) lines mostly of 2-14 characters (some up to 40) are drawn
@@ -181,7 +187,8 @@ def train_ocr_line_command(corpora: tuple[str, ...], out_dir: str, resume: bool,
         corpus=list(corpora), init=None if init.lower() == "none" else init, steps=steps,
         minutes=minutes, batch_size=batch_size, lr=lr, threads=threads, device=device,
         checkpoint_minutes=checkpoint_minutes, eval_lines=eval_lines, seed=seed, name=name,
-        data=data, words=list(words), workers=workers,  # type: ignore[arg-type]
+        data=data, words=list(words), plain_share=plain_share,  # type: ignore[arg-type]
+        workers=workers,
     )
     if resume:  # only a budget given on this command line changes the saved run
         ctx = click.get_current_context()

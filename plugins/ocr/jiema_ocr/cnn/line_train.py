@@ -23,7 +23,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from ..cer import cer
 from ..charset import Charset, default_charset
 from ..line_ctc import FRAME, LineRecognizer, normalize_line
-from ..synth_text import half_width
+from ..synth_text import PLAIN_SHARE, half_width
 
 EVAL_SEED = 20261123
 HELD_OUT_EVERY = 20  # corpus line k is held out when k % 20 == 0
@@ -66,6 +66,8 @@ class LineTrainOptions(BaseModel):
         "synth", description="synth: lines like users' images (jiema_ocr.synth_lines: screen "
         "text, buttons, photos, pictures, titles; all training fonts; modern text mixed in); "
         "plain: the first recipe's 24-48 px lines in the four Debian fonts")
+    plain_share: float = Field(PLAIN_SHARE, ge=0, le=1, description="with synth data: part "
+                               "of the lines drawn as plain lines, so fine-tuning keeps them")
     words: list[WordSource] = Field(
         default_factory=lambda: list[WordSource](["modern"]),
         description="with synth data: word lists mixed into the corpus text (jieba needs the "
@@ -138,11 +140,14 @@ class SynthLineSampler(LineSampler):
     every training font (`jiema_ocr.synth_fonts`), text from `jiema_ocr.synth_text`."""
 
     def __init__(self, texts: Sequence[str], charset: Charset, lo: int = 2, hi: int = 14,
-                 height: int = 40, words: Sequence[str] = ("modern",)) -> None:
+                 height: int = 40, words: Sequence[str] = ("modern",),
+                 plain_share: float = 0.0, ascii_share: float = 0.0) -> None:
         from ..synth_fonts import training_fonts
         from ..synth_text import TextMaker
 
-        self.charset, self.height = charset, height
+        self.charset, self.height, self.plain_share = charset, height, plain_share
+        self.plain = (LineSampler(texts, charset, lo, hi, height, ascii_share)
+                      if plain_share > 0 else None)
         self.maker = TextMaker(texts, charset, words, lo, hi)
         self.fonts = training_fonts()
         if not self.fonts:
@@ -152,6 +157,8 @@ class SynthLineSampler(LineSampler):
     def one(self, rng: np.random.Generator) -> tuple[np.ndarray, str]:
         from ..synth_lines import draw_line
 
+        if self.plain is not None and rng.random() < self.plain_share:
+            return self.plain.one(rng)
         item = draw_line(self.maker, self.fonts, rng)
         return (normalize_line(item.gray, self.height, "dark" if item.dark_text else "light"),
                 item.label)
@@ -178,7 +185,8 @@ def make_sampler(opts: LineTrainOptions, texts: Sequence[str], charset: Charset)
     """The sampler `opts.data` names."""
     if opts.data == "synth":
         return SynthLineSampler(texts, charset, opts.min_chars, opts.max_chars,
-                                words=opts.words)
+                                words=opts.words, plain_share=opts.plain_share,
+                                ascii_share=opts.ascii_share)
     return LineSampler(texts, charset, opts.min_chars, opts.max_chars,
                        ascii_share=opts.ascii_share)
 
@@ -196,8 +204,14 @@ def data_card(opts: LineTrainOptions, sampler: LineSampler) -> dict[str, Any]:
 
     sources = [s for s in TEXT_SOURCES if "jieba" not in s[0] or "jieba" in opts.words]
     text = "; ".join(f"{name} ({licence})" for name, licence in sources)
+    plain = ""
+    if sampler.plain is not None:
+        from ..synth import FONT_PACKAGES
+
+        plain = (f"; {sampler.plain_share:.0%} of the lines plain 24-48 px renders in the Debian "
+                 "fonts WenQuanYi Micro Hei, WenQuanYi Zen Hei, AR PL UMing CN, AR PL UKai CN")
     return {"training_data": f"lines rendered on the fly by jiema_ocr.synth_lines in the fonts "
-                             f"{card_text(sampler.fonts)}; text: {text}",
+                             f"{card_text(sampler.fonts)}{plain}; text: {text}",
             "licence": "fonts: " + card_text(sampler.fonts) + "; text: " + ", ".join(
                 sorted({lic for _, lic in sources})),
             "debian": packages(sampler.fonts)}
@@ -281,8 +295,10 @@ def train_lines(out_dir: str | os.PathLike[str], opts: LineTrainOptions, *, resu
         # the saved options win, but a budget given explicitly (`steps`, `minutes`) extends the
         # run: its learning-rate schedule stretches over the new budget
         budget = {k: getattr(opts, k) for k in ("steps", "minutes") if k in opts.model_fields_set}
-        # a run saved before `data` existed trained on the plain lines: it goes on with them
-        opts = LineTrainOptions.model_validate({"data": "plain", **state["options"], **budget,
+        # a run saved before `data` existed trained on the plain lines, and one saved before
+        # `plain_share` on synth lines alone: each goes on as it was
+        opts = LineTrainOptions.model_validate({"data": "plain", "plain_share": 0.0,
+                                                **state["options"], **budget,
                                                 "device": opts.device, "threads": opts.threads,
                                                 "workers": opts.workers})
     out.mkdir(parents=True, exist_ok=True)
