@@ -376,3 +376,32 @@ def test_a_faint_mark_the_layer_left_out_is_recovered_but_not_a_blob_or_a_speck(
     assert not got[2:13, 30:42].any() and not got[5, 50] and not got[5, 14]
     assert not got[11:14, 54].any()
     assert (got & own).sum() == own.sum()  # the line's own ink stays
+
+
+def _units_of(mask):
+    from jiema_ocr.components import label_components
+    from jiema_ocr.line_linking import _stacked_units
+
+    _, c = label_components(mask)
+    seeds = np.arange(len(c.area))
+    x0, y0, x1, y1 = _stacked_units(c, seeds)
+    own = list(zip(c.x0.tolist(), c.y0.tolist(), c.x1.tolist(), c.y1.tolist(), strict=True))
+    return own, list(zip(x0.tolist(), y0.tolist(), x1.tolist(), y1.tolist(), strict=True))
+
+
+def test_a_flat_top_over_a_taller_part_links_as_one_glyph():
+    # 爱 and 亲 in a bold sign face: a flat top standing apart over a taller bottom; neither
+    # part alone has the glyph's height, so a line of such glyphs lost its tops
+    mask = np.zeros((120, 200), dtype=bool)
+    for left in (0, 100):
+        mask[5:35, left + 2:left + 82] = True  # the flat top
+        mask[38:110, left:left + 84] = True  # the taller bottom, 3 px below it
+    own, units = _units_of(mask)
+    for box, unit in zip(own, units, strict=True):
+        assert unit[1] == 5 and unit[3] == 110, (box, unit)
+    # a flat bar far above (another line's 一) is not taken in: the gap is too wide
+    mask = np.zeros((120, 100), dtype=bool)
+    mask[0:8, 2:82] = True
+    mask[40:110, 0:84] = True
+    own, units = _units_of(mask)
+    assert units == own

@@ -18,7 +18,7 @@ if TYPE_CHECKING:
 # lines and banners; no per-value error counts were recorded.
 BRIDGE_MAX_HEIGHT = 0.6  # a bridge (a small mark between seeds) is at most this x a seed's height
 FLAT_SEED_ASPECT = 0.75  # a seed lower than this x its width is flat (half of 会, 条, 吕)
-STACK_SHARED_WIDTH = 0.6  # two flat seeds stacked share this x the narrower one's width ...
+STACK_SHARED_WIDTH = 0.6  # a flat seed and one stacked on it share this x the narrower width ...
 STACK_MAX_GAP = 0.25  # ... are at most this x the higher one's height apart ...
 STACK_ASPECT = (0.7, 1.3)  # ... and together make a box about square (height / width)
 GROUP_OVERLAP_AREA = 0.3  # groups sharing this x the smaller box's area lie over each other
@@ -92,28 +92,31 @@ def _rows_sharing_pairs(y0: np.ndarray, y1: np.ndarray) -> tuple[np.ndarray, np.
 
 def _stacked_units(c: Comps, seeds: np.ndarray
                    ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-    """Per seed, the box it links by: its own, or with the flat seed stacked right above or
-    below it when the two make one square glyph (the halves of 会, 条, 吕). Alone, either
-    half is too low to link to the full-height glyphs beside it."""
+    """Per seed, the box it links by: its own, or with the seed stacked right above or below it
+    when one of the two is flat and together they make one square glyph (the halves of 会, 条,
+    吕; 爱 and 亲 in a bold sign face, whose flat tops stand apart from taller bottoms). Alone,
+    either part is too low to link to the full-height glyphs beside it, and where every glyph
+    of a line is split the bottoms alone set its band, cutting the tops off."""
     x0, y0, x1, y1 = (a[seeds].copy() for a in (c.x0, c.y0, c.x1, c.y1))
     w, h = x1 - x0, y1 - y0
     flat = np.flatnonzero(h < FLAT_SEED_ASPECT * w)
-    if len(flat) < 2:
+    if len(flat) == 0 or len(seeds) < 2:
         return x0, y0, x1, y1
+    ox0, oy0, ox1, oy1 = x0.copy(), y0.copy(), x1.copy(), y1.copy()
     fx0, fy0, fx1, fy1, fw, fh = x0[flat], y0[flat], x1[flat], y1[flat], w[flat], h[flat]
-    shared = np.minimum(fx1[:, None], fx1[None, :]) - np.maximum(fx0[:, None], fx0[None, :])
-    gap = np.maximum(fy0[None, :] - fy1[:, None], fy0[:, None] - fy1[None, :])
-    ux0 = np.minimum(fx0[:, None], fx0[None, :])
-    ux1 = np.maximum(fx1[:, None], fx1[None, :])
-    uy0 = np.minimum(fy0[:, None], fy0[None, :])
-    uy1 = np.maximum(fy1[:, None], fy1[None, :])
-    pair = ((shared >= STACK_SHARED_WIDTH * np.minimum(fw[:, None], fw[None, :]))
-            & (gap <= STACK_MAX_GAP * np.maximum(fh[:, None], fh[None, :]))
+    shared = np.minimum(fx1[:, None], ox1[None, :]) - np.maximum(fx0[:, None], ox0[None, :])
+    gap = np.maximum(oy0[None, :] - fy1[:, None], fy0[:, None] - oy1[None, :])
+    ux0 = np.minimum(fx0[:, None], ox0[None, :])
+    ux1 = np.maximum(fx1[:, None], ox1[None, :])
+    uy0 = np.minimum(fy0[:, None], oy0[None, :])
+    uy1 = np.maximum(fy1[:, None], oy1[None, :])
+    pair = ((shared >= STACK_SHARED_WIDTH * np.minimum(fw[:, None], w[None, :]))
+            & (gap <= STACK_MAX_GAP * np.maximum(fh[:, None], h[None, :]))
             & (uy1 - uy0 <= STACK_ASPECT[1] * (ux1 - ux0))
             & (uy1 - uy0 >= STACK_ASPECT[0] * (ux1 - ux0)))
-    np.fill_diagonal(pair, False)
-    for a, b in zip(*np.nonzero(np.triu(pair, 1)), strict=True):
-        for k in (flat[a], flat[b]):
+    pair[np.arange(len(flat)), flat] = False
+    for a, b in zip(*np.nonzero(pair), strict=True):
+        for k in (flat[a], b):
             x0[k], y0[k] = min(x0[k], ux0[a, b]), min(y0[k], uy0[a, b])
             x1[k], y1[k] = max(x1[k], ux1[a, b]), max(y1[k], uy1[a, b])
     return x0, y0, x1, y1
