@@ -464,6 +464,13 @@ def test_unsure_glyphs_at_the_ends_of_a_line_are_left_out():
     assert kept_boxes == boxes[1:4] and kept == cands[1:4]  # the unsure ， inside stays
     assert trim_unsure_ends(boxes, cands, 0.0) == (boxes, cands)
     assert trim_unsure_ends(boxes[:1], cands[:1], 0.15) == ([], [])
+    # the other reader's text vouches for an end glyph with its end character as a candidate
+    end = [*cands[:4], [("浣", 0.10), ("皖", 0.06), ("完", 0.05)]]
+    assert trim_unsure_ends(boxes, end, 0.15, ("过", "完"))[1] == end[1:]
+    assert trim_unsure_ends(boxes, end, 0.15, ("i", "完"))[1] == end  # both ends vouched for
+    assert trim_unsure_ends(boxes, end, 0.15, ("i", ""))[1] == end[:4]
+    assert trim_unsure_ends(boxes, end, 0.15, ("", "了"))[1] == end[1:4]  # 了 is not one
+    assert trim_unsure_ends([], [], 0.15, ("过", "完")) == ([], [])
     with pytest.raises(ValidationError):
         OcrOptions(edge_glyph_confidence=1.5)
 
@@ -511,6 +518,7 @@ def test_a_dot_mark_too_big_for_one_at_a_line_end_is_left_out():
     assert without_oversized_edge_dots(boxes, cands, None, 0.15) == (boxes, cands)
     big_end = boxes[:5] + [(170, 0, 206, 36)]
     assert without_oversized_edge_dots(big_end, cands, band, 0.15)[0] == boxes[2:5]
+    assert without_oversized_edge_dots(boxes, cands, band, 0.15, ("/", ""))[0] == boxes
 
 
 def test_zeros_between_letters_are_the_letter_o():

@@ -237,20 +237,23 @@ class OcrReader:
         if opts.text_rules:
             boxes, cands = paired_quotes(boxes, cands, graph.em)
             boxes, cands = without_oversized_edge_dots(boxes, cands, band,
-                                                        opts.edge_glyph_confidence)
+                                                        opts.edge_glyph_confidence,
+                                                        end_chars(other_reading))
         return boxes, cands
 
     def read_line(self, analysis: Analysis, line: TextLine,
                   timings: dict[str, float] | None = None, other_reading: str | None = None
                   ) -> LineResult | None:
         boxes, cands = self.cut(analysis, line, timings, other_reading)
-        return self.decode_line(analysis, line, boxes, cands, timings)
+        return self.decode_line(analysis, line, boxes, cands, timings, other_reading)
 
     def decode_line(self, analysis: Analysis, line: TextLine, boxes: list[Box],
-                    cands: Candidates, timings: dict[str, float] | None = None
-                    ) -> LineResult | None:
-        """The text of a cut line (None when it does not look like text)."""
-        boxes, cands = trim_unsure_ends(boxes, cands, self.options.edge_glyph_confidence)
+                    cands: Candidates, timings: dict[str, float] | None = None,
+                    other_reading: str | None = None) -> LineResult | None:
+        """The text of a cut line (None when it does not look like text); `other_reading`
+        vouches for unsure end glyphs (`text_rules.trim_unsure_ends`)."""
+        boxes, cands = trim_unsure_ends(boxes, cands, self.options.edge_glyph_confidence,
+                                        end_chars(other_reading))
         if not boxes:
             return None
         best = [c[0][1] if c else 0.0 for c in cands]
@@ -274,6 +277,12 @@ class OcrReader:
         em = max(line.height, 1.0) * self.options.cutting.em_per_height
         text = with_spaces(glyphs, em / s, self.options.space_gap)
         return LineResult(_scaled(line.box, s), text, float(np.mean(confs)), glyphs)
+
+
+def end_chars(reading: str | None) -> tuple[str, str]:
+    """The first and last characters of another reader's text of a line (spaces ignored)."""
+    text = (reading or "").replace(" ", "")
+    return (text[0], text[-1]) if text else ("", "")
 
 
 def agreeing_glyphs(chars: list[str], other: str) -> set[int]:
