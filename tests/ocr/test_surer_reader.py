@@ -43,6 +43,17 @@ def test_where_the_readings_differ_the_span_its_reader_is_surer_of_wins() -> Non
         == "李鹏朱"
 
 
+def test_an_ascii_sign_only_the_cut_reader_saw_at_a_line_end_must_be_surer() -> None:
+    whole = _line("生活馆", 0.9)
+    # a shop sign's shadow read as ' after the last glyph: unsure enough to go at an end ...
+    assert merged_reading(_line("生活馆'", [1.0, 1.0, 0.73, 0.46]), whole).text == "生活馆"
+    assert merged_reading(_line(".生活馆", [0.5, 1.0, 1.0, 0.73]), whole).text == "生活馆"
+    # ... but kept when sure, inside the line, or when it is a hanzi
+    assert merged_reading(_line("生活馆'", [1.0, 1.0, 0.73, 0.7]), whole).text == "生活馆'"
+    assert merged_reading(_line("生活-馆", [1.0, 1.0, 0.46, 0.73]), whole).text == "生活-馆"
+    assert merged_reading(_line("生活馆店", [1.0, 1.0, 0.73, 0.46]), whole).text == "生活馆店"
+
+
 def test_a_reading_the_merge_equals_comes_back_as_it_is_and_a_tie_keeps_the_cut_span() -> None:
     cut, whole = _line("电柳", 0.6), _line("电视", 0.9)
     assert merged_reading(_line("电视", 0.95), whole).text == "电视"
