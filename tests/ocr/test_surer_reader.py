@@ -79,7 +79,7 @@ class _Stub:
     def __init__(self, texts: list[str | None], confidences: list[float]) -> None:
         self.texts, self.confidences = texts, confidences
         self.options = SimpleNamespace(cutting=SimpleNamespace(em_per_height=1.0),
-                                       space_gap=0.5)
+                                       space_gap=0.5, text_rules=True)
         self.stages = None
         self.dropped: list[str] = []
         self.hints: list[str | None] = []
@@ -107,6 +107,23 @@ def test_each_line_is_chosen_on_its_own_and_the_odd_line_filter_runs_once() -> N
     assert "recognise" in result.timings
     # the line recogniser reads first: the cut reader hears its text (to skip re-cutting)
     assert cut.hints == ["北亰", "电视", "天津", None]
+
+
+def test_a_lone_bar_between_hanzi_in_the_merged_reading_is_yi() -> None:
+    from jiema_ocr.text_rules import lone_bars_as_one
+
+    assert lone_bars_as_one(list("这-制度—项")) == [1, 4]
+    assert lone_bars_as_one(list("地——挪威")) == []  # a doubled dash
+    assert lone_bars_as_one(list("—项-8")) == []  # at the start, before a digit
+    cut = _Stub(["这-制度", "这一制度", "地——挪威"], [0.9, 0.2, 0.9])
+    whole = _Stub(["这－制度", "这－制度", "地——挪威"], [0.2, 0.9, 0.2])
+    reader = SurerReader(cut, whole)
+    analysis = SimpleNamespace(lines=[0, 1, 2], gray=np.zeros((4, 4), np.uint8),
+                               in_input=lambda result: result)
+    assert [ln.text for ln in reader.read_analysis(analysis).lines] == [
+        "这一制度", "这一制度", "地——挪威"]
+    cut.options.text_rules = False
+    assert reader.read_analysis(analysis).lines[0].text == "这-制度"
 
 
 def test_the_config_and_the_cli_choose_the_surer_reader(tmp_path) -> None:

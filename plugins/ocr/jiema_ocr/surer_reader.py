@@ -31,12 +31,14 @@ from __future__ import annotations
 import difflib
 import time
 import unicodedata
+from dataclasses import replace
 from typing import Any
 
 import numpy as np
 
 from .analysis import analyse
 from .results import GlyphResult, LineResult, OcrResult, line_of
+from .text_rules import lone_bars_as_one
 
 ALONE_CUT_KEEP = 0.3  # mean confidence above which glyphs only the cut reader saw are kept: the
 # line recogniser drops characters far more often than cutting invents them (dev renders, 0.3-0.7)
@@ -85,6 +87,8 @@ class SurerReader:
             em = ((cut.box[3] - cut.box[1]) * self.options.cutting.em_per_height
                   if cut is not None else 0.0)
             merged = merged_reading(cut, whole, em, self.options.space_gap)
+            if merged is not None and self.options.text_rules:
+                merged = _bars_as_one(merged, em, self.options.space_gap)
             if merged is not None:
                 out.append(merged)
         return analysis.in_input(OcrResult(self.cut_reader.drop_odd_lines(out), timings))
@@ -125,6 +129,19 @@ def merged_reading(cut: LineResult | None, whole: LineResult | None, em: float =
     if glyphs == b:
         return whole
     return line_of(glyphs, em, space_gap) if glyphs else None
+
+
+def _bars_as_one(line: LineResult, em: float, space_gap: float) -> LineResult:
+    """The line with each lone bar between two hanzi read as 一 (`text_rules.lone_bars_as_one`):
+    dev renders (seeds 103, 211, 307, 60 a set) 621 -> 610 errors in all, pages 404 -> 395,
+    photo 124 -> 122, the rest equal."""
+    bars = lone_bars_as_one([g.char for g in line.glyphs])
+    if not bars:
+        return line
+    glyphs = list(line.glyphs)
+    for k in bars:
+        glyphs[k] = replace(glyphs[k], char="一")
+    return line_of(glyphs, em, space_gap)
 
 
 def _is_mark(ch: str) -> bool:

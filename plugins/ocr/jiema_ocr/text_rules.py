@@ -41,6 +41,17 @@ def lone_dashes_as_one(text: str, cands: Candidates) -> str:
     return "".join(out)
 
 
+LONE_BARS = frozenset("—-－")  # dash, hyphen and full-width hyphen, all read where 一 is printed
+
+
+def lone_bars_as_one(chars: Sequence[str]) -> list[int]:
+    """Indices of the bars (—, -, －) read between two hanzi, one bar alone: each is 一 (see
+    `lone_dashes_as_one`). For a merged reading, whose glyphs come from either reader: the line
+    recogniser reads 一 as a bar too, and its candidates need not hold 一 (这-制度, —项)."""
+    return [k for k in range(1, len(chars) - 1)
+            if chars[k] in LONE_BARS and _is_hanzi(chars[k - 1]) and _is_hanzi(chars[k + 1])]
+
+
 def minus_before_digits(text: str, cands: Candidates) -> str:
     """The text with a lone — or 一 right before a digit turned back into the minus sign the
     classifier read best (晴－8℃): the bigram LM prefers the common — there. A dash read best
