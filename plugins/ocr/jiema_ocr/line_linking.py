@@ -99,9 +99,26 @@ def _stacked_units(c: Comps, seeds: np.ndarray
     of a line is split the bottoms alone set its band, cutting the tops off."""
     x0, y0, x1, y1 = (a[seeds].copy() for a in (c.x0, c.y0, c.x1, c.y1))
     w, h = x1 - x0, y1 - y0
-    flat = np.flatnonzero(h < FLAT_SEED_ASPECT * w)
-    if len(flat) == 0 or len(seeds) < 2:
+    flat = h < FLAT_SEED_ASPECT * w
+    if not flat.any() or len(seeds) < 2:
         return x0, y0, x1, y1
+    # only boxes sharing columns can stack: pairs from a sweep over x, not every flat x seed
+    i, j = _rows_sharing_pairs(x0, x1)
+    keep = flat[i] | flat[j]
+    i, j = i[keep], j[keep]
+    shared = np.minimum(x1[i], x1[j]) - np.maximum(x0[i], x0[j])
+    gap = np.maximum(y0[j] - y1[i], y0[i] - y1[j])
+    ux0, ux1 = np.minimum(x0[i], x0[j]), np.maximum(x1[i], x1[j])
+    uy0, uy1 = np.minimum(y0[i], y0[j]), np.maximum(y1[i], y1[j])
+    pair = ((shared >= STACK_SHARED_WIDTH * np.minimum(w[i], w[j]))
+            & (gap <= STACK_MAX_GAP * np.maximum(h[i], h[j]))
+            & (uy1 - uy0 <= STACK_ASPECT[1] * (ux1 - ux0))
+            & (uy1 - uy0 >= STACK_ASPECT[0] * (ux1 - ux0)))
+    for k in np.flatnonzero(pair):
+        for m in (i[k], j[k]):
+            x0[m], y0[m] = min(x0[m], ux0[k]), min(y0[m], uy0[k])
+            x1[m], y1[m] = max(x1[m], ux1[k]), max(y1[m], uy1[k])
+    return x0, y0, x1, y1
     ox0, oy0, ox1, oy1 = x0.copy(), y0.copy(), x1.copy(), y1.copy()
     fx0, fy0, fx1, fy1, fw, fh = x0[flat], y0[flat], x1[flat], y1[flat], w[flat], h[flat]
     shared = np.minimum(fx1[:, None], ox1[None, :]) - np.maximum(fx0[:, None], ox0[None, :])
