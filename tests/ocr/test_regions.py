@@ -405,3 +405,22 @@ def test_a_flat_top_over_a_taller_part_links_as_one_glyph():
     mask[40:110, 0:84] = True
     own, units = _units_of(mask)
     assert units == own
+
+
+@needs_fonts
+def test_text_the_colour_of_the_page_on_a_panel_is_found():
+    # white text on a blue button on a white page: the text shares the ground's layer
+    from PIL import Image, ImageDraw, ImageFont
+
+    page = Image.new("RGB", (600, 300), "white")
+    draw = ImageDraw.Draw(page)
+    draw.rectangle((150, 110, 450, 170), fill=(30, 90, 200))
+    font = ImageFont.truetype(FONTS[0].path, 32, index=FONTS[0].index)
+    draw.text((200, 122), "立即购买会员", font=font, fill="white")
+    image = np.asarray(page)
+    ink = np.argwhere((image[110:170, 150:450] > 200).all(axis=2))
+    want = (150 + ink[:, 1].min(), 110 + ink[:, 0].min(), 151 + ink[:, 1].max(),
+            111 + ink[:, 0].max())
+    lines, scale = _lines(image)
+    assert any(_iou(_box_in_input(ln.box, scale), want) > 0.7 for ln in lines)
+    assert not _lines(image, RegionOptions(ground_lines=False))[0]

@@ -93,7 +93,7 @@ class RegionOptions(BaseModel):
 
     min_height: int = Field(6, ge=1, description="smallest seed height, px")
     max_layer_fraction: float = Field(0.6, gt=0, le=1, description="layers holding more of the "
-                                                                  "pixels are ground, skipped")
+                                                                  "pixels are ground")
     min_line_height: int = Field(12, ge=1, description="smallest line height, px (after the "
                                                        "upscale of small images)")
     max_height_fraction: float = Field(0.97, gt=0, le=1)
@@ -129,6 +129,10 @@ class RegionOptions(BaseModel):
         True, description="also look for lines in runs of adjacent layers ending at the far end "
                           "from the ground (thin anti-aliased strokes spread one text colour "
                           "over several layers)")
+    ground_lines: bool = Field(
+        True, description="also look for lines in the ground layers, among the islands of the "
+                          "ground's colour that panels hold (white text on a blue button on a "
+                          "white page, purple text on a white box on a purple page)")
     midpoint_pass: bool = Field(
         True, description="with one flat ground and one ink layer, also look for lines in the "
                           "pixels past points between the two levels (small light text on a "
@@ -170,10 +174,9 @@ def find_lines(gray: np.ndarray, layers: Layers, options: RegionOptions | None =
         return []
     fractions = layers.fractions()
     for k in range(layers.count):
-        if fractions[k] > opts.max_layer_fraction:
-            continue  # the ground: text never covers most of an image
-        mask = layer_of == k
-        candidates.extend(_lines_in_layer(gray, mask, k, opts))
+        if fractions[k] > opts.max_layer_fraction and not opts.ground_lines:
+            continue  # text never covers most of an image, but it may share the ground's colour
+        candidates.extend(_lines_in_layer(gray, layer_of == k, k, opts))
     if opts.layer_runs:
         for lo, hi in layer_runs(fractions, opts.max_layer_fraction):
             mask = (layer_of >= lo) & (layer_of <= hi)
