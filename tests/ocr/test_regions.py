@@ -424,3 +424,30 @@ def test_text_the_colour_of_the_page_on_a_panel_is_found():
     lines, scale = _lines(image)
     assert any(_iou(_box_in_input(ln.box, scale), want) > 0.7 for ln in lines)
     assert not _lines(image, RegionOptions(ground_lines=False))[0]
+
+
+@needs_fonts
+def test_an_outlined_title_keeps_its_fill_and_its_outline_as_rival_copies():
+    # dark fill in a light outline on a picture ground: the outline (light on the dark fill)
+    # scores above the fill, and only reading tells which is the text
+    from jiema_ocr.pipeline import default_reader
+    from jiema_ocr.synth_lines import render_training_line
+
+    title = render_training_line("区块链选", _font("wqy-microhei"), 26, "title")
+    assert title.dark_text
+    lines, _ = _lines(title.image)
+    assert len(lines) == 1 and lines[0].light_text  # the outline won
+    assert [c.light_text for c in lines[0].copies()] == [True, False]
+    assert lines[0].rival is not None and lines[0].rival.rival is None
+    assert default_reader().read(title.image).text == "区块链选"
+    plain = render_line("区块链选", _font("wqy-microhei"), 48, dark_text=True, seed=1)
+    assert all(ln.rival is None for ln in _lines(plain.image)[0])
+
+
+def test_a_reader_keeps_the_surer_reading_of_a_lines_copies():
+    from jiema_ocr.results import LineResult, copies_to_read, surest
+
+    a, b = LineResult((0, 0, 1, 1), "区块链", 0.4), LineResult((0, 0, 1, 1), "区块链选", 0.9)
+    assert surest([a, None, b]) is b and surest([b, a]) is b and surest([None]) is None
+    assert surest([a, LineResult((0, 0, 1, 1), "x", 0.4)]) is a  # a tie keeps the first
+    assert copies_to_read("a line from another stage") == ["a line from another stage"]

@@ -290,12 +290,13 @@ class LineCTCReader:
     def read_analysis(self, analysis: Any, timings: dict[str, float] | None = None) -> Any:
         import time
 
-        from .results import OcrResult
+        from .results import OcrResult, copies_to_read, surest
 
         timings = {} if timings is None else timings
         t0 = time.perf_counter()
-        lines = [r for r in (self.read_line(analysis, ln) for ln in analysis.lines)
-                 if r is not None]
+
+        lines = [r for r in (surest(self.read_line(analysis, c) for c in copies_to_read(ln))
+                             for ln in analysis.lines) if r is not None]
         timings["recognise"] = timings.get("recognise", 0.0) + time.perf_counter() - t0
         return analysis.in_input(OcrResult(lines, timings))
 

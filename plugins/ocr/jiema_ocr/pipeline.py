@@ -43,7 +43,9 @@ from .results import (
     GlyphResult,
     LineResult,
     OcrResult,
+    copies_to_read,
     line_of,
+    surest,
     with_spaces,
 )
 from .text_rules import (
@@ -99,7 +101,7 @@ class OcrReader:
         timings = {} if timings is None else timings
         out = []
         for line in analysis.lines:
-            result = self.read_line(analysis, line, timings)
+            result = surest(self.read_line(analysis, c, timings) for c in copies_to_read(line))
             if result is not None:
                 out.append(result)
         return analysis.in_input(OcrResult(self.drop_odd_lines(out), timings))

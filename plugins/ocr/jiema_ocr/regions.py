@@ -157,6 +157,14 @@ class TextLine:
     score: float = 0.0
     components: list[Box] = field(default_factory=list)
     core: Box | None = None  # the box of the seeds alone, without the marks attached to them
+    # the same line found in the other polarity, scoring nearly as well: an outlined title's
+    # fill and outline, the one dark on light, the other light on dark (`_dedupe`)
+    rival: TextLine | None = None
+
+    def copies(self) -> list[TextLine]:
+        """The line, and its rival where it has one: a reader reads both and keeps the reading
+        it is surer of (`results.surest`)."""
+        return [self] if self.rival is None else [self, self.rival]
 
     @property
     def light_text(self) -> bool:
@@ -504,10 +512,19 @@ def _lone_glyph_ok(h: int, w: int, fill: float, H: int, W: int) -> bool:
 
 
 
+RIVAL_OVERLAP = 0.6  # a copy of the other polarity sharing this x the smaller box ...
+RIVAL_SCORE = 0.5  # ... scoring at least this x the kept copy is its rival: outlined titles
+# (`synth_lines` title style, 30 lines on each of two seeds) 39.3 -> 24.8% and 37.4 -> 24.0%
+# CER; dev renders and `ocr_real_dev` unchanged
+
+
 def _dedupe(lines: list[TextLine], opts: RegionOptions) -> list[TextLine]:
     """The best-scoring copy of each line. A row of text that overlaps a better "line" only
     where that one took in things beyond its seeds (a picture reaching into the text beside
-    it) is kept, and the picture is cut back to its own side."""
+    it) is kept, and the picture is cut back to its own side. Each kept line takes the
+    best-scoring copy of the other polarity as its `rival`: an outlined title's outline
+    (light on the dark fill) scores above its fill, and which reads as text only reading
+    tells."""
     kept: list[TextLine] = []
     for line in sorted(lines, key=lambda ln: -ln.score):
         limit = opts.dedupe_overlap
@@ -518,6 +535,12 @@ def _dedupe(lines: list[TextLine], opts: RegionOptions) -> list[TextLine]:
             for k, side in cuts:
                 _cut_back(k, line.box, side)
             kept.append(line)
+    for line in kept:
+        rivals = [r for r in lines if r.light_text != line.light_text
+                  and r.score >= RIVAL_SCORE * line.score
+                  and box_overlap(r.box, line.box)
+                  > RIVAL_OVERLAP * min(box_area(r.box), box_area(line.box))]
+        line.rival = max(rivals, key=lambda r: r.score) if rivals else None
     return kept
 
 

@@ -6,7 +6,7 @@ the glyph-cutting machinery.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field, replace
 from typing import Any
 
@@ -89,3 +89,20 @@ def moved(result: OcrResult, move: Callable[[Box], Box]) -> OcrResult:
                      glyphs=[replace(g, box=move(g.box)) for g in line.glyphs])
              for line in result.lines]
     return OcrResult(lines, result.timings)
+
+
+def copies_to_read(line: Any) -> list[Any]:
+    """A found line's copies to read (`regions.TextLine.copies`); a line from another stage
+    that has none is read alone."""
+    copies = getattr(line, "copies", None)
+    return copies() if callable(copies) else [line]
+
+
+def surest(readings: Iterable[LineResult | None]) -> LineResult | None:
+    """The reading of highest mean confidence (the first on a tie), None when there is none:
+    how a reader chooses between the copies of one line (`regions.TextLine.copies`)."""
+    best: LineResult | None = None
+    for reading in readings:
+        if reading is not None and (best is None or reading.confidence > best.confidence):
+            best = reading
+    return best

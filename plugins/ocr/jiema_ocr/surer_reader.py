@@ -37,7 +37,7 @@ from typing import Any
 import numpy as np
 
 from .analysis import analyse
-from .results import GlyphResult, LineResult, OcrResult, line_of
+from .results import GlyphResult, LineResult, OcrResult, copies_to_read, line_of, surest
 from .text_rules import lone_bars_as_one
 
 ALONE_CUT_KEEP = 0.3  # mean confidence above which glyphs only the cut reader saw are kept: the
@@ -79,19 +79,25 @@ class SurerReader:
         timings = {} if timings is None else timings
         out = []
         for line in analysis.lines:
-            t0 = time.perf_counter()
-            whole = self.line_reader.read_line(analysis, line)
-            timings["recognise"] = timings.get("recognise", 0.0) + time.perf_counter() - t0
-            cut = self.cut_reader.read_line(analysis, line, timings,
-                                            whole.text if whole is not None else None)
-            em = ((cut.box[3] - cut.box[1]) * self.options.cutting.em_per_height
-                  if cut is not None else 0.0)
-            merged = merged_reading(cut, whole, em, self.options.space_gap)
-            if merged is not None and self.options.text_rules:
-                merged = _bars_as_one(merged, em, self.options.space_gap)
+            merged = surest(self._read_line(analysis, c, timings) for c in copies_to_read(line))
             if merged is not None:
                 out.append(merged)
         return analysis.in_input(OcrResult(self.cut_reader.drop_odd_lines(out), timings))
+
+    def _read_line(self, analysis: Any, line: Any, timings: dict[str, float]
+                   ) -> LineResult | None:
+        """One line read both ways and merged."""
+        t0 = time.perf_counter()
+        whole = self.line_reader.read_line(analysis, line)
+        timings["recognise"] = timings.get("recognise", 0.0) + time.perf_counter() - t0
+        cut = self.cut_reader.read_line(analysis, line, timings,
+                                        whole.text if whole is not None else None)
+        em = ((cut.box[3] - cut.box[1]) * self.options.cutting.em_per_height
+              if cut is not None else 0.0)
+        merged = merged_reading(cut, whole, em, self.options.space_gap)
+        if merged is not None and self.options.text_rules:
+            merged = _bars_as_one(merged, em, self.options.space_gap)
+        return merged
 
 
 def merged_reading(cut: LineResult | None, whole: LineResult | None, em: float = 0.0,
