@@ -701,3 +701,26 @@ def test_agreeing_glyphs_are_the_aligned_equal_characters():
     assert agreeing_glyphs(list("ab c"), "a bc") == {0, 1, 3}  # spaces in the other ignored
     assert agreeing_glyphs(["亻", "匕", "改"], "化改") == {2}
     assert agreeing_glyphs([], "电视") == set()
+
+
+def test_pieces_of_lines_lower_than_a_sure_line_do_not_keep_the_flattened_pass_out():
+    # an unflattened page of 12 px text: 10-11 px pieces of its lines, more of them than lines
+    from jiema_ocr.analysis import SURE_LINE_HEIGHT
+    from jiema_ocr.pipeline import Stages, analyse
+    from jiema_ocr.regions import TextLine
+
+    def line(x0, x1, y0, height):
+        return TextLine((x0, y0, x1, y0 + height), 1, np.ones((height, x1 - x0), bool),
+                        float(height), 20.0, 200.0, components=[(0, 0, 1, 1)] * 2)
+
+    low = SURE_LINE_HEIGHT - 1
+    plain, flat = np.full((85, 500), 1, np.uint8), np.full((85, 500), 2, np.uint8)
+    found = {1: [line(100, 360, 15, low), line(30, 100, 38, low), line(200, 300, 38, low)],
+             2: [line(17, 365, 15, low + 1), line(24, 301, 38, low + 1)]}
+    stages = Stages(lambda rgb: (plain, 1), lambda gray: None,
+                    lambda gray, layers: found[int(gray[0, 0])], lambda mask: None,
+                    retry=lambda rgb: (flat, 1))
+    image = np.zeros((85, 500, 3), np.uint8)
+    assert [ln.box[0] for ln in analyse(image, OcrOptions(), stages=stages).lines] == [17, 24]
+    found[2] = []  # nothing surer on the flattened ground: the pieces are what there is
+    assert len(analyse(image, OcrOptions(), stages=stages).lines) == 3

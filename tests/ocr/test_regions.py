@@ -451,3 +451,19 @@ def test_a_reader_keeps_the_surer_reading_of_a_lines_copies():
     assert surest([a, None, b]) is b and surest([b, a]) is b and surest([None]) is None
     assert surest([a, LineResult((0, 0, 1, 1), "x", 0.4)]) is a  # a tie keeps the first
     assert copies_to_read("a line from another stage") == ["a line from another stage"]
+
+
+@needs_fonts
+def test_small_ui_text_in_a_large_screenshot_is_found():
+    # 12 px text in an image too tall to be upscaled: its glyphs' ink is 10-11 px high
+    from PIL import Image, ImageDraw, ImageFont
+
+    page = Image.new("RGB", (700, 300), "white")
+    font = ImageFont.truetype(_font("wqy-microhei").path, 12)
+    ImageDraw.Draw(page).text((20, 140), "设置账号与安全隐私通用关于手机", font=font, fill="black")
+    image = np.asarray(page)
+    rows = np.flatnonzero((image < 128).any(axis=(1, 2)))
+    assert rows[-1] + 1 - rows[0] < 12
+    lines, _ = _lines(image)
+    assert len(lines) == 1 and lines[0].box[1] <= rows[0] and lines[0].box[3] >= rows[-1]
+    assert not _lines(image, RegionOptions(min_line_height=12))[0]

@@ -31,6 +31,9 @@ PAGE_LINES = 6
 EDGE_SLACK_PX = 2  # a line covers another whose ends it misses by at most this, px
 SPECK_HEIGHT = 0.5  # lines under this x the tallest are specks, not lines to cover
 SAME_ROW_OVERLAP = 0.5  # boxes sharing over this x the lower one's height share a row
+# lines lower than this (px, after the upscale) do not settle whether to try the flattened
+# image: an unflattened page of 12 px text yields 10-11 px pieces of its lines
+SURE_LINE_HEIGHT = 12
 
 
 @dataclass
@@ -159,19 +162,21 @@ def analyse(source: ImageSource, options: OcrOptions | None = None,
     layers = st.layers(gray)
     t2 = time.perf_counter()
     lines = st.lines(gray, layers)
+    sure = _sure_lines(lines)
     # a gradient ground can hide all the text, the lines in part of the image, or part of a
     # line (the glyphs at one end sit in another layer than the rest)
-    more = bool(lines) and opts.flatten_more and _room_for_more(lines, gray.shape[0])
+    more = bool(sure) and opts.flatten_more and _room_for_more(sure, gray.shape[0])
     # checked even where there is room for more lines: a photographed line under uneven light
     # is found in part, in an image taller than one line
-    wider = bool(lines) and opts.flatten_more and _room_beside(lines, gray.shape[1])
-    if st.retry is not None and (not lines or more or wider):
+    wider = bool(sure) and opts.flatten_more and _room_beside(sure, gray.shape[1])
+    if st.retry is not None and (not sure or more or wider):
         flat_gray, flat_scale = st.retry(rgb)
         flat_layers = st.layers(flat_gray)
         # flattening hollows a filled shape into its rim, which could pass for one glyph
         flat_lines = [ln for ln in st.lines(flat_gray, flat_layers) if len(ln.components) > 1]
-        if flat_lines and (not lines or (more and _finds_more(flat_lines, lines))
-                           or (wider and _finds_wider(flat_lines, lines))):
+        flat_sure = _sure_lines(flat_lines)
+        if flat_sure and (not sure or (more and _finds_more(flat_sure, sure))
+                          or (wider and _finds_wider(flat_sure, sure))):
             gray, scale, layers, lines = flat_gray, flat_scale, flat_layers, flat_lines
     t3 = time.perf_counter()
     if timings is not None:
@@ -179,6 +184,11 @@ def analyse(source: ImageSource, options: OcrOptions | None = None,
         timings["layers"] = timings.get("layers", 0.0) + t2 - t1
         timings["regions"] = timings.get("regions", 0.0) + t3 - t2
     return Analysis(rgb, gray, scale, layers, lines, rotation, input_shape)
+
+
+def _sure_lines(lines: list[TextLine]) -> list[TextLine]:
+    """The lines at least `SURE_LINE_HEIGHT` high."""
+    return [ln for ln in lines if ln.box[3] - ln.box[1] >= SURE_LINE_HEIGHT]
 
 
 def _room_for_more(lines: list[TextLine], height: int) -> bool:

@@ -94,7 +94,7 @@ class RegionOptions(BaseModel):
     min_height: int = Field(6, ge=1, description="smallest seed height, px")
     max_layer_fraction: float = Field(0.6, gt=0, le=1, description="layers holding more of the "
                                                                   "pixels are ground")
-    min_line_height: int = Field(12, ge=1, description="smallest line height, px (after the "
+    min_line_height: int = Field(10, ge=1, description="smallest line height, px (after the "
                                                        "upscale of small images)")
     max_height_fraction: float = Field(0.97, gt=0, le=1)
     min_blob_thickness: float = Field(3.5, ge=0, description="px; thinner is never a blob")
