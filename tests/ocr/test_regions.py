@@ -405,6 +405,13 @@ def test_a_flat_top_over_a_taller_part_links_as_one_glyph():
     mask[40:110, 0:84] = True
     own, units = _units_of(mask)
     assert units == own
+    # nor a flat arc lying across the rows of a ring beside it (a banner's picture)
+    mask = np.zeros((120, 100), dtype=bool)
+    mask[20:72, 19:72] = True
+    mask[22:70, 21:70] = False
+    mask[35:50, 25:65] = True  # a flat shape inside the ring, apart from it
+    own, units = _units_of(mask)
+    assert units == own
 
 
 @needs_fonts

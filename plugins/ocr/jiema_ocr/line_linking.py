@@ -21,6 +21,10 @@ FLAT_SEED_ASPECT = 0.75  # a seed lower than this x its width is flat (half of �
 STACK_SHARED_WIDTH = 0.6  # a flat seed and one stacked on it share this x the narrower width ...
 STACK_MAX_GAP = 0.25  # ... are at most this x the higher one's height apart ...
 STACK_ASPECT = (0.7, 1.3)  # ... and together make a box about square (height / width)
+# a flat seed stacked on a taller one shares at most this x its own height of the other's rows:
+# the flat top of 爱 or 亲 stands over its bottom, an arc of a banner's picture lies across the
+# ring beside it (those chained into one tall unit that linked to the title beside them)
+STACK_MIXED_OVERLAP = 0.5
 GROUP_OVERLAP_AREA = 0.3  # groups sharing this x the smaller box's area lie over each other
 ROW_HEIGHT_RATIO = 0.6  # groups of one row: the lower one at least this x the taller one's height
 SHARED_ROW_BAND = 0.6  # groups sharing a component share this x the taller one's rows: one row
@@ -110,8 +114,10 @@ def _stacked_units(c: Comps, seeds: np.ndarray
     gap = np.maximum(y0[j] - y1[i], y0[i] - y1[j])
     ux0, ux1 = np.minimum(x0[i], x0[j]), np.maximum(x1[i], x1[j])
     uy0, uy1 = np.minimum(y0[i], y0[j]), np.maximum(y1[i], y1[j])
+    mixed = flat[i] != flat[j]
     pair = ((shared >= STACK_SHARED_WIDTH * np.minimum(w[i], w[j]))
             & (gap <= STACK_MAX_GAP * np.maximum(h[i], h[j]))
+            & (~mixed | (-gap <= STACK_MIXED_OVERLAP * np.minimum(h[i], h[j])))
             & (uy1 - uy0 <= STACK_ASPECT[1] * (ux1 - ux0))
             & (uy1 - uy0 >= STACK_ASPECT[0] * (ux1 - ux0)))
     for k in np.flatnonzero(pair):
