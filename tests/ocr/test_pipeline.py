@@ -519,6 +519,9 @@ def test_a_dot_mark_too_big_for_one_at_a_line_end_is_left_out():
     big_end = boxes[:5] + [(170, 0, 206, 36)]
     assert without_oversized_edge_dots(big_end, cands, band, 0.15)[0] == boxes[2:5]
     assert without_oversized_edge_dots(boxes, cands, band, 0.15, ("/", ""))[0] == boxes
+    # ... for an unsure glyph, never for a dot too big for one
+    assert without_oversized_edge_dots(boxes[1:], cands[1:], band, 0.15, ("、", ""))[0] \
+        == boxes[2:]
 
 
 def test_zeros_between_letters_are_the_letter_o():

@@ -109,17 +109,22 @@ def without_oversized_edge_dots(boxes: list[Box], cands: Candidates,
                                  ) -> tuple[list[Box], Candidates]:
     """The glyphs without those at either end read best as a dot mark but too big for one,
     and without the unsure ones (`min_prob`) outside them (a speck beside the picture); an
-    unsure end glyph that `vouched` vouches for stays (see `trim_unsure_ends`)."""
+    unsure end glyph that `vouched` vouches for stays (see `trim_unsure_ends`), an oversized
+    dot never (a banner picture's bits read ，. were kept before its line: ，.r、覆盖全国)."""
     if band is None:
         return boxes, cands
     line_h = max(band[1] - band[0], 1.0)
 
-    def oversized_dot_or_unsure(box: Box, c: Sequence[tuple[str, float]]) -> bool:
-        if not _is_sure(c, min_prob):
-            return True
+    def oversized_dot(box: Box, c: Sequence[tuple[str, float]]) -> bool:
         size = max(box[3] - box[1], box[2] - box[0]) / line_h
-        return c[0][0] in DOT_MARKS and size > MAX_DOT_SIZE
+        return bool(c) and c[0][0] in DOT_MARKS and size > MAX_DOT_SIZE
 
+    def oversized_dot_or_unsure(box: Box, c: Sequence[tuple[str, float]]) -> bool:
+        return not _is_sure(c, min_prob) or oversized_dot(box, c)
+
+    if boxes:
+        vouched = (vouched[0] if not oversized_dot(boxes[0], cands[0]) else "",
+                   vouched[1] if not oversized_dot(boxes[-1], cands[-1]) else "")
     return _trim_ends(boxes, cands, oversized_dot_or_unsure, vouched)
 
 
