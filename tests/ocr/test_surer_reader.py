@@ -41,6 +41,8 @@ def test_where_the_readings_differ_the_span_its_reader_is_surer_of_wins() -> Non
         == "李鹏、朱"
     assert merged_reading(_line("李鹏朱", 0.9), _line("李鹏、朱", [0.9, 0.9, 0.5, 0.9])).text \
         == "李鹏朱"
+    assert merged_reading(_line("李鹏朱", 0.9), _line("李鹏、朱", [0.9, 0.9, 0.7, 0.9])).text \
+        == "李鹏、朱"
 
 
 def test_an_ascii_sign_only_the_cut_reader_saw_at_a_line_end_must_be_surer() -> None:

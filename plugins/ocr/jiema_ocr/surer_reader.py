@@ -45,10 +45,12 @@ ALONE_CUT_KEEP = 0.3  # mean confidence above which glyphs only the cut reader s
 ALONE_CUT_END_SIGN_KEEP = 0.6  # ... but ASCII signs at a line's end only this sure: a picture's
 # edge or a shadow read as ' or . (a shop sign's 母婴生活馆'); dev renders (seeds 103, 211, 307,
 # 60 a set) 622 -> 621 errors in all, no set worse
-ALONE_WHOLE_MARK_KEEP = 0.8  # Chinese punctuation only the line recogniser saw is kept this sure
-# of it: dev renders (seeds 103 / 211, 60 a set) pages 117 -> 106 / 215 -> 208 errors, screen
-# 33 -> 33 / 27 -> 26, photo 29 -> 29 / 30 -> 29, lines 10 -> 11 / 7 -> 7 (0.5 with ASCII marks
-# too: pages 112 on seed 103; 0.9 as 0.8 on seed 211)
+ALONE_WHOLE_MARK_KEEP = 0.6  # Chinese punctuation only the line recogniser saw is kept this sure
+# of it. First set at 0.8 with the first line model: dev renders (seeds 103 / 211, 60 a set)
+# pages 117 -> 106 / 215 -> 208 errors, screen 33 -> 33 / 27 -> 26, photo 29 -> 29 / 30 -> 29,
+# lines 10 -> 11 / 7 -> 7. With the line model of session 21 (seeds 103 / 211 / 307, all five
+# sets summed) 0.5 / 0.6 / 0.8 / 0.9 -> 481 / 476 / 481 / 487 errors (0.6: pages -5, no set
+# worse; `ocr_real_dev` the same)
 
 
 class SurerReader:
