@@ -32,6 +32,9 @@ GRAD_CLIP = 5.0  # gradient norm cap: one bad batch cannot throw the weights far
 
 
 WordSource = Literal["modern", "jieba"]
+# what the card calls the fonts `LineSampler` draws plain lines in (`synth.find_fonts`)
+PLAIN_FONTS = ("the Debian fonts WenQuanYi Micro Hei, WenQuanYi Zen Hei, AR PL UMing CN, "
+               "AR PL UKai CN")
 
 
 class LineTrainOptions(BaseModel):
@@ -196,20 +199,15 @@ def data_card(opts: LineTrainOptions, sampler: LineSampler) -> dict[str, Any]:
     if not isinstance(sampler, SynthLineSampler):
         from ..synth import FONT_PACKAGES
 
-        return {"training_data": "lines of the --corpus text rendered in the Debian fonts "
-                                 "WenQuanYi Micro Hei, WenQuanYi Zen Hei, AR PL UMing CN, "
-                                 "AR PL UKai CN", "licence": "", "debian": FONT_PACKAGES}
+        return {"training_data": f"lines of the --corpus text rendered in {PLAIN_FONTS}",
+                "licence": "", "debian": FONT_PACKAGES}
     from ..synth_fonts import card_text, packages
     from ..synth_text import TEXT_SOURCES
 
     sources = [s for s in TEXT_SOURCES if "jieba" not in s[0] or "jieba" in opts.words]
     text = "; ".join(f"{name} ({licence})" for name, licence in sources)
-    plain = ""
-    if sampler.plain is not None:
-        from ..synth import FONT_PACKAGES
-
-        plain = (f"; {sampler.plain_share:.0%} of the lines plain 24-48 px renders in the Debian "
-                 "fonts WenQuanYi Micro Hei, WenQuanYi Zen Hei, AR PL UMing CN, AR PL UKai CN")
+    plain = ("" if sampler.plain is None else
+             f"; {sampler.plain_share:.0%} of the lines plain 24-48 px renders in {PLAIN_FONTS}")
     return {"training_data": f"lines rendered on the fly by jiema_ocr.synth_lines in the fonts "
                              f"{card_text(sampler.fonts)}{plain}; text: {text}",
             "licence": "fonts: " + card_text(sampler.fonts) + "; text: " + ", ".join(
