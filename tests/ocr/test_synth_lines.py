@@ -324,3 +324,16 @@ def test_jieba_words_bring_modern_vocabulary_when_jieba_is_installed() -> None:
     maker = TextMaker([], default_charset(), words=["jieba"])
     texts = {maker.line(np.random.default_rng(k)) for k in range(50)}
     assert len(texts) == 50  # no corpus needed: words alone make lines
+
+
+def test_an_empty_corpus_is_refused_with_a_clear_message(tmp_path: Path) -> None:
+    pytest.importorskip("torch")
+    from jiema_ocr.cnn.line_train import LineTrainOptions, train_lines
+
+    empty = tmp_path / "empty.txt"
+    empty.write_text("", encoding="utf-8")
+    for share in (0.0, 0.5):
+        with pytest.raises(InvalidValueError, match="hold no text line"):
+            train_lines(tmp_path / "run", LineTrainOptions(corpus=[str(empty)], init=None,
+                                                           steps=1, plain_share=share),
+                        progress=False)

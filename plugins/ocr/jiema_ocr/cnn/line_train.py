@@ -308,6 +308,11 @@ def train_lines(out_dir: str | os.PathLike[str], opts: LineTrainOptions, *, resu
         if opts.max_lines is not None and k >= opts.max_lines:
             break
         texts.append(line)
+    if not texts:
+        from jiema.errors import InvalidValueError
+
+        raise InvalidValueError(f"the --corpus file(s) {', '.join(opts.corpus)} hold no text "
+                                "line: the training lines are drawn from their text")
     train_texts, held_texts = split_texts(texts)
     sampler = make_sampler(opts, train_texts, charset)
     held = make_sampler(opts, held_texts or train_texts, charset)
