@@ -474,3 +474,18 @@ def test_small_ui_text_in_a_large_screenshot_is_found():
     lines, _ = _lines(image)
     assert len(lines) == 1 and lines[0].box[1] <= rows[0] and lines[0].box[3] >= rows[-1]
     assert not _lines(image, RegionOptions(min_line_height=12))[0]
+
+
+@needs_fonts
+def test_a_long_row_of_glyphs_passes_at_the_lower_contrast_floor_a_short_one_does_not():
+    # small anti-aliased light text on a dark page spreads its ink over many levels and can
+    # fail the contrast test; a row of many glyphs gets the lower floor, a few glyphs do not
+    font = _font("wqy-microhei")
+    long = _screen_text("会议审议通过了关于新时代推进西部大开发", font, 15, 220, 30)
+    short = _screen_text("会议审", font, 15, 220, 30)
+    strict = dict(min_contrast=50.0, midpoint_pass=False)  # every line fails the usual test
+    assert _lines(long, RegionOptions(**strict, min_contrast_long=50.0))[0] == []
+    (line,), _ = _lines(long, RegionOptions(**strict, min_contrast_long=0.0))
+    assert line.light_text
+    assert _lines(short, RegionOptions(**strict, min_contrast_long=0.0))[0] == []
+    assert _lines(short, RegionOptions(midpoint_pass=False, min_contrast_long=0.0))[0] != []
