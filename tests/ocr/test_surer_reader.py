@@ -56,6 +56,18 @@ def test_an_ascii_sign_only_the_cut_reader_saw_at_a_line_end_must_be_surer() -> 
     assert merged_reading(_line("生活馆店", [1.0, 1.0, 0.73, 0.46]), whole).text == "生活馆店"
 
 
+def test_touching_digits_cut_as_one_letter_give_way_to_the_recognisers_digits() -> None:
+    # 2000 in a proportional font: 00 cut as one glyph and read m, surer than the recogniser
+    whole = _line("2000年", [0.99, 1.0, 0.85, 0.92, 0.96])
+    merged = merged_reading(_line("2m0年", [1.0, 0.99, 0.9, 1.0]), whole)
+    assert merged is not None and "".join(g.char for g in merged.glyphs) == "2000年"
+    # a letter read as one digit stays (5G read 50), and so does one with no digit beside it
+    assert merged_reading(_line("5G）", [0.9, 0.73, 0.92]), _line("50）", [1.0, 0.32, 0.6])).text \
+        == "5G）"
+    assert merged_reading(_line("年m月", [1.0, 0.99, 1.0]), _line("年00月", [1.0, 0.9, 0.9, 1.0])
+                          ).text == "年m月"
+
+
 def test_a_reading_the_merge_equals_comes_back_as_it_is_and_a_tie_keeps_the_cut_span() -> None:
     cut, whole = _line("电柳", 0.6), _line("电视", 0.9)
     assert merged_reading(_line("电视", 0.95), whole).text == "电视"
