@@ -355,3 +355,26 @@ def test_line_training_fine_tunes_the_shipped_line_recogniser() -> None:
                         default_charset())
     for key, value in shipped.state_dict().items():
         assert torch.equal(line.state_dict()[key], value), key
+
+
+def test_a_run_of_one_wide_character_keeps_as_many_as_its_extent_holds() -> None:
+    from jiema_ocr.line_ctc import runs_as_wide_as_their_ink
+    from jiema_ocr.results import GlyphResult
+
+    def glyphs(chars: str, centres: list[float], confs: list[float]) -> list[GlyphResult]:
+        return [GlyphResult((int(c) - 2, 0, int(c) + 2, 20), ch, p, [(ch, p)])
+                for ch, c, p in zip(chars, centres, confs, strict=True)]
+
+    # ——— (three em dashes, 20 px an em) emitted eight times: three kept, each its share's
+    # surest reading, boxes covering the share
+    dashes = glyphs("—" * 8, [10 + 6 * k for k in range(8)], [0.2, 0.3, 0.1, 0.6, 0.2, 0.2,
+                                                            0.4, 0.3])
+    kept = runs_as_wide_as_their_ink(glyphs("好", [0], [0.9]) + dashes)
+    assert "".join(g.char for g in kept) == "好———"
+    assert [g.confidence for g in kept[1:]] == [0.3, 0.6, 0.4]
+    assert kept[1].box[0] == dashes[0].box[0] and kept[-1].box[2] == dashes[-1].box[2]
+    # 一 emitted twice 0.2 em apart is one; 纷纷 an em apart stays two; ASCII is left alone
+    assert [g.char for g in runs_as_wide_as_their_ink(glyphs("一一", [10, 14], [0.9, 0.4]))] \
+        == ["一"]
+    assert len(runs_as_wide_as_their_ink(glyphs("纷纷", [10, 28], [0.9, 0.9]))) == 2
+    assert len(runs_as_wide_as_their_ink(glyphs("www", [10, 13, 16], [0.9] * 3))) == 3
