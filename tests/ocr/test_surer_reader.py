@@ -56,6 +56,18 @@ def test_an_ascii_sign_only_the_cut_reader_saw_at_a_line_end_must_be_surer() -> 
     assert merged_reading(_line("生活馆店", [1.0, 1.0, 0.73, 0.46]), whole).text == "生活馆店"
 
 
+def test_spans_of_one_length_are_merged_glyph_for_glyph() -> None:
+    # the news screenshot: 力量。 cut as 力量囗 and recognised as 力显。, each sure of another glyph
+    cut = _line("力量囗要", [1.0, 0.97, 0.49, 0.99])
+    whole = _line("力显。要", [0.92, 0.39, 0.99, 0.68])
+    merged = merged_reading(cut, whole)
+    assert merged is not None and merged.text == "力量。要"
+    assert merged.glyphs[1] is cut.glyphs[1] and merged.glyphs[2] is whole.glyphs[2]
+    # spans of different lengths are still chosen whole
+    assert merged_reading(_line("力量囗要", [1.0, 0.97, 0.49, 0.99]),
+                          _line("力显。。要", [0.92, 0.39, 0.99, 0.2, 0.68])).text == "力量囗要"
+
+
 def test_touching_digits_cut_as_one_letter_give_way_to_the_recognisers_digits() -> None:
     # 2000 in a proportional font: 00 cut as one glyph and read m, surer than the recogniser
     whole = _line("2000年", [0.99, 1.0, 0.85, 0.92, 0.96])
