@@ -373,8 +373,11 @@ def test_a_run_of_one_wide_character_keeps_as_many_as_its_extent_holds() -> None
     assert "".join(g.char for g in kept) == "好———"
     assert [g.confidence for g in kept[1:]] == [0.3, 0.6, 0.4]
     assert kept[1].box[0] == dashes[0].box[0] and kept[-1].box[2] == dashes[-1].box[2]
-    # 一 emitted twice 0.2 em apart is one; 纷纷 an em apart stays two; ASCII is left alone
+    # 一 emitted twice 0.2 em apart is one; 纷纷 an em apart stays two
     assert [g.char for g in runs_as_wide_as_their_ink(glyphs("一一", [10, 14], [0.9, 0.4]))] \
         == ["一"]
     assert len(runs_as_wide_as_their_ink(glyphs("纷纷", [10, 28], [0.9, 0.9]))) == 2
-    assert len(runs_as_wide_as_their_ink(glyphs("www", [10, 13, 16], [0.9] * 3))) == 3
+    # wide Latin letters too (www. read as wwwww.), other ASCII runs are left as read
+    assert len(runs_as_wide_as_their_ink(glyphs("wwwww", [10, 16, 22, 28, 34], [0.9] * 5))) == 3
+    assert len(runs_as_wide_as_their_ink(glyphs("www", [10, 24, 38], [0.9] * 3))) == 3
+    assert len(runs_as_wide_as_their_ink(glyphs("000", [10, 13, 16], [0.9] * 3))) == 3
