@@ -376,6 +376,12 @@ def test_a_faint_mark_the_layer_left_out_is_recovered_but_not_a_blob_or_a_speck(
     assert not got[2:13, 30:42].any() and not got[5, 50] and not got[5, 14]
     assert not got[11:14, 54].any()
     assert (got & own).sum() == own.sum()  # the line's own ink stays
+    # a two-pixel decimal point (1141.6 at 13 px) is a mark at the default least area, 2
+    gray[20:22, 52] = 150
+    dot = (slice(12, 14), 47)  # its place in the box
+    assert _recover_marks(gray, box, own, 200.0, 7.0, 14, 2)[dot].all()
+    assert not _recover_marks(gray, box, own, 200.0, 7.0, 14, 3)[dot].any()
+    assert RegionOptions().min_recovered_mark_area == 2
 
 
 def _units_of(mask):

@@ -127,6 +127,12 @@ class RegionOptions(BaseModel):
     link_overlap: float = Field(0.7, gt=0, le=1, description="vertical overlap, x smaller h")
     height_ratio: float = Field(0.5, gt=0, le=1, description="min h_small / h_large to link")
     min_attach_area: int = Field(3, ge=1)
+    # a decimal point or a comma at 13 px is 2 px of faint ink (1141.6 read 11416). Dev renders
+    # (seeds 103, 211, 307 / 401, 509; 60 a set) at 3 / 2 / 1 px: 374 / 315 / 323 and 318 /
+    # 295 / - errors (at 2: pages 77 -> 65, 61 -> 47, 121 -> 88, 108 -> 94, 109 -> 100; lines
+    # +2 in all; at 1 specks joined lines 9 and photos 22); `ocr_real_dev` the same
+    min_recovered_mark_area: int = Field(
+        2, ge=1, description="smallest mark, px, that `recover_marks` adds back to a line")
     # an opening mark after a closing one can end a line more than an em past the last ink
     # (。（ and ，“: each mark is drawn at the far side of its cell). The reach was 1.1 before.
     # Fresh renders, line errors on seeds 80+81 and banner errors on seed 82: 98 / 37 at 1.1,
@@ -406,7 +412,7 @@ def _lines_in_layer(gray: np.ndarray, mask: np.ndarray, layer: int, opts: Region
         score = coverage * med * (abs(core - bg_level) / 255.0) ** 2
         if opts.recover_marks:  # after the score: which copy of a line is kept stays as it was
             own = _recover_marks(gray, box, own, text_level, bg_level, med,
-                                 opts.min_attach_area)
+                                 opts.min_recovered_mark_area)
         comps = [(int(c.x0[i]), int(c.y0[i]), int(c.x1[i]), int(c.y1[i])) for i in sorted(members)]
         seed_box = (int(c.x0[g].min()), int(c.y0[g].min()), int(c.x1[g].max()),
                     int(c.y1[g].max()))
