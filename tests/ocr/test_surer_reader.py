@@ -68,6 +68,21 @@ def test_spans_of_one_length_are_merged_glyph_for_glyph() -> None:
                           _line("力显。。要", [0.92, 0.39, 0.99, 0.2, 0.68])).text == "力量囗要"
 
 
+def test_of_two_spans_of_unlike_length_the_longer_wins_by_a_margin() -> None:
+    from jiema_ocr.surer_reader import LONGER_SPAN_MARGIN
+
+    # 驱动 cut as one unsure glyph, recognised as two a little less surely on average
+    cut = _line("创新驰发展", [1.0, 1.0, 0.7, 1.0, 1.0])
+    whole = _line("创新驱动发展", [1.0, 1.0, 0.65, 0.7, 1.0, 1.0])
+    assert 0.7 - LONGER_SPAN_MARGIN < 0.675 < 0.7
+    assert merged_reading(cut, whole).text == "创新驱动发展"
+    # ... and a longer cut span the same way, against a shorter recognised one
+    assert merged_reading(whole, cut).text == "创新驱动发展"
+    # well below the shorter span's confidence the longer span still loses
+    assert merged_reading(cut, _line("创新驱动发展", [1.0, 1.0, 0.5, 0.6, 1.0, 1.0])).text \
+        == "创新驰发展"
+
+
 def test_touching_digits_cut_as_one_letter_give_way_to_the_recognisers_digits() -> None:
     # 2000 in a proportional font: 00 cut as one glyph and read m, surer than the recogniser
     whole = _line("2000年", [0.99, 1.0, 0.85, 0.92, 0.96])
@@ -76,7 +91,7 @@ def test_touching_digits_cut_as_one_letter_give_way_to_the_recognisers_digits() 
     # a letter read as one digit stays (5G read 50), and so does one with no digit beside it
     assert merged_reading(_line("5G）", [0.9, 0.73, 0.92]), _line("50）", [1.0, 0.32, 0.6])).text \
         == "5G）"
-    assert merged_reading(_line("年m月", [1.0, 0.99, 1.0]), _line("年00月", [1.0, 0.9, 0.9, 1.0])
+    assert merged_reading(_line("年m月", [1.0, 0.99, 1.0]), _line("年00月", [1.0, 0.8, 0.8, 1.0])
                           ).text == "年m月"
 
 
