@@ -199,3 +199,18 @@ def test_the_config_and_the_cli_choose_the_surer_reader(tmp_path) -> None:
     with pytest.raises(jiema.errors.ConfigError):
         jiema.Engine(plugins=[plugin], load_entry_points=False, config={"ocr": {
             "reader": {"component": "ocr.surer.v1", "options": {"line_top_k": 0}}}}).task("ocr")
+
+
+def test_round_marks_among_chinese_numerals_are_circles() -> None:
+    from jiema_ocr.text_rules import circles_among_chinese_numerals
+
+    assert circles_among_chinese_numerals(list("二oo一年")) == [1, 2]
+    assert circles_among_chinese_numerals(list("二○O0年")) == [2, 3]
+    assert circles_among_chinese_numerals(list("2000年")) == []  # beside a digit
+    assert circles_among_chinese_numerals(list("三oa")) == []  # beside a letter
+    assert circles_among_chinese_numerals(list("好o年")) == []  # beside no numeral
+    cut = _line("二oo一年", [0.9, 0.5, 0.5, 0.9, 0.9])
+    from jiema_ocr.surer_reader import _bars_as_one
+
+    assert _bars_as_one(cut, 10.0, 0.5).text == "二○○一年"
+

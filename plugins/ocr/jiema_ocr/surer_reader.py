@@ -41,7 +41,7 @@ import numpy as np
 
 from .analysis import analyse
 from .results import GlyphResult, LineResult, OcrResult, copies_to_read, line_of, surest
-from .text_rules import lone_bars_as_one
+from .text_rules import circles_among_chinese_numerals, lone_bars_as_one
 
 ALONE_CUT_KEEP = 0.3  # mean confidence above which glyphs only the cut reader saw are kept: the
 # line recogniser drops characters far more often than cutting invents them (dev renders, 0.3-0.7)
@@ -155,13 +155,17 @@ def merged_reading(cut: LineResult | None, whole: LineResult | None, em: float =
 def _bars_as_one(line: LineResult, em: float, space_gap: float) -> LineResult:
     """The line with each lone bar between two hanzi read as 一 (`text_rules.lone_bars_as_one`):
     dev renders (seeds 103, 211, 307, 60 a set) 621 -> 610 errors in all, pages 404 -> 395,
-    photo 124 -> 122, the rest equal."""
-    bars = lone_bars_as_one([g.char for g in line.glyphs])
-    if not bars:
+    photo 124 -> 122, the rest equal; and o, O or 0 among Chinese numerals as ○
+    (`text_rules.circles_among_chinese_numerals`): 286 -> 285, 443 -> 442 with the older model."""
+    chars = [g.char for g in line.glyphs]
+    bars, circles = lone_bars_as_one(chars), circles_among_chinese_numerals(chars)
+    if not bars and not circles:
         return line
     glyphs = list(line.glyphs)
     for k in bars:
         glyphs[k] = replace(glyphs[k], char="一")
+    for k in circles:
+        glyphs[k] = replace(glyphs[k], char="○")
     return line_of(glyphs, em, space_gap)
 
 

@@ -52,6 +52,30 @@ def lone_bars_as_one(chars: Sequence[str]) -> list[int]:
             if chars[k] in LONE_BARS and _is_hanzi(chars[k - 1]) and _is_hanzi(chars[k + 1])]
 
 
+ROUND_ZEROS = frozenset("oO0○〇")  # what both readers make of ○, the zero of 二○○一年
+CHINESE_NUMERALS = frozenset("○〇一二三四五六七八九十")
+
+
+def circles_among_chinese_numerals(chars: Sequence[str]) -> list[int]:
+    """Indices of the o, O and 0 read in a run of round marks beside a Chinese numeral and
+    beside no Latin letter or digit: each is ○ (二○○○年 read 二oo年 by both readers)."""
+    out: list[int] = []
+    k = 0
+    while k < len(chars):
+        if chars[k] not in ROUND_ZEROS:
+            k += 1
+            continue
+        j = k
+        while j < len(chars) and chars[j] in ROUND_ZEROS:
+            j += 1
+        around = [chars[i] for i in (k - 1, j) if 0 <= i < len(chars)]
+        if (any(c in CHINESE_NUMERALS for c in around)
+                and not any(c.isascii() and c.isalnum() for c in around)):
+            out += [i for i in range(k, j) if chars[i] != "○"]
+        k = j
+    return out
+
+
 def minus_before_digits(text: str, cands: Candidates) -> str:
     """The text with a lone — or 一 right before a digit turned back into the minus sign the
     classifier read best (晴－8℃): the bigram LM prefers the common — there. A dash read best
