@@ -214,3 +214,14 @@ def test_round_marks_among_chinese_numerals_are_circles() -> None:
 
     assert _bars_as_one(cut, 10.0, 0.5).text == "二○○一年"
 
+
+def test_a_winning_longer_recognised_span_leaves_out_its_unsure_extra_glyphs() -> None:
+    # 深度融合 recognised as 深度良融合 with 良 a 0.15 guess, where cutting read garbage
+    cut = _line("深踩皮合", [1.0, 0.3, 0.2, 1.0])
+    whole = _line("深度良融合", [1.0, 0.8, 0.15, 0.9, 1.0])
+    assert merged_reading(cut, whole).text == "深度融合"
+    # no more glyphs go than the span is longer, and sure ones stay
+    cut = _line("深踩合", [1.0, 0.3, 1.0])
+    assert merged_reading(cut, whole).text == "深度融合"
+    assert merged_reading(cut, _line("深度良融合", [1.0, 0.8, 0.5, 0.9, 1.0])).text == "深度良融合"
+
