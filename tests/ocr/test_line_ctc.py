@@ -175,6 +175,11 @@ def test_the_train_command_trains_a_line_recogniser(tmp_path: Path, pd_corpus: P
 
     state = checkpoints.read_state(tmp_path / "run", "last")
     assert state["step"] == 3 and state["options"]["batch_size"] == 2  # saved, not the default
+    # a resume with no new budget ends at once, and says so (not with the extended one above)
+    assert "spent its budget" not in res.stderr
+    res = CliRunner().invoke(cli, [*args[:-8], "--resume"], catch_exceptions=False)
+    assert res.exit_code == 0 and "spent its budget (step 3 of --steps 3)" in res.stderr
+    assert checkpoints.read_state(tmp_path / "run", "last")["step"] == 3
     res = CliRunner().invoke(cli, ["train", "ocr-line", "--corpus", str(corpus), "--out",
                                    str(tmp_path / "other"), "--resume"])
     assert res.exit_code != 0 and "no checkpoint" in res.output
