@@ -364,7 +364,7 @@ class Loop:
                 self.bar.close()
                 self.bar = None
         if asked:
-            self._say(f"stopped by signal {asked['signal']} at step {self.step}, checkpoint "
+            self.say(f"stopped by signal {asked['signal']} at step {self.step}, checkpoint "
                       "saved; --resume continues")
             checkpoints.raise_stop(asked)
 
@@ -410,7 +410,7 @@ class Loop:
                 self.bad += 1
         shown = ", ".join(f"{k}={v:.4f}" if isinstance(v, float) else f"{k}={v}"
                           for k, v in scores.items() if k != "step")
-        self._say(f"step {self.step}: {shown} ({self.elapsed():.0f}s)")
+        self.say(f"step {self.step}: {shown} ({self.elapsed():.0f}s)")
 
     def _value(self, scores: Scores) -> float:
         metric = self.metric
@@ -428,7 +428,8 @@ class Loop:
             self.seconds += time.monotonic() - self._t0
             self._t0 = None
 
-    def _say(self, line: str) -> None:
+    def say(self, line: str) -> None:
+        """A line for the user (a validation, a stop): to `log`, else above the bar on stderr."""
         if self.log is not None:
             self.log(line)
         else:

@@ -130,25 +130,6 @@ def train_ocr_lm_command(corpora: tuple[str, ...], out_path: str, alpha: float,
     click.echo(json.dumps({"out": str(weights), **summary}))
 
 
-def _say_if_budget_spent(out_dir: str) -> None:
-    """Tell a `--resume` with no new budget that its run has none left (it ends at once)."""
-    from jiema.training import read_for_resume
-
-    try:
-        state = read_for_resume(out_dir)
-    except Exception:  # noqa: BLE001 - train_lines reports a missing or bad checkpoint itself
-        return
-    saved = state.get("options", {})
-    steps, minutes = saved.get("steps"), saved.get("minutes")
-    step, seconds = int(state.get("step", 0)), float(state.get("seconds", 0.0))
-    if (steps is not None and step >= steps) or (minutes is not None
-                                                  and seconds >= minutes * 60):
-        used = [f"step {step} of --steps {steps}"] + (
-            [f"{seconds / 60:.1f} of --minutes {minutes:g}"] if minutes is not None else [])
-        click.echo(f"--resume: the run in {out_dir} has spent its budget ({', '.join(used)}); "
-                   "it ends at once. Give --steps or --minutes to train on.", err=True)
-
-
 @click.command("ocr-line")
 @corpus_option("Segmented corpus the line texts come from (People's Daily format or bakeoff); "
                "every 20th line is held out for evaluation. Repeatable.")
@@ -216,8 +197,6 @@ def train_ocr_line_command(corpora: tuple[str, ...], out_dir: str, resume: bool,
         opts = LineTrainOptions.model_validate(
             {"corpus": list(corpora), **{k: getattr(opts, k) for k in given},
              "threads": threads, "device": device, "workers": workers})
-        if not given:
-            _say_if_budget_spent(out_dir)
     try:
         scores = train_lines(out_dir, opts, resume=resume)
     except FileNotFoundError as exc:

@@ -363,6 +363,12 @@ def train_lines(out_dir: str | os.PathLike[str], opts: LineTrainOptions, *, resu
     )
     if state is not None:
         loop.resume(state)
+        if run_fraction(loop, opts.steps, opts.minutes) >= 1.0:  # a resume with no new budget
+            used = [f"step {loop.step} of --steps {opts.steps}"] + (
+                [f"{loop.elapsed() / 60:.1f} of --minutes {opts.minutes:g}"]
+                if opts.minutes is not None else [])
+            loop.say(f"--resume: the run in {out} has spent its budget ({', '.join(used)}); it "
+                     "ends at once. Give --steps or --minutes to train on.")
     shown = RunningLoss(LOSS_SHOWN_EVERY)
 
     loader = torch.utils.data.DataLoader(
