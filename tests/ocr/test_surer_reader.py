@@ -210,9 +210,9 @@ def test_round_marks_among_chinese_numerals_are_circles() -> None:
     assert circles_among_chinese_numerals(list("三oa")) == []  # beside a letter
     assert circles_among_chinese_numerals(list("好o年")) == []  # beside no numeral
     cut = _line("二oo一年", [0.9, 0.5, 0.5, 0.9, 0.9])
-    from jiema_ocr.surer_reader import _bars_as_one
+    from jiema_ocr.surer_reader import _merged_text_rules
 
-    assert _bars_as_one(cut, 10.0, 0.5).text == "二○○一年"
+    assert _merged_text_rules(cut, 10.0, 0.5).text == "二○○一年"
 
 
 def test_a_winning_longer_recognised_span_leaves_out_its_unsure_extra_glyphs() -> None:

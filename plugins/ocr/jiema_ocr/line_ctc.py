@@ -7,6 +7,7 @@ character's frames give its glyph box.
 
 from __future__ import annotations
 
+import itertools
 import math
 import os
 from collections.abc import Sequence
@@ -360,13 +361,8 @@ def runs_as_wide_as_their_ink(glyphs: list[Any]) -> list[Any]:
     (`RUN_ADVANCE`) stand at least 0.6 em apart: 0.66-0.78 in www, 0.28-0.39 when emitted again
     (dev renders: 448 -> 447 errors; benchmark screen and photo sets 37 -> 36)."""
     out: list[Any] = []
-    k = 0
-    while k < len(glyphs):
-        j = k + 1
-        while j < len(glyphs) and glyphs[j].char == glyphs[k].char:
-            j += 1
-        run = glyphs[k:j]
-        k = j
+    for _, same in itertools.groupby(glyphs, key=lambda g: g.char):
+        run = list(same)
         em = max(g.box[3] - g.box[1] for g in run)
         span = ((run[-1].box[0] + run[-1].box[2]) - (run[0].box[0] + run[0].box[2])) / 2
         advance = RUN_ADVANCE.get(run[0].char, 0.0 if run[0].char.isascii() else 1.0)

@@ -112,7 +112,7 @@ class SurerReader:
               if cut is not None else 0.0)
         merged = merged_reading(cut, whole, em, self.options.space_gap)
         if merged is not None and self.options.text_rules:
-            merged = _bars_as_one(merged, em, self.options.space_gap)
+            merged = _merged_text_rules(merged, em, self.options.space_gap)
         return merged
 
 
@@ -158,11 +158,12 @@ def merged_reading(cut: LineResult | None, whole: LineResult | None, em: float =
     return line_of(glyphs, em, space_gap) if glyphs else None
 
 
-def _bars_as_one(line: LineResult, em: float, space_gap: float) -> LineResult:
-    """The line with each lone bar between two hanzi read as 一 (`text_rules.lone_bars_as_one`):
-    dev renders (seeds 103, 211, 307, 60 a set) 621 -> 610 errors in all, pages 404 -> 395,
-    photo 124 -> 122, the rest equal; and o, O or 0 among Chinese numerals as ○
-    (`text_rules.circles_among_chinese_numerals`): 286 -> 285, 443 -> 442 with the older model."""
+def _merged_text_rules(line: LineResult, em: float, space_gap: float) -> LineResult:
+    """The merged line with each lone bar between two hanzi read as 一
+    (`text_rules.lone_bars_as_one`): dev renders (seeds 103, 211, 307, 60 a set) 621 -> 610
+    errors in all, pages 404 -> 395, photo 124 -> 122, the rest equal; and o, O or 0 among
+    Chinese numerals as ○ (`text_rules.circles_among_chinese_numerals`): 286 -> 285, 443 -> 442
+    with the older model."""
     chars = [g.char for g in line.glyphs]
     bars, circles = lone_bars_as_one(chars), circles_among_chinese_numerals(chars)
     if not bars and not circles:
