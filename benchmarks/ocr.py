@@ -503,6 +503,10 @@ def main() -> None:
     ap.add_argument("--line-model", default=None,
                     help="line recogniser (CTC) to compare (default: the shipped "
                          "gb2312-line-ctc when there is one; 'none' skips it)")
+    ap.add_argument("--span-chooser", default="gb2312-span-choice",
+                    help="what decides where the merged readers differ: a span_choice model "
+                         "(shipped name or JSON path; default: the shipped one) or 'none' for "
+                         "the confidence rules")
     ap.add_argument("--lm-weight", type=float, default=None,
                     help="LM weight (default: lm_decode.DEFAULT_LM_WEIGHT)")
     ap.add_argument("--no-peers", action="store_true")
@@ -553,8 +557,11 @@ def main() -> None:
         rec = LineRecognizer.load(line_model)
         line_readers = LineCTCReader(rec, None), LineCTCReader(rec, decoder)
         line_readers[1].read(first.image)  # warm-up
-        surer_readers = (SurerReader(reader_off, line_readers[0]),
-                         SurerReader(reader_on, line_readers[1]))
+        from jiema_ocr.span_choice import SpanChooser
+
+        chooser = None if args.span_chooser == "none" else SpanChooser.load(args.span_chooser)
+        surer_readers = (SurerReader(reader_off, line_readers[0], chooser),
+                         SurerReader(reader_on, line_readers[1], chooser))
 
     charset = default_charset()
     losses = {"lines": Loss(), "banners": Loss()}

@@ -211,7 +211,11 @@ class Backwards:
 @needs_fonts
 def test_a_config_swaps_in_another_plugins_decoder(stub_classifier, images):
     one, *_ = images
-    config = {"ocr": {"decoder": {"component": "elsewhere.backwards.v1"}}}
+    # the merge's rules keep what both readers saw (the fitted span chooser would judge the
+    # backwards text against the line recogniser's forwards one)
+    config = {"ocr": {"decoder": {"component": "elsewhere.backwards.v1"},
+                      "reader": {"component": "ocr.surer.v1",
+                                 "options": {"span_chooser": "none"}}}}
     engine = jiema.Engine(plugins=[plugin, Backwards()], load_entry_points=False, config=config)
     assert engine.task("ocr").read(str(one)).text == "月21机视电"
     res = CliRunner().invoke(build_cli(engine), ["ocr", str(one)])

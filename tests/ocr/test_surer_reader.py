@@ -199,6 +199,21 @@ def test_the_config_and_the_cli_choose_the_surer_reader(tmp_path) -> None:
     with pytest.raises(jiema.errors.ConfigError):
         jiema.Engine(plugins=[plugin], load_entry_points=False, config={"ocr": {
             "reader": {"component": "ocr.surer.v1", "options": {"line_top_k": 0}}}}).task("ocr")
+    # the shipped span chooser decides where the readings differ, unless the config says none;
+    # the command line's rebuilt reader keeps the configured one
+    from jiema_ocr.span_choice import SpanChooser
+
+    assert isinstance(reader.chooser, SpanChooser)
+    assert _reader(engine, None, None, True, None).chooser is reader.chooser
+
+    def surer(**options):
+        return jiema.Engine(plugins=[plugin], load_entry_points=False, config={"ocr": {
+            "reader": {"component": "ocr.surer.v1",
+                       "options": {"line_model": str(path), **options}}}}).task("ocr")
+
+    assert surer(span_chooser="none").chooser is None
+    with pytest.raises(jiema.errors.JiemaError, match="span chooser 'nosuch'"):
+        surer(span_chooser="nosuch")
 
 
 def test_round_marks_among_chinese_numerals_are_circles() -> None:

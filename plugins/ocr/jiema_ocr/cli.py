@@ -24,7 +24,7 @@ from jiema.output import (
     same_file,
 )
 
-from .plugin import CLASSIFIER_COMPONENT, LINE_COMPONENT, LINE_TOP_K
+from .plugin import CLASSIFIER_COMPONENT, LINE_COMPONENT, LINE_TOP_K, SPAN_CHOOSER
 
 #: The reader a model of each component feeds: `--model` implies `--reader`.
 READER_OF_COMPONENT = {CLASSIFIER_COMPONENT: "cut-classify", LINE_COMPONENT: "line-ctc"}
@@ -197,7 +197,13 @@ def _reader(engine: Any, kind: str | None, model: Any, no_lm: bool,
     if kind == "line-ctc":
         return line_reader()
     if kind == "surer":
-        return SurerReader(cut_reader(), line_reader())
+        if isinstance(reader, SurerReader):
+            chooser = reader.chooser
+        else:
+            from .span_choice import SpanChooser
+
+            chooser = SpanChooser.load(SPAN_CHOOSER)
+        return SurerReader(cut_reader(), line_reader(), chooser)
     return cut_reader()
 
 

@@ -23,6 +23,8 @@ LM_MODEL = "pd98-char-bigram"
 LINE_COMPONENT = "ocr.line_ctc.v1"  # = line_ctc.COMPONENT
 LINE_MODEL = "gb2312-line-ctc"
 SURER_COMPONENT = "ocr.surer.v1"  # both readers merged, the surer span where they differ
+SPAN_CHOOSER = "gb2312-span-choice"  # fitted for the shipped pair of readers and the LM
+SPAN_COMPONENT = "ocr.span_choice.v1"  # = span_choice.COMPONENT: the surer reader's option
 
 
 # OcrOptions' fields that are stages of their own, each with its config block
@@ -123,6 +125,10 @@ def surer_reader_options() -> type[BaseModel]:
     fields["line_model"] = (str, Field(LINE_MODEL, min_length=1,
                                        description=f"the whole-line half's {LINE_COMPONENT} "
                                                    "model: a shipped name or a path"))
+    fields["span_chooser"] = (str, Field(
+        SPAN_CHOOSER, min_length=1,
+        description="what decides where the two readings differ: a span_choice model (a "
+                    "shipped name or a JSON path), or 'none' for the confidence rules"))
     return create_model(  # type: ignore[call-overload, no-any-return]
         "SurerReaderOptions", __config__=ConfigDict(extra="forbid", frozen=True),
         __doc__="Knobs of the surer-of-two reader (`surer_reader.SurerReader`).", **fields,
@@ -136,8 +142,12 @@ class SurerReaderBuilder:
     its reader is surer of."""
 
     def __init__(self, recognizer: Any, options: BaseModel) -> None:
+        from .span_choice import SpanChooser
+
         self.recognizer = recognizer
         self.options = options
+        name = options.span_chooser  # type: ignore[attr-defined]
+        self.chooser = None if name == "none" else SpanChooser.load(name)
 
     def __call__(self, *, preprocess: Any, layers: Any, lines: Any, cut: Any, decoder: Any,
                  classifier: Callable[[], Any]) -> Any:
@@ -147,10 +157,11 @@ class SurerReaderBuilder:
         stages = {"preprocess": preprocess, "layers": layers, "lines": lines, "cut": cut,
                   "decoder": decoder, "classifier": classifier}
         glyphs = GlyphReaderBuilder(reader_options()(**{
-            k: v for k, v in opts.items() if not k.startswith("line_")}))(**stages)
+            k: v for k, v in opts.items()
+            if not k.startswith("line_") and k != "span_chooser"}))(**stages)
         whole = LineReaderBuilder(self.recognizer, line_reader_options()(
             **{k: opts[k] for k in _LINE_READER_FIELDS}, top_k=opts["line_top_k"]))(**stages)
-        return SurerReader(glyphs, whole)
+        return SurerReader(glyphs, whole, self.chooser)
 
 
 class ClassifierOptions(BaseModel):
@@ -225,6 +236,12 @@ def make_surer_reader(options: BaseModel, model: Any) -> SurerReaderBuilder:
 
     return SurerReaderBuilder(LineRecognizer.load(options.line_model),  # type: ignore[attr-defined]
                               options)
+
+
+def make_span_chooser(options: BaseModel, model: Any) -> Any:
+    from .span_choice import SpanChooser
+
+    return SpanChooser.load(model.path if model is not None else SPAN_CHOOSER)
 
 
 def make_no_lm(options: BaseModel, model: Any) -> Any:
@@ -305,8 +322,11 @@ def register_components(register: Any) -> None:
     register("ocr.reader", SURER_COMPONENT, factory=make_surer_reader,
              options=surer_reader_options(),
              description="Each line read both ways (cut + classify, and whole by the line "
-                         "recogniser), the readings merged: where they differ, the span its "
-                         "reader is surer of.")
+                         "recogniser), the readings merged: where they differ, the span the "
+                         "span chooser (span_chooser option) picks.")
+    register("ocr.span_chooser", SPAN_COMPONENT, factory=make_span_chooser,
+             description="Logistic model deciding, where the surer reader's two readings "
+                         "differ, which span to keep (named by its span_chooser option).")
     register("ocr.classifier", CLASSIFIER_COMPONENT, factory=make_classifier,
              options=ClassifierOptions,
              description="Char CNN (PyTorch): top-k GB2312 characters, digits, Latin, punctuation.")
@@ -320,7 +340,7 @@ def register_components(register: Any) -> None:
 @jiema.hookimpl
 def register_models(register: Any) -> None:
     for name, component in ((CLASSIFIER_MODEL, CLASSIFIER_COMPONENT), (LM_MODEL, LM_COMPONENT),
-                            (LINE_MODEL, LINE_COMPONENT)):
+                            (LINE_MODEL, LINE_COMPONENT), (SPAN_CHOOSER, SPAN_COMPONENT)):
         if _shipped(name):  # registered once trained and shipped
             register(name, component=component, path=MODELS_DIR / f"{name}.safetensors")
 

@@ -10,6 +10,15 @@ recogniser saw is left out (on the dev renders below, keeping those above a conf
 0.5-0.95 did no better anywhere and added marks to clean lines: lines 0.46% -> 0.58%), unless
 it is punctuation the recogniser is sure of (`ALONE_WHOLE_MARK_KEEP`).
 
+By default a fitted model decides every differing span instead of the rules above
+(`span_choice`, fitted by `benchmarks/ocr_span_choice.py`): each reader's confidence misleads
+where that reader fails in its own way, and the model also weighs how much each reader's
+candidates vouch for the other's characters, the character LM across the span and how much
+of the line the two agree on. Dev renders (seeds 103 / 211 / 307 and 401 / 509, 60 images a
+set, all five sets), rules -> chooser: 299 -> 281 errors with the chooser fitted on the other
+two of the first three seeds, 300 -> 232 on the last two with it fitted on the first three;
+`ocr_real_dev` 16 -> 15 errors. The rules stay for `span_chooser: none`.
+
 Why both: the two fail on different lines, and often on different parts of one line. Cutting
 wins on clean renders in its training fonts, the line recogniser where cutting breaks: small
 screen text, tight or proportional glyphs, a character whose parts stand apart (the shared news
@@ -34,6 +43,7 @@ from __future__ import annotations
 import difflib
 import time
 import unicodedata
+from collections.abc import Sequence
 from dataclasses import replace
 from typing import Any
 
@@ -41,6 +51,7 @@ import numpy as np
 
 from .analysis import analyse
 from .results import GlyphResult, LineResult, OcrResult, copies_to_read, line_of, surest
+from .span_choice import SpanChooser, span_features
 from .text_rules import circles_among_chinese_numerals, lone_bars_as_one
 
 ALONE_CUT_KEEP = 0.3  # mean confidence above which glyphs only the cut reader saw are kept: the
@@ -71,16 +82,18 @@ class SurerReader:
     """Reads images like `pipeline.OcrReader`; both readers share the image stages (those of
     the cut-and-classify reader) and its odd-line filter."""
 
-    def __init__(self, cut_reader: Any, line_reader: Any) -> None:
+    def __init__(self, cut_reader: Any, line_reader: Any,
+                 chooser: SpanChooser | None = None) -> None:
         self.cut_reader = cut_reader
         self.line_reader = line_reader
+        self.chooser = chooser
         self.options = cut_reader.options
         self.stages = cut_reader.stages
 
     @property
     def decoder(self) -> Any:
         """The LM decoder the two halves share (the cut-and-classify half's)."""
-        return self.cut_reader.decoder
+        return getattr(self.cut_reader, "decoder", None)
 
     def __call__(self, source: Any) -> OcrResult:
         return self.read(source)
@@ -95,14 +108,17 @@ class SurerReader:
         timings = {} if timings is None else timings
         out = []
         for line in analysis.lines:
-            merged = surest(self._read_line(analysis, c, timings) for c in copies_to_read(line))
+            merged = surest(self.merge(*self.both(analysis, c, timings))
+                            for c in copies_to_read(line))
             if merged is not None:
                 out.append(merged)
         return analysis.in_input(OcrResult(self.cut_reader.drop_odd_lines(out), timings))
 
-    def _read_line(self, analysis: Any, line: Any, timings: dict[str, float]
-                   ) -> LineResult | None:
-        """One line read both ways and merged."""
+    def both(self, analysis: Any, line: Any, timings: dict[str, float] | None = None
+             ) -> tuple[LineResult | None, LineResult | None, float]:
+        """One line read both ways: the cut reading, the whole reading, and the em (pixels)
+        that places the spaces of a merged text."""
+        timings = {} if timings is None else timings
         t0 = time.perf_counter()
         whole = self.line_reader.read_line(analysis, line)
         timings["recognise"] = timings.get("recognise", 0.0) + time.perf_counter() - t0
@@ -110,27 +126,42 @@ class SurerReader:
                                         whole.text if whole is not None else None)
         em = ((cut.box[3] - cut.box[1]) * self.options.cutting.em_per_height
               if cut is not None else 0.0)
-        merged = merged_reading(cut, whole, em, self.options.space_gap)
+        return cut, whole, em
+
+    def merge(self, cut: LineResult | None, whole: LineResult | None, em: float
+              ) -> LineResult | None:
+        """The two readings of a line merged (by the chooser where there is one), with the
+        merged text's rules."""
+        lm = getattr(self.decoder, "lm", None)
+        merged = merged_reading(cut, whole, em, self.options.space_gap, self.chooser, lm)
         if merged is not None and self.options.text_rules:
             merged = _merged_text_rules(merged, em, self.options.space_gap)
         return merged
 
 
 def merged_reading(cut: LineResult | None, whole: LineResult | None, em: float = 0.0,
-                   space_gap: float = 0.0) -> LineResult | None:
+                   space_gap: float = 0.0, chooser: SpanChooser | None = None,
+                   lm: Any = None) -> LineResult | None:
     """The two readings of one line merged span by span (see the module's docstring); `em`
     and `space_gap` place the spaces between Latin words of a merged text as the cut reader
-    does. A reading equal to the merge is returned as it is."""
+    does. With a `chooser` (and the character `lm` its features use) it decides each differing
+    span; without one, the confidence rules below do. A reading equal to the merge is returned
+    as it is."""
     if cut is None or whole is None:
         return cut if whole is None else whole
     a, b = cut.glyphs, whole.glyphs
     matcher = difflib.SequenceMatcher(None, [g.char for g in a], [g.char for g in b],
                                       autojunk=False)
+    opcodes = matcher.get_opcodes()
+    chosen = (_chosen_spans(differing_spans(opcodes, a, b), matcher.ratio(), chooser, lm)
+              if chooser is not None else {})
     glyphs: list[GlyphResult] = []
-    for op, i1, i2, j1, j2 in matcher.get_opcodes():
+    for k, (op, i1, i2, j1, j2) in enumerate(opcodes):
         cut_span, whole_span = a[i1:i2], b[j1:j2]
         if op == "equal":
             glyphs += cut_span
+        elif k in chosen:
+            glyphs += chosen[k]
         elif not cut_span:  # only the line recogniser saw it: mostly made up, left out ...
             if (all(_is_mark(g.char) for g in whole_span)
                     and _mean_confidence(whole_span) >= ALONE_WHOLE_MARK_KEEP):
@@ -151,11 +182,53 @@ def merged_reading(cut: LineResult | None, whole: LineResult | None, em: float =
             glyphs += _without_unsure_extras(whole_span, len(cut_span))
         else:
             glyphs += cut_span
-    if glyphs == a:
+    return _as_line(glyphs, cut, whole, em, space_gap)
+
+
+def _as_line(glyphs: list[GlyphResult], cut: LineResult, whole: LineResult, em: float,
+             space_gap: float) -> LineResult | None:
+    if glyphs == cut.glyphs:
         return cut
-    if glyphs == b:
+    if glyphs == whole.glyphs:
         return whole
     return line_of(glyphs, em, space_gap) if glyphs else None
+
+
+Span = tuple[list[GlyphResult], list[GlyphResult], str, str]  # cut, whole, before, after
+
+
+def differing_spans(opcodes: Sequence[tuple[str, int, int, int, int]], a: list[GlyphResult],
+                    b: list[GlyphResult]) -> dict[int, list[Span]]:
+    """For each opcode where the readings differ, its spans: one, or one per pair where the two
+    sides are as long (each pair is decided alone); either side may be empty. The agreed
+    characters beside a span (none at a line's end or beside another span) are the LM's
+    context."""
+    out: dict[int, list[Span]] = {}
+    for k, (op, i1, i2, j1, j2) in enumerate(opcodes):
+        if op == "equal":
+            continue
+        before = a[i1 - 1].char if k > 0 and opcodes[k - 1][0] == "equal" else ""
+        after = a[i2].char if k + 1 < len(opcodes) and opcodes[k + 1][0] == "equal" else ""
+        if i2 - i1 == j2 - j1:
+            n = i2 - i1
+            out[k] = [([c], [w], before if m == 0 else "", after if m == n - 1 else "")
+                      for m, (c, w) in enumerate(zip(a[i1:i2], b[j1:j2], strict=True))]
+        else:
+            out[k] = [(a[i1:i2], b[j1:j2], before, after)]
+    return out
+
+
+def _chosen_spans(spans: dict[int, list[Span]], agreement: float, chooser: SpanChooser,
+                  lm: Any) -> dict[int, list[GlyphResult]]:
+    """Each opcode's glyphs as the chooser picks them, span by span (one matrix product)."""
+    flat = [span for k in spans for span in spans[k]]
+    if not flat:
+        return {}
+    x = np.stack([span_features(c, w, before, after, agreement, lm)
+                  for c, w, before, after in flat])
+    whole_wins = iter(chooser.whole_odds(x) > 0.0)
+    return {k: [g for c, w, _, _ in spans[k] for g in (w if next(whole_wins) else c)]
+            for k in spans}
 
 
 def _merged_text_rules(line: LineResult, em: float, space_gap: float) -> LineResult:

@@ -1,0 +1,143 @@
+"""Fitting the span chooser (`span_choice.SpanChooser`) on images whose text is known.
+
+Each image is read both ways (`surer_reader.both_readings`); every span where the two readings
+differ is labelled by trying it both ways, every other span as the confidence rule has it, and
+keeping the label of the way with fewer errors against the image's text (a span whose choice
+changes nothing teaches nothing and is left out). A logistic model with an L2 penalty is fitted
+to the labelled spans by L-BFGS on standardised features.
+"""
+
+from __future__ import annotations
+
+import difflib
+from collections.abc import Callable, Iterable, Sequence
+from typing import Any
+
+import numpy as np
+
+from .cer import cer_text, edit_distance
+from .results import LineResult
+from .span_choice import FEATURES, SpanChooser, span_features
+from .surer_reader import (
+    ALONE_CUT_KEEP,
+    ALONE_WHOLE_MARK_KEEP,
+    _is_mark,
+    _length_margin,
+    _mean_confidence,
+    differing_spans,
+    merged_reading,
+)
+
+L2_PENALTY = 1.0  # on standardised features, against the summed log-loss: 0.1 / 1 / 10 gave
+# 73 / 79 / 86 wrong choices out of 1,844 held out by seed on the dev renders (session 23)
+
+
+def _rule_whole(cut: list[Any], whole: list[Any]) -> bool:
+    """Whether the confidence rules (`surer_reader.merged_reading` without a chooser) keep the
+    line recogniser's side of a span (a lone cut span dropped counts as the other side kept)."""
+    if not cut:
+        return (all(_is_mark(g.char) for g in whole)
+                and _mean_confidence(whole) >= ALONE_WHOLE_MARK_KEEP)
+    if not whole:
+        return _mean_confidence(cut) <= ALONE_CUT_KEEP
+    return (_mean_confidence(whole) + _length_margin(whole, cut)) > _mean_confidence(cut)
+
+
+class _Fixed:
+    """A stand-in chooser that answers with given decisions, in the order it is asked."""
+
+    def __init__(self, decisions: np.ndarray) -> None:
+        self.decisions = decisions
+
+    def whole_odds(self, features: np.ndarray) -> np.ndarray:
+        return np.where(self.decisions[:len(features)], 1.0, -1.0)
+
+
+def label_image(readings: Sequence[tuple[LineResult | None, LineResult | None]],
+                reference: str, lm: Any = None,
+                norm: Callable[[str], str] = cer_text) -> tuple[np.ndarray, np.ndarray]:
+    """Features and labels (1: the line recogniser's span is right) of the decisive spans of
+    one image (`readings`: its lines' cut and whole readings, in reading order). Every span
+    starts as the surer reading has it; each is flipped alone and the image's text read again
+    through `surer_reader.merged_reading`, so the labels hold for the merge as it runs."""
+    lines = []
+    for cut, whole in readings:
+        x = np.zeros((0, len(FEATURES)))
+        spans = []
+        if cut is not None and whole is not None:
+            matcher = difflib.SequenceMatcher(None, [g.char for g in cut.glyphs],
+                                              [g.char for g in whole.glyphs], autojunk=False)
+            spans = [sp for sps in differing_spans(matcher.get_opcodes(), cut.glyphs,
+                                                   whole.glyphs).values() for sp in sps]
+            if spans:
+                x = np.stack([span_features(c, w, before, after, matcher.ratio(), lm)
+                              for c, w, before, after in spans])
+        lines.append((cut, whole, x, np.array([_rule_whole(c, w) for c, w, _, _ in spans]
+                                              if len(x) else [], dtype=bool)))
+
+    def text() -> str:
+        out = []
+        for cut, whole, _, decisions in lines:
+            merged = merged_reading(cut, whole, chooser=_Fixed(decisions))  # type: ignore[arg-type]
+            out.append("".join(g.char for g in merged.glyphs) if merged is not None else "")
+        return norm("\n".join(out))
+
+    ref = norm(reference)
+    start = edit_distance(ref, text())
+    rows, labels = [], []
+    for _, _, x, decisions in lines:
+        for k in range(len(decisions)):
+            decisions[k] = not decisions[k]
+            flipped = edit_distance(ref, text())
+            decisions[k] = not decisions[k]
+            if flipped != start:
+                rows.append(x[k])
+                labels.append(decisions[k] if start < flipped else not decisions[k])
+    return (np.asarray(rows, dtype=np.float64).reshape(-1, len(FEATURES)),
+            np.asarray(labels, dtype=np.float64))
+
+
+def fit_chooser(x: np.ndarray, y: np.ndarray, l2: float = L2_PENALTY) -> SpanChooser:
+    """A logistic `SpanChooser` fitted to features `x` (n, len(FEATURES)) and 0/1 labels `y`."""
+    from scipy.optimize import minimize
+
+    x = np.asarray(x, dtype=np.float64)
+    y = np.asarray(y, dtype=np.float64)
+    if x.ndim != 2 or x.shape[1] != len(FEATURES) or len(x) != len(y) or len(x) < 2:
+        raise ValueError(f"need two or more rows of {len(FEATURES)} features and a label each, "
+                         f"got {x.shape} and {y.shape}")
+    if not np.all((y == 0) | (y == 1)) or y.min() == y.max():
+        raise ValueError("labels must be 0 and 1, both present")
+    mean = x.mean(axis=0)
+    scale = x.std(axis=0)
+    scale[scale == 0] = 1.0
+    z = (x - mean) / scale
+    sign = 2.0 * y - 1.0
+
+    def loss(theta: np.ndarray) -> tuple[float, np.ndarray]:
+        w, b = theta[:-1], theta[-1]
+        margin = sign * (z @ w + b)
+        value = float(np.logaddexp(0.0, -margin).sum() + 0.5 * l2 * w @ w)
+        g = -sign * np.exp(-np.logaddexp(0.0, margin))  # d loss / d score
+        return value, np.concatenate([z.T @ g + l2 * w, [g.sum()]])
+
+    res = minimize(loss, np.zeros(len(FEATURES) + 1), jac=True, method="L-BFGS-B",
+                   options={"maxiter": 5000})
+    return SpanChooser(mean, scale, res.x[:-1].copy(), float(res.x[-1]))
+
+
+def fit_on(samples: Iterable[tuple[list[tuple[Any, Any]], str]], lm: Any = None,
+           l2: float = L2_PENALTY) -> tuple[SpanChooser, dict[str, float]]:
+    """Fit on `(readings, text)` samples; the scores say how often the fitted model and the
+    starting confidence rule pick the better span on the fitting spans themselves."""
+    xs, ys = [], []
+    for readings, text in samples:
+        x, y = label_image(readings, text, lm)
+        xs.append(x)
+        ys.append(y)
+    x, y = np.concatenate(xs), np.concatenate(ys)
+    chooser = fit_chooser(x, y, l2)
+    picked = chooser.whole_odds(x) > 0
+    surer = x[:, FEATURES.index("mean_gain")] > 0
+    return chooser, {"spans": int(len(y)), "fitted_right": float(np.mean(picked == y)),
+                     "surer_right": float(np.mean(surer == y))}

@@ -1,0 +1,133 @@
+"""The span chooser: its features, its file, its fit, and the merge it decides."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from jiema.errors import InvalidValueError
+from jiema_ocr.fit_span_choice import fit_chooser, fit_on, label_image
+from jiema_ocr.language_model import CharLM, count_chars
+from jiema_ocr.results import GlyphResult, LineResult
+from jiema_ocr.span_choice import FEATURES, SpanChooser, span_features
+from jiema_ocr.surer_reader import merged_reading
+
+
+def _glyphs(text: str, confidence: float, alts: dict[str, float] | None = None
+            ) -> list[GlyphResult]:
+    return [GlyphResult((10 * k, 0, 10 * k + 8, 10), ch, confidence,
+                        [(ch, confidence), *(alts or {}).items()])
+            for k, ch in enumerate(text)]
+
+
+def _line(text: str, confidence: float) -> LineResult:
+    glyphs = _glyphs(text, confidence)
+    return LineResult((0, 0, 10 * len(text), 10), text, confidence, glyphs)
+
+
+def _lm() -> CharLM:
+    return CharLM.from_counts(count_chars(["人工智能和实体经济"] * 20 + ["猁"]))
+
+
+def _chooser(bias: float, weights: dict[str, float] | None = None) -> SpanChooser:
+    w = np.zeros(len(FEATURES))
+    for name, value in (weights or {}).items():
+        w[FEATURES.index(name)] = value
+    return SpanChooser(np.zeros(len(FEATURES)), np.ones(len(FEATURES)), w, bias)
+
+
+def test_span_features_read_both_readers_and_the_lm() -> None:
+    cut = _glyphs("猁", 0.9, {"和": 0.05})
+    whole = _glyphs("和", 0.4, {"猁": 0.01})
+    row = span_features(cut, whole, "能", "实", 0.8, _lm())
+    f = dict(zip(FEATURES, row, strict=True))
+    assert row.dtype == np.float64 and row.shape == (len(FEATURES),)
+    assert f["cut_mean"] == 0.9 and f["whole_mean"] == 0.4
+    assert f["mean_gain"] == pytest.approx(-0.5)
+    assert f["lm_gain"] > 5  # 能和实 is the LM's text, 能猁实 is not
+    assert f["cut_vouched"] == 0.01 and f["whole_vouched"] == 0.05  # each by the other's list
+    assert f["pair"] == 1.0 and f["cut_hanzi"] == 1.0 and f["whole_latin"] == 0.0
+    assert f["agreement"] == 0.8
+    # no LM, or nothing beside the span: no LM evidence
+    assert dict(zip(FEATURES, span_features(cut, whole, "能", "实", 0.8), strict=True))[
+        "lm_gain"] == 0.0
+    # an empty side: its confidences are 0, the gains say how much the other has
+    lone = dict(zip(FEATURES, span_features([], _glyphs("、", 0.7), "鹏", "朱", 0.9), strict=True))
+    assert lone["cut_empty"] == 1.0 and lone["whole_marks"] == 1.0 and lone["whole_length"] == 1
+    assert lone["length_gain"] == 1 and lone["pair"] == 0.0
+
+
+def test_a_chooser_round_trips_through_its_model_files_and_refuses_a_wrong_one(tmp_path) -> None:
+    from jiema.errors import ModelFileError
+    from jiema.models import ModelCard, load_card, save_card
+
+    chooser = _chooser(0.5, {"mean_gain": 2.0})
+    path = chooser.save(tmp_path / "c.safetensors",
+                        ModelCard(name="c", component="", task="", description="tiny"))
+    back = SpanChooser.load(path)
+    assert back.bias == 0.5 and back.card is not None and back.card.description == "tiny"
+    assert back.card.component == "ocr.span_choice.v1" and back.card.labels == list(FEATURES)
+    assert SpanChooser.load(tmp_path / "c.json").bias == 0.5  # the card names it too
+    x = np.random.default_rng(0).normal(size=(4, len(FEATURES)))
+    np.testing.assert_allclose(back.whole_odds(x), chooser.whole_odds(x))
+    card = load_card(tmp_path / "c.json")
+    save_card(card.model_copy(update={"labels": list(FEATURES[:-1])}), tmp_path / "c.json")
+    with pytest.raises(InvalidValueError, match="fit it again"):
+        SpanChooser.load(path)
+    with pytest.raises(ModelFileError, match="does not exist"):
+        SpanChooser.load(tmp_path / "missing.safetensors")
+    with pytest.raises(InvalidValueError, match="no span chooser 'nosuch'"):
+        SpanChooser.load("nosuch")
+    with pytest.raises(InvalidValueError, match="columns"):
+        chooser.whole_odds(np.zeros((2, 3)))
+    with pytest.raises(InvalidValueError, match="scales"):
+        SpanChooser(np.zeros(len(FEATURES)), np.zeros(len(FEATURES)), np.zeros(len(FEATURES)),
+                    0.0)
+
+
+def test_the_shipped_chooser_loads_by_name() -> None:
+    from jiema_ocr.plugin import SPAN_CHOOSER
+
+    chooser = SpanChooser.load(SPAN_CHOOSER)
+    assert chooser.card is not None
+    assert chooser.card.hyperparameters["line_model"] == "gb2312-line-ctc"
+
+
+def test_with_a_chooser_it_decides_every_differing_span() -> None:
+    cut, whole = _line("人工智能猁实体", 0.9), _line("人工智能和实体经济", 0.3)
+    # rules: the surer pair wins, and what only the recogniser saw is left out
+    assert merged_reading(cut, whole).text == "人工智能猁实体"
+    # a chooser that always takes the recogniser's side
+    assert merged_reading(cut, whole, chooser=_chooser(5.0)).text == "人工智能和实体经济"
+    assert merged_reading(cut, whole, chooser=_chooser(-5.0)).text == "人工智能猁实体"
+    # one that listens to the LM takes 和 and leaves the lone 经济 out
+    lm_only = _chooser(0.0, {"lm_gain": 1.0, "cut_empty": -100.0})
+    assert merged_reading(cut, whole, chooser=lm_only, lm=_lm()).text == "人工智能和实体"
+
+
+def test_label_image_labels_each_span_by_the_reading_with_fewer_errors() -> None:
+    cut, whole = _line("人工智能猁实体经", 0.9), _line("人工智能和实体经济", 0.3)
+    x, y = label_image([(cut, whole)], "人工智能和实体经济")
+    assert x.shape == (2, len(FEATURES))
+    assert y.tolist() == [1.0, 1.0]  # 和 over 猁, and 济 kept
+    # a span whose choice changes nothing is left out
+    x, y = label_image([(cut, whole)], "人工智能")
+    assert len(y) <= 2
+    x, y = label_image([(cut, None), (None, None)], "人工智能猁实体经")
+    assert x.shape == (0, len(FEATURES))
+
+
+def test_fit_chooser_learns_a_separable_rule() -> None:
+    rng = np.random.default_rng(1)
+    x = rng.normal(size=(400, len(FEATURES)))
+    y = (x[:, FEATURES.index("lm_gain")] + 0.2 * x[:, 0] > 0).astype(float)
+    chooser = fit_chooser(x, y)
+    assert np.mean((chooser.whole_odds(x) > 0) == y) > 0.95
+    with pytest.raises(ValueError, match="both"):
+        fit_chooser(x, np.ones(len(x)))
+    with pytest.raises(ValueError, match="features"):
+        fit_chooser(x[:, :3], y)
+    # fit_on goes from readings to a chooser and says how it does on its own spans
+    cut, whole = _line("人工智能猁实体经", 0.9), _line("人工智能和实体经济", 0.3)
+    samples = [([(cut, whole)], "人工智能和实体经济"), ([(cut, whole)], "人工智能猁实体经")]
+    chooser, scores = fit_on(samples * 3, _lm())
+    assert scores["spans"] == 12 and 0 <= scores["fitted_right"] <= 1
