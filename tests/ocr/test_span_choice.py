@@ -73,8 +73,11 @@ def test_a_chooser_round_trips_through_its_model_files_and_refuses_a_wrong_one(t
     save_card(card.model_copy(update={"labels": list(FEATURES[:-1])}), tmp_path / "c.json")
     with pytest.raises(InvalidValueError, match="fit it again"):
         SpanChooser.load(path)
-    with pytest.raises(ModelFileError, match="does not exist"):
+    with pytest.raises(InvalidValueError, match="missing.safetensors does not exist"):
         SpanChooser.load(tmp_path / "missing.safetensors")
+    (tmp_path / "lone.safetensors").write_bytes(path.read_bytes())
+    with pytest.raises(ModelFileError, match="lone.json does not exist"):
+        SpanChooser.load(tmp_path / "lone.safetensors")
     with pytest.raises(InvalidValueError, match="no span chooser 'nosuch'"):
         SpanChooser.load("nosuch")
     with pytest.raises(InvalidValueError, match="columns"):

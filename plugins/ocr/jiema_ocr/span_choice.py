@@ -143,6 +143,8 @@ class SpanChooser:
             if not path.is_file():
                 raise InvalidValueError(f"no span chooser {path_or_name!r} is shipped, and no "
                                         "such file exists")
+        elif not path.exists():
+            raise InvalidValueError(f"span chooser {path} does not exist")
         weights, card = find_model_files(path)
         if card.component != COMPONENT or card.labels != list(FEATURES):
             raise InvalidValueError(f"{weights} is no {COMPONENT} model with this version's "
