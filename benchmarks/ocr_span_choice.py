@@ -30,7 +30,7 @@ from ocr import DATA, SET_SEED, build_eval_set  # noqa: E402
 from ocr_sets import REAL_DEV, pages_set, photo_set, real_set, screen_set, training_faces  # noqa: E402
 
 SETS = ("pages", "screen", "photo", "lines", "banners")
-FIT_SEEDS = "103,211,307,401,509"
+FIT_SEEDS = "103,211,307,401,509,811,919,1031"
 CHECK_SEEDS = "613,727"
 LINES_PER_IMAGE_SET = 5  # the benchmark reads 300 lines beside 60 banners: lines are this many
 # times the other sets' images

@@ -15,9 +15,9 @@ By default a fitted model decides every differing span instead of the rules abov
 where that reader fails in its own way, and the model also weighs how much each reader's
 candidates vouch for the other's characters, the character LM across the span and how much
 of the line the two agree on. Dev renders (60 images a set, all five sets), rules -> chooser:
-599 -> 507 errors on seeds 103 / 211 / 307 / 401 / 509, each with the chooser fitted on the
-other four, and 224 -> 192 on seeds 613 / 727 with the shipped one (fitted on the five);
-`ocr_real_dev` 16 -> 14 errors. A chooser fitted on the plugin's own training lines
+1,075 -> 931 errors on eight seeds (103-1031), each with the chooser fitted on the other
+seven, and 224 -> 189 on seeds 613 / 727 with the shipped one (fitted on the eight);
+`ocr_real_dev` 16 -> 13 errors. A chooser fitted on the plugin's own training lines
 (`synth_lines`, 800 lines) did worse than the rules on the dev pages (299 -> 326 on the first
 three seeds): those lines are the line recogniser's training data, where it is surer than on
 anything else. The rules stay for `span_chooser: none`.
