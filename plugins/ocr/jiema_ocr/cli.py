@@ -58,7 +58,8 @@ def _plain(record: Record, many: bool) -> str:
               type=click.Choice(["cut-classify", "line-ctc", "surer"]), default=None,
               help="Emission model: cut glyphs for the char CNN, read whole lines with the "
                    "CTC line recogniser (gb2312-line-ctc), or surer: both, merged; where "
-                   "they differ, the span its reader is surer of; all feed the same LM "
+                   "they differ, the span the fitted span chooser (gb2312-span-choice) "
+                   "picks; all feed the same LM "
                    "(default: the reader of --model if given, else the configured one, "
                    "surer).")
 @model_option(None, component=tuple(READER_OF_COMPONENT),

@@ -139,7 +139,7 @@ class SurerReaderBuilder:
     """What `ocr.surer.v1` builds: called like `GlyphReaderBuilder`, it returns a
     `surer_reader.SurerReader` that reads each line both ways (glyphs cut for the classifier,
     whole by the line recogniser) and merges the readings, keeping where they differ the span
-    its reader is surer of."""
+    its `span_chooser` picks (the confidence rules with `none`)."""
 
     def __init__(self, recognizer: Any, options: BaseModel) -> None:
         from .span_choice import SpanChooser
