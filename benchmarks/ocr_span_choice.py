@@ -44,37 +44,13 @@ def render(name: str, seed: int, n: int) -> list[tuple[np.ndarray, str]]:
     return [(s.image, s.text) for s in make(DATA, n, seed + SET_SEED[name], training_faces())]
 
 
-def read_both(reader, image) -> list[list[tuple]]:
-    """Each found line's copies, each read both ways: [(cut, whole, em), ...] per line."""
-    from jiema_ocr.analysis import analyse
-    from jiema_ocr.results import copies_to_read
-
-    analysis = analyse(image, reader.options, {}, reader.stages)
-    return [[reader.both(analysis, c) for c in copies_to_read(line)] for line in analysis.lines]
-
-
 def merged_text(reader, lines: list[list[tuple]]) -> str:
+    """An image's text as the reader reads it from cached readings of its lines' copies."""
     from jiema_ocr.results import surest
 
     out = [m for m in (surest(reader.merge(*copy) for copy in copies) for copies in lines)
            if m is not None]
     return "\n".join(r.text for r in reader.cut_reader.drop_odd_lines(out))
-
-
-def fitting_readings(reader, lines: list[list[tuple]]) -> list[tuple]:
-    """Per line, the (cut, whole) readings of the copy the confidence rules would keep."""
-    from jiema_ocr.surer_reader import merged_reading
-
-    out = []
-    for copies in lines:
-        best, best_conf = None, -1.0
-        for cut, whole, em in copies:
-            m = merged_reading(cut, whole, em)
-            if m is not None and m.confidence > best_conf:
-                best, best_conf = (cut, whole), m.confidence
-        if best is not None:
-            out.append(best)
-    return out
 
 
 def errors(reader, items, chooser) -> int:
@@ -105,7 +81,7 @@ def main() -> None:
     torch.set_num_threads(args.threads)
     numba.set_num_threads(min(args.threads, numba.config.NUMBA_NUM_THREADS))
     from jiema_ocr.classifier import DEFAULT_MODEL, CharClassifier
-    from jiema_ocr.fit_span_choice import L2_PENALTY, fit_on
+    from jiema_ocr.fit_span_choice import L2_PENALTY, fit_on, fitting_readings, read_both
     from jiema_ocr.language_model import load_default_lm
     from jiema_ocr.line_ctc import LineCTCReader, LineRecognizer
     from jiema_ocr.pipeline import LMDecoder, OcrReader
@@ -132,7 +108,7 @@ def main() -> None:
             if (real_folder / "labels.tsv").is_file() else [])
 
     def samples(seeds):
-        return [(fitting_readings(reader, lines), text) for (name, seed), its in items.items()
+        return [(fitting_readings(lines), text) for (name, seed), its in items.items()
                 if seed in seeds for _, _, text, lines in its]
 
     rows: dict[str, dict[str, list[int]]] = defaultdict(lambda: defaultdict(list))

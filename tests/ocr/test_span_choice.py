@@ -139,3 +139,64 @@ def test_fit_chooser_learns_a_separable_rule() -> None:
     samples = [([(cut, whole)], "人工智能和实体经济"), ([(cut, whole)], "人工智能猁实体经")]
     chooser, scores = fit_on(samples * 3, _lm())
     assert scores["spans"] == 12 and 0 <= scores["fitted_right"] <= 1
+
+
+def test_a_labelled_folder_names_its_bad_rows(tmp_path) -> None:
+    from jiema.errors import InvalidInputError
+    from jiema_ocr.fit_span_choice import labelled_folder
+
+    with pytest.raises(InvalidInputError, match="no labels.tsv"):
+        labelled_folder(tmp_path)
+    (tmp_path / "a.png").write_bytes(b"")
+    (tmp_path / "labels.tsv").write_text("a.png\t电视\\n机\n\n", encoding="utf-8")
+    assert labelled_folder(tmp_path) == [(tmp_path / "a.png", "电视\n机")]
+    (tmp_path / "labels.tsv").write_text(
+        "a.png\t电视\nb.png\t机\nc.png\n" + "".join(f"d{k}.png\tx\n" for k in range(5)),
+        encoding="utf-8")
+    with pytest.raises(InvalidInputError) as err:
+        labelled_folder(tmp_path)
+    assert "line 2: b.png does not exist" in str(err.value)
+    assert "line 3: no FILE<TAB>TEXT" in str(err.value) and "(and 2 more)" in str(err.value)
+
+
+def test_train_ocr_spans_fits_a_chooser_on_a_labelled_folder(tmp_path, monkeypatch) -> None:
+    pytest.importorskip("torch")
+    import jiema
+    import jiema_ocr.fit_span_choice as fit
+    import jiema_ocr.plugin as plugin
+    from click.testing import CliRunner
+    from jiema.cli import build_cli
+
+    cut, whole = _line("人工智能猁实体经", 0.9), _line("人工智能和实体经济", 0.3)
+    texts = ["人工智能和实体经济", "人工智能猁实体经", "人工智能和实体经", "人工智能猁实体经济"]
+    rows = []
+    for k in range(8):
+        (tmp_path / f"{k}.png").write_bytes(b"")
+        rows.append(f"{k}.png\t{texts[k % 4]}")
+    (tmp_path / "labels.tsv").write_text("\n".join(rows) + "\n", encoding="utf-8")
+    seen = []
+
+    def read_both(reader, image):  # the readers are real; the images' readings are canned
+        seen.append(image)
+        return [[(cut, whole, 10.0)]]
+
+    monkeypatch.setattr(fit, "read_both", read_both)
+    cli = build_cli(jiema.Engine(plugins=[plugin], load_entry_points=False))
+    out = tmp_path / "mine.safetensors"
+    res = CliRunner().invoke(cli, ["train", "ocr-spans", "--labels", str(tmp_path), "--out",
+                                   str(out), "--name", "mine"])
+    assert res.exit_code == 0, res.output
+    assert '"spans": 16' in res.stdout and len(seen) == 8
+    chooser = SpanChooser.load(out)
+    assert chooser.card is not None and chooser.card.name == "mine"
+    assert chooser.card.training_data.startswith("8 labelled images")
+    assert chooser.card.rebuild and chooser.card.rebuild[-1].startswith("jiema train ocr-spans")
+    # a folder whose spans all teach one thing cannot be fitted: said in one line
+    (tmp_path / "labels.tsv").write_text("\n".join(rows[:1]) + "\n", encoding="utf-8")
+    res = CliRunner().invoke(cli, ["train", "ocr-spans", "--labels", str(tmp_path), "--out",
+                                   str(out)])
+    assert res.exit_code == 1 and "label more images" in res.output
+    assert "Traceback" not in res.output
+    res = CliRunner().invoke(cli, ["train", "ocr-spans", "--labels", str(tmp_path), "--out",
+                                   str(tmp_path / "mine.json")])
+    assert res.exit_code == 2 and "must end in .safetensors" in res.output

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import difflib
 from collections.abc import Callable, Iterable, Sequence
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -141,3 +142,89 @@ def fit_on(samples: Iterable[tuple[list[tuple[Any, Any]], str]], lm: Any = None,
     surer = x[:, FEATURES.index("mean_gain")] > 0
     return chooser, {"spans": int(len(y)), "fitted_right": float(np.mean(picked == y)),
                      "surer_right": float(np.mean(surer == y))}
+
+
+# ------------------------------------------------------------------ reading images to fit on
+
+#: How many bad rows a labelled folder's error names before it says how many more there are.
+BAD_ROWS_SHOWN = 5
+
+
+def read_both(reader: Any, image: Any) -> list[list[tuple[Any, Any, float]]]:
+    """Each found line's copies, each read both ways by a `surer_reader.SurerReader`: per line
+    a list of (cut, whole, em)."""
+    from .analysis import analyse
+    from .results import copies_to_read
+
+    analysis = analyse(image, reader.options, {}, reader.stages)
+    return [[reader.both(analysis, c) for c in copies_to_read(line)] for line in analysis.lines]
+
+
+def fitting_readings(lines: list[list[tuple[Any, Any, float]]]) -> list[tuple[Any, Any]]:
+    """Per line, the (cut, whole) readings of the copy the confidence rules would keep."""
+    out = []
+    for copies in lines:
+        best, best_conf = None, -1.0
+        for cut, whole, em in copies:
+            m = merged_reading(cut, whole, em)
+            if m is not None and m.confidence > best_conf:
+                best, best_conf = (cut, whole), m.confidence
+        if best is not None:
+            out.append(best)
+    return out
+
+
+def labelled_folder(folder: str | Path) -> list[tuple[Path, str]]:
+    """(image path, text) from `folder/labels.tsv` (`FILE<TAB>TEXT` per image, a literal `\\n`
+    between text lines); every bad row named in one error."""
+    from jiema.errors import InvalidInputError
+
+    folder = Path(folder)
+    table = folder / "labels.tsv"
+    if not table.is_file():
+        raise InvalidInputError(f"{folder} has no labels.tsv (FILE<TAB>TEXT per image)")
+    items, bad = [], []
+    rows = table.read_text(encoding="utf-8").splitlines()
+    for n, row in enumerate(rows, 1):
+        if not row.strip():
+            continue
+        name, tab, text = row.partition("\t")
+        if not tab or not text.strip():
+            bad.append(f"labels.tsv line {n}: no FILE<TAB>TEXT")
+        elif not (folder / name).is_file():
+            bad.append(f"labels.tsv line {n}: {name} does not exist")
+        else:
+            items.append((folder / name, "\n".join(text.split("\\n"))))
+    if bad:
+        more = f" (and {len(bad) - BAD_ROWS_SHOWN} more)" if len(bad) > BAD_ROWS_SHOWN else ""
+        raise InvalidInputError("; ".join(bad[:BAD_ROWS_SHOWN]) + more)
+    if not items:
+        raise InvalidInputError(f"{table} lists no images")
+    return items
+
+
+def fit_folder(folder: str | Path, reader: Any, l2: float = L2_PENALTY, progress: bool = True
+               ) -> tuple[SpanChooser, dict[str, float]]:
+    """A chooser fitted on a labelled folder (`labelled_folder`), read by `reader` (a
+    `surer_reader.SurerReader` of the readers the chooser is for); the scores also count the
+    images. An image that cannot be read is named in one error with the others."""
+    from jiema.errors import InvalidInputError, JiemaError
+    from tqdm import tqdm
+
+    items = labelled_folder(folder)
+    samples, bad = [], []
+    for path, text in tqdm(items, desc="read both ways", unit="image", disable=not progress):
+        try:
+            samples.append((fitting_readings(read_both(reader, str(path))), text))
+        except (JiemaError, OSError) as err:
+            bad.append(f"{path.name}: {err}")
+    if bad:
+        more = f" (and {len(bad) - BAD_ROWS_SHOWN} more)" if len(bad) > BAD_ROWS_SHOWN else ""
+        raise InvalidInputError("; ".join(bad[:BAD_ROWS_SHOWN]) + more)
+    lm = getattr(reader.decoder, "lm", None)
+    try:
+        chooser, scores = fit_on(samples, lm, l2)
+    except ValueError as err:
+        raise InvalidInputError(f"{len(items)} image(s) gave too few spans where the two "
+                                f"readers differ to fit on ({err}): label more images") from err
+    return chooser, {**scores, "images": float(len(items))}

@@ -1,5 +1,6 @@
-"""`jiema train ocr` (the char CNN), `jiema train ocr-lm` (the character bigram LM) and
-`jiema train ocr-line` (the whole-line CTC recogniser)."""
+"""`jiema train ocr` (the char CNN), `jiema train ocr-lm` (the character bigram LM),
+`jiema train ocr-line` (the whole-line CTC recogniser) and `jiema train ocr-spans` (the surer
+reader's span chooser)."""
 
 from __future__ import annotations
 
@@ -20,6 +21,7 @@ def register_train_commands(cli: click.Group) -> None:
     train.add_command(train_ocr_command)
     train.add_command(train_ocr_lm_command)
     train.add_command(train_ocr_line_command)
+    train.add_command(train_ocr_spans_command)
 
 
 def _run_options(command: Callable[..., None]) -> Callable[..., None]:
@@ -202,3 +204,66 @@ def train_ocr_line_command(corpora: tuple[str, ...], out_dir: str, resume: bool,
     except FileNotFoundError as exc:
         raise click.UsageError(str(exc)) from exc
     click.echo(json.dumps({"out": out_dir, **{f"heldout_{k}": v for k, v in scores.items()}}))
+
+
+@click.command("ocr-spans")
+@click.option("--labels", "labels_dir", required=True,
+              type=click.Path(exists=True, file_okay=False),
+              help="Folder of images and labels.tsv: FILE<TAB>TEXT per image, a literal \\n "
+                   "between text lines.")
+@click.option("--out", "out_path", required=True, type=click.Path(dir_okay=False),
+              help="Output .safetensors; its JSON card is written beside it.")
+@click.option("--line-model", default=None, metavar="NAME|PATH",
+              help="Line recogniser the chooser is for (default: the shipped one).")
+@click.option("--model", default=None, metavar="NAME|PATH",
+              help="Char CNN the chooser is for (default: the shipped one).")
+@click.option("--l2", type=click.FloatRange(min=0, min_open=True), default=None,
+              help="L2 penalty on the standardised weights (default: "
+                   "fit_span_choice.L2_PENALTY, 1).")
+@click.option("--name", default="span-choice", show_default=True, help="Model name for the card.")
+@click.option("--threads", type=click.IntRange(min=1), default=1, show_default=True,
+              help="torch CPU threads.")
+def train_ocr_spans_command(labels_dir: str, out_path: str, line_model: str | None,
+                            model: str | None, l2: float | None, name: str,
+                            threads: int) -> None:
+    """Fit the span chooser of the default (surer) reader on your own labelled images.
+
+    Reads each image both ways (glyphs cut and classified, whole lines recognised), labels each
+    span where the two readings differ by the side that leaves fewer errors against the text,
+    and fits the logistic chooser. Fit one for a line recogniser or char CNN of your own, or
+    for images unlike the shipped chooser's; name it in the config (`ocr.reader` options
+    `span_chooser`). The dev renders gave about one span to learn from for every one
+    or two lines of text.
+    """
+    from pathlib import Path
+
+    import torch
+    from jiema.models import ModelCard, provenance
+
+    from .classifier import DEFAULT_MODEL, CharClassifier
+    from .fit_span_choice import L2_PENALTY, fit_folder
+    from .language_model import load_default_lm
+    from .line_ctc import LineCTCReader, LineRecognizer
+    from .pipeline import LMDecoder, OcrReader
+    from .plugin import LINE_MODEL
+    from .surer_reader import SurerReader
+
+    if not out_path.endswith(".safetensors"):
+        raise click.BadParameter("must end in .safetensors", param_hint="--out")
+    torch.set_num_threads(threads)
+    decoder = LMDecoder(load_default_lm(), None)
+    reader = SurerReader(OcrReader(CharClassifier.load(model or DEFAULT_MODEL), decoder),
+                         LineCTCReader(LineRecognizer.load(line_model or LINE_MODEL), decoder))
+    penalty = L2_PENALTY if l2 is None else l2
+    chooser, scores = fit_folder(labels_dir, reader, penalty)
+    card = ModelCard(
+        name=name, component="", task="ocr",
+        description="Span chooser of the surer reader (ocr.surer.v1), fitted on labelled "
+                    "images.",
+        hyperparameters={"l2_penalty": penalty, "char_model": model or DEFAULT_MODEL,
+                         "line_model": line_model or LINE_MODEL},
+        training_data=f"{int(scores['images'])} labelled images in {labels_dir}",
+        scores=scores, **provenance(packages=["numpy", "scipy", "torch"]),
+    )
+    chooser.save(Path(out_path), card)
+    click.echo(json.dumps({"out": out_path, **scores}))
