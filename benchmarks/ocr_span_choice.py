@@ -44,15 +44,6 @@ def render(name: str, seed: int, n: int) -> list[tuple[np.ndarray, str]]:
     return [(s.image, s.text) for s in make(DATA, n, seed + SET_SEED[name], training_faces())]
 
 
-def merged_text(reader, lines: list[list[tuple]]) -> str:
-    """An image's text as the reader reads it from cached readings of its lines' copies."""
-    from jiema_ocr.results import surest
-
-    out = [m for m in (surest(reader.merge(*copy) for copy in copies) for copies in lines)
-           if m is not None]
-    return "\n".join(r.text for r in reader.cut_reader.drop_odd_lines(out))
-
-
 def errors(reader, items, chooser) -> int:
     from jiema_ocr.cer import cer_text, edit_distance, real_text
 
@@ -60,7 +51,8 @@ def errors(reader, items, chooser) -> int:
     total = 0
     for name, _, text, lines in items:
         norm = real_text if name == "real" else cer_text
-        total += edit_distance(norm(text), norm(merged_text(reader, lines)))
+        total += edit_distance(norm(text),
+                               norm("\n".join(r.text for r in reader.merged_lines(lines))))
     return total
 
 
@@ -81,7 +73,13 @@ def main() -> None:
     torch.set_num_threads(args.threads)
     numba.set_num_threads(min(args.threads, numba.config.NUMBA_NUM_THREADS))
     from jiema_ocr.classifier import DEFAULT_MODEL, CharClassifier
-    from jiema_ocr.fit_span_choice import L2_PENALTY, fit_on, fitting_readings, read_both
+    from jiema_ocr.fit_span_choice import (
+        L2_PENALTY,
+        fit_labelled,
+        fitting_readings,
+        label_samples,
+        read_both,
+    )
     from jiema_ocr.language_model import load_default_lm
     from jiema_ocr.line_ctc import LineCTCReader, LineRecognizer
     from jiema_ocr.pipeline import LMDecoder, OcrReader
@@ -107,17 +105,22 @@ def main() -> None:
     real = ([("real", 0, s.text, read_both(reader, s.image)) for s in real_set(real_folder)]
             if (real_folder / "labels.tsv").is_file() else [])
 
-    def samples(seeds):
-        return [(fitting_readings(lines), text) for (name, seed), its in items.items()
-                if seed in seeds for _, _, text, lines in its]
+    # each fitting seed's spans labelled once; every fit below stacks some of them
+    labelled = {seed: label_samples([(fitting_readings(lines), text) for name in sets
+                                     for _, _, text, lines in items[(name, seed)]], lm)
+                for seed in fit_seeds}
+
+    def fit(seeds):
+        return fit_labelled(np.concatenate([labelled[s][0] for s in seeds]),
+                            np.concatenate([labelled[s][1] for s in seeds]))
 
     rows: dict[str, dict[str, list[int]]] = defaultdict(lambda: defaultdict(list))
     for seed in fit_seeds:
-        held_out, _ = fit_on(samples([s for s in fit_seeds if s != seed]), lm)
+        held_out, _ = fit([s for s in fit_seeds if s != seed])
         for name in sets:
             rows[name]["rules"].append(errors(reader, items[(name, seed)], None))
             rows[name]["held out"].append(errors(reader, items[(name, seed)], held_out))
-    chooser, scores = fit_on(samples(fit_seeds), lm)
+    chooser, scores = fit(fit_seeds)
     for seed in check_seeds:
         for name in sets:
             rows[name]["check rules"].append(errors(reader, items[(name, seed)], None))

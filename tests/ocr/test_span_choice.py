@@ -157,6 +157,12 @@ def test_a_labelled_folder_names_its_bad_rows(tmp_path) -> None:
         labelled_folder(tmp_path)
     assert "line 2: b.png does not exist" in str(err.value)
     assert "line 3: no FILE<TAB>TEXT" in str(err.value) and "(and 2 more)" in str(err.value)
+    (tmp_path / "labels.tsv").write_bytes(b"a.png\t\xff\xfe\n")
+    with pytest.raises(InvalidInputError, match="not UTF-8"):
+        labelled_folder(tmp_path)
+    (tmp_path / "labels.tsv").write_bytes(b"")
+    with pytest.raises(InvalidInputError, match="lists no images"):
+        labelled_folder(tmp_path)
 
 
 def test_train_ocr_spans_fits_a_chooser_on_a_labelled_folder(tmp_path, monkeypatch) -> None:

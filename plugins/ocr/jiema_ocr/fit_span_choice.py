@@ -1,8 +1,8 @@
 """Fitting the span chooser (`span_choice.SpanChooser`) on images whose text is known.
 
-Each image is read both ways (`surer_reader.both_readings`); every span where the two readings
-differ is labelled by trying it both ways, every other span as the confidence rule has it, and
-keeping the label of the way with fewer errors against the image's text (a span whose choice
+Each image is read both ways (`read_both`); every span where the two readings differ is
+labelled by trying it both ways, every other span as the confidence rules have it, and keeping
+the label of the way with fewer errors against the image's text (a span whose choice
 changes nothing teaches nothing and is left out). A logistic model with an L2 penalty is fitted
 to the labelled spans by L-BFGS on standardised features.
 """
@@ -15,9 +15,10 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+from jiema.errors import InvalidInputError, JiemaError
 
 from .cer import cer_text, edit_distance
-from .results import LineResult
+from .results import LineResult, surest
 from .span_choice import FEATURES, SpanChooser, span_features
 from .surer_reader import (
     ALONE_CUT_KEEP,
@@ -29,8 +30,10 @@ from .surer_reader import (
     merged_reading,
 )
 
-L2_PENALTY = 1.0  # on standardised features, against the summed log-loss: 0.1 / 1 / 10 gave
-# 73 / 79 / 86 wrong choices out of 1,844 held out by seed on the dev renders (session 23)
+L2_PENALTY = 1.0  # on standardised features, against the summed log-loss. Dev renders (seeds
+# 103 / 211 / 307 held out by seed, session 23) at 0.01 / 0.1 / 0.3 / 1 / 10 / 30: 273 / 273 /
+# 275 / 281 / 289 / 299 errors; seeds 401 / 509 227 / 228 / 228 / 232 / 238 / 246; ocr_real_dev
+# 16 / 16 / 16 / 15 / 15 / 17
 
 
 def _rule_whole(cut: list[Any], whole: list[Any]) -> bool:
@@ -59,8 +62,9 @@ def label_image(readings: Sequence[tuple[LineResult | None, LineResult | None]],
                 norm: Callable[[str], str] = cer_text) -> tuple[np.ndarray, np.ndarray]:
     """Features and labels (1: the line recogniser's span is right) of the decisive spans of
     one image (`readings`: its lines' cut and whole readings, in reading order). Every span
-    starts as the surer reading has it; each is flipped alone and the image's text read again
-    through `surer_reader.merged_reading`, so the labels hold for the merge as it runs."""
+    starts as the confidence rules have it (`_rule_whole`); each is flipped alone and its line
+    read again through `surer_reader.merged_reading`, so the labels hold for the merge as it
+    runs."""
     lines = []
     for cut, whole in readings:
         x = np.zeros((0, len(FEATURES)))
@@ -76,21 +80,22 @@ def label_image(readings: Sequence[tuple[LineResult | None, LineResult | None]],
         lines.append((cut, whole, x, np.array([_rule_whole(c, w) for c, w, _, _ in spans]
                                               if len(x) else [], dtype=bool)))
 
-    def text() -> str:
-        out = []
-        for cut, whole, _, decisions in lines:
-            merged = merged_reading(cut, whole, chooser=_Fixed(decisions))  # type: ignore[arg-type]
-            out.append("".join(g.char for g in merged.glyphs) if merged is not None else "")
-        return norm("\n".join(out))
+    def line_text(cut: LineResult | None, whole: LineResult | None,
+                  decisions: np.ndarray) -> str:
+        merged = merged_reading(cut, whole, chooser=_Fixed(decisions))  # type: ignore[arg-type]
+        return "".join(g.char for g in merged.glyphs) if merged is not None else ""
 
+    texts = [line_text(cut, whole, decisions) for cut, whole, _, decisions in lines]
     ref = norm(reference)
-    start = edit_distance(ref, text())
+    start = edit_distance(ref, norm("\n".join(texts)))
     rows, labels = [], []
-    for _, _, x, decisions in lines:
-        for k in range(len(decisions)):
+    for n, (cut, whole, x, decisions) in enumerate(lines):
+        for k in range(len(decisions)):  # each flipped alone: only its line is read again
             decisions[k] = not decisions[k]
-            flipped = edit_distance(ref, text())
+            flipped_line = line_text(cut, whole, decisions)
             decisions[k] = not decisions[k]
+            flipped = edit_distance(ref, norm("\n".join(
+                texts[:n] + [flipped_line] + texts[n + 1:])))
             if flipped != start:
                 rows.append(x[k])
                 labels.append(decisions[k] if start < flipped else not decisions[k])
@@ -127,21 +132,29 @@ def fit_chooser(x: np.ndarray, y: np.ndarray, l2: float = L2_PENALTY) -> SpanCho
     return SpanChooser(mean, scale, res.x[:-1].copy(), float(res.x[-1]))
 
 
-def fit_on(samples: Iterable[tuple[list[tuple[Any, Any]], str]], lm: Any = None,
-           l2: float = L2_PENALTY) -> tuple[SpanChooser, dict[str, float]]:
-    """Fit on `(readings, text)` samples; the scores say how often the fitted model and the
-    starting confidence rule pick the better span on the fitting spans themselves."""
-    xs, ys = [], []
-    for readings, text in samples:
-        x, y = label_image(readings, text, lm)
-        xs.append(x)
-        ys.append(y)
-    x, y = np.concatenate(xs), np.concatenate(ys)
+def label_samples(samples: Iterable[tuple[list[tuple[Any, Any]], str]], lm: Any = None
+                  ) -> tuple[np.ndarray, np.ndarray]:
+    """`label_image` over `(readings, text)` samples, the rows stacked."""
+    labelled = [label_image(readings, text, lm) for readings, text in samples]
+    return (np.concatenate([x for x, _ in labelled]) if labelled else np.zeros((0, len(FEATURES))),
+            np.concatenate([y for _, y in labelled]) if labelled else np.zeros(0))
+
+
+def fit_labelled(x: np.ndarray, y: np.ndarray, l2: float = L2_PENALTY
+                 ) -> tuple[SpanChooser, dict[str, float]]:
+    """`fit_chooser`, and how often the fitted model and the surer span (higher mean
+    confidence) pick the better side on the fitting spans themselves."""
     chooser = fit_chooser(x, y, l2)
     picked = chooser.whole_odds(x) > 0
     surer = x[:, FEATURES.index("mean_gain")] > 0
     return chooser, {"spans": int(len(y)), "fitted_right": float(np.mean(picked == y)),
                      "surer_right": float(np.mean(surer == y))}
+
+
+def fit_on(samples: Iterable[tuple[list[tuple[Any, Any]], str]], lm: Any = None,
+           l2: float = L2_PENALTY) -> tuple[SpanChooser, dict[str, float]]:
+    """A chooser fitted on `(readings, text)` samples (`label_samples`, `fit_labelled`)."""
+    return fit_labelled(*label_samples(samples, lm), l2)
 
 
 # ------------------------------------------------------------------ reading images to fit on
@@ -161,30 +174,37 @@ def read_both(reader: Any, image: Any) -> list[list[tuple[Any, Any, float]]]:
 
 
 def fitting_readings(lines: list[list[tuple[Any, Any, float]]]) -> list[tuple[Any, Any]]:
-    """Per line, the (cut, whole) readings of the copy the confidence rules would keep."""
+    """Per line, the (cut, whole) readings of the copy the confidence rules would keep (the
+    surest merged copy, as `SurerReader.merged_lines` keeps it)."""
     out = []
     for copies in lines:
-        best, best_conf = None, -1.0
-        for cut, whole, em in copies:
-            m = merged_reading(cut, whole, em)
-            if m is not None and m.confidence > best_conf:
-                best, best_conf = (cut, whole), m.confidence
+        merged = [merged_reading(cut, whole, em) for cut, whole, em in copies]
+        best = surest(merged)
         if best is not None:
-            out.append(best)
+            cut, whole, _ = copies[next(k for k, m in enumerate(merged) if m is best)]
+            out.append((cut, whole))
     return out
+
+
+def _one_error(bad: list[str]) -> Exception:
+    """One error naming the first `BAD_ROWS_SHOWN` problems and how many more there are."""
+    more = f" (and {len(bad) - BAD_ROWS_SHOWN} more)" if len(bad) > BAD_ROWS_SHOWN else ""
+    return InvalidInputError("; ".join(bad[:BAD_ROWS_SHOWN]) + more)
 
 
 def labelled_folder(folder: str | Path) -> list[tuple[Path, str]]:
     """(image path, text) from `folder/labels.tsv` (`FILE<TAB>TEXT` per image, a literal `\\n`
     between text lines); every bad row named in one error."""
-    from jiema.errors import InvalidInputError
-
     folder = Path(folder)
     table = folder / "labels.tsv"
     if not table.is_file():
         raise InvalidInputError(f"{folder} has no labels.tsv (FILE<TAB>TEXT per image)")
     items, bad = [], []
-    rows = table.read_text(encoding="utf-8").splitlines()
+    try:
+        rows = table.read_text(encoding="utf-8").splitlines()
+    except UnicodeDecodeError as err:
+        raise InvalidInputError(f"{table} is not UTF-8 text ({err.reason} at byte "
+                                f"{err.start})") from err
     for n, row in enumerate(rows, 1):
         if not row.strip():
             continue
@@ -196,8 +216,7 @@ def labelled_folder(folder: str | Path) -> list[tuple[Path, str]]:
         else:
             items.append((folder / name, "\n".join(text.split("\\n"))))
     if bad:
-        more = f" (and {len(bad) - BAD_ROWS_SHOWN} more)" if len(bad) > BAD_ROWS_SHOWN else ""
-        raise InvalidInputError("; ".join(bad[:BAD_ROWS_SHOWN]) + more)
+        raise _one_error(bad)
     if not items:
         raise InvalidInputError(f"{table} lists no images")
     return items
@@ -208,7 +227,6 @@ def fit_folder(folder: str | Path, reader: Any, l2: float = L2_PENALTY, progress
     """A chooser fitted on a labelled folder (`labelled_folder`), read by `reader` (a
     `surer_reader.SurerReader` of the readers the chooser is for); the scores also count the
     images. An image that cannot be read is named in one error with the others."""
-    from jiema.errors import InvalidInputError, JiemaError
     from tqdm import tqdm
 
     items = labelled_folder(folder)
@@ -219,8 +237,7 @@ def fit_folder(folder: str | Path, reader: Any, l2: float = L2_PENALTY, progress
         except (JiemaError, OSError) as err:
             bad.append(f"{path.name}: {err}")
     if bad:
-        more = f" (and {len(bad) - BAD_ROWS_SHOWN} more)" if len(bad) > BAD_ROWS_SHOWN else ""
-        raise InvalidInputError("; ".join(bad[:BAD_ROWS_SHOWN]) + more)
+        raise _one_error(bad)
     lm = getattr(reader.decoder, "lm", None)
     try:
         chooser, scores = fit_on(samples, lm, l2)

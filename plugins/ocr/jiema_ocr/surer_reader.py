@@ -109,13 +109,17 @@ class SurerReader:
     def read_analysis(self, analysis: Any, timings: dict[str, float] | None = None
                       ) -> OcrResult:
         timings = {} if timings is None else timings
-        out = []
-        for line in analysis.lines:
-            merged = surest(self.merge(*self.both(analysis, c, timings))
-                            for c in copies_to_read(line))
-            if merged is not None:
-                out.append(merged)
-        return analysis.in_input(OcrResult(self.cut_reader.drop_odd_lines(out), timings))
+        readings = [[self.both(analysis, c, timings) for c in copies_to_read(line)]
+                    for line in analysis.lines]
+        return analysis.in_input(OcrResult(self.merged_lines(readings), timings))
+
+    def merged_lines(self, readings: list[list[tuple[LineResult | None, LineResult | None,
+                                                      float]]]) -> list[LineResult]:
+        """An image's lines from each found line's copies read both ways (`both`): each copy
+        merged, the surest copy kept, then the cut reader's odd-line filter."""
+        out = [m for m in (surest(self.merge(*copy) for copy in copies) for copies in readings)
+               if m is not None]
+        return self.cut_reader.drop_odd_lines(out)
 
     def both(self, analysis: Any, line: Any, timings: dict[str, float] | None = None
              ) -> tuple[LineResult | None, LineResult | None, float]:
