@@ -128,7 +128,8 @@ def surer_reader_options() -> type[BaseModel]:
     fields["span_chooser"] = (str, Field(
         SPAN_CHOOSER, min_length=1,
         description="what decides where the two readings differ: a span_choice model (a "
-                    "shipped name or a JSON path), or 'none' for the confidence rules"))
+                    "shipped name, or the path of its .safetensors or card), or 'none' for "
+                    "the confidence rules"))
     return create_model(  # type: ignore[call-overload, no-any-return]
         "SurerReaderOptions", __config__=ConfigDict(extra="forbid", frozen=True),
         __doc__="Knobs of the surer-of-two reader (`surer_reader.SurerReader`).", **fields,
