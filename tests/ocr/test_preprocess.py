@@ -34,6 +34,20 @@ def test_small_images_are_upscaled_twice():
     assert scale == 1 and out.shape == (100, 50)
 
 
+def test_bilevel_images_stay_bilevel_with_solid_strokes():
+    # a 1-px stroke drawn without antialiasing: bilinear 3x would make a 1-px core with lighter
+    # flanks (which layering splits); snapped, it is 3 px of the ink level
+    small = np.full((20, 30), 234.0, dtype=np.float32)
+    small[10, 5:25] = 79.0
+    out, scale = upscale_small(small, small_height=64, factor=3)
+    assert scale == 3 and set(np.unique(out).tolist()) == {79.0, 234.0}
+    assert (out[29:33, 30] == 79.0).sum() == 3 and (out[:, 30] == 79.0).sum() == 3
+    # an image with antialiased edges (three levels or more) is interpolated as before
+    small[11, 5:25] = 150.0
+    out, _ = upscale_small(small, small_height=64, factor=3)
+    assert len(np.unique(out)) > 3
+
+
 def test_power_transform_is_x_squared_stretched():
     gray = np.array([[0, 127.5, 255]], dtype=np.float32)
     out = power_transform(gray, 2.0)
