@@ -495,3 +495,22 @@ def test_a_long_row_of_glyphs_passes_at_the_lower_contrast_floor_a_short_one_doe
     assert line.light_text
     assert _lines(short, RegionOptions(**strict, min_contrast_long=0.0))[0] == []
     assert _lines(short, RegionOptions(midpoint_pass=False, min_contrast_long=0.0))[0] != []
+
+
+def test_a_component_across_the_image_into_two_edges_is_ground_but_a_tight_line_is_not():
+    from jiema_ocr.components import label_components
+    from jiema_ocr.regions import grounds
+
+    H, W = 164, 390
+    yy, xx = np.mgrid[0:H, 0:W]
+    lit = yy > 12 + 0.35 * xx  # the lit part of a photographed ground: left edge to bottom
+    lit[20:30, 300:310] = True  # a glyph-sized piece elsewhere
+    _, c = label_components(lit)
+    big = int(np.argmax(c.area))
+    assert grounds(c, H, W, 0.97).tolist() == [k == big for k in range(len(c.area))]
+    # a line of touching glyphs set tight in its crop (2 px margins) is as wide, but ink
+    tight = np.zeros((20, 115), dtype=bool)
+    tight[2:18, 2:113] = (np.arange(111) % 7 < 3)[None, :]
+    tight[2:5, 2:113] = True
+    _, c = label_components(tight)
+    assert not grounds(c, 20, 115, 0.97).any()
