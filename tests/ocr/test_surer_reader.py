@@ -240,3 +240,14 @@ def test_a_winning_longer_recognised_span_leaves_out_its_unsure_extra_glyphs() -
     assert merged_reading(cut, whole).text == "深度融合"
     assert merged_reading(cut, _line("深度良融合", [1.0, 0.8, 0.5, 0.9, 1.0])).text == "深度良融合"
 
+
+
+def test_a_line_with_one_letter_or_hanzi_at_most_needs_both_readers_to_read_it() -> None:
+    # a picture's edges beside a banner: /冖、`、 cut, 、 recognised; a shape's rim read by one
+    cut = _Stub(["/冖、`、", "福", None, "，门", "咔嚓", "——"], [0.6, 0.9, 0.0, 0.7, 0.9, 0.9])
+    whole = _Stub(["、", "福", "广", "）", "味", "——"], [0.5, 0.9, 0.8, 0.6, 0.5, 0.9])
+    reader = SurerReader(cut, whole)
+    analysis = SimpleNamespace(lines=list(range(6)), gray=np.zeros((4, 4), np.uint8),
+                               in_input=lambda result: result)
+    # one hanzi both read stays; two hanzi stay however the readers differ
+    assert [ln.text for ln in reader.read_analysis(analysis).lines] == ["福", "咔嚓"]
