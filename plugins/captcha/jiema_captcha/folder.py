@@ -16,12 +16,12 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 import numpy as np
+from jiema.label_table import LABELS_FILE
 
 if TYPE_CHECKING:
     from .generator import CaptchaSettings
     from .settings import FolderSettings
 
-LABELS_FILE = "labels.tsv"
 IMAGE_SUFFIXES = frozenset({".png", ".jpg", ".jpeg", ".gif", ".bmp", ".webp", ".tif", ".tiff"})
 #: A file name's label ends at the first of these (`a1b2c_17.png`, `A1B2C-0.png`).
 NAME_SEPARATORS = "_-"
@@ -82,22 +82,19 @@ def label_from_name(path: Path) -> str:
 
 def list_samples(folder: str | os.PathLike[str]) -> list[Sample]:
     """The folder's labelled images, from labels.tsv or from the file names, in file order."""
-    from jiema.corpus import read_lines
     from jiema.errors import InvalidInputError
+    from jiema.label_table import read_label_table
 
     root = Path(folder)
     if not root.is_dir():
         raise InvalidInputError(f"{root} is not a folder")
     tsv = root / LABELS_FILE
     if tsv.is_file():
-        samples = []
-        for n, line in ((rec.line, rec.text) for rec in read_lines(tsv)):  # UTF-8 checked
-            if not line.strip() or line.startswith("#"):
-                continue
-            parts = line.split("\t")
-            if len(parts) != 2:
-                raise InvalidInputError(f"{tsv}:{n}: expected file<TAB>label, got {line!r}")
-            samples.append(Sample(root / parts[0], parts[1].strip()))
+        table = read_label_table(tsv)  # UTF-8 checked
+        if table.malformed:
+            n, line = table.malformed[0]
+            raise InvalidInputError(f"{tsv}:{n}: expected file<TAB>label, got {line!r}")
+        samples = [Sample(root / row.file, row.label.strip()) for row in table.rows]
         if not samples:
             raise InvalidInputError(f"{tsv} lists no images")
         return samples

@@ -193,32 +193,33 @@ def _one_error(bad: list[str]) -> Exception:
 
 
 def labelled_folder(folder: str | Path) -> list[tuple[Path, str]]:
-    """(image path, text) from `folder/labels.tsv` (`FILE<TAB>TEXT` per image, a literal `\\n`
-    between text lines); every bad row named in one error."""
+    """(image path, text) from `folder/labels.tsv` (`jiema.label_table`: `FILE<TAB>TEXT` per
+    image, a literal `\\n` between text lines); every bad row named in one error."""
+    from jiema.errors import InputDecodeError
+    from jiema.label_table import LABELS_FILE, read_label_table
+
     folder = Path(folder)
-    table = folder / "labels.tsv"
-    if not table.is_file():
-        raise InvalidInputError(f"{folder} has no labels.tsv (FILE<TAB>TEXT per image)")
-    items, bad = [], []
+    path = folder / LABELS_FILE
+    if not path.is_file():
+        raise InvalidInputError(f"{folder} has no {LABELS_FILE} (FILE<TAB>TEXT per image)")
     try:
-        rows = table.read_text(encoding="utf-8").splitlines()
-    except UnicodeDecodeError as err:
-        raise InvalidInputError(f"{table} is not UTF-8 text ({err.reason} at byte "
-                                f"{err.start})") from err
-    for n, row in enumerate(rows, 1):
-        if not row.strip():
-            continue
-        name, tab, text = row.partition("\t")
-        if not tab or not text.strip():
-            bad.append(f"labels.tsv line {n}: no FILE<TAB>TEXT")
-        elif not (folder / name).is_file():
-            bad.append(f"labels.tsv line {n}: {name} does not exist")
+        table = read_label_table(path)
+    except InputDecodeError as err:
+        raise InvalidInputError(f"{path} is not UTF-8 text ({err.reason} at byte "
+                                f"{err.offset})") from err
+    bad = [(n, f"{LABELS_FILE} line {n}: no FILE<TAB>TEXT") for n, _ in table.malformed]
+    items = []
+    for row in table.rows:
+        if not row.label.strip():
+            bad.append((row.line, f"{LABELS_FILE} line {row.line}: no FILE<TAB>TEXT"))
+        elif not (folder / row.file).is_file():
+            bad.append((row.line, f"{LABELS_FILE} line {row.line}: {row.file} does not exist"))
         else:
-            items.append((folder / name, "\n".join(text.split("\\n"))))
+            items.append((folder / row.file, "\n".join(row.label.split("\\n"))))
     if bad:
-        raise _one_error(bad)
+        raise _one_error([message for _, message in sorted(bad)])
     if not items:
-        raise InvalidInputError(f"{table} lists no images")
+        raise InvalidInputError(f"{path} lists no images")
     return items
 
 
