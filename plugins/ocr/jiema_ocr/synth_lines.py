@@ -54,7 +54,8 @@ BUTTON_COLORS: tuple[Color, ...] = ((22, 119, 255), (7, 193, 96), (250, 81, 81),
 # the contact sheet (`python -m jiema_ocr.synth_sheet`) looks like real crops of a line finder.
 PAD = (0.05, 0.6)  # the crop's margin around the text (uniform range)
 SUBPIXEL_SHARE = 0.4  # screen text with colour-fringed (subpixel-like) antialiasing
-ALIASED_SHARE = 0.08  # screen text drawn without antialiasing (old bitmap-like UI)
+ALIASED_SHARE = 0.12  # screen text drawn without antialiasing (old bitmap-like UI); 0.08 until
+# session 25, when bitmap digits were still misread by both readers
 RESCALE_SHARE = 0.25  # a screenshot taken at another display scale, resized
 RESCALE = (0.75, 1.5)
 SCREEN_JPEG_SHARE = 0.3  # screenshots sent on through chats get JPEG'd

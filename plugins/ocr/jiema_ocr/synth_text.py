@@ -61,6 +61,7 @@ LATIN_WORDS = (
 )
 PUNCT_RUNS = ("……", "——", "。。", "。。。", "！！", "！！！", "？？", "?!", "!!", "~~", "、、",
               "，，", "……！", "？！", "--", "...")
+WEATHER = ("晴", "多云", "阴", "小雨", "中雨", "阵雨", "雷阵雨", "小雪", "雾", "霾")
 DOMAINS = ("com", "cn", "com.cn", "net", "org", "gov.cn", "edu.cn", "io")
 LETTERS = "abcdefghijklmnopqrstuvwxyz"
 
@@ -114,6 +115,18 @@ def number(rng: np.random.Generator) -> str:
                            f"{n % 360}°", f"{n % 999}kg", f"{n % 999}km", f"{n % 99}GB"]))
 
 
+def span(rng: np.random.Generator) -> str:
+    """Two values with a separator between, as weather, timetables and price lists print them
+    (15℃／22℃, 9:00～18:00, 多云／晴): session 24 found full-width slashes there dropped."""
+    a = int(rng.integers(-10, 35))
+    b = a + int(rng.integers(1, 12))
+    sep = str(rng.choice(["／", "/", "～", "~", "-", "—", "至"]))
+    h1, h2 = int(rng.integers(0, 12)), int(rng.integers(12, 24))
+    forms = [f"{a}℃{sep}{b}℃", f"{a}{sep}{b}℃", f"{h1}:00{sep}{h2}:30", f"{a % 10 + 1}{sep}{b}元",
+             f"{rng.choice(WEATHER)}{sep}{rng.choice(WEATHER)}", f"{a % 12 + 1}月{sep}{b % 12 + 1}月"]
+    return forms[int(rng.integers(len(forms)))]
+
+
 def latin(rng: np.random.Generator) -> str:
     if rng.random() < 0.7:
         return str(rng.choice(LATIN_WORDS))
@@ -122,7 +135,8 @@ def latin(rng: np.random.Generator) -> str:
 
 
 ENTITIES: dict[str, Callable[[np.random.Generator], str]] = {
-    "price": price, "date": date, "phone": phone, "url": url, "number": number, "latin": latin}
+    "price": price, "date": date, "phone": phone, "url": url, "number": number, "latin": latin,
+    "span": span}
 
 
 @cache
