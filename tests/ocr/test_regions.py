@@ -514,3 +514,15 @@ def test_a_component_across_the_image_into_two_edges_is_ground_but_a_tight_line_
     tight[2:5, 2:113] = True
     _, c = label_components(tight)
     assert not grounds(c, 20, 115, 0.97).any()
+
+
+def test_a_solid_glyph_standing_higher_at_a_tilted_line_end_is_in_the_line():
+    # a blurred glyph too solid for a seed, 6 px above the line's band (a photographed line
+    # climbs), right before hollow-square "glyphs": 数 of 数2686人 was left out
+    gray = np.full((120, 260), 235, dtype=np.uint8)
+    gray[39:68, 30:59] = 20  # the solid glyph, 29 px, its top 6 px above the others'
+    for x in (62, 94, 126, 158):
+        gray[45:72, x:x + 27] = 20
+        gray[50:67, x + 5:x + 22] = 235
+    (line,) = find_lines(gray, find_layers(gray))
+    assert line.box[0] <= 30 and line.box[2] >= 185

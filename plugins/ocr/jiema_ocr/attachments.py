@@ -26,6 +26,8 @@ GLYPH_MIN_SIDE = 0.45  # a component this tall and wide is a glyph, whatever its
 GLYPH_MAX_WIDTH = 1.3  # a glyph-sized component inside the line is at most this wide
 FULL_HEIGHT = 0.75  # a glyph at an end of the line this tall is as tall as the line
 END_REACH = 0.6  # "right at an end of the line": within this of it
+END_OVERLAP = 0.75  # a glyph beside the end member sharing this x the lower one's rows is in line
+END_GLYPH_MAX_HEIGHT = 1.25  # ... when no taller than the line and its band's slack (0.1 + 0.15)
 DASH_BAND = (0.3, 0.7)  # a dash's centre sits in this middle part of the line's height
 DASH_MAX_THICKNESS = 0.2  # a dash is a thin bar
 DASH_MAX_LENGTH = 4.5  # ... of two or three em (—— or ———), not a rule under the text
@@ -74,9 +76,19 @@ def attachments(c: Comps, box: Box, line_h: int, members: np.ndarray, blob: np.n
                    & (c.w <= GLYPH_MAX_WIDTH * line_h))
     near |= glyph_sized & (c.x0 >= x0) & (c.x1 <= x1)
     # ... or right at either end, as tall as the line
-    near |= (glyph_sized & (c.h >= FULL_HEIGHT * line_h)
-             & (((c.x0 >= x1) & (c.x0 <= x1 + END_REACH * line_h))
-                | ((c.x1 <= x0) & (c.x1 >= x0 - END_REACH * line_h))))
+    at_right = (c.x0 >= x1) & (c.x0 <= x1 + END_REACH * line_h)
+    at_left = (c.x1 <= x0) & (c.x1 >= x0 - END_REACH * line_h)
+    near |= glyph_sized & (c.h >= FULL_HEIGHT * line_h) & (at_right | at_left)
+    # ... or there on a tilted line, beside the end member (a photo's line climbs: its first
+    # glyph stands higher than the line's band allows, blurred 数 left out of 数2686人)
+    if len(members):
+        tall = ((c.area >= opts.min_attach_area) & (c.w <= GLYPH_MAX_WIDTH * line_h)
+                & (c.h >= FULL_HEIGHT * line_h) & (c.h <= END_GLYPH_MAX_HEIGHT * line_h)
+                & (cy >= y0) & (cy <= y1))
+        for side, end in ((at_left, members[np.argmin(c.x0[members])]),
+                          (at_right, members[np.argmax(c.x1[members])])):
+            overlap = np.minimum(c.y1, c.y1[end]) - np.maximum(c.y0, c.y0[end])
+            near |= tall & side & (overlap >= END_OVERLAP * np.minimum(c.h, c.h[end]))
     # a dash of two or three em (——, drawn as one solid bar) at mid-height, inside the line or
     # starting right at either end; solid allows one row of anti-aliasing (a 1 px bar with a
     # half-inked row beside it filled half its box and was lost)

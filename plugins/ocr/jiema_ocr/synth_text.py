@@ -122,8 +122,9 @@ def span(rng: np.random.Generator) -> str:
     b = a + int(rng.integers(1, 12))
     sep = str(rng.choice(["／", "/", "～", "~", "-", "—", "至"]))
     h1, h2 = int(rng.integers(0, 12)), int(rng.integers(12, 24))
-    forms = [f"{a}℃{sep}{b}℃", f"{a}{sep}{b}℃", f"{h1}:00{sep}{h2}:30", f"{a % 10 + 1}{sep}{b}元",
-             f"{rng.choice(WEATHER)}{sep}{rng.choice(WEATHER)}", f"{a % 12 + 1}月{sep}{b % 12 + 1}月"]
+    forms = [f"{a}℃{sep}{b}℃", f"{a}{sep}{b}℃", f"{h1}:00{sep}{h2}:30",
+             f"{a % 10 + 1}{sep}{b}元", f"{rng.choice(WEATHER)}{sep}{rng.choice(WEATHER)}",
+             f"{a % 12 + 1}月{sep}{b % 12 + 1}月"]
     return forms[int(rng.integers(len(forms)))]
 
 
