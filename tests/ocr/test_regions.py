@@ -526,3 +526,22 @@ def test_a_solid_glyph_standing_higher_at_a_tilted_line_end_is_in_the_line():
         gray[50:67, x + 5:x + 22] = 235
     (line,) = find_lines(gray, find_layers(gray))
     assert line.box[0] <= 30 and line.box[2] >= 185
+
+
+@needs_fonts
+def test_a_small_timestamp_beside_larger_chat_text_is_a_line():
+    # a chat screenshot's 12 px time under 16 px messages: its digits stand 9 px high, and the
+    # image is not upscaled for the messages' sake (a 10 px floor left the time out)
+    from PIL import Image, ImageDraw, ImageFont
+
+    img = Image.new("RGB", (480, 200), (237, 237, 237))
+    draw = ImageDraw.Draw(img)
+    draw.rectangle((70, 30, 330, 70), fill=(255, 255, 255))
+    face = FONTS[0]
+    draw.text((82, 40), "明天下午三点开会，别忘了带电脑",
+              font=ImageFont.truetype(face.path, 16, index=face.index), fill=(20, 20, 20))
+    draw.text((200, 120), "14:32", font=ImageFont.truetype(face.path, 12, index=face.index),
+              fill=(150, 150, 150))
+    lines, scale = _lines(np.asarray(img))
+    times = [b for b in (_box_in_input(line.box, scale) for line in lines) if b[1] > 100]
+    assert len(lines) == 2 and len(times) == 1 and times[0][0] <= 202 and times[0][2] >= 225
