@@ -310,6 +310,10 @@ def test_a_short_unsure_line_among_three_is_dropped_whatever_its_size():
     assert reader.drop_odd_lines([text1, text2, unsure_text]) == [text1, text2, unsure_text]
     assert reader.drop_odd_lines([text1, specks]) == [text1, specks]  # two: no majority
     assert reader.drop_odd_lines([text1, text2, line(80, "包邮", 0.7)])[-1].text == "包邮"
+    # a short line both readers read alike is text however unsure (a white 新闻 on a dark bar)
+    news = line(80, "新闻", 0.59)
+    assert reader.drop_odd_lines([text1, text2, news]) == [text1, text2]
+    assert reader.drop_odd_lines([text1, text2, news], agreed=[news]) == [text1, text2, news]
 
 
 def test_a_line_of_drawn_shapes_alone_is_a_picture_not_text():

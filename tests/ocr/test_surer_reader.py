@@ -131,8 +131,10 @@ class _Stub:
         text = self.texts[line]
         return None if text is None else _line(text, self.confidences[line], 20 * line)
 
-    def drop_odd_lines(self, lines: list[LineResult]) -> list[LineResult]:
+    def drop_odd_lines(self, lines: list[LineResult], agreed: list[LineResult] = ()
+                       ) -> list[LineResult]:
         self.dropped = [ln.text for ln in lines]
+        self.agreed = [ln.text for ln in agreed]
         return [ln for ln in lines if ln.text != "odd"]
 
 
@@ -148,6 +150,16 @@ def test_each_line_is_chosen_on_its_own_and_the_odd_line_filter_runs_once() -> N
     assert "recognise" in result.timings
     # the line recogniser reads first: the cut reader hears its text (to skip re-cutting)
     assert cut.hints == ["北亰", "电视", "天津", None]
+
+
+def test_lines_both_readers_read_alike_reach_the_odd_line_filter_as_agreed() -> None:
+    cut = _Stub(["新闻", "北京", "、", None], [0.6, 0.99, 0.9, 0.0])
+    whole = _Stub(["新闻", "北亰", "、", "天津"], [0.5, 0.7, 0.9, 0.6])
+    reader = SurerReader(cut, whole)
+    analysis = SimpleNamespace(lines=[0, 1, 2, 3], gray=np.zeros((4, 4), np.uint8),
+                               in_input=lambda result: result)
+    reader.read_analysis(analysis)
+    assert cut.agreed == ["新闻"]  # not 北京 (read apart), 、 (no word) or 天津 (read once)
 
 
 def test_a_lone_bar_between_hanzi_in_the_merged_reading_is_yi() -> None:

@@ -106,7 +106,8 @@ class OcrReader:
                 out.append(result)
         return analysis.in_input(OcrResult(self.drop_odd_lines(out), timings))
 
-    def drop_odd_lines(self, lines: list[LineResult]) -> list[LineResult]:
+    def drop_odd_lines(self, lines: list[LineResult], agreed: Sequence[LineResult] = ()
+                       ) -> list[LineResult]:
         """The lines without those read as drawn shapes alone (a circle of a banner's picture
         is no ○ of text; see `SHAPES`), without those of marks alone (、（） or /、, parts of a
         picture) beside a line holding a hanzi, digit or letter, and, of three or more, without
@@ -116,7 +117,9 @@ class OcrReader:
         `odd_line_size` times taller or shorter than the others' median — the rim of a banner's
         picture, a few specks beside it — and one of at most `short_line_glyphs` glyphs read
         less surely than `short_line_confidence`, whatever its size (7\\ or 厂、 read from the
-        parts of a picture)."""
+        parts of a picture). Lines in `agreed` (ones two readers read alike, letter for letter)
+        skip the confidence tests: a picture's parts are not read as the same word twice, and a
+        white 新闻 on a dark bar, classified at 0.47 and 0.71, was dropped."""
         opts = self.options
         lines = self.drop_repeated_glyphs(lines)
         lines = [ln for ln in lines if not only_shapes(ln)]
@@ -127,6 +130,9 @@ class OcrReader:
         heights = np.array([ln.box[3] - ln.box[1] for ln in lines], dtype=np.float64)
         keep = []
         for k, line in enumerate(lines):
+            if any(line is a for a in agreed):
+                keep.append(line)
+                continue
             others = float(np.median(np.delete(heights, k)))
             ratio = heights[k] / max(others, 1.0)
             sure = np.mean([g.candidates[0][1] if g.candidates else 0.0 for g in line.glyphs])

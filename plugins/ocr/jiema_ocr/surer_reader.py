@@ -117,9 +117,15 @@ class SurerReader:
                                                       float]]]) -> list[LineResult]:
         """An image's lines from each found line's copies read both ways (`both`): each copy
         merged, the surest copy kept, then the cut reader's odd-line filter."""
-        out = [m for m in (surest(self.merge(*copy) for copy in copies) for copies in readings)
-               if m is not None]
-        return self.cut_reader.drop_odd_lines(out)
+        out, agreed = [], []
+        for copies in readings:
+            merged = [(self.merge(*copy), _agree(copy[0], copy[1])) for copy in copies]
+            best = surest(m for m, _ in merged)
+            if best is not None:
+                out.append(best)
+                if any(m is best and same for m, same in merged):
+                    agreed.append(best)
+        return self.cut_reader.drop_odd_lines(out, agreed)
 
     def both(self, analysis: Any, line: Any, timings: dict[str, float] | None = None
              ) -> tuple[LineResult | None, LineResult | None, float]:
@@ -144,6 +150,12 @@ class SurerReader:
         if merged is not None and self.options.text_rules:
             merged = _merged_text_rules(merged, em, self.options.space_gap)
         return merged if merged is not None and vouched_for(cut, whole, merged) else None
+
+
+def _agree(cut: LineResult | None, whole: LineResult | None) -> bool:
+    """Whether both readers read a line, and read it alike with a letter, digit or hanzi."""
+    return (cut is not None and whole is not None and cut.text == whole.text
+            and any(ch.isalnum() for ch in cut.text))
 
 
 #: A merged line with at most this many letters, digits and hanzi, none of which both readers
