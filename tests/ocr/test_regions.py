@@ -545,3 +545,26 @@ def test_a_small_timestamp_beside_larger_chat_text_is_a_line():
     lines, scale = _lines(np.asarray(img))
     times = [b for b in (_box_in_input(line.box, scale) for line in lines) if b[1] > 100]
     assert len(lines) == 2 and len(times) == 1 and times[0][0] <= 202 and times[0][2] >= 225
+
+
+def test_thin_white_words_on_a_dark_bar_of_a_white_page_are_lines():
+    # a web page's navigation: white 18 px words on a navy bar; split where white page and navy
+    # bar meet, their thin strokes broke apart (in this face 财经, 登录 and 注册 were lost)
+    from PIL import Image, ImageDraw, ImageFont
+
+    img = Image.new("RGB", (900, 420), (255, 255, 255))
+    draw = ImageDraw.Draw(img)
+    draw.rectangle((0, 0, 900, 50), fill=(34, 51, 85))
+    face = _font("arphic-ukai")
+    font = ImageFont.truetype(face.path, 18, index=face.index)
+    words = ["首页", "新闻", "体育", "财经", "科技", "登录", "注册", "设置"]
+    for k, word in enumerate(words):
+        draw.text((30 + 90 * k, 13), word, font=font, fill=(255, 255, 255))
+    draw.text((30, 100), "正文在白色的页面上", font=ImageFont.truetype(face.path, 24,
+                                                                   index=face.index),
+              fill=(30, 30, 30))
+    lines, scale = _lines(np.asarray(img))
+    bar = [_box_in_input(line.box, scale) for line in lines]
+    starts = sorted(round(b[0]) for b in bar if b[3] <= 50)
+    assert len(starts) == len(words) and all(abs(s - (30 + 90 * k)) <= 6
+                                             for k, s in enumerate(starts))

@@ -80,6 +80,8 @@ ROW_OVERLAP = 0.5  # lines sharing more than this x the lower one's height share
 # no extra pass -> 0.5 alone -> 0.5 and 0.3: pages 438/389/547 -> 103/224/248 -> 117/215/215,
 # screen 68/37/50 -> 36/32/36 -> 33/27/33; 0.5 alone lost a third of a 13 or 19 px ukai line.
 MIDPOINT_FRACTIONS = (0.5, 0.3)
+PANEL_FRACTIONS = (0.3,)  # ground-coloured text on a panel (`panel_ink`): split this far from
+# the panel's level towards the ground's
 # gray levels: a layer boundary this near a split point splits there already (pages, seed 103:
 # 102 errors at 4, 103 at 16, 169 at 32)
 MIDPOINT_MIN_GAP = 4
@@ -213,7 +215,10 @@ def find_lines(gray: np.ndarray, layers: Layers, options: RegionOptions | None =
             candidates.extend(_lines_in_layer(gray, mask, lo if hi == layers.count - 1 else hi,
                                               opts))
     if opts.midpoint_pass:
-        for mask, ink in midpoint_ink(gray, layers, fractions):
+        passes = midpoint_ink(gray, layers, fractions)
+        if opts.ground_lines:
+            passes += panel_ink(gray, layers, fractions)
+        for mask, ink in passes:
             candidates.extend(_lines_in_layer(gray, mask, ink, opts))
     kept = _absorb_fragments(_dedupe(candidates, opts))
     return order_lines(kept)
@@ -232,10 +237,7 @@ def midpoint_ink(gray: np.ndarray, layers: Layers, fractions: np.ndarray
     ground = int(np.argmax(fractions))
     ink = 1 - ground
     g_level, i_level = float(layers.maxima[ground]), float(layers.maxima[ink])
-    peak = int(g_level)
-    near_peak = float(layers.histogram[max(0, peak - FLAT_GROUND_LEVELS):
-                                       peak + FLAT_GROUND_LEVELS + 1].sum())
-    if near_peak < FLAT_GROUND_SHARE * fractions[ground] * float(layers.histogram.sum()):
+    if not _flat_ground(layers, fractions, ground):
         return []
     out = []
     for fraction in MIDPOINT_FRACTIONS:
@@ -243,6 +245,36 @@ def midpoint_ink(gray: np.ndarray, layers: Layers, fractions: np.ndarray
         if abs(float(layers.minima[0]) - level) > MIDPOINT_MIN_GAP:
             out.append(((gray > level) if ink > ground else (gray < level), ink))
     return out
+
+
+def panel_ink(gray: np.ndarray, layers: Layers, fractions: np.ndarray
+              ) -> list[tuple[np.ndarray, int]]:
+    """With one flat ground and one other layer: masks of the pixels past points between the
+    other layer's level and the ground's (`PANEL_FRACTIONS`), each with the ground's index.
+    The other layer is then often a panel (a dark bar on a white page) whose text has the
+    ground's colour: split where the two levels meet, a white 18 px 登录 on a navy bar broke
+    into thin pieces; split nearer the panel's level its strokes stay whole."""
+    if layers.count != 2:
+        return []
+    ground = int(np.argmax(fractions))
+    panel = 1 - ground
+    g_level, p_level = float(layers.maxima[ground]), float(layers.maxima[panel])
+    if not _flat_ground(layers, fractions, ground):
+        return []
+    out = []
+    for fraction in PANEL_FRACTIONS:
+        level = p_level + fraction * (g_level - p_level)
+        if abs(float(layers.minima[0]) - level) > MIDPOINT_MIN_GAP:
+            out.append(((gray > level) if g_level > p_level else (gray < level), ground))
+    return out
+
+
+def _flat_ground(layers: Layers, fractions: np.ndarray, ground: int) -> bool:
+    """Whether the ground layer is flat (`FLAT_GROUND_SHARE` of it near its peak)."""
+    peak = int(layers.maxima[ground])
+    near_peak = float(layers.histogram[max(0, peak - FLAT_GROUND_LEVELS):
+                                       peak + FLAT_GROUND_LEVELS + 1].sum())
+    return near_peak >= FLAT_GROUND_SHARE * fractions[ground] * float(layers.histogram.sum())
 
 
 def layer_runs(fractions: np.ndarray, max_fraction: float) -> list[tuple[int, int]]:
