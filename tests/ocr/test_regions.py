@@ -568,3 +568,21 @@ def test_thin_white_words_on_a_dark_bar_of_a_white_page_are_lines():
     starts = sorted(round(b[0]) for b in bar if b[3] <= 50)
     assert len(starts) == len(words) and all(abs(s - (30 + 90 * k)) <= 6
                                              for k, s in enumerate(starts))
+
+
+def test_the_detached_tops_of_a_two_glyph_label_are_in_its_line():
+    # 立 and 交 both stand on bodies lower than the label: their dots and ⼇ lay above the band
+    # the bodies set (关闭 on a settings screen read 天)
+    from PIL import Image, ImageDraw, ImageFont
+
+    face = _font("wqy-microhei")
+    img = Image.new("RGB", (300, 100), (250, 250, 250))
+    draw = ImageDraw.Draw(img)
+    font = ImageFont.truetype(face.path, 16, index=face.index)
+    draw.text((20, 10), "设置个人热点", font=font, fill=(20, 20, 20))
+    draw.text((200, 10), "立交", font=font, fill=(100, 100, 100))
+    image = np.asarray(img)
+    top = int(np.argwhere((image[:, 190:] < 200).all(axis=2))[:, 0].min())
+    lines, scale = _lines(image)
+    (label,) = [_box_in_input(ln.box, scale) for ln in lines if ln.box[0] / scale > 150]
+    assert label[1] <= top + 1

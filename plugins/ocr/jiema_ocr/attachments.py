@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from .components import Box, Comps, within_band
+from .components import BAND_SLACK_ABOVE, Box, Comps, within_band
 
 if TYPE_CHECKING:
     from .regions import RegionOptions
@@ -35,6 +35,9 @@ DASH_MIN_FILL = 0.7  # ... solid: ink over its box less one anti-aliased row
 STACKED_SHARE = 0.5  # a part stacked over another shares at least this much of its width
 SPECK_MAX_AREA = 0.02  # a component with less ink (area x line height^2) ...
 SPECK_MAX_SIDE = 0.15  # ... or smaller on its longer side is a speck, reaching no further
+CAP_MAX_RISE = 0.45  # a glyph's detached top rises at most this far above the band ...
+CAP_MAX_GAP = 0.2  # ... and ends at most this far from its top edge, on a label of at most
+CAP_MAX_MEMBERS = 4  # this many parts (on any line, the marks of the line above came too)
 PART_MIN_HEIGHT = 0.3  # a sizeable part of a glyph sharing the columns of an attached piece
 
 
@@ -97,7 +100,14 @@ def attachments(c: Comps, box: Box, line_h: int, members: np.ndarray, blob: np.n
              & (c.w > MARK_MAX_WIDTH * line_h) & (c.w <= DASH_MAX_LENGTH * line_h)
              & (c.area >= DASH_MIN_FILL * c.w * np.maximum(c.h - 1, 1))
              & (c.x0 <= x1 + END_REACH * line_h) & (c.x1 >= x0 - END_REACH * line_h))
-    cand = np.flatnonzero(in_band & ~near & ~blob & (c.x1 > x0 - line_h) & (c.x0 < x1 + line_h))
+    # the detached top of glyphs whose bodies set the band (丷 of 关, the dot of 闭 in a two-glyph
+    # label: 关闭 read 天): just above the band, over a member's columns
+    above = ((c.area >= opts.min_attach_area) & (c.y0 < y0 - BAND_SLACK_ABOVE * line_h)
+             & (c.y0 >= y0 - CAP_MAX_RISE * line_h) & (c.y1 <= y0 + CAP_MAX_GAP * line_h)
+             & (c.y1 >= y0 - CAP_MAX_GAP * line_h) & (c.h <= MARK_MAX_HEIGHT * line_h)
+             & (c.x0 >= x0) & (c.x1 <= x1) & ~blob & (len(members) <= CAP_MAX_MEMBERS))
+    cand = np.flatnonzero((in_band | above) & ~near & ~blob & (c.x1 > x0 - line_h)
+                          & (c.x0 < x1 + line_h))
     if len(cand) and len(members):
         mx0, mx1 = c.x0[members], c.x1[members]
         shared = (np.minimum(c.x1[cand][:, None], mx1[None, :])
