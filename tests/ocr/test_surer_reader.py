@@ -17,6 +17,14 @@ def _line(text: str, confidence: float | list[float], y: int = 0) -> LineResult:
     return LineResult((0, y, 10 * len(text), y + 10), text, float(np.mean(confs)), glyphs)
 
 
+def _line_at(text: str, confidences: list[float], spans: list[tuple[int, int]]) -> LineResult:
+    """A line whose glyphs stand where `spans` (x0, x1) say."""
+    glyphs = [GlyphResult((x0, 0, x1, 10), ch, p, [(ch, p)])
+              for ch, p, (x0, x1) in zip(text, confidences, spans, strict=True)]
+    return LineResult((spans[0][0], 0, spans[-1][1], 10), text, float(np.mean(confidences)),
+                      glyphs)
+
+
 def test_where_the_readings_differ_the_span_its_reader_is_surer_of_wins() -> None:
     # the news screenshot's line: 化 cut in two, all else read right, and the cut reading's mean
     # confidence still the higher
@@ -86,13 +94,14 @@ def test_of_two_spans_of_unlike_length_the_longer_wins_by_a_margin() -> None:
 def test_touching_digits_cut_as_one_letter_give_way_to_the_recognisers_digits() -> None:
     # 2000 in a proportional font: 00 cut as one glyph and read m, surer than the recogniser
     whole = _line("2000年", [0.99, 1.0, 0.85, 0.92, 0.96])
-    merged = merged_reading(_line("2m0年", [1.0, 0.99, 0.9, 1.0]), whole)
+    cut = _line_at("2m0年", [1.0, 0.99, 0.9, 1.0], [(0, 8), (10, 28), (30, 38), (40, 48)])
+    merged = merged_reading(cut, whole)
     assert merged is not None and "".join(g.char for g in merged.glyphs) == "2000年"
     # a letter read as one digit stays (5G read 50), and so does one with no digit beside it
     assert merged_reading(_line("5G）", [0.9, 0.73, 0.92]), _line("50）", [1.0, 0.32, 0.6])).text \
         == "5G）"
-    assert merged_reading(_line("年m月", [1.0, 0.99, 1.0]), _line("年00月", [1.0, 0.8, 0.8, 1.0])
-                          ).text == "年m月"
+    cut = _line_at("年m月", [1.0, 0.99, 1.0], [(0, 8), (10, 28), (30, 38)])
+    assert merged_reading(cut, _line("年00月", [1.0, 0.8, 0.8, 1.0])).text == "年m月"
 
 
 def test_a_reading_the_merge_equals_comes_back_as_it_is_and_a_tie_keeps_the_cut_span() -> None:

@@ -9,7 +9,6 @@ to the labelled spans by L-BFGS on standardised features.
 
 from __future__ import annotations
 
-import difflib
 from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
 from typing import Any
@@ -18,6 +17,7 @@ import numpy as np
 from jiema.errors import InvalidInputError, JiemaError
 
 from .cer import cer_text, edit_distance
+from .glyph_alignment import aligned_opcodes
 from .results import LineResult, surest
 from .span_choice import FEATURES, SpanChooser, span_features
 from .surer_reader import (
@@ -70,12 +70,11 @@ def label_image(readings: Sequence[tuple[LineResult | None, LineResult | None]],
         x = np.zeros((0, len(FEATURES)))
         spans = []
         if cut is not None and whole is not None:
-            matcher = difflib.SequenceMatcher(None, [g.char for g in cut.glyphs],
-                                              [g.char for g in whole.glyphs], autojunk=False)
-            spans = [sp for sps in differing_spans(matcher.get_opcodes(), cut.glyphs,
+            opcodes, agreement = aligned_opcodes(cut.glyphs, whole.glyphs)
+            spans = [sp for sps in differing_spans(opcodes, cut.glyphs,
                                                    whole.glyphs).values() for sp in sps]
             if spans:
-                x = np.stack([span_features(c, w, before, after, matcher.ratio(), lm)
+                x = np.stack([span_features(c, w, before, after, agreement, lm)
                               for c, w, before, after in spans])
         lines.append((cut, whole, x, np.array([_rule_whole(c, w) for c, w, _, _ in spans]
                                               if len(x) else [], dtype=bool)))
