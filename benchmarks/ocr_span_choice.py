@@ -67,6 +67,9 @@ def main() -> None:
     ap.add_argument("--line-model", default=None, help="line recogniser (default: shipped)")
     ap.add_argument("--threads", type=int, default=1)
     args = ap.parse_args()
+    if args.out is not None and not args.out.endswith(".safetensors"):
+        ap.error(f"--out must name a .safetensors file (its card goes beside it), got {args.out}: "
+                 "checked before the readings, which take minutes")
     import numba
     import torch
 
