@@ -81,7 +81,8 @@ ROW_OVERLAP = 0.5  # lines sharing more than this x the lower one's height share
 # screen 68/37/50 -> 36/32/36 -> 33/27/33; 0.5 alone lost a third of a 13 or 19 px ukai line.
 MIDPOINT_FRACTIONS = (0.5, 0.3)
 PANEL_FRACTIONS = (0.3,)  # ground-coloured text on a panel (`panel_ink`): split this far from
-# the panel's level towards the ground's
+# the panel's level towards the ground's. The midpoint pass's nearer split, taken over untuned:
+# it found all eight white words of an AR PL UKai nav bar (five before); dev renders unchanged
 # gray levels: a layer boundary this near a split point splits there already (pages, seed 103:
 # 102 errors at 4, 103 at 16, 169 at 32)
 MIDPOINT_MIN_GAP = 4
