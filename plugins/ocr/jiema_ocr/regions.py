@@ -233,19 +233,11 @@ def midpoint_ink(gray: np.ndarray, layers: Layers, fractions: np.ndarray
     evenly between the two levels, and the density minimum the layering splits at falls next
     to the ink's own level: the layer holds the strokes' cores alone, too broken to be read as
     glyphs. A ground that is not flat (a photo's uneven light, noise) is left to the layers."""
-    if layers.count != 2:
+    ground = _flat_two_layer_ground(layers, fractions)
+    if ground is None:
         return []
-    ground = int(np.argmax(fractions))
     ink = 1 - ground
-    g_level, i_level = float(layers.maxima[ground]), float(layers.maxima[ink])
-    if not _flat_ground(layers, fractions, ground):
-        return []
-    out = []
-    for fraction in MIDPOINT_FRACTIONS:
-        level = g_level + fraction * (i_level - g_level)
-        if abs(float(layers.minima[0]) - level) > MIDPOINT_MIN_GAP:
-            out.append(((gray > level) if ink > ground else (gray < level), ink))
-    return out
+    return [(mask, ink) for mask in _split_masks(gray, layers, ground, ink, MIDPOINT_FRACTIONS)]
 
 
 def panel_ink(gray: np.ndarray, layers: Layers, fractions: np.ndarray
@@ -255,27 +247,39 @@ def panel_ink(gray: np.ndarray, layers: Layers, fractions: np.ndarray
     The other layer is then often a panel (a dark bar on a white page) whose text has the
     ground's colour: split where the two levels meet, a white 18 px 登录 on a navy bar broke
     into thin pieces; split nearer the panel's level its strokes stay whole."""
-    if layers.count != 2:
+    ground = _flat_two_layer_ground(layers, fractions)
+    if ground is None:
         return []
-    ground = int(np.argmax(fractions))
-    panel = 1 - ground
-    g_level, p_level = float(layers.maxima[ground]), float(layers.maxima[panel])
-    if not _flat_ground(layers, fractions, ground):
-        return []
+    return [(mask, ground) for mask in _split_masks(gray, layers, 1 - ground, ground,
+                                                    PANEL_FRACTIONS)]
+
+
+def _split_masks(gray: np.ndarray, layers: Layers, start: int, end: int,
+                 fractions: tuple[float, ...]) -> list[np.ndarray]:
+    """Masks of the pixels past points `fractions` of the way from layer `start`'s level to
+    layer `end`'s, on `end`'s side; a point within `MIDPOINT_MIN_GAP` of the layering's own
+    split is skipped (the layers split there already)."""
+    s_level, e_level = float(layers.maxima[start]), float(layers.maxima[end])
     out = []
-    for fraction in PANEL_FRACTIONS:
-        level = p_level + fraction * (g_level - p_level)
+    for fraction in fractions:
+        level = s_level + fraction * (e_level - s_level)
         if abs(float(layers.minima[0]) - level) > MIDPOINT_MIN_GAP:
-            out.append(((gray > level) if g_level > p_level else (gray < level), ground))
+            out.append((gray > level) if e_level > s_level else (gray < level))
     return out
 
 
-def _flat_ground(layers: Layers, fractions: np.ndarray, ground: int) -> bool:
-    """Whether the ground layer is flat (`FLAT_GROUND_SHARE` of it near its peak)."""
+def _flat_two_layer_ground(layers: Layers, fractions: np.ndarray) -> int | None:
+    """The ground layer of a two-layer image when it is flat (`FLAT_GROUND_SHARE` of it within
+    `FLAT_GROUND_LEVELS` of its peak); None otherwise."""
+    if layers.count != 2:
+        return None
+    ground = int(np.argmax(fractions))
     peak = int(layers.maxima[ground])
     near_peak = float(layers.histogram[max(0, peak - FLAT_GROUND_LEVELS):
                                        peak + FLAT_GROUND_LEVELS + 1].sum())
-    return near_peak >= FLAT_GROUND_SHARE * fractions[ground] * float(layers.histogram.sum())
+    if near_peak < FLAT_GROUND_SHARE * fractions[ground] * float(layers.histogram.sum()):
+        return None
+    return ground
 
 
 def layer_runs(fractions: np.ndarray, max_fraction: float) -> list[tuple[int, int]]:
