@@ -42,8 +42,9 @@ def aligned_opcodes(a: Sequence[GlyphResult], b: Sequence[GlyphResult]
     bc = np.array([(g.box[0] + g.box[2]) / 2.0 for g in b], dtype=np.float64)
     placed = ((bc[None, :] >= (ax0 - slack)[:, None])
               & (bc[None, :] <= (ax1 + slack)[:, None]))
-    steps = _align(same, placed, MISPLACED_COST)
-    return _opcodes(steps, same), 2.0 * float(_equal_pairs(steps, same)) / (n + m)
+    ops = _opcodes(_align(same, placed, MISPLACED_COST), same)
+    equal = sum(i2 - i1 for op, i1, i2, _, _ in ops if op == "equal")
+    return ops, 2.0 * equal / (n + m)
 
 
 @njit(cache=True)
@@ -85,19 +86,6 @@ def _align(same: np.ndarray, placed: np.ndarray, misplaced: float) -> np.ndarray
         else:
             j -= 1
     return out[:k][::-1].copy()
-
-
-def _equal_pairs(steps: np.ndarray, same: np.ndarray) -> int:
-    i = j = count = 0
-    for step in steps:
-        if step == 0:
-            count += int(same[i, j])
-            i, j = i + 1, j + 1
-        elif step == 1:
-            i += 1
-        else:
-            j += 1
-    return count
 
 
 def _opcodes(steps: np.ndarray, same: np.ndarray) -> list[Opcode]:
