@@ -3,8 +3,8 @@
 Renders the benchmark's page, screen, photo, line and banner sets (`ocr_sets`, `ocr.py`) at
 seeds the benchmark never uses (it uses 2026 and 2026 + 1-4), reads every found line both ways
 (glyphs cut and classified, whole by the line recogniser), labels each span where the two
-readings differ by the reading that leaves fewer errors, and fits the logistic chooser on the
-fitting seeds. It prints, per set, the merged reader's errors with the confidence rules and
+readings differ by the reading that leaves fewer errors, and fits the chooser (one hidden layer)
+on the fitting seeds. It prints, per set, the merged reader's errors with the confidence rules and
 with the chooser: on each fitting seed with a chooser fitted on the other fitting seeds
 (held out by seed), and on the check seeds with the chooser fitted on them all, which is the
 one written to --out. `ocr_real_dev` is read only to report (never fitted on).
@@ -77,6 +77,7 @@ def main() -> None:
     numba.set_num_threads(min(args.threads, numba.config.NUMBA_NUM_THREADS))
     from jiema_ocr.classifier import DEFAULT_MODEL, CharClassifier
     from jiema_ocr.fit_span_choice import (
+        HIDDEN_UNITS,
         L2_PENALTY,
         fit_labelled,
         fitting_readings,
@@ -156,8 +157,9 @@ def main() -> None:
             name=Path(args.out).stem, component="", task="ocr",
             description="Span chooser of the surer reader (ocr.surer.v1): where the glyph "
                         "reader and the line recogniser read a line differently, which span "
-                        "to keep (logistic, over the features named in labels).",
-            hyperparameters={"l2_penalty": L2_PENALTY, "fit_seeds": args.fit_seeds,
+                        "to keep (one tanh hidden layer over the features named in labels).",
+            hyperparameters={"l2_penalty": L2_PENALTY, "hidden_units": HIDDEN_UNITS,
+                             "fit_seeds": args.fit_seeds,
                              "check_seeds": args.check_seeds, "sets": sets, "n": args.n,
                              "char_model": DEFAULT_MODEL, "line_model": Path(line_model).stem,
                              "lm": "pd98-char-bigram", "fitting_minutes": round(minutes, 1)},

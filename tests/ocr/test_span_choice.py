@@ -8,7 +8,7 @@ from jiema.errors import InvalidValueError
 from jiema_ocr.fit_span_choice import fit_chooser, fit_on, label_image
 from jiema_ocr.language_model import CharLM, count_chars
 from jiema_ocr.results import GlyphResult, LineResult
-from jiema_ocr.span_choice import FEATURES, SpanChooser, span_features
+from jiema_ocr.span_choice import FEATURES, MIN_SPAN_WIDTH, SpanChooser, span_features
 from jiema_ocr.surer_reader import merged_reading
 
 
@@ -54,6 +54,49 @@ def test_span_features_read_both_readers_and_the_lm() -> None:
     lone = dict(zip(FEATURES, span_features([], _glyphs("、", 0.7), "鹏", "朱", 0.9), strict=True))
     assert lone["cut_empty"] == 1.0 and lone["whole_marks"] == 1.0 and lone["whole_length"] == 1
     assert lone["length_gain"] == 1 and lone["pair"] == 0.0
+
+
+def test_span_features_say_how_many_characters_each_side_puts_into_the_width() -> None:
+    # the recogniser's one 评 over the width of the cut reader's 砰砰 (boxes 10 px apart, 10 tall)
+    cut = _glyphs("砰砰", 0.4)
+    whole = [GlyphResult((0, 0, 18, 10), "评", 0.5, [("评", 0.5)])]
+    f = dict(zip(FEATURES, span_features(cut, whole, "“", "”", 0.8), strict=True))
+    assert f["span_width"] == pytest.approx(1.8)
+    assert f["cut_per_width"] == pytest.approx(2 / 1.8)
+    assert f["whole_per_width"] == pytest.approx(1 / 1.8)
+    assert f["per_width_gain"] == pytest.approx(-1 / 1.8)
+    assert f["cut_widest"] == pytest.approx(0.8) and f["whole_widest"] == pytest.approx(1.8)
+    # a lone mark's sliver of a box counts over MIN_SPAN_WIDTH ems, not its own width
+    sliver = [GlyphResult((0, 0, 1, 10), "、", 0.9, [("、", 0.9)])]
+    lone = dict(zip(FEATURES, span_features([], sliver, "", "", 0.5), strict=True))
+    assert lone["whole_per_width"] == pytest.approx(1 / MIN_SPAN_WIDTH)
+    assert lone["cut_per_width"] == 0.0 and lone["cut_widest"] == 0.0
+    empty = dict(zip(FEATURES, span_features([], [], "", "", 0.5), strict=True))
+    assert empty["span_width"] == 0.0 and empty["per_width_gain"] == 0.0
+
+
+def test_a_chooser_with_a_hidden_layer_round_trips_and_checks_its_shapes(tmp_path) -> None:
+    from jiema.models import ModelCard
+
+    n, rng = len(FEATURES), np.random.default_rng(2)
+    chooser = SpanChooser(rng.normal(size=n), np.ones(n), rng.normal(size=3), -0.2,
+                          hidden_weights=rng.normal(size=(n, 3)), hidden_bias=rng.normal(size=3))
+    x = rng.normal(size=(5, n))
+    z = np.tanh((x - chooser.mean) @ chooser.hidden_weights + chooser.hidden_bias)
+    np.testing.assert_allclose(chooser.whole_odds(x), z @ chooser.weights - 0.2)
+    path = chooser.save(tmp_path / "h.safetensors",
+                        ModelCard(name="h", component="", task="", description="tiny"))
+    back = SpanChooser.load(path)
+    assert back.hidden_weights is not None and back.hidden_weights.shape == (n, 3)
+    np.testing.assert_allclose(back.whole_odds(x), chooser.whole_odds(x))
+    with pytest.raises(InvalidValueError, match="both its weights and its biases"):
+        SpanChooser(np.zeros(n), np.ones(n), np.zeros(3), 0.0, hidden_weights=np.zeros((n, 3)))
+    with pytest.raises(InvalidValueError, match="units"):
+        SpanChooser(np.zeros(n), np.ones(n), np.zeros(3), 0.0, hidden_weights=np.zeros((n, 4)),
+                    hidden_bias=np.zeros(3))
+    with pytest.raises(InvalidValueError, match="weights must hold 3"):
+        SpanChooser(np.zeros(n), np.ones(n), np.zeros(n), 0.0, hidden_weights=np.zeros((n, 3)),
+                    hidden_bias=np.zeros(3))
 
 
 def test_a_chooser_round_trips_through_its_model_files_and_refuses_a_wrong_one(tmp_path) -> None:
@@ -128,8 +171,19 @@ def test_fit_chooser_learns_a_separable_rule() -> None:
     rng = np.random.default_rng(1)
     x = rng.normal(size=(400, len(FEATURES)))
     y = (x[:, FEATURES.index("lm_gain")] + 0.2 * x[:, 0] > 0).astype(float)
-    chooser = fit_chooser(x, y)
+    chooser = fit_chooser(x, y, hidden=0)
+    assert chooser.hidden_weights is None
     assert np.mean((chooser.whole_odds(x) > 0) == y) > 0.95
+    # the hidden layer learns what no weighted sum can: the recogniser wins where the LM and the
+    # width per character agree, either both for it or both against it
+    both = x[:, FEATURES.index("lm_gain")] * x[:, FEATURES.index("per_width_gain")]
+    y2 = (both > 0).astype(float)
+    logistic, hidden = fit_chooser(x, y2, hidden=0), fit_chooser(x, y2, hidden=8)
+    assert hidden.hidden_weights is not None and hidden.hidden_weights.shape == (len(x[0]), 8)
+    assert np.mean((logistic.whole_odds(x) > 0) == y2) < 0.7
+    assert np.mean((hidden.whole_odds(x) > 0) == y2) > 0.9
+    with pytest.raises(ValueError, match="hidden units"):
+        fit_chooser(x, y, hidden=-1)
     with pytest.raises(ValueError, match="both"):
         fit_chooser(x, np.ones(len(x)))
     with pytest.raises(ValueError, match="features"):

@@ -218,8 +218,8 @@ def train_ocr_line_command(corpora: tuple[str, ...], out_dir: str, resume: bool,
 @click.option("--model", default=None, metavar="NAME|PATH",
               help="Char CNN the chooser is for (default: the shipped one).")
 @click.option("--l2", type=click.FloatRange(min=0, min_open=True), default=None,
-              help="L2 penalty on the standardised weights (default: "
-                   "fit_span_choice.L2_PENALTY, 1).")
+              help="L2 penalty on the weights, over standardised features (default: "
+                   "fit_span_choice.L2_PENALTY, 3).")
 @click.option("--name", default="span-choice", show_default=True, help="Model name for the card.")
 @click.option("--threads", type=click.IntRange(min=1), default=1, show_default=True,
               help="torch CPU threads.")
@@ -230,9 +230,9 @@ def train_ocr_spans_command(labels_dir: str, out_path: str, line_model: str | No
 
     Reads each image both ways (glyphs cut and classified, whole lines recognised), labels each
     span where the two readings differ by the side that leaves fewer errors against the text,
-    and fits the logistic chooser. Fit one for a line recogniser or char CNN of your own, or
-    for images unlike the shipped chooser's; name it in the config (`ocr.reader` options
-    `span_chooser`). The dev renders gave about one span to learn from for every one
+    and fits the chooser (one hidden layer). Fit one for a line recogniser or char CNN of your
+    own, or for images unlike the shipped chooser's; name it in the config (`ocr.reader`
+    options `span_chooser`). The dev renders gave about one span to learn from for every one
     or two lines of text.
     """
     from pathlib import Path
