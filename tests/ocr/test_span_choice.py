@@ -251,6 +251,11 @@ def test_train_ocr_spans_fits_a_chooser_on_a_labelled_folder(tmp_path, monkeypat
     assert chooser.card is not None and chooser.card.name == "mine"
     assert chooser.card.training_data.startswith("8 labelled images")
     assert chooser.card.rebuild and chooser.card.rebuild[-1].startswith("jiema train ocr-spans")
+    assert chooser.hidden_weights is not None and chooser.card.hyperparameters["hidden_units"] == 32
+    res = CliRunner().invoke(cli, ["train", "ocr-spans", "--labels", str(tmp_path), "--out",
+                                   str(out), "--hidden-units", "0"])
+    assert res.exit_code == 0, res.output
+    assert SpanChooser.load(out).hidden_weights is None  # logistic
     # a folder whose spans all teach one thing cannot be fitted: said in one line
     (tmp_path / "labels.tsv").write_text("\n".join(rows[:1]) + "\n", encoding="utf-8")
     res = CliRunner().invoke(cli, ["train", "ocr-spans", "--labels", str(tmp_path), "--out",

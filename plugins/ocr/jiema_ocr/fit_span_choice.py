@@ -170,11 +170,11 @@ def label_samples(samples: Iterable[tuple[list[tuple[Any, Any]], str]], lm: Any 
             np.concatenate([y for _, y in labelled]) if labelled else np.zeros(0))
 
 
-def fit_labelled(x: np.ndarray, y: np.ndarray, l2: float = L2_PENALTY
-                 ) -> tuple[SpanChooser, dict[str, float]]:
+def fit_labelled(x: np.ndarray, y: np.ndarray, l2: float = L2_PENALTY,
+                 hidden: int = HIDDEN_UNITS) -> tuple[SpanChooser, dict[str, float]]:
     """`fit_chooser`, and how often the fitted model and the surer span (higher mean
     confidence) pick the better side on the fitting spans themselves."""
-    chooser = fit_chooser(x, y, l2)
+    chooser = fit_chooser(x, y, l2, hidden)
     picked = chooser.whole_odds(x) > 0
     surer = x[:, FEATURES.index("mean_gain")] > 0
     return chooser, {"spans": int(len(y)), "fitted_right": float(np.mean(picked == y)),
@@ -182,9 +182,10 @@ def fit_labelled(x: np.ndarray, y: np.ndarray, l2: float = L2_PENALTY
 
 
 def fit_on(samples: Iterable[tuple[list[tuple[Any, Any]], str]], lm: Any = None,
-           l2: float = L2_PENALTY) -> tuple[SpanChooser, dict[str, float]]:
+           l2: float = L2_PENALTY, hidden: int = HIDDEN_UNITS
+           ) -> tuple[SpanChooser, dict[str, float]]:
     """A chooser fitted on `(readings, text)` samples (`label_samples`, `fit_labelled`)."""
-    return fit_labelled(*label_samples(samples, lm), l2)
+    return fit_labelled(*label_samples(samples, lm), l2, hidden)
 
 
 # ------------------------------------------------------------------ reading images to fit on
@@ -253,8 +254,8 @@ def labelled_folder(folder: str | Path) -> list[tuple[Path, str]]:
     return items
 
 
-def fit_folder(folder: str | Path, reader: Any, l2: float = L2_PENALTY, progress: bool = True
-               ) -> tuple[SpanChooser, dict[str, float]]:
+def fit_folder(folder: str | Path, reader: Any, l2: float = L2_PENALTY, progress: bool = True,
+               hidden: int = HIDDEN_UNITS) -> tuple[SpanChooser, dict[str, float]]:
     """A chooser fitted on a labelled folder (`labelled_folder`), read by `reader` (a
     `surer_reader.SurerReader` of the readers the chooser is for); the scores also count the
     images. An image that cannot be read is named in one error with the others."""
@@ -271,7 +272,7 @@ def fit_folder(folder: str | Path, reader: Any, l2: float = L2_PENALTY, progress
         raise _one_error(bad)
     lm = getattr(reader.decoder, "lm", None)
     try:
-        chooser, scores = fit_on(samples, lm, l2)
+        chooser, scores = fit_on(samples, lm, l2, hidden)
     except ValueError as err:
         raise InvalidInputError(f"{len(items)} image(s) gave too few spans where the two "
                                 f"readers differ to fit on ({err}): label more images") from err

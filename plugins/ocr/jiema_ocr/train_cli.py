@@ -220,12 +220,15 @@ def train_ocr_line_command(corpora: tuple[str, ...], out_dir: str, resume: bool,
 @click.option("--l2", type=click.FloatRange(min=0, min_open=True), default=None,
               help="L2 penalty on the weights, over standardised features (default: "
                    "fit_span_choice.L2_PENALTY, 3).")
+@click.option("--hidden-units", type=click.IntRange(min=0), default=None,
+              help="tanh units of the chooser's hidden layer; 0 fits a logistic chooser, "
+                   "steadier on a small folder (default: fit_span_choice.HIDDEN_UNITS, 32).")
 @click.option("--name", default="span-choice", show_default=True, help="Model name for the card.")
 @click.option("--threads", type=click.IntRange(min=1), default=1, show_default=True,
               help="torch CPU threads.")
 def train_ocr_spans_command(labels_dir: str, out_path: str, line_model: str | None,
-                            model: str | None, l2: float | None, name: str,
-                            threads: int) -> None:
+                            model: str | None, l2: float | None, hidden_units: int | None,
+                            name: str, threads: int) -> None:
     """Fit the span chooser of the default (surer) reader on your own labelled images.
 
     Reads each image both ways (glyphs cut and classified, whole lines recognised), labels each
@@ -241,7 +244,7 @@ def train_ocr_spans_command(labels_dir: str, out_path: str, line_model: str | No
     from jiema.models import ModelCard, provenance
 
     from .classifier import DEFAULT_MODEL, CharClassifier
-    from .fit_span_choice import L2_PENALTY, fit_folder
+    from .fit_span_choice import HIDDEN_UNITS, L2_PENALTY, fit_folder
     from .language_model import load_default_lm
     from .line_ctc import LineCTCReader, LineRecognizer
     from .pipeline import LMDecoder, OcrReader
@@ -255,12 +258,14 @@ def train_ocr_spans_command(labels_dir: str, out_path: str, line_model: str | No
     reader = SurerReader(OcrReader(CharClassifier.load(model or DEFAULT_MODEL), decoder),
                          LineCTCReader(LineRecognizer.load(line_model or LINE_MODEL), decoder))
     penalty = L2_PENALTY if l2 is None else l2
-    chooser, scores = fit_folder(labels_dir, reader, penalty)
+    hidden = HIDDEN_UNITS if hidden_units is None else hidden_units
+    chooser, scores = fit_folder(labels_dir, reader, penalty, hidden=hidden)
     card = ModelCard(
         name=name, component="", task="ocr",
         description="Span chooser of the surer reader (ocr.surer.v1), fitted on labelled "
                     "images.",
-        hyperparameters={"l2_penalty": penalty, "char_model": model or DEFAULT_MODEL,
+        hyperparameters={"l2_penalty": penalty, "hidden_units": hidden,
+                         "char_model": model or DEFAULT_MODEL,
                          "line_model": line_model or LINE_MODEL},
         training_data=f"{int(scores['images'])} labelled images in {labels_dir}",
         scores=scores, **provenance(packages=["numpy", "scipy", "torch"]),
