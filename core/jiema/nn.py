@@ -110,8 +110,7 @@ class PointwiseAsMatmul(nn.Module):
 
     def __init__(self, conv: nn.Conv1d | nn.Conv2d) -> None:
         super().__init__()
-        if any(k != 1 for k in conv.kernel_size) or conv.groups != 1:
-            raise ValueError("PointwiseAsMatmul needs a 1x1 convolution without groups")
+        _check_pointwise(conv, "PointwiseAsMatmul")
         self.weight = nn.Parameter(conv.weight.detach().flatten(1).t().contiguous(),
                                    requires_grad=False)  # (C_in, C_out)
         self.bias = (nn.Parameter(conv.bias.detach().clone(), requires_grad=False)
@@ -123,6 +122,30 @@ class PointwiseAsMatmul(nn.Module):
         out = (torch.addmm(self.bias, flat, self.weight) if self.bias is not None
                else flat @ self.weight)
         return out.reshape(*rows.shape[:-1], -1).movedim(-1, 1)
+
+
+def _check_pointwise(conv: nn.Conv1d | nn.Conv2d, what: str) -> None:
+    if any(k != 1 for k in conv.kernel_size) or conv.groups != 1:
+        raise ValueError(f"{what} needs a 1x1 convolution without groups")
+
+
+class PointwiseAsLinear(nn.Module):
+    """A 1x1 convolution (`nn.Conv1d` or `nn.Conv2d`, no groups) as an `nn.Linear` over each
+    position's channels, so that `quantize_linears` can run it in int8 where the CPU has no
+    native bfloat16 (`PointwiseAsMatmul` is for where it has). Same sums in float32; the output
+    is a channels-last view, as `PointwiseAsMatmul`'s."""
+
+    def __init__(self, conv: nn.Conv1d | nn.Conv2d) -> None:
+        super().__init__()
+        _check_pointwise(conv, "PointwiseAsLinear")
+        self.linear = nn.Linear(conv.in_channels, conv.out_channels, bias=conv.bias is not None)
+        with torch.no_grad():
+            self.linear.weight.copy_(conv.weight.detach().flatten(1))
+            if conv.bias is not None:
+                self.linear.bias.copy_(conv.bias.detach())
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.linear(x.movedim(1, -1)).movedim(-1, 1)  # type: ignore[no-any-return]
 
 
 class InBFloat16(nn.Module):

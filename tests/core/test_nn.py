@@ -118,7 +118,30 @@ def test_pointwise_conv_as_matmul_gives_the_same_outputs(dims: int) -> None:
 
 
 def test_pointwise_as_matmul_refuses_a_wider_kernel() -> None:
-    from jiema.nn import PointwiseAsMatmul
+    from jiema.nn import PointwiseAsLinear, PointwiseAsMatmul
 
     with pytest.raises(ValueError, match="1x1"):
         PointwiseAsMatmul(torch.nn.Conv2d(4, 4, 3))
+    with pytest.raises(ValueError, match="PointwiseAsLinear needs a 1x1"):
+        PointwiseAsLinear(torch.nn.Conv2d(4, 4, 1, groups=2))
+
+
+@pytest.mark.parametrize("bias", [True, False])
+def test_pointwise_conv_as_linear_gives_the_same_outputs_and_quantises(bias: bool) -> None:
+    from jiema.nn import PointwiseAsLinear, quantize_linears
+
+    torch.manual_seed(0)
+    conv = torch.nn.Conv2d(16, 40, 1, bias=bias).eval()
+    x = torch.randn(2, 16, 1, 30)
+    with torch.inference_mode():
+        want, got = conv(x), PointwiseAsLinear(conv)(x)
+        assert got.shape == want.shape
+        torch.testing.assert_close(got, want, rtol=1e-5, atol=1e-5)
+        quick = quantize_linears(PointwiseAsLinear(conv))
+        if torch.backends.quantized.engine != "none":
+            assert type(quick.linear) is not torch.nn.Linear  # int8, not the float layer
+        near = quick(x)
+        assert near.shape == want.shape
+        # int8 weights: close, and the largest output per position the same almost everywhere
+        assert float((near - want).abs().max()) < 0.05 * float(want.abs().max())
+        assert float((near.argmax(1) == want.argmax(1)).float().mean()) > 0.9
