@@ -38,7 +38,7 @@ L2_PENALTY = 3.0  # on standardised features, against the summed log-loss. With 
 # 0.3 / 1 / 10 / 30: 273 / 273 / 275 / 281 / 289 / 299 errors
 HIDDEN_UNITS = 32  # tanh units of the chooser (0: logistic); see L2_PENALTY. Logistic on the same
 # features: 166 spans picked wrong; without the width features 181, the shipped logistic 177
-MAX_ITERATIONS = 3000  # L-BFGS iterations: the hidden layer's fit on ~4,000 spans settles by then
+MAX_ITERATIONS = 3000  # L-BFGS iterations: the hidden layer's fit on 3,663 spans converged at 1,683
 
 
 def _rule_whole(cut: list[Any], whole: list[Any]) -> bool:

@@ -12,8 +12,9 @@ known, each differing span labelled by the reading that has fewer errors with it
 Where the glyphs stand counts too: how many characters each reading puts into the width the span
 covers, and how wide its widest glyph is (the recogniser's one 评 over the width of 砰砰, the
 cut reader's one 己 where 说纪 stand). With those and one hidden layer (`SpanChooser.hidden_*`)
-the chooser picked the worse side of 134-145 decisive spans instead of 177-181 (logistic, without
-them), dev renders of seven seeds, each held out from its fit (`fit_span_choice.HIDDEN_UNITS`).
+the chooser picked the worse side of 136 decisive spans instead of 177 (the logistic chooser
+without them), dev renders of seven seeds, each held out from its fit
+(`fit_span_choice.HIDDEN_UNITS`).
 
 Arrays in, arrays out: a line's spans are one feature matrix and one matrix product.
 """
