@@ -265,3 +265,20 @@ def test_train_ocr_spans_fits_a_chooser_on_a_labelled_folder(tmp_path, monkeypat
     res = CliRunner().invoke(cli, ["train", "ocr-spans", "--labels", str(tmp_path), "--out",
                                    str(tmp_path / "mine.json")])
     assert res.exit_code == 2 and "must end in .safetensors" in res.output
+
+
+def test_unsure_signs_only_the_cut_reader_saw_at_a_line_end_go_even_when_chosen() -> None:
+    def cut_line(quote_confidence: float) -> LineResult:
+        glyphs = [*_glyphs("生活馆", 0.9),
+                  GlyphResult((30, 0, 32, 4), "'", quote_confidence, [("'", quote_confidence)])]
+        return LineResult((0, 0, 32, 10), "生活馆'", 0.8, glyphs)
+
+    whole = _line("生活馆", 0.9)
+    keep_cut = _chooser(-5.0)  # the chooser keeps the cut side of every span
+    assert merged_reading(cut_line(0.4), whole, chooser=keep_cut).text == "生活馆"
+    assert merged_reading(cut_line(0.4), whole).text == "生活馆"  # the rules drop it too
+    assert merged_reading(cut_line(0.9), whole, chooser=keep_cut).text == "生活馆'"  # sure
+    # the recogniser ends with the same sign: not the cut reader's alone
+    quoted = LineResult((0, 0, 40, 10), "生活馆'", 0.9,
+                        [*_glyphs("生活馆", 0.9), GlyphResult((30, 0, 32, 4), "'", 0.5, [])])
+    assert merged_reading(cut_line(0.4), quoted, chooser=keep_cut).text.endswith("'")
