@@ -97,7 +97,8 @@ def test_debug_dir_pictures(stub_classifier, images, tmp_path):
     names = sorted(p.name for p in out.iterdir())
     assert "one-kde.png" in names and "one-boxes.png" in names
     assert any(n.startswith("one-layer") for n in names)
-    assert Image.open(out / "one-boxes.png").size == Image.open(one).size
+    with Image.open(out / "one-boxes.png") as boxes, Image.open(one) as source:
+        assert boxes.size == source.size
 
 
 def test_a_debug_picture_that_fails_loses_no_reading(stub_classifier, images, tmp_path,
