@@ -105,7 +105,7 @@ def attachments(c: Comps, box: Box, line_h: int, members: np.ndarray, blob: np.n
     above = ((c.area >= opts.min_attach_area) & (c.y0 < y0 - BAND_SLACK_ABOVE * line_h)
              & (c.y0 >= y0 - CAP_MAX_RISE * line_h) & (c.y1 <= y0 + CAP_MAX_GAP * line_h)
              & (c.y1 >= y0 - CAP_MAX_GAP * line_h) & (c.h <= MARK_MAX_HEIGHT * line_h)
-             & (c.x0 >= x0) & (c.x1 <= x1) & ~blob & (len(members) <= CAP_MAX_MEMBERS))
+             & (c.x0 >= x0) & (c.x1 <= x1) & (len(members) <= CAP_MAX_MEMBERS))
     cand = np.flatnonzero((in_band | above) & ~near & ~blob & (c.x1 > x0 - line_h)
                           & (c.x0 < x1 + line_h))
     if len(cand) and len(members):
