@@ -365,6 +365,26 @@ def test_a_folder_run_is_regularised_harder_than_a_generated_one(tmp_path) -> No
         "weight_decay"].default
 
 
+def test_dropout_and_weight_decay_given_win_over_the_folder_defaults(tmp_path) -> None:
+    """A large varied folder (a general model's) trains with the regularisation asked for."""
+    pytest.importorskip("torch")
+    from click.testing import CliRunner
+    from jiema import checkpoints
+
+    data = make_folder(tmp_path / "d", ["AB12", "A1B", "B2A1"] * 3)
+    small = ["--channels", "4,8", "--hidden", "8", "--steps", "1"]
+    res = CliRunner().invoke(cli(), ["train", "captcha", "--data", str(data), *small,
+                                     "--dropout", "0.05", "--weight-decay", "0.001",
+                                     "--out", str(tmp_path / "f")])
+    assert res.exit_code == 0, res.output
+    state = checkpoints.read_state(tmp_path / "f", "last")
+    assert state["network"]["dropout"] == 0.05
+    assert state["options"]["weight_decay"] == 0.001
+    res = CliRunner().invoke(cli(), ["train", "captcha", "--data", str(data), *small,
+                                     "--dropout", "1", "--out", str(tmp_path / "g")])
+    assert res.exit_code == 2 and "--dropout" in res.output
+
+
 def test_a_large_folder_gets_the_larger_network_unless_one_is_given(tmp_path, monkeypatch) -> None:
     """Folders of LARGE_FOLDER training images or more train the larger reader on taller
     inputs, smaller folders and generated runs the small one, both folder kinds regularised

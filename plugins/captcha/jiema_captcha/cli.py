@@ -226,6 +226,12 @@ def folder_minutes(images: int) -> float:
 @click.option("--hidden", type=click.IntRange(min=8), default=None,
               help="BiGRU (ctc) or head width. [default: 96; with --data of 3,000 or more "
                    "training images 128]")
+@click.option("--dropout", type=click.FloatRange(0, 1, max_open=True), default=None,
+              help="Dropout before the output layer (ctc) or in each head. [default: 0.1; "
+                   "with --data 0.3, which keeps a few hundred images from being memorised; "
+                   "a folder of tens of thousands of varied images learns more with less]")
+@click.option("--weight-decay", type=click.FloatRange(min=0), default=None,
+              help="AdamW weight decay. [default: 1e-4; with --data 0.05]")
 @click.option("--pool-size", type=click.IntRange(min=16), default=None,
               help="Rendered images held in memory. [default: 12000]")
 @click.option("--refresh", type=click.IntRange(min=0), default=None,
@@ -372,6 +378,10 @@ def _new_trainer(kw: dict[str, Any], folder_mode: bool, out: Path, log: Any) -> 
             )
             validate_every = kw["validate_every"] or 500
             extra, regularise = {}, {}
+        if kw["dropout"] is not None:
+            regularise["dropout"] = kw["dropout"]
+        if kw["weight_decay"] is not None:
+            extra["weight_decay"] = kw["weight_decay"]
         assert input_hw is not None
         from .folder import is_large
 

@@ -33,12 +33,12 @@ LENGTHS = (3, 4, 5, 6, 7, 8)
 LENGTH_WEIGHTS = (1, 4, 4, 3, 1, 1)
 #: Font file name parts never drawn with (lowercase): the withheld typefaces (any packaging),
 #: the held-out benchmark's fonts (DejaVu, Roboto, Arial, Calibri) and their metric clones
-#: (Liberation Sans for Arial, Carlito for Calibri), symbol or math fonts without letters, and
-#: calligraphic scripts (Z003, TeX Gyre Chorus) no captcha site uses.
+#: (Liberation Sans and Arimo for Arial, Carlito for Calibri), symbol or math fonts without
+#: letters, and calligraphic scripts (Z003, TeX Gyre Chorus) no captcha site uses.
 EXCLUDED_FONT_PARTS = (
     "wenkai", "sungti", "kaitim", "droid", "dejavu", "roboto", "arial", "calibri", "liberation",
-    "carlito", "math", "symbol", "dingbat", "d050000l", "emoji", "music", "braille", "z003",
-    "chorus",
+    "arimo", "carlito", "math", "symbol", "dingbat", "d050000l", "emoji", "music", "braille",
+    "z003", "chorus",
 )
 #: Font suffixes FreeType reads here.
 FONT_SUFFIXES = (".ttf", ".otf", ".ttc")
