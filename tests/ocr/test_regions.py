@@ -586,3 +586,46 @@ def test_the_detached_tops_of_a_two_glyph_label_are_in_its_line():
     lines, scale = _lines(image)
     (label,) = [_box_in_input(ln.box, scale) for ln in lines if ln.box[0] / scale > 150]
     assert label[1] <= top + 1
+
+
+def test_a_seed_enclosing_rows_of_seeds_is_not_a_glyph():
+    from jiema_ocr.components import label_components
+    from jiema_ocr.regions import ENCLOSING_MIN_SEEDS, enclosing
+
+    mask = np.zeros((120, 200), dtype=bool)
+    mask[10:110, 10:190] = True  # a dark ground ...
+    mask[20:100, 20:180] = False  # ... around a light panel
+    for k in range(ENCLOSING_MIN_SEEDS):  # a row of text set in the panel
+        mask[40:52, 30 + 16 * k: 42 + 16 * k] = True
+    ring = np.zeros((40, 120), dtype=bool)  # 回: a square ring around a square, beside a row
+    ring[0:36, 0:36] = True
+    ring[4:32, 4:32] = False
+    ring[12:24, 12:24] = True
+    for k in range(ENCLOSING_MIN_SEEDS):
+        ring[10:24, 40 + 9 * k: 46 + 9 * k] = True
+    for m, frame_expected in ((mask, True), (ring, False)):
+        _, c = label_components(m)
+        seeds = np.arange(len(c.area))
+        biggest = int(np.argmax(c.h * c.w))
+        assert enclosing(c, seeds)[biggest] == frame_expected
+        assert enclosing(c, seeds).sum() == int(frame_expected)
+
+
+@needs_fonts
+def test_text_on_a_panel_inside_a_dark_ground_is_found_line_by_line():
+    # a poster: a dark ground reaching round a light panel of body text; the ground was a seed
+    # and took the whole poster as one "line", crowding out the rows inside it
+    from PIL import Image, ImageDraw, ImageFont
+
+    image = Image.new("RGB", (480, 300), (200, 210, 220))
+    draw = ImageDraw.Draw(image)
+    draw.rectangle((40, 60, 440, 285), fill=(20, 30, 60))  # short of the edges: no ground
+    draw.rectangle((60, 90, 460, 250), fill=(250, 250, 245))
+    font = ImageFont.truetype(str(FONTS[0].path), 20)
+    rows = ["教协会长张文光声言若超额教师", "为了抢救迷途之蛇乔治特别选择", "从气象局的卫星云图来看敏督利"]
+    for k, text in enumerate(rows):
+        draw.text((75, 105 + 45 * k), text, font=font, fill=(30, 30, 30))
+    lines, scale = _lines(np.asarray(image))
+    in_panel = [ln for ln in lines if _box_in_input(ln.box, scale)[1] >= 90]
+    assert len(in_panel) == 3
+    assert all((ln.box[3] - ln.box[1]) / scale < 40 for ln in in_panel)

@@ -62,6 +62,12 @@ NOISE_MARKS_SLACK = 50  # ... is a noise field: no marks bridge its seeds
 GLYPH_HEIGHT_QUANTILE = 0.8  # a line's glyph height: this quantile of its glyph columns
 TEXTURE_MAX_HEIGHT = 0.5  # glyphs lower than this x the group's height: texture or noise
 DOMINANT_AREA = 0.8  # one component's box covering this much of its group's box dominates it
+# A seed whose box holds this many seeds or more, each under ENCLOSED_MAX_HEIGHT x its height,
+# is a picture's region with text set inside it (a poster's dark ground around a light panel of
+# body text), not a glyph: 回 or 圆 hold one to five parts. As a seed it made a "line" of the
+# whole poster that crowded out the three rows of text in it.
+ENCLOSING_MIN_SEEDS = 8
+ENCLOSED_MAX_HEIGHT = 0.5
 ATTACH_ROUNDS = 8  # marks in a row at an end of a line are taken in over at most this many rounds
 CORE_INK_QUANTILES = (0.8, 0.2)  # a line's strongest ink: this quantile for light / dark ink
 REFINE_MAX_GROWTH = 2  # refining keeps at most this x the line's own ink
@@ -336,6 +342,22 @@ def grounds(c: Comps, H: int, W: int, max_height_fraction: float) -> np.ndarray:
             | ((w >= GROUND_SPAN[0] * W) & (h >= GROUND_SPAN[1] * H) & (edges >= 2)))
 
 
+def enclosing(c: Comps, seeds: np.ndarray) -> np.ndarray:
+    """Which `seeds` enclose `ENCLOSING_MIN_SEEDS` or more much lower seeds in their box (see
+    there). Only seeds at least twice the lowest one's height can; they are few."""
+    out = np.zeros(len(seeds), dtype=bool)
+    h = c.h[seeds]
+    tall = np.flatnonzero(h * ENCLOSED_MAX_HEIGHT > h.min())
+    if len(seeds) < ENCLOSING_MIN_SEEDS + 1 or len(tall) == 0:
+        return out
+    x0, y0, x1, y1 = c.x0[seeds], c.y0[seeds], c.x1[seeds], c.y1[seeds]
+    t = tall[:, None]
+    inside = ((x0[None, :] >= x0[t]) & (x1[None, :] <= x1[t]) & (y0[None, :] >= y0[t])
+              & (y1[None, :] <= y1[t]) & (h[None, :] < ENCLOSED_MAX_HEIGHT * h[t]))
+    out[tall] = inside.sum(axis=1) >= ENCLOSING_MIN_SEEDS
+    return out
+
+
 def _lines_in_layer(gray: np.ndarray, mask: np.ndarray, layer: int, opts: RegionOptions
                     ) -> list[TextLine]:
     H, W = gray.shape
@@ -358,6 +380,9 @@ def _lines_in_layer(gray: np.ndarray, mask: np.ndarray, layer: int, opts: Region
            | ((fill >= TOUCHING_GLYPHS_FILL[0]) & (fill <= TOUCHING_GLYPHS_FILL[1])))
     )
     if len(seeds) == 0 or len(seeds) > MAX_SEEDS:
+        return []
+    seeds = seeds[~enclosing(c, seeds)]
+    if len(seeds) == 0:
         return []
     lines = []
     # small components: marks (a solid dot or quote too) narrow the gap between two groups of a
