@@ -607,8 +607,8 @@ def test_a_seed_enclosing_rows_of_seeds_is_not_a_glyph():
         _, c = label_components(m)
         seeds = np.arange(len(c.area))
         biggest = int(np.argmax(c.h * c.w))
-        assert enclosing(c, seeds)[biggest] == frame_expected
-        assert enclosing(c, seeds).sum() == int(frame_expected)
+        assert enclosing(c, seeds, seeds, 6)[biggest] == frame_expected
+        assert enclosing(c, seeds, seeds, 6).sum() == int(frame_expected)
 
 
 @needs_fonts
@@ -622,10 +622,71 @@ def test_text_on_a_panel_inside_a_dark_ground_is_found_line_by_line():
     draw.rectangle((40, 60, 440, 285), fill=(20, 30, 60))  # short of the edges: no ground
     draw.rectangle((60, 90, 460, 250), fill=(250, 250, 245))
     font = ImageFont.truetype(str(FONTS[0].path), 20)
-    rows = ["教协会长张文光声言若超额教师", "为了抢救迷途之蛇乔治特别选择", "从气象局的卫星云图来看敏督利"]
+    rows = ["教协会长张文光声言若超额教师", "为了抢救迷途之蛇乔治特别选择",
+            "从气象局的卫星云图来看敏督利"]
     for k, text in enumerate(rows):
         draw.text((75, 105 + 45 * k), text, font=font, fill=(30, 30, 30))
     lines, scale = _lines(np.asarray(image))
     in_panel = [ln for ln in lines if _box_in_input(ln.box, scale)[1] >= 90]
     assert len(in_panel) == 3
     assert all((ln.box[3] - ln.box[1]) / scale < 40 for ln in in_panel)
+
+
+def test_enclosed_ink_cuts_a_panels_text_midway_between_panel_and_ink():
+    from jiema_ocr.layering import Layers
+    from jiema_ocr.regions import enclosed_ink
+
+    gray = np.full((40, 60), 90, dtype=np.uint8)  # a mid-grey picture round the panel
+    gray[5:35, 5:55] = 250  # the panel
+    gray[15:25, 10:30] = 30  # a stroke's core ...
+    gray[14, 10:30] = 120  # ... its anti-aliased edge (past the midway level 140) ...
+    gray[13, 10:30] = 200  # ... and a fainter one (short of it)
+    own = gray[5:35, 5:55] == 250
+    layers = Layers(histogram=np.ones(256), density=np.ones(256) / 256, bandwidth=12.0,
+                    maxima=np.array([30, 90, 250]), minima=np.array([60, 170]))
+    (mask, layer), = enclosed_ink(gray, layers, [((5, 5, 55, 35), own)])
+    assert layer == 0  # the layer nearest the ink's level
+    assert mask[15:25, 10:30].all() and mask[14, 10:30].all()
+    assert mask.sum() == 11 * 20  # not the faint edge, nothing outside the panel
+
+
+@needs_fonts
+def test_small_text_on_a_card_over_a_picture_is_found_whole():
+    # a poster's light card of body text over a colourful picture: the picture's colours split
+    # the text's anti-aliased levels into several layers, each holding broken strokes (a row
+    # was found in two pieces and half its text lost); the card holds the text whole
+    import random
+
+    from PIL import Image, ImageDraw, ImageFilter, ImageFont
+
+    rng = random.Random(10)
+    w, h = 720, 520
+    c0 = np.array([rng.randint(0, 255) for _ in range(3)])
+    c1 = np.array([rng.randint(0, 255) for _ in range(3)])
+    t = np.linspace(0, 1, w)[None, :, None]
+    ground = np.broadcast_to(c0 * (1 - t) + c1 * t, (h, w, 3))
+    image = Image.fromarray(ground.astype(np.uint8))
+    draw = ImageDraw.Draw(image)
+    for _ in range(rng.randint(3, 12)):
+        x, y, r = rng.randint(0, w), rng.randint(0, h), rng.randint(10, 120)
+        draw.ellipse((x - r, y - r, x + r, y + r),
+                     fill=tuple(rng.randint(0, 255) for _ in range(3)))
+    image = image.filter(ImageFilter.GaussianBlur(rng.uniform(2, 8)))
+    draw = ImageDraw.Draw(image)
+    face = str(_font("wqy-zenhei").path)
+    draw.text((30, 30), "茶商收购运往江", font=ImageFont.truetype(face, 81), fill=(255, 255, 255),
+              stroke_width=4, stroke_fill=(20, 20, 20))
+    draw.rectangle((20, 160, 700, 320), fill=(250, 250, 245))
+    draw.rounded_rectangle((200, 400, 520, 470), 16, fill=(60, 100, 160))
+    draw.text((250, 412), "马上报名", font=ImageFont.truetype(face, 40), fill=(255, 255, 255))
+    font = ImageFont.truetype(face, 18)
+    rows = ["美联储主席格林斯潘从去年开始就一直在许多公开场合",
+            "家禽损失以鸡只死亡两万三千只最多，其次为鸭死亡七",
+            "铁公路受豪雨侵袭，大肚溪及八掌溪溪水暴涨，班车两"]
+    for k, text in enumerate(rows):
+        draw.text((34, 172 + 44 * k), text, font=font, fill=(30, 30, 30))
+    lines, scale = _lines(np.asarray(image))
+    in_card = [_box_in_input(ln.box, scale) for ln in lines]
+    in_card = [b for b in in_card if 160 <= b[1] and b[3] <= 320]
+    assert len(in_card) == 3
+    assert all(b[0] < 40 and b[2] > 455 for b in in_card)

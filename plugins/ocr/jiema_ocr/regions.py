@@ -62,12 +62,21 @@ NOISE_MARKS_SLACK = 50  # ... is a noise field: no marks bridge its seeds
 GLYPH_HEIGHT_QUANTILE = 0.8  # a line's glyph height: this quantile of its glyph columns
 TEXTURE_MAX_HEIGHT = 0.5  # glyphs lower than this x the group's height: texture or noise
 DOMINANT_AREA = 0.8  # one component's box covering this much of its group's box dominates it
-# A seed whose box holds this many seeds or more, each under ENCLOSED_MAX_HEIGHT x its height,
-# is a picture's region with text set inside it (a poster's dark ground around a light panel of
-# body text), not a glyph: 回 or 圆 hold one to five parts. As a seed it made a "line" of the
-# whole poster that crowded out the three rows of text in it.
+# A seed whose box holds this many components or more (of `min_attach_area` and `min_height`),
+# each under ENCLOSED_MAX_HEIGHT x its height, or ENCLOSING_MIN_PARTS of any height, is a
+# picture's region with text set inside it (a poster's dark ground around a light panel of body
+# text; the panel itself, holding its text's counters: 40-80 parts, few of them 6 px high), not a
+# glyph: 回 or 圆 hold one to five parts, a photographed sign's glyph a dozen specks of texture
+# (1-8 px high). As a seed it made a "line" of the whole poster that crowded out its text rows.
 ENCLOSING_MIN_SEEDS = 8
+ENCLOSING_MIN_PARTS = 30
 ENCLOSED_MAX_HEIGHT = 0.5
+# The text in such a panel is cut from its holes midway between the panel's level and this
+# quantile of the holes' levels (towards the ink): the strokes' cores, not their edges.
+ENCLOSED_INK_QUANTILE = 0.1
+# Any component of a layer (a seed or not: a card is too wide and too solid to be one) this many
+# x the layer's median seed height wide is tried as a panel; narrower ones cannot hold a row.
+PANEL_MIN_WIDTH = 4
 ATTACH_ROUNDS = 8  # marks in a row at an end of a line are taken in over at most this many rounds
 CORE_INK_QUANTILES = (0.8, 0.2)  # a line's strongest ink: this quantile for light / dark ink
 REFINE_MAX_GROWTH = 2  # refining keeps at most this x the line's own ink
@@ -212,10 +221,11 @@ def find_lines(gray: np.ndarray, layers: Layers, options: RegionOptions | None =
     if layers.count < 2:
         return []
     fractions = layers.fractions()
+    panels: list[tuple[Box, np.ndarray]] = []
     for k in range(layers.count):
         if fractions[k] > opts.max_layer_fraction and not opts.ground_lines:
             continue  # text never covers most of an image, but it may share the ground's colour
-        candidates.extend(_lines_in_layer(gray, layer_of == k, k, opts))
+        candidates.extend(_lines_in_layer(gray, layer_of == k, k, opts, panels))
     if opts.layer_runs:
         for lo, hi in layer_runs(fractions, opts.max_layer_fraction):
             mask = (layer_of >= lo) & (layer_of <= hi)
@@ -227,8 +237,39 @@ def find_lines(gray: np.ndarray, layers: Layers, options: RegionOptions | None =
             passes += panel_ink(gray, layers, fractions)
         for mask, ink in passes:
             candidates.extend(_lines_in_layer(gray, mask, ink, opts))
+    for mask, ink in enclosed_ink(gray, layers, panels):
+        candidates.extend(_lines_in_layer(gray, mask, ink, opts))
     kept = _absorb_fragments(_dedupe(candidates, opts))
     return order_lines(kept)
+
+
+def enclosed_ink(gray: np.ndarray, layers: Layers, panels: list[tuple[Box, np.ndarray]]
+                 ) -> list[tuple[np.ndarray, int]]:
+    """Per panel (a layer's component enclosing text, see `enclosing`: a poster's light card of
+    body text, a coloured button), the text set in it as one mask, with the index of the layer
+    nearest its ink's level: the holes of the panel, past the level midway between the panel's
+    and the holes' darkest (or lightest). Over a picture the ground's colours split a card's
+    small text into several layers, each holding broken strokes; the card itself holds them
+    whole as its holes."""
+    from scipy import ndimage
+
+    out = []
+    for (x0, y0, x1, y1), own in panels:
+        holes = ndimage.binary_fill_holes(own) & ~own
+        if not holes.any():
+            continue
+        crop = gray[y0:y1, x0:x1]
+        level = float(np.median(crop[own]))
+        values = crop[holes].astype(np.float64)
+        dark = float(np.median(values)) < level
+        far = float(np.quantile(values, ENCLOSED_INK_QUANTILE if dark
+                                else 1 - ENCLOSED_INK_QUANTILE))
+        cut = (level + far) / 2
+        mask = np.zeros(gray.shape, dtype=bool)
+        mask[y0:y1, x0:x1] = holes & ((crop < cut) if dark else (crop > cut))
+        if mask.any():
+            out.append((mask, int(np.argmin(np.abs(layers.maxima.astype(np.float64) - far)))))
+    return out
 
 
 def midpoint_ink(gray: np.ndarray, layers: Layers, fractions: np.ndarray
@@ -342,24 +383,31 @@ def grounds(c: Comps, H: int, W: int, max_height_fraction: float) -> np.ndarray:
             | ((w >= GROUND_SPAN[0] * W) & (h >= GROUND_SPAN[1] * H) & (edges >= 2)))
 
 
-def enclosing(c: Comps, seeds: np.ndarray) -> np.ndarray:
-    """Which `seeds` enclose `ENCLOSING_MIN_SEEDS` or more much lower seeds in their box (see
-    there). Only seeds at least twice the lowest one's height can; they are few."""
-    out = np.zeros(len(seeds), dtype=bool)
-    h = c.h[seeds]
-    tall = np.flatnonzero(h * ENCLOSED_MAX_HEIGHT > h.min())
-    if len(seeds) < ENCLOSING_MIN_SEEDS + 1 or len(tall) == 0:
+def enclosing(c: Comps, candidates: np.ndarray, parts: np.ndarray, min_height: int
+              ) -> np.ndarray:
+    """Which `candidates` enclose much lower components of `parts` in their box (see
+    `ENCLOSING_MIN_SEEDS`): that many of at least `min_height`, or `ENCLOSING_MIN_PARTS` of any
+    height. Only candidates at least twice the lowest part's height can; they are few."""
+    out = np.zeros(len(candidates), dtype=bool)
+    h, ph = c.h[candidates], c.h[parts]
+    if len(parts) < ENCLOSING_MIN_SEEDS or len(candidates) == 0:
         return out
-    x0, y0, x1, y1 = c.x0[seeds], c.y0[seeds], c.x1[seeds], c.y1[seeds]
-    t = tall[:, None]
-    inside = ((x0[None, :] >= x0[t]) & (x1[None, :] <= x1[t]) & (y0[None, :] >= y0[t])
-              & (y1[None, :] <= y1[t]) & (h[None, :] < ENCLOSED_MAX_HEIGHT * h[t]))
-    out[tall] = inside.sum(axis=1) >= ENCLOSING_MIN_SEEDS
+    tall = np.flatnonzero(h * ENCLOSED_MAX_HEIGHT > ph.min())
+    if len(tall) == 0:
+        return out
+    t = candidates[tall][:, None]
+    inside = ((c.x0[parts][None, :] >= c.x0[t]) & (c.x1[parts][None, :] <= c.x1[t])
+              & (c.y0[parts][None, :] >= c.y0[t]) & (c.y1[parts][None, :] <= c.y1[t])
+              & (ph[None, :] < ENCLOSED_MAX_HEIGHT * c.h[t]))
+    out[tall] = (((inside & (ph[None, :] >= min_height)).sum(axis=1) >= ENCLOSING_MIN_SEEDS)
+                 | (inside.sum(axis=1) >= ENCLOSING_MIN_PARTS))
     return out
 
 
-def _lines_in_layer(gray: np.ndarray, mask: np.ndarray, layer: int, opts: RegionOptions
-                    ) -> list[TextLine]:
+def _lines_in_layer(gray: np.ndarray, mask: np.ndarray, layer: int, opts: RegionOptions,
+                    panels: list[tuple[Box, np.ndarray]] | None = None) -> list[TextLine]:
+    """The text lines of one layer's (or pass's) mask; `panels`, when given, gets the box and
+    own pixels of each seed found enclosing text (`enclosing`)."""
     H, W = gray.shape
     if not mask.any():
         return []
@@ -381,7 +429,14 @@ def _lines_in_layer(gray: np.ndarray, mask: np.ndarray, layer: int, opts: Region
     )
     if len(seeds) == 0 or len(seeds) > MAX_SEEDS:
         return []
-    seeds = seeds[~enclosing(c, seeds)]
+    parts = np.flatnonzero(c.area >= opts.min_attach_area)
+    seeds = seeds[~enclosing(c, seeds, parts, opts.min_height)]
+    if panels is not None and len(seeds):
+        wide = np.flatnonzero(~big_background & (h >= opts.min_height)
+                              & (w >= PANEL_MIN_WIDTH * float(np.median(h[seeds]))))
+        for i in wide[enclosing(c, wide, parts, opts.min_height)]:
+            bx0, by0, bx1, by1 = int(c.x0[i]), int(c.y0[i]), int(c.x1[i]), int(c.y1[i])
+            panels.append(((bx0, by0, bx1, by1), labels[by0:by1, bx0:bx1] == i + 1))
     if len(seeds) == 0:
         return []
     lines = []
