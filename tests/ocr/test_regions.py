@@ -690,3 +690,25 @@ def test_small_text_on_a_card_over_a_picture_is_found_whole():
     in_card = [b for b in in_card if 160 <= b[1] and b[3] <= 320]
     assert len(in_card) == 3
     assert all(b[0] < 40 and b[2] > 455 for b in in_card)
+
+
+def test_a_hollow_line_gets_its_fill_as_a_copy_to_read():
+    from jiema_ocr.regions import TextLine, hollow_fill
+
+    gray = np.full((20, 40), 200, dtype=np.uint8)
+    ring = np.zeros((20, 40), dtype=bool)
+    for x in (2, 22):  # two outlined squares, the outline white, the fill 120
+        ring[2:18, x:x + 16] = True
+        ring[4:16, x + 2:x + 14] = False
+        gray[4:16, x + 2:x + 14] = 120
+    gray[ring] = 255
+    line = TextLine((0, 0, 40, 20), 2, ring, 16.0, 255.0, 200.0)
+    fill = hollow_fill(gray, line)
+    assert fill is not None and fill.mask.sum() == 2 * 12 * 12
+    assert fill.text_level == 120.0 and fill.background_level == 255.0
+    assert not fill.light_text  # read as dark fill on the light outline
+    line.fill = fill
+    assert line.copies() == [line, fill]  # each copy is read, the surest reading kept
+    solid = ring.copy()
+    solid[4:16, 4:14] = True  # one square filled: its hole is gone
+    assert hollow_fill(gray, TextLine((0, 0, 40, 20), 2, solid, 16.0, 255.0, 200.0)) is None

@@ -77,6 +77,10 @@ ENCLOSED_INK_QUANTILE = 0.1
 # Any component of a layer (a seed or not: a card is too wide and too solid to be one) this many
 # x the layer's median seed height wide is tried as a panel; narrower ones cannot hold a row.
 PANEL_MIN_WIDTH = 4
+# A line whose ink encloses holes of this much of its area is hollow (outlined glyphs): its fill
+# is read too. Solid text's counters are 0.01-0.2 of its ink (posters, the real images); an
+# outline around its fill about 1.
+HOLLOW_MIN_HOLES = 0.6
 ATTACH_ROUNDS = 8  # marks in a row at an end of a line are taken in over at most this many rounds
 CORE_INK_QUANTILES = (0.8, 0.2)  # a line's strongest ink: this quantile for light / dark ink
 REFINE_MAX_GROWTH = 2  # refining keeps at most this x the line's own ink
@@ -200,11 +204,13 @@ class TextLine:
     # the same line found in the other polarity, scoring nearly as well: an outlined title's
     # fill and outline, the one dark on light, the other light on dark (`_dedupe`)
     rival: TextLine | None = None
+    # a hollow line's fill (`hollow_fill`): the holes of its ink, read as the ink
+    fill: TextLine | None = None
 
     def copies(self) -> list[TextLine]:
-        """The line, and its rival where it has one: a reader reads both and keeps the reading
-        it is surer of (`results.surest`)."""
-        return [self] if self.rival is None else [self, self.rival]
+        """The line, and its rival and fill where it has them: a reader reads each and keeps
+        the reading it is surer of (`results.surest`)."""
+        return [self] + [c for c in (self.rival, self.fill) if c is not None]
 
     @property
     def light_text(self) -> bool:
@@ -240,7 +246,26 @@ def find_lines(gray: np.ndarray, layers: Layers, options: RegionOptions | None =
     for mask, ink in enclosed_ink(gray, layers, panels):
         candidates.extend(_lines_in_layer(gray, mask, ink, opts))
     kept = _absorb_fragments(_dedupe(candidates, opts))
+    for line in kept:
+        line.fill = hollow_fill(gray, line)
     return order_lines(kept)
+
+
+def hollow_fill(gray: np.ndarray, line: TextLine) -> TextLine | None:
+    """The fill of a hollow line (holes of at least `HOLLOW_MIN_HOLES` x its ink) as a copy of
+    it: an outlined title whose fill is the colour of the picture behind it is found by its
+    outline alone, and glyphs read as outlines read as garbage (各显其能 nothing, read from its
+    fill 各显其能 at 0.97-1.0). None for a line of solid strokes."""
+    from scipy import ndimage
+
+    holes = ndimage.binary_fill_holes(line.mask) & ~line.mask
+    count = int(holes.sum())
+    if count < HOLLOW_MIN_HOLES * int(line.mask.sum()):
+        return None
+    x0, y0, x1, y1 = line.box
+    level = float(gray[y0:y1, x0:x1][holes].mean())
+    return TextLine(line.box, line.layer, holes, line.height, level, line.text_level, line.score,
+                    list(line.components), line.core)
 
 
 def enclosed_ink(gray: np.ndarray, layers: Layers, panels: list[tuple[Box, np.ndarray]]
