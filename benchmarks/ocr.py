@@ -16,6 +16,9 @@ lines with Latin words, numbers, prices, dates, phone numbers and URLs; see ocr_
             test text only, the training fonts): the real news screenshot's case
   photo     photographed lines: perspective, shear, rotation, uneven light, blur, JPEG
             (screen and photo: PKU test text and mixed lines, the training fonts)
+  posters   posters and app screens (PKU test text): a title plain, outlined or shadowed over
+            a picture with a light card of body text and a button; a chat screenshot; a dark
+            card of light text over a picture; white shadowed lines on a picture
   lines     lines of 6-16 characters in the four Debian CJK fonts at 24-48 px with noise, blur,
             gradients and both polarities (the renderer jiema trains with)
   banners   two or three lines beside a drawn picture on a gradient
@@ -62,6 +65,7 @@ from ocr_sets import (
     fetch_withheld_fonts,
     pages_set,
     photo_set,
+    posters_set,
     real_set,
     screen_set,
     text_chunks,
@@ -71,13 +75,14 @@ from ocr_sets import (
 )
 
 DATA = Path(os.environ.get("JIEMA_DATA", Path(__file__).resolve().parents[2] / "shared" / "data"))
-ALL_SETS = ("real", "withheld", "screen", "pages", "photo", "lines", "banners")
+ALL_SETS = ("real", "withheld", "screen", "pages", "photo", "posters", "lines", "banners")
 #: How the peers read each set: (detect text first, tesseract page segmentation mode). Clean
 #: single lines go to the recognisers alone, as today; pages and photos to detection first.
 PEER_MODE = {"real": (True, 3), "withheld": (False, 7), "screen": (False, 7),
-             "pages": (True, 3), "photo": (True, 7), "lines": (False, 7), "banners": (True, 3)}
+             "pages": (True, 3), "photo": (True, 7), "posters": (True, 3), "lines": (False, 7),
+             "banners": (True, 3)}
 #: Seed offsets per set, so the sets draw different texts from one `--seed`.
-SET_SEED = {"withheld": 1, "screen": 2, "photo": 3, "pages": 4}
+SET_SEED = {"withheld": 1, "screen": 2, "photo": 3, "pages": 4, "posters": 5}
 
 
 @dataclass
@@ -293,7 +298,7 @@ def run_jiema(items, reader_off, reader_on, kind: str, loss: Loss | None, charse
 
     off, on = Score(norm), Score(norm)
     timings: dict[str, float] = {}
-    for s in _progress(items, f"jiema {kind}s"):
+    for s in _progress(items, f"jiema {kind}"):
         t0 = clock()
         analysis = analyse(s.image, reader_on.options, timings, reader_on.stages)
         boxes_cands = [(line, reader_on.cut(analysis, line, timings)) for line in analysis.lines]
@@ -320,7 +325,7 @@ def run_line_reader(items, reader_off, reader_on, kind: str,
     from jiema_ocr.pipeline import analyse
 
     off, on = Score(norm), Score(norm)
-    for s in _progress(items, f"{desc} {kind}s"):
+    for s in _progress(items, f"{desc} {kind}"):
         t0 = clock()
         analysis = analyse(s.image, reader_on.options, None, reader_on.stages)
         t1 = clock()
@@ -631,7 +636,8 @@ def build_sets(chosen: list[str], args) -> tuple[dict[str, list], list[str]]:
             notes.append("withheld skipped: the typefaces are not in the cache folder; run "
                          f"with --fetch-fonts, or: {FETCH_HINT}")
     training = training_faces()
-    for name, make in (("screen", screen_set), ("pages", pages_set), ("photo", photo_set)):
+    for name, make in (("screen", screen_set), ("pages", pages_set), ("photo", photo_set),
+                       ("posters", posters_set)):
         if name in chosen:
             if training:
                 sets[name] = make(DATA, args.n, args.seed + SET_SEED[name], training)

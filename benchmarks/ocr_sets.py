@@ -1,5 +1,5 @@
 """The OCR benchmark's evaluation sets beyond today's lines and banners: real images, lines in
-the withheld typefaces, screen-size UI text and photographed lines.
+the withheld typefaces, screen-size UI text, photographed lines and posters.
 
 Everything here is independent of the OCR plugin's training renderers (`jiema_ocr.synth*`,
 `jiema_ocr.glyphs`): its own text templates, its own drawing, its own font list, so a training
@@ -442,6 +442,189 @@ def _blur(img: np.ndarray, radius: float) -> np.ndarray:
     from PIL import Image, ImageFilter
 
     return np.asarray(Image.fromarray(img).filter(ImageFilter.GaussianBlur(radius)))
+
+
+# ------------------------------------------------------------ posters
+#: Bold faces the posters' titles and buttons draw with, when installed (else the body faces).
+POSTER_BOLD_FONTS: tuple[tuple[str, int], ...] = (
+    ("/usr/share/fonts/opentype/noto/NotoSansCJK-Bold.ttc", 2),
+    ("/usr/share/fonts/opentype/noto/NotoSansCJK-Black.ttc", 2),
+    ("/usr/share/fonts/opentype/noto/NotoSerifCJK-Bold.ttc", 2),
+    ("/usr/share/fonts/truetype/wqy/wqy-zenhei.ttc", 0),
+)
+POSTER_SIZE = (720, 520)  # px, the whole image
+POSTER_TITLE_SIZES = (48, 84)  # px
+POSTER_BODY_SIZES = (15, 24)  # px: a card's body text, a chat's messages
+POSTER_BUTTONS = ("立即购买", "马上报名", "了解更多", "免费领取", "扫码关注", "查看详情",
+                  "立即下载")
+POSTER_LAYOUTS = ("card", "chat", "dark card", "on picture")
+
+
+def posters_set(data: Path, n: int, seed: int, faces: list[Face]) -> list[Item]:
+    """Posters and app screens, four layouts in turn: a title (plain, outlined or shadowed)
+    over a picture with a light card of body text and a button below it; a chat screenshot
+    (bubbles, a time stamp); a dark translucent card of light text over a picture; white
+    shadowed title and lines straight on a picture. The picture is a blurred gradient with
+    discs of random colours. Reading order is top to bottom."""
+    rng = np.random.default_rng(seed)
+    bold = [Face(p, i) for p, i in POSTER_BOLD_FONTS if Path(p).is_file()] or faces
+    texts = text_chunks(data, 12 * n, rng, 14, 26)
+    titles = [t for t in (_hanzi_only(c)[:int(rng.integers(4, 9))]
+                          for c in text_chunks(data, 2 * n, rng, 8, 16)) if len(t) >= 4]
+    draw = {"card": _poster_card, "chat": _poster_chat, "dark card": _poster_dark_card,
+            "on picture": _poster_on_picture}
+    items: list[Item] = []
+    k = 0
+    while len(items) < n and k < len(titles) and len(texts) >= 8:
+        layout = POSTER_LAYOUTS[len(items) % len(POSTER_LAYOUTS)]
+        image, lines = draw[layout](rng, faces, bold, titles[k], texts, len(items))
+        k += 1
+        if image is not None:
+            items.append(Item(image, "\n".join(lines), lines, layout))
+    return items
+
+
+def _hanzi_only(text: str) -> str:
+    return "".join(ch for ch in text if "\u4e00" <= ch <= "\u9fff")
+
+
+def _picture(rng: np.random.Generator, w: int, h: int):
+    from PIL import Image, ImageDraw, ImageFilter
+
+    c0, c1 = rng.integers(0, 256, 3), rng.integers(0, 256, 3)
+    t = np.linspace(0, 1, w)[None, :, None] if rng.random() < 0.5 else \
+        np.linspace(0, 1, h)[:, None, None]
+    img = Image.fromarray(np.broadcast_to(c0 * (1 - t) + c1 * t, (h, w, 3)).astype(np.uint8))
+    d = ImageDraw.Draw(img)
+    for _ in range(int(rng.integers(3, 13))):
+        x, y, r = int(rng.integers(0, w)), int(rng.integers(0, h)), int(rng.integers(10, 121))
+        d.ellipse((x - r, y - r, x + r, y + r), fill=tuple(int(v) for v in rng.integers(0, 256, 3)))
+    return img.filter(ImageFilter.GaussianBlur(float(rng.uniform(2, 8))))
+
+
+def _body_lines(rng, faces, texts, size, start, count, width_px):
+    """`count` texts taken from `texts` (consumed), each cut to fit `width_px` at `size`, with a
+    face that inks them; None when no face does."""
+    out = []
+    for _ in range(count):
+        text = texts.pop()
+        face = _pick_face(faces, text, size, start + len(out))
+        if face is None:
+            return None
+        font = _pil_font(face.path, face.index, size)
+        while text and font.getlength(text) > width_px:
+            text = text[:-1]
+        out.append((text.strip(), font))
+    return out
+
+
+def _title(d, rng, bold, title, xy, size, start):
+    face = _pick_face(bold, title, size, start)
+    if face is None:
+        return False
+    font = _pil_font(face.path, face.index, size)
+    kind = int(rng.integers(3))
+    fill = tuple(int(v) for v in rng.integers(0, 256, 3)) if kind == 0 else (255, 255, 255)
+    if kind == 2:  # shadowed
+        d.text((xy[0] + 4, xy[1] + 4), title, font=font, fill=(0, 0, 0))
+        d.text(xy, title, font=font, fill=fill)
+    else:  # outlined: a coloured fill in white, or white in black
+        d.text(xy, title, font=font, fill=fill, stroke_width=max(2, size // 20),
+               stroke_fill=(255, 255, 255) if kind == 0 else (20, 20, 20))
+    return True
+
+
+def _poster_card(rng, faces, bold, title, texts, start):
+    from PIL import ImageDraw
+
+    w, h = POSTER_SIZE
+    img = _picture(rng, w, h)
+    d = ImageDraw.Draw(img)
+    size = int(rng.integers(*POSTER_TITLE_SIZES))
+    if not _title(d, rng, bold, title, (30, 30), size, start):
+        return None, []
+    body = _body_lines(rng, faces, texts, int(rng.integers(*POSTER_BODY_SIZES)), start, 3, 640)
+    if body is None:
+        return None, []
+    d.rectangle((20, 160, w - 20, 320), fill=(250, 250, 245))
+    for k, (text, font) in enumerate(body):
+        d.text((34, 172 + 48 * k), text, font=font, fill=(30, 30, 30))
+    button = POSTER_BUTTONS[int(rng.integers(len(POSTER_BUTTONS)))]
+    d.rounded_rectangle((200, 400, 520, 470), 16,
+                        fill=tuple(int(v) for v in rng.integers(0, 161, 3)))
+    bface = _pick_face(bold, button, 40, start)
+    if bface is None:
+        return None, []
+    d.text((250, 412), button, font=_pil_font(bface.path, bface.index, 40), fill=(255, 255, 255))
+    return np.asarray(img), [title] + [t for t, _ in body] + [button]
+
+
+def _poster_chat(rng, faces, bold, title, texts, start):
+    from PIL import Image, ImageDraw
+
+    w, h = 480, 640
+    img = Image.new("RGB", (w, h), (237, 237, 237))
+    d = ImageDraw.Draw(img)
+    stamp = f"昨天 {int(rng.integers(8, 24))}:{int(rng.integers(0, 60)):02d}"
+    sface = _pick_face(faces, stamp, 13, start)
+    size = int(rng.integers(*POSTER_BODY_SIZES))
+    body = _body_lines(rng, faces, texts, size, start, 7, 300)
+    if sface is None or body is None:
+        return None, []
+    d.text((200, 20), stamp, font=_pil_font(sface.path, sface.index, 13), fill=(160, 160, 160))
+    lines, y = [stamp], 54
+    for text, font in body:
+        if y > h - size - 40:
+            break
+        right = rng.random() < 0.5
+        tw = font.getlength(text)
+        x0 = w - 70 - tw - 24 if right else 70
+        d.rounded_rectangle((x0, y, x0 + tw + 24, y + size + 22), 6,
+                            fill=(149, 236, 105) if right else (255, 255, 255))
+        avatar = (w - 56, y, w - 16, y + 40) if right else (16, y, 56, y + 40)
+        d.rectangle(avatar, fill=tuple(int(v) for v in rng.integers(60, 201, 3)))
+        d.text((x0 + 12, y + 10), text, font=font, fill=(20, 20, 20))
+        lines.append(text)
+        y += size + 50
+    return np.asarray(img), lines
+
+
+def _poster_dark_card(rng, faces, bold, title, texts, start):
+    from PIL import Image, ImageDraw
+
+    w, h = POSTER_SIZE
+    base = _picture(rng, w, h).convert("RGBA")
+    veil = Image.new("RGBA", (w, h), (0, 0, 0, 0))
+    ImageDraw.Draw(veil).rounded_rectangle((30, 60, w - 30, h - 40), 12,
+                                           fill=(20, 20, 30, int(rng.integers(200, 241))))
+    img = Image.alpha_composite(base, veil).convert("RGB")
+    d = ImageDraw.Draw(img)
+    size = int(rng.integers(*POSTER_BODY_SIZES))
+    body = _body_lines(rng, faces, texts, size, start, int(rng.integers(4, 7)), 620)
+    if body is None:
+        return None, []
+    for k, (text, font) in enumerate(body):
+        d.text((50, 85 + 60 * k), text, font=font, fill=(235, 235, 235))
+    return np.asarray(img), [t for t, _ in body]
+
+
+def _poster_on_picture(rng, faces, bold, title, texts, start):
+    from PIL import ImageDraw
+
+    w, h = POSTER_SIZE
+    img = _picture(rng, w, h)
+    d = ImageDraw.Draw(img)
+    if not _title(d, rng, bold, title, (40, 30), int(rng.integers(*POSTER_TITLE_SIZES)), start):
+        return None, []
+    size = int(rng.integers(20, 27))
+    body = _body_lines(rng, bold, texts, size, start, 3, 640)
+    if body is None:
+        return None, []
+    for k, (text, font) in enumerate(body):
+        y = 170 + 70 * k
+        d.text((42, y + 2), text, font=font, fill=(0, 0, 0))
+        d.text((40, y), text, font=font, fill=(255, 255, 255))
+    return np.asarray(img), [title] + [t for t, _ in body]
 
 
 # ------------------------------------------------------------ real images
