@@ -71,6 +71,7 @@ DOMINANT_AREA = 0.8  # one component's box covering this much of its group's box
 ENCLOSING_MIN_SEEDS = 8
 ENCLOSING_MIN_PARTS = 30
 ENCLOSED_MAX_HEIGHT = 0.5
+ENCLOSING_BLOCK = 1 << 22  # candidate-part pairs tested at once (a noise layer has many parts)
 # The text in such a panel is cut from its holes midway between the panel's level and this
 # quantile of the holes' levels (towards the ink): the strokes' cores, not their edges.
 ENCLOSED_INK_QUANTILE = 0.1
@@ -420,19 +421,22 @@ def enclosing(c: Comps, candidates: np.ndarray, parts: np.ndarray, min_height: i
     tall = np.flatnonzero(h * ENCLOSED_MAX_HEIGHT > ph.min())
     if len(tall) == 0:
         return out
-    t = candidates[tall][:, None]
-    inside = ((c.x0[parts][None, :] >= c.x0[t]) & (c.x1[parts][None, :] <= c.x1[t])
-              & (c.y0[parts][None, :] >= c.y0[t]) & (c.y1[parts][None, :] <= c.y1[t])
-              & (ph[None, :] < ENCLOSED_MAX_HEIGHT * c.h[t]))
-    out[tall] = (((inside & (ph[None, :] >= min_height)).sum(axis=1) >= ENCLOSING_MIN_SEEDS)
-                 | (inside.sum(axis=1) >= ENCLOSING_MIN_PARTS))
+    px0, py0, px1, py1 = (a[parts][None, :] for a in (c.x0, c.y0, c.x1, c.y1))
+    high = (ph >= min_height)[None, :]
+    step = max(1, ENCLOSING_BLOCK // len(parts))  # candidates at a time: bounded memory
+    for s in range(0, len(tall), step):
+        t = candidates[tall[s:s + step]][:, None]
+        inside = ((px0 >= c.x0[t]) & (px1 <= c.x1[t]) & (py0 >= c.y0[t]) & (py1 <= c.y1[t])
+                  & (ph[None, :] < ENCLOSED_MAX_HEIGHT * c.h[t]))
+        out[tall[s:s + step]] = (((inside & high).sum(axis=1) >= ENCLOSING_MIN_SEEDS)
+                                 | (inside.sum(axis=1) >= ENCLOSING_MIN_PARTS))
     return out
 
 
 def _lines_in_layer(gray: np.ndarray, mask: np.ndarray, layer: int, opts: RegionOptions,
                     panels: list[tuple[Box, np.ndarray]] | None = None) -> list[TextLine]:
     """The text lines of one layer's (or pass's) mask; `panels`, when given, gets the box and
-    own pixels of each seed found enclosing text (`enclosing`)."""
+    own pixels of each wide component found enclosing text (`enclosing`, `PANEL_MIN_WIDTH`)."""
     H, W = gray.shape
     if not mask.any():
         return []
