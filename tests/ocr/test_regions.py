@@ -712,3 +712,5 @@ def test_a_hollow_line_gets_its_fill_as_a_copy_to_read():
     solid = ring.copy()
     solid[4:16, 4:14] = True  # one square filled: its hole is gone
     assert hollow_fill(gray, TextLine((0, 0, 40, 20), 2, solid, 16.0, 255.0, 200.0)) is None
+    empty = np.zeros_like(ring)  # a line trimmed to nothing: no copy, no warning
+    assert hollow_fill(gray, TextLine((0, 0, 40, 20), 2, empty, 16.0, 255.0, 200.0)) is None

@@ -261,7 +261,7 @@ def hollow_fill(gray: np.ndarray, line: TextLine) -> TextLine | None:
 
     holes = ndimage.binary_fill_holes(line.mask) & ~line.mask
     count = int(holes.sum())
-    if count < HOLLOW_MIN_HOLES * int(line.mask.sum()):
+    if count == 0 or count < HOLLOW_MIN_HOLES * int(line.mask.sum()):
         return None
     x0, y0, x1, y1 = line.box
     level = float(gray[y0:y1, x0:x1][holes].mean())
