@@ -257,9 +257,7 @@ def hollow_fill(gray: np.ndarray, line: TextLine) -> TextLine | None:
     it: an outlined title whose fill is the colour of the picture behind it is found by its
     outline alone, and glyphs read as outlines read as garbage (各显其能 nothing, read from its
     fill 各显其能 at 0.97-1.0). None for a line of solid strokes."""
-    from scipy import ndimage
-
-    holes = ndimage.binary_fill_holes(line.mask) & ~line.mask
+    holes = _holes(line.mask)
     count = int(holes.sum())
     if count == 0 or count < HOLLOW_MIN_HOLES * int(line.mask.sum()):
         return None
@@ -277,25 +275,29 @@ def enclosed_ink(gray: np.ndarray, layers: Layers, panels: list[tuple[Box, np.nd
     and the holes' darkest (or lightest). Over a picture the ground's colours split a card's
     small text into several layers, each holding broken strokes; the card itself holds them
     whole as its holes."""
-    from scipy import ndimage
-
     out = []
     for (x0, y0, x1, y1), own in panels:
-        holes = ndimage.binary_fill_holes(own) & ~own
+        holes = _holes(own)
         if not holes.any():
             continue
         crop = gray[y0:y1, x0:x1]
-        level = float(np.median(crop[own]))
-        values = crop[holes].astype(np.float64)
-        dark = float(np.median(values)) < level
-        far = float(np.quantile(values, ENCLOSED_INK_QUANTILE if dark
-                                else 1 - ENCLOSED_INK_QUANTILE))
+        level = median_u8(crop[own])
+        values = crop[holes]
+        dark = median_u8(values) < level
+        far = quantile_u8(values, ENCLOSED_INK_QUANTILE if dark else 1 - ENCLOSED_INK_QUANTILE)
         cut = (level + far) / 2
         mask = np.zeros(gray.shape, dtype=bool)
         mask[y0:y1, x0:x1] = holes & ((crop < cut) if dark else (crop > cut))
         if mask.any():
             out.append((mask, int(np.argmin(np.abs(layers.maxima.astype(np.float64) - far)))))
     return out
+
+
+def _holes(mask: np.ndarray) -> np.ndarray:
+    """The pixels a mask encloses without covering them (counters, a panel's text)."""
+    from scipy import ndimage
+
+    return ndimage.binary_fill_holes(mask) & ~mask
 
 
 def midpoint_ink(gray: np.ndarray, layers: Layers, fractions: np.ndarray
