@@ -22,7 +22,14 @@ from jiema_ocr.synth_fonts import (  # noqa: E402
     withheld_reason,
 )
 from jiema_ocr.synth_lines import STYLES, LineStyleOptions, render_training_line  # noqa: E402
-from jiema_ocr.synth_text import ENTITIES, PUNCT_RUNS, TEXT_SOURCES, TextMaker  # noqa: E402
+from jiema_ocr.synth_text import (  # noqa: E402
+    ENTITIES,
+    PAIRED_MARKS,
+    PUNCT_RUNS,
+    TEXT_SOURCES,
+    TextMaker,
+    quoted,
+)
 from ocr_fonts import FONTS, needs_fonts  # noqa: E402
 from pydantic import ValidationError  # noqa: E402
 
@@ -177,6 +184,8 @@ def test_text_mixes_entities_punctuation_runs_and_long_lines_into_the_corpus() -
     labels = ["".join(t.split()) for t in texts]
     assert all((cs.encode(t) >= 0).all() and len(t) >= 2 for t in labels)
     assert any(any(run in t for run in PUNCT_RUNS) for t in labels)
+    assert any(t.count("「") == t.count("」") == 1 and t.index("「") < t.index("」")
+               for t in labels)  # a stretch in paired marks
     assert any(len(t) > 20 for t in labels)  # long lines
     assert any(ch.isascii() and ch.isalpha() for t in labels for ch in t)  # Latin words
     assert any(" " in t for t in texts)  # set off by spaces
@@ -186,6 +195,17 @@ def test_text_mixes_entities_punctuation_runs_and_long_lines_into_the_corpus() -
     for name, make in ENTITIES.items():
         item = make(rng)
         assert item and (cs.encode("".join(item.split())) >= 0).all(), name
+
+
+def test_quoted_sets_a_stretch_of_the_text_in_one_pair_of_marks() -> None:
+    for k in range(50):
+        rng = np.random.default_rng(k)
+        out = quoted("中国人民银行", rng)
+        pair = next(p for p in PAIRED_MARKS if p[0] in out)
+        inner = out[out.index(pair[0]) + 1: out.index(pair[1])]
+        assert len(out) == 8 and inner and inner in "中国人民银行"
+        assert out.replace(pair[0], "").replace(pair[1], "") == "中国人民银行"
+    assert quoted("中", np.random.default_rng(0))[1] == "中"  # a short text is quoted whole
 
 
 def test_text_sources_name_their_licences() -> None:
