@@ -386,3 +386,25 @@ def test_a_run_of_one_wide_character_keeps_as_many_as_its_extent_holds() -> None
     assert len(runs_as_wide_as_their_ink(glyphs("wwwww", [10, 16, 22, 28, 34], [0.9] * 5))) == 3
     assert len(runs_as_wide_as_their_ink(glyphs("www", [10, 24, 38], [0.9] * 3))) == 3
     assert len(runs_as_wide_as_their_ink(glyphs("000", [10, 13, 16], [0.9] * 3))) == 3
+
+
+def test_two_hanzi_read_closer_than_an_em_are_one_glyph_read_twice() -> None:
+    from jiema_ocr.language_model import CharLM, count_chars
+    from jiema_ocr.line_ctc import hanzi_an_em_apart
+    from jiema_ocr.results import GlyphResult
+
+    def glyphs(chars: str, centres: list[float], confs: list[float]) -> list[GlyphResult]:
+        return [GlyphResult((int(c) - 2, 0, int(c) + 2, 16), ch, p, [(ch, p)])
+                for ch, c, p in zip(chars, centres, confs, strict=True)]
+
+    # 整合 read 整台合 on the news screenshot (16 px an em): 台 and 合 1.5 px apart
+    read = glyphs("整台合共", [521.5, 536.0, 537.5, 553.5], [0.99, 0.37, 0.85, 0.99])
+    assert "".join(g.char for g in hanzi_an_em_apart(read)) == "整合共"
+    # hanzi an em apart, and letters or digits however close, stay
+    assert len(hanzi_an_em_apart(glyphs("纷纷", [10, 26], [0.9, 0.9]))) == 2
+    assert len(hanzi_an_em_apart(glyphs("a1", [10, 12], [0.9, 0.9]))) == 2
+    # with an LM the pair's neighbours decide: 公斤 read 公厅斤, 厅 the surer
+    lm = CharLM.from_counts(count_chars(["九百四十七公斤", "公斤", "一公斤"] * 5 + ["大厅"]))
+    read = glyphs("公厅斤", [334.5, 368.0, 369.5], [0.99, 0.86, 0.6])
+    assert "".join(g.char for g in hanzi_an_em_apart(read)) == "公厅"
+    assert "".join(g.char for g in hanzi_an_em_apart(read, lm, 0.15)) == "公斤"

@@ -35,8 +35,8 @@ def lone_dashes_as_one(text: str, cands: Candidates) -> str:
     of a —— broken across lines, so it stays."""
     out = list(text)
     for k in range(1, len(out) - 1):
-        if (out[k] == "—" and "一" in dict(cands[k]) and _is_hanzi(out[k - 1])
-                and _is_hanzi(out[k + 1])):
+        if (out[k] == "—" and "一" in dict(cands[k]) and is_hanzi(out[k - 1])
+                and is_hanzi(out[k + 1])):
             out[k] = "一"
     return "".join(out)
 
@@ -49,7 +49,7 @@ def lone_bars_as_one(chars: Sequence[str]) -> list[int]:
     `lone_dashes_as_one`). For a merged reading, whose glyphs come from either reader: the line
     recogniser reads 一 as a bar too, and its candidates need not hold 一 (这-制度, —项)."""
     return [k for k in range(1, len(chars) - 1)
-            if chars[k] in LONE_BARS and _is_hanzi(chars[k - 1]) and _is_hanzi(chars[k + 1])]
+            if chars[k] in LONE_BARS and is_hanzi(chars[k - 1]) and is_hanzi(chars[k + 1])]
 
 
 ROUND_ZEROS = frozenset("oO0○〇")  # what both readers make of ○, the zero of 二○○一年
@@ -173,7 +173,7 @@ def dots_between_hanzi_as_commas(text: str) -> str:
     stop as a dot (。 is a ring), while a small comma whose tail faded prints as one."""
     out = list(text)
     for k in range(1, len(out) - 1):
-        if out[k] == "." and _is_hanzi(out[k - 1]) and _is_hanzi(out[k + 1]):
+        if out[k] == "." and is_hanzi(out[k - 1]) and is_hanzi(out[k + 1]):
             out[k] = "，"
     return "".join(out)
 
@@ -230,7 +230,8 @@ def _is_latin_letter(ch: str) -> bool:
     return ch.isascii() and ch.isalpha() and ch not in DIGIT_LOOKALIKES
 
 
-def _is_hanzi(ch: str) -> bool:
+def is_hanzi(ch: str) -> bool:
+    """Whether `ch` is a CJK unified ideograph of the basic block (every GB2312 hanzi is)."""
     return "\u4e00" <= ch <= "\u9fff"
 
 
