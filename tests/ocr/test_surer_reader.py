@@ -5,6 +5,7 @@ from __future__ import annotations
 from types import SimpleNamespace
 
 import numpy as np
+import pytest
 from jiema_ocr.results import GlyphResult, LineResult
 from jiema_ocr.surer_reader import SurerReader, merged_reading
 
@@ -272,3 +273,67 @@ def test_a_line_with_one_letter_or_hanzi_at_most_needs_both_readers_to_read_it()
                                in_input=lambda result: result)
     # one hanzi both read stays; two hanzi stay however the readers differ
     assert [ln.text for ln in reader.read_analysis(analysis).lines] == ["福", "咔嚓"]
+
+
+def test_paired_marks_one_reader_saw_surely_come_back_where_they_pair() -> None:
+    from jiema_ocr.language_model import CharLM, count_chars
+
+    lm = CharLM.from_counts(count_chars(["花冈事件发生于打电话"]))
+    always_whole = SimpleNamespace(whole_odds=lambda x: np.ones(len(x)))
+    # the recogniser knows no 「」 and the chooser followed it: both halves come back
+    cut = _line("「花冈事件」发生", 0.95)
+    whole = _line_at("花冈事件发生", [0.9] * 6, [(10 * k, 10 * k + 8) for k in range(1, 5)]
+                     + [(60, 68), (70, 78)])
+    merged = merged_reading(cut, whole, chooser=always_whole, lm=lm)
+    assert merged is not None and merged.text == "「花冈事件」发生"
+    # ... not when the cut reader is unsure of them, nor one half alone
+    unsure = _line("「花冈事件」发生", [0.4] + [0.95] * 7)
+    assert merged_reading(unsure, whole, chooser=always_whole, lm=lm).text == "花冈事件发生"
+    half = _line("「花冈事件发生", 0.95)
+    assert merged_reading(half, _line_at("花冈事件发生", [0.9] * 6,
+                                         [(10 * k, 10 * k + 8) for k in range(1, 7)]),
+                          chooser=always_whole, lm=lm).text == "花冈事件发生"
+    # a close mark only the recogniser saw, after an open mark the merged line holds, where
+    # the merged line has no glyph: the chooser took the recogniser's 6 and left its ）
+    cut = _line_at("打（480187", [0.9] * 8, [(0, 8), (10, 18), (20, 26), (27, 33), (34, 48),
+                                            (50, 56), (57, 63), (64, 70)])
+    whole = _line_at("打（486）187", [0.9] * 9, [(2, 6), (12, 16), (21, 24), (28, 31), (35, 38),
+                                               (43, 47), (51, 54), (58, 61), (65, 68)])
+    first_whole = SimpleNamespace(whole_odds=lambda x: np.array([1.0] + [-1.0] * (len(x) - 1)))
+    merged = merged_reading(cut, whole, 10.0, 0.5, chooser=first_whole, lm=lm)
+    assert merged is not None and merged.text == "打（486）187"
+    # ... but not where the merged line holds another glyph (the cut reader's 0)
+    never_whole = SimpleNamespace(whole_odds=lambda x: -np.ones(len(x)))
+    assert merged_reading(cut, whole, 10.0, 0.5, chooser=never_whole, lm=lm).text == "打（480187"
+
+
+def test_sure_glyphs_one_reader_alone_read_past_the_merged_ends_come_back(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    import jiema_ocr.surer_reader as surer
+    from jiema_ocr.language_model import CharLM, count_chars
+
+    lm = CharLM.from_counts(count_chars(["转阴3℃／7"]))
+    never_whole = SimpleNamespace(whole_odds=lambda x: -np.ones(len(x)))
+    places = [(2, 6), (12, 16), (22, 26), (32, 36), (52, 56)]
+    # the cut reader trimmed the segment holding the 7 as unsure; the recogniser read it at 1.0
+    cut = _line("转阴3℃", 0.95)
+    whole = _line_at("转阴3℃7", [0.9, 0.9, 0.9, 0.9, 1.0], places)
+    merged = merged_reading(cut, whole, chooser=never_whole, lm=lm)
+    assert merged is not None and merged.text == "转阴3℃7"
+    assert merged_reading(cut, whole).text == "转阴3℃7"  # by the rules too ...
+    with monkeypatch.context() as m:  # ... where what it saw alone is otherwise left out
+        m.setattr(surer, "SURE_END_KEEP", 1.1)
+        assert merged_reading(cut, whole).text == "转阴3℃"
+        assert merged_reading(cut, whole, chooser=never_whole, lm=lm).text == "转阴3℃"
+    # not when unsure, not a sign, not what both readers read past the end, differently
+    unsure = _line_at("转阴3℃7", [0.9, 0.9, 0.9, 0.9, 0.8], places)
+    assert merged_reading(cut, unsure, chooser=never_whole, lm=lm).text == "转阴3℃"
+    sign = _line_at("转阴3℃'", [0.9, 0.9, 0.9, 0.9, 1.0], places)
+    assert merged_reading(cut, sign, chooser=never_whole, lm=lm).text == "转阴3℃"
+    both = _line_at("转阴3℃8", [0.9] * 4 + [0.95], [(0, 8), (10, 18), (20, 28), (30, 38),
+                                                   (50, 58)])
+    assert merged_reading(both, whole, chooser=never_whole, lm=lm).text == "转阴3℃8"
+    # nor a glyph both read alike (a reading standing a little off the other's places)
+    assert merged_reading(_line("越是重", 0.9),
+                          _line_at("越是繁重", [0.9] * 4, [(2, 6), (12, 16), (22, 26), (32, 36)])
+                          ).text == "越是重"

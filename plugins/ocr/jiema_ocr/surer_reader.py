@@ -45,6 +45,7 @@ Counting agreement only above a top probability of 0.2-0.35 kept the photo loss 
 
 from __future__ import annotations
 
+import itertools
 import time
 import unicodedata
 from collections.abc import Sequence
@@ -227,6 +228,9 @@ def merged_reading(cut: LineResult | None, whole: LineResult | None, em: float =
             glyphs += cut_span
     if chooser is not None:
         glyphs = _without_unsure_end_signs(glyphs, cut, whole)
+    aligned = [(a[i1:i2], b[j1:j2]) for op, i1, i2, j1, j2 in opcodes if op == "equal"]
+    glyphs = _with_sure_ends(_with_paired_marks(glyphs, cut, whole), cut, whole,
+                             {id(g) for pair in aligned for side in pair for g in side})
     return _as_line(glyphs, cut, whole, em, space_gap)
 
 
@@ -317,6 +321,100 @@ def _without_unsure_end_signs(glyphs: list[GlyphResult], cut: LineResult, whole:
     while glyphs and unsure_cut_sign(glyphs[0], w[0] if w else None):
         glyphs = glyphs[1:]
     return glyphs
+
+
+#: Paired marks, opening to closing, that `_with_paired_marks` puts back.
+PAIRED = {"「": "」", "『": "』", "《": "》", "〈": "〉", "【": "】", "（": "）", "(": ")",
+          "“": "”", "‘": "’", "[": "]"}
+#: Two glyphs whose columns overlap by more than this share of the narrower one stand in one
+#: place (the recogniser's boxes are frame-rounded, so neighbours may touch).
+SAME_PLACE_OVERLAP = 0.3
+#: How sure a reader must be of a paired mark for `_with_paired_marks` to put it back: the cut
+#: reader's 「」 round 花冈事件 (CityU text on a card) are 0.97-1.0.
+PAIRED_MARK_KEEP = 0.6
+
+
+def _with_paired_marks(glyphs: list[GlyphResult], cut: LineResult, whole: LineResult
+                       ) -> list[GlyphResult]:
+    """The merged glyphs with the paired marks one reader saw, surely, and the merge left out,
+    where that pairs them: both halves of a pair the merged line lacks, or the half its
+    unmatched other half waits for. The line recogniser learnt no 「」 from 1998 news and read
+    「花冈事件」 as 花冈事件, and the merge followed it; it read （486）1873454 where the cut reader
+    lost the ）, and the merge took its 6 but not the ）."""
+    chars = [g.char for g in glyphs]
+
+    def centre(g: GlyphResult) -> float:
+        return (g.box[0] + g.box[2]) / 2.0
+
+    def left_out(reading: LineResult, ch: str) -> list[GlyphResult]:
+        """The reading's sure `ch` marks standing where the merged line has no glyph (where it
+        holds another, a 」 read 』 or a 0 where the other read 6）, nothing goes back)."""
+        return [g for g in reading.glyphs
+                if g.char == ch and g.confidence >= PAIRED_MARK_KEEP
+                and not any(g is t or _x_overlap(g, t) > SAME_PLACE_OVERLAP for t in glyphs)]
+
+    added: list[GlyphResult] = []
+    for o, c in PAIRED.items():
+        n_open, n_close = chars.count(o), chars.count(c)
+        if n_open == n_close == 0:
+            for reading in (cut, whole):
+                opens, closes = left_out(reading, o), left_out(reading, c)
+                if (len(opens) == len(closes) == 1
+                        and centre(opens[0]) < centre(closes[0])):
+                    added += [opens[0], closes[0]]
+                    break
+        elif n_open == n_close + 1:  # an open mark waits for its close: one to its right
+            at = centre(glyphs[len(chars) - 1 - chars[::-1].index(o)])
+            closes = [g for r in (cut, whole) for g in left_out(r, c) if centre(g) > at]
+            if closes:
+                added.append(max(closes, key=lambda g: g.confidence))
+        elif n_close == n_open + 1:  # a close mark waits for its open: one to its left
+            at = centre(glyphs[chars.index(c)])
+            opens = [g for r in (cut, whole) for g in left_out(r, o) if centre(g) < at]
+            if opens:
+                added.append(max(opens, key=lambda g: g.confidence))
+    out = list(glyphs)
+    for g in sorted(added, key=centre):  # before the first glyph standing right of it
+        at = next((k for k, h in enumerate(out) if centre(h) > centre(g)), len(out))
+        out.insert(at, g)
+    return out
+
+
+#: A letter, digit or hanzi one reader is this sure of, standing beyond the merged line's first
+#: or last glyph, goes back (`_with_sure_ends`).
+SURE_END_KEEP = 0.9
+
+
+def _with_sure_ends(glyphs: list[GlyphResult], cut: LineResult, whole: LineResult,
+                    aligned: set[int]) -> list[GlyphResult]:
+    """The merged glyphs with the letters, digits and hanzi that one reader alone read, surely
+    (`SURE_END_KEEP`), beyond the merged line's ends: the ink the other reader trimmed as
+    unsure or never reached. On a photographed line the cut reader's last segment held the
+    slash's top and the 7 of 3℃／7 (unread, trimmed), and the recogniser's 7 at 1.0 was left
+    out as seen by it alone; the recogniser read ￥1602.00 and stopped, and the cut reader's 起
+    at 0.95 after it went with the span the recogniser won. `aligned`: the ids of the glyphs
+    the two readings read alike (one of each such pair is in the merged line already)."""
+    if not glyphs:
+        return glyphs
+    left, right = min(g.box[0] for g in glyphs), max(g.box[2] for g in glyphs)
+
+    def beyond(reading: list[GlyphResult], outside: Any) -> list[GlyphResult]:
+        run = list(itertools.takewhile(outside, reading))
+        return run if run and all(g.char.isalnum() and g.confidence >= SURE_END_KEEP
+                                  and id(g) not in aligned for g in run) else []
+
+    heads = [beyond(r.glyphs, lambda g: g.box[2] <= left) for r in (cut, whole)]
+    tails = [beyond(r.glyphs[::-1], lambda g: g.box[0] >= right)[::-1] for r in (cut, whole)]
+    # one reader alone: where both read past the end they disagree on what is there
+    head = heads[0] or heads[1] if not (heads[0] and heads[1]) else []
+    tail = tails[0] or tails[1] if not (tails[0] and tails[1]) else []
+    return head + glyphs + tail if head or tail else glyphs
+
+
+def _x_overlap(a: GlyphResult, b: GlyphResult) -> float:
+    """How much two glyphs' columns overlap, as a share of the narrower one."""
+    inter = min(a.box[2], b.box[2]) - max(a.box[0], b.box[0])
+    return max(inter, 0) / max(min(a.box[2] - a.box[0], b.box[2] - b.box[0]), 1)
 
 
 def _without_unsure_extras(span: list[GlyphResult], other_length: int) -> list[GlyphResult]:
