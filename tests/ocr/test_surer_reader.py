@@ -337,3 +337,25 @@ def test_sure_glyphs_one_reader_alone_read_past_the_merged_ends_come_back(
     assert merged_reading(_line("越是重", 0.9),
                           _line_at("越是繁重", [0.9] * 4, [(2, 6), (12, 16), (22, 26), (32, 36)])
                           ).text == "越是重"
+
+
+def test_room_for_a_glyph_between_two_merged_hanzi_takes_the_one_a_reader_read_there() -> None:
+    from jiema_ocr.language_model import CharLM, count_chars
+
+    lm = CharLM.from_counts(count_chars(["创新驱动发展"]))
+    always_whole = SimpleNamespace(whole_odds=lambda x: np.ones(len(x)))
+    # 16 px an em: the recogniser read 创新动发 with 2 em between 新 and 动; the cut reader read
+    # the span badly but had 驱 (0.28) in the room
+    cut = _line_at("惭驱动发", [0.38, 0.28, 0.56, 1.0], [(0, 14), (32, 48), (48, 64), (64, 80)])
+    whole = _line_at("创新动发", [0.97, 0.93, 0.94, 1.0], [(5, 9), (21, 25), (53, 57), (69, 73)])
+    merged = merged_reading(cut, whole, 16.0, 0.5, chooser=always_whole, lm=lm)
+    assert merged is not None and merged.text == "创新驱动发"
+    # no room (hanzi an em apart), no em known, or too unsure a guess: left as merged
+    packed = _line_at("惭驱动发", [0.38, 0.28, 0.56, 1.0], [(0, 14), (16, 32), (32, 48), (48, 64)])
+    close = _line_at("创新动发", [0.97, 0.93, 0.94, 1.0], [(5, 9), (21, 25), (37, 41), (53, 57)])
+    assert merged_reading(packed, close, 16.0, 0.5, chooser=always_whole, lm=lm).text \
+        == "创新动发"
+    assert merged_reading(cut, whole, 0.0, 0.5, chooser=always_whole, lm=lm).text == "创新动发"
+    unsure = _line_at("惭驱动发", [0.38, 0.1, 0.56, 1.0], [(0, 14), (32, 48), (48, 64), (64, 80)])
+    assert merged_reading(unsure, whole, 16.0, 0.5, chooser=always_whole, lm=lm).text \
+        == "创新动发"
