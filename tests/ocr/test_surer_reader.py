@@ -252,6 +252,19 @@ def test_round_marks_among_chinese_numerals_are_circles() -> None:
     assert _merged_text_rules(cut, 10.0, 0.5).text == "二○○一年"
 
 
+def test_lowercase_look_alikes_among_capitals_are_capitals() -> None:
+    from jiema_ocr.surer_reader import _merged_text_rules
+    from jiema_ocr.text_rules import capitals_among_capitals
+
+    assert capitals_among_capitals(list("乘lT快")) == {1: "I"}
+    assert capitals_among_capitals(list("vIP")) == {0: "V"}
+    assert capitals_among_capitals(list("LooK")) == {1: "O", 2: "O"}
+    # not where a letter of another shape is lowercase, all are, or the word is one letter
+    for text in ("iPhone", "McDonald", "ok", "OK", "eBay", "s", "好o年"):
+        assert capitals_among_capitals(list(text)) == {}, text
+    assert _merged_text_rules(_line("送给vIP走", 0.9), 10.0, 0.5).text == "送给VIP走"
+
+
 def test_a_winning_longer_recognised_span_leaves_out_its_unsure_extra_glyphs() -> None:
     # 深度融合 recognised as 深度良融合 with 良 a 0.15 guess, where cutting read garbage
     cut = _line("深踩皮合", [1.0, 0.3, 0.2, 1.0])

@@ -58,7 +58,12 @@ from .analysis import analyse
 from .glyph_alignment import aligned_opcodes
 from .results import GlyphResult, LineResult, OcrResult, copies_to_read, line_of, surest
 from .span_choice import SpanChooser, span_features
-from .text_rules import circles_among_chinese_numerals, is_hanzi, lone_bars_as_one
+from .text_rules import (
+    capitals_among_capitals,
+    circles_among_chinese_numerals,
+    is_hanzi,
+    lone_bars_as_one,
+)
 
 ALONE_CUT_KEEP = 0.3  # mean confidence above which glyphs only the cut reader saw are kept: the
 # line recogniser drops characters far more often than cutting invents them (dev renders, 0.3-0.7)
@@ -294,13 +299,16 @@ def _merged_text_rules(line: LineResult, em: float, space_gap: float) -> LineRes
     with the older model."""
     chars = [g.char for g in line.glyphs]
     bars, circles = lone_bars_as_one(chars), circles_among_chinese_numerals(chars)
-    if not bars and not circles:
+    capitals = capitals_among_capitals(chars)
+    if not bars and not circles and not capitals:
         return line
     glyphs = list(line.glyphs)
     for k in bars:
         glyphs[k] = replace(glyphs[k], char="一")
     for k in circles:
         glyphs[k] = replace(glyphs[k], char="○")
+    for k, capital in capitals.items():
+        glyphs[k] = replace(glyphs[k], char=capital)
     return line_of(glyphs, em, space_gap)
 
 

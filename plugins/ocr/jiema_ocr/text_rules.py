@@ -76,6 +76,33 @@ def circles_among_chinese_numerals(chars: Sequence[str]) -> list[int]:
     return out
 
 
+#: Lowercase letters drawn as their capitals are, smaller (and l, drawn as I): their case is
+#: the letter's height, which a reader gets wrong at screen sizes.
+CAPITAL_LOOK_ALIKES = {"c": "C", "o": "O", "s": "S", "v": "V", "w": "W", "x": "X", "z": "Z",
+                       "l": "I"}
+
+
+def capitals_among_capitals(chars: Sequence[str]) -> dict[int, str]:
+    """Index -> capital for each lowercase look-alike (`CAPITAL_LOOK_ALIKES`) in a Latin word
+    whose other letters are all capitals: IT read lT, VIP read vIP, LOOK read LooK."""
+    out: dict[int, str] = {}
+    k = 0
+    while k < len(chars):
+        if not (chars[k].isascii() and chars[k].isalpha()):
+            k += 1
+            continue
+        j = k
+        while j < len(chars) and chars[j].isascii() and chars[j].isalpha():
+            j += 1
+        word = range(k, j)
+        odd = [i for i in word if not chars[i].isupper()]
+        if (j - k >= 2 and odd and len(odd) < j - k
+                and all(chars[i] in CAPITAL_LOOK_ALIKES for i in odd)):
+            out.update({i: CAPITAL_LOOK_ALIKES[chars[i]] for i in odd})
+        k = j
+    return out
+
+
 def minus_before_digits(text: str, cands: Candidates) -> str:
     """The text with a lone — or 一 right before a digit turned back into the minus sign the
     classifier read best (晴－8℃): the bigram LM prefers the common — there. A dash read best
