@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import numpy as np
 import pytest
 from jiema.errors import InvalidValueError
@@ -146,8 +148,9 @@ def test_with_a_chooser_it_decides_every_differing_span() -> None:
     assert merged_reading(cut, whole, chooser=_chooser(5.0)).text == "人工智能和实体经济"
     assert merged_reading(cut, whole, chooser=_chooser(-5.0)).text == "人工智能猁实体"
     # a winning recogniser's span leaves out its unsure extra glyphs, as many as it is longer
-    extra = LineResult((0, 0, 40, 10), "任务努越", 0.7,
-                       [*_glyphs("任务", 0.9), *_glyphs("努", 0.2), *_glyphs("越", 0.9)])
+    placed = _glyphs("任务努越", 0.9)  # standing 10 px apart, 努 a 0.2 guess
+    placed[2] = replace(placed[2], confidence=0.2, candidates=[("努", 0.2)])
+    extra = LineResult((0, 0, 40, 10), "任务努越", 0.7, placed)
     assert merged_reading(_line("任务越", 0.9), extra, chooser=_chooser(5.0)).text == "任务越"
     assert merged_reading(_line("任务樾", 0.9), extra, chooser=_chooser(5.0)).text == "任务越"
     # one that listens to the LM takes 和 and leaves the lone 经济 out
