@@ -352,9 +352,6 @@ def _with_paired_marks(glyphs: list[GlyphResult], cut: LineResult, whole: LineRe
     lost the ）, and the merge took its 6 but not the ）."""
     chars = [g.char for g in glyphs]
 
-    def centre(g: GlyphResult) -> float:
-        return (g.box[0] + g.box[2]) / 2.0
-
     def left_out(reading: LineResult, ch: str) -> list[GlyphResult]:
         """The reading's sure `ch` marks standing where the merged line has no glyph (where it
         holds another, a 」 read 』 or a 0 where the other read 6）, nothing goes back)."""
@@ -369,22 +366,22 @@ def _with_paired_marks(glyphs: list[GlyphResult], cut: LineResult, whole: LineRe
             for reading in (cut, whole):
                 opens, closes = left_out(reading, o), left_out(reading, c)
                 if (len(opens) == len(closes) == 1
-                        and centre(opens[0]) < centre(closes[0])):
+                        and _centre(opens[0]) < _centre(closes[0])):
                     added += [opens[0], closes[0]]
                     break
         elif n_open == n_close + 1:  # an open mark waits for its close: one to its right
-            at = centre(glyphs[len(chars) - 1 - chars[::-1].index(o)])
-            closes = [g for r in (cut, whole) for g in left_out(r, c) if centre(g) > at]
+            at = _centre(glyphs[len(chars) - 1 - chars[::-1].index(o)])
+            closes = [g for r in (cut, whole) for g in left_out(r, c) if _centre(g) > at]
             if closes:
                 added.append(max(closes, key=lambda g: g.confidence))
         elif n_close == n_open + 1:  # a close mark waits for its open: one to its left
-            at = centre(glyphs[chars.index(c)])
-            opens = [g for r in (cut, whole) for g in left_out(r, o) if centre(g) < at]
+            at = _centre(glyphs[chars.index(c)])
+            opens = [g for r in (cut, whole) for g in left_out(r, o) if _centre(g) < at]
             if opens:
                 added.append(max(opens, key=lambda g: g.confidence))
     out = list(glyphs)
-    for g in sorted(added, key=centre):  # before the first glyph standing right of it
-        at = next((k for k, h in enumerate(out) if centre(h) > centre(g)), len(out))
+    for g in sorted(added, key=_centre):  # before the first glyph standing right of it
+        at = next((k for k, h in enumerate(out) if _centre(h) > _centre(g)), len(out))
         out.insert(at, g)
     return out
 
@@ -437,16 +434,13 @@ def _with_gaps_filled(glyphs: list[GlyphResult], cut: LineResult, whole: LineRes
     if em <= 0 or len(glyphs) < 2:
         return glyphs
 
-    def centre(g: GlyphResult) -> float:
-        return (g.box[0] + g.box[2]) / 2.0
-
     out: list[GlyphResult] = [glyphs[0]]
     for g in glyphs[1:]:
         p = out[-1]
-        room = (centre(g) - centre(p)) / em
+        room = (_centre(g) - _centre(p)) / em
         if room >= GAP_EMS and is_hanzi(p.char) and is_hanzi(g.char):
-            lo, hi = centre(p) + em / 2, centre(g) - em / 2
-            found = [[h for h in r.glyphs if lo <= centre(h) <= hi and is_hanzi(h.char)
+            lo, hi = _centre(p) + em / 2, _centre(g) - em / 2
+            found = [[h for h in r.glyphs if lo <= _centre(h) <= hi and is_hanzi(h.char)
                       and h.confidence >= GAP_GLYPH_KEEP and id(h) not in aligned]
                      for r in (cut, whole)]
             best = max(found, key=lambda f: (float(np.mean([h.confidence for h in f]))
@@ -454,6 +448,10 @@ def _with_gaps_filled(glyphs: list[GlyphResult], cut: LineResult, whole: LineRes
             out += best[:max(1, int(round(room)) - 1)]
         out.append(g)
     return out
+
+
+def _centre(g: GlyphResult) -> float:
+    return (g.box[0] + g.box[2]) / 2.0
 
 
 def _x_overlap(a: GlyphResult, b: GlyphResult) -> float:
