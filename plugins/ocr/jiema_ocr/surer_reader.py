@@ -59,6 +59,7 @@ from .glyph_alignment import aligned_opcodes
 from .results import GlyphResult, LineResult, OcrResult, copies_to_read, line_of, surest
 from .span_choice import SpanChooser, span_features
 from .text_rules import (
+    PAIRED_MARKS,
     capitals_among_capitals,
     circles_among_chinese_numerals,
     is_hanzi,
@@ -233,8 +234,8 @@ def merged_reading(cut: LineResult | None, whole: LineResult | None, em: float =
             glyphs += cut_span
     if chooser is not None:
         glyphs = _without_unsure_end_signs(glyphs, cut, whole)
-    aligned = [(a[i1:i2], b[j1:j2]) for op, i1, i2, j1, j2 in opcodes if op == "equal"]
-    alike = {id(g) for pair in aligned for side in pair for g in side}
+    alike = {id(g) for op, i1, i2, j1, j2 in opcodes if op == "equal"
+             for g in (*a[i1:i2], *b[j1:j2])}
     glyphs = _with_sure_ends(_with_paired_marks(glyphs, cut, whole), cut, whole, alike)
     glyphs = _with_gaps_filled(glyphs, cut, whole, alike, em)
     return _as_line(glyphs, cut, whole, em, space_gap)
@@ -294,9 +295,10 @@ def _chosen_spans(spans: dict[int, list[Span]], agreement: float, chooser: SpanC
 def _merged_text_rules(line: LineResult, em: float, space_gap: float) -> LineResult:
     """The merged line with each lone bar between two hanzi read as 一
     (`text_rules.lone_bars_as_one`): dev renders (seeds 103, 211, 307, 60 a set) 621 -> 610
-    errors in all, pages 404 -> 395, photo 124 -> 122, the rest equal; and o, O or 0 among
+    errors in all, pages 404 -> 395, photo 124 -> 122, the rest equal; o, O or 0 among
     Chinese numerals as ○ (`text_rules.circles_among_chinese_numerals`): 286 -> 285, 443 -> 442
-    with the older model."""
+    with the older model; and lowercase look-alikes among capitals as capitals
+    (`text_rules.capitals_among_capitals`): five seeds 351 -> 347."""
     chars = [g.char for g in line.glyphs]
     bars, circles = lone_bars_as_one(chars), circles_among_chinese_numerals(chars)
     capitals = capitals_among_capitals(chars)
@@ -333,8 +335,7 @@ def _without_unsure_end_signs(glyphs: list[GlyphResult], cut: LineResult, whole:
 
 
 #: Paired marks, opening to closing, that `_with_paired_marks` puts back.
-PAIRED = {"「": "」", "『": "』", "《": "》", "〈": "〉", "【": "】", "（": "）", "(": ")",
-          "“": "”", "‘": "’", "[": "]"}
+PAIRED: dict[str, str] = {pair[0]: pair[1] for pair in PAIRED_MARKS}
 #: Two glyphs whose columns overlap by more than this share of the narrower one stand in one
 #: place (the recogniser's boxes are frame-rounded, so neighbours may touch).
 SAME_PLACE_OVERLAP = 0.3

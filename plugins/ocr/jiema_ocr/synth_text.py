@@ -17,6 +17,7 @@ from pathlib import Path
 import numpy as np
 
 from .charset import Charset
+from .text_rules import PAIRED_MARKS  # the marks a "quote" line sets a stretch in
 
 # part of the synth lines drawn as the first recipe's plain lines: fine-tuning on synth lines
 # alone (2,000 steps, session 20) halved screen and photo errors but lost plain lines and banners
@@ -45,8 +46,6 @@ NOT_USED = (
 # news lacks; "quote" came in session 28, when the recogniser dropped every 「」 of Hong Kong
 # text (1998 news has none) and the merge followed it.
 KIND_WEIGHTS = {"plain": 0.45, "entity": 0.4, "punct": 0.15, "quote": 0.1}
-#: Paired marks a "quote" line sets a stretch in, as titles, terms and asides are set.
-PAIRED_MARKS = ("「」", "『』", "“”", "‘’", "《》", "〈〉", "（）", "()", "【】", "[]")
 QUOTED_CHARS = (1, 8)  # how long the stretch in the marks is (characters, inclusive)
 WORDS_SHARE = 0.4  # lines made of dictionary words rather than corpus text (when there are words)
 LONG_SHARE = 0.15  # lines longer than `hi` (a long screen line), up to LONG_CHARS

@@ -76,6 +76,11 @@ def circles_among_chinese_numerals(chars: Sequence[str]) -> list[int]:
     return out
 
 
+#: Paired marks, each opening one before its closing one: the synth text sets stretches in them,
+#: and the merge puts back those one reader saw.
+PAIRED_MARKS = ("「」", "『』", "“”", "‘’", "《》", "〈〉", "（）", "()", "【】", "[]")
+
+
 #: Lowercase letters drawn as their capitals are, smaller (and l, drawn as I): their case is
 #: the letter's height, which a reader gets wrong at screen sizes.
 CAPITAL_LOOK_ALIKES = {"c": "C", "o": "O", "s": "S", "v": "V", "w": "W", "x": "X", "z": "Z",
