@@ -384,6 +384,30 @@ def test_a_faint_mark_the_layer_left_out_is_recovered_but_not_a_blob_or_a_speck(
     assert RegionOptions().min_recovered_mark_area == 2
 
 
+def test_a_lone_thin_stroke_the_layer_left_out_is_recovered_but_not_a_ring_round_ink():
+    from jiema_ocr.regions import _recover_marks
+
+    gray = np.full((30, 90), 7, np.uint8)  # light text on a dark ground, a 14 px line
+    box = (5, 8, 85, 22)
+    own = np.zeros((14, 80), bool)
+    own[1:13, 2:14] = True  # a glyph's ink, in the line's layer
+    gray[8:22, 5:85][own] = 200
+    for k in range(13):  # a faint ／ 13 px tall, 13 px wide, past the midpoint: a stroke
+        gray[9 + k, 40 - k] = 120
+    got = _recover_marks(gray, box, own, 200.0, 7.0, 14, 3)
+    assert got[1:14, 23:36].sum() == 13
+    # a faint ring round the line's own ink (②'s circle; a diamond, thin enough) is not
+    ring_own = own.copy()
+    ring_own[5:9, 57:60] = True  # the digit inside, at gray columns 62-64
+    gray[8:22, 5:85][ring_own] = 200
+    for k in range(7):
+        for y, x in ((9 + k, 63 - k), (9 + k, 63 + k), (21 - k, 63 - k), (21 - k, 63 + k)):
+            gray[y, x] = 120
+    got = _recover_marks(gray, box, ring_own, 200.0, 7.0, 14, 3)
+    assert got[1:14, 23:36].sum() == 13  # the stroke still
+    assert got[:, 51:71].sum() == ring_own[:, 51:71].sum()
+
+
 def _units_of(mask):
     from jiema_ocr.components import label_components
     from jiema_ocr.line_linking import _stacked_units
