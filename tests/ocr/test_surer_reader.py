@@ -372,3 +372,22 @@ def test_room_for_a_glyph_between_two_merged_hanzi_takes_the_one_a_reader_read_t
     unsure = _line_at("惭驱动发", [0.38, 0.1, 0.56, 1.0], [(0, 14), (32, 48), (48, 64), (64, 80)])
     assert merged_reading(unsure, whole, 16.0, 0.5, chooser=always_whole, lm=lm).text \
         == "创新动发"
+
+
+def test_room_for_a_hanzi_between_a_hanzi_and_a_digit_is_filled_too() -> None:
+    from jiema_ocr.language_model import CharLM, count_chars
+
+    lm = CharLM.from_counts(count_chars(["转阴4度"]))
+    always_whole = SimpleNamespace(whole_odds=lambda x: np.ones(len(x)))
+    # 16 px an em: the recogniser read 转4 with 转's centre 1.75 em from the digit's (an em
+    # and a half-width digit need 0.78); the cut reader had 阴 there
+    cut = _line_at("转阴", [0.5, 0.42], [(0, 16), (16, 32)])
+    whole = _line_at("转4", [0.99, 0.9], [(6, 10), (32, 38)])
+    merged = merged_reading(cut, whole, 16.0, 0.5, chooser=always_whole, lm=lm)
+    assert merged is not None and merged.text == "转阴4"
+    # a digit right after its hanzi leaves no room; two letters are never filled between
+    near = _line_at("转4", [0.99, 0.9], [(6, 10), (18, 24)])
+    assert merged_reading(cut, near, 16.0, 0.5, chooser=always_whole, lm=lm).text == "转4"
+    latin = _line_at("AB", [0.99, 0.99], [(6, 10), (32, 38)])
+    assert merged_reading(_line_at("A阴", [0.5, 0.42], [(0, 16), (16, 32)]), latin, 16.0, 0.5,
+                          chooser=always_whole, lm=lm).text == "A B"  # spaced, not filled
