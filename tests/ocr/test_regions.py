@@ -357,14 +357,21 @@ def test_midpoint_masks_need_one_flat_ground_and_one_ink_layer():
     assert midpoint_ink(gray, three, three.fractions()) == []
 
 
+def _light_line(width: int) -> tuple[np.ndarray, tuple[int, int, int, int], np.ndarray]:
+    """A 14 px line of light text on a dark ground, `width` px, one glyph in its layer: the
+    gray image, the line's box and its own ink."""
+    gray = np.full((30, width), 7, np.uint8)
+    box = (5, 8, width - 5, 22)
+    own = np.zeros((14, width - 10), bool)
+    own[1:13, 2:14] = True
+    gray[8:22, 5:width - 5][own] = 200
+    return gray, box, own
+
+
 def test_a_faint_mark_the_layer_left_out_is_recovered_but_not_a_blob_or_a_speck():
     from jiema_ocr.regions import _recover_marks
 
-    gray = np.full((30, 70), 7, np.uint8)  # light text on a dark ground, a 14 px line
-    box = (5, 8, 65, 22)
-    own = np.zeros((14, 60), bool)
-    own[1:13, 2:14] = True  # a glyph's ink, in the line's layer
-    gray[8:22, 5:65][own] = 200
+    gray, box, own = _light_line(70)
     gray[18:23, 25:28] = 120  # a faint 。 past the midpoint (103.5), hanging 1 px below the box
     gray[19:22, 26] = 7  # (hollow)
     gray[10:21, 35:47] = 120  # glyph-sized: not a mark
@@ -387,11 +394,7 @@ def test_a_faint_mark_the_layer_left_out_is_recovered_but_not_a_blob_or_a_speck(
 def test_a_lone_thin_stroke_the_layer_left_out_is_recovered_but_not_a_ring_round_ink():
     from jiema_ocr.regions import _recover_marks
 
-    gray = np.full((30, 90), 7, np.uint8)  # light text on a dark ground, a 14 px line
-    box = (5, 8, 85, 22)
-    own = np.zeros((14, 80), bool)
-    own[1:13, 2:14] = True  # a glyph's ink, in the line's layer
-    gray[8:22, 5:85][own] = 200
+    gray, box, own = _light_line(90)
     for k in range(13):  # a faint ／ 13 px tall, 13 px wide, past the midpoint: a stroke
         gray[9 + k, 40 - k] = 120
     got = _recover_marks(gray, box, own, 200.0, 7.0, 14, 3)
