@@ -318,6 +318,14 @@ def test_paired_marks_one_reader_saw_surely_come_back_where_they_pair() -> None:
     # ... but not where the merged line holds another glyph (the cut reader's 0)
     never_whole = SimpleNamespace(whole_odds=lambda x: -np.ones(len(x)))
     assert merged_reading(cut, whole, 10.0, 0.5, chooser=never_whole, lm=lm).text == "打（480187"
+    # the half an unmatched mark waits for comes back less sure (培训” at 0.4, the cut reader's)
+    cut = _line("改为“军官来源和培训”", [0.9] * 10 + [0.4])
+    whole = _line_at("改为“军官来源和培训", [0.9] * 10,
+                     [(10 * k + 2, 10 * k + 6) for k in range(10)])
+    assert merged_reading(cut, whole, 10.0, 0.5, chooser=always_whole, lm=lm).text \
+        == "改为“军官来源和培训”"
+    assert merged_reading(_line("改为“军官来源和培训”", [0.9] * 10 + [0.1]), whole, 10.0, 0.5,
+                          chooser=always_whole, lm=lm).text == "改为“军官来源和培训"
 
 
 def test_sure_glyphs_one_reader_alone_read_past_the_merged_ends_come_back(
