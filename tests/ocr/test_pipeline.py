@@ -165,6 +165,11 @@ def test_layout_prior_tells_minus_from_one_and_comma_from_middle_dot():
     assert layout_prior([("·", 0.6), ("，", 0.4)], low_dot, band)[0][0] == "，"
     mid_dot = (0, 18, 4, 22)
     assert layout_prior([("·", 0.6), ("，", 0.4)], mid_dot, band)[0][0] == "·"
+    # a centred dot the classifier calls a full stop is no full stop: a middle dot (吐逊江·热介甫)
+    # or a Ming comma, as likely as each other; on the baseline it stays one
+    centred = dict(layout_prior([(".", 0.07), ("·", 0.03)], mid_dot, band))
+    assert "." not in centred and centred["·"] == centred["，"] > 0.03
+    assert layout_prior([(".", 0.07), ("·", 0.03)], low_dot, band)[0][0] == "."
     small_ring = (0, 28, 11, 39)  # 。 is smaller than @ and o
     assert layout_prior([("@", 0.5), ("o", 0.3), ("。", 0.2)], small_ring, band)[0][0] == "。"
 
