@@ -542,6 +542,10 @@ def test_zeros_between_letters_are_the_letter_o():
     assert zeros_among_letters("Win2000") == "Win2000"
     assert zeros_among_letters("X00年") == "X00年"  # a letter on one side only
     assert zeros_among_letters("0") == "0"
+    # circles read for a screen font's round o: lowercase beside a lowercase letter
+    assert zeros_among_letters("6℃G○○gle作") == "6℃Google作"
+    assert zeros_among_letters("L〇〇K") == "LOOK"
+    assert zeros_among_letters("二○○一年") == "二○○一年"  # the Chinese zero stays
 
 
 def test_letters_that_look_like_digits_beside_digits_are_digits():

@@ -237,22 +237,27 @@ def digits_among_digits(text: str, cands: Candidates) -> str:
     return "".join(out)
 
 
+LETTER_ZEROS = frozenset("0○〇")  # what a reader makes of the letter o or O between letters
+
+
 def zeros_among_letters(text: str) -> str:
-    """The text with a run of zeros between two Latin letters turned into the letter O
-    (LOOK read as L00K): 0 and O share their probability in the decoder, and the bigram LM,
-    knowing few Latin words, takes the common digit."""
+    """The text with a run of zeros or circles between two Latin letters turned into the
+    letter O (LOOK read as L00K), or o beside a lowercase letter (Google read G○○gle): 0 and O
+    share their probability in the decoder, and the bigram LM, knowing few Latin words, takes
+    the common digit; the char CNN reads a screen font's round o as the numeral ○."""
     out = list(text)
     k = 0
     while k < len(out):
-        if out[k] != "0":
+        if out[k] not in LETTER_ZEROS:
             k += 1
             continue
         end = k
-        while end < len(out) and out[end] == "0":
+        while end < len(out) and out[end] in LETTER_ZEROS:
             end += 1
         if (k > 0 and end < len(out) and _is_latin_letter(out[k - 1])
                 and _is_latin_letter(out[end])):
-            out[k:end] = "O" * (end - k)
+            o = "o" if out[k - 1].islower() or out[end].islower() else "O"
+            out[k:end] = o * (end - k)
         k = end
     return "".join(out)
 
