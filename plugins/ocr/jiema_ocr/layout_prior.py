@@ -108,7 +108,8 @@ def layout_prior(cands: list[tuple[str, float]], box: Box, band: tuple[float, fl
         # it is no class of the char model, so its ring-like look-alikes stand for it
         ring = sum(p for ch, p in cands if ch in RING_LIKE)
         out = [("°", ring)] + [(ch, p) for ch, p in out if ch not in RING_LIKE]
-    if len({ch for ch, _ in out}) < len(out):  # a mark stood for by another: its likelier
+    if len({ch for ch, _ in out}) < len(out):  # a mark listed twice (· for the dot and ·
+        # as the classifier read it): the likelier once
         best: dict[str, float] = {}
         for ch, p in out:
             best[ch] = max(p, best.get(ch, 0.0))

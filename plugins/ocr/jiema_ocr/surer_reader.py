@@ -452,12 +452,14 @@ def _with_gaps_filled(glyphs: list[GlyphResult], cut: LineResult, whole: LineRes
     def width(ch: str) -> float:
         return 1.0 if is_hanzi(ch) else HALF_WIDTH_EMS
 
+    def letter_or_hanzi(ch: str) -> bool:
+        return is_hanzi(ch) or ch.isascii() and ch.isalnum()
+
     out: list[GlyphResult] = [glyphs[0]]
     for g in glyphs[1:]:
         p = out[-1]
-        if (is_hanzi(p.char) or p.char.isascii() and p.char.isalnum()) and (
-                is_hanzi(g.char) or g.char.isascii() and g.char.isalnum()) and (
-                is_hanzi(p.char) or is_hanzi(g.char)):
+        if (letter_or_hanzi(p.char) and letter_or_hanzi(g.char)
+                and (is_hanzi(p.char) or is_hanzi(g.char))):  # between letters: a space
             half_p, half_g = width(p.char) * em / 2, width(g.char) * em / 2
             free = (_centre(g) - _centre(p) - half_p - half_g) / em
             if free >= GAP_EMS - 1.0:
