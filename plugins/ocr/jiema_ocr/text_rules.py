@@ -7,7 +7,7 @@ tested alone; `OcrOptions.text_rules` turns them all off.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 
 from .layout_prior import FULL_WIDTH_BARS
 from .results import Box, Candidates, LineResult
@@ -60,20 +60,26 @@ def circles_among_chinese_numerals(chars: Sequence[str]) -> list[int]:
     """Indices of the o, O and 0 read in a run of round marks beside a Chinese numeral and
     beside no Latin letter or digit: each is ○ (二○○○年 read 二oo年 by both readers)."""
     out: list[int] = []
-    k = 0
-    while k < len(chars):
-        if chars[k] not in ROUND_ZEROS:
-            k += 1
-            continue
-        j = k
-        while j < len(chars) and chars[j] in ROUND_ZEROS:
-            j += 1
+    for k, j in _runs(chars, lambda ch: ch in ROUND_ZEROS):
         around = [chars[i] for i in (k - 1, j) if 0 <= i < len(chars)]
         if (any(c in CHINESE_NUMERALS for c in around)
                 and not any(c.isascii() and c.isalnum() for c in around)):
             out += [i for i in range(k, j) if chars[i] != "○"]
-        k = j
     return out
+
+
+def _runs(chars: Sequence[str], inside: Callable[[str], bool]) -> Iterator[tuple[int, int]]:
+    """(start, end) of each longest run of `chars` that are all `inside`."""
+    k = 0
+    while k < len(chars):
+        if not inside(chars[k]):
+            k += 1
+            continue
+        j = k
+        while j < len(chars) and inside(chars[j]):
+            j += 1
+        yield k, j
+        k = j
 
 
 #: Paired marks, each opening one before its closing one: the synth text sets stretches in them,
@@ -91,20 +97,11 @@ def capitals_among_capitals(chars: Sequence[str]) -> dict[int, str]:
     """Index -> capital for each lowercase look-alike (`CAPITAL_LOOK_ALIKES`) in a Latin word
     whose other letters are all capitals: IT read lT, VIP read vIP, LOOK read LooK."""
     out: dict[int, str] = {}
-    k = 0
-    while k < len(chars):
-        if not (chars[k].isascii() and chars[k].isalpha()):
-            k += 1
-            continue
-        j = k
-        while j < len(chars) and chars[j].isascii() and chars[j].isalpha():
-            j += 1
-        word = range(k, j)
-        odd = [i for i in word if not chars[i].isupper()]
+    for k, j in _runs(chars, lambda ch: ch.isascii() and ch.isalpha()):
+        odd = [i for i in range(k, j) if not chars[i].isupper()]
         if (j - k >= 2 and odd and len(odd) < j - k
                 and all(chars[i] in CAPITAL_LOOK_ALIKES for i in odd)):
             out.update({i: CAPITAL_LOOK_ALIKES[chars[i]] for i in odd})
-        k = j
     return out
 
 
@@ -246,19 +243,11 @@ def zeros_among_letters(text: str) -> str:
     share their probability in the decoder, and the bigram LM, knowing few Latin words, takes
     the common digit; the char CNN reads a screen font's round o as the numeral ○."""
     out = list(text)
-    k = 0
-    while k < len(out):
-        if out[k] not in LETTER_ZEROS:
-            k += 1
-            continue
-        end = k
-        while end < len(out) and out[end] in LETTER_ZEROS:
-            end += 1
+    for k, end in _runs(text, lambda ch: ch in LETTER_ZEROS):
         if (k > 0 and end < len(out) and _is_latin_letter(out[k - 1])
                 and _is_latin_letter(out[end])):
             o = "o" if out[k - 1].islower() or out[end].islower() else "O"
             out[k:end] = o * (end - k)
-        k = end
     return "".join(out)
 
 
