@@ -82,6 +82,9 @@ def test_shipped_lm_is_compact_and_knows_common_words() -> None:
     assert lm.model.indices.size < 0.05 * v * v and lm.model.indptr.size == v + 1
     assert lm.logprob("电", "视") > lm.logprob("电", "柳") + 5
     assert lm.logprob("中", "国") > lm.logprob("中", "宙")
+    # Latin letters have English odds (`english_text`): Python, not Pvthon, read on a screen
+    assert lm.logprob("P", "y") > lm.logprob("P", "v") + 1
+    assert lm.logprob("y", "t") > lm.logprob("v", "t") + 5
 
 
 @pytest.mark.skipif(not SHARED_PD.is_file(), reason="../shared People's Daily corpus missing")
