@@ -32,8 +32,9 @@ DEFAULT_SHARE = 0.05
 MIN_PARAGRAPH_CHARS = 20
 #: ... and at least this share of them letters (tables of numbers and code are not).
 MIN_LETTER_SHARE = 0.6
-#: Parts of the standard library left out: tests (generated, repetitive text) and vendored or
-#: third-party trees.
+#: Files whose path (under the library's folder) contains any of these are left out: tests
+#: (repetitive text; the match also drops unittest and doctest) and vendored or third-party
+#: trees.
 SKIPPED_PARTS = ("test", "site-packages", "idlelib", "lib2to3", "__phello__")
 
 
@@ -77,7 +78,7 @@ def sampled(paragraphs: list[str], share: float, seed: int) -> list[str]:
 
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(prog="python -m jiema_ocr.english_text",
-                                     description=__doc__.split("\n\n")[0])
+                                     description=(__doc__ or "").split("\n\n")[0])
     parser.add_argument("out", type=Path, help="text file to write (one paragraph a line)")
     parser.add_argument("--share", type=float, default=DEFAULT_SHARE,
                         help=f"share of the paragraphs kept (default {DEFAULT_SHARE})")
