@@ -200,7 +200,8 @@ def text_counts(chars: Sequence[str], path_or_name: str | os.PathLike[str] = DEF
 
 @lru_cache(maxsize=1)
 def load_default_lm() -> CharLM:
-    """The shipped People's Daily 1998-01 character bigram model (loaded once)."""
+    """The shipped character bigram model (People's Daily 1998-01, with English letter pairs
+    from `english_text`; loaded once)."""
     return load_lm(DEFAULT_LM)
 
 

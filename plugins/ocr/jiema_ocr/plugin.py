@@ -332,7 +332,8 @@ def register_components(register: Any) -> None:
              options=ClassifierOptions,
              description="Char CNN (PyTorch): top-k GB2312 characters, digits, Latin, punctuation.")
     register("ocr.decoder", LM_COMPONENT, factory=make_lm_decoder, options=LMOptions,
-             description="Character bigram LM (People's Daily 1998-01) over the candidate "
+             description="Character bigram LM (People's Daily 1998-01, English letter pairs) over "
+                         "the candidate "
                          "lattice, best path by the core's Viterbi.")
     register("ocr.decoder", "ocr.no_lm.v1", factory=make_no_lm,
              description="No language model: each glyph keeps its best candidate.")

@@ -240,8 +240,9 @@ LETTER_ZEROS = frozenset("0○〇")  # what a reader makes of the letter o or O 
 def zeros_among_letters(text: str) -> str:
     """The text with a run of zeros or circles between two Latin letters turned into the
     letter O (LOOK read as L00K), or o beside a lowercase letter (Google read G○○gle): 0 and O
-    share their probability in the decoder, and the bigram LM, knowing few Latin words, takes
-    the common digit; the char CNN reads a screen font's round o as the numeral ○."""
+    share their probability in the decoder, and the bigram LM, knowing letter pairs but no
+    words, can still take the common digit; the char CNN reads a screen font's round o as the
+    numeral ○."""
     out = list(text)
     for k, end in _runs(text, lambda ch: ch in LETTER_ZEROS):
         if (k > 0 and end < len(out) and _is_latin_letter(out[k - 1])
