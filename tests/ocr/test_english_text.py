@@ -45,5 +45,10 @@ def test_main_writes_letter_lines(tmp_path: Path, capsys: pytest.CaptureFixture[
     main([str(out), "--share", "1", "--root", str(_library(tmp_path / "lib"))])
     assert out.read_text(encoding="utf-8") == letters_only(PROSE) + "\n"
     assert "1 paragraphs" in capsys.readouterr().out
+    for bad in (["--share", "2", "--root", str(tmp_path / "lib")],
+                ["--root", str(tmp_path / "no-such-folder")]):
+        with pytest.raises(SystemExit):
+            main([str(out), *bad])
     with pytest.raises(SystemExit):
-        main([str(out), "--share", "2", "--root", str(tmp_path / "lib")])
+        main([str(tmp_path / "no-such-folder" / "en.txt"), "--root", str(tmp_path / "lib")])
+    assert out.read_text(encoding="utf-8") == letters_only(PROSE) + "\n"  # left as it was

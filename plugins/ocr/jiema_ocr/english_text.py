@@ -22,6 +22,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import numpy as np
+from jiema.atomic import write_text
 
 #: The share of the standard library's paragraphs counted into the shipped LM: 5% is about
 #: 62,000 letters beside the news text's 1.84 M characters, enough for letter-pair odds while
@@ -86,12 +87,16 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--root", type=Path, default=None,
                         help="standard library folder (default: this Python's)")
     args = parser.parse_args(argv)
+    if args.root is not None and not args.root.is_dir():
+        parser.error(f"--root {args.root}: not a folder")
+    if not args.out.parent.is_dir():
+        parser.error(f"{args.out}: its folder does not exist")
     try:
         paragraphs = sampled(list(stdlib_paragraphs(args.root)), args.share, args.seed)
     except ValueError as exc:
         parser.error(str(exc))
     lines = [line for p in paragraphs if (line := letters_only(p))]
-    args.out.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    write_text(args.out, "\n".join(lines) + "\n")  # a kill leaves no half-written corpus
     print(f"{args.out}: {len(lines)} paragraphs, "
           f"{sum(len(line.replace(' ', '')) for line in lines)} letters")
 
