@@ -105,7 +105,7 @@ def train_ocr_command(out_dir: str, resume: bool, steps: int, minutes: float | N
 
 @click.command("ocr-lm")
 @corpus_option("Segmented corpus (People's Daily word/tag lines or bakeoff: plain text with "
-               "spaces between words, such as `python -m jiema_ocr.english_text`'s); "
+               "spaces between words, as the shipped model's English letter text); "
                "repeatable. Words are joined back into text.")
 @click.option("--out", "out_path", required=True, type=click.Path(dir_okay=False),
               help="Output .safetensors (counts); its JSON card is written beside it.")
