@@ -48,7 +48,8 @@ def test_the_lm_weight_defaults_to_each_readers_own():
 def test_the_line_readers_options_are_derived_from_ocr_options():
     line = plugin.line_reader_options()
     assert set(line.model_fields) == {"top_k", "min_line_confidence", "max_pixels",
-                                      "deskew", "flatten_retry", "flatten_more"}
+                                      "deskew", "flatten_retry", "flatten_more",
+                                      "small_text_height", "small_text_upscale"}
     for name in set(line.model_fields) - {"top_k"}:
         mine, theirs = line.model_fields[name], OcrOptions.model_fields[name]
         assert (mine.default, mine.metadata, mine.description) == (

@@ -447,6 +447,63 @@ def test_a_line_found_in_part_is_read_on_the_flattened_ground_when_that_finds_it
     assert analyse(image, OcrOptions(), stages=stages).lines[0].box[0] == 30
 
 
+def test_a_page_of_small_text_is_searched_again_twice_as_large():
+    """Lines mostly under `small_text_height` px: the image is searched again upscaled, and
+    that pass is kept when it finds each line again; its boxes map back by the scale."""
+    from jiema_ocr.regions import TextLine
+
+    def line(y0, height, scale=1):
+        box = (10 * scale, y0 * scale, 290 * scale, (y0 + height) * scale)
+        return TextLine(box, 1, np.ones((height * scale, 280 * scale), bool), float(height),
+                        20.0, 200.0, components=[(0, 0, 1, 1)] * 2)
+
+    seen: list[tuple[int, ...]] = []
+
+    def preprocess(rgb):
+        seen.append(rgb.shape)
+        return rgb[..., 0], 1
+
+    found = {1: [line(20 * k, 14) for k in range(8)], 2: [line(20 * k, 14, 2) for k in range(8)]}
+    stages = Stages(preprocess, lambda gray: None,
+                    lambda gray, layers: found.get(gray.shape[0] // 200, []), lambda mask: None)
+    image = np.zeros((200, 300, 3), np.uint8)
+    an = analyse(image, OcrOptions(), stages=stages)
+    assert an.scale == 2 and an.gray.shape == (400, 600) and len(an.lines) == 8
+    assert seen == [(200, 300, 3), (400, 600, 3)]
+    assert analyse(image, OcrOptions(small_text_height=0), stages=stages).scale == 1
+    assert analyse(image, OcrOptions(small_text_height=14), stages=stages).scale == 1
+    assert analyse(image, OcrOptions(small_text_upscale=3), stages=stages).scale == 1  # none
+    two_rows = found[2][:6] + [line(120, 34, 2)]  # the last two lines found as one
+    found[2] = found[2][1:]  # the larger image lost a line (a banner's picture): keep the first
+    assert analyse(image, OcrOptions(), stages=stages).scale == 1
+    found[2] = two_rows
+    assert analyse(image, OcrOptions(), stages=stages).scale == 1
+    found[2] = two_rows[:6] + [line(120, 14, 2), line(140, 14, 2)]
+    assert analyse(image, OcrOptions(), stages=stages).scale == 2
+
+
+def test_the_small_text_pass_leaves_out_images_it_would_make_too_large():
+    from jiema_ocr.analysis import SMALL_TEXT_MAX_PIXELS, _small_text
+    from jiema_ocr.regions import TextLine
+
+    lines = [TextLine((0, 0, 50, 12), 1, np.ones((12, 50), bool), 12.0, 20.0, 200.0)]
+    side = int(SMALL_TEXT_MAX_PIXELS ** 0.5) // 2
+    assert _small_text(lines, 20, (side, side), 2)
+    assert not _small_text(lines, 20, (side + 2, side + 2), 2)
+    assert not _small_text([], 20, (100, 100), 2)
+
+
+def test_upscaled_images_keep_their_type_and_grow_by_the_factor():
+    from jiema_ocr.analysis import upscaled
+
+    rgb = np.zeros((5, 7, 3), np.uint8)
+    rgb[2, 3] = 255
+    big = upscaled(rgb, 2)
+    assert big.shape == (10, 14, 3) and big.dtype == np.uint8
+    assert big[4:6, 6:8].min() > 100 and big[0, 0].max() == 0
+    assert upscaled(rgb[..., 0], 3).shape == (15, 21)
+
+
 def test_a_photographed_line_in_a_tall_image_is_found_whole_under_falling_light():
     """Real stages: light falls off across the image, so plain layering finds the left part of
     the line only; the image has room for more lines too, and the wider flattened line wins."""

@@ -34,6 +34,10 @@ SAME_ROW_OVERLAP = 0.5  # boxes sharing over this x the lower one's height share
 # lines lower than this (px, after the upscale) do not settle whether to try the flattened
 # image: an unflattened page of 12 px text yields 10-11 px pieces of its lines
 SURE_LINE_HEIGHT = 12
+#: The small-text pass (`OcrOptions.small_text_height`) is skipped where the upscaled image
+#: would be larger than this: it costs about 0.22 s a megapixel on one core (the news
+#: screenshot tiled 2 x 2, 7.8 MP upscaled: 1.7 s more), so at most about 2.6 s an image.
+SMALL_TEXT_MAX_PIXELS = 12_000_000
 
 
 @dataclass
@@ -157,7 +161,8 @@ def analyse(source: ImageSource, options: OcrOptions | None = None,
     rotation = skew_angle(to_gray(rgb)) if opts.deskew else 0.0
     if rotation:
         rgb = rotate_filled(rgb, rotation)
-    gray, scale = st.preprocess(rgb)
+    chosen = st.preprocess  # the preprocessing whose lines are kept
+    gray, scale = chosen(rgb)
     t1 = time.perf_counter()
     layers = st.layers(gray)
     t2 = time.perf_counter()
@@ -178,12 +183,41 @@ def analyse(source: ImageSource, options: OcrOptions | None = None,
         if flat_sure and (not sure or (more and _finds_more(flat_sure, sure))
                           or (wider and _finds_wider(flat_sure, sure))):
             gray, scale, layers, lines = flat_gray, flat_scale, flat_layers, flat_lines
+            chosen = st.retry
+    if scale == 1 and _small_text(lines, opts.small_text_height, rgb.shape[:2],
+                                  opts.small_text_upscale):
+        factor = opts.small_text_upscale
+        big_gray, big_scale = chosen(upscaled(rgb, factor))
+        big_layers = st.layers(big_gray)
+        big_lines = st.lines(big_gray, big_layers)
+        if _finds_each(big_lines, lines, factor):
+            gray, scale, layers, lines = big_gray, big_scale * factor, big_layers, big_lines
     t3 = time.perf_counter()
     if timings is not None:
         timings["read"] = timings.get("read", 0.0) + t1 - t0
         timings["layers"] = timings.get("layers", 0.0) + t2 - t1
         timings["regions"] = timings.get("regions", 0.0) + t3 - t2
     return Analysis(rgb, gray, scale, layers, lines, rotation, input_shape)
+
+
+def _small_text(lines: list[TextLine], height: int, shape: tuple[int, ...], factor: int
+                ) -> bool:
+    """Whether the lines found are mostly (by the median) lower than `height` px, and the
+    image `factor` x larger stays under `SMALL_TEXT_MAX_PIXELS`."""
+    if not lines or height <= 0:
+        return False
+    if shape[0] * shape[1] * factor * factor > SMALL_TEXT_MAX_PIXELS:
+        return False
+    return float(np.median([ln.box[3] - ln.box[1] for ln in lines])) < height
+
+
+def upscaled(rgb: np.ndarray, factor: int) -> np.ndarray:
+    """The image `factor` x larger, bicubic (an RGB or gray uint8 array)."""
+    from PIL import Image
+
+    img = Image.fromarray(np.ascontiguousarray(rgb))
+    size = (rgb.shape[1] * factor, rgb.shape[0] * factor)
+    return np.asarray(img.resize(size, Image.Resampling.BICUBIC))
 
 
 def _sure_lines(lines: list[TextLine]) -> list[TextLine]:
@@ -232,6 +266,24 @@ def _finds_more(found: list[TextLine], before: list[TextLine]) -> bool:
         return _same_row(a.box, b.box) and min(a.box[2], b.box[2]) > max(a.box[0], b.box[0])
 
     return len(found) > len(before) and all(any(overlaps(f, b) for f in found) for b in before)
+
+
+def _finds_each(found: list[TextLine], before: list[TextLine], factor: int) -> bool:
+    """Whether lines found in the image `factor` x larger overlap each sure line of `before`
+    (in a banner whose lines were mostly small the larger image's layers held only its
+    picture), none of them spanning two rows of those (two lines of a page found as one)."""
+    boxes: list[Box] = [(x0 // factor, y0 // factor, x1 // factor, y1 // factor)
+                        for x0, y0, x1, y1 in (ln.box for ln in found)]
+    sure = [ln.box for ln in _sure_lines(before)]
+
+    def overlap(a: Box, b: Box) -> bool:
+        return _same_row(a, b) and min(a[2], b[2]) > max(a[0], b[0])
+
+    for a in boxes:
+        rows = [b for b in sure if overlap(a, b)]
+        if any(not _same_row(b, c) for b in rows for c in rows):
+            return False
+    return bool(found) and all(any(overlap(a, b) for a in boxes) for b in sure)
 
 
 def _same_row(a: Box, b: Box) -> bool:

@@ -67,5 +67,10 @@ class OcrOptions(BaseModel):
                                            "the stages; boxes stay in the input's pixels")
     flatten_retry: bool = Field(True, description="when no line is found, try again with the "
                                                   "ground flattened (a gradient can hide text)")
+    small_text_height: int = Field(
+        20, ge=0, description="an image (at least 64 px high, so not upscaled already) whose "
+                              "text lines are mostly lower than this (px) is searched and read "
+                              "again, upscaled by small_text_upscale (bicubic); 0: never")
+    small_text_upscale: int = Field(2, ge=2, le=4)
     space_gap: float = Field(0.5, gt=0, description="gap between Latin/digit glyphs (x em) "
                                                     "that is written as a space")

@@ -51,7 +51,7 @@ def reader_options() -> type[BaseModel]:
 #: The `OcrOptions` fields the whole-line reader reads (it cuts no glyphs, so the cutting and
 #: text-rule knobs are not among them).
 _LINE_READER_FIELDS = ("min_line_confidence", "max_pixels", "deskew", "flatten_retry",
-                       "flatten_more")
+                       "flatten_more", "small_text_height", "small_text_upscale")
 #: The line reader's candidates per character position (the glyph reader's `top_k` is 10: it
 #: ranks cuts by recognition too).
 LINE_TOP_K = 5
