@@ -265,6 +265,18 @@ def test_lowercase_look_alikes_among_capitals_are_capitals() -> None:
     assert _merged_text_rules(_line("送给vIP走", 0.9), 10.0, 0.5).text == "送给VIP走"
 
 
+def test_middle_dots_between_latin_letters_or_digits_are_full_stops() -> None:
+    from jiema_ocr.surer_reader import _merged_text_rules
+    from jiema_ocr.text_rules import middle_dots_among_latin
+
+    assert middle_dots_among_latin(list("m·jd·com")) == [1, 4]
+    assert middle_dots_among_latin(list("53·62万")) == [2]
+    # the name dot between hanzi, or beside a hanzi, a space or a line end, stays
+    for text in ("菲德尔·卡斯特罗", "a·卡", "卡·a", "·a", "a·", "a··b"):
+        assert middle_dots_among_latin(list(text)) == [], text
+    assert _merged_text_rules(_line("访问m·jd.com了解", 0.9), 10.0, 0.5).text == "访问m.jd.com了解"
+
+
 def test_a_winning_longer_recognised_span_leaves_out_its_unsure_extra_glyphs() -> None:
     # 深度融合 recognised as 深度良融合 with 良 a 0.15 guess, where cutting read garbage
     cut = _line("深踩皮合", [1.0, 0.3, 0.2, 1.0])

@@ -64,6 +64,7 @@ from .text_rules import (
     circles_among_chinese_numerals,
     is_hanzi,
     lone_bars_as_one,
+    middle_dots_among_latin,
 )
 
 ALONE_CUT_KEEP = 0.3  # mean confidence above which glyphs only the cut reader saw are kept: the
@@ -298,11 +299,14 @@ def _merged_text_rules(line: LineResult, em: float, space_gap: float) -> LineRes
     errors in all, pages 404 -> 395, photo 124 -> 122, the rest equal; o, O or 0 among
     Chinese numerals as ○ (`text_rules.circles_among_chinese_numerals`): 286 -> 285, 443 -> 442
     with the older model; and lowercase look-alikes among capitals as capitals
-    (`text_rules.capitals_among_capitals`): five seeds 351 -> 347."""
+    (`text_rules.capitals_among_capitals`): five seeds 351 -> 347; and a middle dot between
+    Latin letters or digits as a full stop (`text_rules.middle_dots_among_latin`: dev renders
+    unchanged, the benchmark's photo line m·jd.com)."""
     chars = [g.char for g in line.glyphs]
     bars, circles = lone_bars_as_one(chars), circles_among_chinese_numerals(chars)
     capitals = capitals_among_capitals(chars)
-    if not bars and not circles and not capitals:
+    stops = middle_dots_among_latin(chars)
+    if not bars and not circles and not capitals and not stops:
         return line
     glyphs = list(line.glyphs)
     for k in bars:
@@ -311,6 +315,8 @@ def _merged_text_rules(line: LineResult, em: float, space_gap: float) -> LineRes
         glyphs[k] = replace(glyphs[k], char="○")
     for k, capital in capitals.items():
         glyphs[k] = replace(glyphs[k], char=capital)
+    for k in stops:
+        glyphs[k] = replace(glyphs[k], char=".")
     return line_of(glyphs, em, space_gap)
 
 

@@ -93,6 +93,17 @@ CAPITAL_LOOK_ALIKES = {"c": "C", "o": "O", "s": "S", "v": "V", "w": "W", "x": "X
                        "l": "I"}
 
 
+def middle_dots_among_latin(chars: Sequence[str]) -> list[int]:
+    """Indices of the middle dots (·) read between two ASCII letters or digits: there the dot
+    is a full stop (m.jd.com, 53.62); the name dot of Chinese text (菲德尔·卡斯特罗) stands
+    between hanzi, and a small . low in a photographed line reads · as readily."""
+    def latin(ch: str) -> bool:
+        return ch.isascii() and ch.isalnum()
+
+    return [k for k in range(1, len(chars) - 1)
+            if chars[k] == "·" and latin(chars[k - 1]) and latin(chars[k + 1])]
+
+
 def capitals_among_capitals(chars: Sequence[str]) -> dict[int, str]:
     """Index -> capital for each lowercase look-alike (`CAPITAL_LOOK_ALIKES`) in a Latin word
     whose other letters are all capitals: IT read lT, VIP read vIP, LOOK read LooK."""
