@@ -67,10 +67,15 @@ class OcrOptions(BaseModel):
                                            "the stages; boxes stay in the input's pixels")
     flatten_retry: bool = Field(True, description="when no line is found, try again with the "
                                                   "ground flattened (a gradient can hide text)")
+    # 20: the news screenshot's lines are 15-17 px and read 5 -> 0 errors at 2x, the dev pages'
+    # 12-16 px; dev lines, banners, photo and screen crops stay above it (26 px reached a banner
+    # of 15-31 px lines, whose larger image held only the picture). Bicubic 2x: 0 errors on the
+    # news screenshot where bilinear left 4, Lanczos 1, 1.5x bicubic 5
     small_text_height: int = Field(
-        20, ge=0, description="an image (at least 64 px high, so not upscaled already) whose "
-                              "text lines are mostly lower than this (px) is searched and read "
-                              "again, upscaled by small_text_upscale (bicubic); 0: never")
-    small_text_upscale: int = Field(2, ge=2, le=4)
+        20, ge=0, description="an image that preprocessing did not upscale, whose text lines "
+                              "are mostly lower than this (px), is searched and read again, "
+                              "upscaled by small_text_upscale (bicubic); 0: never")
+    small_text_upscale: int = Field(2, ge=2, le=4, description="the factor of that second "
+                                                               "search")
     space_gap: float = Field(0.5, gt=0, description="gap between Latin/digit glyphs (x em) "
                                                     "that is written as a space")
