@@ -262,10 +262,8 @@ def _finds_wider(found: list[TextLine], before: list[TextLine]) -> bool:
 def _finds_more(found: list[TextLine], before: list[TextLine]) -> bool:
     """More lines than `before`, and one overlapping each of `before` (the other pass lost none
     of them)."""
-    def overlaps(a: TextLine, b: TextLine) -> bool:
-        return _same_row(a.box, b.box) and min(a.box[2], b.box[2]) > max(a.box[0], b.box[0])
-
-    return len(found) > len(before) and all(any(overlaps(f, b) for f in found) for b in before)
+    return len(found) > len(before) and all(any(_overlap(f.box, b.box) for f in found)
+                                            for b in before)
 
 
 def _finds_each(found: list[TextLine], before: list[TextLine], factor: int) -> bool:
@@ -275,15 +273,16 @@ def _finds_each(found: list[TextLine], before: list[TextLine], factor: int) -> b
     boxes: list[Box] = [(x0 // factor, y0 // factor, x1 // factor, y1 // factor)
                         for x0, y0, x1, y1 in (ln.box for ln in found)]
     sure = [ln.box for ln in _sure_lines(before)]
-
-    def overlap(a: Box, b: Box) -> bool:
-        return _same_row(a, b) and min(a[2], b[2]) > max(a[0], b[0])
-
     for a in boxes:
-        rows = [b for b in sure if overlap(a, b)]
+        rows = [b for b in sure if _overlap(a, b)]
         if any(not _same_row(b, c) for b in rows for c in rows):
             return False
-    return bool(found) and all(any(overlap(a, b) for a in boxes) for b in sure)
+    return bool(found) and all(any(_overlap(a, b) for a in boxes) for b in sure)
+
+
+def _overlap(a: Box, b: Box) -> bool:
+    """Whether two boxes share a row (`_same_row`) and some columns."""
+    return _same_row(a, b) and min(a[2], b[2]) > max(a[0], b[0])
 
 
 def _same_row(a: Box, b: Box) -> bool:

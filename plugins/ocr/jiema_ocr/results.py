@@ -59,7 +59,8 @@ class OcrResult:
         return float(np.mean(confs)) if confs else None
 
 
-def _is_latin(ch: str) -> bool:
+def is_latin(ch: str) -> bool:
+    """An ASCII letter or digit."""
     return ch.isascii() and ch.isalnum()
 
 
@@ -67,7 +68,7 @@ def with_spaces(glyphs: list[GlyphResult], em: float, gap: float) -> str:
     """The glyph characters, with a space where two Latin/digit glyphs stand apart."""
     out = []
     for k, g in enumerate(glyphs):
-        if k and _is_latin(g.char) and _is_latin(glyphs[k - 1].char):
+        if k and is_latin(g.char) and is_latin(glyphs[k - 1].char):
             if g.box[0] - glyphs[k - 1].box[2] > gap * em:
                 out.append(" ")
         out.append(g.char)

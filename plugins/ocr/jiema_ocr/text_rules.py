@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator, Sequence
 
 from .layout_prior import FULL_WIDTH_BARS
-from .results import Box, Candidates, LineResult
+from .results import Box, Candidates, LineResult, is_latin
 
 # classes that are drawn shapes: inside text they are marks (●, 二○○○年), but a line of
 # nothing else is a picture (a banner's circle or triangle)
@@ -63,7 +63,7 @@ def circles_among_chinese_numerals(chars: Sequence[str]) -> list[int]:
     for k, j in _runs(chars, lambda ch: ch in ROUND_ZEROS):
         around = [chars[i] for i in (k - 1, j) if 0 <= i < len(chars)]
         if (any(c in CHINESE_NUMERALS for c in around)
-                and not any(c.isascii() and c.isalnum() for c in around)):
+                and not any(is_latin(c) for c in around)):
             out += [i for i in range(k, j) if chars[i] != "○"]
     return out
 
@@ -97,11 +97,8 @@ def middle_dots_among_latin(chars: Sequence[str]) -> list[int]:
     """Indices of the middle dots (·) read between two ASCII letters or digits: there the dot
     is a full stop (m.jd.com, 53.62); the name dot of Chinese text (菲德尔·卡斯特罗) stands
     between hanzi, and a small . low in a photographed line reads · as readily."""
-    def latin(ch: str) -> bool:
-        return ch.isascii() and ch.isalnum()
-
     return [k for k in range(1, len(chars) - 1)
-            if chars[k] == "·" and latin(chars[k - 1]) and latin(chars[k + 1])]
+            if chars[k] == "·" and is_latin(chars[k - 1]) and is_latin(chars[k + 1])]
 
 
 def capitals_among_capitals(chars: Sequence[str]) -> dict[int, str]:
