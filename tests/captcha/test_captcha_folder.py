@@ -444,3 +444,28 @@ def test_resume_without_a_checkpoint_fails_before_reading_the_folder(tmp_path, m
     res = CliRunner().invoke(cli(), ["train", "captcha", "--data", str(data), "--out",
                                      str(tmp_path / "r"), "--resume"])
     assert res.exit_code != 0 and "no checkpoint in" in res.output, res.output
+
+
+def test_normalise_input_is_kept_in_the_card_and_used_in_reading(tmp_path) -> None:
+    pytest.importorskip("torch")
+    from click.testing import CliRunner
+    from jiema_captcha.reader import CaptchaReader
+
+    data = make_folder(tmp_path / "d", ["AB12", "BA21", "A1B", "12AB"] * 2, style="under")
+    run = tmp_path / "r"
+    res = CliRunner().invoke(cli(), [
+        "train", "captcha", "--data", str(data), "--out", str(run), "--steps", "2",
+        "--batch-size", "4", "--channels", "4,8", "--hidden", "8", "--val-split", "0.25",
+        "--input-size", "32x96", "--normalise-input",
+    ])
+    assert res.exit_code == 0, res.output
+    card = json.loads((run / "r.json").read_text())
+    assert card["hyperparameters"]["network"]["normalise_input"] is True
+    # the same captcha light-on-dark in a wider canvas is the same network input
+    plain = draw("AB12")
+    dark = Image.new("RGB", (130, 50), (15, 15, 25))
+    dark.paste(Image.eval(plain, lambda v: 255 - v), (20, 10))
+    reader = CaptchaReader(str(run / "r.safetensors"))
+    a, b = reader.prepare(plain).astype(int), reader.prepare(dark).astype(int)
+    assert np.abs(a - b).mean() < 12
+    assert reader.read(dark).text == reader.read(plain).text

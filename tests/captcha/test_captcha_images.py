@@ -92,3 +92,36 @@ def test_huge_image_is_refused_before_decoding() -> None:
         load_image(big)
     with pytest.raises(ImageInputError, match="over the cap"):
         load_image(png_bytes(sample_rgb()), max_pixels=100)
+
+
+def test_ink_normalised_crops_to_the_text_and_darkens_light_ink() -> None:
+    from jiema_captcha.preprocess import CROP_MARGIN, ink_normalised
+
+    # dark text in a light band of a larger black-barred canvas, as multicolour captchas draw
+    canvas = np.zeros((120, 200), dtype=np.uint8)
+    canvas[40:80] = 200
+    canvas[50:70, 30:150] = 20
+    out = ink_normalised(canvas)
+    assert out.shape == (40 + 2 * CROP_MARGIN, 200)  # the band, a margin of the bars kept
+    # the band's own ground (200) is lighter than its text: not inverted
+    assert out[CROP_MARGIN + 20, 100] == 20 and out[CROP_MARGIN + 2, 10] == 200
+    # light text on a dark ground is turned dark-on-light, uncropped where it fills the image
+    light = np.full((30, 90), 10, dtype=np.uint8)
+    for x in range(2, 88, 6):  # strokes: text covers less of its box than its ground does
+        light[3:27, x:x + 2] = 230
+    turned = ink_normalised(light)
+    assert turned.shape == light.shape and turned[15, 2] == 25 and turned[15, 5] == 245
+    # a blank image, or a dot too small to make a row of ink, is left as it is
+    blank = np.full((30, 90), 128, dtype=np.uint8)
+    assert np.array_equal(ink_normalised(blank), blank)
+
+
+def test_to_gray_small_normalises_only_when_asked() -> None:
+    arr = np.full((60, 160), 15, dtype=np.uint8)
+    arr[20:40, 30:130:10] = 240  # light strokes on a dark ground
+    image = Image.fromarray(arr, "L")
+    plain = to_gray_small(image, 32, 96)
+    assert plain[0, 0] == 15 and plain.max() > 100  # as it was
+    normalised = to_gray_small(image, 32, 96, normalise=True)
+    # cropped to the strokes (a margin of ground): all but the edges is stroke or gap
+    assert normalised[0, 0] == 240 and normalised.min() < 100

@@ -254,6 +254,10 @@ def folder_minutes(images: int) -> float:
 @click.option("--init", "init", default=None, metavar="NAME|PATH",
               help="Start from this model's weights where the shapes fit (another alphabet "
                    "starts its output layer fresh), e.g. letters4-ci from upper4.")
+@click.option("--normalise-input", is_flag=True,
+              help="Crop each image to its ink and turn light-on-dark images dark-on-light "
+                   "before resizing (kept in the card: reading does the same). For a reader "
+                   "of many styles; a folder of one style does not need it.")
 @click.option("--export", "export_path", type=click.Path(dir_okay=False), default=None,
               help="Where to write the model (default: OUT/NAME.safetensors + card).")
 def train_captcha_command(**kw: Any) -> None:
@@ -348,7 +352,8 @@ def _new_trainer(kw: dict[str, Any], folder_mode: bool, out: Path, log: Any) -> 
                 val_split=kw["val_split"], split_seed=kw["seed"], skip_bad=kw["skip_bad"],
             )
             prepared = prepare(folder, alphabet=kw["alphabet"],
-                               case_insensitive=kw["case_insensitive"], input_hw=input_hw)
+                               case_insensitive=kw["case_insensitive"], input_hw=input_hw,
+                               normalise=kw["normalise_input"])
             captcha = prepared.captcha
             input_hw = prepared.input_size
             n_train = len(prepared.train_labels)
@@ -390,7 +395,7 @@ def _new_trainer(kw: dict[str, Any], folder_mode: bool, out: Path, log: Any) -> 
         network = NetworkSettings(
             arch=kw["arch"], input_height=input_hw[0], input_width=input_hw[1],
             channels=channels or default_channels, hidden=kw["hidden"] or default_hidden,
-            **regularise,
+            normalise_input=kw["normalise_input"], **regularise,
         )
         if network.arch == "heads" and captcha.min_length != captcha.max_length:
             raise click.UsageError("--arch heads reads a fixed length; its labels vary "

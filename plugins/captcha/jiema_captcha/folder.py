@@ -200,13 +200,15 @@ def median_size(images: Sequence[np.ndarray]) -> tuple[int, int]:
             int(np.median([im.shape[1] for im in images])))
 
 
-def resized(images: Sequence[np.ndarray], height: int, width: int) -> np.ndarray:
-    """Gray images -> `(N, height, width)` uint8, as the reader prepares its inputs."""
-    from .preprocess import resize_gray
+def resized(images: Sequence[np.ndarray], height: int, width: int, normalise: bool = False
+            ) -> np.ndarray:
+    """Gray images -> `(N, height, width)` uint8, as the reader prepares its inputs
+    (`ink_normalised` first where `normalise` asks for it)."""
+    from .preprocess import ink_normalised, resize_gray
 
     out = np.empty((len(images), height, width), dtype=np.uint8)
     for i, im in enumerate(images):
-        out[i] = resize_gray(im, height, width)
+        out[i] = resize_gray(ink_normalised(im) if normalise else im, height, width)
     return out
 
 
@@ -230,6 +232,7 @@ def prepare(
     alphabet: str | None = None,
     case_insensitive: bool = False,
     input_hw: tuple[int, int] | None = None,
+    normalise: bool = False,
 ) -> FolderRun:
     """Load, check and split the run's folder(s); the alphabet, lengths and input size come from
     the labels and images unless given."""
@@ -281,5 +284,6 @@ def prepare(
         "lengths": sorted(set(lengths)),
         "median_image_size": [height, width],
     }
-    return FolderRun(captcha, (h, w), resized(train_imgs, h, w), [s.label for s in train_pick],
-                     resized(val_imgs, h, w), [s.label for s in val_pick], summary)
+    return FolderRun(captcha, (h, w), resized(train_imgs, h, w, normalise),
+                     [s.label for s in train_pick], resized(val_imgs, h, w, normalise),
+                     [s.label for s in val_pick], summary)

@@ -24,9 +24,11 @@ _GENERATORS: dict[tuple[str, int], CaptchaGenerator] = {}
 
 
 def render(
-    settings_json: str, seed: int, start: int, count: int, height: int, width: int
+    settings_json: str, seed: int, start: int, count: int, height: int, width: int,
+    normalise: bool = False,
 ) -> tuple[np.ndarray, list[str]]:
-    """Stream images `[start, start + count)` as `(count, height, width)` uint8 and labels."""
+    """Stream images `[start, start + count)` as `(count, height, width)` uint8 and labels
+    (`ink_normalised` where `normalise` asks for it)."""
     from .preprocess import to_gray_small
 
     key = (settings_json, seed)
@@ -39,7 +41,7 @@ def render(
     labels = []
     for j in range(count):
         image, label = gen.sample(start + j)
-        images[j] = to_gray_small(image, height, width)
+        images[j] = to_gray_small(image, height, width, normalise)
         labels.append(label)
     return images, labels
 
@@ -72,9 +74,11 @@ class Pool:
         refreshes_done: int = 0,
         workers: int = 1,
         chunk: int = 500,
+        normalise: bool = False,
     ) -> None:
         self.args = (settings.model_dump_json(), seed)
         self.shape = (height, width)
+        self.normalise = normalise
         self.size, self.refresh_count = pool_size, min(refresh, pool_size)
         self.refreshes = refreshes_done
         self.images = np.empty((pool_size, height, width), dtype=np.uint8)
@@ -98,14 +102,15 @@ class Pool:
         h, w = self.shape
         jobs = list(zip(starts, counts, strict=True))
         if self.executor is None:
-            return (render(*self.args, s, n, h, w) for s, n in jobs)
+            return (render(*self.args, s, n, h, w, self.normalise) for s, n in jobs)
         futures = {
-            i: self.executor.submit(render, *self.args, s, n, h, w)
+            i: self.executor.submit(render, *self.args, s, n, h, w, self.normalise)
             for i, (s, n) in enumerate(jobs)
             if i % 2 == 1
         }
         return (
-            futures[i].result() if i in futures else render(*self.args, s, n, h, w)
+            futures[i].result() if i in futures
+            else render(*self.args, s, n, h, w, self.normalise)
             for i, (s, n) in enumerate(jobs)
         )
 
@@ -122,7 +127,8 @@ class Pool:
         if self.executor is not None and self.refresh_count:
             h, w = self.shape
             self._next = self.executor.submit(
-                render, *self.args, self._fresh_start(), self.refresh_count, h, w
+                render, *self.args, self._fresh_start(), self.refresh_count, h, w,
+                self.normalise,
             )
 
     def refresh(self) -> None:
@@ -133,7 +139,8 @@ class Pool:
         if self._next is not None:
             images, labels = self._next.result()
         else:
-            images, labels = render(*self.args, start, self.refresh_count, *self.shape)
+            images, labels = render(*self.args, start, self.refresh_count, *self.shape,
+                                    self.normalise)
         self._put(start, images, labels)
         self.refreshes += 1
         self._submit_next()

@@ -36,9 +36,54 @@ def resize_gray(gray: np.ndarray, height: int, width: int) -> np.ndarray:
     return np.asarray(small, dtype=np.uint8)
 
 
-def to_gray_small(image: Any, height: int, width: int) -> np.ndarray:
-    """A PIL image (any mode) -> `(height, width)` uint8 grayscale (transparent = white)."""
-    return resize_gray(to_gray(image), height, width)
+#: gray levels from the ground's that count as ink (JPEG ringing and speckle stay under it)
+INK_LEVELS = 12
+#: rows and columns with at least this share of ink pixels are inside the text's extent (a
+#: stray dot in a wide margin is not)
+INK_SHARE = 0.01
+#: ground kept around the text's extent, px of the image
+CROP_MARGIN = 4
+
+
+def ink_normalised(gray: np.ndarray) -> np.ndarray:
+    """`(H, W)` uint8 -> the same cropped to the extent of what differs from the canvas (the
+    border's median gray), then turned dark-on-light where that ink is lighter than its ground
+    (the median gray along the edge of its extent: strokes cross it only here and there).
+
+    Captchas of unseen generators differ most in these two ways: text in a band of a larger
+    canvas, or light text on a dark ground; a reader trained on others reads them as its own
+    once both are undone (a `normalise_input` model's inputs, in training and reading)."""
+    ink = _far_from(gray, _edge_median(gray))
+    rows = np.flatnonzero(ink.mean(axis=1) >= INK_SHARE)
+    cols = np.flatnonzero(ink.mean(axis=0) >= INK_SHARE)
+    if rows.size and cols.size:
+        h, w = gray.shape
+        tight = gray[rows[0]:rows[-1] + 1, cols[0]:cols[-1] + 1]
+        gray = gray[max(0, rows[0] - CROP_MARGIN):min(h, rows[-1] + CROP_MARGIN + 1),
+                    max(0, cols[0] - CROP_MARGIN):min(w, cols[-1] + CROP_MARGIN + 1)]
+    else:
+        tight = gray
+    ground = _edge_median(tight)
+    ink = _far_from(tight, ground)
+    lighter = bool(ink.any()) and float(tight[ink].mean()) > ground
+    return np.ascontiguousarray(255 - gray if lighter else gray)
+
+
+def _edge_median(gray: np.ndarray) -> float:
+    """The median gray of the image's outermost rows and columns."""
+    return float(np.median(np.concatenate([gray[0], gray[-1], gray[:, 0], gray[:, -1]])))
+
+
+def _far_from(gray: np.ndarray, level: float) -> np.ndarray:
+    """The pixels more than `INK_LEVELS` gray levels from `level`."""
+    return np.abs(gray.astype(np.float32) - level) > INK_LEVELS
+
+
+def to_gray_small(image: Any, height: int, width: int, normalise: bool = False) -> np.ndarray:
+    """A PIL image (any mode) -> `(height, width)` uint8 grayscale (transparent = white),
+    `ink_normalised` first where `normalise` asks for it."""
+    gray = to_gray(image)
+    return resize_gray(ink_normalised(gray) if normalise else gray, height, width)
 
 
 def ink(batch: Any) -> Any:

@@ -104,7 +104,8 @@ class CaptchaReader:
         from .preprocess import to_gray_small
 
         gray = to_gray_small(
-            load_image(source), self.network.input_height, self.network.input_width
+            load_image(source), self.network.input_height, self.network.input_width,
+            self.network.normalise_input,
         )
         contrast = int(gray.max()) - int(gray.min())
         if contrast < MIN_INK_CONTRAST:

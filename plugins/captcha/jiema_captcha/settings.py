@@ -24,6 +24,9 @@ class NetworkSettings(BaseModel):
     channels: tuple[int, ...] = Field((32, 64, 96, 128), min_length=2, max_length=6)
     hidden: int = Field(128, ge=8, description="BiGRU width (ctc) or head width (heads)")
     dropout: float = Field(0.1, ge=0.0, lt=1.0)
+    normalise_input: bool = Field(
+        False, description="crop each image to its ink and turn light ink dark before resizing "
+                           "(`preprocess.ink_normalised`; for readers of many styles)")
 
     @model_validator(mode="after")
     def _fits(self) -> NetworkSettings:

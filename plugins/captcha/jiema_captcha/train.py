@@ -155,14 +155,15 @@ class Trainer:
 
             run = prepared if prepared is not None and state is None else prepare(
                 folder, alphabet=self.captcha.alphabet,
-                case_insensitive=self.captcha.case_insensitive, input_hw=(h, w))
+                case_insensitive=self.captcha.case_insensitive, input_hw=(h, w),
+                normalise=self.network.normalise_input)
             self.data = FolderPool(run.train_images, run.train_labels)
             self.val_images, self.val_labels = run.val_images, run.val_labels
             self.data_summary = run.summary
         else:
             self.val_images, self.val_labels = render(
                 self.captcha.model_dump_json(), opts.seed + VALIDATION_OFFSET, 0,
-                opts.validation_size, h, w,
+                opts.validation_size, h, w, self.network.normalise_input,
             )
 
     # the loop's counters, read through --------------------------------------------------
@@ -325,7 +326,7 @@ class Trainer:
             pool = Pool(
                 self.captcha, opts.seed, self.network.input_height, self.network.input_width,
                 opts.pool_size, opts.refresh, refreshes_done=self.refreshes,
-                workers=opts.workers,
+                workers=opts.workers, normalise=self.network.normalise_input,
             )
         self.loop.steps = opts.steps  # a resumed run may have been given more
 
