@@ -797,3 +797,23 @@ def test_pieces_of_lines_lower_than_a_sure_line_do_not_keep_the_flattened_pass_o
     assert [ln.box[0] for ln in analyse(image, OcrOptions(), stages=stages).lines] == [17, 24]
     found[2] = []  # nothing surer on the flattened ground: the pieces are what there is
     assert len(analyse(image, OcrOptions(), stages=stages).lines) == 3
+
+
+def test_the_small_text_pass_through_the_flattened_ground_drops_rims_as_the_first_did():
+    """Where the flattened retry found the lines, the larger search runs it again, and drops
+    its one-component lines as the first flattened search did (a filled shape's rim)."""
+    from jiema_ocr.regions import TextLine
+
+    def line(y0, height, scale=1, parts=2):
+        box = (10 * scale, y0 * scale, 290 * scale, (y0 + height) * scale)
+        return TextLine(box, 1, np.ones((height * scale, 280 * scale), bool), float(height),
+                        20.0, 200.0, components=[(0, 0, 1, 1)] * parts)
+
+    rim = line(170, 14, 2, parts=1)
+    found = {(200, 1): [], (200, 2): [line(20 * k, 14) for k in range(8)],
+             (400, 2): [line(20 * k, 14, 2) for k in range(8)] + [rim]}
+    stages = Stages(lambda rgb: (np.full(rgb.shape[:2], 1, np.uint8), 1), lambda gray: None,
+                    lambda gray, layers: found[(gray.shape[0], int(gray[0, 0]))],
+                    lambda mask: None, retry=lambda rgb: (np.full(rgb.shape[:2], 2, np.uint8), 1))
+    an = analyse(np.zeros((200, 300, 3), np.uint8), OcrOptions(), stages=stages)
+    assert an.scale == 2 and len(an.lines) == 8 and rim not in an.lines

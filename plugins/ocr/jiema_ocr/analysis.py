@@ -175,10 +175,7 @@ def analyse(source: ImageSource, options: OcrOptions | None = None,
     # is found in part, in an image taller than one line
     wider = bool(sure) and opts.flatten_more and _room_beside(sure, gray.shape[1])
     if st.retry is not None and (not sure or more or wider):
-        flat_gray, flat_scale = st.retry(rgb)
-        flat_layers = st.layers(flat_gray)
-        # flattening hollows a filled shape into its rim, which could pass for one glyph
-        flat_lines = [ln for ln in st.lines(flat_gray, flat_layers) if len(ln.components) > 1]
+        flat_gray, flat_scale, flat_layers, flat_lines = _search(st, st.retry, rgb)
         flat_sure = _sure_lines(flat_lines)
         if flat_sure and (not sure or (more and _finds_more(flat_sure, sure))
                           or (wider and _finds_wider(flat_sure, sure))):
@@ -187,9 +184,7 @@ def analyse(source: ImageSource, options: OcrOptions | None = None,
     if scale == 1 and _small_text(lines, opts.small_text_height, rgb.shape[:2],
                                   opts.small_text_upscale):
         factor = opts.small_text_upscale
-        big_gray, big_scale = chosen(upscaled(rgb, factor))
-        big_layers = st.layers(big_gray)
-        big_lines = st.lines(big_gray, big_layers)
+        big_gray, big_scale, big_layers, big_lines = _search(st, chosen, upscaled(rgb, factor))
         if _finds_each(big_lines, lines, factor):
             gray, scale, layers, lines = big_gray, big_scale * factor, big_layers, big_lines
     t3 = time.perf_counter()
@@ -198,6 +193,19 @@ def analyse(source: ImageSource, options: OcrOptions | None = None,
         timings["layers"] = timings.get("layers", 0.0) + t2 - t1
         timings["regions"] = timings.get("regions", 0.0) + t3 - t2
     return Analysis(rgb, gray, scale, layers, lines, rotation, input_shape)
+
+
+def _search(st: Stages, preprocess: Callable[[np.ndarray], tuple[np.ndarray, int]],
+            rgb: np.ndarray) -> tuple[np.ndarray, int, Layers, list[TextLine]]:
+    """(gray, scale, layers, lines) of `rgb` through `preprocess` and the other stages; lines
+    of one component are dropped where `preprocess` is the flattened retry (flattening hollows
+    a filled shape into its rim, which could pass for one glyph)."""
+    gray, scale = preprocess(rgb)
+    layers = st.layers(gray)
+    lines = st.lines(gray, layers)
+    if preprocess is st.retry:
+        lines = [ln for ln in lines if len(ln.components) > 1]
+    return gray, scale, layers, lines
 
 
 def _small_text(lines: list[TextLine], height: int, shape: tuple[int, ...], factor: int
