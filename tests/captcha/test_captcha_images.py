@@ -97,14 +97,14 @@ def test_huge_image_is_refused_before_decoding() -> None:
 def test_ink_normalised_crops_to_the_text_and_darkens_light_ink() -> None:
     from jiema_captcha.preprocess import CROP_MARGIN, ink_normalised
 
-    # dark text in a light band of a larger black-barred canvas, as multicolour captchas draw
+    # dark text in a light band of a larger black-barred canvas, as multicolour captchas draw:
+    # the band is a panel (mostly unlike the canvas), the text is looked for inside it
     canvas = np.zeros((120, 200), dtype=np.uint8)
     canvas[40:80] = 200
-    canvas[50:70, 30:150] = 20
+    canvas[50:70, 30:150:4] = 20
     out = ink_normalised(canvas)
-    assert out.shape == (40 + 2 * CROP_MARGIN, 200)  # the band, a margin of the bars kept
-    # the band's own ground (200) is lighter than its text: not inverted
-    assert out[CROP_MARGIN + 20, 100] == 20 and out[CROP_MARGIN + 2, 10] == 200
+    assert out.shape == (20 + 2 * CROP_MARGIN, 117 + 2 * CROP_MARGIN)  # strokes 30..146
+    assert out[0, 0] == 200 and out.min() == 20  # the band's ground and its dark text
     # light text on a dark ground is turned dark-on-light, uncropped where it fills the image
     light = np.full((30, 90), 10, dtype=np.uint8)
     for x in range(2, 88, 6):  # strokes: text covers less of its box than its ground does

@@ -43,6 +43,8 @@ INK_LEVELS = 12
 INK_SHARE = 0.01
 #: ground kept around the text's extent, px of the image
 CROP_MARGIN = 4
+#: an extent more than this share unlike the canvas is a panel, not ink (strokes cover less)
+PANEL_SHARE = 0.5
 
 
 def ink_normalised(gray: np.ndarray) -> np.ndarray:
@@ -52,17 +54,22 @@ def ink_normalised(gray: np.ndarray) -> np.ndarray:
 
     Captchas of unseen generators differ most in these two ways: text in a band of a larger
     canvas, or light text on a dark ground; a reader trained on others reads them as its own
-    once both are undone (a `normalise_input` model's inputs, in training and reading)."""
+    once both are undone (a `normalise_input` model's inputs, in training and reading). Where
+    what differs from the canvas is mostly not ink but a panel (a band of another colour), the
+    text is looked for again inside the panel, against the panel's own ground."""
     ink = _far_from(gray, _edge_median(gray))
     rows = np.flatnonzero(ink.mean(axis=1) >= INK_SHARE)
     cols = np.flatnonzero(ink.mean(axis=0) >= INK_SHARE)
-    if rows.size and cols.size:
+    if not (rows.size and cols.size):
+        tight = gray
+    else:
         h, w = gray.shape
         tight = gray[rows[0]:rows[-1] + 1, cols[0]:cols[-1] + 1]
+        inside = ink[rows[0]:rows[-1] + 1, cols[0]:cols[-1] + 1]
+        if tight.shape != gray.shape and inside.mean() > PANEL_SHARE and min(tight.shape) > 2:
+            return ink_normalised(tight)
         gray = gray[max(0, rows[0] - CROP_MARGIN):min(h, rows[-1] + CROP_MARGIN + 1),
                     max(0, cols[0] - CROP_MARGIN):min(w, cols[-1] + CROP_MARGIN + 1)]
-    else:
-        tight = gray
     ground = _edge_median(tight)
     ink = _far_from(tight, ground)
     lighter = bool(ink.any()) and float(tight[ink].mean()) > ground
