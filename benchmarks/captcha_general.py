@@ -6,9 +6,9 @@ model is trained and kept out of its training: how a reader does on styles it ne
 
 `make` writes OUT/<style>/ with images named `label_i.png` (labels lowercase: every style is
 scored case-insensitively, as ddddocr answers in either case). `run` reads each folder with
-every `--model` (`jiema eval captcha --model M --labels DIR`; a case-insensitive model
-compares in lowercase) and with
-ddddocr (no training), and prints whole-captcha accuracy per style, side by side.
+every `--model` (default: the shipped `general`; `jiema eval captcha --model M --labels DIR`; a
+case-insensitive model compares in lowercase) and with ddddocr (no training), and prints
+whole-captcha accuracy per style side by side, and their mean over the styles.
 
 Held-out styles (issue 22 item 6), each seeded (image i is the same on every run):
 - wheezy: wheezy.captcha (MIT) warp/rotate/offset, curve, noise, smooth; DejaVu Sans Mono Bold
@@ -156,20 +156,25 @@ def run(out: Path, styles: list[str], models: list[str], ddddocr: bool) -> None:
     from jiema_captcha.folder import list_samples
 
     rows = []
+    scores: list[list[float]] = []
     for style in styles:
         folder = out / style
         t0 = time.perf_counter()
-        row = [style, str(len(list_samples(folder)))]
-        row += [f"{_jiema(m, folder):.1%}" for m in models]
+        accuracies = [_jiema(m, folder) for m in models]
         if ddddocr:
-            row.append(f"{folders.ddddocr_accuracy(folder):.1%}")
-        rows.append(row)
+            accuracies.append(folders.ddddocr_accuracy(folder))
+        scores.append(accuracies)
+        rows.append([style, str(len(list_samples(folder)))] + [f"{a:.1%}" for a in accuracies])
         print(f"{style} done in {time.perf_counter() - t0:.0f} s", file=sys.stderr, flush=True)
-    head = ["style", "images", *(Path(m).stem for m in models)] + (["ddddocr"] if ddddocr else [])
+    names = [m if not m.endswith(".safetensors") else f"{Path(m).parent.name}/{Path(m).stem}"
+             for m in models]
+    head = ["style", "images", *names] + (["ddddocr"] if ddddocr else [])
     print("| " + " | ".join(head) + " |")
     print("|" + "---|" * len(head))
     for row in rows:
         print("| " + " | ".join(row) + " |")
+    means = [sum(col) / len(col) for col in zip(*scores, strict=True)]
+    print("| mean of the styles | | " + " | ".join(f"{m:.1%}" for m in means) + " |")
 
 
 def main() -> None:
@@ -182,7 +187,8 @@ def main() -> None:
     mk.add_argument("--styles", default=",".join(STYLES))
     rn = sub.add_parser("run", help="score models and ddddocr on the folders")
     rn.add_argument("out", type=Path)
-    rn.add_argument("--model", action="append", default=[], help="a jiema captcha model")
+    rn.add_argument("--model", action="append", default=[],
+                    help="a jiema captcha model (repeat for more; default: general)")
     rn.add_argument("--no-ddddocr", action="store_true")
     rn.add_argument("--styles", default=",".join(STYLES))
     args = ap.parse_args()
@@ -190,7 +196,7 @@ def main() -> None:
     if args.command == "make":
         make(args.out, styles, args.n, args.seed)
     else:
-        run(args.out, styles, args.model, not args.no_ddddocr)
+        run(args.out, styles, args.model or ["general"], not args.no_ddddocr)
 
 
 if __name__ == "__main__":

@@ -234,10 +234,10 @@ def test_discover_stops_at_a_bad_corpus_file_in_one_line_writing_nothing(tmp_pat
 MODEL_COMMANDS = {
     "segment": (["segment"], {"pd98-dict", "pd98-fcn", "pd98-fcn-fast"}),
     "ocr": (["ocr"], {"gb2312-cnn", "gb2312-line-ctc"}),
-    "captcha": (["captcha"], {"upper4", "letters4-ci"}),
+    "captcha": (["captcha"], {"upper4", "letters4-ci", "general"}),
 }
 ALL_MODELS = {"pd98-dict", "pd98-fcn", "pd98-fcn-fast", "gb2312-cnn", "gb2312-line-ctc",
-              "pd98-char-bigram", "upper4", "letters4-ci"}
+              "pd98-char-bigram", "upper4", "letters4-ci", "general"}
 
 
 @pytest.mark.parametrize("command", MODEL_COMMANDS)

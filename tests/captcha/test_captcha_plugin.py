@@ -52,7 +52,9 @@ def test_shipped_model_reads_fresh_captchas(name: str) -> None:
     samples = [gen.sample(i) for i in range(60)]
     results = reader.read_batch([np.asarray(im) for im, _ in samples])
     right = sum(r.text == lab for r, (_, lab) in zip(results, samples, strict=True))
-    assert right >= 55  # shipped models score >= 98% on fresh captchas (benchmarks/captcha.py)
+    # models trained on these captchas score >= 98% (benchmarks/captcha.py); `general` was
+    # trained on other styles (15% of them ImageCaptcha in other fonts) and reads 42 of these
+    assert right >= (36 if name == "general" else 55)
     if reader.captcha.case_insensitive:
         assert all(r.text == r.text.lower() for r in results)
     if name == plugin.DEFAULT_MODEL:  # the configured task pipeline reads with it
@@ -62,6 +64,31 @@ def test_shipped_model_reads_fresh_captchas(name: str) -> None:
         assert read(png).text == results[0].text
     wrong = [r.confidence for r, (_, lab) in zip(results, samples, strict=True) if r.text != lab]
     good = [r.confidence for r, (_, lab) in zip(results, samples, strict=True) if r.text == lab]
-    assert np.median(good) > 0.9
+    # readings it gets right are surer than those it gets wrong (a reader of styles it was not
+    # trained on is less sure of either)
+    assert np.median(good) > (0.7 if name == "general" else 0.9)
     if wrong:
         assert min(wrong) < np.median(good)
+
+
+
+def test_the_general_model_reads_light_on_dark_and_framed_captchas_as_plain_ones() -> None:
+    """`general` normalises its input (crop to the ink, dark ink): a captcha turned light on
+    dark, alone or as a panel in a wider canvas, is the same network input as the plain one."""
+    if not plugin.model_path("general").is_file():
+        pytest.skip("model general not shipped")
+    pytest.importorskip("torch")
+    from jiema_captcha.generator import CaptchaGenerator
+    from jiema_captcha.reader import CaptchaReader
+
+    reader = CaptchaReader("general")
+    assert reader.network.normalise_input
+    gen = CaptchaGenerator(reader.captcha, seed=424243)
+    for i in range(5):
+        plain = np.asarray(gen.sample(i)[0].convert("RGB"))
+        framed = np.full((plain.shape[0] + 60, plain.shape[1] + 80, 3), 128, np.uint8)
+        framed[30:-30, 40:-40] = 255 - plain
+        want = reader.prepare(plain)
+        assert np.array_equal(reader.prepare(255 - plain), want)
+        assert np.array_equal(reader.prepare(framed), want)
+    assert reader.read(framed).text == reader.read(plain).text

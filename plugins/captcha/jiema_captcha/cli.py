@@ -47,7 +47,8 @@ def _default_spec(engine: Any, spec: Any) -> Any:
 @click.command("captcha")
 @inputs_argument
 @model_option(None, component=COMPONENT,
-              help="A shipped model (upper4 [default], letters4-ci) or a path to one.")
+              help="A shipped model (upper4 [default], letters4-ci, general) or a path to "
+                   "one.")
 @jsonl_option
 @click.option("--batch-size", type=click.IntRange(min=1), default=256, show_default=True,
               help="Images per network batch.")
@@ -414,7 +415,8 @@ def _new_trainer(kw: dict[str, Any], folder_mode: bool, out: Path, log: Any) -> 
 
 @click.command("captcha")
 @model_option(None, component=COMPONENT,
-              help="A shipped model (upper4 [default], letters4-ci) or a path to one.")
+              help="A shipped model (upper4 [default], letters4-ci, general) or a path to "
+                   "one.")
 @click.option("--labels", "labels_dir", type=click.Path(exists=True, file_okay=False),
               default=None, help="A labelled folder: labels.tsv (file<TAB>label) or names "
                                  "like a1b2c.png / a1b2c_17.png, as `train captcha --data`.")

@@ -16,6 +16,7 @@ MODELS_DIR = Path(__file__).parent / "models"
 SHIPPED = {
     "upper4": "4 uppercase letters A-Z (CTC reader)",
     "letters4-ci": "4 letters drawn in mixed case, read case-insensitively, lowercase out",
+    "general": "3-8 letters and digits in styles it was not trained on, case-insensitive",
 }
 
 
