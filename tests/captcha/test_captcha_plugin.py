@@ -71,7 +71,6 @@ def test_shipped_model_reads_fresh_captchas(name: str) -> None:
         assert min(wrong) < np.median(good)
 
 
-
 def test_the_general_model_reads_light_on_dark_and_framed_captchas_as_plain_ones() -> None:
     """`general` normalises its input (crop to the ink, dark ink): a captcha turned light on
     dark, alone or as a panel in a wider canvas, is the same network input as the plain one."""

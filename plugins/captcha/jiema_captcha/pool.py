@@ -97,20 +97,22 @@ class Pool:
         self._next: cf.Future[Any] | None = None
         self._submit_next()
 
+    def _job(self, start: int, count: int) -> tuple[Any, ...]:
+        """`render`'s arguments for images `[start, start + count)` of this pool's stream."""
+        return (*self.args, start, count, *self.shape, self.normalise)
+
     def _map(self, starts: list[int], counts: list[int]) -> Any:
         """Render the chunks: the workers take every other one, this process the rest."""
-        h, w = self.shape
         jobs = list(zip(starts, counts, strict=True))
         if self.executor is None:
-            return (render(*self.args, s, n, h, w, self.normalise) for s, n in jobs)
+            return (render(*self._job(s, n)) for s, n in jobs)
         futures = {
-            i: self.executor.submit(render, *self.args, s, n, h, w, self.normalise)
+            i: self.executor.submit(render, *self._job(s, n))
             for i, (s, n) in enumerate(jobs)
             if i % 2 == 1
         }
         return (
-            futures[i].result() if i in futures
-            else render(*self.args, s, n, h, w, self.normalise)
+            futures[i].result() if i in futures else render(*self._job(s, n))
             for i, (s, n) in enumerate(jobs)
         )
 
@@ -125,10 +127,8 @@ class Pool:
 
     def _submit_next(self) -> None:
         if self.executor is not None and self.refresh_count:
-            h, w = self.shape
             self._next = self.executor.submit(
-                render, *self.args, self._fresh_start(), self.refresh_count, h, w,
-                self.normalise,
+                render, *self._job(self._fresh_start(), self.refresh_count)
             )
 
     def refresh(self) -> None:
@@ -139,8 +139,7 @@ class Pool:
         if self._next is not None:
             images, labels = self._next.result()
         else:
-            images, labels = render(*self.args, start, self.refresh_count, *self.shape,
-                                    self.normalise)
+            images, labels = render(*self._job(start, self.refresh_count))
         self._put(start, images, labels)
         self.refreshes += 1
         self._submit_next()
